@@ -1,0 +1,346 @@
+/*
+ * rewind.node: thin, allocation-free wrappers over the system calls the tracer needs.
+ * Every function returns a number (or BigInt); failures are -errno, never exceptions, except for
+ * argument type errors. No policy lives here: the TypeScript tracer decides everything.
+ * All ptrace requests for a tracee must come from the thread that seized it (the caller's thread).
+ */
+#define _GNU_SOURCE
+#define NAPI_VERSION 8
+#include <cpuid.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <node_api.h>
+#include <sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+#define MAX_ARGS 8
+#define NT_PRSTATUS_ 1
+#define NT_X86_XSTATE_ 0x202
+
+static napi_value num(napi_env env, double v) {
+  napi_value r;
+  napi_create_double(env, v, &r);
+  return r;
+}
+
+static napi_value big(napi_env env, uint64_t v) {
+  napi_value r;
+  napi_create_bigint_uint64(env, v, &r);
+  return r;
+}
+
+static int get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+  size_t argc = MAX_ARGS;
+  napi_value tmp[MAX_ARGS];
+  if (napi_get_cb_info(env, info, &argc, tmp, NULL, NULL) != napi_ok) return 0;
+  if (argc < want) {
+    napi_throw_type_error(env, NULL, "rewind.node: too few arguments");
+    return 0;
+  }
+  for (size_t i = 0; i < want; i++) argv[i] = tmp[i];
+  return 1;
+}
+
+static int64_t get_i64(napi_env env, napi_value v) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  if (t == napi_bigint) {
+    int64_t r;
+    bool lossless;
+    napi_get_value_bigint_int64(env, v, &r, &lossless);
+    return r;
+  }
+  double d = 0;
+  napi_get_value_double(env, v, &d);
+  return (int64_t)d;
+}
+
+static uint64_t get_u64(napi_env env, napi_value v) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  if (t == napi_bigint) {
+    uint64_t r;
+    bool lossless;
+    napi_get_value_bigint_uint64(env, v, &r, &lossless);
+    return r;
+  }
+  double d = 0;
+  napi_get_value_double(env, v, &d);
+  return d < 0 ? (uint64_t)(int64_t)d : (uint64_t)d;
+}
+
+/* Pointer and length of a TypedArray's bytes; 0 when v is not one. */
+static int typed_bytes(napi_env env, napi_value v, void **data, size_t *len) {
+  bool is;
+  napi_is_typedarray(env, v, &is);
+  if (!is) {
+    napi_throw_type_error(env, NULL, "rewind.node: expected a TypedArray");
+    return 0;
+  }
+  napi_typedarray_type type;
+  size_t count, offset;
+  napi_value ab;
+  napi_get_typedarray_info(env, v, &type, &count, data, &ab, &offset);
+  size_t elem = 1;
+  switch (type) {
+    case napi_int16_array: case napi_uint16_array: elem = 2; break;
+    case napi_int32_array: case napi_uint32_array: case napi_float32_array: elem = 4; break;
+    case napi_float64_array: case napi_bigint64_array: case napi_biguint64_array: elem = 8; break;
+    default: elem = 1;
+  }
+  *len = count * elem;
+  return 1;
+}
+
+/* Frees a NULL-terminated array of strings built by string_array(). */
+static void free_strings(char **a) {
+  if (!a) return;
+  for (char **p = a; *p; p++) free(*p);
+  free(a);
+}
+
+static char **string_array(napi_env env, napi_value arr) {
+  uint32_t n;
+  if (napi_get_array_length(env, arr, &n) != napi_ok) return NULL;
+  char **out = calloc(n + 1, sizeof(char *));
+  if (!out) return NULL;
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value s;
+    size_t len;
+    napi_get_element(env, arr, i, &s);
+    if (napi_get_value_string_utf8(env, s, NULL, 0, &len) != napi_ok) { free_strings(out); return NULL; }
+    out[i] = malloc(len + 1);
+    if (!out[i]) { free_strings(out); return NULL; }
+    napi_get_value_string_utf8(env, s, out[i], len + 1, &len);
+  }
+  return out;
+}
+
+/* spawn(path, argv[], envp[]) -> pid | -errno. Keeps fds 0-2 (Node marks them close-on-exec). */
+static napi_value Spawn(napi_env env, napi_callback_info info) {
+  napi_value a[3];
+  if (!get_args(env, info, 3, a)) return NULL;
+  char path[4096];
+  size_t len;
+  if (napi_get_value_string_utf8(env, a[0], path, sizeof path, &len) != napi_ok) return num(env, -EINVAL);
+  char **argv = string_array(env, a[1]);
+  char **envp = string_array(env, a[2]);
+  if (!argv || !envp) { free_strings(argv); free_strings(envp); return num(env, -ENOMEM); }
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  for (int fd = 0; fd < 3; fd++) posix_spawn_file_actions_adddup2(&fa, fd, fd);
+  pid_t pid;
+  int err = posix_spawn(&pid, path, &fa, NULL, argv, envp);
+  posix_spawn_file_actions_destroy(&fa);
+  free_strings(argv);
+  free_strings(envp);
+  return num(env, err ? -err : pid);
+}
+
+/* waitpid(pid, flags, Int32Array out) -> pid | 0 | -errno; out[0] = status. */
+static napi_value Waitpid(napi_env env, napi_callback_info info) {
+  napi_value a[3];
+  if (!get_args(env, info, 3, a)) return NULL;
+  int32_t *out;
+  size_t len;
+  if (!typed_bytes(env, a[2], (void **)&out, &len) || len < 4) return NULL;
+  int status = 0;
+  pid_t r;
+  do r = waitpid((pid_t)get_i64(env, a[0]), &status, (int)get_i64(env, a[1]));
+  while (r < 0 && errno == EINTR);
+  out[0] = status;
+  return num(env, r < 0 ? -errno : r);
+}
+
+/* ptrace(request, pid, addr, data) -> result | -errno (not for PEEK requests). */
+static napi_value Ptrace(napi_env env, napi_callback_info info) {
+  napi_value a[4];
+  if (!get_args(env, info, 4, a)) return NULL;
+  long r = ptrace((enum __ptrace_request)get_i64(env, a[0]), (pid_t)get_i64(env, a[1]),
+                  (void *)(uintptr_t)get_u64(env, a[2]), (void *)(uintptr_t)get_u64(env, a[3]));
+  return num(env, r < 0 ? -errno : (double)r);
+}
+
+/* A regset get/set through PTRACE_GETREGSET/SETREGSET into a caller's TypedArray. Returns bytes or -errno. */
+static napi_value regset(napi_env env, napi_callback_info info, int set, int which) {
+  napi_value a[2];
+  if (!get_args(env, info, 2, a)) return NULL;
+  void *buf;
+  size_t len;
+  if (!typed_bytes(env, a[1], &buf, &len)) return NULL;
+  struct iovec iov = { buf, len };
+  long r = ptrace(set ? PTRACE_SETREGSET : PTRACE_GETREGSET, (pid_t)get_i64(env, a[0]), (void *)(uintptr_t)which, &iov);
+  return num(env, r < 0 ? -errno : (double)iov.iov_len);
+}
+
+static napi_value GetRegs(napi_env env, napi_callback_info info) { return regset(env, info, 0, NT_PRSTATUS_); }
+static napi_value SetRegs(napi_env env, napi_callback_info info) { return regset(env, info, 1, NT_PRSTATUS_); }
+static napi_value GetXState(napi_env env, napi_callback_info info) { return regset(env, info, 0, NT_X86_XSTATE_); }
+static napi_value SetXState(napi_env env, napi_callback_info info) { return regset(env, info, 1, NT_X86_XSTATE_); }
+
+/* Requests whose data argument points at a caller buffer: GETSIGINFO, SETSIGINFO, GET_SYSCALL_INFO… */
+static napi_value PtraceBuf(napi_env env, napi_callback_info info) {
+  napi_value a[4];
+  if (!get_args(env, info, 4, a)) return NULL;
+  void *buf;
+  size_t len;
+  if (!typed_bytes(env, a[3], &buf, &len)) return NULL;
+  uint64_t addr = get_u64(env, a[2]);
+  long r = ptrace((enum __ptrace_request)get_i64(env, a[0]), (pid_t)get_i64(env, a[1]), (void *)(uintptr_t)addr, buf);
+  return num(env, r < 0 ? -errno : (double)r);
+}
+
+/* getEventMsg(pid) -> BigInt (the message) ; on failure BigInt of -errno as two's complement is avoided: returns Number -errno. */
+static napi_value GetEventMsg(napi_env env, napi_callback_info info) {
+  napi_value a[1];
+  if (!get_args(env, info, 1, a)) return NULL;
+  unsigned long msg = 0;
+  if (ptrace(PTRACE_GETEVENTMSG, (pid_t)get_i64(env, a[0]), NULL, &msg) < 0) return num(env, -errno);
+  return big(env, msg);
+}
+
+/* Memory access through /proc/PID/mem: works for read-only mappings (FOLL_FORCE). */
+static long proc_mem(pid_t pid, uint64_t addr, void *buf, size_t len, int write) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/mem", pid);
+  int fd = open(path, write ? O_WRONLY | O_CLOEXEC : O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  size_t done = 0;
+  while (done < len) {
+    ssize_t n = write ? pwrite(fd, (char *)buf + done, len - done, (off_t)(addr + done))
+                      : pread(fd, (char *)buf + done, len - done, (off_t)(addr + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += (size_t)n;
+  }
+  int e = errno;
+  close(fd);
+  return done > 0 || len == 0 ? (long)done : -e;
+}
+
+/* readMem(pid, addr, Uint8Array) -> bytes read | -errno. Stops at the first unreadable byte. */
+static napi_value ReadMem(napi_env env, napi_callback_info info) {
+  napi_value a[3];
+  if (!get_args(env, info, 3, a)) return NULL;
+  void *buf;
+  size_t len;
+  if (!typed_bytes(env, a[2], &buf, &len)) return NULL;
+  pid_t pid = (pid_t)get_i64(env, a[0]);
+  uint64_t addr = get_u64(env, a[1]);
+  struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
+  ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+  if (n == (ssize_t)len) return num(env, (double)n);
+  /* Partial or failed: retry through /proc/PID/mem, which reads up to the first unmapped page. */
+  long m = proc_mem(pid, addr, buf, len, 0);
+  if (m < 0 && n > 0) return num(env, (double)n);
+  return num(env, (double)m);
+}
+
+/* writeMem(pid, addr, Uint8Array) -> bytes written | -errno. Falls back to /proc/PID/mem for read-only pages. */
+static napi_value WriteMem(napi_env env, napi_callback_info info) {
+  napi_value a[3];
+  if (!get_args(env, info, 3, a)) return NULL;
+  void *buf;
+  size_t len;
+  if (!typed_bytes(env, a[2], &buf, &len)) return NULL;
+  pid_t pid = (pid_t)get_i64(env, a[0]);
+  uint64_t addr = get_u64(env, a[1]);
+  struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
+  ssize_t n = process_vm_writev(pid, &local, 1, &remote, 1, 0);
+  if (n == (ssize_t)len) return num(env, (double)n);
+  return num(env, (double)proc_mem(pid, addr, buf, len, 1));
+}
+
+static napi_value Rdtsc(napi_env env, napi_callback_info info) {
+  (void)info;
+  return big(env, __rdtsc());
+}
+
+/* rdtscp(Uint32Array aux) -> BigInt tsc; aux[0] = TSC_AUX. */
+static napi_value Rdtscp(napi_env env, napi_callback_info info) {
+  napi_value a[1];
+  if (!get_args(env, info, 1, a)) return NULL;
+  uint32_t *aux;
+  size_t len;
+  if (!typed_bytes(env, a[0], (void **)&aux, &len) || len < 4) return NULL;
+  unsigned int v;
+  uint64_t t = __rdtscp(&v);
+  aux[0] = v;
+  return big(env, t);
+}
+
+/* cpuid(leaf, subleaf, Uint32Array(4) out) -> 0: out = eax, ebx, ecx, edx. */
+static napi_value Cpuid(napi_env env, napi_callback_info info) {
+  napi_value a[3];
+  if (!get_args(env, info, 3, a)) return NULL;
+  uint32_t *out;
+  size_t len;
+  if (!typed_bytes(env, a[2], (void **)&out, &len) || len < 16) return NULL;
+  unsigned int r[4];
+  __cpuid_count((unsigned)get_i64(env, a[0]), (unsigned)get_i64(env, a[1]), r[0], r[1], r[2], r[3]);
+  memcpy(out, r, sizeof r);
+  return num(env, 0);
+}
+
+/* setAffinity(tid, cpu) -> 0 | -errno (tid 0 = calling thread). */
+static napi_value SetAffinity(napi_env env, napi_callback_info info) {
+  napi_value a[2];
+  if (!get_args(env, info, 2, a)) return NULL;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET((int)get_i64(env, a[1]), &set);
+  return num(env, sched_setaffinity((pid_t)get_i64(env, a[0]), sizeof set, &set) ? -errno : 0);
+}
+
+/* allowedCpus() -> bitmask of CPUs the calling thread may run on (first 53). */
+static napi_value AllowedCpus(napi_env env, napi_callback_info info) {
+  (void)info;
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set)) return num(env, -errno);
+  double mask = 0, bit = 1;
+  for (int i = 0; i < 53; i++, bit *= 2)
+    if (CPU_ISSET(i, &set)) mask += bit;
+  return num(env, mask);
+}
+
+static napi_value Tgkill(napi_env env, napi_callback_info info) {
+  napi_value a[3];
+  if (!get_args(env, info, 3, a)) return NULL;
+  long r = syscall(SYS_tgkill, (pid_t)get_i64(env, a[0]), (pid_t)get_i64(env, a[1]), (int)get_i64(env, a[2]));
+  return num(env, r < 0 ? -errno : 0);
+}
+
+static napi_value Kill(napi_env env, napi_callback_info info) {
+  napi_value a[2];
+  if (!get_args(env, info, 2, a)) return NULL;
+  return num(env, kill((pid_t)get_i64(env, a[0]), (int)get_i64(env, a[1])) ? -errno : 0);
+}
+
+#define EXPORT(name, fn) { name, NULL, fn, NULL, NULL, NULL, napi_enumerable, NULL }
+
+static napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+    EXPORT("spawn", Spawn), EXPORT("waitpid", Waitpid), EXPORT("ptrace", Ptrace),
+    EXPORT("ptraceBuf", PtraceBuf), EXPORT("getRegs", GetRegs), EXPORT("setRegs", SetRegs),
+    EXPORT("getXState", GetXState), EXPORT("setXState", SetXState), EXPORT("getEventMsg", GetEventMsg),
+    EXPORT("readMem", ReadMem), EXPORT("writeMem", WriteMem), EXPORT("rdtsc", Rdtsc),
+    EXPORT("rdtscp", Rdtscp), EXPORT("cpuid", Cpuid), EXPORT("setAffinity", SetAffinity),
+    EXPORT("allowedCpus", AllowedCpus), EXPORT("tgkill", Tgkill), EXPORT("kill", Kill),
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

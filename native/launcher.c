@@ -1,0 +1,91 @@
+/*
+ * rewind-launcher: prepares a process for tracing, waits for the tracer, then execs the program.
+ *
+ *   rewind-launcher [--cpu N] [--no-core] -- PATH ARGV0 [ARGS...]      (environment: passed as is)
+ *
+ * Order matters: signal state is reset first (Node ignores SIGPIPE/SIGXFSZ and SIG_IGN survives exec),
+ * personality/TSC/affinity/rlimits are set, then the process stops itself so the tracer can
+ * PTRACE_SEIZE it, and only then installs the seccomp filter (RET_TRACE with no tracer would make
+ * every syscall fail with ENOSYS). The first traced syscall is therefore the execve of PATH.
+ * No decisions are made here: the tracer (TypeScript) chooses every option.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static void die(const char *what) {
+  fprintf(stderr, "rewind-launcher: %s: %s\n", what, strerror(errno));
+  _exit(127);
+}
+
+/* Every syscall stops in the tracer (SECCOMP_RET_TRACE); other ABIs (x32, i386) are killed. */
+static void install_filter(void) {
+  struct sock_filter prog[] = {
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, 0, 1),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE),
+  };
+  struct sock_fprog fprog = { .len = sizeof(prog) / sizeof(prog[0]), .filter = prog };
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("PR_SET_NO_NEW_PRIVS");
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) != 0) die("seccomp");
+}
+
+int main(int argc, char **argv) {
+  int cpu = -1, no_core = 0, i = 1;
+  for (; i < argc; i++) {
+    if (strcmp(argv[i], "--") == 0) { i++; break; }
+    if (strcmp(argv[i], "--cpu") == 0 && i + 1 < argc) cpu = atoi(argv[++i]);
+    else if (strcmp(argv[i], "--no-core") == 0) no_core = 1;
+    else { fprintf(stderr, "rewind-launcher: unknown option %s\n", argv[i]); return 127; }
+  }
+  if (i + 1 >= argc) { fprintf(stderr, "usage: rewind-launcher [--cpu N] [--no-core] -- PATH ARGV0 [ARGS...]\n"); return 127; }
+  const char *path = argv[i];
+  char **args = &argv[i + 1];
+
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  for (int s = 1; s < 65; s++) sigaction(s, &dfl, NULL); /* SIGKILL/SIGSTOP and glibc-reserved ones fail: fine */
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+
+  int pers = personality(0xffffffff);
+  if (pers == -1 || personality((unsigned long)pers | ADDR_NO_RANDOMIZE) == -1) die("personality");
+  if (prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0) != 0) die("PR_SET_TSC");
+  if (cpu >= 0) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (sched_setaffinity(0, sizeof set, &set) != 0) die("sched_setaffinity");
+  }
+  if (no_core) {
+    struct rlimit zero = { 0, 0 };
+    if (setrlimit(RLIMIT_CORE, &zero) != 0) die("setrlimit");
+  }
+
+  if (raise(SIGSTOP) != 0) die("raise");
+  install_filter();
+  execve(path, args, environ);
+  die(path);
+  return 127;
+}

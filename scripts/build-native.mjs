@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+// Builds the C parts with the machine's compiler: build/rewind.node (N-API addon) and build/rewind-launcher.
+// Run by `npm install` (prepare script). Needs gcc (or $CC) and Node's headers, which ship with Node.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const out = join(root, 'build');
+const cc = process.env.CC || 'gcc';
+const nodeInclude = [
+  join(dirname(process.execPath), '..', 'include', 'node'),
+  '/usr/include/node',
+  '/usr/local/include/node',
+].find((d) => existsSync(join(d, 'node_api.h')));
+
+if (!nodeInclude) {
+  console.error('rewind: cannot find node_api.h (Node.js headers); install the nodejs headers package');
+  process.exit(1);
+}
+mkdirSync(out, { recursive: true });
+
+const warn = ['-Wall', '-Wextra', '-Werror', '-O2', '-g'];
+const targets = [
+  { src: 'native/addon.c', dst: 'rewind.node', args: ['-shared', '-fPIC', '-fvisibility=hidden', `-I${nodeInclude}`] },
+  { src: 'native/launcher.c', dst: 'rewind-launcher', args: [] },
+];
+
+for (const t of targets) {
+  const src = join(root, t.src);
+  const dst = join(out, t.dst);
+  if (existsSync(dst) && statSync(dst).mtimeMs > statSync(src).mtimeMs) continue;
+  try {
+    execFileSync(cc, [...warn, ...t.args, '-o', dst, src], { stdio: 'inherit' });
+  } catch {
+    console.error(`rewind: building ${t.src} with ${cc} failed`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,33 @@
+// CLI: `rewind dump [--json] [TRACE]`: one line per event.
+import { describeEvent } from '../replay/divergence.js';
+import type { TraceEvent } from '../trace/events.js';
+import { TraceReader } from '../trace/trace-reader.js';
+import { parseArgs } from './args.js';
+import { resolveTrace } from './trace-dirs.js';
+
+/** An event as plain JSON: bigints as hex strings, byte arrays as their length. */
+export function eventToJson(ev: TraceEvent): unknown {
+  return JSON.parse(JSON.stringify(ev, (_k, v: unknown) => {
+    if (typeof v === 'bigint') return '0x' + BigInt.asUintN(64, v).toString(16);
+    if (v instanceof BigUint64Array) return Array.from(v, (x) => '0x' + x.toString(16));
+    if (v instanceof Uint8Array) return { bytes: v.length };
+    return v;
+  }));
+}
+
+export function dumpCommand(args: string[]): number {
+  const { options, operands } = parseArgs(args, { flags: ['--json'] });
+  const reader = TraceReader.open(resolveTrace(operands[0]));
+  const json = options.has('--json');
+  let i = 0;
+  const lines: string[] = [];
+  const flush = () => { process.stdout.write(lines.join('')); lines.length = 0; };
+  for (const ev of reader.events()) {
+    lines.push(json ? JSON.stringify({ index: i, ...(eventToJson(ev) as object) }) + '\n' : `${i}: ${describeEvent(ev)}\n`);
+    i++;
+    if (lines.length >= 512) flush();
+  }
+  flush();
+  if (reader.endState === 'truncated') process.stderr.write(`rewind: the trace ends early after ${i} events (the recording was interrupted)\n`);
+  return 0;
+}

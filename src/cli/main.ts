@@ -1,0 +1,61 @@
+// CLI: entry point. Dispatches to the commands; turns every expected failure into one line on stderr.
+import { TraceError } from '../trace/errors.js';
+import { UsageError } from './usage-error.js';
+import { VERSION } from './version.js';
+
+const HELP = `rewind ${VERSION} — record and replay Linux x86-64 programs, no hardware counters needed
+
+usage:
+  rewind record [-o DIR] [--] CMD [ARGS...]   run CMD and record it (exits with CMD's status)
+  rewind replay [-a] [TRACE]                  replay a trace (-a: to the end, re-emitting its output)
+  rewind dump [--json] [TRACE]                print the trace's events, one per line
+  rewind info [--json] [TRACE]                describe a trace
+  rewind --help | --version
+
+Traces go to $REWIND_TRACE_DIR (default ~/.local/share/rewind) as <program>-<n> unless -o is given;
+TRACE defaults to the latest one there.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(HELP);
+      return cmd === undefined ? 2 : 0;
+    case '-V':
+    case '--version':
+      process.stdout.write(`rewind ${VERSION}\n`);
+      return 0;
+    case 'record':
+      return (await import('./record-command.js')).recordCommand(rest);
+    case 'replay':
+      return (await import('./replay-command.js')).replayCommand(rest);
+    case 'dump':
+      return (await import('./dump-command.js')).dumpCommand(rest);
+    case 'info':
+      return (await import('./info-command.js')).infoCommand(rest);
+    default:
+      throw new UsageError(`unknown command ${cmd} (see rewind --help)`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (status) => { process.exitCode = status; },
+  (e: unknown) => {
+    if (e instanceof UsageError) {
+      process.stderr.write(`rewind: ${e.message}\n`);
+      process.exitCode = e.status;
+    } else if (e instanceof TraceError) {
+      process.stderr.write(`rewind: ${e.message}\n`);
+      process.exitCode = 125;
+    } else {
+      const err = e as Error;
+      process.stderr.write(`rewind: internal error: ${err?.message ?? String(e)}\n`);
+      if (process.env.REWIND_DEBUG) process.stderr.write(`${err?.stack}\n`);
+      process.exitCode = 70;
+    }
+  },
+);

@@ -1,0 +1,44 @@
+// Native layer: typed access to build/rewind.node (native/addon.c) and the path of the launcher.
+// Every call returns -errno on failure; callers turn that into errors where it matters.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { packageRoot } from './package-root.js';
+
+export { packageRoot };
+
+export interface NativeAddon {
+  /** posix_spawn with fds 0-2 kept open; returns pid. */
+  spawn(path: string, argv: string[], envp: string[]): number;
+  /** waitpid; out[0] receives the status. */
+  waitpid(pid: number, flags: number, out: Int32Array): number;
+  ptrace(request: number, pid: number, addr: number | bigint, data: number | bigint): number;
+  /** ptrace with data pointing at buf (GETSIGINFO, SETSIGINFO, GET_SYSCALL_INFO…). */
+  ptraceBuf(request: number, pid: number, addr: number | bigint, buf: ArrayBufferView): number;
+  getRegs(pid: number, regs: BigUint64Array): number;
+  setRegs(pid: number, regs: BigUint64Array): number;
+  getXState(pid: number, buf: Uint8Array): number;
+  setXState(pid: number, buf: Uint8Array): number;
+  getEventMsg(pid: number): bigint | number;
+  readMem(pid: number, addr: bigint, buf: Uint8Array): number;
+  writeMem(pid: number, addr: bigint, buf: Uint8Array): number;
+  rdtsc(): bigint;
+  rdtscp(aux: Uint32Array): bigint;
+  cpuid(leaf: number, subleaf: number, out: Uint32Array): number;
+  setAffinity(tid: number, cpu: number): number;
+  allowedCpus(): number;
+  tgkill(tgid: number, tid: number, sig: number): number;
+  kill(pid: number, sig: number): number;
+}
+
+export const launcherPath = join(packageRoot, 'build', 'rewind-launcher');
+const addonPath = join(packageRoot, 'build', 'rewind.node');
+
+function load(): NativeAddon {
+  if (!existsSync(addonPath) || !existsSync(launcherPath)) {
+    throw new Error(`rewind: native parts are not built (${addonPath}); run npm install`);
+  }
+  return createRequire(import.meta.url)(addonPath) as NativeAddon;
+}
+
+export const native: NativeAddon = load();

@@ -1,0 +1,53 @@
+// Recording: which of the program's file descriptors still refer to rewind's own stdout and stderr,
+// so replay can re-emit exactly the writes that went there (followed through dup, dup2, dup3,
+// fcntl(F_DUPFD) and close).
+import { SYS } from '../kernel/syscall-names.js';
+
+const F_DUPFD = 0;
+const F_DUPFD_CLOEXEC = 1030;
+const CLOSE_RANGE_CLOEXEC = 4;
+
+export class FdEcho {
+  private readonly fds = new Map<number, number>([[1, 1], [2, 2]]);
+
+  /** 1 or 2 if fd is the recorder's stdout or stderr, else 0. */
+  target(fd: bigint): number {
+    return this.fds.get(Number(BigInt.asIntN(32, fd))) ?? 0;
+  }
+
+  /** Follows a completed syscall's effect on the descriptor table. */
+  update(nr: number, args: readonly bigint[], result: bigint): void {
+    if (result < 0n) return;
+    const a0 = Number(BigInt.asIntN(32, args[0]!));
+    switch (nr) {
+      case SYS.dup:
+        this.copy(a0, Number(result));
+        break;
+      case SYS.dup2:
+      case SYS.dup3:
+        if (a0 !== Number(result)) this.copy(a0, Number(result));
+        break;
+      case SYS.fcntl: {
+        const cmd = Number(args[1]);
+        if (cmd === F_DUPFD || cmd === F_DUPFD_CLOEXEC) this.copy(a0, Number(result));
+        break;
+      }
+      case SYS.close:
+        this.fds.delete(a0);
+        break;
+      case SYS.close_range: {
+        if ((Number(args[2]) & CLOSE_RANGE_CLOEXEC) !== 0) break;
+        const lo = Number(args[0]);
+        const hi = Number(BigInt.asUintN(32, args[1]!));
+        for (const fd of [...this.fds.keys()]) if (fd >= lo && fd <= hi) this.fds.delete(fd);
+        break;
+      }
+    }
+  }
+
+  private copy(from: number, to: number): void {
+    const t = this.fds.get(from);
+    if (t) this.fds.set(to, t);
+    else this.fds.delete(to);
+  }
+}

@@ -1,0 +1,113 @@
+// Trace layer: the events a recording is made of. Pure data; imports nothing from rewind but kernel types.
+// Encoded by frames.ts, written by trace-writer.ts, read by trace-reader.ts. See docs/TRACE_FORMAT.md.
+
+/** struct user_regs_struct, 27 u64 in kernel order (see src/kernel/regs.ts for the field names). */
+export type Regs = BigUint64Array;
+
+/** Bytes the kernel wrote into the tracee's memory during one system call. */
+export interface MemWrite {
+  addr: bigint;
+  data: Uint8Array;
+}
+
+/** A file the tracee mapped (or exec'd), as kept in the trace's files/ folder. */
+export interface FileRef {
+  /** Path the tracee saw (from /proc/PID/fd or /proc/PID/exe). */
+  path: string;
+  /** Name of the trace's own copy, relative to the trace's files/ folder. */
+  copy: string;
+  dev: bigint;
+  ino: bigint;
+  size: bigint;
+  mtimeNs: bigint;
+}
+
+/** How a syscall was handled; replay follows what the recording says, not today's table. */
+export const enum SyscallMode {
+  /** Replay skips it and hands back the recorded result and memory. */
+  Emulated = 0,
+  /** Replay runs it for real (it shapes the address space or the kernel's view of the task). */
+  Executed = 1,
+}
+
+export interface ExecEvent {
+  kind: 'exec';
+  tid: number;
+  /** The executable as the tracee exec'd it (absolute). */
+  path: string;
+  argv: string[];
+  envp: string[];
+  exe: FileRef;
+  interp: FileRef | null;
+  /** Initial stack: bytes from stackAddr up to the top of the [stack] mapping (argv, envp, auxv, AT_RANDOM…). */
+  stackAddr: bigint;
+  stack: Uint8Array;
+  /** Registers at the end of execve, as the program starts. */
+  regs: Regs;
+}
+
+export interface SyscallEvent {
+  kind: 'syscall';
+  tid: number;
+  nr: number;
+  mode: SyscallMode;
+  /** Registers at syscall entry (orig_rax = nr, args in rdi rsi rdx r10 r8 r9). */
+  regs: Regs;
+  /** Return value (rax at exit), signed. */
+  result: bigint;
+  /** Memory the kernel wrote, in order. */
+  writes: MemWrite[];
+  /** For mmap of a file: the file, so replay maps the trace's copy. */
+  file: FileRef | null;
+  /** 1 or 2 when this write/writev went to the recorder's own stdout/stderr: replay echoes it. 0 otherwise. */
+  echo: number;
+}
+
+/** Where a signal was delivered, so replay can deliver it at the same point. */
+export const enum SignalPlacement {
+  /** Raised by the instruction at regs.rip (fault, trap): replay waits for it to happen again. */
+  Fault = 0,
+  /** Pending when the preceding syscall of this task returned: delivered on that return. */
+  SyscallExit = 1,
+  /** Arrived while user code ran; held by the recorder and delivered just before this task's next syscall. */
+  SyscallEntry = 2,
+}
+
+export interface SignalEvent {
+  kind: 'signal';
+  tid: number;
+  signo: number;
+  placement: SignalPlacement;
+  /** siginfo_t, 128 bytes, as delivered. */
+  siginfo: Uint8Array;
+  /** Registers at the signal-delivery stop. */
+  regs: Regs;
+}
+
+/** A trapped instruction the recorder emulated (rdtsc, rdtscp, cpuid). */
+export const enum TrappedInsn {
+  Rdtsc = 0,
+  Rdtscp = 1,
+  Cpuid = 2,
+}
+
+export interface InsnEvent {
+  kind: 'insn';
+  tid: number;
+  insn: TrappedInsn;
+  /** Registers before the instruction. */
+  regs: Regs;
+  /** Results: rax, rdx for rdtsc; rax, rdx, rcx for rdtscp; rax, rbx, rcx, rdx for cpuid. */
+  out: bigint[];
+}
+
+export interface ExitEvent {
+  kind: 'exit';
+  tid: number;
+  /** Exit code when the task exited normally, else null. */
+  code: number | null;
+  /** Signal number when a signal killed it, else null. */
+  signal: number | null;
+}
+
+export type TraceEvent = ExecEvent | SyscallEvent | SignalEvent | InsnEvent | ExitEvent;

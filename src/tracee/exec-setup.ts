@@ -1,0 +1,68 @@
+// Traced-process model: what rewind does to every fresh address space right after execve, identically
+// at record and at replay: CPUID faulting on (execve turns it off), and the vDSO's clock functions
+// replaced by real system calls so that every read of the clock is a recorded syscall.
+import { ARCH_SET_CPUID } from '../kernel/ptrace.js';
+import { TraceeError } from './errors.js';
+import { injectSyscall } from './inject.js';
+import { findMapping, readMaps } from './maps.js';
+import type { Task } from './task.js';
+
+const SYS_arch_prctl = 158;
+
+/** vDSO function → the syscall that does the same job with the same arguments. */
+const VDSO_REPLACEMENTS: Record<string, number> = {
+  __vdso_clock_gettime: 228, clock_gettime: 228,
+  __vdso_gettimeofday: 96, gettimeofday: 96,
+  __vdso_time: 201, time: 201,
+  __vdso_clock_getres: 229, clock_getres: 229,
+  __vdso_getcpu: 309, getcpu: 309,
+};
+
+const SHT_DYNSYM = 11;
+
+export function prepareAfterExec(task: Task): void {
+  const r = injectSyscall(task, SYS_arch_prctl, [BigInt(ARCH_SET_CPUID), 0n]);
+  if (r !== 0n) throw new TraceeError(`cannot turn on CPUID faulting (errno ${-r}); rewind needs a CPU with cpuid_fault`);
+  patchVdso(task);
+}
+
+/** Overwrites each vDSO time function with `mov eax, NR; syscall; ret`. */
+function patchVdso(task: Task): void {
+  const vdso = findMapping(readMaps(task.tid), '[vdso]');
+  if (!vdso) return;
+  const image = task.read(vdso.start, Number(vdso.end - vdso.start));
+  const dv = new DataView(image.buffer, image.byteOffset, image.byteLength);
+  const shoff = Number(dv.getBigUint64(0x28, true));
+  const shentsize = dv.getUint16(0x3a, true);
+  const shnum = dv.getUint16(0x3c, true);
+  if (shoff === 0 || shoff + shnum * shentsize > image.length) {
+    throw new TraceeError('the vDSO has no section table rewind can read');
+  }
+  const section = (i: number) => {
+    const o = shoff + i * shentsize;
+    return {
+      type: dv.getUint32(o + 4, true), offset: Number(dv.getBigUint64(o + 0x18, true)),
+      size: Number(dv.getBigUint64(o + 0x20, true)), link: dv.getUint32(o + 0x28, true),
+    };
+  };
+  let patched = 0;
+  for (let i = 0; i < shnum; i++) {
+    const sym = section(i);
+    if (sym.type !== SHT_DYNSYM) continue;
+    const strtab = section(sym.link);
+    for (let o = sym.offset; o + 24 <= sym.offset + sym.size; o += 24) {
+      const nameOff = strtab.offset + dv.getUint32(o, true);
+      const end = image.indexOf(0, nameOff);
+      const name = Buffer.from(image.subarray(nameOff, end)).toString('latin1');
+      const nr = VDSO_REPLACEMENTS[name];
+      const value = dv.getBigUint64(o + 8, true);
+      const size = Number(dv.getBigUint64(o + 16, true));
+      if (nr === undefined || value === 0n) continue;
+      if (size < 8) throw new TraceeError(`vDSO function ${name} is too small to patch (${size} bytes)`);
+      const stub = new Uint8Array([0xb8, nr & 0xff, (nr >> 8) & 0xff, 0, 0, 0x0f, 0x05, 0xc3]);
+      task.write(vdso.start + value, stub);
+      patched++;
+    }
+  }
+  if (patched === 0) throw new TraceeError('found no clock functions to patch in the vDSO');
+}

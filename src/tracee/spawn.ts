@@ -1,0 +1,75 @@
+// Traced-process model: starting a program under ptrace through the launcher, and waiting for stops.
+import {
+  PTRACE_O_EXITKILL, PTRACE_O_TRACECLONE, PTRACE_O_TRACEEXEC, PTRACE_O_TRACEFORK,
+  PTRACE_O_TRACESECCOMP, PTRACE_O_TRACESYSGOOD, PTRACE_O_TRACEVFORK, PTRACE_SEIZE,
+  WUNTRACED, __WALL,
+} from '../kernel/ptrace.js';
+import { launcherPath, native } from '../native/addon.js';
+import { TraceeError } from './errors.js';
+import { decodeStatus, describeStop, type Stop } from './stop.js';
+import { Task } from './task.js';
+
+const PTRACE_OPTIONS = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACESECCOMP | PTRACE_O_TRACEEXEC
+  | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_EXITKILL;
+
+const statusBuf = new Int32Array(1);
+
+/** Waits for the next stop of tid (blocking). */
+export function waitStop(tid: number): Stop {
+  const r = native.waitpid(tid, __WALL, statusBuf);
+  if (r < 0) throw new TraceeError(`waitpid(${tid}) failed (errno ${-r})`);
+  return decodeStatus(statusBuf[0]!);
+}
+
+/** The CPU rewind and its tracees run on: one CPU, so a ptrace stop costs a same-CPU wakeup. */
+export function chooseCpu(): number {
+  const mask = native.allowedCpus();
+  const cpus: number[] = [];
+  for (let i = 0; i < 53; i++) if (Math.floor(mask / 2 ** i) % 2 === 1) cpus.push(i);
+  if (cpus.length === 0) return -1;
+  return cpus[process.pid % cpus.length]!;
+}
+
+export interface LaunchOptions {
+  /** Executable to exec (absolute path). */
+  path: string;
+  argv: string[];
+  envp: string[];
+  cpu: number;
+  /** Set RLIMIT_CORE to 0 (replay must not write core files). */
+  noCore: boolean;
+}
+
+/**
+ * Starts the launcher, seizes it, and lets it run up to the seccomp stop of its execve.
+ * Returns the task stopped there.
+ */
+export function launch(opts: LaunchOptions): Task {
+  if (opts.cpu >= 0) native.setAffinity(0, opts.cpu);
+  const args = [launcherPath];
+  if (opts.cpu >= 0) args.push('--cpu', String(opts.cpu));
+  if (opts.noCore) args.push('--no-core');
+  args.push('--', opts.path, ...opts.argv);
+  const pid = native.spawn(launcherPath, args, opts.envp);
+  if (pid < 0) throw new TraceeError(`cannot start the launcher (errno ${-pid})`);
+  let r = native.waitpid(pid, WUNTRACED, statusBuf);
+  if (r < 0) throw new TraceeError(`waitpid(${pid}) failed (errno ${-r})`);
+  const first = decodeStatus(statusBuf[0]!);
+  if (first.kind !== 'signal') throw new TraceeError(`launcher did not stop (${describeStop(first)})`);
+  r = native.ptrace(PTRACE_SEIZE, pid, 0, PTRACE_OPTIONS);
+  if (r < 0) {
+    native.kill(pid, 9);
+    throw new TraceeError(`cannot trace the program: PTRACE_SEIZE failed (errno ${-r})`);
+  }
+  const task = new Task(pid, pid);
+  // The seize re-traps the stopped launcher as a group-stop (PTRACE_EVENT_STOP); resume it to its execve.
+  let s = waitStop(pid);
+  for (;;) {
+    if (s.kind === 'exited' || s.kind === 'killed') {
+      throw new TraceeError(`the launcher ended before exec (${describeStop(s)})`);
+    }
+    task.cont();
+    s = waitStop(pid);
+    if (s.kind === 'seccomp') return task;
+  }
+}

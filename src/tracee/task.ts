@@ -1,0 +1,122 @@
+// Traced-process model: one traced thread (task) — its registers, memory, and the ptrace calls on it.
+// Every method must be called from the thread that seized the task (the tracer's thread).
+import { R, REGS_COUNT } from '../kernel/regs.js';
+import {
+  PTRACE_CONT, PTRACE_GETSIGINFO, PTRACE_SETSIGINFO, PTRACE_SYSCALL,
+} from '../kernel/ptrace.js';
+import { native } from '../native/addon.js';
+import { TraceeError } from './errors.js';
+
+const SIGINFO_SIZE = 128;
+
+export class Task {
+  /** Registers as last fetched (fetchRegs) or about to be stored (storeRegs). */
+  readonly regs = new BigUint64Array(REGS_COUNT);
+
+  constructor(readonly tid: number, readonly tgid: number) {}
+
+  fetchRegs(): BigUint64Array {
+    const r = native.getRegs(this.tid, this.regs);
+    if (r < 0) throw new TraceeError(`cannot read registers of task ${this.tid} (errno ${-r})`);
+    return this.regs;
+  }
+
+  storeRegs(regs: BigUint64Array = this.regs): void {
+    if (regs !== this.regs) this.regs.set(regs);
+    const r = native.setRegs(this.tid, this.regs);
+    if (r < 0) throw new TraceeError(`cannot write registers of task ${this.tid} (errno ${-r})`);
+  }
+
+  /** A copy of the current register buffer. */
+  snapshot(): BigUint64Array {
+    return this.regs.slice();
+  }
+
+  get rip(): bigint { return this.regs[R.rip]!; }
+  get rsp(): bigint { return this.regs[R.rsp]!; }
+
+  /** Reads up to len bytes; returns fewer when the range runs into unmapped memory. */
+  readPartial(addr: bigint, len: number): Uint8Array {
+    const buf = new Uint8Array(len);
+    if (len === 0) return buf;
+    const n = native.readMem(this.tid, addr, buf);
+    return n <= 0 ? buf.subarray(0, 0) : buf.subarray(0, n);
+  }
+
+  read(addr: bigint, len: number): Uint8Array {
+    const buf = this.readPartial(addr, len);
+    if (buf.length !== len) {
+      throw new TraceeError(`cannot read ${len} bytes at 0x${addr.toString(16)} in task ${this.tid}`);
+    }
+    return buf;
+  }
+
+  write(addr: bigint, data: Uint8Array): void {
+    if (data.length === 0) return;
+    const n = native.writeMem(this.tid, addr, data);
+    if (n !== data.length) {
+      throw new TraceeError(`cannot write ${data.length} bytes at 0x${addr.toString(16)} in task ${this.tid}`);
+    }
+  }
+
+  readU64(addr: bigint): bigint {
+    const b = this.read(addr, 8);
+    return new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
+  }
+
+  /** A NUL-terminated string (UTF-8), read in pieces so it may end near an unmapped page. */
+  readCString(addr: bigint, max = 1 << 16): string {
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    while (total < max) {
+      const chunk = this.readPartial(addr + BigInt(total), 256);
+      if (chunk.length === 0) break;
+      const nul = chunk.indexOf(0);
+      if (nul >= 0) { parts.push(chunk.subarray(0, nul)); break; }
+      parts.push(chunk);
+      total += chunk.length;
+    }
+    return Buffer.concat(parts).toString('utf8');
+  }
+
+  /** A NULL-terminated array of string pointers (argv, envp). */
+  readStringArray(addr: bigint, max = 1 << 16): string[] {
+    const out: string[] = [];
+    if (addr === 0n) return out;
+    for (let i = 0; i < max; i++) {
+      const p = this.readU64(addr + BigInt(i * 8));
+      if (p === 0n) break;
+      out.push(this.readCString(p));
+    }
+    return out;
+  }
+
+  siginfo(): Uint8Array {
+    const buf = new Uint8Array(SIGINFO_SIZE);
+    const r = native.ptraceBuf(PTRACE_GETSIGINFO, this.tid, 0, buf);
+    if (r < 0) throw new TraceeError(`cannot read siginfo of task ${this.tid} (errno ${-r})`);
+    return buf;
+  }
+
+  setSiginfo(info: Uint8Array): void {
+    const r = native.ptraceBuf(PTRACE_SETSIGINFO, this.tid, 0, info);
+    if (r < 0) throw new TraceeError(`cannot set siginfo of task ${this.tid} (errno ${-r})`);
+  }
+
+  /** Resume until the next stop (PTRACE_CONT), delivering sig if nonzero. */
+  cont(sig = 0): void { this.resume(PTRACE_CONT, sig); }
+
+  /** Resume to the syscall-exit stop (from a seccomp stop). */
+  toSyscallExit(sig = 0): void { this.resume(PTRACE_SYSCALL, sig); }
+
+  private resume(req: number, sig: number): void {
+    const r = native.ptrace(req, this.tid, 0, sig);
+    if (r < 0) throw new TraceeError(`cannot resume task ${this.tid} (errno ${-r})`);
+  }
+
+  /** Sends signal sig to this task (tgkill). */
+  signal(sig: number): void {
+    const r = native.tgkill(this.tgid, this.tid, sig);
+    if (r < 0) throw new TraceeError(`cannot signal task ${this.tid} (errno ${-r})`);
+  }
+}
