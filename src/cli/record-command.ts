@@ -6,6 +6,7 @@ import { Recorder, type RecordOutcome } from '../record/recorder.js';
 import { TraceWriter } from '../trace/trace-writer.js';
 import { UnsupportedError } from '../tracee/errors.js';
 import { chooseCpu, launch } from '../tracee/spawn.js';
+import { hasCpuidFaulting } from '../tracee/cpu-features.js';
 import { native } from '../native/addon.js';
 import { parseArgs } from './args.js';
 import { findProgram } from './find-program.js';
@@ -20,9 +21,11 @@ export function recordCommand(args: string[]): number {
   const out = (options.get('-o') ?? options.get('--output')) as string | undefined;
   const dir = out ? resolve(out) : newTraceDir(operands[0]!);
   const start = Date.now();
+  const cpu = chooseCpu();
+  const trapCpuid = hasCpuidFaulting();
   const writer = TraceWriter.create(dir, {
     command: operands, exe: path, cwd: process.cwd(), startTime: new Date(start).toISOString(),
-    hostname: hostname(), kernel: release(), rewindVersion: VERSION,
+    hostname: hostname(), kernel: release(), rewindVersion: VERSION, cpu, cpuidFaulting: trapCpuid,
   });
   if (!out) markLatest(dir);
   // Terminal signals go to the whole foreground group: the program gets them (and they are recorded);
@@ -30,10 +33,10 @@ export function recordCommand(args: string[]): number {
   for (const s of ['SIGINT', 'SIGQUIT', 'SIGTSTP'] as const) process.on(s, () => {});
 
   const env = Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
-  const task = launch({ path, argv: operands, envp: env, cpu: chooseCpu(), noCore: false });
+  const task = launch({ path, argv: operands, envp: env, cpu, noCore: false });
   let outcome: RecordOutcome;
   try {
-    outcome = new Recorder(task, writer, new FileStore(writer.filesDir)).run();
+    outcome = new Recorder(task, writer, new FileStore(writer.filesDir), trapCpuid).run();
   } catch (e) {
     native.kill(task.tid, 9);
     writer.close();

@@ -59,7 +59,9 @@ export function copyPath(filesDir: string, ref: FileRef): string {
   } catch {
     throw new UnsupportedError(`the trace's copy of ${ref.path} (${ref.copy}) is missing`);
   }
-  if (st.size !== ref.size || st.mtimeNs !== ref.mtimeNs) {
+  // A hard link shares the original's inode, so an in-place rewrite of the original shows up here.
+  const linked = st.ino === ref.ino && st.dev === ref.dev;
+  if (st.size !== ref.size || (linked && st.mtimeNs !== ref.mtimeNs)) {
     throw new UnsupportedError(`the trace's copy of ${ref.path} was modified after recording`);
   }
   return p;

@@ -8,7 +8,7 @@ import { SI_KERNEL, SIG } from '../kernel/signals.js';
 import { SYS, syscallName } from '../kernel/syscall-names.js';
 import { syscallDef } from '../kernel/syscalls/index.js';
 import type { SyscallDef } from '../kernel/syscalls/types.js';
-import type { FileRef, MemWrite, TraceEvent } from '../trace/events.js';
+import type { FileRef, MemWrite, SyscallEvent, TraceEvent } from '../trace/events.js';
 import { SignalPlacement, SyscallMode } from '../trace/events.js';
 import type { TraceWriter } from '../trace/trace-writer.js';
 import { TraceeError, UnsupportedError } from '../tracee/errors.js';
@@ -18,6 +18,7 @@ import { mapFilesPath, readMaps } from '../tracee/maps.js';
 import { waitStop } from '../tracee/spawn.js';
 import { describeStop, type Stop } from '../tracee/stop.js';
 import type { Task } from '../tracee/task.js';
+import { copiedBytes, inputOffset, kernelCopy } from './echo-capture.js';
 import { FdEcho } from './fd-echo.js';
 import type { FileStore } from './file-store.js';
 
@@ -44,7 +45,8 @@ export class Recorder {
   private readonly echo = new FdEcho();
   private readonly state: TaskState;
 
-  constructor(task: Task, private readonly writer: TraceWriter, private readonly files: FileStore) {
+  constructor(task: Task, private readonly writer: TraceWriter, private readonly files: FileStore,
+    private readonly trapCpuid: boolean) {
     this.state = { task, lastExit: null, held: [], resending: null };
   }
 
@@ -118,6 +120,11 @@ export class Recorder {
     }
     if (nr === SYS.execve || nr === SYS.execveat) return this.onExec(st, regs);
 
+    const args = SYSCALL_ARG_REGS.map((r) => regs[r]!);
+    const copy = kernelCopy(nr, args);
+    const copyEcho = copy ? this.echo.target(copy.out) : 0;
+    const copyFrom = copyEcho ? inputOffset(task, nr, copy!.in, copy!.offPtr) : 0n;
+
     task.toSyscallExit();
     const after = waitStop(task.tid);
     if (after.kind === 'exited' || after.kind === 'killed') {
@@ -130,12 +137,14 @@ export class Recorder {
     }
     const exitRegs = task.fetchRegs();
     const result = BigInt.asIntN(64, exitRegs[R.rax]!);
-    const args = SYSCALL_ARG_REGS.map((r) => regs[r]!);
     const writes = this.captureOutputs(task, def, args, result);
     const file = nr === SYS.mmap && result >= 0n ? this.mappedFile(task, args) : null;
-    const echo = (nr === SYS.write || nr === SYS.writev) && result > 0n ? this.echo.target(args[0]!) : 0;
+    const echo = (nr === SYS.write || nr === SYS.writev) && result > 0n ? this.echo.target(args[0]!)
+      : copyEcho && result > 0n ? copyEcho : 0;
     this.echo.update(nr, args, result);
-    this.append(syscallEvent(task.tid, nr, modeOf(def), regs, result, writes, file, echo));
+    const ev = syscallEvent(task.tid, nr, modeOf(def), regs, result, writes, file, echo);
+    if (copyEcho && result > 0n) ev.output = copiedBytes(task, copy!.in, copyFrom, Number(result));
+    this.append(ev);
     st.lastExit = exitRegs.slice();
     task.cont();
     return undefined;
@@ -200,7 +209,7 @@ export class Recorder {
     if (!exeMap || !stackMap) throw new TraceeError(`execve of ${exePath}: cannot find its mappings`);
     const exe = this.files.capture(`/proc/${task.tid}/exe`);
     const interp = interpMap ? this.files.capture(mapFilesPath(task.tid, interpMap)) : null;
-    prepareAfterExec(task);
+    prepareAfterExec(task, this.trapCpuid);
     const regs = task.fetchRegs().slice();
     const stackAddr = regs[R.rsp]!;
     const stack = task.read(stackAddr, Number(stackMap.end - stackAddr));
@@ -293,6 +302,6 @@ function modeOf(def: SyscallDef): SyscallMode {
 }
 
 function syscallEvent(tid: number, nr: number, mode: SyscallMode, regs: BigUint64Array, result: bigint,
-  writes: MemWrite[], file: FileRef | null, echo: number): TraceEvent {
+  writes: MemWrite[], file: FileRef | null, echo: number): SyscallEvent {
   return { kind: 'syscall', tid, nr, mode, regs, result, writes, file, echo };
 }

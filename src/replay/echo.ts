@@ -11,7 +11,9 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
 export function echoWrite(task: Task, ev: SyscallEvent): void {
   let len = Number(ev.result);
   const parts: Uint8Array[] = [];
-  if (ev.nr === SYS.write) {
+  if (ev.output) {
+    parts.push(ev.output);
+  } else if (ev.nr === SYS.write) {
     parts.push(task.read(ev.regs[R.rsi]!, len));
   } else if (ev.nr === SYS.writev) {
     const iov = ev.regs[R.rsi]!;
@@ -33,7 +35,9 @@ function writeAll(fd: number, data: Uint8Array): void {
     try {
       off += writeSync(fd, data, off, data.length - off);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE') return; // the reader went away (replay | head): drop the rest quietly
+      if (code !== 'EAGAIN') throw e;
       Atomics.wait(sleeper, 0, 0, 1);
     }
   }

@@ -10,12 +10,13 @@ import { SignalPlacement, SyscallMode } from '../trace/events.js';
 import type { TraceReader } from '../trace/trace-reader.js';
 import { copyPath } from '../record/file-store.js';
 import { isSynchronous, rewindSyscallForSignal } from '../record/recorder.js';
-import { TraceeError } from '../tracee/errors.js';
+import { TraceeError, UnsupportedError } from '../tracee/errors.js';
+import { hasCpuidFaulting } from '../tracee/cpu-features.js';
 import { prepareAfterExec } from '../tracee/exec-setup.js';
 import { injectSyscall, skipToExit } from '../tracee/inject.js';
 import { applyInsnResult, decodeTrappedInsn } from '../tracee/insn.js';
 import { findMapping, mapFilesPath, readMaps } from '../tracee/maps.js';
-import { chooseCpu, launch, waitStop } from '../tracee/spawn.js';
+import { chooseCpu, cpuAllowed, launch, waitStop } from '../tracee/spawn.js';
 import { describeStop, type Stop } from '../tracee/stop.js';
 import type { Task } from '../tracee/task.js';
 import { statSync } from 'node:fs';
@@ -31,6 +32,9 @@ const MAP_PRIVATE = 0x2n;
 const MAP_FIXED = 0x10n;
 const MAP_ANONYMOUS = 0x20n;
 
+/** Executed syscalls whose result names the replayed task (a tid) rather than an effect: replay hands back the recorded one. */
+const RESULT_IS_IDENTITY = new Set<number>([SYS.set_tid_address, SYS.rt_sigreturn]);
+
 export interface ReplayOptions {
   /** Re-emit the program's writes to stdout/stderr. */
   echo: boolean;
@@ -45,6 +49,8 @@ export interface ReplayOutcome {
 export class Replayer {
   private readonly cursor: EventCursor;
   private task!: Task;
+  /** The recorded tid of the task being replayed (replay's tids differ). */
+  private recordedTid = 0;
   /** A signal replay re-sent to deliver a recorded one; its delivery stop gets the recorded siginfo. */
   private resending: SignalEvent | null = null;
   private outcome: ReplayOutcome | null = null;
@@ -57,8 +63,14 @@ export class Replayer {
     const first = this.cursor.peek();
     if (!first) throw new TraceEndedEarly('the trace holds no events (the recording was interrupted at once)');
     if (first.kind !== 'exec') throw this.diverge(`the trace does not start with an exec (${describeEvent(first)})`);
+    this.recordedTid = first.tid;
+    const meta = this.reader.meta;
+    if (meta.cpuidFaulting && !hasCpuidFaulting()) {
+      throw new UnsupportedError('this trace was recorded with CPUID faulting, which this machine lacks');
+    }
     this.task = launch({
-      path: copyPath(this.reader.filesDir, first.exe), argv: first.argv, envp: first.envp, cpu: chooseCpu(), noCore: true,
+      path: copyPath(this.reader.filesDir, first.exe), argv: first.argv, envp: first.envp,
+      cpu: cpuAllowed(meta.cpu) ? meta.cpu : chooseCpu(), noCore: true,
     });
     try {
       let stop: Stop = { kind: 'seccomp' };
@@ -100,7 +112,7 @@ export class Replayer {
       native.kill(this.task.tid, SIG.SIGKILL);
       return ev;
     }
-    if (ev.tid !== this.task.tid) throw this.diverge(`expected an event of task ${ev.tid}, got ${what} in task ${this.task.tid}`);
+    if (ev.tid !== this.recordedTid) throw this.diverge(`expected an event of recorded task ${ev.tid}, got ${what} in recorded task ${this.recordedTid}`);
     return ev;
   }
 
@@ -141,7 +153,7 @@ export class Replayer {
     this.checkRegs(ev.regs, regs, `at ${syscallName(nr)}`);
     this.cursor.take();
     const next = this.cursor.peek();
-    const sigAtExit = next?.kind === 'signal' && next.tid === task.tid && next.placement === SignalPlacement.SyscallExit ? next : null;
+    const sigAtExit = next?.kind === 'signal' && next.tid === this.recordedTid && next.placement === SignalPlacement.SyscallExit ? next : null;
 
     if (ev.mode === SyscallMode.Emulated) {
       if (sigAtExit) {
@@ -181,7 +193,8 @@ export class Replayer {
     if (ev.file) {
       this.mapTraceCopy(ev, regs);
     } else {
-      if (ev.nr === SYS.mmap && ev.result >= 0n) {
+      const pinned = ev.nr === SYS.mmap && ev.result >= 0n;
+      if (pinned) {
         regs[R.rdi] = BigInt.asUintN(64, ev.result);
         regs[R.r10] = regs[R.r10]! | MAP_FIXED;
         task.storeRegs(regs);
@@ -193,8 +206,16 @@ export class Replayer {
       if (s.kind === 'exited' || s.kind === 'killed') return s;
       if (s.kind !== 'syscall') throw this.diverge(`${syscallName(ev.nr)}: expected its exit, got ${describeStop(s)}`);
       const result = BigInt.asIntN(64, task.fetchRegs()[R.rax]!);
-      if (ev.nr !== SYS.rt_sigreturn && result !== ev.result) {
-        throw this.diverge(`${syscallName(ev.nr)} returned ${result}, recorded ${ev.result}`);
+      if (result !== ev.result) {
+        if (!RESULT_IS_IDENTITY.has(ev.nr)) throw this.diverge(`${syscallName(ev.nr)} returned ${result}, recorded ${ev.result}`);
+        task.regs[R.rax] = BigInt.asUintN(64, ev.result);
+        task.storeRegs();
+      }
+      if (pinned) {
+        // The program must see its own arguments, not the pinned ones.
+        task.regs[R.rdi] = ev.regs[R.rdi]!;
+        task.regs[R.r10] = ev.regs[R.r10]!;
+        task.storeRegs();
       }
     }
     this.applyWrites(ev);
@@ -269,7 +290,7 @@ export class Replayer {
     const result = BigInt.asIntN(64, task.fetchRegs()[R.rax]!);
     if (result !== 0n) throw new TraceeError(`cannot execute the trace's copy of ${ev.path} (errno ${-result})`);
     this.checkInterpreter(ev);
-    prepareAfterExec(task);
+    prepareAfterExec(task, this.reader.meta.cpuidFaulting);
     task.write(ev.stackAddr, ev.stack);
     task.storeRegs(ev.regs);
     task.cont();

@@ -61,6 +61,11 @@ export interface SyscallEvent {
   file: FileRef | null;
   /** 1 or 2 when this write/writev went to the recorder's own stdout/stderr: replay echoes it. 0 otherwise. */
   echo: number;
+  /**
+   * With echo: the bytes sent to stdout/stderr when they never passed through the program's memory
+   * (sendfile, copy_file_range from a file). Absent otherwise; replay reads write/writev data from memory.
+   */
+  output?: Uint8Array;
 }
 
 /** Where a signal was delivered, so replay can deliver it at the same point. */

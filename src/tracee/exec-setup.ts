@@ -20,9 +20,12 @@ const VDSO_REPLACEMENTS: Record<string, number> = {
 
 const SHT_DYNSYM = 11;
 
-export function prepareAfterExec(task: Task): void {
-  const r = injectSyscall(task, SYS_arch_prctl, [BigInt(ARCH_SET_CPUID), 0n]);
-  if (r !== 0n) throw new TraceeError(`cannot turn on CPUID faulting (errno ${-r}); rewind needs a CPU with cpuid_fault`);
+/** `trapCpuid`: turn on CPUID faulting (only where the CPU has it; the trace says whether it was on). */
+export function prepareAfterExec(task: Task, trapCpuid: boolean): void {
+  if (trapCpuid) {
+    const r = injectSyscall(task, SYS_arch_prctl, [BigInt(ARCH_SET_CPUID), 0n]);
+    if (r !== 0n) throw new TraceeError(`cannot turn on CPUID faulting (errno ${-r})`);
+  }
   patchVdso(task);
 }
 

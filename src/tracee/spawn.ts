@@ -21,6 +21,11 @@ export function waitStop(tid: number): Stop {
   return decodeStatus(statusBuf[0]!);
 }
 
+/** Whether this process may run on cpu. */
+export function cpuAllowed(cpu: number): boolean {
+  return cpu >= 0 && cpu < 53 && Math.floor(native.allowedCpus() / 2 ** cpu) % 2 === 1;
+}
+
 /** The CPU rewind and its tracees run on: one CPU, so a ptrace stop costs a same-CPU wakeup. */
 export function chooseCpu(): number {
   const mask = native.allowedCpus();

@@ -1,0 +1,36 @@
+// Small constructors the family files use to declare table entries by kernel name.
+
+import { SYS, type SyscallName } from '../syscall-names.js';
+import type { OutputRule, SyscallDef } from './types.js';
+
+export interface EntryOpts {
+  blocks?: boolean;
+  note?: string;
+}
+
+function entry(name: SyscallName, kind: SyscallDef['kind'], outputs: OutputRule[], opts: EntryOpts): SyscallDef {
+  const d: SyscallDef = { nr: SYS[name], name, kind };
+  if (outputs.length > 0) d.outputs = outputs;
+  if (opts.blocks) d.blocks = true;
+  if (opts.note) d.note = opts.note;
+  return d;
+}
+
+/** Recorded; replay returns the recorded result and memory without running it. */
+export function emulate(name: SyscallName, outputs: OutputRule[] = [], opts: EntryOpts = {}): SyscallDef {
+  return entry(name, 'emulate', outputs, opts);
+}
+/** Replay runs it for real (address space, signal state, task state). */
+export function execute(name: SyscallName, outputs: OutputRule[] = [], opts: EntryOpts = {}): SyscallDef {
+  return entry(name, 'execute', outputs, opts);
+}
+/** Refused with -ENOSYS at record and replay. */
+export function enosys(name: SyscallName, note: string): SyscallDef {
+  return entry(name, 'enosys', [], { note });
+}
+/** Recording stops with a message naming the syscall and `note`. */
+export function unsupported(name: SyscallName, note: string): SyscallDef {
+  return entry(name, 'unsupported', [], { note });
+}
+/** Shorthand for `{ blocks: true }`. */
+export const BLOCKS: EntryOpts = { blocks: true };

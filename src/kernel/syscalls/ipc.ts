@@ -1,0 +1,36 @@
+// Futexes, System V IPC and POSIX message queues (futex(2), semop(2), msgrcv(2), mq_timedreceive(2)).
+
+import { Struct } from '../structs.js';
+import { BLOCKS, emulate, unsupported } from './define.js';
+import { fixed, resultBytes, u32 } from './outputs.js';
+import { msgctlOut, msgrcvOut, semctlOut } from './outputs-cmd.js';
+import type { SyscallDef } from './types.js';
+
+const SINGLE = 'emulated: rewind records single-threaded tracees, so no other task shares the word';
+const SHM = 'System V shared memory is not supported yet';
+
+export const IPC: readonly SyscallDef[] = [
+  emulate('futex', [], { blocks: true, note: SINGLE }),
+  emulate('futex_waitv', [], { blocks: true, note: SINGLE }),
+  emulate('futex_wake', [], { note: SINGLE }),
+  emulate('futex_wait', [], { blocks: true, note: SINGLE }),
+  emulate('futex_requeue', [], { note: SINGLE }),
+  unsupported('shmget', SHM),
+  unsupported('shmat', SHM),
+  unsupported('shmctl', SHM),
+  unsupported('shmdt', SHM),
+  emulate('semget'),
+  emulate('semop', [], BLOCKS),
+  emulate('semtimedop', [], BLOCKS),
+  emulate('semctl', [semctlOut()]),
+  emulate('msgget'),
+  emulate('msgsnd', [], BLOCKS),
+  emulate('msgrcv', [msgrcvOut()], BLOCKS),
+  emulate('msgctl', [msgctlOut()]),
+  emulate('mq_open'),
+  emulate('mq_unlink'),
+  emulate('mq_timedsend', [], BLOCKS),
+  emulate('mq_timedreceive', [resultBytes(1, 2), u32(3)], BLOCKS), // message, priority
+  emulate('mq_notify'),
+  emulate('mq_getsetattr', [fixed(2, Struct.mq_attr.size)]),
+];

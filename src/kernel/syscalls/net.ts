@@ -1,0 +1,29 @@
+// Sockets (socket(2), accept(2), recvmsg(2), getsockopt(2)…). Replay has no sockets: all emulated.
+
+import { Struct } from '../structs.js';
+import { BLOCKS, emulate } from './define.js';
+import { fixed, inOutLen, intPair, resultBytes, sockaddrOut } from './outputs.js';
+import { recvmmsgOut, recvmsgOut, sendmmsgOut } from './outputs-net.js';
+import type { SyscallDef } from './types.js';
+
+export const NET: readonly SyscallDef[] = [
+  emulate('socket'),
+  emulate('socketpair', [intPair(3)]),
+  emulate('bind'),
+  emulate('listen'),
+  emulate('connect', [], BLOCKS),
+  emulate('accept', [sockaddrOut(1, 2)], BLOCKS),
+  emulate('accept4', [sockaddrOut(1, 2)], BLOCKS),
+  emulate('getsockname', [sockaddrOut(1, 2)]),
+  emulate('getpeername', [sockaddrOut(1, 2)]),
+  emulate('sendto', [], BLOCKS),
+  emulate('sendmsg', [], BLOCKS),
+  emulate('sendmmsg', [sendmmsgOut()], BLOCKS),
+  // recvfrom(fd, buf, len, flags, src, addrlen): with MSG_TRUNC the result may exceed len
+  emulate('recvfrom', [resultBytes(1, 2), sockaddrOut(4, 5)], BLOCKS),
+  emulate('recvmsg', [recvmsgOut()], BLOCKS),
+  emulate('recvmmsg', [recvmmsgOut(), fixed(4, Struct.timespec.size)], BLOCKS), // timeout updated
+  emulate('shutdown'),
+  emulate('setsockopt'),
+  emulate('getsockopt', [inOutLen(3, 4)]), // *optlen after the call = bytes written
+];

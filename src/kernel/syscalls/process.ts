@@ -1,0 +1,84 @@
+// Processes, credentials, scheduling and resource limits (getpid(2), setuid(2), wait4(2),
+// sched_getaffinity(2), prlimit(2), prctl(2), execve(2)…).
+
+import { Struct } from '../structs.js';
+import { BLOCKS, emulate, enosys, execute, unsupported } from './define.js';
+import { fixed, resultBytes, sizeFromArg, u32, u64 } from './outputs.js';
+import { archPrctlOut, capgetOut, getgroupsOut, prctlOut } from './outputs-cmd.js';
+import type { SyscallDef } from './types.js';
+
+const TREES = 'process trees and threads are not supported yet';
+const RL = Struct.rlimit.size;
+
+export const PROCESS: readonly SyscallDef[] = [
+  execute('execve', [], { note: 'runs again at replay to rebuild the address space' }),
+  execute('execveat', [], { note: 'runs again at replay to rebuild the address space' }),
+  execute('exit'),
+  execute('exit_group'),
+  execute('arch_prctl', [archPrctlOut()]), // fs/gs base; ARCH_SET_CPUID stops recording
+  execute('set_tid_address'),
+  execute('set_robust_list'),
+  emulate('get_robust_list', [u64(1), u64(2)]),
+  unsupported('fork', TREES),
+  unsupported('vfork', TREES),
+  unsupported('clone', TREES),
+  enosys('clone3', 'glibc falls back to clone'),
+  unsupported('ptrace', 'the tracee cannot trace others while rewind traces it'),
+  unsupported('seccomp', 'the tracee installing its own seccomp filter'),
+  unsupported('unshare', 'namespaces are not supported'),
+  unsupported('setns', 'namespaces are not supported'),
+  emulate('wait4', [u32(1), fixed(3, Struct.rusage.size)], BLOCKS), // status, rusage
+  emulate('waitid', [fixed(2, Struct.siginfo.size), fixed(4, Struct.rusage.size)], BLOCKS),
+  emulate('getpid'),
+  emulate('getppid'),
+  emulate('gettid'),
+  emulate('getuid'),
+  emulate('geteuid'),
+  emulate('getgid'),
+  emulate('getegid'),
+  emulate('getgroups', [getgroupsOut()]),
+  emulate('setgroups'),
+  emulate('setuid'),
+  emulate('setgid'),
+  emulate('setreuid'),
+  emulate('setregid'),
+  emulate('setresuid'),
+  emulate('setresgid'),
+  emulate('getresuid', [u32(0), u32(1), u32(2)]),
+  emulate('getresgid', [u32(0), u32(1), u32(2)]),
+  emulate('setfsuid'),
+  emulate('setfsgid'),
+  emulate('getpgrp'),
+  emulate('getpgid'),
+  emulate('setpgid'),
+  emulate('getsid'),
+  emulate('setsid'),
+  emulate('capget', [capgetOut()]),
+  emulate('capset'),
+  emulate('prctl', [prctlOut()], { note: 'outputs decoded by option; PR_SET_SECCOMP, PR_SET_TSC, PR_SET_MM stop recording' }),
+  emulate('personality', [], { note: 'replay does not change the persona (rewind already disables ASLR)' }),
+  emulate('getpriority'),
+  emulate('setpriority'),
+  emulate('ioprio_get'),
+  emulate('ioprio_set'),
+  emulate('sched_yield'),
+  emulate('sched_getaffinity', [resultBytes(2)]), // result = bytes of the mask written
+  emulate('sched_setaffinity'),
+  emulate('sched_getparam', [fixed(1, Struct.sched_param.size)]),
+  emulate('sched_setparam'),
+  emulate('sched_getscheduler'),
+  emulate('sched_setscheduler'),
+  emulate('sched_get_priority_max'),
+  emulate('sched_get_priority_min'),
+  emulate('sched_rr_get_interval', [fixed(1, Struct.timespec.size)]),
+  emulate('sched_getattr', [sizeFromArg(1, 2)]),
+  emulate('sched_setattr'),
+  emulate('getcpu', [u32(0), u32(1)]),
+  emulate('getrlimit', [fixed(1, RL)]),
+  emulate('setrlimit'),
+  emulate('prlimit64', [fixed(3, RL)]), // old limit
+  emulate('getrusage', [fixed(1, Struct.rusage.size)]),
+  emulate('kcmp'),
+  emulate('pidfd_open'),
+  emulate('pidfd_getfd'),
+];

@@ -1,0 +1,379 @@
+// Trace layer: the binary frame of each TraceEvent kind. Encoder and decoder of a kind sit side by side
+// so their field order can be checked at a glance; docs/TRACE_FORMAT.md describes the same layout.
+//
+// A frame is: u8 tag, then the kind's fields. Counts, lengths, tids and signal numbers are unsigned
+// LEB128 varints; syscall numbers and exit codes are zigzag varints (signed); bigints are fixed 8-byte
+// little-endian (u64, or i64 where signed); byte strings and UTF-8 strings are a varint length then the
+// bytes. Registers are delta-encoded against the previous registers of the same tid in the same chunk
+// (RegsHistory, reset at every chunk so that each chunk decodes on its own).
+
+import { ByteReader, ByteWriter } from './buffer.js';
+import { describeError, TraceError } from './errors.js';
+import {
+  type ExecEvent,
+  type ExitEvent,
+  type FileRef,
+  type InsnEvent,
+  type MemWrite,
+  type Regs,
+  type SignalEvent,
+  type SyscallEvent,
+  type TraceEvent,
+  SignalPlacement,
+  SyscallMode,
+  TrappedInsn,
+} from './events.js';
+
+/** Registers in a Regs (struct user_regs_struct). */
+export const REG_COUNT = 27;
+
+/** The u8 that starts each frame. 0 is never used (a zeroed region is not a run of valid frames). */
+export const enum FrameTag {
+  Exec = 1,
+  Syscall = 2,
+  Signal = 3,
+  Insn = 4,
+  Exit = 5,
+}
+
+// Registers are compared and copied as pairs of u32 halves through a Uint32Array view (no bigint
+// allocation per register). The halves are in host order, so this needs a little-endian host, which
+// every x86-64 machine is.
+if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) {
+  throw new Error('rewind trace encoding needs a little-endian host');
+}
+
+/**
+ * The last registers seen for each tid within the current chunk, as 54 u32 halves.
+ * The writer and the reader each keep one and reset it at every chunk boundary.
+ */
+export class RegsHistory {
+  private readonly last = new Map<number, Uint32Array>();
+
+  reset(): void {
+    this.last.clear();
+  }
+
+  /** The stored halves for tid (all zero the first time), owned by the history. */
+  slot(tid: number): Uint32Array {
+    let s = this.last.get(tid);
+    if (!s) {
+      s = new Uint32Array(REG_COUNT * 2);
+      this.last.set(tid, s);
+    }
+    return s;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Regs: u32 mask (bit i set = register i changed), then for each set bit, low to high, the new u64.
+
+function encodeRegs(w: ByteWriter, h: RegsHistory, tid: number, regs: Regs): void {
+  if (!(regs instanceof BigUint64Array) || regs.length !== REG_COUNT) {
+    throw new RangeError(`regs must be a BigUint64Array of ${REG_COUNT} registers`);
+  }
+  const cur = new Uint32Array(regs.buffer, regs.byteOffset, REG_COUNT * 2);
+  const prev = h.slot(tid);
+  let mask = 0;
+  for (let i = 0, j = 0; i < REG_COUNT; i++, j += 2) {
+    if (cur[j] !== prev[j] || cur[j + 1] !== prev[j + 1]) mask |= 1 << i;
+  }
+  w.u32(mask);
+  for (let i = 0, j = 0; i < REG_COUNT; i++, j += 2) {
+    if (mask & (1 << i)) {
+      w.u32(cur[j]!);
+      w.u32(cur[j + 1]!);
+    }
+  }
+  prev.set(cur);
+}
+
+function decodeRegs(r: ByteReader, h: RegsHistory, tid: number): Regs {
+  const at = r.pos;
+  const mask = r.u32();
+  if (mask >>> REG_COUNT !== 0) {
+    throw new TraceError(`register mask 0x${mask.toString(16)} at offset ${at} names registers beyond the ${REG_COUNT}`);
+  }
+  const prev = h.slot(tid);
+  const out = new Uint32Array(REG_COUNT * 2);
+  out.set(prev);
+  for (let i = 0, j = 0; i < REG_COUNT; i++, j += 2) {
+    if (mask & (1 << i)) {
+      out[j] = r.u32();
+      out[j + 1] = r.u32();
+    }
+  }
+  prev.set(out);
+  return new BigUint64Array(out.buffer);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// FileRef: string path, string copy, u64 dev, u64 ino, u64 size, i64 mtimeNs.
+
+function encodeFileRef(w: ByteWriter, f: FileRef): void {
+  w.string(f.path);
+  w.string(f.copy);
+  w.u64(f.dev);
+  w.u64(f.ino);
+  w.u64(f.size);
+  w.i64(f.mtimeNs);
+}
+
+function decodeFileRef(r: ByteReader): FileRef {
+  const path = r.string('file path');
+  const copy = r.string('file copy name');
+  const dev = r.u64();
+  const ino = r.u64();
+  const size = r.u64();
+  const mtimeNs = r.i64();
+  return { path, copy, dev, ino, size, mtimeNs };
+}
+
+/** u8 0 = null, 1 = a FileRef follows. */
+function encodeOptFileRef(w: ByteWriter, f: FileRef | null): void {
+  if (f === null) {
+    w.u8(0);
+  } else {
+    w.u8(1);
+    encodeFileRef(w, f);
+  }
+}
+
+function decodeOptFileRef(r: ByteReader): FileRef | null {
+  const at = r.pos;
+  const present = r.u8();
+  if (present === 0) return null;
+  if (present === 1) return decodeFileRef(r);
+  throw new TraceError(`file presence byte at offset ${at} is ${present}, not 0 or 1`);
+}
+
+function checkU8Enum(v: number, max: number, what: string): number {
+  if (!Number.isInteger(v) || v < 0 || v > max) throw new RangeError(`${what} ${v} is not in 0..${max}`);
+  return v;
+}
+
+function decodeU8Enum(r: ByteReader, max: number, what: string): number {
+  const at = r.pos;
+  const v = r.u8();
+  if (v > max) throw new TraceError(`${what} ${v} at offset ${at} is not in 0..${max}`);
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// exec: tid, path, argc, argv…, envc, envp…, exe FileRef, optional interp FileRef, u64 stackAddr,
+//       blob stack, regs.
+
+function encodeExec(w: ByteWriter, h: RegsHistory, e: ExecEvent): void {
+  w.u8(FrameTag.Exec);
+  w.varint(e.tid);
+  w.string(e.path);
+  w.varint(e.argv.length);
+  for (const a of e.argv) w.string(a);
+  w.varint(e.envp.length);
+  for (const v of e.envp) w.string(v);
+  encodeFileRef(w, e.exe);
+  encodeOptFileRef(w, e.interp);
+  w.u64(e.stackAddr);
+  w.blob(e.stack);
+  encodeRegs(w, h, e.tid, e.regs);
+}
+
+function decodeExec(r: ByteReader, h: RegsHistory): ExecEvent {
+  const tid = r.varint();
+  const path = r.string('exec path');
+  const argc = r.count('argv count');
+  const argv: string[] = [];
+  for (let i = 0; i < argc; i++) argv.push(r.string('argv string'));
+  const envc = r.count('envp count');
+  const envp: string[] = [];
+  for (let i = 0; i < envc; i++) envp.push(r.string('envp string'));
+  const exe = decodeFileRef(r);
+  const interp = decodeOptFileRef(r);
+  const stackAddr = r.u64();
+  const stack = r.blob('stack');
+  const regs = decodeRegs(r, h, tid);
+  return { kind: 'exec', tid, path, argv, envp, exe, interp, stackAddr, stack, regs };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// syscall: tid, svarint nr, u8 mode, regs, i64 result, write count, (u64 addr, blob data)…,
+//          optional FileRef, u8 echo, u8 has-output [blob output].
+
+function encodeSyscall(w: ByteWriter, h: RegsHistory, e: SyscallEvent): void {
+  w.u8(FrameTag.Syscall);
+  w.varint(e.tid);
+  w.svarint(e.nr);
+  w.u8(checkU8Enum(e.mode, SyscallMode.Executed, 'syscall mode'));
+  encodeRegs(w, h, e.tid, e.regs);
+  w.i64(e.result);
+  w.varint(e.writes.length);
+  for (const m of e.writes) {
+    w.u64(m.addr);
+    w.blob(m.data);
+  }
+  encodeOptFileRef(w, e.file);
+  w.u8(checkU8Enum(e.echo, 2, 'echo'));
+  if (e.output) {
+    w.u8(1);
+    w.blob(e.output);
+  } else {
+    w.u8(0);
+  }
+}
+
+function decodeSyscall(r: ByteReader, h: RegsHistory): SyscallEvent {
+  const tid = r.varint();
+  const nr = r.svarint();
+  const mode = decodeU8Enum(r, SyscallMode.Executed, 'syscall mode') as SyscallMode;
+  const regs = decodeRegs(r, h, tid);
+  const result = r.i64();
+  const n = r.count('memory write count', 9);
+  const writes: MemWrite[] = [];
+  for (let i = 0; i < n; i++) {
+    const addr = r.u64();
+    const data = r.blob('memory write data');
+    writes.push({ addr, data });
+  }
+  const file = decodeOptFileRef(r);
+  const echo = decodeU8Enum(r, 2, 'echo');
+  const ev: SyscallEvent = { kind: 'syscall', tid, nr, mode, regs, result, writes, file, echo };
+  if (decodeU8Enum(r, 1, 'output flag') === 1) ev.output = r.blob('output');
+  return ev;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// signal: tid, signo, u8 placement, blob siginfo, regs.
+
+function encodeSignal(w: ByteWriter, h: RegsHistory, e: SignalEvent): void {
+  w.u8(FrameTag.Signal);
+  w.varint(e.tid);
+  w.varint(e.signo);
+  w.u8(checkU8Enum(e.placement, SignalPlacement.SyscallEntry, 'signal placement'));
+  w.blob(e.siginfo);
+  encodeRegs(w, h, e.tid, e.regs);
+}
+
+function decodeSignal(r: ByteReader, h: RegsHistory): SignalEvent {
+  const tid = r.varint();
+  const signo = r.varint();
+  const placement = decodeU8Enum(r, SignalPlacement.SyscallEntry, 'signal placement') as SignalPlacement;
+  const siginfo = r.blob('siginfo');
+  const regs = decodeRegs(r, h, tid);
+  return { kind: 'signal', tid, signo, placement, siginfo, regs };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// insn: tid, u8 insn, regs, out count, u64 out….
+
+function encodeInsn(w: ByteWriter, h: RegsHistory, e: InsnEvent): void {
+  w.u8(FrameTag.Insn);
+  w.varint(e.tid);
+  w.u8(checkU8Enum(e.insn, TrappedInsn.Cpuid, 'trapped instruction'));
+  encodeRegs(w, h, e.tid, e.regs);
+  w.varint(e.out.length);
+  for (const v of e.out) w.u64(v);
+}
+
+function decodeInsn(r: ByteReader, h: RegsHistory): InsnEvent {
+  const tid = r.varint();
+  const insn = decodeU8Enum(r, TrappedInsn.Cpuid, 'trapped instruction') as TrappedInsn;
+  const regs = decodeRegs(r, h, tid);
+  const n = r.count('instruction output count', 8);
+  const out: bigint[] = [];
+  for (let i = 0; i < n; i++) out.push(r.u64());
+  return { kind: 'insn', tid, insn, regs, out };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// exit: tid, u8 flags (bit 0: code follows, bit 1: signal follows), [svarint code], [varint signal].
+
+function encodeExit(w: ByteWriter, e: ExitEvent): void {
+  w.u8(FrameTag.Exit);
+  w.varint(e.tid);
+  w.u8((e.code !== null ? 1 : 0) | (e.signal !== null ? 2 : 0));
+  if (e.code !== null) w.svarint(e.code);
+  if (e.signal !== null) w.varint(e.signal);
+}
+
+function decodeExit(r: ByteReader): ExitEvent {
+  const tid = r.varint();
+  const at = r.pos;
+  const flags = r.u8();
+  if (flags > 3) throw new TraceError(`exit flags 0x${flags.toString(16)} at offset ${at} has unknown bits`);
+  const code = flags & 1 ? r.svarint() : null;
+  const signal = flags & 2 ? r.varint() : null;
+  return { kind: 'exit', tid, code, signal };
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+/**
+ * Appends one event's frame to w. On a value that cannot be encoded (a negative tid, a u64 out of
+ * range, regs of the wrong length…) throws TraceError; w may then hold a partial frame and h may have
+ * moved on, so the caller must drop both (trace-writer.ts cuts the frame and starts a new chunk).
+ */
+export function encodeEvent(w: ByteWriter, h: RegsHistory, ev: TraceEvent): void {
+  try {
+    switch (ev.kind) {
+      case 'exec':
+        return encodeExec(w, h, ev);
+      case 'syscall':
+        return encodeSyscall(w, h, ev);
+      case 'signal':
+        return encodeSignal(w, h, ev);
+      case 'insn':
+        return encodeInsn(w, h, ev);
+      case 'exit':
+        return encodeExit(w, ev);
+      default:
+        throw new TraceError(`unknown event kind ${JSON.stringify((ev as { kind: unknown }).kind)}`);
+    }
+  } catch (e) {
+    if (e instanceof TraceError) throw e;
+    const tid = (ev as { tid?: unknown }).tid;
+    throw new TraceError(`cannot encode ${ev.kind} event of tid ${String(tid)}: ${describeError(e)}`);
+  }
+}
+
+const KIND_NAMES = ['', 'exec', 'syscall', 'signal', 'insn', 'exit'];
+
+/** Decodes one frame at r's position. Malformed data throws TraceError (a detail, no trace context). */
+export function decodeEvent(r: ByteReader, h: RegsHistory): TraceEvent {
+  const at = r.pos;
+  const tag = r.u8();
+  switch (tag) {
+    case FrameTag.Exec:
+      return decodeExec(r, h);
+    case FrameTag.Syscall:
+      return decodeSyscall(r, h);
+    case FrameTag.Signal:
+      return decodeSignal(r, h);
+    case FrameTag.Insn:
+      return decodeInsn(r, h);
+    case FrameTag.Exit:
+      return decodeExit(r);
+    default:
+      throw new TraceError(`unknown frame type ${tag} at offset ${at}`);
+  }
+}
+
+/**
+ * Decodes a whole chunk's raw bytes: frames back to back, filling it exactly, registers relative to a
+ * fresh history. Throws TraceError naming the frame on any malformed or trailing byte.
+ */
+export function decodeChunk(raw: Uint8Array): TraceEvent[] {
+  const r = new ByteReader(raw);
+  const h = new RegsHistory();
+  const out: TraceEvent[] = [];
+  while (!r.atEnd) {
+    const at = r.pos;
+    const tag = raw[at]!;
+    try {
+      out.push(decodeEvent(r, h));
+    } catch (e) {
+      const kind = KIND_NAMES[tag] || `type ${tag}`;
+      throw new TraceError(`frame ${out.length} (${kind}) at chunk offset ${at}: ${describeError(e)}`);
+    }
+  }
+  return out;
+}

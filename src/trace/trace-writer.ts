@@ -1,0 +1,265 @@
+// Trace layer: writes a recording directory. Events are encoded into one pending chunk in memory; the
+// chunk is deflated and written (one synchronous write) when it reaches 1 MiB or 200 ms have passed
+// since the last flush, so memory never grows with the trace and at most ~200 ms of events are lost
+// when the recorder is killed. Everything is synchronous: the recorder spends its time in waitpid.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import * as zlib from 'node:zlib';
+import { ByteWriter, crc32 } from './buffer.js';
+import { describeError, TraceError } from './errors.js';
+import type { TraceEvent } from './events.js';
+import { encodeEvent, RegsHistory } from './frames.js';
+import {
+  EVENTS_FILE,
+  FILES_DIR,
+  TRACE_FORMAT_NAME,
+  TRACE_FORMAT_VERSION,
+  type TraceMeta,
+  type TraceMetaEnd,
+  type TraceMetaStart,
+  writeMetaAtomic,
+} from './meta.js';
+
+/** "RWNDEVT\0": the first 8 bytes of every events file. */
+export const EVENTS_MAGIC = new Uint8Array([0x52, 0x57, 0x4e, 0x44, 0x45, 0x56, 0x54, 0x00]);
+/** magic (8) + u32 version + u32 flags. */
+export const EVENTS_HEADER_SIZE = 16;
+/** u32 rawLen + u32 compressedLen + u32 crc32. */
+export const CHUNK_HEADER_SIZE = 12;
+/** Largest raw (inflated) chunk a reader accepts; the writer never produces a bigger one. */
+export const MAX_CHUNK_RAW = 256 * 1024 * 1024;
+/** Largest compressed chunk a reader accepts (deflate can grow incompressible data slightly). */
+export const MAX_CHUNK_COMPRESSED = MAX_CHUNK_RAW + 1024 * 1024;
+
+/** A pending chunk is flushed once it holds this many raw bytes… */
+export const FLUSH_BYTES = 1024 * 1024;
+/** …or when an event is appended this long after the last flush. */
+export const FLUSH_MS = 200;
+
+/** Builds the 16-byte events file header. */
+export function eventsHeader(version = TRACE_FORMAT_VERSION, flags = 0): Uint8Array {
+  const h = new Uint8Array(EVENTS_HEADER_SIZE);
+  h.set(EVENTS_MAGIC, 0);
+  const v = new DataView(h.buffer);
+  v.setUint32(8, version, true);
+  v.setUint32(12, flags, true);
+  return h;
+}
+
+export class TraceWriter {
+  readonly dir: string;
+  readonly filesDir: string;
+  private readonly eventsPath: string;
+  private readonly metaStart: TraceMetaStart;
+  private fd: number | null;
+  private readonly pending = new ByteWriter(FLUSH_BYTES + 64 * 1024);
+  private readonly history = new RegsHistory();
+  private pendingEvents = 0;
+  private lastFlush = performance.now();
+  private count = 0;
+  private chunks = 0;
+  private offset = 0; // where the next write goes in the events file
+  private finished = false;
+
+  private constructor(dir: string, meta: TraceMetaStart, fd: number) {
+    this.dir = dir;
+    this.filesDir = path.join(dir, FILES_DIR);
+    this.eventsPath = path.join(dir, EVENTS_FILE);
+    this.metaStart = meta;
+    this.fd = fd;
+  }
+
+  /**
+   * Creates dir (and its parents), dir/files/, dir/meta.json (end: null) and dir/events with its
+   * header. Refuses an existing non-empty directory or a path that is not a directory.
+   */
+  static create(dir: string, meta: TraceMetaStart): TraceWriter {
+    const abs = path.resolve(dir);
+    let existing: string[] | null = null;
+    try {
+      const st = fs.statSync(abs);
+      if (!st.isDirectory()) throw new TraceError(`cannot record into ${dir}: it exists and is not a directory`);
+      existing = fs.readdirSync(abs);
+    } catch (e) {
+      if (e instanceof TraceError) throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new TraceError(`cannot record into ${dir}: ${describeError(e)}`);
+    }
+    if (existing !== null && existing.length > 0) {
+      throw new TraceError(`cannot record into ${dir}: the directory exists and is not empty`);
+    }
+    let fd: number;
+    try {
+      fs.mkdirSync(abs, { recursive: true });
+      fs.mkdirSync(path.join(abs, FILES_DIR));
+      const full: TraceMeta = { format: TRACE_FORMAT_NAME, version: TRACE_FORMAT_VERSION, ...pickStart(meta), end: null };
+      writeMetaAtomic(abs, full);
+      fd = fs.openSync(path.join(abs, EVENTS_FILE), 'wx', 0o644);
+    } catch (e) {
+      if (e instanceof TraceError) throw e;
+      throw new TraceError(`cannot create trace ${dir}: ${describeError(e)}`);
+    }
+    const w = new TraceWriter(dir, meta, fd);
+    w.writeAll(eventsHeader());
+    return w;
+  }
+
+  /** Events appended so far (including those still pending). */
+  get eventCount(): number {
+    return this.count;
+  }
+
+  /** Raw bytes in the pending (not yet written) chunk. */
+  get pendingBytes(): number {
+    return this.pending.length;
+  }
+
+  /** Data chunks written so far (not counting the end marker). */
+  get chunkCount(): number {
+    return this.chunks;
+  }
+
+  /** Encodes ev into the pending chunk, flushing at 1 MiB or 200 ms since the last flush. */
+  append(ev: TraceEvent): void {
+    this.checkOpen('append to');
+    const before = this.pending.length;
+    try {
+      encodeEvent(this.pending, this.history, ev);
+    } catch (e) {
+      // The half-written frame is cut off; the register history may already include it, so the
+      // events before it go out as their own chunk and the next one starts afresh.
+      this.pending.truncate(before);
+      this.flush();
+      throw e instanceof TraceError ? e : new TraceError(`cannot encode event: ${describeError(e)}`);
+    }
+    if (this.pending.length > MAX_CHUNK_RAW) {
+      if (this.pendingEvents === 0) {
+        const size = this.pending.length;
+        this.pending.truncate(0);
+        this.pending.reset(FLUSH_BYTES * 4);
+        this.history.reset();
+        throw new TraceError(`cannot record a ${ev.kind} event of ${size} bytes: the limit is ${MAX_CHUNK_RAW} bytes`);
+      }
+      // Too big together with what is pending: write those, then this event in a chunk of its own.
+      this.pending.truncate(before);
+      this.flush();
+      this.append(ev);
+      return;
+    }
+    this.pendingEvents++;
+    this.count++;
+    if (this.pending.length >= FLUSH_BYTES || performance.now() - this.lastFlush >= FLUSH_MS) this.flush();
+  }
+
+  /**
+   * Deflates the pending chunk and writes it. When this returns the bytes are in the kernel's page
+   * cache: they survive the recorder being killed (not a machine crash; there is no fsync).
+   */
+  flush(): void {
+    this.checkOpen('flush');
+    this.lastFlush = performance.now();
+    if (this.pending.length === 0) {
+      this.history.reset(); // nothing written depends on it (append may have cut a half-encoded frame)
+      return;
+    }
+    const raw = this.pending.bytes();
+    let compressed: Uint8Array;
+    try {
+      const out = zlib.deflateRawSync(raw, { level: 1 });
+      compressed = new Uint8Array(out.buffer, out.byteOffset, out.length);
+    } catch (e) {
+      throw new TraceError(`cannot compress trace chunk for ${this.dir}: ${describeError(e)}`);
+    }
+    const chunk = new Uint8Array(CHUNK_HEADER_SIZE + compressed.length);
+    const hv = new DataView(chunk.buffer);
+    hv.setUint32(0, raw.length, true);
+    hv.setUint32(4, compressed.length, true);
+    hv.setUint32(8, crc32(compressed), true);
+    chunk.set(compressed, CHUNK_HEADER_SIZE);
+    // Reset before writing: a failed write must not leave events to be written a second time.
+    this.pending.reset(FLUSH_BYTES * 4);
+    this.history.reset();
+    this.pendingEvents = 0;
+    this.writeAll(chunk);
+    this.chunks++;
+  }
+
+  /**
+   * Flushes, writes the end-of-stream marker, closes the events file and rewrites meta.json (through a
+   * temporary file and a rename) with `end` filled in.
+   */
+  finish(end: TraceMetaEnd): void {
+    this.checkOpen('finish');
+    this.flush();
+    this.writeAll(new Uint8Array(CHUNK_HEADER_SIZE)); // rawLen 0, compressedLen 0, crc 0: end of stream
+    this.finished = true;
+    this.closeFd();
+    writeMetaAtomic(this.dir, {
+      format: TRACE_FORMAT_NAME,
+      version: TRACE_FORMAT_VERSION,
+      ...pickStart(this.metaStart),
+      end: { ...end },
+    });
+  }
+
+  /**
+   * Flushes what is pending and closes the events file without an end marker or meta.json update:
+   * the trace then reads as truncated, as if the recorder had been killed. For giving up on a
+   * recording after an error; does nothing once finished or closed.
+   */
+  close(): void {
+    if (this.fd === null) return;
+    try {
+      if (!this.finished) this.flush();
+    } finally {
+      this.finished = true;
+      this.closeFd();
+    }
+  }
+
+  private checkOpen(what: string): void {
+    if (this.fd === null || this.finished) throw new TraceError(`cannot ${what} trace ${this.dir}: the writer is closed`);
+  }
+
+  private closeFd(): void {
+    const fd = this.fd;
+    this.fd = null;
+    if (fd === null) return;
+    try {
+      fs.closeSync(fd);
+    } catch (e) {
+      throw new TraceError(`cannot close ${this.eventsPath}: ${describeError(e)}`);
+    }
+  }
+
+  private writeAll(data: Uint8Array): void {
+    const fd = this.fd;
+    if (fd === null) throw new TraceError(`cannot write trace ${this.dir}: the writer is closed`);
+    let done = 0;
+    try {
+      while (done < data.length) {
+        done += fs.writeSync(fd, data, done, data.length - done, this.offset + done);
+      }
+    } catch (e) {
+      throw new TraceError(`cannot write ${this.eventsPath}: ${describeError(e)}`);
+    } finally {
+      this.offset += done;
+    }
+  }
+}
+
+/** Only the TraceMetaStart fields, in a fixed order (callers may pass objects with more). */
+function pickStart(m: TraceMetaStart): TraceMetaStart {
+  return {
+    command: [...m.command],
+    exe: m.exe,
+    cwd: m.cwd,
+    startTime: m.startTime,
+    hostname: m.hostname,
+    kernel: m.kernel,
+    rewindVersion: m.rewindVersion,
+    cpu: m.cpu,
+    cpuidFaulting: m.cpuidFaulting,
+  };
+}

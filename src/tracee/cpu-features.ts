@@ -1,0 +1,17 @@
+// Traced-process model: CPU features the tracer depends on, read once from /proc/cpuinfo.
+import { readFileSync } from 'node:fs';
+
+let flags: Set<string> | null = null;
+
+function cpuFlags(): Set<string> {
+  if (!flags) {
+    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('flags'));
+    flags = new Set((line?.split(':')[1] ?? '').trim().split(/\s+/));
+  }
+  return flags;
+}
+
+/** CPUID faulting (Intel, and some hypervisors): lets rewind trap, record and mask CPUID. */
+export function hasCpuidFaulting(): boolean {
+  return cpuFlags().has('cpuid_fault');
+}
