@@ -28,6 +28,9 @@ export function dumpCommand(args: string[]): number {
     if (lines.length >= 512) flush();
   }
   flush();
-  if (reader.endState === 'truncated') process.stderr.write(`rewind: the trace ends early after ${i} events (the recording was interrupted)\n`);
+  if (reader.endState === 'truncated') {
+    process.stderr.write(`rewind: the trace ends early after ${i} events (the recording was interrupted)\n`);
+    return 125;
+  }
   return 0;
 }

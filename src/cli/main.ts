@@ -7,7 +7,8 @@ const HELP = `rewind ${VERSION} — record and replay Linux x86-64 programs, no 
 
 usage:
   rewind record [-o DIR] [--] CMD [ARGS...]   run CMD and record it (exits with CMD's status)
-  rewind replay [-a] [TRACE]                  replay a trace (-a: to the end, re-emitting its output)
+  rewind replay [-a] [-v] [TRACE]             replay a trace (-a: to the end, re-emitting its output;
+                                              -v: on a divergence, also show the events before it)
   rewind dump [--json] [TRACE]                print the trace's events, one per line
   rewind info [--json] [TRACE]                describe a trace
   rewind --help | --version

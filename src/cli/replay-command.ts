@@ -11,7 +11,8 @@ import { UsageError } from './usage-error.js';
 export const REPLAY_FAILED = 125;
 
 export function replayCommand(args: string[]): number {
-  const { operands } = parseArgs(args, { flags: ['-a', '--autopilot'] });
+  const { options, operands } = parseArgs(args, { flags: ['-a', '--autopilot', '-v', '--verbose'] });
+  const verbose = options.has('-v') || options.has('--verbose');
   if (operands.length > 1) throw new UsageError('replay: more than one trace given');
   // Without -a the debugger would start; until the gdb server lands, replay runs on autopilot.
   const reader = TraceReader.open(resolveTrace(operands[0]));
@@ -20,7 +21,9 @@ export function replayCommand(args: string[]): number {
     return outcome.exitSignal !== null ? 128 + outcome.exitSignal : outcome.exitCode ?? 0;
   } catch (e) {
     if (e instanceof DivergenceError) {
-      process.stderr.write(`rewind: ${e.message}\n${e.details.join('\n')}${e.details.length ? '\n' : ''}`);
+      // One line by default; -v adds the events that led there.
+      const more = verbose ? e.details.map((d) => d + '\n').join('') : '';
+      process.stderr.write(`rewind: ${e.message}${verbose ? '' : ' (replay -v shows the events before it)'}\n${more}`);
       return REPLAY_FAILED;
     }
     if (e instanceof TraceEndedEarly || e instanceof UnsupportedError || e instanceof TraceeError) {

@@ -1,0 +1,153 @@
+// End-to-end tests of server.ts over a real loopback TCP socket, driving the session with raw
+// packets: acks and no-ack mode, nacks and retransmission, ^C during a long resume, split and
+// oversized packets, clients that vanish mid-packet, a second client, detach/kill/abort.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { serveGdb, type ServeOptions, type ServeResult } from './server.js';
+import { RawClient } from './testing/raw-client.js';
+import { ScriptedTarget, type ScriptedTargetOptions } from './testing/scripted-target.js';
+
+async function start(extra: Partial<ScriptedTargetOptions> = {}, opts: ServeOptions = {}) {
+  const target = new ScriptedTarget({
+    pid: 0x1092,
+    history: [0x401000n, 0x401001n, 0x401004n],
+    memory: [{ addr: 0x401000n, data: Uint8Array.from([0x90, 0x48, 0x31, 0xc0]) }],
+    ...extra,
+  });
+  let port = 0;
+  const listening = new Promise<void>((resolve) => {
+    opts = { ...opts, onListening: (a) => ((port = a.port), resolve()) };
+  });
+  const done: Promise<ServeResult> = serveGdb(target, { host: '127.0.0.1', port: 0, ...opts });
+  await listening;
+  return { target, done, port, connect: () => RawClient.connect(port) };
+}
+
+test('ack-mode handshake, no-ack mode, memory, detach resolves the server', async () => {
+  const { done, connect, target } = await start();
+  const c = await connect();
+  const features = await c.ask('qSupported:multiprocess+;swbreak+;hwbreak+');
+  assert.match(features, /^PacketSize=4000;QStartNoAckMode\+;/);
+  assert.equal(await c.ask('QStartNoAckMode'), 'OK');
+  assert.equal(await c.ask('?', { noAck: true }), 'T05thread:p1092.1092;');
+  assert.equal(await c.ask('m401000,4', { noAck: true }), '904831c0');
+  assert.equal(await c.ask('vCont;s:p1092.1092', { noAck: true }), 'T05thread:p1092.1092;');
+  assert.equal(await c.ask('D', { noAck: true }), 'OK');
+  await c.waitClosed();
+  assert.deepEqual(await done, { reason: 'detach' });
+  assert.equal(target.calls.at(-1), 'detach');
+  assert.equal(c.pending, '');
+});
+
+test('bad checksum gets "-", a nack gets the reply again', async () => {
+  const { done, connect } = await start();
+  const c = await connect();
+  c.write('$g#00');
+  assert.equal(await c.take(1), '-');
+  c.send('m401000,2');
+  assert.equal(await c.take(1), '+');
+  assert.equal(await c.reply({ noAck: true }), '9048');
+  c.write('-');
+  assert.equal(await c.reply(), '9048');
+  c.send('k');
+  assert.equal(await c.take(1), '+');
+  await c.waitClosed();
+  assert.deepEqual(await done, { reason: 'kill' });
+});
+
+test('garbage, NULs, a packet split into single bytes, and $#00', async () => {
+  const { done, connect } = await start();
+  const c = await connect();
+  c.write('\x00\x00garbage+++');
+  for (const ch of RawClient.frame('m401001,2')) {
+    c.write(ch);
+    await new Promise((r) => setImmediate(r));
+  }
+  assert.equal(await c.take(1), '+');
+  assert.equal(await c.reply(), '4831');
+  assert.equal(await c.ask(''), '');
+  c.write('$#00');
+  assert.equal(await c.take(1), '+');
+  assert.equal(await c.reply(), '');
+  assert.equal(await c.ask('vKill;1092'), 'OK');
+  assert.deepEqual(await done, { reason: 'kill' });
+});
+
+test('^C interrupts a resume that would never end; the session continues', async () => {
+  const { done, connect, target } = await start({ hang: true });
+  const c = await connect();
+  await c.ask('QStartNoAckMode');
+  c.send('vCont;c');
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(c.pending, '');
+  c.write('\x03');
+  assert.equal(await c.reply({ noAck: true }), 'T02thread:1092;');
+  assert.ok(target.calls.includes('interrupt'));
+  // ^C while stopped is ignored.
+  c.write('\x03');
+  assert.equal(await c.ask('m401000,1', { noAck: true }), '90');
+  assert.equal(target.calls.filter((x) => x === 'interrupt').length, 1);
+  // ^C right behind the resume packet still interrupts it.
+  c.write(RawClient.frame('c') + '\x03');
+  assert.equal(await c.reply({ noAck: true }), 'T02thread:1092;');
+  assert.equal(await c.ask('D', { noAck: true }), 'OK');
+  assert.deepEqual(await done, { reason: 'detach' });
+});
+
+test('a client vanishing mid-packet or mid-resume leaves the server for the next client', async () => {
+  const { done, connect, target } = await start({ hang: true });
+  const a = await connect();
+  a.write('$m401000,');
+  a.close();
+  const b = await connect();
+  assert.equal(await b.ask('m401000,1'), '90');
+  b.send('c');
+  await b.take(1);
+  b.close(); // gone while the target runs: the server interrupts it
+  const c = await (async () => {
+    for (;;) {
+      const client = await connect();
+      // The server refuses newcomers until the previous resume has wound down.
+      await new Promise((r) => setTimeout(r, 20));
+      if (!client.closed) return client;
+    }
+  })();
+  assert.ok(target.calls.includes('interrupt'));
+  assert.equal(await c.ask('?'), 'T02thread:1092;');
+  assert.equal(await c.ask('D'), 'OK');
+  assert.deepEqual(await done, { reason: 'detach' });
+});
+
+test('a second client is refused while one is connected', async () => {
+  const { done, connect } = await start();
+  const first = await connect();
+  assert.equal(await first.ask('m401000,1'), '90');
+  const second = await connect();
+  await second.waitClosed();
+  assert.equal(await first.ask('m401001,1'), '48');
+  assert.equal(await first.ask('D'), 'OK');
+  assert.deepEqual(await done, { reason: 'detach' });
+});
+
+test('an oversized packet is discarded and answered E01, with bounded buffering', async () => {
+  const { done, connect } = await start({}, { maxPacketBytes: 64 });
+  const c = await connect();
+  c.write('$' + 'A'.repeat(100000) + '#00');
+  assert.equal(await c.take(1), '+');
+  assert.equal(await c.reply(), 'E01');
+  c.write('$' + 'B'.repeat(5000)); // never terminated; the next '$' ends it
+  assert.equal(await c.ask('m401000,1'), '90');
+  assert.equal(await c.ask('D'), 'OK');
+  assert.deepEqual(await done, { reason: 'detach' });
+});
+
+test('aborting stops the server', async () => {
+  const controller = new AbortController();
+  const { done, connect } = await start({}, { signal: controller.signal });
+  const c = await connect();
+  assert.equal(await c.ask('m401000,1'), '90');
+  controller.abort();
+  assert.deepEqual(await done, { reason: 'aborted' });
+  await c.waitClosed();
+});
