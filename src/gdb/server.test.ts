@@ -100,19 +100,20 @@ test('a client vanishing mid-packet or mid-resume leaves the server for the next
   const a = await connect();
   a.write('$m401000,');
   a.close();
-  const b = await connect();
+  // The server takes a newcomer once the previous client's work has wound down.
+  const nextClient = async () => {
+    for (;;) {
+      const client = await connect();
+      await new Promise((r) => setTimeout(r, 20));
+      if (!client.closed) return client;
+    }
+  };
+  const b = await nextClient();
   assert.equal(await b.ask('m401000,1'), '90');
   b.send('c');
   await b.take(1);
   b.close(); // gone while the target runs: the server interrupts it
-  const c = await (async () => {
-    for (;;) {
-      const client = await connect();
-      // The server refuses newcomers until the previous resume has wound down.
-      await new Promise((r) => setTimeout(r, 20));
-      if (!client.closed) return client;
-    }
-  })();
+  const c = await nextClient();
   assert.ok(target.calls.includes('interrupt'));
   assert.equal(await c.ask('?'), 'T02thread:1092;');
   assert.equal(await c.ask('D'), 'OK');
@@ -150,4 +151,21 @@ test('aborting stops the server', async () => {
   controller.abort();
   assert.deepEqual(await done, { reason: 'aborted' });
   await c.waitClosed();
+});
+
+test('a port in use rejects; a throwing interrupt() does not break the connection', async () => {
+  const controller = new AbortController();
+  const { done, connect, target, port } = await start({ hang: true }, { signal: controller.signal });
+  await assert.rejects(serveGdb(target, { port }), /EADDRINUSE/);
+  Object.assign(target, { interrupt: () => { throw new Error('engine bug'); } });
+  const c = await connect();
+  c.send('c');
+  await c.take(1);
+  c.write('\x03');
+  await new Promise((r) => setTimeout(r, 50));
+  c.close();
+  // The resume never ends now; abort is the way out.
+  assert.equal(await Promise.race([done.then(() => 'done'), new Promise((r) => setTimeout(() => r('pending'), 50))]), 'pending');
+  controller.abort();
+  assert.deepEqual(await done, { reason: 'aborted' });
 });

@@ -43,7 +43,11 @@ export function serveGdb(target: DebugTarget, opts: ServeOptions = {}): Promise<
     };
     const onAbort = () => {
       active?.destroy();
-      target.interrupt();
+      try {
+        target.interrupt();
+      } catch (err) {
+        log(`gdb: interrupt failed: ${String(err)}`);
+      }
       finish({ reason: 'aborted' });
     };
 

@@ -72,8 +72,17 @@ export class GdbSession {
 
   /** ^C from gdb: interrupt the resume in progress, or the next one if it has not started yet. */
   interrupt(): void {
-    if (this.resuming) this.target.interrupt();
+    if (this.resuming) this.interruptTarget();
     else this.interruptPending = true;
+  }
+
+  /** target.interrupt() runs from socket callbacks: a throw must not escape there. */
+  private interruptTarget(): void {
+    try {
+      this.target.interrupt();
+    } catch (err) {
+      this.log(`gdb: interrupt failed: ${String(err)}`);
+    }
   }
 
   /** Drop an interrupt that arrived when nothing was about to run. */
@@ -282,7 +291,7 @@ export class GdbSession {
     let stop: StopReason;
     try {
       const pending = this.target.resume(request);
-      if (this.interruptPending) this.target.interrupt();
+      if (this.interruptPending) this.interruptTarget();
       stop = await pending;
     } finally {
       this.resuming = false;

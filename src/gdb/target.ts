@@ -88,7 +88,7 @@ export interface DebugTarget {
 
   /** Threads alive at the current stop; empty once the process is gone. */
   threads(): MaybePromise<readonly ThreadId[]>;
-  /** Where the target stands before the first resume (answer to `?` at connect time). */
+  /** Why the target is stopped now: the answer to `?` when a gdb connects. */
   currentStop(): MaybePromise<StopReason>;
 
   /**

@@ -10,6 +10,14 @@ const CLOSE_RANGE_CLOEXEC = 4;
 export class FdEcho {
   private readonly fds = new Map<number, number>([[1, 1], [2, 2]]);
 
+  /** A copy for a forked process, which gets a copy of its parent's descriptor table. */
+  clone(): FdEcho {
+    const c = new FdEcho();
+    c.fds.clear();
+    for (const [fd, t] of this.fds) c.fds.set(fd, t);
+    return c;
+  }
+
   /** 1 or 2 if fd is the recorder's stdout or stderr, else 0. */
   target(fd: bigint): number {
     return this.fds.get(Number(BigInt.asIntN(32, fd))) ?? 0;

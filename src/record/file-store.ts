@@ -49,20 +49,3 @@ export class FileStore {
     }
   }
 }
-
-/** Where replay finds a FileRef's copy, after checking it is still the recorded file. */
-export function copyPath(filesDir: string, ref: FileRef): string {
-  const p = join(filesDir, ref.copy);
-  let st;
-  try {
-    st = statSync(p, { bigint: true });
-  } catch {
-    throw new UnsupportedError(`the trace's copy of ${ref.path} (${ref.copy}) is missing`);
-  }
-  // A hard link shares the original's inode, so an in-place rewrite of the original shows up here.
-  const linked = st.ino === ref.ino && st.dev === ref.dev;
-  if (st.size !== ref.size || (linked && st.mtimeNs !== ref.mtimeNs)) {
-    throw new UnsupportedError(`the trace's copy of ${ref.path} was modified after recording`);
-  }
-  return p;
-}

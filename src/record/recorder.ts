@@ -1,91 +1,193 @@
-// Recording: the supervisor loop. Runs the program under ptrace, one stop at a time, and appends to the
-// trace everything nondeterministic it observes: syscall results and memory, signals and where they
-// landed, trapped rdtsc/cpuid results, execs, and the exit. Syscall rules come from the table in
-// src/kernel/syscalls; this file only applies them.
+// Recording: the supervisor loop. Runs the program's tasks under ptrace, one at a time in user space,
+// and appends to the trace everything nondeterministic it observes: syscall results and memory,
+// signals and where they landed, trapped rdtsc/cpuid results, new tasks, execs, and exits.
+// A task that enters a blocking syscall is left waiting in the kernel while the next task runs.
+// Syscall rules come from the table in src/kernel/syscalls; this file only applies them.
 import { readlinkSync } from 'node:fs';
 import { R, SYSCALL_ARG_REGS } from '../kernel/regs.js';
 import { SI_KERNEL, SIG } from '../kernel/signals.js';
 import { SYS, syscallName } from '../kernel/syscall-names.js';
-import { syscallDef } from '../kernel/syscalls/index.js';
+import { syscallDef, unsupportedMessage } from '../kernel/syscalls/index.js';
 import type { SyscallDef } from '../kernel/syscalls/types.js';
+import {
+  PTRACE_EVENT_CLONE, PTRACE_EVENT_FORK, PTRACE_EVENT_VFORK, __WALL,
+} from '../kernel/ptrace.js';
 import type { FileRef, MemWrite, SyscallEvent, TraceEvent } from '../trace/events.js';
 import { SignalPlacement, SyscallMode } from '../trace/events.js';
 import type { TraceWriter } from '../trace/trace-writer.js';
+import { native } from '../native/addon.js';
 import { TraceeError, UnsupportedError } from '../tracee/errors.js';
 import { prepareAfterExec } from '../tracee/exec-setup.js';
 import { applyInsnResult, decodeTrappedInsn, executeInsn } from '../tracee/insn.js';
 import { mapFilesPath, readMaps } from '../tracee/maps.js';
 import { waitStop } from '../tracee/spawn.js';
-import { describeStop, type Stop } from '../tracee/stop.js';
-import type { Task } from '../tracee/task.js';
+import { decodeStatus, describeStop, type Stop } from '../tracee/stop.js';
+import { Task } from '../tracee/task.js';
 import { copiedBytes, inputOffset, kernelCopy } from './echo-capture.js';
 import { FdEcho } from './fd-echo.js';
 import type { FileStore } from './file-store.js';
 
 const ENOSYS = 38n;
 const MAP_ANONYMOUS = 0x20n;
+const CLONE_THREAD = 0x10000n;
+/** How long a task runs before it yields at a syscall entry to another runnable task. */
+const TIMESLICE_MS = 50;
 
 export interface RecordOutcome {
   exitCode: number | null;
   exitSignal: number | null;
 }
 
+/** A syscall left running in the kernel while other tasks go on. */
+interface Blocked {
+  nr: number;
+  def: SyscallDef;
+  regs: BigUint64Array;
+  args: bigint[];
+  copyEcho: number;
+  copyFrom: bigint;
+}
+
 /** Per-task recording state. */
 interface TaskState {
   task: Task;
+  /** How to let it run again, once it is its turn (null: it is already running in the kernel). */
+  resume: { syscall: boolean; sig: number } | null;
+  /** A stop it is sitting at that has not been handled yet (a yield at a syscall entry). */
+  parked: Stop | null;
+  blocked: Blocked | null;
   /** Registers at the last syscall exit, while no user code has run since (signals landing there are exact). */
   lastExit: BigUint64Array | null;
   /** Asynchronous signals that arrived in user code, held until the task's next syscall entry. */
   held: Uint8Array[];
   /** A signal rewind re-sent to deliver a held one; its delivery stop gets the original siginfo. */
   resending: { signo: number; siginfo: Uint8Array } | null;
+  /** Per-process: which fds are rewind's stdout/stderr (shared by the threads of a process). */
+  echo: FdEcho;
 }
 
+type Next = 'continue' | 'blocked' | 'yield' | 'gone';
+
 export class Recorder {
-  private readonly echo = new FdEcho();
-  private readonly state: TaskState;
+  private readonly tasks = new Map<number, TaskState>();
+  private readonly runnable: TaskState[] = [];
+  /** Tasks whose syscall entry must be written as an `enter` event before other tasks' events. */
+  private pendingEnter: { st: TaskState; regs: BigUint64Array }[] = [];
+  private outcome: RecordOutcome = { exitCode: null, exitSignal: null };
+  private readonly leader: number;
+  private sliceStart = 0;
 
   constructor(task: Task, private readonly writer: TraceWriter, private readonly files: FileStore,
     private readonly trapCpuid: boolean) {
-    this.state = { task, lastExit: null, held: [], resending: null };
+    this.leader = task.tid;
+    const st = this.addTask(task, new FdEcho());
+    st.parked = { kind: 'seccomp' };
+    st.resume = null;
+    this.runnable.push(st);
   }
 
-  /** Runs the program to its end. The task must be at the seccomp stop of its first execve. */
+  /** Runs the program to its end. The first task must be at the seccomp stop of its first execve. */
   run(): RecordOutcome {
-    const st = this.state;
-    let stop: Stop = { kind: 'seccomp' };
-    for (;;) {
-      const next = this.handle(st, stop);
-      if (next === 'done') break;
-      stop = next ?? waitStop(st.task.tid);
+    while (this.tasks.size > 0) {
+      const next = this.runnable.shift();
+      if (next) {
+        this.runTask(next);
+        continue;
+      }
+      const status = new Int32Array(1);
+      const tid = native.waitpid(-1, __WALL, status);
+      if (tid < 0) throw new TraceeError(`waitpid failed (errno ${-tid}) with ${this.tasks.size} tasks left`);
+      this.onBackgroundStop(tid, decodeStatus(status[0]!));
     }
     return this.outcome;
   }
 
-  private outcome: RecordOutcome = { exitCode: null, exitSignal: null };
+  private addTask(task: Task, echo: FdEcho): TaskState {
+    const st: TaskState = {
+      task, resume: { syscall: false, sig: 0 }, parked: null, blocked: null, lastExit: null, held: [], resending: null, echo,
+    };
+    this.tasks.set(task.tid, st);
+    return st;
+  }
 
-  /** Handles one stop; returns a stop it already waited for, 'done' at the end, or undefined. */
-  private handle(st: TaskState, stop: Stop): Stop | 'done' | undefined {
+  /** Drives one task until it blocks in the kernel, yields, or ends. */
+  private runTask(st: TaskState): void {
+    this.sliceStart = performance.now();
+    for (;;) {
+      let stop = st.parked;
+      st.parked = null;
+      if (!stop) stop = this.resumeAndWait(st);
+      const next = this.handle(st, stop);
+      if (next === 'continue') continue;
+      if (next === 'yield') this.runnable.push(st);
+      return;
+    }
+  }
+
+  private resumeAndWait(st: TaskState): Stop {
+    const r = st.resume ?? { syscall: false, sig: 0 };
+    st.resume = null;
+    try {
+      if (r.syscall) st.task.toSyscallExit(r.sig);
+      else st.task.cont(r.sig);
+    } catch {
+      // The task died while stopped (SIGKILL from elsewhere): its exit is what waitpid reports next.
+    }
+    return waitStop(st.task.tid);
+  }
+
+  /** A stop of a task that is not the one running: a blocked syscall finished, or a task ended. */
+  private onBackgroundStop(tid: number, stop: Stop): void {
+    const st = this.tasks.get(tid);
+    if (!st) return; // not ours (cannot happen: rewind has no other children while recording)
+    if (stop.kind === 'exited' || stop.kind === 'killed') {
+      this.onExit(st, stop);
+      return;
+    }
+    if (st.blocked && stop.kind === 'syscall') {
+      this.finishSyscall(st, st.blocked);
+      st.blocked = null;
+      st.resume = { syscall: false, sig: 0 };
+      this.runnable.push(st);
+      return;
+    }
+    // Anything else is handled when the task runs.
+    st.parked = stop;
+    st.blocked = null;
+    this.runnable.push(st);
+  }
+
+  /** Handles one stop of the running task and says what happens to it next. */
+  private handle(st: TaskState, stop: Stop): Next {
     switch (stop.kind) {
       case 'seccomp':
         return this.onSyscall(st);
       case 'signal':
         this.onSignal(st, stop.signal);
-        return undefined;
+        return 'continue';
       case 'exited':
       case 'killed':
         this.onExit(st, stop);
-        return 'done';
+        return 'gone';
       case 'group-stop':
       case 'event':
       case 'syscall':
-        // Job-control stops are not honoured while recording; nothing else is expected here.
-        st.task.cont();
-        return undefined;
+        // A new task's first stop; job-control stops are not honoured while recording.
+        st.resume = { syscall: false, sig: 0 };
+        return 'continue';
     }
   }
 
+  /** Appends an event, first writing the entries of tasks waiting in the kernel if order needs them. */
   private append(ev: TraceEvent): void {
+    const pending = this.pendingEnter;
+    if (pending.length > 0) {
+      const ownCompletion = pending.length === 1 && pending[0]!.st.task.tid === ev.tid && ev.kind === 'syscall';
+      if (!ownCompletion) {
+        for (const p of pending) this.writer.append({ kind: 'enter', tid: p.st.task.tid, regs: p.regs });
+      }
+      this.pendingEnter = [];
+    }
     this.writer.append(ev);
   }
 
@@ -93,21 +195,41 @@ export class Recorder {
     const code = stop.kind === 'exited' ? stop.code : null;
     const signal = stop.kind === 'killed' ? stop.signal : null;
     this.append({ kind: 'exit', tid: st.task.tid, code, signal });
-    this.outcome = { exitCode: code, exitSignal: signal };
+    if (st.task.tid === this.leader) this.outcome = { exitCode: code, exitSignal: signal };
+    this.tasks.delete(st.task.tid);
+    this.pendingEnter = this.pendingEnter.filter((p) => p.st !== st);
+    const i = this.runnable.indexOf(st);
+    if (i >= 0) this.runnable.splice(i, 1);
   }
 
-  private onSyscall(st: TaskState): Stop | undefined {
+  private othersWaiting(st: TaskState): boolean {
+    if (this.tasks.size <= 1) return false;
+    // Collect finished background syscalls so they can be scheduled.
+    const status = new Int32Array(1);
+    for (;;) {
+      const tid = native.waitpid(-1, __WALL | 1 /* WNOHANG */, status);
+      if (tid <= 0) break;
+      if (tid === st.task.tid) throw new TraceeError(`task ${tid} stopped while not running`);
+      this.onBackgroundStop(tid, decodeStatus(status[0]!));
+    }
+    return this.runnable.length > 0;
+  }
+
+  private onSyscall(st: TaskState): Next {
     const task = st.task;
     const regs = task.fetchRegs().slice();
     const nr = Number(regs[R.orig_rax]);
     if (st.held.length > 0) {
       this.deliverHeld(st, regs);
-      return undefined;
+      return 'continue';
     }
     const def = syscallDef(nr);
-    if (!def || def.kind === 'unsupported') {
-      const why = def?.note ? `: ${def.note}` : '';
-      throw new UnsupportedError(`unsupported system call ${syscallName(nr)} (${nr})${why}`);
+    if (!def || def.kind === 'unsupported') throw new UnsupportedError(unsupportedMessage(nr));
+    // Let others run at a syscall entry once this task has had its time slice (or asks to yield).
+    if ((nr === SYS.sched_yield || performance.now() - this.sliceStart > TIMESLICE_MS) && this.othersWaiting(st)) {
+      st.parked = { kind: 'seccomp' };
+      this.pendingEnter.push({ st, regs });
+      return 'yield';
     }
     if (def.kind === 'enosys') {
       this.append(syscallEvent(task.tid, nr, SyscallMode.Emulated, regs.slice(), -ENOSYS, [], null, 0));
@@ -115,39 +237,54 @@ export class Recorder {
       regs[R.rax] = BigInt.asUintN(64, -ENOSYS);
       task.storeRegs(regs);
       st.lastExit = null;
-      task.cont();
-      return undefined;
+      st.resume = { syscall: false, sig: 0 };
+      return 'continue';
     }
     if (nr === SYS.execve || nr === SYS.execveat) return this.onExec(st, regs);
+    if (nr === SYS.fork || nr === SYS.vfork || nr === SYS.clone) return this.onClone(st, nr, def, regs);
 
     const args = SYSCALL_ARG_REGS.map((r) => regs[r]!);
     const copy = kernelCopy(nr, args);
-    const copyEcho = copy ? this.echo.target(copy.out) : 0;
+    const copyEcho = copy ? st.echo.target(copy.out) : 0;
     const copyFrom = copyEcho ? inputOffset(task, nr, copy!.in, copy!.offPtr) : 0n;
+    const call: Blocked = { nr, def, regs, args, copyEcho, copyFrom };
 
     task.toSyscallExit();
+    if (def.blocks && this.tasks.size > 1) {
+      st.blocked = call;
+      this.pendingEnter.push({ st, regs });
+      return 'blocked';
+    }
     const after = waitStop(task.tid);
     if (after.kind === 'exited' || after.kind === 'killed') {
       // exit/exit_group (or a SIGKILL while in the call): the syscall never returns.
       this.append(syscallEvent(task.tid, nr, modeOf(def), regs, 0n, [], null, 0));
-      return after;
+      this.onExit(st, after);
+      return 'gone';
     }
     if (after.kind !== 'syscall') {
       throw new TraceeError(`${syscallName(nr)}: expected its exit, got ${describeStop(after)}`);
     }
+    this.finishSyscall(st, call);
+    st.resume = { syscall: false, sig: 0 };
+    return 'continue';
+  }
+
+  /** At a syscall's exit stop: reads its result and outputs and appends its event. */
+  private finishSyscall(st: TaskState, call: Blocked): void {
+    const { nr, def, regs, args, copyEcho, copyFrom } = call;
+    const task = st.task;
     const exitRegs = task.fetchRegs();
     const result = BigInt.asIntN(64, exitRegs[R.rax]!);
     const writes = this.captureOutputs(task, def, args, result);
     const file = nr === SYS.mmap && result >= 0n ? this.mappedFile(task, args) : null;
-    const echo = (nr === SYS.write || nr === SYS.writev) && result > 0n ? this.echo.target(args[0]!)
+    const echo = (nr === SYS.write || nr === SYS.writev) && result > 0n ? st.echo.target(args[0]!)
       : copyEcho && result > 0n ? copyEcho : 0;
-    this.echo.update(nr, args, result);
+    st.echo.update(nr, args, result);
     const ev = syscallEvent(task.tid, nr, modeOf(def), regs, result, writes, file, echo);
-    if (copyEcho && result > 0n) ev.output = copiedBytes(task, copy!.in, copyFrom, Number(result));
+    if (copyEcho && result > 0n) ev.output = copiedBytes(task, args[nr === SYS.sendfile ? 1 : 0]!, copyFrom, Number(result));
     this.append(ev);
     st.lastExit = exitRegs.slice();
-    task.cont();
-    return undefined;
   }
 
   private captureOutputs(task: Task, def: SyscallDef, args: bigint[], result: bigint): MemWrite[] {
@@ -176,37 +313,69 @@ export class Recorder {
     return this.files.capture(`/proc/${task.tid}/fd/${fd}`);
   }
 
+  /**
+   * fork, vfork, clone: the new task is announced (`newtask`) as soon as the kernel reports it, so replay
+   * can create it before any of its events. A vfork parent then waits in the kernel while the child runs.
+   */
+  private onClone(st: TaskState, nr: number, def: SyscallDef, regs: BigUint64Array): Next {
+    const task = st.task;
+    task.toSyscallExit();
+    let s = waitStop(task.tid);
+    if (s.kind === 'event' && (s.event === PTRACE_EVENT_FORK || s.event === PTRACE_EVENT_VFORK || s.event === PTRACE_EVENT_CLONE)) {
+      const child = Number(native.getEventMsg(task.tid));
+      this.append({ kind: 'newtask', tid: task.tid, child, nr, regs });
+      const first = waitStop(child);
+      if (first.kind === 'exited' || first.kind === 'killed') throw new TraceeError(`new task ${child} ended at once`);
+      const thread = nr === SYS.clone && (regs[R.rdi]! & CLONE_THREAD) !== 0n;
+      const cst = this.addTask(new Task(child, thread ? task.tgid : child), thread ? st.echo : st.echo.clone());
+      this.runnable.push(cst);
+      task.toSyscallExit();
+      if (s.event === PTRACE_EVENT_VFORK) {
+        // The parent stays in the kernel until the child execs or exits; its syscall event comes then.
+        st.blocked = { nr, def, regs, args: SYSCALL_ARG_REGS.map((r) => regs[r]!), copyEcho: 0, copyFrom: 0n };
+        return 'blocked';
+      }
+      s = waitStop(task.tid);
+    }
+    if (s.kind === 'exited' || s.kind === 'killed') {
+      this.onExit(st, s);
+      return 'gone';
+    }
+    if (s.kind !== 'syscall') throw new TraceeError(`${syscallName(nr)}: expected its exit, got ${describeStop(s)}`);
+    this.finishSyscall(st, { nr, def, regs, args: SYSCALL_ARG_REGS.map((r) => regs[r]!), copyEcho: 0, copyFrom: 0n });
+    st.resume = { syscall: false, sig: 0 };
+    return 'continue';
+  }
+
   /** execve: on success the trace gets an exec event holding the new image and its initial stack. */
-  private onExec(st: TaskState, entry: BigUint64Array): Stop | undefined {
+  private onExec(st: TaskState, entry: BigUint64Array): Next {
     const task = st.task;
     const nr = Number(entry[R.orig_rax]);
-    const pathArg = nr === SYS.execveat ? entry[R.rsi]! : entry[R.rdi]!;
-    const argvArg = nr === SYS.execveat ? entry[R.rdx]! : entry[R.rsi]!;
-    const envpArg = nr === SYS.execveat ? entry[R.r10]! : entry[R.rdx]!;
-    const argv = task.readStringArray(argvArg);
-    const envp = task.readStringArray(envpArg);
-    void pathArg;
+    const argv = task.readStringArray(nr === SYS.execveat ? entry[R.rdx]! : entry[R.rsi]!);
+    const envp = task.readStringArray(nr === SYS.execveat ? entry[R.r10]! : entry[R.rdx]!);
     task.toSyscallExit();
     let s = waitStop(task.tid);
     if (s.kind === 'event') {
       task.toSyscallExit();
       s = waitStop(task.tid);
     }
-    if (s.kind === 'exited' || s.kind === 'killed') return s;
+    if (s.kind === 'exited' || s.kind === 'killed') {
+      this.onExit(st, s);
+      return 'gone';
+    }
     if (s.kind !== 'syscall') throw new TraceeError(`execve: expected its exit, got ${describeStop(s)}`);
     const result = BigInt.asIntN(64, task.fetchRegs()[R.rax]!);
+    st.resume = { syscall: false, sig: 0 };
     if (result < 0n) {
       this.append(syscallEvent(task.tid, nr, SyscallMode.Emulated, entry, result, [], null, 0));
       st.lastExit = task.regs.slice();
-      task.cont();
-      return undefined;
+      return 'continue';
     }
     const exePath = readlinkSync(`/proc/${task.tid}/exe`);
     const maps = readMaps(task.tid);
-    const exeMap = maps.find((m) => m.name === exePath);
     const interpMap = maps.find((m) => m.name.startsWith('/') && m.name !== exePath);
     const stackMap = maps.find((m) => m.name === '[stack]');
-    if (!exeMap || !stackMap) throw new TraceeError(`execve of ${exePath}: cannot find its mappings`);
+    if (!stackMap) throw new TraceeError(`execve of ${exePath}: cannot find its stack`);
     const exe = this.files.capture(`/proc/${task.tid}/exe`);
     const interp = interpMap ? this.files.capture(mapFilesPath(task.tid, interpMap)) : null;
     prepareAfterExec(task, this.trapCpuid);
@@ -215,8 +384,7 @@ export class Recorder {
     const stack = task.read(stackAddr, Number(stackMap.end - stackAddr));
     this.append({ kind: 'exec', tid: task.tid, path: exePath, argv, envp, exe, interp, stackAddr, stack, regs });
     st.lastExit = null;
-    task.cont();
-    return undefined;
+    return 'continue';
   }
 
   private onSignal(st: TaskState, signo: number): void {
@@ -224,11 +392,12 @@ export class Recorder {
     const siginfo = task.siginfo();
     const code = new DataView(siginfo.buffer, siginfo.byteOffset).getInt32(8, true);
     const regs = task.fetchRegs();
+    st.resume = { syscall: false, sig: 0 };
 
     if (st.resending && st.resending.signo === signo) {
       task.setSiginfo(st.resending.siginfo);
       st.resending = null;
-      task.cont(signo);
+      st.resume.sig = signo;
       return;
     }
     if (signo === SIG.SIGSEGV && code === SI_KERNEL) {
@@ -240,7 +409,6 @@ export class Recorder {
         applyInsnResult(regs, insn.insn, out);
         task.storeRegs(regs);
         st.lastExit = null;
-        task.cont();
         return;
       }
     }
@@ -250,12 +418,11 @@ export class Recorder {
     else {
       // Arrived while user code ran: hold it until the next syscall entry, where replay can find the spot.
       st.held.push(siginfo);
-      task.cont();
       return;
     }
     this.append({ kind: 'signal', tid: task.tid, signo, placement, siginfo, regs: regs.slice() });
     st.lastExit = null;
-    task.cont(signo);
+    st.resume.sig = signo;
   }
 
   /**
@@ -272,7 +439,7 @@ export class Recorder {
     st.resending = { signo, siginfo };
     st.lastExit = null;
     task.signal(signo);
-    task.cont();
+    st.resume = { syscall: false, sig: 0 };
   }
 }
 

@@ -48,5 +48,9 @@ export function describeEvent(ev: TraceEvent): string {
       return `tid ${ev.tid} ${INSN[ev.insn as TrappedInsn] ?? '?'} = ${ev.out.map(hex).join(' ')} @${hex(ev.regs[R.rip]!)}`;
     case 'exit':
       return `tid ${ev.tid} exit ${ev.code !== null ? `code ${ev.code}` : `by ${signalName(ev.signal ?? 0)}`}`;
+    case 'enter':
+      return `tid ${ev.tid} enters ${syscallName(Number(ev.regs[R.orig_rax]))} @${hex(ev.regs[R.rip]!)}`;
+    case 'newtask':
+      return `tid ${ev.tid} ${syscallName(ev.nr)} creates tid ${ev.child}`;
   }
 }

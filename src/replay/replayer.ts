@@ -1,29 +1,34 @@
-// Replay: re-executes a recorded program. Syscalls are emulated from the trace (the program gets the
-// recorded result and memory; nothing outside is touched) except those that shape the address space or
-// the kernel's view of the task, which run for real at the recorded addresses. At every stop the
-// program's state is checked against the recording; any difference stops replay with a report.
+// Replay: re-executes a recorded program tree. Syscalls are emulated from the trace (the program gets
+// the recorded result and memory; nothing outside is touched) except those that shape the address
+// space, the task tree or the kernel's view of a task, which run for real at the recorded addresses.
+// Tasks run one at a time and only when their next event is the next event of the trace, so user code
+// runs in the recorded order. At every stop the state is checked against the recording; any difference
+// stops replay with a report.
 import { R, SYSCALL_ARG_REGS } from '../kernel/regs.js';
 import { SI_KERNEL, SIG } from '../kernel/signals.js';
 import { SYS, syscallName } from '../kernel/syscall-names.js';
-import type { ExecEvent, SignalEvent, SyscallEvent, TraceEvent } from '../trace/events.js';
+import {
+  PTRACE_EVENT_CLONE, PTRACE_EVENT_FORK, PTRACE_EVENT_VFORK,
+} from '../kernel/ptrace.js';
+import type { ExecEvent, NewTaskEvent, SignalEvent, SyscallEvent, TraceEvent } from '../trace/events.js';
 import { SignalPlacement, SyscallMode } from '../trace/events.js';
 import type { TraceReader } from '../trace/trace-reader.js';
-import { copyPath } from '../record/file-store.js';
 import { isSynchronous, rewindSyscallForSignal } from '../record/recorder.js';
 import { TraceeError, UnsupportedError } from '../tracee/errors.js';
 import { hasCpuidFaulting } from '../tracee/cpu-features.js';
 import { prepareAfterExec } from '../tracee/exec-setup.js';
 import { injectSyscall, skipToExit } from '../tracee/inject.js';
 import { applyInsnResult, decodeTrappedInsn } from '../tracee/insn.js';
-import { findMapping, mapFilesPath, readMaps } from '../tracee/maps.js';
+import { mapFilesPath, readMaps } from '../tracee/maps.js';
 import { chooseCpu, cpuAllowed, launch, waitStop } from '../tracee/spawn.js';
 import { describeStop, type Stop } from '../tracee/stop.js';
-import type { Task } from '../tracee/task.js';
+import { Task } from '../tracee/task.js';
 import { statSync } from 'node:fs';
 import { native } from '../native/addon.js';
 import { describeEvent, DivergenceError, regsDifference, TraceEndedEarly } from './divergence.js';
 import { echoWrite } from './echo.js';
 import { EventCursor } from './event-cursor.js';
+import { copyPath } from './trace-files.js';
 
 const AT_FDCWD = -100n;
 const O_RDONLY_CLOEXEC = 0o2000000n;
@@ -31,8 +36,11 @@ const MAP_TYPE_MASK = 0x3n;
 const MAP_PRIVATE = 0x2n;
 const MAP_FIXED = 0x10n;
 const MAP_ANONYMOUS = 0x20n;
+const CLONE_THREAD = 0x10000n;
+const CLONE_PARENT_SETTID = 0x100000n;
+const CLONE_CHILD_SETTID = 0x1000000n;
 
-/** Executed syscalls whose result names the replayed task (a tid) rather than an effect: replay hands back the recorded one. */
+/** Executed syscalls whose result names a task (a tid) rather than an effect: replay hands back the recorded one. */
 const RESULT_IS_IDENTITY = new Set<number>([SYS.set_tid_address, SYS.rt_sigreturn]);
 
 export interface ReplayOptions {
@@ -46,13 +54,41 @@ export interface ReplayOutcome {
   events: number;
 }
 
+/** The temporary signal mask a waiting syscall installs (a pointer to a sigset_t), or 0. */
+function temporaryMask(task: Task, ev: SyscallEvent): bigint {
+  const a = SYSCALL_ARG_REGS.map((r) => ev.regs[r]!);
+  switch (ev.nr) {
+    case SYS.pselect6: return a[5] === 0n ? 0n : task.readU64(a[5]!);
+    case SYS.ppoll: return a[3]!;
+    case SYS.epoll_pwait:
+    case SYS.epoll_pwait2: return a[4]!;
+    default: return 0n;
+  }
+}
+
+/** A replayed task. */
+interface RTask {
+  task: Task;
+  /** Its tid in the recording (replay's tids differ). */
+  recTid: number;
+  /** A stop it sits at that the next event will use (parked by an `enter` event, or an early exit). */
+  at: Stop | null;
+  /** How to resume it when its next event is due; null when it is already running in the kernel. */
+  resume: { syscall: boolean; sig: number } | null;
+  /** It sits at the seccomp stop of this emulated syscall, skipped with the recorded result. */
+  skipped: SyscallEvent | null;
+  /** A signal replay re-sent; its delivery stop gets the recorded siginfo. */
+  resending: SignalEvent | null;
+  /** A recorded signal already re-sent ahead of time (before an rt_sigsuspend ran). */
+  presented: SignalEvent | null;
+}
+
 export class Replayer {
   private readonly cursor: EventCursor;
-  private task!: Task;
-  /** The recorded tid of the task being replayed (replay's tids differ). */
-  private recordedTid = 0;
-  /** A signal replay re-sent to deliver a recorded one; its delivery stop gets the recorded siginfo. */
-  private resending: SignalEvent | null = null;
+  private readonly tasks = new Map<number, RTask>();
+  /** Every task's real tid by recorded tid, kept after it exits (a vfork parent's result names it later). */
+  private readonly realTids = new Map<number, number>();
+  private leader = 0;
   private outcome: ReplayOutcome | null = null;
 
   constructor(private readonly reader: TraceReader, private readonly opts: ReplayOptions) {
@@ -63,57 +99,88 @@ export class Replayer {
     const first = this.cursor.peek();
     if (!first) throw new TraceEndedEarly('the trace holds no events (the recording was interrupted at once)');
     if (first.kind !== 'exec') throw this.diverge(`the trace does not start with an exec (${describeEvent(first)})`);
-    this.recordedTid = first.tid;
     const meta = this.reader.meta;
     if (meta.cpuidFaulting && !hasCpuidFaulting()) {
       throw new UnsupportedError('this trace was recorded with CPUID faulting, which this machine lacks');
     }
-    this.task = launch({
+    const task = launch({
       path: copyPath(this.reader.filesDir, first.exe), argv: first.argv, envp: first.envp,
       cpu: cpuAllowed(meta.cpu) ? meta.cpu : chooseCpu(), noCore: true,
     });
+    this.leader = first.tid;
+    this.addTask(task, first.tid).at = { kind: 'seccomp' };
     try {
-      let stop: Stop = { kind: 'seccomp' };
-      while (!this.outcome) {
-        const next = this.handle(stop);
-        if (this.outcome) break;
-        stop = next ?? waitStop(this.task.tid);
-      }
+      while (!this.outcome) this.step();
       return this.outcome;
     } catch (e) {
-      native.kill(this.task.tid, SIG.SIGKILL);
-      try { waitStop(this.task.tid); } catch { /* already gone */ }
+      this.killAll();
       throw e;
     }
   }
 
-  private handle(stop: Stop): Stop | undefined {
-    switch (stop.kind) {
-      case 'seccomp': return this.onSyscall();
-      case 'signal': this.onSignal(stop.signal); return undefined;
-      case 'exited':
-      case 'killed': this.onExit(stop); return undefined;
-      default:
-        throw this.diverge(`unexpected ${describeStop(stop)} in task ${this.task.tid}`);
-    }
+  private addTask(task: Task, recTid: number): RTask {
+    const t: RTask = { task, recTid, at: null, resume: null, skipped: null, resending: null, presented: null };
+    this.tasks.set(recTid, t);
+    this.realTids.set(recTid, task.tid);
+    return t;
   }
 
-  /** The next event, which must belong to the stopped task; handles the end of the trace. */
-  private expectEvent(what: string): TraceEvent {
+  private killAll(): void {
+    for (const t of this.tasks.values()) native.kill(t.task.tid, SIG.SIGKILL);
+    for (const t of this.tasks.values()) {
+      try {
+        for (let s = waitStop(t.task.tid); s.kind !== 'exited' && s.kind !== 'killed'; s = waitStop(t.task.tid)) { /* drain */ }
+      } catch { /* already reaped */ }
+    }
+    this.tasks.clear();
+  }
+
+  /** Replays the next event (or handles one stop on the way to it). */
+  private step(): void {
     const ev = this.cursor.peek();
     if (!ev) {
       if (this.cursor.truncated) {
         throw new TraceEndedEarly(`the trace ends early at event ${this.cursor.index} (the recording was interrupted); replayed up to there`);
       }
-      throw this.diverge(`the program went on (${what}) after the end of the recording`);
+      throw this.diverge(`the recording ends while ${this.tasks.size} task(s) still run`);
     }
-    if (ev.kind === 'exit' && ev.signal === SIG.SIGKILL) {
-      // SIGKILL ended the recorded run here; it has no delivery stop, so replay kills at the same point.
-      native.kill(this.task.tid, SIG.SIGKILL);
-      return ev;
+    const t = this.tasks.get(ev.tid);
+    if (!t) throw this.diverge(`an event for task ${ev.tid}, which does not exist at this point`);
+    if (ev.kind === 'exit' && ev.signal === SIG.SIGKILL && t.at?.kind !== 'killed') {
+      // SIGKILL ended the recorded task here; it has no delivery stop, so replay kills at the same point.
+      native.kill(t.task.tid, SIG.SIGKILL);
+      t.at = null;
+      t.resume = null;
     }
-    if (ev.tid !== this.recordedTid) throw this.diverge(`expected an event of recorded task ${ev.tid}, got ${what} in recorded task ${this.recordedTid}`);
-    return ev;
+    if (ev.kind === 'signal' && ev.placement === SignalPlacement.SyscallExit) {
+      this.signalAtSyscallExit(t, ev);
+      return;
+    }
+    const stop = t.at ?? this.resumeAndWait(t);
+    t.at = null;
+    t.skipped = null;
+    switch (stop.kind) {
+      case 'seccomp': this.atSyscallEntry(t, ev); return;
+      case 'syscall': this.atSyscallExit(t, ev); return;
+      case 'signal': this.atSignal(t, stop.signal, ev); return;
+      case 'exited':
+      case 'killed': this.atExit(t, stop, ev); return;
+      case 'group-stop':
+        t.resume = { syscall: false, sig: 0 };
+        return;
+      case 'event':
+        throw this.diverge(`unexpected ${describeStop(stop)} in recorded task ${t.recTid}`);
+    }
+  }
+
+  private resumeAndWait(t: RTask): Stop {
+    const r = t.resume;
+    t.resume = null;
+    if (r) {
+      if (r.syscall) t.task.toSyscallExit(r.sig);
+      else t.task.cont(r.sig);
+    }
+    return waitStop(t.task.tid);
   }
 
   private checkRegs(expected: BigUint64Array, actual: BigUint64Array, what: string, ignore: number[] = []): void {
@@ -128,121 +195,175 @@ export class Replayer {
     return new DivergenceError(`replay diverged at event ${this.cursor.index}: ${message}`, details);
   }
 
-  private onSyscall(): Stop | undefined {
-    const task = this.task;
+  private atSyscallEntry(t: RTask, ev: TraceEvent): void {
+    const task = t.task;
     const regs = task.fetchRegs().slice();
     const nr = Number(regs[R.orig_rax]);
-    const ev = this.expectEvent(`syscall ${syscallName(nr)}`);
-    if (ev.kind === 'exit' && ev.signal === SIG.SIGKILL) return undefined;
-    if (ev.kind === 'signal' && ev.placement === SignalPlacement.SyscallEntry) {
-      this.checkRegs(ev.regs, regs, `before ${syscallName(nr)}, delivering ${ev.signo}`);
-      this.cursor.take();
-      rewindSyscallForSignal(task, regs);
-      this.resending = ev;
-      task.signal(ev.signo);
-      task.cont();
-      return undefined;
-    }
-    if (ev.kind === 'exec') {
-      if (nr !== SYS.execve && nr !== SYS.execveat) throw this.diverge(`expected an execve, got syscall ${syscallName(nr)}`);
-      this.cursor.take();
-      return this.replayExec(ev, regs);
-    }
-    if (ev.kind !== 'syscall') throw this.diverge(`expected ${describeEvent(ev)}, got syscall ${syscallName(nr)}`);
-    if (ev.nr !== nr) throw this.diverge(`expected syscall ${syscallName(ev.nr)}, got ${syscallName(nr)}`);
-    this.checkRegs(ev.regs, regs, `at ${syscallName(nr)}`);
-    this.cursor.take();
-    const next = this.cursor.peek();
-    const sigAtExit = next?.kind === 'signal' && next.tid === this.recordedTid && next.placement === SignalPlacement.SyscallExit ? next : null;
-
-    if (ev.mode === SyscallMode.Emulated) {
-      if (sigAtExit) {
-        skipToExit(task, ev.result);
-        this.applyWrites(ev);
-        task.fetchRegs();
-        task.regs[R.orig_rax] = BigInt(nr);
-        task.regs[R.rax] = BigInt.asUintN(64, ev.result);
-        task.storeRegs();
-        this.resendAtExit(sigAtExit);
-      } else {
-        regs[R.orig_rax] = BigInt.asUintN(64, -1n);
-        regs[R.rax] = BigInt.asUintN(64, ev.result);
-        task.storeRegs(regs);
-        this.applyWrites(ev);
+    t.resume = { syscall: false, sig: 0 };
+    switch (ev.kind) {
+      case 'enter':
+        this.checkRegs(ev.regs, regs, `entering ${syscallName(nr)}`);
+        this.cursor.take();
+        t.at = { kind: 'seccomp' };
+        t.resume = null;
+        return;
+      case 'signal':
+        if (ev.placement !== SignalPlacement.SyscallEntry) break;
+        this.checkRegs(ev.regs, regs, `before ${syscallName(nr)}, delivering signal ${ev.signo}`);
+        this.cursor.take();
+        rewindSyscallForSignal(task, regs);
+        t.resending = ev;
+        task.signal(ev.signo);
+        return;
+      case 'exec':
+        if (nr !== SYS.execve && nr !== SYS.execveat) break;
+        this.cursor.take();
+        this.replayExec(t, ev, regs);
+        return;
+      case 'newtask':
+        if (nr !== ev.nr) break;
+        this.checkRegs(ev.regs, regs, `at ${syscallName(nr)}`);
+        this.cursor.take();
+        this.replayNewTask(t, ev, regs);
+        return;
+      case 'syscall': {
+        if (ev.nr !== nr) throw this.diverge(`expected syscall ${syscallName(ev.nr)}, got ${syscallName(nr)}`);
+        this.checkRegs(ev.regs, regs, `at ${syscallName(nr)}`);
+        this.cursor.take();
+        if (ev.mode === SyscallMode.Emulated) {
+          regs[R.orig_rax] = BigInt.asUintN(64, -1n);
+          regs[R.rax] = BigInt.asUintN(64, ev.result);
+          task.storeRegs(regs);
+          this.applyWrites(task, ev);
+          t.skipped = ev;
+        } else {
+          this.replayExecuted(t, ev, regs);
+        }
+        return;
       }
-      task.cont();
-      return undefined;
     }
-    return this.replayExecuted(ev, regs, sigAtExit);
+    throw this.diverge(`expected ${describeEvent(ev)}, got syscall ${syscallName(nr)} in recorded task ${t.recTid}`);
   }
 
-  private applyWrites(ev: SyscallEvent): void {
-    for (const w of ev.writes) this.task.write(w.addr, w.data);
-    if (ev.echo && this.opts.echo) echoWrite(this.task, ev);
-  }
-
-  private resendAtExit(sig: SignalEvent): void {
+  /** The exit stop of a syscall the task started earlier (fork, vfork, clone): hands back the recorded tid. */
+  private atSyscallExit(t: RTask, ev: TraceEvent): void {
+    if (ev.kind !== 'syscall' || (ev.nr !== SYS.fork && ev.nr !== SYS.vfork && ev.nr !== SYS.clone)) {
+      throw this.diverge(`expected ${describeEvent(ev)}, got a syscall exit in recorded task ${t.recTid}`);
+    }
     this.cursor.take();
-    this.resending = sig;
-    this.task.signal(sig.signo);
+    const task = t.task;
+    const result = BigInt.asIntN(64, task.fetchRegs()[R.rax]!);
+    const child = this.realTids.get(Number(ev.result));
+    if (ev.result >= 0n ? child !== Number(result) : result !== ev.result) {
+      throw this.diverge(`${syscallName(ev.nr)} returned ${result}, recorded ${ev.result}`);
+    }
+    task.regs[R.rax] = BigInt.asUintN(64, ev.result);
+    task.storeRegs();
+    t.resume = { syscall: false, sig: 0 };
+  }
+
+  private applyWrites(task: Task, ev: SyscallEvent): void {
+    for (const w of ev.writes) task.write(w.addr, w.data);
+    if (ev.echo && this.opts.echo) echoWrite(task, ev);
+  }
+
+  /** A recorded signal that was pending when the task's last syscall returned: re-send it there. */
+  private signalAtSyscallExit(t: RTask, ev: SignalEvent): void {
+    this.cursor.take();
+    t.resending = ev;
+    if (t.presented === ev) {
+      t.presented = null;
+      return;
+    }
+    const call = t.skipped;
+    t.skipped = null;
+    if (call) {
+      // The syscall was skipped at its entry: go to its exit so the kernel sees an interrupted syscall.
+      // One that waited with a temporary signal mask (pselect6, ppoll, epoll_pwait) becomes rt_sigsuspend
+      // on that mask, so the signal is delivered under it and the old mask is saved in the frame.
+      const mask = temporaryMask(t.task, call);
+      if (mask !== 0n) {
+        t.task.signal(ev.signo);
+        const regs = call.regs.slice();
+        regs[R.orig_rax] = BigInt(SYS.rt_sigsuspend);
+        regs[R.rdi] = mask;
+        regs[R.rsi] = 8n;
+        t.task.storeRegs(regs);
+        t.task.toSyscallExit();
+        const s = waitStop(t.task.tid);
+        if (s.kind !== 'syscall') throw this.diverge(`${syscallName(call.nr)}: expected its exit, got ${describeStop(s)}`);
+      } else {
+        skipToExit(t.task, call.result);
+      }
+      const exitRegs = t.task.fetchRegs();
+      for (const r of SYSCALL_ARG_REGS) exitRegs[r] = call.regs[r]!;
+      exitRegs[R.orig_rax] = BigInt(call.nr);
+      exitRegs[R.rax] = BigInt.asUintN(64, call.result);
+      t.task.storeRegs();
+      if (mask !== 0n) {
+        t.resume = { syscall: false, sig: 0 };
+        return;
+      }
+    }
+    t.task.signal(ev.signo);
+    t.resume = { syscall: false, sig: 0 };
   }
 
   /** A syscall that runs for real; anonymous mmaps are pinned to the recorded address. */
-  private replayExecuted(ev: SyscallEvent, regs: BigUint64Array, sigAtExit: SignalEvent | null): Stop | undefined {
-    const task = this.task;
+  private replayExecuted(t: RTask, ev: SyscallEvent, regs: BigUint64Array): void {
+    const task = t.task;
     if (ev.file) {
-      this.mapTraceCopy(ev, regs);
-    } else {
-      const pinned = ev.nr === SYS.mmap && ev.result >= 0n;
-      if (pinned) {
-        regs[R.rdi] = BigInt.asUintN(64, ev.result);
-        regs[R.r10] = regs[R.r10]! | MAP_FIXED;
-        task.storeRegs(regs);
-      }
-      // A signal that interrupts this call (rt_sigsuspend) must be pending before it runs.
-      if (sigAtExit) this.resendAtExit(sigAtExit);
-      task.toSyscallExit();
-      const s = waitStop(task.tid);
-      if (s.kind === 'exited' || s.kind === 'killed') return s;
-      if (s.kind !== 'syscall') throw this.diverge(`${syscallName(ev.nr)}: expected its exit, got ${describeStop(s)}`);
-      const result = BigInt.asIntN(64, task.fetchRegs()[R.rax]!);
-      if (result !== ev.result) {
-        if (!RESULT_IS_IDENTITY.has(ev.nr)) throw this.diverge(`${syscallName(ev.nr)} returned ${result}, recorded ${ev.result}`);
-        task.regs[R.rax] = BigInt.asUintN(64, ev.result);
-        task.storeRegs();
-      }
-      if (pinned) {
-        // The program must see its own arguments, not the pinned ones.
-        task.regs[R.rdi] = ev.regs[R.rdi]!;
-        task.regs[R.r10] = ev.regs[R.r10]!;
-        task.storeRegs();
-      }
+      this.mapTraceCopy(task, ev, regs);
+      this.applyWrites(task, ev);
+      return;
     }
-    this.applyWrites(ev);
-    if (ev.file && sigAtExit) {
-      task.fetchRegs();
-      task.regs[R.orig_rax] = BigInt(ev.nr);
+    const pinned = ev.nr === SYS.mmap && ev.result >= 0n;
+    if (pinned) {
+      regs[R.rdi] = BigInt.asUintN(64, ev.result);
+      regs[R.r10] = regs[R.r10]! | MAP_FIXED;
+      task.storeRegs(regs);
+    }
+    if (ev.nr === SYS.rt_sigsuspend) this.presendSignal(t);
+    task.toSyscallExit();
+    const s = waitStop(task.tid);
+    if (s.kind === 'exited' || s.kind === 'killed') {
+      t.at = s;
+      t.resume = null;
+      return;
+    }
+    if (s.kind !== 'syscall') throw this.diverge(`${syscallName(ev.nr)}: expected its exit, got ${describeStop(s)}`);
+    const result = BigInt.asIntN(64, task.fetchRegs()[R.rax]!);
+    if (result !== ev.result) {
+      if (!RESULT_IS_IDENTITY.has(ev.nr)) throw this.diverge(`${syscallName(ev.nr)} returned ${result}, recorded ${ev.result}`);
+      task.regs[R.rax] = BigInt.asUintN(64, ev.result);
       task.storeRegs();
-      this.resendAtExit(sigAtExit);
     }
-    task.cont();
-    return undefined;
+    if (pinned) {
+      // The program must see its own arguments, not the pinned ones.
+      task.regs[R.rdi] = ev.regs[R.rdi]!;
+      task.regs[R.r10] = ev.regs[R.r10]!;
+      task.storeRegs();
+    }
+    this.applyWrites(task, ev);
+  }
+
+  /** rt_sigsuspend waits for a signal: the recorded one must be pending before it runs. */
+  private presendSignal(t: RTask): void {
+    const sig = this.cursor.findAhead((e) => e.tid === t.recTid);
+    if (sig?.kind !== 'signal' || sig.placement !== SignalPlacement.SyscallExit) return;
+    t.presented = sig;
+    t.task.signal(sig.signo);
   }
 
   /** mmap of a file: maps the trace's copy (privately: replay never writes to files) at the recorded address. */
-  private mapTraceCopy(ev: SyscallEvent, entry: BigUint64Array): void {
-    const task = this.task;
+  private mapTraceCopy(task: Task, ev: SyscallEvent, entry: BigUint64Array): void {
     const file = ev.file!;
     skipToExit(task, ev.result);
     const args = SYSCALL_ARG_REGS.map((r) => entry[r]!);
     let fd = -1n;
     let flags = (args[3]! & ~MAP_TYPE_MASK) | MAP_PRIVATE | MAP_FIXED;
-    if (file.copy === '') {
-      flags |= MAP_ANONYMOUS;
-    } else {
-      const path = copyPath(this.reader.filesDir, file);
-      fd = this.openInTracee(path);
-    }
+    if (file.copy === '') flags |= MAP_ANONYMOUS;
+    else fd = this.openInTracee(task, copyPath(this.reader.filesDir, file));
     const r = injectSyscall(task, SYS.mmap, [ev.result, args[1]!, args[2]!, flags, fd, fd < 0n ? 0n : args[5]!]);
     if (fd >= 0n) injectSyscall(task, SYS.close, [fd]);
     if (r !== ev.result) throw this.diverge(`mmap of ${file.path} landed at 0x${r.toString(16)}, recorded 0x${ev.result.toString(16)}`);
@@ -256,8 +377,7 @@ export class Replayer {
   }
 
   /** Opens path read-only inside the tracee (at a syscall-exit stop); returns the fd. */
-  private openInTracee(path: string): bigint {
-    const task = this.task;
+  private openInTracee(task: Task, path: string): bigint {
     const bytes = new TextEncoder().encode(path + '\0');
     const addr = task.fetchRegs()[R.rsp]!;
     const saved = task.read(addr, bytes.length);
@@ -271,15 +391,39 @@ export class Replayer {
     }
   }
 
+  /** fork, vfork, clone: creates the task for real and makes it look like the recorded one. */
+  private replayNewTask(t: RTask, ev: NewTaskEvent, regs: BigUint64Array): void {
+    const task = t.task;
+    task.toSyscallExit();
+    const s = waitStop(task.tid);
+    if (s.kind !== 'event' || (s.event !== PTRACE_EVENT_FORK && s.event !== PTRACE_EVENT_VFORK && s.event !== PTRACE_EVENT_CLONE)) {
+      throw this.diverge(`${syscallName(ev.nr)} did not create a task (${describeStop(s)})`);
+    }
+    const childTid = Number(native.getEventMsg(task.tid));
+    const first = waitStop(childTid);
+    if (first.kind === 'exited' || first.kind === 'killed') throw new TraceeError(`new task ${childTid} ended at once`);
+    const flags = ev.nr === SYS.clone ? regs[R.rdi]! : 0n;
+    const child = new Task(childTid, (flags & CLONE_THREAD) !== 0n ? task.tgid : childTid);
+    const tid = new Uint8Array(4);
+    new DataView(tid.buffer).setInt32(0, ev.child, true);
+    // The kernel wrote the new task's real tid where the program asked for it; the program must see the recorded one.
+    if ((flags & CLONE_CHILD_SETTID) !== 0n) child.write(regs[R.r10]!, tid);
+    if ((flags & CLONE_PARENT_SETTID) !== 0n) task.write(regs[R.rdx]!, tid);
+    const ct = this.addTask(child, ev.child);
+    ct.resume = { syscall: false, sig: 0 };
+    task.toSyscallExit();
+    t.resume = null;
+  }
+
   /** execve: runs the trace's copy of the executable, then puts back the recorded initial stack and registers. */
-  private replayExec(ev: ExecEvent, entry: BigUint64Array): Stop | undefined {
-    const task = this.task;
+  private replayExec(t: RTask, ev: ExecEvent, entry: BigUint64Array): void {
+    const task = t.task;
     const nr = Number(entry[R.orig_rax]);
     const argv = task.readStringArray(nr === SYS.execveat ? entry[R.rdx]! : entry[R.rsi]!);
     if (JSON.stringify(argv) !== JSON.stringify(ev.argv)) {
       throw this.diverge(`execve arguments differ: expected ${JSON.stringify(ev.argv)}, got ${JSON.stringify(argv)}`);
     }
-    if (this.cursor.index > 1) this.pointExecAtCopy(ev, entry);
+    if (this.cursor.index > 1) this.pointExecAtCopy(task, ev, entry);
     task.toSyscallExit();
     let s = waitStop(task.tid);
     if (s.kind === 'event') {
@@ -289,22 +433,23 @@ export class Replayer {
     if (s.kind !== 'syscall') throw this.diverge(`execve of ${ev.path}: expected its exit, got ${describeStop(s)}`);
     const result = BigInt.asIntN(64, task.fetchRegs()[R.rax]!);
     if (result !== 0n) throw new TraceeError(`cannot execute the trace's copy of ${ev.path} (errno ${-result})`);
-    this.checkInterpreter(ev);
+    this.checkInterpreter(task, ev);
     prepareAfterExec(task, this.reader.meta.cpuidFaulting);
     task.write(ev.stackAddr, ev.stack);
     task.storeRegs(ev.regs);
-    task.cont();
-    return undefined;
+    t.resume = { syscall: false, sig: 0 };
   }
 
-  /** The program's own execve: make it execute the trace's copy (the old image is discarded anyway). */
-  private pointExecAtCopy(ev: ExecEvent, entry: BigUint64Array): void {
-    const task = this.task;
+  /**
+   * The program's own execve: make it execute the trace's copy. The path goes below the stack pointer,
+   * in memory nothing live uses (a vfork child shares its parent's memory, so nothing above rsp is touched).
+   */
+  private pointExecAtCopy(task: Task, ev: ExecEvent, entry: BigUint64Array): void {
     const path = new TextEncoder().encode(copyPath(this.reader.filesDir, ev.exe) + '\0');
-    const stack = findMapping(readMaps(task.tid), '[stack]');
     const rsp = entry[R.rsp]!;
-    if (!stack || rsp - stack.start < BigInt(path.length + 512)) throw new TraceeError('no room on the stack to exec the trace copy');
-    const addr = stack.start;
+    const addr = (rsp - 512n - BigInt(path.length)) & ~15n;
+    const vma = readMaps(task.tid).find((m) => m.start <= addr && rsp < m.end);
+    if (!vma) throw new TraceeError(`no room below the stack pointer to exec the trace's copy of ${ev.path}`);
     task.write(addr, path);
     const regs = entry.slice();
     if (Number(entry[R.orig_rax]) === SYS.execveat) {
@@ -318,26 +463,29 @@ export class Replayer {
   }
 
   /** The kernel maps the program's interpreter (ld.so) from the live file system: it must be unchanged. */
-  private checkInterpreter(ev: ExecEvent): void {
+  private checkInterpreter(task: Task, ev: ExecEvent): void {
     if (!ev.interp) return;
-    const maps = readMaps(this.task.tid);
-    const m = maps.find((x) => x.name.startsWith('/') && !x.name.includes('/files/'));
+    const exeCopy = copyPath(this.reader.filesDir, ev.exe);
+    const m = readMaps(task.tid).find((x) => x.name.startsWith('/') && x.name !== exeCopy);
     if (!m) throw this.diverge(`the interpreter ${ev.interp.path} was not mapped`);
-    const st = statSync(mapFilesPath(this.task.tid, m), { bigint: true });
+    const st = statSync(mapFilesPath(task.tid, m), { bigint: true });
     if (st.size !== ev.interp.size || st.mtimeNs !== ev.interp.mtimeNs) {
       throw new TraceeError(`the program's interpreter ${ev.interp.path} changed since recording; replay needs the same one`);
     }
   }
 
-  private onSignal(signo: number): void {
-    const task = this.task;
+  private atSignal(t: RTask, signo: number, ev: TraceEvent): void {
+    const task = t.task;
     const regs = task.fetchRegs();
-    if (this.resending && this.resending.signo === signo) {
-      const ev = this.resending;
-      this.resending = null;
-      this.checkRegs(ev.regs, regs, `delivering ${signo}`, [R.orig_rax]);
-      task.setSiginfo(ev.siginfo);
-      task.cont(signo);
+    t.resume = { syscall: false, sig: 0 };
+    if (t.resending && t.resending.signo === signo) {
+      const sent = t.resending;
+      t.resending = null;
+      // A signal re-sent before a syscall was checked at that syscall's entry (the delivery stop sees
+      // the syscall rewound); one at a syscall exit is checked here.
+      if (sent.placement === SignalPlacement.SyscallExit) this.checkRegs(sent.regs, regs, `delivering signal ${signo}`, [R.orig_rax]);
+      task.setSiginfo(sent.siginfo);
+      t.resume.sig = signo;
       return;
     }
     const siginfo = task.siginfo();
@@ -345,39 +493,43 @@ export class Replayer {
     if (signo === SIG.SIGSEGV && code === SI_KERNEL) {
       const insn = decodeTrappedInsn(task, regs[R.rip]!);
       if (insn) {
-        const ev = this.expectEvent('a trapped instruction');
-        if (ev.kind === 'exit' && ev.signal === SIG.SIGKILL) return;
-        if (ev.kind !== 'insn' || ev.insn !== insn.insn) throw this.diverge(`expected ${describeEvent(ev)}, got a trapped instruction at 0x${regs[R.rip]!.toString(16)}`);
+        if (ev.kind !== 'insn' || ev.insn !== insn.insn) {
+          throw this.diverge(`expected ${describeEvent(ev)}, got a trapped instruction at 0x${regs[R.rip]!.toString(16)}`);
+        }
         this.checkRegs(ev.regs, regs, 'at a trapped instruction');
         this.cursor.take();
         applyInsnResult(regs, insn.insn, ev.out);
         task.storeRegs(regs);
-        task.cont();
         return;
       }
     }
-    const ev = this.expectEvent(`signal ${signo}`);
-    if (ev.kind === 'exit' && ev.signal === SIG.SIGKILL) return;
-    if (ev.kind !== 'signal' || ev.signo !== signo || !isSynchronous(signo, code)) {
-      throw this.diverge(`expected ${describeEvent(ev)}, got signal ${signo} at 0x${regs[R.rip]!.toString(16)}`);
+    if (ev.kind === 'signal' && ev.signo === signo && ev.placement === SignalPlacement.Fault && isSynchronous(signo, code)) {
+      this.checkRegs(ev.regs, regs, `signal ${signo}`);
+      this.cursor.take();
+      task.setSiginfo(ev.siginfo);
+      t.resume.sig = signo;
+      return;
     }
-    this.checkRegs(ev.regs, regs, `signal ${signo}`);
-    this.cursor.take();
-    task.setSiginfo(ev.siginfo);
-    task.cont(signo);
+    // The kernel tells a replayed parent about its replayed children's real exits; the recorded
+    // SIGCHLDs come from the trace instead.
+    if (signo === SIG.SIGCHLD) return;
+    throw this.diverge(`expected ${describeEvent(ev)}, got signal ${signo} at 0x${regs[R.rip]!.toString(16)} in recorded task ${t.recTid}`);
   }
 
-  private onExit(stop: Stop & { kind: 'exited' | 'killed' }): void {
+  private atExit(t: RTask, stop: Stop & { kind: 'exited' | 'killed' }, ev: TraceEvent): void {
     const code = stop.kind === 'exited' ? stop.code : null;
     const signal = stop.kind === 'killed' ? stop.signal : null;
-    const ev = this.cursor.peek();
-    if (!ev && this.cursor.truncated) {
-      throw new TraceEndedEarly(`the trace ends early at event ${this.cursor.index} (the recording was interrupted)`);
-    }
-    if (!ev || ev.kind !== 'exit' || ev.code !== code || ev.signal !== signal) {
-      throw this.diverge(`the program ended (${describeStop(stop)}) where the recording has ${ev ? describeEvent(ev) : 'no more events'}`);
+    if (ev.kind !== 'exit' || ev.code !== code || ev.signal !== signal) {
+      throw this.diverge(`recorded task ${t.recTid} ended (${describeStop(stop)}) where the recording has ${describeEvent(ev)}`);
     }
     this.cursor.take();
-    this.outcome = { exitCode: code, exitSignal: signal, events: this.cursor.index };
+    this.tasks.delete(t.recTid);
+    if (t.recTid === this.leader) this.leaderExit = { exitCode: code, exitSignal: signal, events: 0 };
+    if (this.tasks.size === 0) {
+      if (!this.leaderExit) throw this.diverge('every task ended but the first one never did');
+      this.outcome = { ...this.leaderExit, events: this.cursor.index };
+    }
   }
+
+  private leaderExit: ReplayOutcome | null = null;
 }

@@ -115,4 +115,29 @@ export interface ExitEvent {
   signal: number | null;
 }
 
-export type TraceEvent = ExecEvent | SyscallEvent | SignalEvent | InsnEvent | ExitEvent;
+/**
+ * A task entered a syscall that then waited in the kernel while other tasks ran. Written only when
+ * another task's event came before the syscall's own event; replay runs the task to that syscall's
+ * entry and leaves it there, so user code runs in the recorded order.
+ */
+export interface EnterEvent {
+  kind: 'enter';
+  tid: number;
+  /** Registers at the syscall entry. */
+  regs: Regs;
+}
+
+/** fork, vfork or clone created a task; written as soon as the kernel reports it, before any of its events. */
+export interface NewTaskEvent {
+  kind: 'newtask';
+  /** The creating task. */
+  tid: number;
+  /** The new task's tid as recorded. */
+  child: number;
+  /** The syscall that created it (fork, vfork or clone). */
+  nr: number;
+  /** The creating task's registers at the syscall entry (flags and tid pointers are in them). */
+  regs: Regs;
+}
+
+export type TraceEvent = ExecEvent | SyscallEvent | SignalEvent | InsnEvent | ExitEvent | EnterEvent | NewTaskEvent;

@@ -241,19 +241,19 @@ test('syscall frames with register deltas, byte for byte', () => {
     0xf7, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
     // one write at 0x1000 of "hi"
     1, 0x00, 0x10, 0, 0, 0, 0, 0, 0, 2, 0x68, 0x69,
-    // no file, echo 1
-    0, 1,
+    // no file, echo 1, no output
+    0, 1, 0,
     // second: same tid, only rip changed (bit 16)
     2, 7, 2, 0,
     0x00, 0x00, 0x01, 0x00,
     0x05, 0x10, 0x40, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0,
+    0, 0, 0, 0,
     // other tid, all-zero registers: compared with all-zero, nothing changed
     2, 8, 2, 0,
     0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0,
+    0, 0, 0, 0,
   ];
   const bytes = encodeAll([first, second, other]);
   assert.deepEqual([...bytes], expected);

@@ -11,7 +11,9 @@ import { ByteReader, ByteWriter } from './buffer.js';
 import { describeError, TraceError } from './errors.js';
 import {
   type ExecEvent,
+  type EnterEvent,
   type ExitEvent,
+  type NewTaskEvent,
   type FileRef,
   type InsnEvent,
   type MemWrite,
@@ -34,6 +36,8 @@ export const enum FrameTag {
   Signal = 3,
   Insn = 4,
   Exit = 5,
+  Enter = 6,
+  NewTask = 7,
 }
 
 // Registers are compared and copied as pairs of u32 halves through a Uint32Array view (no bigint
@@ -306,6 +310,40 @@ function decodeExit(r: ByteReader): ExitEvent {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// enter: tid, regs.
+
+function encodeEnter(w: ByteWriter, h: RegsHistory, e: EnterEvent): void {
+  w.u8(FrameTag.Enter);
+  w.varint(e.tid);
+  encodeRegs(w, h, e.tid, e.regs);
+}
+
+function decodeEnter(r: ByteReader, h: RegsHistory): EnterEvent {
+  const tid = r.varint();
+  const regs = decodeRegs(r, h, tid);
+  return { kind: 'enter', tid, regs };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// newtask: tid, child tid, svarint nr, regs.
+
+function encodeNewTask(w: ByteWriter, h: RegsHistory, e: NewTaskEvent): void {
+  w.u8(FrameTag.NewTask);
+  w.varint(e.tid);
+  w.varint(e.child);
+  w.svarint(e.nr);
+  encodeRegs(w, h, e.tid, e.regs);
+}
+
+function decodeNewTask(r: ByteReader, h: RegsHistory): NewTaskEvent {
+  const tid = r.varint();
+  const child = r.varint();
+  const nr = r.svarint();
+  const regs = decodeRegs(r, h, tid);
+  return { kind: 'newtask', tid, child, nr, regs };
+}
+
+// ---------------------------------------------------------------------------------------------------
 
 /**
  * Appends one event's frame to w. On a value that cannot be encoded (a negative tid, a u64 out of
@@ -325,6 +363,10 @@ export function encodeEvent(w: ByteWriter, h: RegsHistory, ev: TraceEvent): void
         return encodeInsn(w, h, ev);
       case 'exit':
         return encodeExit(w, ev);
+      case 'enter':
+        return encodeEnter(w, h, ev);
+      case 'newtask':
+        return encodeNewTask(w, h, ev);
       default:
         throw new TraceError(`unknown event kind ${JSON.stringify((ev as { kind: unknown }).kind)}`);
     }
@@ -335,7 +377,7 @@ export function encodeEvent(w: ByteWriter, h: RegsHistory, ev: TraceEvent): void
   }
 }
 
-const KIND_NAMES = ['', 'exec', 'syscall', 'signal', 'insn', 'exit'];
+const KIND_NAMES = ['', 'exec', 'syscall', 'signal', 'insn', 'exit', 'enter', 'newtask'];
 
 /** Decodes one frame at r's position. Malformed data throws TraceError (a detail, no trace context). */
 export function decodeEvent(r: ByteReader, h: RegsHistory): TraceEvent {
@@ -352,6 +394,10 @@ export function decodeEvent(r: ByteReader, h: RegsHistory): TraceEvent {
       return decodeInsn(r, h);
     case FrameTag.Exit:
       return decodeExit(r);
+    case FrameTag.Enter:
+      return decodeEnter(r, h);
+    case FrameTag.NewTask:
+      return decodeNewTask(r, h);
     default:
       throw new TraceError(`unknown frame type ${tag} at offset ${at}`);
   }

@@ -28,6 +28,7 @@ export function cpuAllowed(cpu: number): boolean {
 
 /** The CPU rewind and its tracees run on: one CPU, so a ptrace stop costs a same-CPU wakeup. */
 export function chooseCpu(): number {
+  if (process.env.REWIND_CPU) return Number(process.env.REWIND_CPU);
   const mask = native.allowedCpus();
   const cpus: number[] = [];
   for (let i = 0; i < 53; i++) if (Math.floor(mask / 2 ** i) % 2 === 1) cpus.push(i);

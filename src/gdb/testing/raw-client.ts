@@ -36,7 +36,7 @@ export class RawClient {
   }
 
   write(raw: string): void {
-    this.socket.write(Buffer.from(raw, 'latin1'));
+    this.socket.write(raw, 'latin1');
   }
 
   send(data: string): void {

@@ -53,6 +53,7 @@ export class ScriptedTarget implements DebugTarget {
   private readonly pid: number;
   private readonly tids: number[];
   private exited = false;
+  private last: StopReason | null = null;
   private wake: ((stop: StopReason) => void) | null = null;
 
   constructor(private readonly opts: ScriptedTargetOptions) {
@@ -94,7 +95,7 @@ export class ScriptedTarget implements DebugTarget {
   }
 
   currentStop(): StopReason {
-    return this.trap();
+    return this.last ?? this.trap();
   }
 
   readRegisters(thread: ThreadId): Uint8Array {
@@ -132,10 +133,10 @@ export class ScriptedTarget implements DebugTarget {
     const who = req.thread === null ? 'all' : String(req.thread.tid);
     this.calls.push(`resume ${req.direction} ${req.mode} ${who}${req.othersRun ? ' +others' : ''} sig=${req.signal}`);
     if (req.mode === 'continue' && this.opts.hang) {
-      return new Promise((resolve) => (this.wake = resolve));
+      return new Promise<StopReason>((resolve) => (this.wake = resolve)).then((s) => (this.last = s));
     }
     // Settle asynchronously, as a real engine would.
-    return new Promise((resolve) => setImmediate(() => resolve(this.run(req))));
+    return new Promise((resolve) => setImmediate(() => resolve((this.last = this.run(req)))));
   }
 
   interrupt(): void {

@@ -7,7 +7,6 @@ import { fixed, resultBytes, sizeFromArg, u32, u64 } from './outputs.js';
 import { archPrctlOut, capgetOut, getgroupsOut, prctlOut } from './outputs-cmd.js';
 import type { SyscallDef } from './types.js';
 
-const TREES = 'process trees and threads are not supported yet';
 const RL = Struct.rlimit.size;
 
 export const PROCESS: readonly SyscallDef[] = [
@@ -19,9 +18,9 @@ export const PROCESS: readonly SyscallDef[] = [
   execute('set_tid_address'),
   execute('set_robust_list'),
   emulate('get_robust_list', [u64(1), u64(2)]),
-  unsupported('fork', TREES),
-  unsupported('vfork', TREES),
-  unsupported('clone', TREES),
+  execute('fork', [], { note: 'creates the task at replay too; replay hands back the recorded pid' }),
+  execute('vfork', [], { blocks: true, note: 'the parent waits in the kernel while the child runs' }),
+  execute('clone', [], { note: 'creates the task at replay too; the recorded tid replaces the real one in memory' }),
   enosys('clone3', 'glibc falls back to clone'),
   unsupported('ptrace', 'the tracee cannot trace others while rewind traces it'),
   unsupported('seccomp', 'the tracee installing its own seccomp filter'),

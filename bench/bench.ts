@@ -1,0 +1,280 @@
+// rewind benchmark: wall time of real programs run natively, under `rewind record`, and under
+// `rewind replay -a`, several runs each; prints medians and the record/native and replay/native
+// ratios as a table, and writes JSON with every sample when given `--json FILE`.
+//
+//   npm run bench                      # all workloads
+//   npm run bench -- --json out.json   # also write JSON
+//   npm run bench -- --runs 3 --only gzip
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { u8, findPython, mixedContent, rewindBin, run, shellStatus, TempSpace, which, type RunResult } from '../test/helpers/harness.js';
+
+interface Workload {
+  name: string;
+  description: string;
+  cmd: string;
+  args: string[];
+  /** Send the program's stdout to a file (in the temp space) instead of a pipe. */
+  stdoutToFile?: boolean;
+  /** Fewer runs for slow workloads. */
+  runs?: number;
+}
+
+interface Samples {
+  native: number[];
+  record: number[];
+  replay: number[];
+  traceBytes: number[];
+}
+
+interface WorkloadResult {
+  name: string;
+  description: string;
+  command: string;
+  runs: number;
+  samplesMs: Samples;
+  medianMs: { native: number; record: number; replay: number };
+  ratio: { record: number; replay: number };
+  medianTraceBytes: number;
+  error?: string;
+}
+
+function median(xs: number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function dirSize(dir: string): number {
+  let total = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) total += dirSize(p);
+    else if (e.isFile()) total += fs.statSync(p).size;
+  }
+  return total;
+}
+
+function parseArgs(argv: string[]): { json: string | null; runs: number | null; only: string | null } {
+  let json: string | null = null;
+  let runs: number | null = null;
+  let only: string | null = null;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--json') json = argv[++i] ?? null;
+    else if (a === '--runs') runs = Number(argv[++i]);
+    else if (a === '--only') only = argv[++i] ?? null;
+    else if (a === '--help' || a === '-h') {
+      console.log('usage: node dist/bench/bench.js [--json FILE] [--runs N] [--only NAME]');
+      process.exit(0);
+    } else {
+      console.error(`bench: unknown argument ${a}`);
+      process.exit(2);
+    }
+  }
+  if (json === null && argv.includes('--json')) {
+    console.error('bench: --json needs a file name');
+    process.exit(2);
+  }
+  if (runs !== null && !(runs >= 1)) {
+    console.error('bench: --runs needs a positive number');
+    process.exit(2);
+  }
+  return { json, runs, only };
+}
+
+const PYTHON_SCRIPT = `
+import os, hashlib, sys
+def primes(n):
+    sieve = bytearray([1]) * (n + 1)
+    sieve[0:2] = b'\\x00\\x00'
+    for i in range(2, int(n ** 0.5) + 1):
+        if sieve[i]:
+            sieve[i*i::i] = bytearray(len(sieve[i*i::i]))
+    return [i for i, v in enumerate(sieve) if v]
+ps = primes(3_000_000)
+# Interpreter-bound work too: trial division.
+small = []
+n = 2
+while len(small) < 6000:
+    if all(n % p for p in small if p * p <= n):
+        small.append(n)
+    n += 1
+total = 0
+count = 0
+h = hashlib.sha256()
+for root, dirs, files in os.walk(sys.argv[1]):
+    dirs.sort()
+    for f in sorted(files):
+        p = os.path.join(root, f)
+        try:
+            with open(p, 'rb') as fh:
+                data = fh.read(65536)
+        except OSError:
+            continue
+        h.update(data)
+        total += len(data)
+        count += 1
+        if count >= 3000:
+            break
+    if count >= 3000:
+        break
+print(len(ps), ps[-1], small[-1], count, total, h.hexdigest())
+`;
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  if (!fs.existsSync(rewindBin)) {
+    console.error(`bench: ${rewindBin} does not exist; run npm run build`);
+    process.exit(1);
+  }
+  const space = new TempSpace('bench');
+  const cleanup = (): void => space.cleanup();
+  process.on('SIGINT', () => {
+    cleanup();
+    process.exit(130);
+  });
+  try {
+    const workloads: Workload[] = [];
+    const ls = which('ls');
+    const lsTarget = fs.existsSync('/usr/lib') ? '/usr/lib' : '/usr/share';
+    if (ls) workloads.push({ name: 'ls-lR', description: `ls -lR ${lsTarget} > file`, cmd: ls, args: ['-lR', lsTarget], stdoutToFile: true });
+    const gzip = which('gzip');
+    if (gzip) {
+      const input = space.path('gzip-input.dat');
+      fs.writeFileSync(input, u8(mixedContent(30 * 1024 * 1024, 17)));
+      workloads.push({ name: 'gzip', description: 'gzip -c of a 30 MiB mixed file > /dev/null', cmd: gzip, args: ['-c', input] });
+    }
+    const python = findPython();
+    if (python) {
+      const script = space.path('work.py');
+      fs.writeFileSync(script, PYTHON_SCRIPT);
+      workloads.push({
+        name: 'python',
+        description: 'python3: sieve to 3e6, 6000 primes by trial division, read 3000 files of /usr/share',
+        cmd: python,
+        args: [script, '/usr/share'],
+        runs: 3,
+      });
+    }
+    const selected = workloads.filter((w) => opts.only === null || w.name === opts.only);
+    if (selected.length === 0) {
+      console.error(`bench: no workload to run${opts.only ? ` named ${opts.only}` : ''}`);
+      process.exit(1);
+    }
+
+    const devNull = fs.openSync('/dev/null', 'w');
+    const results: WorkloadResult[] = [];
+    for (const w of selected) {
+      const runs = opts.runs ?? w.runs ?? 5;
+      const samples: Samples = { native: [], record: [], replay: [], traceBytes: [] };
+      let error: string | undefined;
+      const timed = async (cmd: string, args: string[], i: number, kind: string): Promise<RunResult> => {
+        let fd = devNull;
+        if (w.stdoutToFile) fd = fs.openSync(space.path(`${w.name}-${kind}-${i}.out`), 'w');
+        try {
+          return await run(cmd, args, { stdoutFd: fd, timeoutMs: 600_000 });
+        } finally {
+          if (fd !== devNull) {
+            fs.closeSync(fd);
+            fs.rmSync(space.path(`${w.name}-${kind}-${i}.out`), { force: true });
+          }
+        }
+      };
+      const check = (r: RunResult, kind: string): void => {
+        if (shellStatus(r) !== 0 || r.timedOut) {
+          throw new Error(`${kind} of ${w.name} failed (status ${r.status}${r.timedOut ? ', timed out' : ''}): ${r.stderr.toString().trim().split('\n').slice(-3).join(' | ')}`);
+        }
+      };
+      process.stderr.write(`bench: ${w.name} (${runs} runs) `);
+      try {
+        // One untimed native run to warm the page cache.
+        check(await timed(w.cmd, w.args, -1, 'warm'), 'native warm-up');
+        for (let i = 0; i < runs; i++) {
+          const n = await timed(w.cmd, w.args, i, 'native');
+          check(n, 'native run');
+          samples.native.push(n.durationMs);
+
+          const traceDir = path.join(space.mkdir('trace-'), 'trace');
+          const rec = await timed(rewindBin, ['record', '-o', traceDir, '--', w.cmd, ...w.args], i, 'record');
+          check(rec, 'record');
+          samples.record.push(rec.durationMs);
+          samples.traceBytes.push(dirSize(traceDir));
+
+          const rep = await timed(rewindBin, ['replay', '-a', traceDir], i, 'replay');
+          check(rep, 'replay');
+          samples.replay.push(rep.durationMs);
+          fs.rmSync(path.dirname(traceDir), { recursive: true, force: true });
+          process.stderr.write('.');
+        }
+      } catch (e) {
+        error = (e as Error).message;
+      }
+      process.stderr.write(error ? ` failed\n` : ' done\n');
+      const med = { native: median(samples.native), record: median(samples.record), replay: median(samples.replay) };
+      results.push({
+        name: w.name,
+        description: w.description,
+        command: [w.cmd, ...w.args].join(' '),
+        runs,
+        samplesMs: samples,
+        medianMs: med,
+        ratio: { record: med.record / med.native, replay: med.replay / med.native },
+        medianTraceBytes: median(samples.traceBytes),
+        ...(error ? { error } : {}),
+      });
+    }
+    fs.closeSync(devNull);
+
+    printTable(results);
+    if (opts.json) {
+      const report = {
+        date: new Date().toISOString(),
+        host: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', kernel: os.release(), node: process.version },
+        results,
+      };
+      fs.writeFileSync(opts.json, JSON.stringify(report, null, 2) + '\n');
+      console.log(`\nJSON written to ${opts.json}`);
+    }
+    if (results.some((r) => r.error)) process.exitCode = 1;
+  } finally {
+    cleanup();
+  }
+}
+
+function printTable(results: WorkloadResult[]): void {
+  const fmtMs = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(0)} ms` : '-');
+  const fmtRatio = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(2)}x` : '-');
+  const fmtBytes = (x: number): string => (Number.isFinite(x) ? `${(x / 1024 / 1024).toFixed(1)} MiB` : '-');
+  const rows = [
+    ['workload', 'runs', 'native', 'record', 'replay', 'record/native', 'replay/native', 'trace size'],
+    ...results.map((r) => [
+      r.name,
+      String(r.runs),
+      fmtMs(r.medianMs.native),
+      fmtMs(r.medianMs.record),
+      fmtMs(r.medianMs.replay),
+      fmtRatio(r.ratio.record),
+      fmtRatio(r.ratio.replay),
+      fmtBytes(r.medianTraceBytes),
+    ]),
+  ];
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
+  const line = (row: string[]): string => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
+  console.log('rewind benchmark (medians of wall time)');
+  console.log(line(rows[0]!));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const row of rows.slice(1)) console.log(line(row));
+  for (const r of results) {
+    console.log(`  ${r.name}: ${r.description}`);
+    if (r.error) console.log(`    FAILED: ${r.error}`);
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(`bench: ${(e as Error).stack ?? String(e)}`);
+  process.exit(1);
+});
