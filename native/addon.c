@@ -22,6 +22,7 @@
 #include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <x86intrin.h>
 
@@ -162,6 +163,47 @@ static napi_value Waitpid(napi_env env, napi_callback_info info) {
   while (r < 0 && errno == EINTR);
   out[0] = status;
   return num(env, r < 0 ? -errno : r);
+}
+
+static void on_alarm(int sig) { (void)sig; }
+
+/*
+ * waitpidTimeout(pid, flags, Int32Array out, ms) -> pid | 0 on timeout | -errno.
+ * A per-thread timer (SIGALRM to the calling thread, handler without SA_RESTART) interrupts waitpid.
+ */
+static napi_value WaitpidTimeout(napi_env env, napi_callback_info info) {
+  static __thread timer_t timer;
+  static __thread int have_timer;
+  napi_value a[4];
+  if (!get_args(env, info, 4, a)) return NULL;
+  int32_t *out;
+  size_t len;
+  if (!typed_bytes(env, a[2], (void **)&out, &len) || len < 4) return NULL;
+  if (!have_timer) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm;
+    sigaction(SIGALRM, &sa, NULL);
+    struct sigevent sev;
+    memset(&sev, 0, sizeof sev);
+    sev.sigev_notify = SIGEV_THREAD_ID;
+    sev.sigev_signo = SIGALRM;
+    sev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+    if (timer_create(CLOCK_MONOTONIC, &sev, &timer) != 0) return num(env, -errno);
+    have_timer = 1;
+  }
+  int64_t ms = get_i64(env, a[3]);
+  struct itimerspec arm = { { 0, 0 }, { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L } };
+  struct itimerspec off = { { 0, 0 }, { 0, 0 } };
+  if (ms <= 0) arm.it_value.tv_nsec = 1;
+  timer_settime(timer, 0, &arm, NULL);
+  int status = 0;
+  pid_t r = waitpid((pid_t)get_i64(env, a[0]), &status, (int)get_i64(env, a[1]));
+  int err = errno;
+  timer_settime(timer, 0, &off, NULL);
+  out[0] = status;
+  if (r < 0) return num(env, err == EINTR ? 0 : -err);
+  return num(env, r);
 }
 
 /* ptrace(request, pid, addr, data) -> result | -errno (not for PEEK requests). */
@@ -332,7 +374,7 @@ static napi_value Kill(napi_env env, napi_callback_info info) {
 
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
-    EXPORT("spawn", Spawn), EXPORT("waitpid", Waitpid), EXPORT("ptrace", Ptrace),
+    EXPORT("spawn", Spawn), EXPORT("waitpid", Waitpid), EXPORT("waitpidTimeout", WaitpidTimeout), EXPORT("ptrace", Ptrace),
     EXPORT("ptraceBuf", PtraceBuf), EXPORT("getRegs", GetRegs), EXPORT("setRegs", SetRegs),
     EXPORT("getXState", GetXState), EXPORT("setXState", SetXState), EXPORT("getEventMsg", GetEventMsg),
     EXPORT("readMem", ReadMem), EXPORT("writeMem", WriteMem), EXPORT("rdtsc", Rdtsc),

@@ -20,7 +20,7 @@ import { TraceeError, UnsupportedError } from '../tracee/errors.js';
 import { prepareAfterExec } from '../tracee/exec-setup.js';
 import { applyInsnResult, decodeTrappedInsn, executeInsn } from '../tracee/insn.js';
 import { mapFilesPath, readMaps } from '../tracee/maps.js';
-import { waitStop } from '../tracee/spawn.js';
+import { waitStop, waitStopFor } from '../tracee/spawn.js';
 import { decodeStatus, describeStop, type Stop } from '../tracee/stop.js';
 import { Task } from '../tracee/task.js';
 import { copiedBytes, inputOffset, kernelCopy } from './echo-capture.js';
@@ -30,8 +30,10 @@ import type { FileStore } from './file-store.js';
 const ENOSYS = 38n;
 const MAP_ANONYMOUS = 0x20n;
 const CLONE_THREAD = 0x10000n;
-/** How long a task runs before it yields at a syscall entry to another runnable task. */
+/** How long a task runs before it yields to another runnable task (at a syscall entry, or preempted). */
 const TIMESLICE_MS = 50;
+/** How long a signal that arrived in user code is held for the task's next syscall before it is delivered in place. */
+const HELD_SIGNAL_MS = 5;
 
 export interface RecordOutcome {
   exitCode: number | null;
@@ -64,6 +66,8 @@ interface TaskState {
   resending: { signo: number; siginfo: Uint8Array } | null;
   /** Per-process: which fds are rewind's stdout/stderr (shared by the threads of a process). */
   echo: FdEcho;
+  /** Its last stop was rewind's own PTRACE_INTERRUPT (end of time slice or held signal due). */
+  interrupted: boolean;
 }
 
 type Next = 'continue' | 'blocked' | 'yield' | 'gone';
@@ -105,6 +109,7 @@ export class Recorder {
   private addTask(task: Task, echo: FdEcho): TaskState {
     const st: TaskState = {
       task, resume: { syscall: false, sig: 0 }, parked: null, blocked: null, lastExit: null, held: [], resending: null, echo,
+      interrupted: false,
     };
     this.tasks.set(task.tid, st);
     return st;
@@ -133,7 +138,17 @@ export class Recorder {
     } catch {
       // The task died while stopped (SIGKILL from elsewhere): its exit is what waitpid reports next.
     }
-    return waitStop(st.task.tid);
+    // A task alone with nothing held may run as long as it likes; otherwise its time is bounded.
+    if (this.tasks.size <= 1 && st.held.length === 0) return waitStop(st.task.tid);
+    const limit = st.held.length > 0 ? HELD_SIGNAL_MS : TIMESLICE_MS;
+    const left = Math.max(1, Math.ceil(limit - (performance.now() - this.sliceStart)));
+    const stop = waitStopFor(st.task.tid, left);
+    if (stop) return stop;
+    st.task.interrupt();
+    const s = waitStop(st.task.tid);
+    if (s.kind !== 'group-stop') return s; // it reached a stop of its own first; the interrupt stop comes later
+    st.interrupted = true;
+    return s;
   }
 
   /** A stop of a task that is not the one running: a blocked syscall finished, or a task ended. */
@@ -170,9 +185,15 @@ export class Recorder {
         this.onExit(st, stop);
         return 'gone';
       case 'group-stop':
+        if (st.interrupted) {
+          st.interrupted = false;
+          return this.onInterrupted(st);
+        }
+        st.resume = { syscall: false, sig: 0 };
+        return 'continue';
       case 'event':
       case 'syscall':
-        // A new task's first stop; job-control stops are not honoured while recording.
+        // Job-control stops are not honoured while recording; nothing else is expected here.
         st.resume = { syscall: false, sig: 0 };
         return 'continue';
     }
@@ -423,6 +444,32 @@ export class Recorder {
     this.append({ kind: 'signal', tid: task.tid, signo, placement, siginfo, regs: regs.slice() });
     st.lastExit = null;
     st.resume.sig = signo;
+  }
+
+  /**
+   * The task ran out of time without a syscall. A held signal is delivered right here; otherwise the task
+   * is preempted here if another task waits. Either way the point is identified by rip and all registers.
+   */
+  private onInterrupted(st: TaskState): Next {
+    const task = st.task;
+    const regs = task.fetchRegs().slice();
+    st.resume = { syscall: false, sig: 0 };
+    st.lastExit = null;
+    if (regs[R.orig_rax] !== BigInt.asUintN(64, -1n)) return 'continue'; // inside a syscall: not a user-code point
+    const siginfo = st.held.shift();
+    if (siginfo) {
+      const signo = new DataView(siginfo.buffer, siginfo.byteOffset).getInt32(0, true);
+      this.append({ kind: 'signal', tid: task.tid, signo, placement: SignalPlacement.Instruction, siginfo, regs });
+      st.resending = { signo, siginfo };
+      task.signal(signo);
+      return 'continue';
+    }
+    if (!this.othersWaiting(st)) {
+      this.sliceStart = performance.now();
+      return 'continue';
+    }
+    this.append({ kind: 'preempt', tid: task.tid, regs });
+    return 'yield';
   }
 
   /**

@@ -26,7 +26,7 @@ export function regsDifference(expected: BigUint64Array, actual: BigUint64Array,
   return null;
 }
 
-const PLACEMENT = ['fault', 'at syscall exit', 'before syscall'];
+const PLACEMENT = ['fault', 'at syscall exit', 'before syscall', 'at instruction'];
 const INSN = ['rdtsc', 'rdtscp', 'cpuid'];
 
 /** One line describing an event, shared by divergence reports and `rewind dump`. */
@@ -52,5 +52,7 @@ export function describeEvent(ev: TraceEvent): string {
       return `tid ${ev.tid} enters ${syscallName(Number(ev.regs[R.orig_rax]))} @${hex(ev.regs[R.rip]!)}`;
     case 'newtask':
       return `tid ${ev.tid} ${syscallName(ev.nr)} creates tid ${ev.child}`;
+    case 'preempt':
+      return `tid ${ev.tid} preempted @${hex(ev.regs[R.rip]!)}`;
   }
 }

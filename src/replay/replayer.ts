@@ -40,6 +40,11 @@ const CLONE_THREAD = 0x10000n;
 const CLONE_PARENT_SETTID = 0x100000n;
 const CLONE_CHILD_SETTID = 0x1000000n;
 
+/** Passes through a preemption point's instruction replay tries before it reports a divergence. */
+const MAX_SEARCH_HITS = 1_000_000;
+/** EFLAGS.RF: may differ between an interrupt stop and a breakpoint trap at the same instruction. */
+const RESUME_FLAG = 0x10000n;
+
 /** Executed syscalls whose result names a task (a tid) rather than an effect: replay hands back the recorded one. */
 const RESULT_IS_IDENTITY = new Set<number>([SYS.set_tid_address, SYS.rt_sigreturn]);
 
@@ -156,6 +161,15 @@ export class Replayer {
       this.signalAtSyscallExit(t, ev);
       return;
     }
+    if (ev.kind === 'preempt' || (ev.kind === 'signal' && ev.placement === SignalPlacement.Instruction)) {
+      this.runToPoint(t, ev.regs, describeEvent(ev));
+      this.cursor.take();
+      if (ev.kind === 'signal') {
+        t.resending = ev;
+        t.task.signal(ev.signo);
+      }
+      return;
+    }
     const stop = t.at ?? this.resumeAndWait(t);
     t.at = null;
     t.skipped = null;
@@ -181,6 +195,53 @@ export class Replayer {
       else t.task.cont(r.sig);
     }
     return waitStop(t.task.tid);
+  }
+
+  /**
+   * Runs the task to the point where its registers equal target: a breakpoint at target's rip, and a
+   * comparison of every register at each hit (stepping over the breakpoint when they differ). Without a
+   * hardware counter this costs one trap per pass through that instruction, so it is capped.
+   */
+  private runToPoint(t: RTask, target: BigUint64Array, what: string): void {
+    const task = t.task;
+    const at = target[R.rip]!;
+    const int3 = new Uint8Array([0xcc]);
+    for (let hits = 0; hits < MAX_SEARCH_HITS; hits++) {
+      const original = task.read(at, 1);
+      task.write(at, int3);
+      let stop: Stop;
+      try {
+        stop = t.at ?? this.resumeAndWait(t);
+      } finally {
+        task.write(at, original);
+      }
+      t.at = null;
+      t.skipped = null;
+      if (stop.kind === 'signal' && stop.signal === SIG.SIGCHLD) {
+        t.resume = { syscall: false, sig: 0 };
+        hits--;
+        continue;
+      }
+      if (stop.kind !== 'signal' || stop.signal !== SIG.SIGTRAP) {
+        throw this.diverge(`recorded task ${t.recTid} reached ${describeStop(stop)} before ${what}`);
+      }
+      const regs = task.fetchRegs();
+      if (regs[R.rip] !== at + 1n) throw this.diverge(`recorded task ${t.recTid} trapped at 0x${regs[R.rip]!.toString(16)} before ${what}`);
+      regs[R.rip] = at;
+      task.storeRegs();
+      if (regsDifference(target, regs, [R.eflags]) === null && ((target[R.eflags]! ^ regs[R.eflags]!) & ~RESUME_FLAG) === 0n) {
+        t.resume = { syscall: false, sig: 0 };
+        return;
+      }
+      // Not this pass: execute the instruction, then put the breakpoint back.
+      task.step();
+      const s = waitStop(task.tid);
+      if (s.kind !== 'signal' || s.signal !== SIG.SIGTRAP) {
+        throw this.diverge(`recorded task ${t.recTid} reached ${describeStop(s)} before ${what}`);
+      }
+      t.resume = { syscall: false, sig: 0 };
+    }
+    throw this.diverge(`could not find ${what} within ${MAX_SEARCH_HITS} passes through 0x${at.toString(16)}`);
   }
 
   private checkRegs(expected: BigUint64Array, actual: BigUint64Array, what: string, ignore: number[] = []): void {

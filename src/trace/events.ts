@@ -76,6 +76,11 @@ export const enum SignalPlacement {
   SyscallExit = 1,
   /** Arrived while user code ran; held by the recorder and delivered just before this task's next syscall. */
   SyscallEntry = 2,
+  /**
+   * Held too long (the task made no syscall): delivered where the recorder interrupted the task, an
+   * arbitrary instruction identified by rip and all registers (regs). Replay searches for that state.
+   */
+  Instruction = 3,
 }
 
 export interface SignalEvent {
@@ -140,4 +145,16 @@ export interface NewTaskEvent {
   regs: Regs;
 }
 
-export type TraceEvent = ExecEvent | SyscallEvent | SignalEvent | InsnEvent | ExitEvent | EnterEvent | NewTaskEvent;
+/**
+ * The recorder took the CPU away from a task that ran its whole time slice without a syscall, at the
+ * instruction and register state in regs; the next task's events follow. Replay runs the task until
+ * its registers equal regs (a breakpoint at rip, compared at each hit), then switches.
+ */
+export interface PreemptEvent {
+  kind: 'preempt';
+  tid: number;
+  regs: Regs;
+}
+
+export type TraceEvent = ExecEvent | SyscallEvent | SignalEvent | InsnEvent | ExitEvent | EnterEvent | NewTaskEvent
+  | PreemptEvent;

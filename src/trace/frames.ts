@@ -14,6 +14,7 @@ import {
   type EnterEvent,
   type ExitEvent,
   type NewTaskEvent,
+  type PreemptEvent,
   type FileRef,
   type InsnEvent,
   type MemWrite,
@@ -38,6 +39,7 @@ export const enum FrameTag {
   Exit = 5,
   Enter = 6,
   NewTask = 7,
+  Preempt = 8,
 }
 
 // Registers are compared and copied as pairs of u32 halves through a Uint32Array view (no bigint
@@ -252,7 +254,7 @@ function encodeSignal(w: ByteWriter, h: RegsHistory, e: SignalEvent): void {
   w.u8(FrameTag.Signal);
   w.varint(e.tid);
   w.varint(e.signo);
-  w.u8(checkU8Enum(e.placement, SignalPlacement.SyscallEntry, 'signal placement'));
+  w.u8(checkU8Enum(e.placement, SignalPlacement.Instruction, 'signal placement'));
   w.blob(e.siginfo);
   encodeRegs(w, h, e.tid, e.regs);
 }
@@ -260,7 +262,7 @@ function encodeSignal(w: ByteWriter, h: RegsHistory, e: SignalEvent): void {
 function decodeSignal(r: ByteReader, h: RegsHistory): SignalEvent {
   const tid = r.varint();
   const signo = r.varint();
-  const placement = decodeU8Enum(r, SignalPlacement.SyscallEntry, 'signal placement') as SignalPlacement;
+  const placement = decodeU8Enum(r, SignalPlacement.Instruction, 'signal placement') as SignalPlacement;
   const siginfo = r.blob('siginfo');
   const regs = decodeRegs(r, h, tid);
   return { kind: 'signal', tid, signo, placement, siginfo, regs };
@@ -344,6 +346,21 @@ function decodeNewTask(r: ByteReader, h: RegsHistory): NewTaskEvent {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// preempt: tid, regs.
+
+function encodePreempt(w: ByteWriter, h: RegsHistory, e: PreemptEvent): void {
+  w.u8(FrameTag.Preempt);
+  w.varint(e.tid);
+  encodeRegs(w, h, e.tid, e.regs);
+}
+
+function decodePreempt(r: ByteReader, h: RegsHistory): PreemptEvent {
+  const tid = r.varint();
+  const regs = decodeRegs(r, h, tid);
+  return { kind: 'preempt', tid, regs };
+}
+
+// ---------------------------------------------------------------------------------------------------
 
 /**
  * Appends one event's frame to w. On a value that cannot be encoded (a negative tid, a u64 out of
@@ -367,6 +384,8 @@ export function encodeEvent(w: ByteWriter, h: RegsHistory, ev: TraceEvent): void
         return encodeEnter(w, h, ev);
       case 'newtask':
         return encodeNewTask(w, h, ev);
+      case 'preempt':
+        return encodePreempt(w, h, ev);
       default:
         throw new TraceError(`unknown event kind ${JSON.stringify((ev as { kind: unknown }).kind)}`);
     }
@@ -377,7 +396,7 @@ export function encodeEvent(w: ByteWriter, h: RegsHistory, ev: TraceEvent): void
   }
 }
 
-const KIND_NAMES = ['', 'exec', 'syscall', 'signal', 'insn', 'exit', 'enter', 'newtask'];
+const KIND_NAMES = ['', 'exec', 'syscall', 'signal', 'insn', 'exit', 'enter', 'newtask', 'preempt'];
 
 /** Decodes one frame at r's position. Malformed data throws TraceError (a detail, no trace context). */
 export function decodeEvent(r: ByteReader, h: RegsHistory): TraceEvent {
@@ -398,6 +417,8 @@ export function decodeEvent(r: ByteReader, h: RegsHistory): TraceEvent {
       return decodeEnter(r, h);
     case FrameTag.NewTask:
       return decodeNewTask(r, h);
+    case FrameTag.Preempt:
+      return decodePreempt(r, h);
     default:
       throw new TraceError(`unknown frame type ${tag} at offset ${at}`);
   }

@@ -26,6 +26,13 @@ export function cpuAllowed(cpu: number): boolean {
   return cpu >= 0 && cpu < 53 && Math.floor(native.allowedCpus() / 2 ** cpu) % 2 === 1;
 }
 
+/** Waits for the next stop of tid for at most ms milliseconds; null on timeout. */
+export function waitStopFor(tid: number, ms: number): Stop | null {
+  const r = native.waitpidTimeout(tid, __WALL, statusBuf, ms);
+  if (r < 0) throw new TraceeError(`waitpid(${tid}) failed (errno ${-r})`);
+  return r === 0 ? null : decodeStatus(statusBuf[0]!);
+}
+
 /** The CPU rewind and its tracees run on: one CPU, so a ptrace stop costs a same-CPU wakeup. */
 export function chooseCpu(): number {
   if (process.env.REWIND_CPU) return Number(process.env.REWIND_CPU);

@@ -2,7 +2,7 @@
 // Every method must be called from the thread that seized the task (the tracer's thread).
 import { R, REGS_COUNT } from '../kernel/regs.js';
 import {
-  PTRACE_CONT, PTRACE_GETSIGINFO, PTRACE_SETSIGINFO, PTRACE_SYSCALL,
+  PTRACE_CONT, PTRACE_GETSIGINFO, PTRACE_INTERRUPT, PTRACE_SETSIGINFO, PTRACE_SINGLESTEP, PTRACE_SYSCALL,
 } from '../kernel/ptrace.js';
 import { native } from '../native/addon.js';
 import { TraceeError } from './errors.js';
@@ -105,6 +105,15 @@ export class Task {
 
   /** Resume until the next stop (PTRACE_CONT), delivering sig if nonzero. */
   cont(sig = 0): void { this.resume(PTRACE_CONT, sig); }
+
+  /** Executes one instruction. */
+  step(sig = 0): void { this.resume(PTRACE_SINGLESTEP, sig); }
+
+  /** Stops the task wherever it is (PTRACE_INTERRUPT); the stop is reported as PTRACE_EVENT_STOP. */
+  interrupt(): void {
+    const r = native.ptrace(PTRACE_INTERRUPT, this.tid, 0, 0);
+    if (r < 0) throw new TraceeError(`cannot interrupt task ${this.tid} (errno ${-r})`);
+  }
 
   /** Resume to the syscall-exit stop (from a seccomp stop). */
   toSyscallExit(sig = 0): void { this.resume(PTRACE_SYSCALL, sig); }
