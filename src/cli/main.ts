@@ -11,6 +11,7 @@ usage:
                                               -v: on a divergence, also show the events before it)
   rewind dump [--json] [TRACE]                print the trace's events, one per line
   rewind info [--json] [TRACE]                describe a trace
+  rewind ps [--json] [TRACE]                  list the recorded processes (pid, parent, exit, command)
   rewind --help | --version
 
 Traces go to $REWIND_TRACE_DIR (default ~/.local/share/rewind) as <program>-<n> unless -o is given;
@@ -38,6 +39,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./dump-command.js')).dumpCommand(rest);
     case 'info':
       return (await import('./info-command.js')).infoCommand(rest);
+    case 'ps':
+      return (await import('./ps-command.js')).psCommand(rest);
     default:
       throw new UsageError(`unknown command ${cmd} (see rewind --help)`);
   }

@@ -20,7 +20,6 @@ import { TraceeError, UnsupportedError } from '../tracee/errors.js';
 import { prepareAfterExec } from '../tracee/exec-setup.js';
 import { applyInsnResult, decodeTrappedInsn, executeInsn } from '../tracee/insn.js';
 import { mapFilesPath, readMaps } from '../tracee/maps.js';
-import { waitStop, waitStopFor } from '../tracee/spawn.js';
 import { decodeStatus, describeStop, type Stop } from '../tracee/stop.js';
 import { Task } from '../tracee/task.js';
 import { copiedBytes, inputOffset, kernelCopy } from './echo-capture.js';
@@ -98,10 +97,15 @@ export class Recorder {
         this.runTask(next);
         continue;
       }
-      const status = new Int32Array(1);
-      const tid = native.waitpid(-1, __WALL, status);
+      const early = this.early.entries().next();
+      if (!early.done) {
+        this.early.delete(early.value[0]);
+        this.onBackgroundStop(early.value[0], early.value[1]);
+        continue;
+      }
+      const tid = native.waitpid(-1, __WALL, this.status);
       if (tid < 0) throw new TraceeError(`waitpid failed (errno ${-tid}) with ${this.tasks.size} tasks left`);
-      this.onBackgroundStop(tid, decodeStatus(status[0]!));
+      this.onBackgroundStop(tid, decodeStatus(this.status[0]!));
     }
     return this.outcome;
   }
@@ -114,6 +118,43 @@ export class Recorder {
     this.tasks.set(task.tid, st);
     return st;
   }
+
+  /**
+   * Waits for the next stop of tid, handling other tasks' stops that come first (their exits must be
+   * reaped: a thread-group leader's own exit is reported only after its other threads'). With ms, gives
+   * up after that long and returns null.
+   */
+  private waitTask(tid: number, ms: number | null = null): Stop | null {
+    const early = this.early.get(tid);
+    if (early) {
+      this.early.delete(tid);
+      return early;
+    }
+    const deadline = ms === null ? 0 : performance.now() + ms;
+    for (;;) {
+      let r: number;
+      if (ms === null) {
+        r = native.waitpid(-1, __WALL, this.status);
+      } else {
+        const left = Math.ceil(deadline - performance.now());
+        if (left <= 0) return null;
+        r = native.waitpidTimeout(-1, __WALL, this.status, left);
+        if (r === 0) return null;
+      }
+      if (r < 0) throw new TraceeError(`waitpid for task ${tid} failed (errno ${-r})`);
+      const stop = decodeStatus(this.status[0]!);
+      if (r === tid) return stop;
+      if (this.tasks.has(r)) this.onBackgroundStop(r, stop);
+      else this.early.set(r, stop); // a new task's first stop, before its creator reported it
+    }
+  }
+
+  private wait(tid: number): Stop {
+    return this.waitTask(tid)!;
+  }
+
+  private readonly status = new Int32Array(1);
+  private readonly early = new Map<number, Stop>();
 
   /** Drives one task until it blocks in the kernel, yields, or ends. */
   private runTask(st: TaskState): void {
@@ -139,13 +180,13 @@ export class Recorder {
       // The task died while stopped (SIGKILL from elsewhere): its exit is what waitpid reports next.
     }
     // A task alone with nothing held may run as long as it likes; otherwise its time is bounded.
-    if (this.tasks.size <= 1 && st.held.length === 0) return waitStop(st.task.tid);
+    if (this.tasks.size <= 1 && st.held.length === 0) return this.wait(st.task.tid);
     const limit = st.held.length > 0 ? HELD_SIGNAL_MS : TIMESLICE_MS;
     const left = Math.max(1, Math.ceil(limit - (performance.now() - this.sliceStart)));
-    const stop = waitStopFor(st.task.tid, left);
+    const stop = this.waitTask(st.task.tid, left);
     if (stop) return stop;
     st.task.interrupt();
-    const s = waitStop(st.task.tid);
+    const s = this.wait(st.task.tid);
     if (s.kind !== 'group-stop') return s; // it reached a stop of its own first; the interrupt stop comes later
     st.interrupted = true;
     return s;
@@ -270,13 +311,22 @@ export class Recorder {
     const copyFrom = copyEcho ? inputOffset(task, nr, copy!.in, copy!.offPtr) : 0n;
     const call: Blocked = { nr, def, regs, args, copyEcho, copyFrom };
 
+    if (nr === SYS.exit || nr === SYS.exit_group) {
+      // It never returns. Written now, so the exits of the threads exit_group kills come after it.
+      this.append(syscallEvent(task.tid, nr, modeOf(def), regs, 0n, [], null, 0));
+      task.toSyscallExit();
+      const end = this.wait(task.tid);
+      if (end.kind !== 'exited' && end.kind !== 'killed') throw new TraceeError(`${syscallName(nr)} returned (${describeStop(end)})`);
+      this.onExit(st, end);
+      return 'gone';
+    }
     task.toSyscallExit();
     if (def.blocks && this.tasks.size > 1) {
       st.blocked = call;
       this.pendingEnter.push({ st, regs });
       return 'blocked';
     }
-    const after = waitStop(task.tid);
+    const after = this.wait(task.tid);
     if (after.kind === 'exited' || after.kind === 'killed') {
       // exit/exit_group (or a SIGKILL while in the call): the syscall never returns.
       this.append(syscallEvent(task.tid, nr, modeOf(def), regs, 0n, [], null, 0));
@@ -341,11 +391,11 @@ export class Recorder {
   private onClone(st: TaskState, nr: number, def: SyscallDef, regs: BigUint64Array): Next {
     const task = st.task;
     task.toSyscallExit();
-    let s = waitStop(task.tid);
+    let s = this.wait(task.tid);
     if (s.kind === 'event' && (s.event === PTRACE_EVENT_FORK || s.event === PTRACE_EVENT_VFORK || s.event === PTRACE_EVENT_CLONE)) {
       const child = Number(native.getEventMsg(task.tid));
       this.append({ kind: 'newtask', tid: task.tid, child, nr, regs });
-      const first = waitStop(child);
+      const first = this.wait(child);
       if (first.kind === 'exited' || first.kind === 'killed') throw new TraceeError(`new task ${child} ended at once`);
       const thread = nr === SYS.clone && (regs[R.rdi]! & CLONE_THREAD) !== 0n;
       const cst = this.addTask(new Task(child, thread ? task.tgid : child), thread ? st.echo : st.echo.clone());
@@ -356,7 +406,7 @@ export class Recorder {
         st.blocked = { nr, def, regs, args: SYSCALL_ARG_REGS.map((r) => regs[r]!), copyEcho: 0, copyFrom: 0n };
         return 'blocked';
       }
-      s = waitStop(task.tid);
+      s = this.wait(task.tid);
     }
     if (s.kind === 'exited' || s.kind === 'killed') {
       this.onExit(st, s);
@@ -375,10 +425,10 @@ export class Recorder {
     const argv = task.readStringArray(nr === SYS.execveat ? entry[R.rdx]! : entry[R.rsi]!);
     const envp = task.readStringArray(nr === SYS.execveat ? entry[R.r10]! : entry[R.rdx]!);
     task.toSyscallExit();
-    let s = waitStop(task.tid);
+    let s = this.wait(task.tid);
     if (s.kind === 'event') {
       task.toSyscallExit();
-      s = waitStop(task.tid);
+      s = this.wait(task.tid);
     }
     if (s.kind === 'exited' || s.kind === 'killed') {
       this.onExit(st, s);

@@ -157,6 +157,11 @@ export class Replayer {
       t.at = null;
       t.resume = null;
     }
+    if (ev.kind === 'exit' && t.at && t.at.kind !== 'exited' && t.at.kind !== 'killed') {
+      // Parked in a syscall when another thread's exit_group (already replayed) killed it.
+      t.at = null;
+      t.resume = null;
+    }
     if (ev.kind === 'signal' && ev.placement === SignalPlacement.SyscallExit) {
       this.signalAtSyscallExit(t, ev);
       return;
@@ -170,7 +175,9 @@ export class Replayer {
       }
       return;
     }
+    if (process.env.REWIND_TRACE_STEPS) process.stderr.write(`step ${this.cursor.index} ${describeEvent(ev)} at=${t.at?.kind} resume=${JSON.stringify(t.resume)} real=${t.task.tid}\n`);
     const stop = t.at ?? this.resumeAndWait(t);
+    if (process.env.REWIND_TRACE_STEPS) process.stderr.write(`  -> ${describeStop(stop)}\n`);
     t.at = null;
     t.skipped = null;
     switch (stop.kind) {
@@ -191,8 +198,12 @@ export class Replayer {
     const r = t.resume;
     t.resume = null;
     if (r) {
-      if (r.syscall) t.task.toSyscallExit(r.sig);
-      else t.task.cont(r.sig);
+      try {
+        if (r.syscall) t.task.toSyscallExit(r.sig);
+        else t.task.cont(r.sig);
+      } catch {
+        // Killed while stopped (another thread's exit_group): its exit is what waitpid reports next.
+      }
     }
     return waitStop(t.task.tid);
   }
@@ -385,6 +396,13 @@ export class Replayer {
       task.storeRegs(regs);
     }
     if (ev.nr === SYS.rt_sigsuspend) this.presendSignal(t);
+    if (ev.nr === SYS.exit || ev.nr === SYS.exit_group) {
+      // The task never comes back; its exit is collected at its exit event (a thread-group leader's
+      // exit is reported only after its other threads', whose exit events come first).
+      task.toSyscallExit();
+      t.resume = null;
+      return;
+    }
     task.toSyscallExit();
     const s = waitStop(task.tid);
     if (s.kind === 'exited' || s.kind === 'killed') {
