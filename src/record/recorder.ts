@@ -31,6 +31,8 @@ const MAP_ANONYMOUS = 0x20n;
 const CLONE_THREAD = 0x10000n;
 /** How long a task runs before it yields to another runnable task (at a syscall entry, or preempted). */
 const TIMESLICE_MS = 50;
+/** How long the recorder waits for a syscall that may block before it lets other tasks run. */
+const QUICK_MS = 1;
 /** How long a signal that arrived in user code is held for the task's next syscall before it is delivered in place. */
 const HELD_SIGNAL_MS = 5;
 
@@ -92,6 +94,7 @@ export class Recorder {
   /** Runs the program to its end. The first task must be at the seccomp stop of its first execve. */
   run(): RecordOutcome {
     while (this.tasks.size > 0) {
+      this.drainDeferred();
       const next = this.runnable.shift();
       if (next) {
         this.runTask(next);
@@ -130,6 +133,8 @@ export class Recorder {
       this.early.delete(tid);
       return early;
     }
+    const i = this.deferred.findIndex(([t]) => t === tid);
+    if (i >= 0) return this.deferred.splice(i, 1)[0]![1];
     const deadline = ms === null ? 0 : performance.now() + ms;
     for (;;) {
       let r: number;
@@ -144,7 +149,9 @@ export class Recorder {
       if (r < 0) throw new TraceeError(`waitpid for task ${tid} failed (errno ${-r})`);
       const stop = decodeStatus(this.status[0]!);
       if (r === tid) return stop;
-      if (this.tasks.has(r)) this.onBackgroundStop(r, stop);
+      // Another task's stop is handled once the current step's event is written: what it reports (a
+      // vfork parent released by its child's exec, a thread killed by exit_group) was caused by it.
+      if (this.tasks.has(r)) this.deferred.push([r, stop]);
       else this.early.set(r, stop); // a new task's first stop, before its creator reported it
     }
   }
@@ -155,6 +162,14 @@ export class Recorder {
 
   private readonly status = new Int32Array(1);
   private readonly early = new Map<number, Stop>();
+  private readonly deferred: [number, Stop][] = [];
+
+  private drainDeferred(): void {
+    while (this.deferred.length > 0) {
+      const [tid, stop] = this.deferred.shift()!;
+      if (this.tasks.has(tid)) this.onBackgroundStop(tid, stop);
+    }
+  }
 
   /** Drives one task until it blocks in the kernel, yields, or ends. */
   private runTask(st: TaskState): void {
@@ -164,6 +179,7 @@ export class Recorder {
       st.parked = null;
       if (!stop) stop = this.resumeAndWait(st);
       const next = this.handle(st, stop);
+      this.drainDeferred();
       if (next === 'continue') continue;
       if (next === 'yield') this.runnable.push(st);
       return;
@@ -272,7 +288,8 @@ export class Recorder {
       const tid = native.waitpid(-1, __WALL | 1 /* WNOHANG */, status);
       if (tid <= 0) break;
       if (tid === st.task.tid) throw new TraceeError(`task ${tid} stopped while not running`);
-      this.onBackgroundStop(tid, decodeStatus(status[0]!));
+      if (this.tasks.has(tid)) this.onBackgroundStop(tid, decodeStatus(status[0]!));
+      else this.early.set(tid, decodeStatus(status[0]!));
     }
     return this.runnable.length > 0;
   }
@@ -321,12 +338,19 @@ export class Recorder {
       return 'gone';
     }
     task.toSyscallExit();
+    let after: Stop | null;
     if (def.blocks && this.tasks.size > 1) {
-      st.blocked = call;
-      this.pendingEnter.push({ st, regs });
-      return 'blocked';
+      // Most calls that may block do not: give it a moment, so its event keeps its place in order
+      // (waitpid(-1) reports stops in task order, not in the order the calls finished).
+      after = this.waitTask(task.tid, QUICK_MS);
+      if (!after) {
+        st.blocked = call;
+        this.pendingEnter.push({ st, regs });
+        return 'blocked';
+      }
+    } else {
+      after = this.wait(task.tid);
     }
-    const after = this.wait(task.tid);
     if (after.kind === 'exited' || after.kind === 'killed') {
       // exit/exit_group (or a SIGKILL while in the call): the syscall never returns.
       this.append(syscallEvent(task.tid, nr, modeOf(def), regs, 0n, [], null, 0));

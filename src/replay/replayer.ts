@@ -175,9 +175,7 @@ export class Replayer {
       }
       return;
     }
-    if (process.env.REWIND_TRACE_STEPS) process.stderr.write(`step ${this.cursor.index} ${describeEvent(ev)} at=${t.at?.kind} resume=${JSON.stringify(t.resume)} real=${t.task.tid}\n`);
     const stop = t.at ?? this.resumeAndWait(t);
-    if (process.env.REWIND_TRACE_STEPS) process.stderr.write(`  -> ${describeStop(stop)}\n`);
     t.at = null;
     t.skipped = null;
     switch (stop.kind) {
