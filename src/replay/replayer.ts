@@ -17,7 +17,7 @@ import { isSynchronous, rewindSyscallForSignal } from '../record/recorder.js';
 import { TraceeError, UnsupportedError } from '../tracee/errors.js';
 import { hasCpuidFaulting } from '../tracee/cpu-features.js';
 import { prepareAfterExec } from '../tracee/exec-setup.js';
-import { injectSyscall, skipToExit } from '../tracee/inject.js';
+import { injectSyscall, skipToExit, withStringOnStack } from '../tracee/inject.js';
 import { applyInsnResult, decodeTrappedInsn } from '../tracee/insn.js';
 import { mapFilesPath, readMaps } from '../tracee/maps.js';
 import { chooseCpu, cpuAllowed, launch, waitStop } from '../tracee/spawn.js';
@@ -455,17 +455,9 @@ export class Replayer {
 
   /** Opens path read-only inside the tracee (at a syscall-exit stop); returns the fd. */
   private openInTracee(task: Task, path: string): bigint {
-    const bytes = new TextEncoder().encode(path + '\0');
-    const addr = task.fetchRegs()[R.rsp]!;
-    const saved = task.read(addr, bytes.length);
-    task.write(addr, bytes);
-    try {
-      const fd = injectSyscall(task, SYS.openat, [AT_FDCWD, addr, O_RDONLY_CLOEXEC, 0n]);
-      if (fd < 0n) throw new TraceeError(`cannot open the trace's copy ${path} in the replayed process (errno ${-fd})`);
-      return fd;
-    } finally {
-      task.write(addr, saved);
-    }
+    const fd = withStringOnStack(task, path, (addr) => injectSyscall(task, SYS.openat, [AT_FDCWD, addr, O_RDONLY_CLOEXEC, 0n]));
+    if (fd < 0n) throw new TraceeError(`cannot open the trace's copy ${path} in the replayed process (errno ${-fd})`);
+    return fd;
   }
 
   /** fork, vfork, clone: creates the task for real and makes it look like the recorded one. */
