@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { u8, findPython, mixedContent, rewindBin, run, shellStatus, TempSpace, which, type RunResult } from '../test/helpers/harness.js';
+import { compileTo, u8, findPython, mixedContent, rewindBin, run, shellStatus, TempSpace, which, type RunResult } from '../test/helpers/harness.js';
 
 interface Workload {
   name: string;
@@ -20,6 +20,8 @@ interface Workload {
   stdoutToFile?: boolean;
   /** Fewer runs for slow workloads. */
   runs?: number;
+  /** Untimed preparation before every timed run (e.g. `make clean`, so each build does the same work). */
+  prepare?: () => Promise<void>;
 }
 
 interface Samples {
@@ -125,6 +127,87 @@ for root, dirs, files in os.walk(sys.argv[1]):
 print(len(ps), ps[-1], small[-1], count, total, h.hexdigest())
 `;
 
+const MAKE_UNITS = 6;
+
+/** A small C project: MAKE_UNITS translation units with a little arithmetic each, a main, a Makefile. */
+function writeMakeProject(dir: string): void {
+  const names: string[] = [];
+  for (let i = 0; i < MAKE_UNITS; i++) {
+    const name = `unit${i}`;
+    names.push(name);
+    const fns: string[] = [];
+    for (let j = 0; j < 40; j++) {
+      fns.push(
+        `static unsigned long ${name}_f${j}(unsigned long x) {\n` +
+          `  for (int k = 0; k < ${8 + j}; k++) x = x * ${2654435761 + j}UL + (x >> ${(j % 13) + 3}) + ${i * 100 + j}UL;\n` +
+          `  return x;\n}\n`,
+      );
+    }
+    const calls = Array.from({ length: 40 }, (_, j) => `  x = ${name}_f${j}(x);`).join('\n');
+    fs.writeFileSync(path.join(dir, `${name}.c`), `${fns.join('\n')}\nunsigned long ${name}(unsigned long x) {\n${calls}\n  return x;\n}\n`);
+  }
+  const decls = names.map((n) => `unsigned long ${n}(unsigned long x);`).join('\n');
+  const chain = names.map((n) => `  x = ${n}(x);`).join('\n');
+  fs.writeFileSync(
+    path.join(dir, 'main.c'),
+    `#include <stdio.h>\n${decls}\nint main(void) {\n  unsigned long x = 1;\n${chain}\n  printf("%lu\\n", x);\n  return 0;\n}\n`,
+  );
+  const objs = [...names, 'main'].map((n) => `${n}.o`).join(' ');
+  fs.writeFileSync(
+    path.join(dir, 'Makefile'),
+    `CC = gcc\nCFLAGS = -O2 -g -Wall\n\nall: prog\n\t./prog\n\nprog: ${objs}\n\t$(CC) -o $@ $^\n\n%.o: %.c\n\t$(CC) $(CFLAGS) -c -o $@ $<\n\n` +
+      `clean:\n\trm -f *.o prog\n\n.PHONY: all clean\n`,
+  );
+}
+
+/** 4 threads doing mutex-protected work, with a system call (a write to a file) every 100 updates. */
+const THREADS_PROGRAM = `
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define NTHREADS 4
+#define UPDATES 100000
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t table[256];
+static int out_fd;
+
+static void *work(void *arg) {
+  uint64_t x = (uint64_t)(uintptr_t)arg * 0x9E3779B97F4A7C15ULL + 1;
+  char line[64];
+  for (int i = 0; i < UPDATES; i++) {
+    for (int k = 0; k < 200; k++) { x ^= x << 13; x ^= x >> 7; x ^= x << 17; }
+    pthread_mutex_lock(&lock);
+    table[x & 255] += x >> 8;
+    pthread_mutex_unlock(&lock);
+    if (i % 100 == 0) {
+      int n = snprintf(line, sizeof line, "%d %d %016llx\\n", gettid(), i, (unsigned long long)x);
+      if (write(out_fd, line, (size_t)n) != n) return (void *)1;
+    }
+  }
+  return NULL;
+}
+
+int main(int argc, char **argv) {
+  out_fd = open(argc > 1 ? argv[1] : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (out_fd < 0) { perror("open"); return 1; }
+  pthread_t th[NTHREADS];
+  for (long t = 0; t < NTHREADS; t++) pthread_create(&th[t], NULL, work, (void *)(uintptr_t)(t + 1));
+  int failed = 0;
+  for (int t = 0; t < NTHREADS; t++) { void *r; pthread_join(th[t], &r); failed |= r != NULL; }
+  uint64_t sum = 0;
+  for (int i = 0; i < 256; i++) sum += table[i] * (uint64_t)(i + 1);
+  printf("%016llx\\n", (unsigned long long)sum);
+  close(out_fd);
+  return failed;
+}
+`;
+
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   if (!fs.existsSync(rewindBin)) {
@@ -148,6 +231,7 @@ async function main(): Promise<void> {
       fs.writeFileSync(input, u8(mixedContent(30 * 1024 * 1024, 17)));
       workloads.push({ name: 'gzip', description: 'gzip -c of a 30 MiB mixed file > /dev/null', cmd: gzip, args: ['-c', input] });
     }
+    const make = which('make');
     const python = findPython();
     if (python) {
       const script = space.path('work.py');
@@ -158,6 +242,31 @@ async function main(): Promise<void> {
         cmd: python,
         args: [script, '/usr/share'],
         runs: 3,
+      });
+    }
+    if (make && which('gcc')) {
+      const dir = space.mkdir('make-project-');
+      writeMakeProject(dir);
+      workloads.push({
+        name: 'make-j2',
+        description: `make -j2 of a generated ${MAKE_UNITS}-file C project (gcc -O2), cleaned before every run`,
+        cmd: make,
+        args: ['-j2', '-C', dir],
+        runs: 3,
+        prepare: async () => {
+          const r = await run(make, ['-s', '-C', dir, 'clean']);
+          if (r.status !== 0) throw new Error(`make clean failed: ${r.stderr.toString().trim()}`);
+        },
+      });
+    }
+    if (which('gcc')) {
+      const exe = space.path('threads-work');
+      compileTo(THREADS_PROGRAM, exe, { text: true, flags: ['-pthread'] });
+      workloads.push({
+        name: 'threads',
+        description: 'C program: 4 threads, 100000 mutex-protected updates each, a write(2) to a file every 100',
+        cmd: exe,
+        args: [space.path('threads-out.dat')],
       });
     }
     const selected = workloads.filter((w) => opts.only === null || w.name === opts.only);
@@ -173,6 +282,7 @@ async function main(): Promise<void> {
       const samples: Samples = { native: [], record: [], replay: [], traceBytes: [] };
       let error: string | undefined;
       const timed = async (cmd: string, args: string[], i: number, kind: string): Promise<RunResult> => {
+        if (w.prepare) await w.prepare();
         let fd = devNull;
         if (w.stdoutToFile) fd = fs.openSync(space.path(`${w.name}-${kind}-${i}.out`), 'w');
         try {

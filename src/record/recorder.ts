@@ -178,7 +178,14 @@ export class Recorder {
       let stop = st.parked;
       st.parked = null;
       if (!stop) stop = this.resumeAndWait(st);
-      const next = this.handle(st, stop);
+      let next: Next;
+      try {
+        next = this.handle(st, stop);
+      } catch (e) {
+        if (!(e instanceof TraceeError) || !e.taskGone) throw e;
+        this.collectKilled(st);
+        next = 'gone';
+      }
       this.drainDeferred();
       if (next === 'continue') continue;
       if (next === 'yield') this.runnable.push(st);
@@ -217,7 +224,13 @@ export class Recorder {
       return;
     }
     if (st.blocked && stop.kind === 'syscall') {
-      this.finishSyscall(st, st.blocked);
+      try {
+        this.finishSyscall(st, st.blocked);
+      } catch (e) {
+        if (!(e instanceof TraceeError) || !e.taskGone) throw e;
+        this.collectKilled(st);
+        return;
+      }
       st.blocked = null;
       st.resume = { syscall: false, sig: 0 };
       this.runnable.push(st);
@@ -227,6 +240,13 @@ export class Recorder {
     st.parked = stop;
     st.blocked = null;
     this.runnable.push(st);
+  }
+
+  /** A task killed while it sat at a stop (by a sibling's exit_group, or SIGKILL): records its exit. */
+  private collectKilled(st: TaskState): void {
+    const end = this.wait(st.task.tid);
+    if (end.kind !== 'exited' && end.kind !== 'killed') throw new TraceeError(`task ${st.task.tid} vanished at ${describeStop(end)}`);
+    this.onExit(st, end);
   }
 
   /** Handles one stop of the running task and says what happens to it next. */
@@ -319,7 +339,12 @@ export class Recorder {
       st.resume = { syscall: false, sig: 0 };
       return 'continue';
     }
-    if (nr === SYS.execve || nr === SYS.execveat) return this.onExec(st, regs);
+    if (nr === SYS.execve || nr === SYS.execveat) {
+      if ([...this.tasks.values()].some((o) => o !== st && o.task.tgid === task.tgid)) {
+        throw new UnsupportedError(`${syscallName(nr)} in a process that has other threads is not supported yet`);
+      }
+      return this.onExec(st, regs);
+    }
     if (nr === SYS.fork || nr === SYS.vfork || nr === SYS.clone) return this.onClone(st, nr, def, regs);
 
     const args = SYSCALL_ARG_REGS.map((r) => regs[r]!);

@@ -8,7 +8,7 @@ import { R, SYSCALL_ARG_REGS } from '../kernel/regs.js';
 import { SI_KERNEL, SIG } from '../kernel/signals.js';
 import { SYS, syscallName } from '../kernel/syscall-names.js';
 import {
-  PTRACE_EVENT_CLONE, PTRACE_EVENT_FORK, PTRACE_EVENT_VFORK,
+  PTRACE_EVENT_CLONE, PTRACE_EVENT_FORK, PTRACE_EVENT_VFORK, __WALL,
 } from '../kernel/ptrace.js';
 import type { ExecEvent, NewTaskEvent, SignalEvent, SyscallEvent, TraceEvent } from '../trace/events.js';
 import { SignalPlacement, SyscallMode } from '../trace/events.js';
@@ -132,11 +132,9 @@ export class Replayer {
 
   private killAll(): void {
     for (const t of this.tasks.values()) native.kill(t.task.tid, SIG.SIGKILL);
-    for (const t of this.tasks.values()) {
-      try {
-        for (let s = waitStop(t.task.tid); s.kind !== 'exited' && s.kind !== 'killed'; s = waitStop(t.task.tid)) { /* drain */ }
-      } catch { /* already reaped */ }
-    }
+    // Reap in whatever order the kernel reports them (a leader comes after its threads).
+    const status = new Int32Array(1);
+    while (native.waitpid(-1, __WALL, status) > 0) { /* until none is left */ }
     this.tasks.clear();
   }
 
@@ -162,6 +160,7 @@ export class Replayer {
       t.at = null;
       t.resume = null;
     }
+    if (ev.kind === 'exit' && t.task.tid === t.task.tgid && !t.at) this.reapSiblings(t);
     if (ev.kind === 'signal' && ev.placement === SignalPlacement.SyscallExit) {
       this.signalAtSyscallExit(t, ev);
       return;
@@ -189,6 +188,25 @@ export class Replayer {
         return;
       case 'event':
         throw this.diverge(`unexpected ${describeStop(stop)} in recorded task ${t.recTid}`);
+    }
+  }
+
+  /**
+   * The kernel reports a thread-group leader's exit only after its other threads are reaped; those the
+   * group's exit_group killed are collected now and kept for their own exit events.
+   */
+  private reapSiblings(leader: RTask): void {
+    for (const u of this.tasks.values()) {
+      if (u === leader || u.task.tgid !== leader.task.tgid || u.at?.kind === 'exited' || u.at?.kind === 'killed') continue;
+      for (;;) {
+        const s = waitStop(u.task.tid);
+        if (s.kind === 'exited' || s.kind === 'killed') {
+          u.at = s;
+          u.resume = null;
+          break;
+        }
+        try { u.task.cont(); } catch { /* dying */ }
+      }
     }
   }
 

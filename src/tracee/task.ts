@@ -17,14 +17,14 @@ export class Task {
 
   fetchRegs(): BigUint64Array {
     const r = native.getRegs(this.tid, this.regs);
-    if (r < 0) throw new TraceeError(`cannot read registers of task ${this.tid} (errno ${-r})`);
+    if (r < 0) throw new TraceeError(`cannot read registers of task ${this.tid} (errno ${-r})`, -r);
     return this.regs;
   }
 
   storeRegs(regs: BigUint64Array = this.regs): void {
     if (regs !== this.regs) this.regs.set(regs);
     const r = native.setRegs(this.tid, this.regs);
-    if (r < 0) throw new TraceeError(`cannot write registers of task ${this.tid} (errno ${-r})`);
+    if (r < 0) throw new TraceeError(`cannot write registers of task ${this.tid} (errno ${-r})`, -r);
   }
 
   /** A copy of the current register buffer. */
@@ -94,13 +94,13 @@ export class Task {
   siginfo(): Uint8Array {
     const buf = new Uint8Array(SIGINFO_SIZE);
     const r = native.ptraceBuf(PTRACE_GETSIGINFO, this.tid, 0, buf);
-    if (r < 0) throw new TraceeError(`cannot read siginfo of task ${this.tid} (errno ${-r})`);
+    if (r < 0) throw new TraceeError(`cannot read siginfo of task ${this.tid} (errno ${-r})`, -r);
     return buf;
   }
 
   setSiginfo(info: Uint8Array): void {
     const r = native.ptraceBuf(PTRACE_SETSIGINFO, this.tid, 0, info);
-    if (r < 0) throw new TraceeError(`cannot set siginfo of task ${this.tid} (errno ${-r})`);
+    if (r < 0) throw new TraceeError(`cannot set siginfo of task ${this.tid} (errno ${-r})`, -r);
   }
 
   /** Resume until the next stop (PTRACE_CONT), delivering sig if nonzero. */
@@ -112,7 +112,7 @@ export class Task {
   /** Stops the task wherever it is (PTRACE_INTERRUPT); the stop is reported as PTRACE_EVENT_STOP. */
   interrupt(): void {
     const r = native.ptrace(PTRACE_INTERRUPT, this.tid, 0, 0);
-    if (r < 0) throw new TraceeError(`cannot interrupt task ${this.tid} (errno ${-r})`);
+    if (r < 0) throw new TraceeError(`cannot interrupt task ${this.tid} (errno ${-r})`, -r);
   }
 
   /** Resume to the syscall-exit stop (from a seccomp stop). */
@@ -120,12 +120,12 @@ export class Task {
 
   private resume(req: number, sig: number): void {
     const r = native.ptrace(req, this.tid, 0, sig);
-    if (r < 0) throw new TraceeError(`cannot resume task ${this.tid} (errno ${-r})`);
+    if (r < 0) throw new TraceeError(`cannot resume task ${this.tid} (errno ${-r})`, -r);
   }
 
   /** Sends signal sig to this task (tgkill). */
   signal(sig: number): void {
     const r = native.tgkill(this.tgid, this.tid, sig);
-    if (r < 0) throw new TraceeError(`cannot signal task ${this.tid} (errno ${-r})`);
+    if (r < 0) throw new TraceeError(`cannot signal task ${this.tid} (errno ${-r})`, -r);
   }
 }
