@@ -170,6 +170,11 @@ function sampleEvents(): TraceEvent[] {
     { kind: 'exit', tid: 1, code: 255, signal: null },
     { kind: 'exit', tid: 2, code: -1, signal: 6 },
     { kind: 'exit', tid: 3, code: null, signal: null },
+    { kind: 'enter', tid: 4242, regs: regs({ [ORIG_RAX]: 202n, [RIP]: 0x7ffff7e0c059n }) },
+    { kind: 'newtask', tid: 4242, child: 4250, nr: 56, regs: regs({ [RDI]: 0x3d0f00n, [RSI]: 0x7ffff75fff00n }) },
+    { kind: 'newtask', tid: 4250, child: 4251, nr: 58, regs: regs({}) },
+    { kind: 'preempt', tid: 4251, regs: regs({ [RIP]: 0x401234n, [RAX]: 0xffffffffffffffffn, [ORIG_RAX]: 0xffffffffffffffffn }) },
+    { ...signal, placement: SignalPlacement.Instruction },
   ];
 }
 
