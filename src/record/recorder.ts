@@ -3,7 +3,7 @@
 // signals and where they landed, trapped rdtsc/cpuid results, new tasks, execs, and exits.
 // A task that enters a blocking syscall is left waiting in the kernel while the next task runs.
 // Syscall rules come from the table in src/kernel/syscalls; this file only applies them.
-import { readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { R, SYSCALL_ARG_REGS } from '../kernel/regs.js';
 import { SI_KERNEL, SIG } from '../kernel/signals.js';
 import { SYS, syscallName } from '../kernel/syscall-names.js';
@@ -204,10 +204,20 @@ export class Recorder {
     }
     // A task alone with nothing held may run as long as it likes; otherwise its time is bounded.
     if (this.tasks.size <= 1 && st.held.length === 0) return this.wait(st.task.tid);
-    const limit = st.held.length > 0 ? HELD_SIGNAL_MS : TIMESLICE_MS;
-    const left = Math.max(1, Math.ceil(limit - (performance.now() - this.sliceStart)));
-    const stop = this.waitTask(st.task.tid, left);
-    if (stop) return stop;
+    // A held signal is due after wall time; a time slice is CPU time the task really used (on a busy
+    // machine wall time overstates it, and each needless preemption is costly to find again at replay).
+    const held = st.held.length > 0;
+    const limit = held ? HELD_SIGNAL_MS : TIMESLICE_MS;
+    let left = Math.max(1, Math.ceil(limit - (performance.now() - this.sliceStart)));
+    const cpuStart = held ? 0 : cpuTimeNs(st.task);
+    for (;;) {
+      const stop = this.waitTask(st.task.tid, left);
+      if (stop) return stop;
+      if (held) break;
+      const usedMs = (cpuTimeNs(st.task) - cpuStart) / 1e6 + (limit - left);
+      if (usedMs >= limit * 0.9) break;
+      left = Math.max(1, Math.ceil(limit - usedMs));
+    }
     st.task.interrupt();
     const s = this.wait(st.task.tid);
     if (s.kind !== 'group-stop') return s; // it reached a stop of its own first; the interrupt stop comes later
@@ -586,6 +596,15 @@ export class Recorder {
     st.lastExit = null;
     task.signal(signo);
     st.resume = { syscall: false, sig: 0 };
+  }
+}
+
+/** CPU time a task has used (ns), from /proc/PID/task/TID/schedstat; 0 if unreadable. */
+function cpuTimeNs(task: Task): number {
+  try {
+    return Number(readFileSync(`/proc/${task.tgid}/task/${task.tid}/schedstat`, 'utf8').split(' ')[0]);
+  } catch {
+    return 0;
   }
 }
 

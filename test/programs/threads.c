@@ -137,14 +137,10 @@ int main(void) {
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
   pthread_cond_t never;
   pthread_cond_init(&never, &ca);
-  struct timespec deadline;
-  clock_gettime(CLOCK_MONOTONIC, &deadline);
+  /* The deadline is 20 ms after t0 itself, so a timeout means at least 20 ms passed since t0. */
   long long t0 = now_ns(CLOCK_MONOTONIC);
-  deadline.tv_nsec += 20000000;
-  if (deadline.tv_nsec >= 1000000000) {
-    deadline.tv_sec++;
-    deadline.tv_nsec -= 1000000000;
-  }
+  long long due = t0 + 20000000;
+  struct timespec deadline = { (time_t)(due / 1000000000LL), (long)(due % 1000000000LL) };
   pthread_mutex_lock(&lock);
   rc = pthread_cond_timedwait(&never, &lock, &deadline);
   pthread_mutex_unlock(&lock);
