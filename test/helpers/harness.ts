@@ -316,7 +316,9 @@ export function compileProgram(name: string): string {
   if (hit) return hit;
   const src = path.join(programsDir, `${name}.c`);
   const source = fs.readFileSync(src);
-  const hash = createHash('sha256').update(u8(source)).update(CFLAGS.join(' ')).update(compilerId()).digest('hex').slice(0, 16);
+  const shared = fs.readFileSync(path.join(programsDir, 'say.h'));
+  const hash = createHash('sha256').update(u8(source)).update(u8(shared)).update(CFLAGS.join(' ')).update(compilerId())
+    .digest('hex').slice(0, 16);
   fs.mkdirSync(programCacheDir, { recursive: true });
   const out = path.join(programCacheDir, `${name}-${hash}`);
   if (!fs.existsSync(out)) compileTo(src, out);

@@ -10,18 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "say.h"
+
 #define NTHREADS 4
 #define ROUNDS 20000
-
-static void say(const char *fmt, ...) {
-  char buf[512];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  if (n > (int)sizeof buf - 1) n = sizeof buf - 1;
-  if (write(1, buf, (size_t)n) != n) _exit(3);
-}
 
 static volatile long counter;
 static pid_t tids[NTHREADS];

@@ -13,15 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static void say(const char *fmt, ...) {
-  char buf[512];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  if (n > (int)sizeof buf - 1) n = sizeof buf - 1;
-  if (write(1, buf, (size_t)n) != n) _exit(3);
-}
+#include "say.h"
 
 static void die(const char *what) {
   say("FAILED %s: %s\n", what, strerror(errno));

@@ -12,21 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static void say(const char *fmt, ...) {
-  char buf[512];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  if (n > (int)sizeof buf - 1) n = sizeof buf - 1;
-  if (write(1, buf, (size_t)n) != n) _exit(3);
-}
-
-static long long now_ns(clockid_t clk) {
-  struct timespec t;
-  clock_gettime(clk, &t);
-  return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
-}
+#include "say.h"
 
 static atomic_int flag;
 static uint64_t result;
@@ -48,7 +34,7 @@ static void *setter(void *arg) {
 
 int main(void) {
   say("main pid %d\n", (int)getpid());
-  long long t0 = now_ns(CLOCK_MONOTONIC);
+  long long t0 = clock_ns(CLOCK_MONOTONIC);
   pthread_t t;
   int rc = pthread_create(&t, NULL, setter, NULL);
   if (rc != 0) {
@@ -57,10 +43,10 @@ int main(void) {
   }
   while (!atomic_load(&flag))
     ;
-  long long spun = now_ns(CLOCK_MONOTONIC) - t0;
+  long long spun = clock_ns(CLOCK_MONOTONIC) - t0;
   pthread_join(t, NULL);
   say("flag-seen result %llu setter-tid %d spun-ns %lld\n", (unsigned long long)result, (int)setter_tid, spun);
-  say("main time %lld\n", now_ns(CLOCK_REALTIME));
+  say("main time %lld\n", clock_ns(CLOCK_REALTIME));
   say("EXIT-SUCCESS\n");
   return 0;
 }

@@ -17,27 +17,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NTHREADS 4
+#include "say.h"
 
-static void say(const char *fmt, ...) {
-  char buf[512];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  if (n > (int)sizeof buf - 1) n = sizeof buf - 1;
-  if (write(1, buf, (size_t)n) != n) _exit(3);
-}
+#define NTHREADS 4
 
 static void fail(const char *what, int err) {
   say("FAILED %s: %s\n", what, strerror(err));
   _exit(1);
-}
-
-static long long now_ns(clockid_t clk) {
-  struct timespec t;
-  clock_gettime(clk, &t);
-  return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
 static __thread long tls_value = -1;
@@ -138,13 +124,13 @@ int main(void) {
   pthread_cond_t never;
   pthread_cond_init(&never, &ca);
   /* The deadline is 20 ms after t0 itself, so a timeout means at least 20 ms passed since t0. */
-  long long t0 = now_ns(CLOCK_MONOTONIC);
+  long long t0 = clock_ns(CLOCK_MONOTONIC);
   long long due = t0 + 20000000;
   struct timespec deadline = { (time_t)(due / 1000000000LL), (long)(due % 1000000000LL) };
   pthread_mutex_lock(&lock);
   rc = pthread_cond_timedwait(&never, &lock, &deadline);
   pthread_mutex_unlock(&lock);
-  long long waited = now_ns(CLOCK_MONOTONIC) - t0;
+  long long waited = clock_ns(CLOCK_MONOTONIC) - t0;
   say("timedwait etimedout %s waited-at-least-20ms %s waited-ns %lld\n", rc == ETIMEDOUT ? "yes" : "no",
       waited >= 19000000 ? "yes" : "no", waited);
   pthread_cond_destroy(&never);
@@ -172,7 +158,7 @@ int main(void) {
   pthread_mutex_unlock(&slow_lock);
   if ((rc = pthread_join(ts, &ret)) != 0) fail("pthread_join", rc);
   say("sleeper returned %ld detached-done %d\n", (long)(intptr_t)ret, detached_done);
-  say("main time %lld\n", now_ns(CLOCK_REALTIME));
+  say("main time %lld\n", clock_ns(CLOCK_REALTIME));
   say("EXIT-SUCCESS\n");
   return 0;
 }
