@@ -10,7 +10,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { assertDiffer, assertRecordedOk, assertReplayMatches, labels } from '../helpers/checks.js';
+import { assertDiffer, assertRecordedOk, assertReplayMatches, field, labels } from '../helpers/checks.js';
 import { bytesEqual, compileProgram, explain, record, replay, runNative, TempSpace, type RunResult } from '../helpers/harness.js';
 
 const ROUNDS = 20;
@@ -23,17 +23,6 @@ interface ThreadCase {
   unorderedLabels?: boolean;
   /** Extra checks of one recording's stdout. */
   check?: (out: string, native: string) => void;
-}
-
-/** The value after `key ` on the line starting with `label`, or null. */
-function field(out: string, label: string, key: string): string | null {
-  for (const line of out.split('\n')) {
-    if (!line.startsWith(`${label} `)) continue;
-    const words = line.split(' ');
-    const i = words.indexOf(key);
-    if (i >= 0 && i + 1 < words.length) return words[i + 1] ?? null;
-  }
-  return null;
 }
 
 const cases: ThreadCase[] = [

@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { assertDiffer, assertRecordedOk, assertReplayMatches, assertStatus, labels } from '../helpers/checks.js';
+import { assertDiffer, assertRecordedOk, assertReplayMatches, assertStatus, field, labels } from '../helpers/checks.js';
 import {
   bytesEqual,
   compileProgram,
@@ -36,17 +36,6 @@ async function nativePair(cmd: string, args: string[], opts: { cwd?: string } = 
   let b = await runNative(cmd, args, opts);
   if (bytesEqual(a.stdout, b.stdout)) b = await runNative(cmd, args, opts);
   return [a, b];
-}
-
-/** The value after `key ` on the first line starting with `label `, or null. */
-function field(out: string, label: string, key: string): string | null {
-  for (const line of out.split('\n')) {
-    if (!line.startsWith(`${label} `)) continue;
-    const words = line.split(' ');
-    const i = words.indexOf(key);
-    if (i >= 0 && i + 1 < words.length) return words[i + 1] ?? null;
-  }
-  return null;
 }
 
 interface TreeCase {

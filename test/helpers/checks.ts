@@ -51,3 +51,14 @@ export function assertOneLineError(r: RunResult, what: string): void {
 export function isPrefix(prefix: Buffer, whole: Buffer): boolean {
   return prefix.length <= whole.length && bytesEqual(whole.subarray(0, prefix.length), prefix);
 }
+
+/** The value after `key ` on the stdout line starting with `label `, or null. */
+export function field(out: string, label: string, key: string): string | null {
+  for (const line of out.split('\n')) {
+    if (!line.startsWith(`${label} `)) continue;
+    const words = line.split(' ');
+    const i = words.indexOf(key);
+    if (i >= 0 && i + 1 < words.length) return words[i + 1] ?? null;
+  }
+  return null;
+}

@@ -21,17 +21,6 @@
 
 extern char **environ;
 
-static void die(const char *what) {
-  say("FAILED %s: %s\n", what, strerror(errno));
-  _exit(1);
-}
-
-static long long now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_REALTIME, &t);
-  return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
 static void reap(pid_t pid, const char *what) {
   int status = -1;
   if (waitpid(pid, &status, 0) != pid) die(what);
@@ -40,7 +29,7 @@ static void reap(pid_t pid, const char *what) {
 
 int main(int argc, char **argv) {
   if (argc >= 3 && strcmp(argv[1], "child") == 0) {
-    say("exec-child %s pid %d ppid %d time %lld\n", argv[2], (int)getpid(), (int)getppid(), now_ns());
+    say("exec-child %s pid %d ppid %d time %lld\n", argv[2], (int)getpid(), (int)getppid(), clock_ns(CLOCK_REALTIME));
     return atoi(argv[3 < argc ? 3 : 2]);
   }
   const char *self = argv[0];
@@ -105,7 +94,7 @@ int main(int argc, char **argv) {
   }
   reap(c, "missing");
 
-  say("parent time %lld\n", now_ns());
+  say("parent time %lld\n", clock_ns(CLOCK_REALTIME));
   say("EXIT-SUCCESS\n");
   return 0;
 }

@@ -15,11 +15,6 @@
 
 #include "say.h"
 
-static void die(const char *what) {
-  say("FAILED %s: %s\n", what, strerror(errno));
-  _exit(1);
-}
-
 static volatile sig_atomic_t got;
 static volatile pid_t from;
 static void on_int(int sig, siginfo_t *si, void *uc) {
@@ -27,12 +22,6 @@ static void on_int(int sig, siginfo_t *si, void *uc) {
   from = si->si_pid;
   say("SIGINT handler sig %d si_pid %d si_code-user %s\n", sig, (int)si->si_pid, si->si_code == SI_USER ? "yes" : "no");
   got = got + 1;
-}
-
-static long long now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
 int main(void) {
@@ -62,7 +51,7 @@ int main(void) {
   say("first from-child %s child pid %d exited %d code %d\n", from == c ? "yes" : "no", (int)c, WIFEXITED(status), WEXITSTATUS(status));
 
   /* 2. while spinning in user code */
-  long long t0 = now_ns();
+  long long t0 = clock_ns(CLOCK_MONOTONIC);
   c = fork();
   if (c < 0) die("fork");
   if (c == 0) {
@@ -73,7 +62,7 @@ int main(void) {
   }
   while (got < 2)
     ;
-  long long spun = now_ns() - t0;
+  long long spun = clock_ns(CLOCK_MONOTONIC) - t0;
   if (waitpid(c, &status, 0) != c) die("waitpid");
   say("second from-child %s child pid %d exited %d code %d spun-ns %lld\n", from == c ? "yes" : "no", (int)c, WIFEXITED(status),
       WEXITSTATUS(status), spun);

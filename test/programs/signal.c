@@ -18,12 +18,6 @@
 
 #include "say.h"
 
-static long long now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
 static sigjmp_buf segv_jump;
 static void on_segv(int sig, siginfo_t *si, void *uc) {
   (void)uc;
@@ -43,7 +37,7 @@ static long long alarm_at;
 static void on_alarm(int sig, siginfo_t *si, void *uc) {
   (void)uc;
   alarm_count++;
-  alarm_at = now_ns();
+  alarm_at = clock_ns(CLOCK_MONOTONIC);
   say("SIGALRM handler: si_signo %d si_code %d\n", sig, si->si_code);
 }
 
@@ -68,12 +62,12 @@ static void read_with_itimer(int restart) {
   struct itimerval it;
   memset(&it, 0, sizeof it);
   it.it_value.tv_usec = 30000; /* 30 ms, one shot */
-  long long t0 = now_ns();
+  long long t0 = clock_ns(CLOCK_MONOTONIC);
   setitimer(ITIMER_REAL, &it, NULL);
   char c = 0;
   ssize_t r = read(p[0], &c, 1);
   int err = errno;
-  long long waited = now_ns() - t0;
+  long long waited = clock_ns(CLOCK_MONOTONIC) - t0;
   if (r < 0)
     say("read %s: result %zd errno %s waited-ns %lld\n", restart ? "SA_RESTART" : "no-restart", r,
         err == EINTR ? "EINTR" : strerror(err), waited);
@@ -117,7 +111,7 @@ int main(void) {
 
   sa.sa_sigaction = on_alarm;
   sigaction(SIGALRM, &sa, NULL);
-  long long t0 = now_ns();
+  long long t0 = clock_ns(CLOCK_MONOTONIC);
   alarm(1);
   while (alarm_count == 0) pause();
   long long waited = alarm_at - t0;

@@ -16,12 +16,6 @@
 
 #include "say.h"
 
-static long long now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_REALTIME, &t);
-  return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
 static volatile int thread_done;
 static pid_t main_pid;
 
@@ -36,7 +30,7 @@ static void *forker(void *arg) {
   }
   if (c == 0) {
     say("child-of-thread pid %d ppid-is-main %s single-thread %s time %lld\n", (int)getpid(), getppid() == main_pid ? "yes" : "no",
-        gettid() == getpid() ? "yes" : "no", now_ns());
+        gettid() == getpid() ? "yes" : "no", clock_ns(CLOCK_REALTIME));
     _exit(6);
   }
   int status = -1;
@@ -87,7 +81,7 @@ int main(void) {
   nanosleep(&ts, NULL);
   pid_t c = fork();
   if (c == 0) {
-    say("child-of-main pid %d time %lld\n", (int)getpid(), now_ns());
+    say("child-of-main pid %d time %lld\n", (int)getpid(), clock_ns(CLOCK_REALTIME));
     _exit(8);
   }
   int status = -1;

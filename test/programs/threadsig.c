@@ -21,7 +21,7 @@
 
 #include "say.h"
 
-static void die(const char *what, int err) {
+static void die_err(const char *what, int err) {
   say("FAILED %s: %s\n", what, strerror(err));
   _exit(1);
 }
@@ -102,22 +102,22 @@ int main(void) {
   sigaction(SIGUSR2, &sa, NULL);
 
   /* 1 */
-  if (pipe(wake_pipe) != 0) die("pipe", errno);
+  if (pipe(wake_pipe) != 0) die_err("pipe", errno);
   pthread_t rt;
   int rc = pthread_create(&rt, NULL, reader, NULL);
-  if (rc != 0) die("pthread_create", rc);
+  if (rc != 0) die_err("pthread_create", rc);
   while (reader_tid == 0) {
     struct timespec ts = {0, 1000000};
     nanosleep(&ts, NULL);
   }
   struct timespec settle = {0, 5000000};
   nanosleep(&settle, NULL);
-  if ((rc = pthread_kill(rt, SIGUSR1)) != 0) die("pthread_kill", rc);
+  if ((rc = pthread_kill(rt, SIGUSR1)) != 0) die_err("pthread_kill", rc);
   while (usr1_tid == 0) {
     struct timespec ts = {0, 1000000};
     nanosleep(&ts, NULL);
   }
-  if (write(wake_pipe[1], "x", 1) != 1) die("write", errno);
+  if (write(wake_pipe[1], "x", 1) != 1) die_err("write", errno);
   pthread_join(rt, NULL);
   say("usr1 ran-on-target %s not-main %s\n", usr1_tid == reader_tid ? "yes" : "no", usr1_tid != getpid() ? "yes" : "no");
 
@@ -128,7 +128,7 @@ int main(void) {
   pthread_sigmask(SIG_BLOCK, &set, NULL);
   pthread_t wt[2];
   for (long i = 0; i < 2; i++) {
-    if ((rc = pthread_create(&wt[i], NULL, waiter, (void *)(intptr_t)i)) != 0) die("pthread_create", rc);
+    if ((rc = pthread_create(&wt[i], NULL, waiter, (void *)(intptr_t)i)) != 0) die_err("pthread_create", rc);
   }
   while (__atomic_load_n(&waiters_ready, __ATOMIC_SEQ_CST) < 2) {
     struct timespec ts = {0, 1000000};
@@ -154,7 +154,7 @@ int main(void) {
   sigaddset(&chld, SIGCHLD);
   sigprocmask(SIG_BLOCK, &chld, &old);
   pid_t c = fork();
-  if (c < 0) die("fork", errno);
+  if (c < 0) die_err("fork", errno);
   if (c == 0) _exit(9);
   sigset_t wait_mask = old;
   sigdelset(&wait_mask, SIGCHLD);

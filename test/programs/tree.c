@@ -23,17 +23,6 @@
 
 #include "say.h"
 
-static void die(const char *what) {
-  say("FAILED %s: %s\n", what, strerror(errno));
-  _exit(1);
-}
-
-static long long now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_REALTIME, &t);
-  return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
 static void read_all(int fd, char *buf, size_t cap) {
   size_t got = 0;
   for (;;) {
@@ -60,7 +49,7 @@ int main(void) {
     close(p[0]);
     char msg[128];
     int n = snprintf(msg, sizeof msg, "child1 pid %d ppid-is-top %s time %lld", (int)getpid(),
-                     getppid() == me ? "yes" : "no", now_ns());
+                     getppid() == me ? "yes" : "no", clock_ns(CLOCK_REALTIME));
     if (write(p[1], msg, (size_t)n) != n) _exit(2);
     _exit(0);
   }
@@ -94,7 +83,7 @@ int main(void) {
       }
       char msg[128];
       int n = snprintf(msg, sizeof msg, "grandchild pid %d reparented %s time %lld", (int)getpid(),
-                       getppid() != mymid ? "yes" : "no", now_ns());
+                       getppid() != mymid ? "yes" : "no", clock_ns(CLOCK_REALTIME));
       if (write(p[1], msg, (size_t)n) != n) _exit(2);
       _exit(0);
     }
@@ -180,7 +169,7 @@ int main(void) {
   errno = 0;
   pid_t none = waitpid(-1, &status, WNOHANG);
   say("no-more-children %s\n", none < 0 && errno == ECHILD ? "yes" : "no");
-  say("top time %lld\n", now_ns());
+  say("top time %lld\n", clock_ns(CLOCK_REALTIME));
   say("EXIT-SUCCESS\n");
   return 0;
 }
