@@ -21,6 +21,7 @@ import { prepareAfterExec } from '../tracee/exec-setup.js';
 import { applyInsnResult, decodeTrappedInsn, executeInsn } from '../tracee/insn.js';
 import { mapFilesPath, readMaps } from '../tracee/maps.js';
 import { decodeStatus, describeStop, type Stop } from '../tracee/stop.js';
+import { isSynchronous, rewindSyscallForSignal, sameRegs } from '../tracee/signal-points.js';
 import { Task } from '../tracee/task.js';
 import { copiedBytes, inputOffset, kernelCopy } from './echo-capture.js';
 import { FdEcho } from './fd-echo.js';
@@ -606,27 +607,6 @@ function cpuTimeNs(task: Task): number {
   } catch {
     return 0;
   }
-}
-
-/** Skips the syscall at a seccomp stop and points rip back at its instruction, so it runs again later. */
-export function rewindSyscallForSignal(task: Task, entry: BigUint64Array): void {
-  const regs = entry.slice();
-  regs[R.rax] = entry[R.orig_rax]!;
-  regs[R.orig_rax] = BigInt.asUintN(64, -1n);
-  regs[R.rip] = entry[R.rip]! - 2n;
-  task.storeRegs(regs);
-}
-
-/** Signals raised by the instruction at rip (faults and traps), as opposed to sent ones. */
-export function isSynchronous(signo: number, code: number): boolean {
-  const faults = [SIG.SIGSEGV, SIG.SIGBUS, SIG.SIGILL, SIG.SIGFPE, SIG.SIGTRAP] as number[];
-  return faults.includes(signo) && (code > 0 || code === SI_KERNEL);
-}
-
-/** Register equality for placing a signal at a syscall exit; orig_rax may legitimately differ. */
-export function sameRegs(a: BigUint64Array, b: BigUint64Array): boolean {
-  for (let i = 0; i < a.length; i++) if (i !== R.orig_rax && a[i] !== b[i]) return false;
-  return true;
 }
 
 function modeOf(def: SyscallDef): SyscallMode {

@@ -13,7 +13,7 @@ import {
 import type { ExecEvent, NewTaskEvent, SignalEvent, SyscallEvent, TraceEvent } from '../trace/events.js';
 import { SignalPlacement, SyscallMode } from '../trace/events.js';
 import type { TraceReader } from '../trace/trace-reader.js';
-import { isSynchronous, rewindSyscallForSignal } from '../record/recorder.js';
+import { isSynchronous, rewindSyscallForSignal } from '../tracee/signal-points.js';
 import { TraceeError, UnsupportedError } from '../tracee/errors.js';
 import { hasCpuidFaulting } from '../tracee/cpu-features.js';
 import { prepareAfterExec } from '../tracee/exec-setup.js';
