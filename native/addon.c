@@ -244,6 +244,19 @@ static napi_value PtraceBuf(napi_env env, napi_callback_info info) {
   return num(env, r < 0 ? -errno : (double)r);
 }
 
+/*
+ * peekUser(pid, offset) -> BigInt (the word at offset in the tracee's struct user: debug registers…)
+ * | Number -errno. PEEKUSER returns the data itself, so only errno tells a failure from a -1 word.
+ */
+static napi_value PeekUser(napi_env env, napi_callback_info info) {
+  napi_value a[2];
+  if (!get_args(env, info, 2, a)) return NULL;
+  errno = 0;
+  long r = ptrace(PTRACE_PEEKUSER, (pid_t)get_i64(env, a[0]), (void *)(uintptr_t)get_u64(env, a[1]), NULL);
+  if (r == -1 && errno != 0) return num(env, -errno);
+  return big(env, (uint64_t)r);
+}
+
 /* getEventMsg(pid) -> BigInt (the message) ; on failure BigInt of -errno as two's complement is avoided: returns Number -errno. */
 static napi_value GetEventMsg(napi_env env, napi_callback_info info) {
   napi_value a[1];
@@ -377,6 +390,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     EXPORT("spawn", Spawn), EXPORT("waitpid", Waitpid), EXPORT("waitpidTimeout", WaitpidTimeout), EXPORT("ptrace", Ptrace),
     EXPORT("ptraceBuf", PtraceBuf), EXPORT("getRegs", GetRegs), EXPORT("setRegs", SetRegs),
     EXPORT("getXState", GetXState), EXPORT("setXState", SetXState), EXPORT("getEventMsg", GetEventMsg),
+    EXPORT("peekUser", PeekUser),
     EXPORT("readMem", ReadMem), EXPORT("writeMem", WriteMem), EXPORT("rdtsc", Rdtsc),
     EXPORT("rdtscp", Rdtscp), EXPORT("cpuid", Cpuid), EXPORT("setAffinity", SetAffinity),
     EXPORT("allowedCpus", AllowedCpus), EXPORT("tgkill", Tgkill), EXPORT("kill", Kill),

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { E } from './errno.js';
+import { PTRACE_PEEKUSER, PTRACE_POKEUSER, USER_DEBUGREG_OFFSET } from './ptrace.js';
 import { REG_NAMES, REGS_COUNT, REGS_SIZE } from './regs.js';
 import * as sig from './signals.js';
 import { Struct, type StructName } from './structs.js';
@@ -28,7 +29,7 @@ const PRELUDES: Record<GroupName, string[]> = {
   glibc: [
     'sys/stat.h', 'sys/statfs.h', 'sys/time.h', 'time.h', 'sys/timex.h', 'sys/resource.h', 'sys/times.h', 'sys/utsname.h',
     'sys/sysinfo.h', 'signal.h', 'poll.h', 'sys/epoll.h', 'sys/socket.h', 'sys/un.h', 'sys/uio.h', 'sys/select.h',
-    'sched.h', 'fcntl.h', 'sys/user.h', 'net/if.h', 'mqueue.h', 'sys/msg.h', 'sys/sem.h', 'dirent.h', 'sys/ioctl.h',
+    'sched.h', 'fcntl.h', 'sys/ptrace.h', 'sys/user.h', 'net/if.h', 'mqueue.h', 'sys/msg.h', 'sys/sem.h', 'dirent.h', 'sys/ioctl.h',
     'errno.h', 'sys/syscall.h', 'linux/capability.h', 'linux/futex.h', 'linux/openat2.h', 'linux/sockios.h',
   ],
   ksignal: ['asm/signal.h'], // the kernel's struct sigaction (glibc's differs)
@@ -126,6 +127,9 @@ function checksFor(): Map<GroupName, Check[]> {
   }
   REG_NAMES.forEach((r, i) => add('glibc', { label: `reg.${r}`, expr: `offsetof(struct user_regs_struct, ${r})`, expected: i * 8 }));
   add('glibc', { label: 'reg.size', expr: 'sizeof(struct user_regs_struct)', expected: REGS_SIZE });
+  add('glibc', { label: 'reg.u_debugreg', expr: 'offsetof(struct user, u_debugreg)', expected: USER_DEBUGREG_OFFSET });
+  add('glibc', { label: 'const.PTRACE_PEEKUSER', expr: 'PTRACE_PEEKUSER', expected: PTRACE_PEEKUSER });
+  add('glibc', { label: 'const.PTRACE_POKEUSER', expr: 'PTRACE_POKEUSER', expected: PTRACE_POKEUSER });
   const ioctls: [GroupName, string, number][] = [
     ['ktermios', 'TCGETS', 0x5401], ['ktermios', 'TCSETS', 0x5402], ['ktermios', 'TCSETSW', 0x5403],
     ['ktermios', 'TCSETSF', 0x5404], ['ktermios', 'TCGETA', 0x5405], ['ktermios', 'TIOCGPGRP', 0x540f],

@@ -1,5 +1,6 @@
 // Kernel ABI layer: ptrace requests, options, events and wait flags (include/uapi/linux/ptrace.h, wait.h).
 export const PTRACE_PEEKDATA = 2;
+export const PTRACE_PEEKUSER = 3;
 export const PTRACE_POKEUSER = 6;
 export const PTRACE_CONT = 7;
 export const PTRACE_KILL = 8;
@@ -31,6 +32,9 @@ export const PTRACE_EVENT_EXEC = 4;
 export const PTRACE_EVENT_EXIT = 6;
 export const PTRACE_EVENT_SECCOMP = 7;
 export const PTRACE_EVENT_STOP = 128;
+
+/** offsetof(struct user, u_debugreg) on x86-64: DR0..DR7 follow as 8 u64 words (PEEKUSER/POKEUSER). */
+export const USER_DEBUGREG_OFFSET = 848;
 
 export const WNOHANG = 1;
 export const WUNTRACED = 2;

@@ -22,6 +22,8 @@ export interface NativeAddon {
   getXState(pid: number, buf: Uint8Array): number;
   setXState(pid: number, buf: Uint8Array): number;
   getEventMsg(pid: number): bigint | number;
+  /** PTRACE_PEEKUSER: the word at offset in struct user (a BigInt), or Number -errno on failure. */
+  peekUser(pid: number, offset: number): bigint | number;
   readMem(pid: number, addr: bigint, buf: Uint8Array): number;
   writeMem(pid: number, addr: bigint, buf: Uint8Array): number;
   rdtsc(): bigint;
