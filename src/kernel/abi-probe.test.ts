@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { E } from './errno.js';
-import { PTRACE_PEEKUSER, PTRACE_POKEUSER, USER_DEBUGREG_OFFSET } from './ptrace.js';
+import { PTRACE_GETFPREGS, PTRACE_PEEKUSER, PTRACE_POKEUSER, USER_DEBUGREG_OFFSET } from './ptrace.js';
 import { REG_NAMES, REGS_COUNT, REGS_SIZE } from './regs.js';
 import * as sig from './signals.js';
 import { Struct, type StructName } from './structs.js';
@@ -130,6 +130,7 @@ function checksFor(): Map<GroupName, Check[]> {
   add('glibc', { label: 'reg.u_debugreg', expr: 'offsetof(struct user, u_debugreg)', expected: USER_DEBUGREG_OFFSET });
   add('glibc', { label: 'const.PTRACE_PEEKUSER', expr: 'PTRACE_PEEKUSER', expected: PTRACE_PEEKUSER });
   add('glibc', { label: 'const.PTRACE_POKEUSER', expr: 'PTRACE_POKEUSER', expected: PTRACE_POKEUSER });
+  add('glibc', { label: 'const.PTRACE_GETFPREGS', expr: 'PTRACE_GETFPREGS', expected: PTRACE_GETFPREGS });
   const ioctls: [GroupName, string, number][] = [
     ['ktermios', 'TCGETS', 0x5401], ['ktermios', 'TCSETS', 0x5402], ['ktermios', 'TCSETSW', 0x5403],
     ['ktermios', 'TCSETSF', 0x5404], ['ktermios', 'TCGETA', 0x5405], ['ktermios', 'TIOCGPGRP', 0x540f],

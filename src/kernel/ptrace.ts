@@ -5,6 +5,7 @@ export const PTRACE_POKEUSER = 6;
 export const PTRACE_CONT = 7;
 export const PTRACE_KILL = 8;
 export const PTRACE_SINGLESTEP = 9;
+export const PTRACE_GETFPREGS = 14;
 export const PTRACE_DETACH = 17;
 export const PTRACE_SYSCALL = 24;
 export const PTRACE_SETOPTIONS = 0x4200;

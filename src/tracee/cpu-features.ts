@@ -15,3 +15,8 @@ function cpuFlags(): Set<string> {
 export function hasCpuidFaulting(): boolean {
   return cpuFlags().has('cpuid_fault');
 }
+
+/** Whether /proc/cpuinfo lists flag (the kernel drops features it does not enable, e.g. avx512f without XSAVE support). */
+export function hasCpuFlag(flag: string): boolean {
+  return cpuFlags().has(flag);
+}
