@@ -1,24 +1,45 @@
-// CLI: `rewind replay [-a] [TRACE]`.
+// CLI: `rewind replay [-a] [-v] [-s PORT [--host HOST]] [-g EVENT] [-p PID] [TRACE]`.
+// -a replays to the end on its own; otherwise the replay is served to gdb (-s: only served, for a
+// debugger started by hand; default: gdb is started and connected to it, as rr replay does).
+import { spawn } from 'node:child_process';
+import { serveGdb } from '../gdb/index.js';
 import { Replayer } from '../replay/replayer.js';
 import { DivergenceError, TraceEndedEarly } from '../replay/divergence.js';
+import { ReplayTarget } from '../replay/debug/replay-target.js';
+import { Timeline, TimelineError } from '../replay/debug/timeline.js';
 import { TraceReader } from '../trace/trace-reader.js';
 import { TraceeError, UnsupportedError } from '../tracee/errors.js';
 import { parseArgs } from './args.js';
+import { findProgram } from './find-program.js';
 import { resolveTrace } from './trace-dirs.js';
 import { UsageError } from './usage-error.js';
 
 /** Exit status for a replay that could not be completed. */
 export const REPLAY_FAILED = 125;
 
-export function replayCommand(args: string[]): number {
-  const { options, operands } = parseArgs(args, { flags: ['-a', '--autopilot', '-v', '--verbose'] });
+export async function replayCommand(args: string[]): Promise<number> {
+  const { options, operands } = parseArgs(args, {
+    flags: ['-a', '--autopilot', '-v', '--verbose'],
+    withValue: ['-s', '--port', '--host', '-g', '--goto', '-p', '--pid'],
+  });
   const verbose = options.has('-v') || options.has('--verbose');
   if (operands.length > 1) throw new UsageError('replay: more than one trace given');
-  // Without -a the debugger would start; until the gdb server lands, replay runs on autopilot.
+  const port = numberOption(options.get('-s') ?? options.get('--port'), 'port', 0, 65535);
+  const host = options.get('--host');
+  const goto = numberOption(options.get('-g') ?? options.get('--goto'), 'event', 0, Number.MAX_SAFE_INTEGER);
+  const pid = numberOption(options.get('-p') ?? options.get('--pid'), 'pid', 1, 0x7fffffff);
+  const autopilot = options.has('-a') || options.has('--autopilot');
+  if (autopilot && (port !== undefined || goto !== undefined || pid !== undefined || host !== undefined)) {
+    throw new UsageError('replay: -a replays to the end; -s, --host, -g and -p are for debugging');
+  }
+  if (host !== undefined && port === undefined) throw new UsageError('replay: --host needs -s PORT');
   const reader = TraceReader.open(resolveTrace(operands[0]));
   try {
-    const outcome = new Replayer(reader, { echo: true }).run();
-    return outcome.exitSignal !== null ? 128 + outcome.exitSignal : outcome.exitCode ?? 0;
+    if (autopilot) {
+      const outcome = new Replayer(reader, { echo: true }).run();
+      return outcome.exitSignal !== null ? 128 + outcome.exitSignal : outcome.exitCode ?? 0;
+    }
+    return await debug(reader, { port, host: typeof host === 'string' ? host : undefined, goto, pid });
   } catch (e) {
     if (e instanceof DivergenceError) {
       // One line by default; -v adds the events that led there.
@@ -26,9 +47,84 @@ export function replayCommand(args: string[]): number {
       process.stderr.write(`rewind: ${e.message}${verbose ? '' : ' (replay -v shows the events before it)'}\n${more}`);
       return REPLAY_FAILED;
     }
-    if (e instanceof TraceEndedEarly || e instanceof UnsupportedError || e instanceof TraceeError) {
+    if (e instanceof TraceEndedEarly || e instanceof UnsupportedError || e instanceof TraceeError || e instanceof TimelineError) {
       throw new UsageError(e.message, REPLAY_FAILED);
     }
     throw e;
   }
+}
+
+function numberOption(v: string | true | undefined, what: string, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (typeof v !== 'string' || !/^\d+$/.test(v) || n < min || n > max) throw new UsageError(`replay: bad ${what} ${String(v)}`);
+  return n;
+}
+
+interface DebugOptions {
+  port: number | undefined;
+  host: string | undefined;
+  goto: number | undefined;
+  pid: number | undefined;
+}
+
+/** Serves the replay to gdb; starts gdb unless a port was given. */
+async function debug(reader: TraceReader, o: DebugOptions): Promise<number> {
+  if (o.pid !== undefined && !recordedPids(reader).has(o.pid)) {
+    throw new UsageError(`replay: the trace has no process ${o.pid} (rewind ps lists them)`, REPLAY_FAILED);
+  }
+  let gdbPath: string | null = null;
+  if (o.port === undefined) {
+    try {
+      gdbPath = findProgram('gdb');
+    } catch {
+      throw new UsageError('replay: gdb is not installed (-a replays without it; -s PORT serves another debugger)', REPLAY_FAILED);
+    }
+  }
+  const tl = new Timeline(reader, { pid: o.pid, goto: o.goto });
+  const target = new ReplayTarget(tl, reader);
+  const exe = target.execFile();
+  const abort = new AbortController();
+  let gdbStatus: Promise<number> | null = null;
+  try {
+    const served = serveGdb(target, {
+      host: o.host ?? '127.0.0.1',
+      port: o.port ?? 0,
+      signal: abort.signal,
+      log: process.env.REWIND_GDB_LOG ? (line) => process.stderr.write(`rewind: ${line}\n`) : undefined,
+      onListening: ({ host, port }) => {
+        if (gdbPath) {
+          gdbStatus = runGdb(gdbPath, exe, host, port, () => abort.abort());
+        } else {
+          process.stderr.write(`rewind: serving the replay of process ${tl.pid} on ${host}:${port}\n` +
+            `rewind: connect with: gdb ${shellQuote(exe)} -ex 'target remote ${host}:${port}'\n`);
+        }
+      },
+    });
+    await served;
+    return gdbStatus ? await gdbStatus : 0;
+  } finally {
+    tl.close();
+  }
+}
+
+function runGdb(gdb: string, exe: string, host: string, port: number, done: () => void): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(gdb, ['-q', '-ex', `target remote ${host}:${port}`, exe], { stdio: 'inherit' });
+    child.on('error', () => { done(); resolve(REPLAY_FAILED); });
+    child.on('exit', (code) => { done(); resolve(code ?? 0); });
+  });
+}
+
+function recordedPids(reader: TraceReader): Set<number> {
+  const pids = new Set<number>();
+  for (const ev of reader.events()) {
+    if (ev.kind === 'exec') pids.add(ev.tid);
+    if (ev.kind === 'newtask') pids.add(ev.child);
+  }
+  return pids;
+}
+
+function shellQuote(s: string): string {
+  return /^[\w./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }

@@ -14,8 +14,10 @@ export class EventCursor {
   index = 0;
   readonly recent: { index: number; ev: TraceEvent }[] = [];
 
-  constructor(private readonly reader: TraceReader) {
-    this.it = reader.events();
+  /** Starts at event `from` (a replay resumed from a checkpoint taken there). */
+  constructor(private readonly reader: TraceReader, from = 0) {
+    this.it = reader.events(from);
+    this.index = from;
   }
 
   private load(): boolean {

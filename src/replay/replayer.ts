@@ -51,12 +51,71 @@ const RESULT_IS_IDENTITY = new Set<number>([SYS.set_tid_address, SYS.rt_sigretur
 export interface ReplayOptions {
   /** Re-emit the program's writes to stdout/stderr. */
   echo: boolean;
+  /** Where replay starts: the beginning, or a saved state (a checkpoint's forked copies). */
+  from?: ReplayState;
+}
+
+/** Why a debugger stop interrupted the replay loop (see DebugHooks). */
+export type DebugTrap =
+  | { kind: 'breakpoint'; addr: bigint }
+  /** Debug-register slots that fired; `step` when the instruction was also a single step of the debugger's. */
+  | { kind: 'watch'; slots: number[]; step: boolean }
+  | { kind: 'step' }
+  | { kind: 'signal'; signo: number }
+  /** The debugged process is about to end (exit_group, or a fatal signal): the end of its history. */
+  | { kind: 'end' };
+
+/** Thrown out of the replay loop at a debugger stop; the loop continues from there on the next call. */
+export class DebugStop extends Error {
+  constructor(readonly trap: DebugTrap, readonly recTid: number) {
+    super('debugger stop');
+  }
+}
+
+/** What a debugger asks of the replay loop; absent when replaying on autopilot. */
+export interface DebugHooks {
+  /** Whether task recTid runs one instruction at a time now. */
+  stepping(recTid: number): boolean;
+  /**
+   * A SIGTRAP stop the replay did not cause (si_code given): the debugger's breakpoint (rip is moved
+   * back onto it), watchpoint or single step, or null when it is the program's own SIGTRAP.
+   */
+  trap(task: Task, recTid: number, code: number): DebugTrap | null;
+  /**
+   * Before a task resumes: if it stopped at one of the debugger's breakpoints, execute the instruction
+   * under it (breakpoint lifted for one single step). Returns true when it did.
+   */
+  stepOverBreakpoint(task: Task, recTid: number): boolean;
+  /** A software breakpoint of the debugger's is planted at addr in task's address space. */
+  breakpointAt(task: Task, addr: bigint): boolean;
+  /** Whether to stop before a signal is delivered to task recTid (it is delivered on resume). */
+  reportSignal(recTid: number, signo: number): boolean;
+  /** Whether this event ends the debugged process's history (stop there, never run it). */
+  isEnd(recTid: number, ev: TraceEvent): boolean;
+  /** A task appeared (debug registers are per thread), or an execve replaced an address space. */
+  taskAdded(task: Task, recTid: number): void;
+  execed(task: Task, recTid: number): void;
+}
+
+/** Everything the replay loop keeps between steps, so a forked copy of the tree can resume from it. */
+export interface ReplayState {
+  index: number;
+  tasks: RTask[];
+  realTids: [number, number][];
+  leader: number;
+  leaderExit: ReplayOutcome | null;
 }
 
 export interface ReplayOutcome {
   exitCode: number | null;
   exitSignal: number | null;
   events: number;
+}
+
+/** si_code of the SIGTRAP the task stopped with. */
+function trapCode(task: Task): number {
+  const info = task.siginfo();
+  return new DataView(info.buffer, info.byteOffset).getInt32(8, true);
 }
 
 /** The temporary signal mask a waiting syscall installs (a pointer to a sigset_t), or 0. */
@@ -72,7 +131,7 @@ function temporaryMask(task: Task, ev: SyscallEvent): bigint {
 }
 
 /** A replayed task. */
-interface RTask {
+export interface RTask {
   task: Task;
   /** Its tid in the recording (replay's tids differ). */
   recTid: number;
@@ -86,6 +145,10 @@ interface RTask {
   resending: SignalEvent | null;
   /** A recorded signal already re-sent ahead of time (before an rt_sigsuspend ran). */
   presented: SignalEvent | null;
+  /** A debugger stop was reported at the preemption/signal point this task was run to. */
+  pointReached?: boolean;
+  /** Left at a syscall's exit stop: its syscall instruction has completed (a debugger step ends here). */
+  syscallDone?: boolean;
 }
 
 export class Replayer {
@@ -96,11 +159,86 @@ export class Replayer {
   private leader = 0;
   private outcome: ReplayOutcome | null = null;
 
+  /** Set by a debugger before start(); the replay loop then stops at its breakpoints and steps. */
+  hooks: DebugHooks | null = null;
+
   constructor(private readonly reader: TraceReader, private readonly opts: ReplayOptions) {
-    this.cursor = new EventCursor(reader);
+    this.cursor = new EventCursor(reader, opts.from?.index ?? 0);
+    const from = opts.from;
+    if (from) {
+      for (const t of from.tasks) this.tasks.set(t.recTid, t);
+      for (const [r, real] of from.realTids) this.realTids.set(r, real);
+      this.leader = from.leader;
+      this.leaderExit = from.leaderExit;
+    }
   }
 
   run(): ReplayOutcome {
+    this.start();
+    try {
+      while (!this.outcome) this.step();
+      return this.outcome;
+    } catch (e) {
+      this.killAll();
+      throw e;
+    }
+  }
+
+  /** Index of the next event to replay. */
+  get index(): number {
+    return this.cursor.index;
+  }
+
+  /** The next event to replay, if any. */
+  peek(): TraceEvent | undefined {
+    return this.cursor.peek();
+  }
+
+  /** How replay ended, once every task has. */
+  get finished(): ReplayOutcome | null {
+    return this.outcome;
+  }
+
+  /** The replayed tasks alive now, by recorded tid. */
+  liveTasks(): ReadonlyMap<number, RTask> {
+    return this.tasks;
+  }
+
+  /** The real tid of a recorded task (kept after it exits). */
+  realTid(recTid: number): number | undefined {
+    return this.realTids.get(recTid);
+  }
+
+  /** The recorded tid of the task whose real tid is given. */
+  recordedTid(realTid: number): number | undefined {
+    for (const [rec, real] of this.realTids) if (real === realTid) return rec;
+    return undefined;
+  }
+
+  /** The loop's state now (the tasks are the live ones; a checkpoint swaps in its copies). */
+  state(): ReplayState {
+    return {
+      index: this.cursor.index, tasks: [...this.tasks.values()], realTids: [...this.realTids],
+      leader: this.leader, leaderExit: this.leaderExit,
+    };
+  }
+
+  /**
+   * One move of the replay loop: handles one stop (usually replaying one event). A debugger stop
+   * surfaces as a DebugStop exception; calling advance() again continues from it.
+   */
+  advance(): void {
+    this.step();
+  }
+
+  /** Kills every replayed task (the replay is abandoned). */
+  abandon(): void {
+    this.killAll();
+  }
+
+  /** Launches the recorded program (not needed when resuming from a saved state). */
+  start(): void {
+    if (this.opts.from) return;
     const first = this.cursor.peek();
     if (!first) throw new TraceEndedEarly('the trace holds no events (the recording was interrupted at once)');
     if (first.kind !== 'exec') throw this.diverge(`the trace does not start with an exec (${describeEvent(first)})`);
@@ -114,19 +252,13 @@ export class Replayer {
     });
     this.leader = first.tid;
     this.addTask(task, first.tid).at = { kind: 'seccomp' };
-    try {
-      while (!this.outcome) this.step();
-      return this.outcome;
-    } catch (e) {
-      this.killAll();
-      throw e;
-    }
   }
 
   private addTask(task: Task, recTid: number): RTask {
     const t: RTask = { task, recTid, at: null, resume: null, skipped: null, resending: null, presented: null };
     this.tasks.set(recTid, t);
     this.realTids.set(recTid, task.tid);
+    this.hooks?.taskAdded(task, recTid);
     return t;
   }
 
@@ -149,6 +281,7 @@ export class Replayer {
     }
     const t = this.tasks.get(ev.tid);
     if (!t) throw this.diverge(`an event for task ${ev.tid}, which does not exist at this point`);
+    if (this.hooks && ev.kind === 'exit' && this.hooks.isEnd(ev.tid, ev)) throw new DebugStop({ kind: 'end' }, ev.tid);
     if (ev.kind === 'exit' && ev.signal === SIG.SIGKILL && t.at?.kind !== 'killed') {
       // SIGKILL ended the recorded task here; it has no delivery stop, so replay kills at the same point.
       native.kill(t.task.tid, SIG.SIGKILL);
@@ -210,18 +343,62 @@ export class Replayer {
     }
   }
 
-  private resumeAndWait(t: RTask): Stop {
+  /**
+   * Resumes the task and waits for its next stop. Under a debugger, a task being stepped runs one
+   * instruction, and a SIGTRAP of the debugger's (not `own`, runToPoint's breakpoint) throws DebugStop.
+   */
+  private resumeAndWait(t: RTask, own = -1n): Stop {
+    const stepping = this.hooks?.stepping(t.recTid) ?? false;
+    if (stepping && t.skipped && !t.at) {
+      // Stepping over an emulated syscall: take it to its exit, where the step ends.
+      t.task.toSyscallExit();
+      const s = waitStop(t.task.tid);
+      if (s.kind !== 'syscall') throw this.diverge(`recorded task ${t.recTid}: expected a syscall exit, got ${describeStop(s)}`);
+      t.skipped = null;
+      t.syscallDone = true;
+    }
+    if (stepping && t.syscallDone) {
+      // Its syscall instruction has run to completion (it sits at the exit): that was the step.
+      t.syscallDone = false;
+      throw new DebugStop({ kind: 'step' }, t.recTid);
+    }
     const r = t.resume;
     t.resume = null;
+    t.syscallDone = false;
+    // Once resumed it has left the syscall it sat in (a debugger stop may come before step() sees it).
+    if (r) t.skipped = null;
+    if (r && r.sig === 0 && this.hooks?.stepOverBreakpoint(t.task, t.recTid)) {
+      if (stepping) {
+        t.resume = r;
+        throw new DebugStop({ kind: 'step' }, t.recTid);
+      }
+      this.debugTrap(t, trapCode(t.task));
+      t.resume = null;
+    }
     if (r) {
       try {
-        if (r.syscall) t.task.toSyscallExit(r.sig);
+        if (stepping) t.task.step(r.sig);
+        else if (r.syscall) t.task.toSyscallExit(r.sig);
         else t.task.cont(r.sig);
       } catch {
         // Killed while stopped (another thread's exit_group): its exit is what waitpid reports next.
       }
     }
-    return waitStop(t.task.tid);
+    const s = waitStop(t.task.tid);
+    if (this.hooks && s.kind === 'signal' && s.signal === SIG.SIGTRAP) {
+      const code = trapCode(t.task);
+      if (own >= 0n && code === SI_KERNEL && t.task.fetchRegs()[R.rip] === own + 1n) return s;
+      this.debugTrap(t, code);
+    }
+    return s;
+  }
+
+  /** Throws DebugStop when a SIGTRAP (si_code `code`) was the debugger's; the task resumes from there. */
+  private debugTrap(t: RTask, code: number): void {
+    const trap = this.hooks?.trap(t.task, t.recTid, code);
+    if (!trap) return;
+    t.resume = { syscall: false, sig: 0 };
+    throw new DebugStop(trap, t.recTid);
   }
 
   /**
@@ -230,6 +407,11 @@ export class Replayer {
    * hardware counter this costs one trap per pass through that instruction, so it is capped.
    */
   private runToPoint(t: RTask, target: BigUint64Array, what: string): void {
+    if (t.pointReached) {
+      // A debugger breakpoint at the point was reported when the search got there.
+      t.pointReached = false;
+      return;
+    }
     const task = t.task;
     const at = target[R.rip]!;
     const int3 = new Uint8Array([0xcc]);
@@ -238,7 +420,7 @@ export class Replayer {
       task.write(at, int3);
       let stop: Stop;
       try {
-        stop = t.at ?? this.resumeAndWait(t);
+        stop = t.at ?? this.resumeAndWait(t, at);
       } finally {
         task.write(at, original);
       }
@@ -256,7 +438,14 @@ export class Replayer {
       if (regs[R.rip] !== at + 1n) throw this.diverge(`recorded task ${t.recTid} trapped at 0x${regs[R.rip]!.toString(16)} before ${what}`);
       regs[R.rip] = at;
       task.storeRegs();
-      if (regsDifference(target, regs, [R.eflags]) === null && ((target[R.eflags]! ^ regs[R.eflags]!) & ~RESUME_FLAG) === 0n) {
+      const found = regsDifference(target, regs, [R.eflags]) === null && ((target[R.eflags]! ^ regs[R.eflags]!) & ~RESUME_FLAG) === 0n;
+      if (this.hooks?.breakpointAt(task, at)) {
+        // The debugger's breakpoint at the same instruction is reported first.
+        t.pointReached = found;
+        t.resume = { syscall: false, sig: 0 };
+        throw new DebugStop({ kind: 'breakpoint', addr: at }, t.recTid);
+      }
+      if (found) {
         t.resume = { syscall: false, sig: 0 };
         return;
       }
@@ -267,6 +456,8 @@ export class Replayer {
         throw this.diverge(`recorded task ${t.recTid} reached ${describeStop(s)} before ${what}`);
       }
       t.resume = { syscall: false, sig: 0 };
+      // That instruction may be the debugger's step, or trip its watchpoint.
+      if (this.hooks) this.debugTrap(t, trapCode(task));
     }
     throw this.diverge(`could not find ${what} within ${MAX_SEARCH_HITS} passes through 0x${at.toString(16)}`);
   }
@@ -317,6 +508,11 @@ export class Replayer {
       case 'syscall': {
         if (ev.nr !== nr) throw this.diverge(`expected syscall ${syscallName(ev.nr)}, got ${syscallName(nr)}`);
         this.checkRegs(ev.regs, regs, `at ${syscallName(nr)}`);
+        if (this.hooks?.isEnd(t.recTid, ev)) {
+          t.at = { kind: 'seccomp' };
+          t.resume = null;
+          throw new DebugStop({ kind: 'end' }, t.recTid);
+        }
         this.cursor.take();
         if (ev.mode === SyscallMode.Emulated) {
           regs[R.orig_rax] = BigInt.asUintN(64, -1n);
@@ -348,6 +544,7 @@ export class Replayer {
     task.regs[R.rax] = BigInt.asUintN(64, ev.result);
     task.storeRegs();
     t.resume = { syscall: false, sig: 0 };
+    t.syscallDone = true;
   }
 
   private applyWrites(task: Task, ev: SyscallEvent): void {
@@ -388,6 +585,7 @@ export class Replayer {
       exitRegs[R.orig_rax] = BigInt(call.nr);
       exitRegs[R.rax] = BigInt.asUintN(64, call.result);
       t.task.storeRegs();
+      t.syscallDone = true;
       if (mask !== 0n) {
         t.resume = { syscall: false, sig: 0 };
         return;
@@ -403,6 +601,7 @@ export class Replayer {
     if (ev.file) {
       this.mapTraceCopy(task, ev, regs);
       this.applyWrites(task, ev);
+      t.syscallDone = true;
       return;
     }
     const pinned = ev.nr === SYS.mmap && ev.result >= 0n;
@@ -427,6 +626,7 @@ export class Replayer {
       return;
     }
     if (s.kind !== 'syscall') throw this.diverge(`${syscallName(ev.nr)}: expected its exit, got ${describeStop(s)}`);
+    t.syscallDone = true;
     const result = BigInt.asIntN(64, task.fetchRegs()[R.rax]!);
     if (result !== ev.result) {
       if (!RESULT_IS_IDENTITY.has(ev.nr)) throw this.diverge(`${syscallName(ev.nr)} returned ${result}, recorded ${ev.result}`);
@@ -525,6 +725,8 @@ export class Replayer {
     task.write(ev.stackAddr, ev.stack);
     task.storeRegs(ev.regs);
     t.resume = { syscall: false, sig: 0 };
+    t.syscallDone = true;
+    this.hooks?.execed(task, t.recTid);
   }
 
   /**
@@ -573,6 +775,7 @@ export class Replayer {
       if (sent.placement === SignalPlacement.SyscallExit) this.checkRegs(sent.regs, regs, `delivering signal ${signo}`, [R.orig_rax]);
       task.setSiginfo(sent.siginfo);
       t.resume.sig = signo;
+      if (this.hooks?.reportSignal(t.recTid, signo)) throw new DebugStop({ kind: 'signal', signo }, t.recTid);
       return;
     }
     const siginfo = task.siginfo();
@@ -595,6 +798,7 @@ export class Replayer {
       this.cursor.take();
       task.setSiginfo(ev.siginfo);
       t.resume.sig = signo;
+      if (this.hooks?.reportSignal(t.recTid, signo)) throw new DebugStop({ kind: 'signal', signo }, t.recTid);
       return;
     }
     // The kernel tells a replayed parent about its replayed children's real exits; the recorded

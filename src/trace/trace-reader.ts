@@ -28,6 +28,8 @@ export class TraceReader {
   /** False when the events file is shorter than its header (recorder killed while creating it). */
   private readonly headerComplete: boolean;
   private state: EndState = 'unknown';
+  /** Where each chunk read so far starts (byte position) and the index of its first event. */
+  private readonly chunks: { pos: number; firstEvent: number }[] = [{ pos: EVENTS_HEADER_SIZE, firstEvent: 0 }];
 
   private constructor(dir: string, meta: TraceMeta, headerComplete: boolean) {
     this.dir = dir;
@@ -86,11 +88,15 @@ export class TraceReader {
    * Streams the events. Reads, checks and inflates one chunk at a time; each call starts a fresh
    * iteration. The file stays open until the iteration ends (run to the end, or break / return()).
    */
-  events(): IterableIterator<TraceEvent> {
-    return this.iterate();
+  events(from = 0): IterableIterator<TraceEvent> {
+    return this.iterate(from);
   }
 
-  private *iterate(): Generator<TraceEvent, void, undefined> {
+  /**
+   * Events from index `from` on. Starts at the nearest chunk already seen at or before it (replay
+   * restarting from a checkpoint reads only from there), skipping the events before `from`.
+   */
+  private *iterate(from: number): Generator<TraceEvent, void, undefined> {
     if (!this.headerComplete) {
       this.state = 'truncated';
       return;
@@ -102,15 +108,20 @@ export class TraceReader {
       throw new TraceError(`cannot open ${this.eventsPath}: ${describeError(e)}`);
     }
     try {
-      let pos = EVENTS_HEADER_SIZE;
-      for (let index = 0; ; index++) {
+      let index = 0;
+      while (index + 1 < this.chunks.length && this.chunks[index + 1]!.firstEvent <= from) index++;
+      let { pos, firstEvent } = this.chunks[index]!;
+      for (; ; index++) {
         const chunk = this.readChunk(fd, index, pos);
         if (chunk === 'complete' || chunk === 'truncated') {
           this.state = chunk;
           return;
         }
         pos = chunk.next;
-        yield* chunk.events;
+        const next = firstEvent + chunk.events.length;
+        if (index + 1 === this.chunks.length) this.chunks.push({ pos, firstEvent: next });
+        if (next > from) yield* from > firstEvent ? chunk.events.slice(from - firstEvent) : chunk.events;
+        firstEvent = next;
       }
     } finally {
       try {

@@ -1,0 +1,70 @@
+// Replay debugging: marks, exact names for points of a replay. Replay is deterministic, so a point is
+// named by how to get there: an event boundary (the state right after the replay loop reached event
+// index `event`), then operations that each move forward from there: the n-th debugger trap of a set of
+// breakpoints and watchpoints, n single-steps of one thread, or running to the end of the history.
+// A mark never crosses an event boundary after its first: reaching a new event restarts it.
+
+export type WatchKind = 'write' | 'read' | 'access';
+
+export interface Watch {
+  readonly addr: bigint;
+  readonly len: number;
+  readonly kind: WatchKind;
+}
+
+/** The breakpoints (addresses) and watchpoints armed in the debugged process. */
+export interface TrapSpec {
+  readonly breakpoints: readonly bigint[];
+  readonly watches: readonly Watch[];
+}
+
+export type MarkOp =
+  | { readonly kind: 'traps'; readonly spec: TrapSpec; readonly n: number }
+  | { readonly kind: 'steps'; readonly tid: number; readonly n: number }
+  /** Run (nothing armed) to the next signal stop (a re-sent signal's delivery) or to the end. */
+  | { readonly kind: 'signal' }
+  | { readonly kind: 'end' };
+
+export interface Mark {
+  readonly event: number;
+  readonly ops: readonly MarkOp[];
+}
+
+export const EMPTY_SPEC: TrapSpec = { breakpoints: [], watches: [] };
+
+export function boundary(event: number): Mark {
+  return { event, ops: [] };
+}
+
+/** The mark one operation further; consecutive steps of one thread and traps of one set merge. */
+export function withOp(m: Mark, op: MarkOp): Mark {
+  const last = m.ops[m.ops.length - 1];
+  if (last && op.kind === 'steps' && last.kind === 'steps' && last.tid === op.tid) {
+    return { event: m.event, ops: [...m.ops.slice(0, -1), { kind: 'steps', tid: op.tid, n: last.n + op.n }] };
+  }
+  if (last && op.kind === 'traps' && last.kind === 'traps' && last.spec === op.spec) {
+    return { event: m.event, ops: [...m.ops.slice(0, -1), { kind: 'traps', spec: op.spec, n: last.n + op.n }] };
+  }
+  return { event: m.event, ops: [...m.ops, op] };
+}
+
+/** The mark without its last operation. */
+export function prefix(m: Mark): Mark {
+  return { event: m.event, ops: m.ops.slice(0, -1) };
+}
+
+export function sameWatch(a: Watch, b: Watch): boolean {
+  return a.addr === b.addr && a.len === b.len && a.kind === b.kind;
+}
+
+export function unionSpec(a: TrapSpec, b: TrapSpec): TrapSpec {
+  return {
+    breakpoints: [...new Set([...a.breakpoints, ...b.breakpoints])],
+    watches: [...a.watches, ...b.watches.filter((w) => !a.watches.some((x) => sameWatch(x, w)))],
+  };
+}
+
+export function describeMark(m: Mark): string {
+  const ops = m.ops.map((op) => (op.kind === 'traps' ? `${op.n} trap(s)` : op.kind === 'steps' ? `${op.n} step(s) of ${op.tid}` : `to the ${op.kind}`));
+  return [`event ${m.event}`, ...ops].join(', ');
+}

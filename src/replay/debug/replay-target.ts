@@ -1,0 +1,172 @@
+// Replay debugging: the replay as a gdb DebugTarget. Reads come from the live replayed process;
+// writes are refused (replay must stay the recording). Breakpoints and watchpoints are the set gdb
+// inserted; each resume arms them for that run only. Reverse requests go to the timeline.
+import type {
+  Breakpoint, BreakpointSupport, DebugTarget, ResumeRequest, StopReason, ThreadId,
+} from '../../gdb/index.js';
+import { TargetError } from '../../gdb/index.js';
+import type { TraceReader } from '../../trace/trace-reader.js';
+import { copyPath } from '../trace-files.js';
+import { gdbRegisterFile, machineRegisterSet } from './gdb-registers.js';
+import { slotsNeeded, SLOT_COUNT } from './hw-slots.js';
+import { describeMark, sameWatch, type Mark, type Watch } from './marks.js';
+import type { EngineStop, Timeline } from './timeline.js';
+
+const SIGTRAP = 5;
+const SIGINT = 2;
+const EIO = 5;
+
+const MONITOR_HELP = `rewind monitor commands:
+  when            the current event number
+  checkpoint      remember this point; prints its number
+  restart N       go back (or forward) to checkpoint N
+  info checkpoints
+  help
+`;
+
+export class ReplayTarget implements DebugTarget {
+  readonly registerSet = machineRegisterSet();
+  readonly canReverse = true;
+  readonly breakpoints: BreakpointSupport;
+  /** Software and hardware breakpoints (both planted as int3), by address, with a count. */
+  private readonly codeBreaks = new Map<bigint, number>();
+  private watches: Watch[] = [];
+  private readonly saved: Mark[] = [];
+
+  constructor(private readonly tl: Timeline, private readonly reader: TraceReader) {
+    this.breakpoints = {
+      types: ['software', 'hardware', 'write', 'read', 'access'],
+      insert: (bp) => this.insert(bp),
+      remove: (bp) => this.remove(bp),
+    };
+  }
+
+  threads(): ThreadId[] {
+    return this.tl.threads().map((tid) => ({ pid: this.tl.pid, tid }));
+  }
+
+  currentStop(): StopReason {
+    return this.reason(this.tl.lastStop);
+  }
+
+  readRegisters(thread: ThreadId): Uint8Array {
+    return gdbRegisterFile(this.tl.task(thread.tid), this.registerSet);
+  }
+
+  readMemory(thread: ThreadId, addr: bigint, length: number): Uint8Array {
+    const data = this.tl.task(thread.tid).readPartial(addr, length);
+    if (data.length === 0 && length > 0) throw new TargetError(`cannot read memory at 0x${addr.toString(16)}`, EIO);
+    return data;
+  }
+
+  async resume(req: ResumeRequest): Promise<StopReason> {
+    const spec = { breakpoints: [...this.codeBreaks.keys()], watches: [...this.watches] };
+    let stop: EngineStop;
+    if (req.direction === 'forward') {
+      stop = await this.tl.forward(spec, req.mode === 'step' ? this.stepping(req) : null);
+    } else if (req.mode === 'step') {
+      stop = await this.tl.reverseStep(this.stepping(req));
+    } else {
+      stop = await this.tl.reverseContinue(spec);
+    }
+    return this.reason(stop);
+  }
+
+  interrupt(): void {
+    this.tl.interrupt();
+  }
+
+  detach(): void {
+    this.tl.close();
+  }
+
+  kill(): void {
+    this.tl.close();
+  }
+
+  auxv(): Uint8Array {
+    // The recorded initial stack: argc, argv…, 0, envp…, 0, then the auxv pairs up to AT_NULL.
+    const ev = this.tl.execEvent();
+    const v = new DataView(ev.stack.buffer, ev.stack.byteOffset, ev.stack.byteLength);
+    let off = 8 + 8 * (Number(v.getBigUint64(0, true)) + 1);
+    while (v.getBigUint64(off, true) !== 0n) off += 8;
+    const start = off + 8;
+    let end = start;
+    while (end + 16 <= ev.stack.length && v.getBigUint64(end, true) !== 0n) end += 16;
+    return ev.stack.slice(start, end + 16);
+  }
+
+  execFile(): string {
+    return copyPath(this.reader.filesDir, this.tl.execEvent().exe);
+  }
+
+  threadInfo(thread: ThreadId): string {
+    return thread.tid === this.tl.pid ? 'main thread' : `thread ${thread.tid}`;
+  }
+
+  async monitor(command: string): Promise<string> {
+    const [word, arg] = command.trim().split(/\s+/);
+    switch (word) {
+      case 'when':
+        return `Current event: ${this.tl.eventIndex}\n`;
+      case 'checkpoint':
+        this.saved.push(this.tl.mark);
+        return `Checkpoint ${this.saved.length} at ${describeMark(this.tl.mark)}\n`;
+      case 'restart': {
+        const n = Number(arg);
+        const mark = Number.isInteger(n) ? this.saved[n - 1] : undefined;
+        if (!mark) throw new TargetError(`no checkpoint ${arg ?? ''} (monitor checkpoint makes one)`);
+        await this.tl.seek(mark);
+        this.tl.lastStop = { kind: 'step', recTid: this.tl.threads()[0] ?? this.tl.pid };
+        return `Restarted at checkpoint ${n}, event ${this.tl.eventIndex}\n`;
+      }
+      case 'info':
+        return this.saved.map((m, i) => `${i + 1}: ${describeMark(m)}\n`).join('') || 'No checkpoints.\n';
+      case 'help':
+      case undefined:
+        return MONITOR_HELP;
+      default:
+        throw new TargetError(`unknown monitor command ${word} (monitor help lists them)`);
+    }
+  }
+
+  private stepping(req: ResumeRequest): number {
+    return req.thread?.tid ?? this.tl.threads()[0] ?? this.tl.pid;
+  }
+
+  private insert(bp: Breakpoint): void {
+    if (bp.type === 'software' || bp.type === 'hardware') {
+      this.codeBreaks.set(bp.addr, (this.codeBreaks.get(bp.addr) ?? 0) + 1);
+      return;
+    }
+    const w: Watch = { addr: bp.addr, len: bp.kind, kind: bp.type };
+    if (bp.kind < 1 || bp.kind > 4096) throw new TargetError(`cannot watch ${bp.kind} bytes`);
+    if (this.watches.some((x) => sameWatch(x, w))) return;
+    if (slotsNeeded([...this.watches, w]) > SLOT_COUNT) {
+      throw new TargetError(`no debug register left for a ${bp.kind}-byte watchpoint (x86 has ${SLOT_COUNT})`, 28);
+    }
+    this.watches.push(w);
+  }
+
+  private remove(bp: Breakpoint): void {
+    if (bp.type === 'software' || bp.type === 'hardware') {
+      const n = (this.codeBreaks.get(bp.addr) ?? 0) - 1;
+      if (n > 0) this.codeBreaks.set(bp.addr, n);
+      else this.codeBreaks.delete(bp.addr);
+      return;
+    }
+    this.watches = this.watches.filter((x) => !sameWatch(x, { addr: bp.addr, len: bp.kind, kind: bp.type as Watch['kind'] }));
+  }
+
+  private reason(stop: EngineStop): StopReason {
+    const thread = { pid: this.tl.pid, tid: stop.recTid };
+    switch (stop.kind) {
+      case 'breakpoint': return { kind: 'signal', thread, signal: SIGTRAP, event: { type: 'swbreak' } };
+      case 'watch': return { kind: 'signal', thread, signal: SIGTRAP, event: { type: 'watch', access: stop.watch.kind, addr: stop.watch.addr } };
+      case 'step': return { kind: 'signal', thread, signal: SIGTRAP };
+      case 'signal': return { kind: 'signal', thread, signal: stop.signo };
+      case 'interrupt': return { kind: 'signal', thread, signal: SIGINT };
+      case 'history': return { kind: 'signal', thread, signal: SIGTRAP, event: { type: 'replaylog', edge: stop.edge } };
+    }
+  }
+}

@@ -1,0 +1,677 @@
+// Replay debugging: the timeline. Drives a Replayer for a debugger: runs forward to breakpoints,
+// watchpoints and single steps of one recorded process, and goes backwards by going to an earlier
+// restore point and re-executing forward (replay is deterministic), remembering marks of the stops
+// on the way. Positions are marks (marks.ts); every stop reported leaves `mark` naming it exactly.
+import { R } from '../../kernel/regs.js';
+import { SI_KERNEL, SIG } from '../../kernel/signals.js';
+import { waitStop } from '../../tracee/spawn.js';
+import { describeStop } from '../../tracee/stop.js';
+import { SYS } from '../../kernel/syscall-names.js';
+import type { TraceEvent } from '../../trace/events.js';
+import type { TraceReader } from '../../trace/trace-reader.js';
+import type { Task } from '../../tracee/task.js';
+import { DebugStop, Replayer, type DebugHooks, type DebugTrap, type RTask } from '../replayer.js';
+import { Checkpoints } from './checkpoints.js';
+import { HwSlots } from './hw-slots.js';
+import {
+  boundary, describeMark, EMPTY_SPEC, prefix, sameWatch, unionSpec, withOp,
+  type Mark, type MarkOp, type TrapSpec, type Watch,
+} from './marks.js';
+
+const INT3 = new Uint8Array([0xcc]);
+/** Single steps a reverse-step may re-execute to find the previous instruction. */
+const MAX_STEPS_BACK = 200_000;
+/** Earlier event boundaries a reverse-step tries when the thread did not run in between. */
+const MAX_BOUNDARIES_BACK = 64;
+/** How often long runs yield to the event loop (so a ^C from gdb is seen). */
+const YIELD_MS = 25;
+
+export type EngineStop =
+  | { kind: 'breakpoint'; recTid: number; addr: bigint }
+  | { kind: 'watch'; recTid: number; watch: Watch }
+  | { kind: 'step'; recTid: number }
+  | { kind: 'signal'; recTid: number; signo: number }
+  | { kind: 'interrupt'; recTid: number }
+  | { kind: 'history'; recTid: number; edge: 'begin' | 'end' };
+
+/** A stop met while scanning for the last one before a point. */
+interface Candidate {
+  mark: Mark;
+  recTid: number;
+  /** A watchpoint's mark is after the writing instruction; reverse execution stops before it. */
+  watch?: Watch;
+  addr?: bigint;
+}
+
+export class TimelineError extends Error {}
+
+export interface TimelineOptions {
+  /** Recorded pid of the process to debug (default: the first one). */
+  pid?: number;
+  /** Start at this event instead of the program's first instruction. */
+  goto?: number;
+  /** Re-emit the program's output while replaying (forward runs only). */
+  echo?: boolean;
+}
+
+export class Timeline implements DebugHooks {
+  private replayer!: Replayer;
+  /** Where the replay is now. */
+  mark: Mark = boundary(0);
+  /** The first point of the debugged process's history. */
+  beginEvent = 1;
+  readonly pid: number;
+  private stepTid: number | null = null;
+  /** What is armed, what is planted (address → original byte), and the watchpoint slots. */
+  private spec: TrapSpec = EMPTY_SPEC;
+  private readonly planted = new Map<bigint, number>();
+  private readonly slots = new HwSlots();
+  private interruptRequested = false;
+  /** Threads reported at a breakpoint: resuming executes the instruction under it first. */
+  private readonly atBreakpoint = new Map<number, bigint>();
+  private lastYield = Date.now();
+  readonly checkpoints: Checkpoints;
+  /** The stop the debugger was last told about. */
+  lastStop: EngineStop;
+
+  constructor(private readonly reader: TraceReader, opts: TimelineOptions = {}) {
+    this.checkpoints = new Checkpoints(reader);
+    const first = reader.events().next();
+    if (first.done) throw new TimelineError('the trace holds no events');
+    this.pid = opts.pid ?? first.value.tid;
+    this.restart();
+    this.runUntil(() => this.replayer.index >= 1 && this.realPid() !== undefined, `process ${this.pid} never appears in the recording`);
+    this.beginEvent = this.replayer.index;
+    this.mark = boundary(this.beginEvent);
+    if (opts.goto !== undefined && opts.goto > this.beginEvent) {
+      this.runUntil(() => this.replayer.index >= opts.goto! || this.replayer.finished !== null, '');
+      this.mark = boundary(this.replayer.index);
+    }
+    this.lastStop = { kind: 'signal', recTid: this.focusTid(), signo: 5 };
+    this.checkpoints.maybeTake(this.replayer, this.mark, true);
+  }
+
+  // ---- what the debugger sees ----
+
+  /** Recorded tids of the debugged process's live threads (leader first). */
+  threads(): number[] {
+    const real = this.realPid();
+    const out: number[] = [];
+    for (const [rec, t] of this.replayer.liveTasks()) if (t.task.tgid === real && isAlive(t)) out.push(rec);
+    return out.sort((a, b) => (a === this.pid ? -1 : b === this.pid ? 1 : a - b));
+  }
+
+  /** The live task of a recorded thread of the debugged process. */
+  task(recTid: number): Task {
+    const t = this.replayer.liveTasks().get(recTid);
+    if (!t || t.task.tgid !== this.realPid() || !isAlive(t)) throw new TimelineError(`no thread ${recTid}`);
+    return t.task;
+  }
+
+  /** Index of the next event to replay (rr's `when`). */
+  get eventIndex(): number {
+    return this.replayer.index;
+  }
+
+  /** The recorded exec events of the debugged process, latest last. */
+  execEvent(): TraceEvent & { kind: 'exec' } {
+    let found: (TraceEvent & { kind: 'exec' }) | null = null;
+    let i = 0;
+    for (const ev of this.reader.events()) {
+      if (i++ >= this.replayer.index) break;
+      if (ev.kind === 'exec' && ev.tid === this.pid) found = ev;
+    }
+    if (!found) throw new TimelineError(`process ${this.pid} has not executed a program yet`);
+    return found;
+  }
+
+  interrupt(): void {
+    this.interruptRequested = true;
+  }
+
+  close(): void {
+    this.disarm();
+    this.replayer.abandon();
+    this.checkpoints.discardAll();
+  }
+
+  // ---- forward ----
+
+  /** Runs forward until a breakpoint or watchpoint of spec, a signal, the end, or one step of stepTid. */
+  async forward(spec: TrapSpec, stepTid: number | null): Promise<EngineStop> {
+    this.interruptRequested = false;
+    const stop = await this.run(spec, stepTid, true);
+    this.lastStop = stop;
+    return stop;
+  }
+
+  private async run(spec: TrapSpec, stepTid: number | null, user: boolean): Promise<EngineStop> {
+    this.arm(spec);
+    this.stepTid = stepTid;
+    this.clearStepState();
+    try {
+      for (;;) {
+        if (user) await this.breathe();
+        const before = this.replayer.index;
+        if (this.replayer.finished) return { kind: 'history', recTid: this.focusTid(), edge: 'end' };
+        const st = this.move();
+        const moved = this.replayer.index !== before;
+        if (moved) {
+          this.mark = boundary(this.replayer.index);
+          if (user) this.checkpoints.maybeTake(this.replayer, this.mark, false);
+        }
+        if (!st) {
+          if (moved && user && this.interruptRequested) return { kind: 'interrupt', recTid: this.focusTid() };
+          continue;
+        }
+        const stop = this.noteStop(st, spec, moved);
+        if (stop) return stop;
+      }
+    } finally {
+      this.stepTid = null;
+      this.disarm();
+    }
+  }
+
+  /** Records the stop in `mark`; returns what to report (null: not the debugger's business). */
+  private noteStop(st: DebugStop, spec: TrapSpec, moved: boolean): EngineStop | null {
+    const trap = st.trap;
+    const recTid = st.recTid;
+    switch (trap.kind) {
+      case 'breakpoint':
+        this.mark = withOp(this.mark, { kind: 'traps', spec, n: 1 });
+        return { kind: 'breakpoint', recTid, addr: trap.addr };
+      case 'watch': {
+        const w = this.firedWatch(trap);
+        if (trap.step) this.mark = withOp(this.mark, { kind: 'steps', tid: recTid, n: 1 });
+        else this.mark = withOp(this.mark, { kind: 'traps', spec, n: 1 });
+        return w ? { kind: 'watch', recTid, watch: w } : { kind: 'step', recTid };
+      }
+      case 'step':
+        this.mark = withOp(this.mark, { kind: 'steps', tid: recTid, n: 1 });
+        return { kind: 'step', recTid };
+      case 'signal':
+        if (!moved) this.mark = withOp(this.mark, { kind: 'signal' });
+        return { kind: 'signal', recTid, signo: trap.signo };
+      case 'end':
+        if (this.mark.ops[this.mark.ops.length - 1]?.kind !== 'end') this.mark = withOp(this.mark, { kind: 'end' });
+        return { kind: 'history', recTid, edge: 'end' };
+    }
+  }
+
+  // ---- backward ----
+
+  /** The last breakpoint or watchpoint hit of spec before now, or the beginning of history. */
+  async reverseContinue(spec: TrapSpec): Promise<EngineStop> {
+    this.interruptRequested = false;
+    const here = this.mark;
+    let end = here;
+    for (;;) {
+      const from = this.checkpoints.restoreBefore(this, end);
+      const found = await this.scan(end, spec, () => true);
+      const last = found[found.length - 1];
+      if (last) {
+        let target = last.mark;
+        if (last.watch && !last.mark.ops.length) throw new TimelineError('a watchpoint hit at an event boundary');
+        if (last.watch && last.mark.ops[last.mark.ops.length - 1]?.kind !== 'steps') {
+          target = (await this.stepBack(last.mark, last.recTid)) ?? last.mark;
+        }
+        await this.seek(target);
+        this.lastStop = last.watch
+          ? { kind: 'watch', recTid: last.recTid, watch: last.watch }
+          : { kind: 'breakpoint', recTid: last.recTid, addr: last.addr! };
+        return this.lastStop;
+      }
+      if (from <= this.beginEvent || this.interruptRequested) break;
+      end = boundary(from);
+    }
+    await this.seek(boundary(this.beginEvent));
+    this.lastStop = { kind: 'history', recTid: this.focusTid(), edge: 'begin' };
+    return this.lastStop;
+  }
+
+  /** One instruction back in thread recTid. */
+  async reverseStep(recTid: number): Promise<EngineStop> {
+    this.interruptRequested = false;
+    const prev = await this.stepBack(this.mark, recTid);
+    if (!prev) {
+      await this.seek(this.mark);
+      this.lastStop = { kind: 'history', recTid, edge: 'begin' };
+      return this.lastStop;
+    }
+    await this.seek(prev);
+    this.lastStop = { kind: 'step', recTid };
+    return this.lastStop;
+  }
+
+  /** Goes to a mark (restoring the nearest earlier checkpoint, then re-executing). */
+  async seek(target: Mark): Promise<void> {
+    this.checkpoints.restoreBefore(this, target);
+    const current = this.mark;
+    if (current.event === target.event) {
+      for (const op of target.ops.slice(current.ops.length)) await this.apply(op);
+      return;
+    }
+    this.runUntil(() => this.replayer.index >= target.event, `cannot reach event ${target.event}`);
+    if (this.replayer.index !== target.event) throw new TimelineError(`replay passed event ${target.event}`);
+    this.mark = boundary(target.event);
+    for (const op of target.ops) await this.apply(op);
+  }
+
+  /**
+   * From the current point (a prefix of `end`, or an earlier boundary), re-executes to `end` with
+   * spec armed, and returns every hit of spec on the way that `accept`s, strictly before `end`.
+   */
+  private async scan(end: Mark, spec: TrapSpec, accept: (c: Candidate) => boolean): Promise<Candidate[]> {
+    const found: Candidate[] = [];
+    const note = (c: Candidate) => { if (accept(c)) found.push(c); };
+    if (this.mark.event < end.event) {
+      this.arm(spec);
+      try {
+        while (this.replayer.index < end.event) {
+          await this.breathe();
+          const before = this.replayer.index;
+          const st = this.move();
+          if (this.replayer.index !== before) this.mark = boundary(this.replayer.index);
+          if (!st) continue;
+          if (st.trap.kind === 'breakpoint' || st.trap.kind === 'watch') {
+            this.mark = withOp(this.mark, { kind: 'traps', spec, n: 1 });
+            note(this.candidate(st, this.mark));
+          } else if (st.trap.kind === 'signal' && this.replayer.index === before) {
+            this.mark = withOp(this.mark, { kind: 'signal' });
+          } else if (st.trap.kind === 'end') {
+            throw new TimelineError(`the history ended before event ${end.event}`);
+          }
+        }
+      } finally {
+        this.disarm();
+      }
+      this.mark = boundary(end.event);
+    }
+    const done = this.mark.ops.length;
+    const ops = end.ops;
+    for (let i = done; i < ops.length; i++) {
+      const op = ops[i]!;
+      const last = i === ops.length - 1;
+      const base = this.mark;
+      if (op.kind === 'traps') {
+        const all = unionSpec(spec, op.spec);
+        this.arm(all);
+        let k = 0;
+        let u = 0;
+        try {
+          while (k < op.n) {
+            const st = this.moveWithin(end);
+            if (!st) continue;
+            if (st.trap.kind !== 'breakpoint' && st.trap.kind !== 'watch') throw this.lost(end, st);
+            u++;
+            const forOp = this.matches(st, op.spec);
+            if (forOp) k++;
+            const m = withOp(base, { kind: 'traps', spec: all, n: u });
+            if (this.matches(st, spec) && !(last && k === op.n && forOp)) note(this.candidate(st, m));
+          }
+        } finally {
+          this.disarm();
+        }
+        this.mark = withOp(base, { kind: 'traps', spec: all, n: u });
+      } else if (op.kind === 'steps') {
+        this.arm({ breakpoints: [], watches: spec.watches });
+        this.stepTid = op.tid;
+        try {
+          for (let j = 1; j <= op.n; j++) {
+            const beforeStep = this.mark;
+            this.clearStepState();
+            let st: DebugStop | null = null;
+            while (!st) st = this.moveWithin(end);
+            if (st.recTid !== op.tid || (st.trap.kind !== 'step' && !(st.trap.kind === 'watch' && st.trap.step))) throw this.lost(end, st);
+            this.mark = withOp(beforeStep, { kind: 'steps', tid: op.tid, n: 1 });
+            const w = st.trap.kind === 'watch' ? this.firedWatch(st.trap) : null;
+            if (w && spec.watches.some((x) => sameWatch(x, w))) note({ mark: beforeStep, recTid: op.tid, watch: w });
+            const pc = this.replayer.liveTasks().get(op.tid)!.task.fetchRegs()[R.rip]!;
+            if (!(last && j === op.n) && spec.breakpoints.includes(pc)) note({ mark: this.mark, recTid: op.tid, addr: pc });
+          }
+        } finally {
+          this.stepTid = null;
+          this.disarm();
+        }
+      } else {
+        // To the next signal stop or the end: spec's hits on the way count.
+        this.arm(spec);
+        let k = 0;
+        try {
+          for (;;) {
+            const st = this.moveWithin(end);
+            if (!st) continue;
+            if (st.trap.kind === 'breakpoint' || st.trap.kind === 'watch') {
+              k++;
+              note(this.candidate(st, withOp(base, { kind: 'traps', spec, n: k })));
+              continue;
+            }
+            if (st.trap.kind === op.kind) break;
+            throw this.lost(end, st);
+          }
+        } finally {
+          this.disarm();
+        }
+        this.mark = withOp(k ? withOp(base, { kind: 'traps', spec, n: k }) : base, op);
+      }
+    }
+    return found;
+  }
+
+  /**
+   * The mark of the instruction before `at` in thread recTid, or null at the beginning of history.
+   * Finds the last time the thread was at the same pc before `at` (a breakpoint there), then steps.
+   */
+  private async stepBack(at: Mark, recTid: number): Promise<Mark | null> {
+    const lastOp = at.ops[at.ops.length - 1];
+    if (lastOp?.kind === 'steps' && lastOp.tid === recTid) {
+      return lastOp.n === 1 ? prefix(at) : { event: at.event, ops: [...at.ops.slice(0, -1), { ...lastOp, n: lastOp.n - 1 }] };
+    }
+    if (at.event <= this.beginEvent && at.ops.length === 0) return null;
+    await this.seek(at);
+    const target = this.replayer.liveTasks().get(recTid)?.task.fetchRegs().slice();
+    if (!target) throw new TimelineError(`no thread ${recTid} here`);
+    const pc = target[R.rip]!;
+    let anchor: Mark = at.ops.length ? prefix(at) : boundary(at.event - 1);
+    for (let tries = 0; tries < MAX_BOUNDARIES_BACK; tries++) {
+      if (anchor.event < this.beginEvent) return null;
+      await this.seek(anchor);
+      const passes = await this.scan(at, { breakpoints: [pc], watches: [] }, (c) => c.recTid === recTid);
+      const from = passes[passes.length - 1]?.mark ?? anchor;
+      await this.seek(from);
+      let prev = this.mark;
+      for (let steps = 0; steps < MAX_STEPS_BACK && this.replayer.index <= at.event; steps++) {
+        prev = this.mark;
+        const st = await this.run(EMPTY_SPEC, recTid, false);
+        if (st.kind === 'history') break;
+        if (st.kind !== 'step' || st.recTid !== recTid) continue;
+        if (this.replayer.index === at.event && sameState(this.replayer.liveTasks().get(recTid)!.task.fetchRegs(), target)) return prev;
+      }
+      if (this.replayer.index <= at.event) throw new TimelineError(`the instruction before ${describeMark(at)} is more than ${MAX_STEPS_BACK} steps back`);
+      anchor = anchor.ops.length ? boundary(anchor.event) : boundary(anchor.event - 1);
+      if (anchor.ops.length === 0 && anchor.event === at.event) anchor = boundary(at.event - 1);
+    }
+    throw new TimelineError(`thread ${recTid} did not run in the ${MAX_BOUNDARIES_BACK} events before ${describeMark(at)}`);
+  }
+
+  // ---- replay moves ----
+
+  /** Throws away the replay and starts it again from the beginning. */
+  restart(): void {
+    this.atBreakpoint.clear();
+    this.replayer?.abandon();
+    this.planted.clear();
+    this.spec = EMPTY_SPEC;
+    this.replayer = new Replayer(this.reader, { echo: false });
+    this.replayer.hooks = this;
+    this.replayer.start();
+    this.mark = boundary(0);
+  }
+
+  /** Continues from a checkpoint's state (the replayer is built on its copies). */
+  resumeFrom(replayer: Replayer, mark: Mark): void {
+    this.atBreakpoint.clear();
+    this.replayer?.abandon();
+    this.planted.clear();
+    this.spec = EMPTY_SPEC;
+    this.replayer = replayer;
+    replayer.hooks = this;
+    this.mark = mark;
+  }
+
+  private move(): DebugStop | null {
+    try {
+      this.replayer.advance();
+      return null;
+    } catch (e) {
+      if (e instanceof DebugStop) return e;
+      throw e;
+    }
+  }
+
+  /** A move while re-executing a mark's operations, which never cross an event boundary. */
+  private moveWithin(end: Mark): DebugStop | null {
+    const before = this.replayer.index;
+    const st = this.move();
+    if (this.replayer.index !== before) throw new TimelineError(`replay left event ${before} while going to ${describeMark(end)}`);
+    return st;
+  }
+
+  private lost(end: Mark, st: DebugStop): TimelineError {
+    return new TimelineError(`unexpected ${st.trap.kind} stop of thread ${st.recTid} going to ${describeMark(end)}`);
+  }
+
+  private runUntil(done: () => boolean, what: string): void {
+    this.arm(EMPTY_SPEC);
+    while (!done()) {
+      if (this.replayer.finished) throw new TimelineError(what);
+      const st = this.move();
+      if (st?.trap.kind === 'end') throw new TimelineError(what || 'the history ended');
+    }
+  }
+
+  private async apply(op: MarkOp): Promise<void> {
+    const end = withOp(this.mark, op);
+    if (op.kind === 'traps') {
+      this.arm(op.spec);
+      try {
+        for (let k = 0; k < op.n;) {
+          const st = this.moveWithin(end);
+          if (!st) continue;
+          if (st.trap.kind !== 'breakpoint' && st.trap.kind !== 'watch') throw this.lost(end, st);
+          k++;
+        }
+      } finally {
+        this.disarm();
+      }
+    } else if (op.kind === 'steps') {
+      this.stepTid = op.tid;
+      try {
+        for (let k = 0; k < op.n; k++) {
+          this.clearStepState();
+          let st: DebugStop | null = null;
+          while (!st) st = this.moveWithin(end);
+          if (st.recTid !== op.tid || st.trap.kind !== 'step') throw this.lost(end, st);
+        }
+      } finally {
+        this.stepTid = null;
+      }
+    } else {
+      for (;;) {
+        const st = this.moveWithin(end);
+        if (!st) continue;
+        if (st.trap.kind === op.kind) break;
+        throw this.lost(end, st);
+      }
+    }
+    this.mark = end;
+  }
+
+  private clearStepState(): void {
+    for (const t of this.replayer.liveTasks().values()) t.syscallDone = false;
+  }
+
+  private async breathe(): Promise<void> {
+    if (Date.now() - this.lastYield < YIELD_MS) return;
+    await new Promise((r) => setImmediate(r));
+    this.lastYield = Date.now();
+  }
+
+  // ---- breakpoints and watchpoints ----
+
+  private realPid(): number | undefined {
+    const real = this.replayer.realTid(this.pid);
+    if (real === undefined) return undefined;
+    return this.replayer.liveTasks().has(this.pid) ? real : undefined;
+  }
+
+  private debuggedTasks(): RTask[] {
+    const real = this.realPid();
+    return [...this.replayer.liveTasks().values()].filter((t) => t.task.tgid === real && isAlive(t));
+  }
+
+  /** The thread a stop not tied to one is reported in: the leader if alive, else any. */
+  private focusTid(): number {
+    const ts = this.threads();
+    return ts[0] ?? this.pid;
+  }
+
+  private arm(spec: TrapSpec): void {
+    this.disarm();
+    this.spec = spec;
+    const tasks = this.debuggedTasks();
+    this.plant(tasks[0]?.task);
+    this.slots.set(spec.watches, tasks.map((t) => t.task));
+  }
+
+  /** Writes int3 at the armed breakpoints (the debugged process may not exist yet). */
+  private plant(task: Task | undefined): void {
+    if (!task) return;
+    for (const addr of this.spec.breakpoints) {
+      const orig = task.readPartial(addr, 1);
+      if (orig.length !== 1) continue;
+      task.write(addr, INT3);
+      this.planted.set(addr, orig[0]!);
+    }
+  }
+
+  private disarm(): void {
+    const task = this.debuggedTasks()[0]?.task;
+    if (task) {
+      for (const [addr, byte] of this.planted) {
+        const now = task.readPartial(addr, 1);
+        if (now.length === 1 && now[0] === 0xcc) task.write(addr, new Uint8Array([byte]));
+      }
+      this.slots.clear(this.debuggedTasks().map((t) => t.task));
+    }
+    this.planted.clear();
+    this.spec = EMPTY_SPEC;
+  }
+
+  private firedWatch(trap: DebugTrap & { kind: 'watch' }): Watch | null {
+    for (const i of trap.slots) {
+      const w = this.slots.watchOf(i);
+      if (w) return w;
+    }
+    return null;
+  }
+
+  private matches(st: DebugStop, spec: TrapSpec): boolean {
+    const trap = st.trap;
+    if (trap.kind === 'breakpoint') return spec.breakpoints.includes(trap.addr);
+    if (trap.kind === 'watch') {
+      const w = this.firedWatch(trap);
+      return w !== null && spec.watches.some((x) => sameWatch(x, w));
+    }
+    return false;
+  }
+
+  private candidate(st: DebugStop, mark: Mark): Candidate {
+    const trap = st.trap;
+    if (trap.kind === 'watch') return { mark, recTid: st.recTid, watch: this.firedWatch(trap) ?? undefined };
+    return { mark, recTid: st.recTid, addr: trap.kind === 'breakpoint' ? trap.addr : undefined };
+  }
+
+  // ---- DebugHooks (called by the replay loop) ----
+
+  stepping(recTid: number): boolean {
+    return recTid === this.stepTid;
+  }
+
+  trap(task: Task, recTid: number, code: number): DebugTrap | null {
+    if (task.tgid !== this.realPid()) return null;
+    if (code === SI_KERNEL) {
+      const regs = task.fetchRegs();
+      const addr = regs[R.rip]! - 1n;
+      if (!this.planted.has(addr)) return null;
+      regs[R.rip] = addr;
+      task.storeRegs();
+      this.atBreakpoint.set(recTid, addr);
+      return { kind: 'breakpoint', addr };
+    }
+    const status = this.slots.status(task);
+    if (status.slots.length) return { kind: 'watch', slots: status.slots, step: recTid === this.stepTid };
+    return recTid === this.stepTid ? { kind: 'step' } : null;
+  }
+
+  stepOverBreakpoint(task: Task, recTid: number): boolean {
+    const addr = this.atBreakpoint.get(recTid);
+    if (addr === undefined) return false;
+    this.atBreakpoint.delete(recTid);
+    const byte = this.planted.get(addr);
+    if (byte === undefined || task.fetchRegs()[R.rip] !== addr) return false;
+    const code = task.readPartial(addr, 2);
+    if (byte === 0x0f && code[1] === 0x05) return false; // a syscall instruction: the replay loop must see it
+    task.write(addr, new Uint8Array([byte]));
+    try {
+      task.step();
+      const s = waitStop(task.tid);
+      if (s.kind !== 'signal' || s.signal !== SIG.SIGTRAP) throw new TimelineError(`stepping over the breakpoint at 0x${addr.toString(16)}: ${describeStop(s)}`);
+    } finally {
+      task.write(addr, INT3);
+    }
+    return true;
+  }
+
+  breakpointAt(task: Task, addr: bigint): boolean {
+    return task.tgid === this.realPid() && this.planted.has(addr);
+  }
+
+  reportSignal(recTid: number): boolean {
+    return this.inDebugged(recTid);
+  }
+
+  isEnd(recTid: number, ev: TraceEvent): boolean {
+    if (!this.inDebugged(recTid)) return false;
+    if (ev.kind === 'exit') return ev.signal !== null;
+    if (ev.kind !== 'syscall') return false;
+    return ev.nr === SYS.exit_group || (ev.nr === SYS.exit && this.debuggedTasks().length === 1);
+  }
+
+  taskAdded(task: Task): void {
+    const real = this.realPid();
+    if (real === undefined) return;
+    if (task.tgid === real) {
+      this.slots.apply(task);
+    } else if (task.tgid === task.tid && this.planted.size) {
+      // A forked child inherits the planted breakpoints' bytes: put the program's back.
+      for (const [addr, byte] of this.planted) {
+        const now = task.readPartial(addr, 1);
+        if (now.length === 1 && now[0] === 0xcc) task.write(addr, new Uint8Array([byte]));
+      }
+    }
+  }
+
+  execed(task: Task): void {
+    if (task.tgid !== this.realPid()) return;
+    // A new image: the old breakpoints are gone with the old address space. The image that starts
+    // the debugged history (a scan re-executing from before it) gets them.
+    this.planted.clear();
+    if (this.replayer.index <= this.beginEvent) this.plant(task);
+    this.slots.apply(task);
+  }
+
+  private inDebugged(recTid: number): boolean {
+    const t = this.replayer.liveTasks().get(recTid);
+    return t !== undefined && t.task.tgid === this.realPid();
+  }
+
+  /** The replayer (checkpoints copy its state). */
+  get live(): Replayer {
+    return this.replayer;
+  }
+}
+
+function isAlive(t: RTask): boolean {
+  return t.at?.kind !== 'exited' && t.at?.kind !== 'killed';
+}
+
+/** Registers equal for "the same point", ignoring orig_rax and EFLAGS.RF (they differ by stop kind). */
+function sameState(a: BigUint64Array, b: BigUint64Array): boolean {
+  for (let i = 0; i < a.length; i++) {
+    if (i === R.orig_rax) continue;
+    if (i === R.eflags ? ((a[i]! ^ b[i]!) & ~0x10000n) !== 0n : a[i] !== b[i]) return false;
+  }
+  return true;
+}
