@@ -20,6 +20,7 @@ import { TraceeError, UnsupportedError } from '../tracee/errors.js';
 import { prepareAfterExec } from '../tracee/exec-setup.js';
 import { applyInsnResult, decodeTrappedInsn, executeInsn } from '../tracee/insn.js';
 import { mapFilesPath, readMaps } from '../tracee/maps.js';
+import { pointMemory } from '../tracee/point-memory.js';
 import { decodeStatus, describeStop, type Stop } from '../tracee/stop.js';
 import { isSynchronous, rewindSyscallForSignal, sameRegs } from '../tracee/signal-points.js';
 import { Task } from '../tracee/task.js';
@@ -513,7 +514,7 @@ export class Recorder {
     const regs = task.fetchRegs().slice();
     const stackAddr = regs[R.rsp]!;
     const stack = task.read(stackAddr, Number(stackMap.end - stackAddr));
-    this.append({ kind: 'exec', tid: task.tid, path: exePath, argv, envp, exe, interp, stackAddr, stack, regs });
+    this.append({ kind: 'exec', tid: task.tid, path: exePath, argv, envp, exe, interp, stackAddr, stack, regs, newTid: task.tid });
     st.lastExit = null;
     return 'continue';
   }
@@ -558,7 +559,8 @@ export class Recorder {
 
   /**
    * The task ran out of time without a syscall. A held signal is delivered right here; otherwise the task
-   * is preempted here if another task waits. Either way the point is identified by rip and all registers.
+   * is preempted here if another task waits. Either way the point is identified by rip, all registers and
+   * a hash of the memory a loop may keep its state in (src/tracee/point-memory.ts).
    */
   private onInterrupted(st: TaskState): Next {
     const task = st.task;
@@ -569,7 +571,8 @@ export class Recorder {
     const siginfo = st.held.shift();
     if (siginfo) {
       const signo = new DataView(siginfo.buffer, siginfo.byteOffset).getInt32(0, true);
-      this.append({ kind: 'signal', tid: task.tid, signo, placement: SignalPlacement.Instruction, siginfo, regs });
+      const point = pointMemory(task);
+      this.append({ kind: 'signal', tid: task.tid, signo, placement: SignalPlacement.Instruction, siginfo, regs, ...(point && { point }) });
       st.resending = { signo, siginfo };
       task.signal(signo);
       return 'continue';
@@ -578,7 +581,8 @@ export class Recorder {
       this.sliceStart = performance.now();
       return 'continue';
     }
-    this.append({ kind: 'preempt', tid: task.tid, regs });
+    const point = pointMemory(task);
+    this.append({ kind: 'preempt', tid: task.tid, regs, ...(point && { point }) });
     return 'yield';
   }
 

@@ -10,7 +10,7 @@ import { SYS, syscallName } from '../kernel/syscall-names.js';
 import {
   PTRACE_EVENT_CLONE, PTRACE_EVENT_FORK, PTRACE_EVENT_VFORK, __WALL,
 } from '../kernel/ptrace.js';
-import type { ExecEvent, NewTaskEvent, SignalEvent, SyscallEvent, TraceEvent } from '../trace/events.js';
+import type { ExecEvent, NewTaskEvent, PointMemory, SignalEvent, SyscallEvent, TraceEvent } from '../trace/events.js';
 import { SignalPlacement, SyscallMode } from '../trace/events.js';
 import type { TraceReader } from '../trace/trace-reader.js';
 import { isSynchronous, rewindSyscallForSignal } from '../tracee/signal-points.js';
@@ -20,6 +20,7 @@ import { prepareAfterExec } from '../tracee/exec-setup.js';
 import { injectSyscall, skipToExit, withStringOnStack } from '../tracee/inject.js';
 import { applyInsnResult, decodeTrappedInsn } from '../tracee/insn.js';
 import { mapFilesPath, readMaps } from '../tracee/maps.js';
+import { hashRanges } from '../tracee/point-memory.js';
 import { chooseCpu, cpuAllowed, launch, waitStop } from '../tracee/spawn.js';
 import { describeStop, type Stop } from '../tracee/stop.js';
 import { Task } from '../tracee/task.js';
@@ -166,7 +167,7 @@ export class Replayer {
       return;
     }
     if (ev.kind === 'preempt' || (ev.kind === 'signal' && ev.placement === SignalPlacement.Instruction)) {
-      this.runToPoint(t, ev.regs, describeEvent(ev));
+      this.runToPoint(t, ev.regs, ev.point, describeEvent(ev));
       this.cursor.take();
       if (ev.kind === 'signal') {
         t.resending = ev;
@@ -225,11 +226,12 @@ export class Replayer {
   }
 
   /**
-   * Runs the task to the point where its registers equal target: a breakpoint at target's rip, and a
-   * comparison of every register at each hit (stepping over the breakpoint when they differ). Without a
-   * hardware counter this costs one trap per pass through that instruction, so it is capped.
+   * Runs the task to the point where its registers equal target and, when the recording has it, the
+   * hash of the recorded memory ranges equals point's: a breakpoint at target's rip, and a comparison at
+   * each hit (stepping over the breakpoint when they differ). Without a hardware counter this costs one
+   * trap per pass through that instruction, so it is capped.
    */
-  private runToPoint(t: RTask, target: BigUint64Array, what: string): void {
+  private runToPoint(t: RTask, target: BigUint64Array, point: PointMemory | undefined, what: string): void {
     const task = t.task;
     const at = target[R.rip]!;
     const int3 = new Uint8Array([0xcc]);
@@ -256,7 +258,8 @@ export class Replayer {
       if (regs[R.rip] !== at + 1n) throw this.diverge(`recorded task ${t.recTid} trapped at 0x${regs[R.rip]!.toString(16)} before ${what}`);
       regs[R.rip] = at;
       task.storeRegs();
-      if (regsDifference(target, regs, [R.eflags]) === null && ((target[R.eflags]! ^ regs[R.eflags]!) & ~RESUME_FLAG) === 0n) {
+      if (regsDifference(target, regs, [R.eflags]) === null && ((target[R.eflags]! ^ regs[R.eflags]!) & ~RESUME_FLAG) === 0n
+        && (!point || hashRanges(task, point.ranges) === point.hash)) {
         t.resume = { syscall: false, sig: 0 };
         return;
       }
