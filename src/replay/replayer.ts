@@ -8,7 +8,7 @@ import { R, SYSCALL_ARG_REGS } from '../kernel/regs.js';
 import { SI_KERNEL, SIG } from '../kernel/signals.js';
 import { SYS, syscallName } from '../kernel/syscall-names.js';
 import {
-  PTRACE_EVENT_CLONE, PTRACE_EVENT_FORK, PTRACE_EVENT_VFORK, __WALL,
+  PTRACE_EVENT_CLONE, PTRACE_EVENT_EXEC, PTRACE_EVENT_FORK, PTRACE_EVENT_VFORK, __WALL,
 } from '../kernel/ptrace.js';
 import type { ExecEvent, NewTaskEvent, PointMemory, SignalEvent, SyscallEvent, TraceEvent } from '../trace/events.js';
 import { SignalPlacement, SyscallMode } from '../trace/events.js';
@@ -22,7 +22,7 @@ import { applyInsnResult, decodeTrappedInsn } from '../tracee/insn.js';
 import { mapFilesPath, readMaps } from '../tracee/maps.js';
 import { hashRanges } from '../tracee/point-memory.js';
 import { chooseCpu, cpuAllowed, launch, waitStop } from '../tracee/spawn.js';
-import { describeStop, type Stop } from '../tracee/stop.js';
+import { decodeStatus, describeStop, type Stop } from '../tracee/stop.js';
 import { Task } from '../tracee/task.js';
 import { statSync } from 'node:fs';
 import { native } from '../native/addon.js';
@@ -515,19 +515,66 @@ export class Replayer {
     }
     if (this.cursor.index > 1) this.pointExecAtCopy(task, ev, entry);
     task.toSyscallExit();
-    let s = waitStop(task.tid);
+    let s = this.waitExec(t, ev);
     if (s.kind === 'event') {
-      task.toSyscallExit();
-      s = waitStop(task.tid);
+      t.task.toSyscallExit();
+      s = waitStop(t.task.tid);
     }
     if (s.kind !== 'syscall') throw this.diverge(`execve of ${ev.path}: expected its exit, got ${describeStop(s)}`);
-    const result = BigInt.asIntN(64, task.fetchRegs()[R.rax]!);
+    const now = t.task; // the leader's tid when it took it over
+    const result = BigInt.asIntN(64, now.fetchRegs()[R.rax]!);
     if (result !== 0n) throw new TraceeError(`cannot execute the trace's copy of ${ev.path} (errno ${-result})`);
-    this.checkInterpreter(task, ev);
-    prepareAfterExec(task, this.reader.meta.cpuidFaulting);
-    task.write(ev.stackAddr, ev.stack);
-    task.storeRegs(ev.regs);
+    this.checkInterpreter(now, ev);
+    prepareAfterExec(now, this.reader.meta.cpuidFaulting);
+    now.write(ev.stackAddr, ev.stack);
+    now.storeRegs(ev.regs);
     t.resume = { syscall: false, sig: 0 };
+  }
+
+  /**
+   * Waits for the exec event (or the exit stop) of t's execve. With other threads in its process, the
+   * kernel ends them first and waits until they are reaped: their exits are collected here and kept for
+   * their exit events, which the recording has after the exec. When the recording says the task took
+   * over its leader's tid (ev.newTid), the event comes for the leader's real tid, the old leader is
+   * dropped without an exit (it has none), and the task is known by the new tids from here on.
+   */
+  private waitExec(t: RTask, ev: ExecEvent): Stop {
+    const task = t.task;
+    const others = [...this.tasks.values()].filter((u) => u !== t && u.task.tgid === task.tgid);
+    if (others.length === 0 && ev.newTid === ev.tid) return waitStop(task.tid);
+    const leader = task.tgid;
+    if ((ev.newTid !== ev.tid) !== (task.tid !== leader)) {
+      throw this.diverge(`execve by recorded task ${ev.tid}: the recording has it ${ev.newTid === ev.tid ? 'keep' : 'take over'} its tid, here it cannot`);
+    }
+    const status = new Int32Array(1);
+    for (;;) {
+      const r = native.waitpid(-1, __WALL, status);
+      if (r < 0) throw new TraceeError(`waitpid for the execve of task ${task.tid} failed (errno ${-r})`);
+      const stop = decodeStatus(status[0]!);
+      if (r === leader && stop.kind === 'event' && stop.event === PTRACE_EVENT_EXEC) {
+        if (ev.newTid !== ev.tid) this.takeOver(t, ev, Number(native.getEventMsg(leader)));
+        return stop;
+      }
+      if (r === task.tid) return stop;
+      if (r === leader) continue; // the old leader's last stop: it is going away
+      const u = others.find((x) => x.task.tid === r);
+      if (!u) throw this.diverge(`a stop of task ${r} (${describeStop(stop)}) during the execve of recorded task ${ev.tid}`);
+      if (stop.kind === 'exited' || stop.kind === 'killed') {
+        u.at = stop;
+        u.resume = null;
+      }
+    }
+  }
+
+  /** t exec'd from a thread that is not its process's leader: it now has the leader's tid. */
+  private takeOver(t: RTask, ev: ExecEvent, formerTid: number): void {
+    const leader = t.task.tgid;
+    if (formerTid !== t.task.tid) throw new TraceeError(`execve by task ${t.task.tid}: the exec event names task ${formerTid}`);
+    this.tasks.delete(ev.newTid); // the old leader
+    this.tasks.delete(ev.tid);
+    t.task = new Task(leader, leader);
+    t.recTid = ev.newTid;
+    this.tasks.set(ev.newTid, t);
   }
 
   /**
