@@ -10,7 +10,7 @@ import { SYS, syscallName } from '../kernel/syscall-names.js';
 import { syscallDef, unsupportedMessage } from '../kernel/syscalls/index.js';
 import type { SyscallDef } from '../kernel/syscalls/types.js';
 import {
-  PTRACE_EVENT_CLONE, PTRACE_EVENT_FORK, PTRACE_EVENT_VFORK, __WALL,
+  PTRACE_EVENT_CLONE, PTRACE_EVENT_EXEC, PTRACE_EVENT_FORK, PTRACE_EVENT_VFORK, __WALL,
 } from '../kernel/ptrace.js';
 import type { FileRef, MemWrite, SyscallEvent, TraceEvent } from '../trace/events.js';
 import { SignalPlacement, SyscallMode } from '../trace/events.js';
@@ -20,6 +20,7 @@ import { TraceeError, UnsupportedError } from '../tracee/errors.js';
 import { prepareAfterExec } from '../tracee/exec-setup.js';
 import { applyInsnResult, decodeTrappedInsn, executeInsn } from '../tracee/insn.js';
 import { mapFilesPath, readMaps } from '../tracee/maps.js';
+import { pointMemory } from '../tracee/point-memory.js';
 import { decodeStatus, describeStop, type Stop } from '../tracee/stop.js';
 import { isSynchronous, rewindSyscallForSignal, sameRegs } from '../tracee/signal-points.js';
 import { Task } from '../tracee/task.js';
@@ -350,12 +351,7 @@ export class Recorder {
       st.resume = { syscall: false, sig: 0 };
       return 'continue';
     }
-    if (nr === SYS.execve || nr === SYS.execveat) {
-      if ([...this.tasks.values()].some((o) => o !== st && o.task.tgid === task.tgid)) {
-        throw new UnsupportedError(`${syscallName(nr)} in a process that has other threads is not supported yet`);
-      }
-      return this.onExec(st, regs);
-    }
+    if (nr === SYS.execve || nr === SYS.execveat) return this.onExec(st, regs);
     if (nr === SYS.fork || nr === SYS.vfork || nr === SYS.clone) return this.onClone(st, nr, def, regs);
 
     const args = SYSCALL_ARG_REGS.map((r) => regs[r]!);
@@ -484,24 +480,77 @@ export class Recorder {
     const nr = Number(entry[R.orig_rax]);
     const argv = task.readStringArray(nr === SYS.execveat ? entry[R.rdx]! : entry[R.rsi]!);
     const envp = task.readStringArray(nr === SYS.execveat ? entry[R.r10]! : entry[R.rdx]!);
+    const formerTid = task.tid;
     task.toSyscallExit();
-    let s = this.wait(task.tid);
+    let s = this.waitExec(st);
     if (s.kind === 'event') {
-      task.toSyscallExit();
-      s = this.wait(task.tid);
+      if (st.task.tid !== formerTid) this.takeOver(st, formerTid);
+      st.task.toSyscallExit();
+      s = this.wait(st.task.tid);
     }
     if (s.kind === 'exited' || s.kind === 'killed') {
       this.onExit(st, s);
       return 'gone';
     }
     if (s.kind !== 'syscall') throw new TraceeError(`execve: expected its exit, got ${describeStop(s)}`);
-    const result = BigInt.asIntN(64, task.fetchRegs()[R.rax]!);
+    const result = BigInt.asIntN(64, st.task.fetchRegs()[R.rax]!);
     st.resume = { syscall: false, sig: 0 };
     if (result < 0n) {
       this.append(syscallEvent(task.tid, nr, SyscallMode.Emulated, entry, result, [], null, 0));
       st.lastExit = task.regs.slice();
       return 'continue';
     }
+    return this.afterExec(st, formerTid, argv, envp);
+  }
+
+  /**
+   * Waits for the end of st's execve: its syscall-exit stop (it failed), or the exec event. When a
+   * thread other than the leader execs, the kernel ends the other threads (their exits are collected
+   * for later, as usual), and the event comes for the leader's tid, which the exec'ing thread takes
+   * over; the old leader vanishes without reporting anything. The task is then renamed here.
+   */
+  private waitExec(st: TaskState): Stop {
+    const tid = st.task.tid;
+    const leader = st.task.tgid;
+    if (tid === leader) return this.wait(tid);
+    for (;;) {
+      const r = native.waitpid(-1, __WALL, this.status);
+      if (r < 0) throw new TraceeError(`waitpid for the execve of task ${tid} failed (errno ${-r})`);
+      const stop = decodeStatus(this.status[0]!);
+      if (r === tid) return stop;
+      if (r === leader && stop.kind === 'event' && stop.event === PTRACE_EVENT_EXEC) {
+        st.task = new Task(leader, leader);
+        return stop;
+      }
+      if (r === leader) continue; // the old leader's last stop: it is going away
+      if (this.tasks.has(r)) this.deferred.push([r, stop]);
+      else this.early.set(r, stop);
+    }
+  }
+
+  /** st (known as formerTid until now) exec'd and took over its leader's tid: the old leader is gone. */
+  private takeOver(st: TaskState, formerTid: number): void {
+    const newTid = st.task.tid;
+    const msg = Number(native.getEventMsg(newTid));
+    if (msg !== formerTid) throw new TraceeError(`execve by task ${formerTid}: the exec event names task ${msg}`);
+    const old = this.tasks.get(newTid);
+    if (old) {
+      this.pendingEnter = this.pendingEnter.filter((p) => p.st !== old);
+      const i = this.runnable.indexOf(old);
+      if (i >= 0) this.runnable.splice(i, 1);
+    }
+    for (let i = this.deferred.length - 1; i >= 0; i--) {
+      const t = this.deferred[i]![0];
+      if (t === newTid || t === formerTid) this.deferred.splice(i, 1);
+    }
+    this.early.delete(newTid);
+    this.tasks.delete(formerTid);
+    this.tasks.set(newTid, st);
+  }
+
+  /** A successful execve: copies of the new image's files, the post-exec setup and the exec event. */
+  private afterExec(st: TaskState, formerTid: number, argv: string[], envp: string[]): Next {
+    const task = st.task;
     const exePath = readlinkSync(`/proc/${task.tid}/exe`);
     const maps = readMaps(task.tid);
     const interpMap = maps.find((m) => m.name.startsWith('/') && m.name !== exePath);
@@ -513,7 +562,7 @@ export class Recorder {
     const regs = task.fetchRegs().slice();
     const stackAddr = regs[R.rsp]!;
     const stack = task.read(stackAddr, Number(stackMap.end - stackAddr));
-    this.append({ kind: 'exec', tid: task.tid, path: exePath, argv, envp, exe, interp, stackAddr, stack, regs });
+    this.append({ kind: 'exec', tid: formerTid, path: exePath, argv, envp, exe, interp, stackAddr, stack, regs, newTid: task.tid });
     st.lastExit = null;
     return 'continue';
   }
@@ -558,7 +607,8 @@ export class Recorder {
 
   /**
    * The task ran out of time without a syscall. A held signal is delivered right here; otherwise the task
-   * is preempted here if another task waits. Either way the point is identified by rip and all registers.
+   * is preempted here if another task waits. Either way the point is identified by rip, all registers and
+   * a hash of the memory a loop may keep its state in (src/tracee/point-memory.ts).
    */
   private onInterrupted(st: TaskState): Next {
     const task = st.task;
@@ -569,7 +619,8 @@ export class Recorder {
     const siginfo = st.held.shift();
     if (siginfo) {
       const signo = new DataView(siginfo.buffer, siginfo.byteOffset).getInt32(0, true);
-      this.append({ kind: 'signal', tid: task.tid, signo, placement: SignalPlacement.Instruction, siginfo, regs });
+      const point = pointMemory(task);
+      this.append({ kind: 'signal', tid: task.tid, signo, placement: SignalPlacement.Instruction, siginfo, regs, ...(point && { point }) });
       st.resending = { signo, siginfo };
       task.signal(signo);
       return 'continue';
@@ -578,7 +629,8 @@ export class Recorder {
       this.sliceStart = performance.now();
       return 'continue';
     }
-    this.append({ kind: 'preempt', tid: task.tid, regs });
+    const point = pointMemory(task);
+    this.append({ kind: 'preempt', tid: task.tid, regs, ...(point && { point }) });
     return 'yield';
   }
 

@@ -2,7 +2,7 @@
 import { REG_NAMES, R } from '../kernel/regs.js';
 import { signalName } from '../kernel/signals.js';
 import { syscallName } from '../kernel/syscall-names.js';
-import type { TraceEvent } from '../trace/events.js';
+import type { PointMemory, TraceEvent } from '../trace/events.js';
 import { SignalPlacement, TrappedInsn } from '../trace/events.js';
 
 /** Replay diverged from the recording. `message` is one line; `details` follow it. */
@@ -33,7 +33,8 @@ const INSN = ['rdtsc', 'rdtscp', 'cpuid'];
 export function describeEvent(ev: TraceEvent): string {
   switch (ev.kind) {
     case 'exec':
-      return `tid ${ev.tid} exec ${ev.path} [${ev.argv.map((a) => JSON.stringify(a)).join(' ')}]`;
+      return `tid ${ev.tid} exec ${ev.path} [${ev.argv.map((a) => JSON.stringify(a)).join(' ')}]`
+        + (ev.newTid !== ev.tid ? `, takes over tid ${ev.newTid}` : '');
     case 'syscall': {
       const args = [R.rdi, R.rsi, R.rdx, R.r10, R.r8, R.r9].map((r) => hex(ev.regs[r]!)).join(', ');
       const res = ev.result < 0n && ev.result > -4096n ? `-${-ev.result}` : hex(BigInt.asUintN(64, ev.result));
@@ -43,7 +44,8 @@ export function describeEvent(ev: TraceEvent): string {
       return `tid ${ev.tid} ${syscallName(ev.nr)}(${args}) = ${res}${extra ? ` (${extra})` : ''} @${hex(ev.regs[R.rip]!)}`;
     }
     case 'signal':
-      return `tid ${ev.tid} signal ${signalName(ev.signo)} ${PLACEMENT[ev.placement as SignalPlacement] ?? '?'} @${hex(ev.regs[R.rip]!)}`;
+      return `tid ${ev.tid} signal ${signalName(ev.signo)} ${PLACEMENT[ev.placement as SignalPlacement] ?? '?'} @${hex(ev.regs[R.rip]!)}`
+        + (ev.placement === SignalPlacement.Instruction ? ` ${describePoint(ev.point)}` : '');
     case 'insn':
       return `tid ${ev.tid} ${INSN[ev.insn as TrappedInsn] ?? '?'} = ${ev.out.map(hex).join(' ')} @${hex(ev.regs[R.rip]!)}`;
     case 'exit':
@@ -53,6 +55,13 @@ export function describeEvent(ev: TraceEvent): string {
     case 'newtask':
       return `tid ${ev.tid} ${syscallName(ev.nr)} creates tid ${ev.child}`;
     case 'preempt':
-      return `tid ${ev.tid} preempted @${hex(ev.regs[R.rip]!)}`;
+      return `tid ${ev.tid} preempted @${hex(ev.regs[R.rip]!)} ${describePoint(ev.point)}`;
   }
+}
+
+/** How a point between landmarks is identified: `by regs`, or `by regs+memory HASH (N bytes)`. */
+function describePoint(p: PointMemory | undefined): string {
+  if (!p) return 'by regs';
+  const bytes = p.ranges.reduce((n, r) => n + r.len, 0);
+  return `by regs+memory ${p.hash.toString(16).padStart(16, '0')} (${bytes} bytes)`;
 }

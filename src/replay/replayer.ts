@@ -8,9 +8,9 @@ import { R, SYSCALL_ARG_REGS } from '../kernel/regs.js';
 import { SI_KERNEL, SIG } from '../kernel/signals.js';
 import { SYS, syscallName } from '../kernel/syscall-names.js';
 import {
-  PTRACE_EVENT_CLONE, PTRACE_EVENT_FORK, PTRACE_EVENT_VFORK, __WALL,
+  PTRACE_EVENT_CLONE, PTRACE_EVENT_EXEC, PTRACE_EVENT_FORK, PTRACE_EVENT_VFORK, __WALL,
 } from '../kernel/ptrace.js';
-import type { ExecEvent, NewTaskEvent, SignalEvent, SyscallEvent, TraceEvent } from '../trace/events.js';
+import type { ExecEvent, NewTaskEvent, PointMemory, SignalEvent, SyscallEvent, TraceEvent } from '../trace/events.js';
 import { SignalPlacement, SyscallMode } from '../trace/events.js';
 import type { TraceReader } from '../trace/trace-reader.js';
 import { isSynchronous, rewindSyscallForSignal } from '../tracee/signal-points.js';
@@ -20,8 +20,9 @@ import { prepareAfterExec } from '../tracee/exec-setup.js';
 import { injectSyscall, skipToExit, withStringOnStack } from '../tracee/inject.js';
 import { applyInsnResult, decodeTrappedInsn } from '../tracee/insn.js';
 import { mapFilesPath, readMaps } from '../tracee/maps.js';
+import { hashRanges } from '../tracee/point-memory.js';
 import { chooseCpu, cpuAllowed, launch, waitStop } from '../tracee/spawn.js';
-import { describeStop, type Stop } from '../tracee/stop.js';
+import { decodeStatus, describeStop, type Stop } from '../tracee/stop.js';
 import { Task } from '../tracee/task.js';
 import { statSync } from 'node:fs';
 import { native } from '../native/addon.js';
@@ -299,7 +300,7 @@ export class Replayer {
       return;
     }
     if (ev.kind === 'preempt' || (ev.kind === 'signal' && ev.placement === SignalPlacement.Instruction)) {
-      this.runToPoint(t, ev.regs, describeEvent(ev));
+      this.runToPoint(t, ev.regs, ev.point, describeEvent(ev));
       this.cursor.take();
       if (ev.kind === 'signal') {
         t.resending = ev;
@@ -402,11 +403,12 @@ export class Replayer {
   }
 
   /**
-   * Runs the task to the point where its registers equal target: a breakpoint at target's rip, and a
-   * comparison of every register at each hit (stepping over the breakpoint when they differ). Without a
-   * hardware counter this costs one trap per pass through that instruction, so it is capped.
+   * Runs the task to the point where its registers equal target and, when the recording has it, the
+   * hash of the recorded memory ranges equals point's: a breakpoint at target's rip, and a comparison at
+   * each hit (stepping over the breakpoint when they differ). Without a hardware counter this costs one
+   * trap per pass through that instruction, so it is capped.
    */
-  private runToPoint(t: RTask, target: BigUint64Array, what: string): void {
+  private runToPoint(t: RTask, target: BigUint64Array, point: PointMemory | undefined, what: string): void {
     if (t.pointReached) {
       // A debugger breakpoint at the point was reported when the search got there.
       t.pointReached = false;
@@ -438,7 +440,8 @@ export class Replayer {
       if (regs[R.rip] !== at + 1n) throw this.diverge(`recorded task ${t.recTid} trapped at 0x${regs[R.rip]!.toString(16)} before ${what}`);
       regs[R.rip] = at;
       task.storeRegs();
-      const found = regsDifference(target, regs, [R.eflags]) === null && ((target[R.eflags]! ^ regs[R.eflags]!) & ~RESUME_FLAG) === 0n;
+      const found = regsDifference(target, regs, [R.eflags]) === null && ((target[R.eflags]! ^ regs[R.eflags]!) & ~RESUME_FLAG) === 0n
+        && (!point || hashRanges(task, point.ranges) === point.hash);
       if (this.hooks?.breakpointAt(task, at)) {
         // The debugger's breakpoint at the same instruction is reported first.
         t.pointReached = found;
@@ -712,21 +715,68 @@ export class Replayer {
     }
     if (this.cursor.index > 1) this.pointExecAtCopy(task, ev, entry);
     task.toSyscallExit();
-    let s = waitStop(task.tid);
+    let s = this.waitExec(t, ev);
     if (s.kind === 'event') {
-      task.toSyscallExit();
-      s = waitStop(task.tid);
+      t.task.toSyscallExit();
+      s = waitStop(t.task.tid);
     }
     if (s.kind !== 'syscall') throw this.diverge(`execve of ${ev.path}: expected its exit, got ${describeStop(s)}`);
-    const result = BigInt.asIntN(64, task.fetchRegs()[R.rax]!);
+    const now = t.task; // the leader's tid when it took it over
+    const result = BigInt.asIntN(64, now.fetchRegs()[R.rax]!);
     if (result !== 0n) throw new TraceeError(`cannot execute the trace's copy of ${ev.path} (errno ${-result})`);
-    this.checkInterpreter(task, ev);
-    prepareAfterExec(task, this.reader.meta.cpuidFaulting);
-    task.write(ev.stackAddr, ev.stack);
-    task.storeRegs(ev.regs);
+    this.checkInterpreter(now, ev);
+    prepareAfterExec(now, this.reader.meta.cpuidFaulting);
+    now.write(ev.stackAddr, ev.stack);
+    now.storeRegs(ev.regs);
     t.resume = { syscall: false, sig: 0 };
     t.syscallDone = true;
     this.hooks?.execed(task, t.recTid);
+  }
+
+  /**
+   * Waits for the exec event (or the exit stop) of t's execve. With other threads in its process, the
+   * kernel ends them first and waits until they are reaped: their exits are collected here and kept for
+   * their exit events, which the recording has after the exec. When the recording says the task took
+   * over its leader's tid (ev.newTid), the event comes for the leader's real tid, the old leader is
+   * dropped without an exit (it has none), and the task is known by the new tids from here on.
+   */
+  private waitExec(t: RTask, ev: ExecEvent): Stop {
+    const task = t.task;
+    const others = [...this.tasks.values()].filter((u) => u !== t && u.task.tgid === task.tgid);
+    if (others.length === 0 && ev.newTid === ev.tid) return waitStop(task.tid);
+    const leader = task.tgid;
+    if ((ev.newTid !== ev.tid) !== (task.tid !== leader)) {
+      throw this.diverge(`execve by recorded task ${ev.tid}: the recording has it ${ev.newTid === ev.tid ? 'keep' : 'take over'} its tid, here it cannot`);
+    }
+    const status = new Int32Array(1);
+    for (;;) {
+      const r = native.waitpid(-1, __WALL, status);
+      if (r < 0) throw new TraceeError(`waitpid for the execve of task ${task.tid} failed (errno ${-r})`);
+      const stop = decodeStatus(status[0]!);
+      if (r === leader && stop.kind === 'event' && stop.event === PTRACE_EVENT_EXEC) {
+        if (ev.newTid !== ev.tid) this.takeOver(t, ev, Number(native.getEventMsg(leader)));
+        return stop;
+      }
+      if (r === task.tid) return stop;
+      if (r === leader) continue; // the old leader's last stop: it is going away
+      const u = others.find((x) => x.task.tid === r);
+      if (!u) throw this.diverge(`a stop of task ${r} (${describeStop(stop)}) during the execve of recorded task ${ev.tid}`);
+      if (stop.kind === 'exited' || stop.kind === 'killed') {
+        u.at = stop;
+        u.resume = null;
+      }
+    }
+  }
+
+  /** t exec'd from a thread that is not its process's leader: it now has the leader's tid. */
+  private takeOver(t: RTask, ev: ExecEvent, formerTid: number): void {
+    const leader = t.task.tgid;
+    if (formerTid !== t.task.tid) throw new TraceeError(`execve by task ${t.task.tid}: the exec event names task ${formerTid}`);
+    this.tasks.delete(ev.newTid); // the old leader
+    this.tasks.delete(ev.tid);
+    t.task = new Task(leader, leader);
+    t.recTid = ev.newTid;
+    this.tasks.set(ev.newTid, t);
   }
 
   /**

@@ -44,6 +44,12 @@ export interface ExecEvent {
   stack: Uint8Array;
   /** Registers at the end of execve, as the program starts. */
   regs: Regs;
+  /**
+   * The task's tid once the exec is done. A thread that is not its thread group's leader takes over
+   * the leader's tid when it execs (the kernel ends every other thread; the leader vanishes without an
+   * exit of its own). Equal to tid otherwise, and in traces of format version 1.
+   */
+  newTid: number;
 }
 
 export interface SyscallEvent {
@@ -78,9 +84,28 @@ export const enum SignalPlacement {
   SyscallEntry = 2,
   /**
    * Held too long (the task made no syscall): delivered where the recorder interrupted the task, an
-   * arbitrary instruction identified by rip and all registers (regs). Replay searches for that state.
+   * arbitrary instruction identified by rip, all registers (regs) and, when `point` is present, a hash
+   * of memory (see PointMemory). Replay searches for that state.
    */
   Instruction = 3,
+}
+
+/** A range of the tracee's memory (address and length in bytes). */
+export interface MemRange {
+  addr: bigint;
+  len: number;
+}
+
+/**
+ * What identifies a point between landmarks (a `preempt`, an `Instruction` signal) beyond rip and the
+ * registers: a hash of memory where a loop keeps state that registers do not show. `ranges` are the
+ * bytes hashed, in order (the top of the stack from rsp, then the main executable's writable data and
+ * bss); `hash` is the first 8 bytes (little-endian) of their SHA-256. Absent: registers only (traces of
+ * format version 1, or memory that could not be read).
+ */
+export interface PointMemory {
+  ranges: MemRange[];
+  hash: bigint;
 }
 
 export interface SignalEvent {
@@ -92,6 +117,8 @@ export interface SignalEvent {
   siginfo: Uint8Array;
   /** Registers at the signal-delivery stop. */
   regs: Regs;
+  /** Instruction placement only: the memory that identifies the point along with regs. */
+  point?: PointMemory;
 }
 
 /** A trapped instruction the recorder emulated (rdtsc, rdtscp, cpuid). */
@@ -148,12 +175,15 @@ export interface NewTaskEvent {
 /**
  * The recorder took the CPU away from a task that ran its whole time slice without a syscall, at the
  * instruction and register state in regs; the next task's events follow. Replay runs the task until
- * its registers equal regs (a breakpoint at rip, compared at each hit), then switches.
+ * its registers equal regs and its memory matches point (a breakpoint at rip, compared at each
+ * hit), then switches.
  */
 export interface PreemptEvent {
   kind: 'preempt';
   tid: number;
   regs: Regs;
+  /** The memory that identifies the point along with regs (absent: registers only). */
+  point?: PointMemory;
 }
 
 export type TraceEvent = ExecEvent | SyscallEvent | SignalEvent | InsnEvent | ExitEvent | EnterEvent | NewTaskEvent

@@ -49,6 +49,11 @@ const libc: FileRef = {
   mtimeNs: 1_700_000_000_123_456_789n,
 };
 
+const POINT = {
+  ranges: [{ addr: 0x7ffd_1234_4000n, len: 512 }, { addr: 0x5555_5555_8000n, len: 8192 }],
+  hash: 0xfedc_ba98_7654_3210n,
+};
+
 function sampleEvents(): TraceEvent[] {
   const exec: ExecEvent = {
     kind: 'exec',
@@ -61,6 +66,7 @@ function sampleEvents(): TraceEvent[] {
     stackAddr: 0x7ffd_1234_5000n,
     stack: Uint8Array.from({ length: 4096 }, (_, i) => (i * 7) & 0xff),
     regs: regs({ [RIP]: 0x7f12_3456_7890n, [RSP]: 0x7ffd_1234_5000n, [EFLAGS]: 0x200n, 17: 0x33n, 20: 0x2bn }),
+    newTid: 4242,
   };
   const read: SyscallEvent = {
     kind: 'syscall',
@@ -174,7 +180,10 @@ function sampleEvents(): TraceEvent[] {
     { kind: 'newtask', tid: 4242, child: 4250, nr: 56, regs: regs({ [RDI]: 0x3d0f00n, [RSI]: 0x7ffff75fff00n }) },
     { kind: 'newtask', tid: 4250, child: 4251, nr: 58, regs: regs({}) },
     { kind: 'preempt', tid: 4251, regs: regs({ [RIP]: 0x401234n, [RAX]: 0xffffffffffffffffn, [ORIG_RAX]: 0xffffffffffffffffn }) },
+    { kind: 'preempt', tid: 4251, regs: regs({ [RIP]: 0x401234n }), point: POINT },
     { ...signal, placement: SignalPlacement.Instruction },
+    { ...signal, placement: SignalPlacement.Instruction, point: { ranges: [], hash: 0n } },
+    { ...exec, tid: 4251, newTid: 4242 },
   ];
 }
 
@@ -182,6 +191,20 @@ test('every event kind round-trips, tids interleaved', () => {
   const events = sampleEvents();
   const decoded = decodeChunk(encodeAll(events));
   assert.deepEqual(decoded, events);
+});
+
+test('version 1 frames (no point identity, no newTid) still decode', () => {
+  const r = regs({ [RIP]: 0x401234n });
+  const v2 = encodeAll([{ kind: 'preempt', tid: 9, regs: r }]);
+  // A version 2 preempt frame is the version 1 frame plus the identity byte 0 (registers only).
+  assert.equal(v2[v2.length - 1], 0);
+  assert.deepEqual(decodeChunk(v2.subarray(0, v2.length - 1), 1), [{ kind: 'preempt', tid: 9, regs: r }]);
+  const sig: SignalEvent = { kind: 'signal', tid: 9, signo: 14, placement: SignalPlacement.Instruction, siginfo: new Uint8Array(128), regs: r };
+  const s2 = encodeAll([sig]);
+  assert.deepEqual(decodeChunk(s2.subarray(0, s2.length - 1), 1), [sig]);
+  const exec = sampleEvents()[0] as ExecEvent;
+  const e2 = encodeAll([exec]);
+  assert.deepEqual(decodeChunk(e2.subarray(0, e2.length - 2), 1), [exec]); // varint 4242 is 2 bytes
 });
 
 test('round-trip of a long run of changing registers for several tids', () => {

@@ -9,11 +9,13 @@
 
 import { ByteReader, ByteWriter } from './buffer.js';
 import { describeError, TraceError } from './errors.js';
+import { TRACE_FORMAT_VERSION } from './meta.js';
 import {
   type ExecEvent,
   type EnterEvent,
   type ExitEvent,
   type NewTaskEvent,
+  type PointMemory,
   type PreemptEvent,
   type FileRef,
   type InsnEvent,
@@ -167,7 +169,7 @@ function decodeU8Enum(r: ByteReader, max: number, what: string): number {
 
 // ---------------------------------------------------------------------------------------------------
 // exec: tid, path, argc, argv…, envc, envp…, exe FileRef, optional interp FileRef, u64 stackAddr,
-//       blob stack, regs.
+//       blob stack, regs, varint newTid (version 2 on).
 
 function encodeExec(w: ByteWriter, h: RegsHistory, e: ExecEvent): void {
   w.u8(FrameTag.Exec);
@@ -182,9 +184,10 @@ function encodeExec(w: ByteWriter, h: RegsHistory, e: ExecEvent): void {
   w.u64(e.stackAddr);
   w.blob(e.stack);
   encodeRegs(w, h, e.tid, e.regs);
+  w.varint(e.newTid);
 }
 
-function decodeExec(r: ByteReader, h: RegsHistory): ExecEvent {
+function decodeExec(r: ByteReader, h: RegsHistory, version: number): ExecEvent {
   const tid = r.varint();
   const path = r.string('exec path');
   const argc = r.count('argv count');
@@ -198,7 +201,8 @@ function decodeExec(r: ByteReader, h: RegsHistory): ExecEvent {
   const stackAddr = r.u64();
   const stack = r.blob('stack');
   const regs = decodeRegs(r, h, tid);
-  return { kind: 'exec', tid, path, argv, envp, exe, interp, stackAddr, stack, regs };
+  const newTid = version >= 2 ? r.varint() : tid;
+  return { kind: 'exec', tid, path, argv, envp, exe, interp, stackAddr, stack, regs, newTid };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -248,7 +252,44 @@ function decodeSyscall(r: ByteReader, h: RegsHistory): SyscallEvent {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// signal: tid, signo, u8 placement, blob siginfo, regs.
+// point identity (version 2 on): u8 identity (0 registers only, 1 registers + memory hash), then if 1:
+// varint range count, (u64 addr, varint len)…, u64 hash.
+
+/** The u8 saying how a point between landmarks is identified. */
+export const enum PointIdentity {
+  Regs = 0,
+  RegsAndMemory = 1,
+}
+
+function encodePoint(w: ByteWriter, p: PointMemory | undefined): void {
+  if (!p) {
+    w.u8(PointIdentity.Regs);
+    return;
+  }
+  w.u8(PointIdentity.RegsAndMemory);
+  w.varint(p.ranges.length);
+  for (const m of p.ranges) {
+    w.u64(m.addr);
+    w.varint(m.len);
+  }
+  w.u64(p.hash);
+}
+
+function decodePoint(r: ByteReader): PointMemory | undefined {
+  if (decodeU8Enum(r, PointIdentity.RegsAndMemory, 'point identity') === PointIdentity.Regs) return undefined;
+  const n = r.count('memory range count', 9);
+  const ranges = [];
+  for (let i = 0; i < n; i++) {
+    const addr = r.u64();
+    const len = r.varint();
+    ranges.push({ addr, len });
+  }
+  return { ranges, hash: r.u64() };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// signal: tid, signo, u8 placement, blob siginfo, regs, [point identity: instruction placement,
+//         version 2 on].
 
 function encodeSignal(w: ByteWriter, h: RegsHistory, e: SignalEvent): void {
   w.u8(FrameTag.Signal);
@@ -257,15 +298,21 @@ function encodeSignal(w: ByteWriter, h: RegsHistory, e: SignalEvent): void {
   w.u8(checkU8Enum(e.placement, SignalPlacement.Instruction, 'signal placement'));
   w.blob(e.siginfo);
   encodeRegs(w, h, e.tid, e.regs);
+  if (e.placement === SignalPlacement.Instruction) encodePoint(w, e.point);
 }
 
-function decodeSignal(r: ByteReader, h: RegsHistory): SignalEvent {
+function decodeSignal(r: ByteReader, h: RegsHistory, version: number): SignalEvent {
   const tid = r.varint();
   const signo = r.varint();
   const placement = decodeU8Enum(r, SignalPlacement.Instruction, 'signal placement') as SignalPlacement;
   const siginfo = r.blob('siginfo');
   const regs = decodeRegs(r, h, tid);
-  return { kind: 'signal', tid, signo, placement, siginfo, regs };
+  const ev: SignalEvent = { kind: 'signal', tid, signo, placement, siginfo, regs };
+  if (version >= 2 && placement === SignalPlacement.Instruction) {
+    const point = decodePoint(r);
+    if (point) ev.point = point;
+  }
+  return ev;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -346,18 +393,24 @@ function decodeNewTask(r: ByteReader, h: RegsHistory): NewTaskEvent {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// preempt: tid, regs.
+// preempt: tid, regs, point identity (version 2 on).
 
 function encodePreempt(w: ByteWriter, h: RegsHistory, e: PreemptEvent): void {
   w.u8(FrameTag.Preempt);
   w.varint(e.tid);
   encodeRegs(w, h, e.tid, e.regs);
+  encodePoint(w, e.point);
 }
 
-function decodePreempt(r: ByteReader, h: RegsHistory): PreemptEvent {
+function decodePreempt(r: ByteReader, h: RegsHistory, version: number): PreemptEvent {
   const tid = r.varint();
   const regs = decodeRegs(r, h, tid);
-  return { kind: 'preempt', tid, regs };
+  const ev: PreemptEvent = { kind: 'preempt', tid, regs };
+  if (version >= 2) {
+    const point = decodePoint(r);
+    if (point) ev.point = point;
+  }
+  return ev;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -398,17 +451,20 @@ export function encodeEvent(w: ByteWriter, h: RegsHistory, ev: TraceEvent): void
 
 const KIND_NAMES = ['', 'exec', 'syscall', 'signal', 'insn', 'exit', 'enter', 'newtask', 'preempt'];
 
-/** Decodes one frame at r's position. Malformed data throws TraceError (a detail, no trace context). */
-export function decodeEvent(r: ByteReader, h: RegsHistory): TraceEvent {
+/**
+ * Decodes one frame at r's position, laid out as trace format `version` has it (the current one unless
+ * told). Malformed data throws TraceError (a detail, no trace context).
+ */
+export function decodeEvent(r: ByteReader, h: RegsHistory, version = TRACE_FORMAT_VERSION): TraceEvent {
   const at = r.pos;
   const tag = r.u8();
   switch (tag) {
     case FrameTag.Exec:
-      return decodeExec(r, h);
+      return decodeExec(r, h, version);
     case FrameTag.Syscall:
       return decodeSyscall(r, h);
     case FrameTag.Signal:
-      return decodeSignal(r, h);
+      return decodeSignal(r, h, version);
     case FrameTag.Insn:
       return decodeInsn(r, h);
     case FrameTag.Exit:
@@ -418,7 +474,7 @@ export function decodeEvent(r: ByteReader, h: RegsHistory): TraceEvent {
     case FrameTag.NewTask:
       return decodeNewTask(r, h);
     case FrameTag.Preempt:
-      return decodePreempt(r, h);
+      return decodePreempt(r, h, version);
     default:
       throw new TraceError(`unknown frame type ${tag} at offset ${at}`);
   }
@@ -428,7 +484,7 @@ export function decodeEvent(r: ByteReader, h: RegsHistory): TraceEvent {
  * Decodes a whole chunk's raw bytes: frames back to back, filling it exactly, registers relative to a
  * fresh history. Throws TraceError naming the frame on any malformed or trailing byte.
  */
-export function decodeChunk(raw: Uint8Array): TraceEvent[] {
+export function decodeChunk(raw: Uint8Array, version = TRACE_FORMAT_VERSION): TraceEvent[] {
   const r = new ByteReader(raw);
   const h = new RegsHistory();
   const out: TraceEvent[] = [];
@@ -436,7 +492,7 @@ export function decodeChunk(raw: Uint8Array): TraceEvent[] {
     const at = r.pos;
     const tag = raw[at]!;
     try {
-      out.push(decodeEvent(r, h));
+      out.push(decodeEvent(r, h, version));
     } catch (e) {
       const kind = KIND_NAMES[tag] || `type ${tag}`;
       throw new TraceError(`frame ${out.length} (${kind}) at chunk offset ${at}: ${describeError(e)}`);

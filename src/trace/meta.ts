@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { describeError, TraceError } from './errors.js';
 
 /** Version of the whole trace format (meta.json and the events file). Readers refuse newer ones. */
-export const TRACE_FORMAT_VERSION = 1;
+export const TRACE_FORMAT_VERSION = 2;
 
 /** The value of meta.json's "format" field. */
 export const TRACE_FORMAT_NAME = 'rewind-trace';

@@ -171,7 +171,7 @@ export class TraceReader {
     if (raw.length !== rawLen) throw corrupt(`inflates to ${raw.length} bytes, not the ${rawLen} its header says`);
 
     try {
-      return { events: decodeChunk(raw), next: bodyAt + compLen };
+      return { events: decodeChunk(raw, this.meta.version), next: bodyAt + compLen };
     } catch (e) {
       throw corrupt(`is malformed: ${describeError(e)}`);
     }

@@ -114,7 +114,8 @@ function chunkEnds(file: Uint8Array): number[] {
   return ends;
 }
 
-const HEADER_V1 = [0x52, 0x57, 0x4e, 0x44, 0x45, 0x56, 0x54, 0x00, 1, 0, 0, 0, 0, 0, 0, 0]; // "RWNDEVT\0", 1, 0
+const MAGIC = [0x52, 0x57, 0x4e, 0x44, 0x45, 0x56, 0x54, 0x00]; // "RWNDEVT\0"
+const HEADER = [...MAGIC, TRACE_FORMAT_VERSION, 0, 0, 0, 0, 0, 0, 0]; // magic, version, flags 0
 
 test('create lays out the directory and the events header, byte for byte', () => {
   const dir = path.join(tmpDir(), 'nested', 'rec');
@@ -122,9 +123,9 @@ test('create lays out the directory and the events header, byte for byte', () =>
   assert.equal(w.dir, dir);
   assert.equal(w.filesDir, path.join(dir, 'files'));
   assert.ok(fs.statSync(w.filesDir).isDirectory());
-  assert.deepEqual([...fs.readFileSync(path.join(dir, 'events'))], HEADER_V1);
+  assert.deepEqual([...fs.readFileSync(path.join(dir, 'events'))], HEADER);
   const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8'));
-  assert.deepEqual(meta, { format: 'rewind-trace', version: 1, ...START, end: null });
+  assert.deepEqual(meta, { format: 'rewind-trace', version: TRACE_FORMAT_VERSION, ...START, end: null });
   // Readable while still recording: no events yet, and no end marker.
   const r = TraceReader.open(dir);
   assert.equal(r.meta.end, null);
@@ -146,10 +147,29 @@ test('a hand-built events file (stored deflate block) reads back', () => {
   const deflated = [0x01, frame.length, 0x00, ~frame.length & 0xff, 0xff, ...frame];
   const le32 = (n: number): number[] => [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24];
   const crc = crc32(new Uint8Array(deflated)); // crc32 itself is checked against the standard vector in buffer.test
-  const file = [...HEADER_V1, ...le32(frame.length), ...le32(deflated.length), ...le32(crc), ...deflated, ...new Array(12).fill(0)];
+  const file = [...HEADER, ...le32(frame.length), ...le32(deflated.length), ...le32(crc), ...deflated, ...new Array(12).fill(0)];
   fs.writeFileSync(path.join(dir, 'events'), new Uint8Array(file));
   const { events, reader } = readAll(dir);
   assert.deepEqual(events, [{ kind: 'exit', tid: 300, code: -1, signal: null }]);
+  assert.equal(reader.endState, 'complete');
+});
+
+test('a version 1 trace still reads: its preempt frames have no point identity', () => {
+  const dir = tmpDir();
+  TraceWriter.create(dir, START).finish(END);
+  const metaPath = path.join(dir, 'meta.json');
+  fs.writeFileSync(metaPath, JSON.stringify({ ...JSON.parse(fs.readFileSync(metaPath, 'utf8')), version: 1 }));
+  // Preempt frame: tag 8, tid 7, register mask 1 << 16 (rip), rip = 0x401000.
+  const frame = [8, 7, 0x00, 0x00, 0x01, 0x00, 0x00, 0x10, 0x40, 0, 0, 0, 0, 0];
+  const deflated = [0x01, frame.length, 0x00, ~frame.length & 0xff, 0xff, ...frame];
+  const le32 = (n: number): number[] => [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24];
+  const crc = crc32(new Uint8Array(deflated));
+  const file = [...MAGIC, 1, 0, 0, 0, 0, 0, 0, 0, ...le32(frame.length), ...le32(deflated.length), ...le32(crc), ...deflated, ...new Array(12).fill(0)];
+  fs.writeFileSync(path.join(dir, 'events'), new Uint8Array(file));
+  const { events, reader } = readAll(dir);
+  const regs = new BigUint64Array(27);
+  regs[16] = 0x401000n;
+  assert.deepEqual(events, [{ kind: 'preempt', tid: 7, regs }]);
   assert.equal(reader.endState, 'complete');
 });
 
@@ -272,7 +292,7 @@ test('a flipped byte inside a chunk body is a checksum TraceError', () => {
 
 /** Replaces the events file with the header, the given chunks (checksums computed) and an end marker. */
 function writeRawChunks(dir: string, chunks: { rawLen: number; body: Uint8Array; crc?: number }[], endMarker = true): void {
-  const parts: number[] = [...HEADER_V1];
+  const parts: number[] = [...HEADER];
   const le32 = (n: number): number[] => [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24];
   for (const c of chunks) parts.push(...le32(c.rawLen), ...le32(c.body.length), ...le32(c.crc ?? crc32(c.body)), ...c.body);
   if (endMarker) parts.push(...new Array(12).fill(0));
@@ -337,7 +357,7 @@ test('versions newer than this rewind are refused, naming the version', () => {
   fs.writeFileSync(metaPath, JSON.stringify({ ...meta, version: 7 }));
   assert.throws(() => readMeta(dir), (e: unknown) => {
     assert.ok(e instanceof TraceError);
-    assert.match(e.message, /trace format version 7 is newer than this rewind understands \(1\); upgrade rewind/);
+    assert.match(e.message, /trace format version 7 is newer than this rewind understands \(2\); upgrade rewind/);
     return true;
   });
   assert.throws(() => TraceReader.open(dir), /version 7 is newer/);

@@ -1,4 +1,4 @@
-/* The main thread calls execve while another thread runs: rewind refuses it (not supported yet). */
+/* The main thread calls execve while another thread runs: the kernel ends that thread, the exec goes on. */
 #include <pthread.h>
 #include <stdio.h>
 #include <time.h>
