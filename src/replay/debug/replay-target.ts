@@ -118,7 +118,7 @@ export class ReplayTarget implements DebugTarget {
         if (!mark) throw new TargetError(`no checkpoint ${arg ?? ''} (monitor checkpoint makes one)`);
         await this.tl.seek(mark);
         this.tl.lastStop = { kind: 'step', recTid: this.tl.threads()[0] ?? this.tl.pid };
-        return `Restarted at checkpoint ${n}, event ${this.tl.eventIndex}\n`;
+        return `Restarted at checkpoint ${n}, event ${this.tl.eventIndex} (make gdb forget what it read: maintenance flush register-cache, maintenance flush dcache)\n`;
       }
       case 'info':
         return this.saved.map((m, i) => `${i + 1}: ${describeMark(m)}\n`).join('') || 'No checkpoints.\n';

@@ -308,7 +308,8 @@ export class Timeline implements DebugHooks {
             const forOp = this.matches(st, op.spec);
             if (forOp) k++;
             const m = withOp(base, { kind: 'traps', spec: all, n: u });
-            if (this.matches(st, spec) && !(last && k === op.n && forOp)) note(this.candidate(st, m));
+            // The trap that ends `end` is not before it, unless it is a watchpoint's: the write came first.
+            if (this.matches(st, spec) && !(last && k === op.n && forOp && st.trap.kind === 'breakpoint')) note(this.candidate(st, m));
           }
         } finally {
           this.disarm();

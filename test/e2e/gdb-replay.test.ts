@@ -1,0 +1,132 @@
+// Debugging a replay with the real gdb: `rewind replay -s PORT` serves the replayed program and gdb
+// (batch mode) drives it forwards and backwards. What gdb prints is checked against what the
+// recorded run printed.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { compileTo, explain, programsDir, record, rewind, run, start, TempSpace, type RecordResult } from '../helpers/harness.js';
+
+const space = new TempSpace('gdb-replay');
+after(() => space.cleanup());
+
+interface GdbRun {
+  gdb: string;
+  server: string;
+}
+
+/** Serves the trace (rewind replay -s 0 …) and runs gdb -batch with these commands against it. */
+async function debugReplay(exe: string, traceDir: string, commands: string[], replayArgs: string[] = []): Promise<GdbRun> {
+  const server = start(process.execPath, [path.join(programsDir, '..', '..', 'bin', 'rewind'), 'replay', '-s', '0', ...replayArgs, traceDir], { timeoutMs: 120_000 });
+  let port = 0;
+  for (let i = 0; i < 600 && port === 0; i++) {
+    const m = /serving the replay of process \d+ on 127\.0\.0\.1:(\d+)/.exec(server.stderrSoFar().toString());
+    if (m) port = Number(m[1]);
+    else await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.ok(port > 0, `rewind replay -s did not start serving: ${server.stderrSoFar().toString()}`);
+  const args = ['-nx', '-q', '-batch', '-ex', `target remote 127.0.0.1:${port}`];
+  for (const c of commands) args.push('-ex', c);
+  args.push(exe);
+  const g = await run('gdb', args, { timeoutMs: 120_000 });
+  const s = await server.done;
+  assert.equal(s.status, 0, `rewind replay -s ended badly:\n${explain(s)}\ngdb:\n${explain(g)}`);
+  return { gdb: g.stdout.toString() + g.stderr.toString(), server: s.stderr.toString() };
+}
+
+/** The recorded run's values: step i → [x, value, counter]. */
+function steps(rec: RecordResult): number[][] {
+  return [...rec.stdout.toString().matchAll(/^step (\d+) x (\d+) value (\d+) counter (\d+)$/gm)].map((m) => m.slice(2).map(Number));
+}
+
+describe('gdb on a replay (debugme.c)', () => {
+  let exe = '';
+  let rec: RecordResult;
+  let crash: RecordResult;
+
+  before(async () => {
+    exe = path.join(space.mkdir('bin-'), 'debugme');
+    compileTo(path.join(programsDir, 'debugme.c'), exe, { flags: ['-O0'] });
+    rec = await record(exe, [], { space });
+    assert.equal(rec.status, 0, explain(rec));
+    crash = await record(exe, ['crash'], { space });
+    assert.equal(crash.signal, null, explain(crash));
+    assert.equal(crash.status, 139, `the crash variant should die of SIGSEGV:\n${explain(crash)}`);
+  });
+
+  test('a variable at a breakpoint has the value the recorded run printed, forwards and after reverse-continue', async () => {
+    const s = steps(rec);
+    assert.equal(s.length, 5);
+    const { gdb } = await debugReplay(exe, rec.traceDir, [
+      'break compute', 'continue', 'print x', 'continue', 'continue', 'print x', 'print counter',
+      'reverse-continue', 'print x', 'print counter', 'monitor when', 'kill',
+    ]);
+    const printed = [...gdb.matchAll(/^\$\d+ = (-?\d+)$/gm)].map((m) => Number(m[1]));
+    assert.deepEqual(printed, [s[0]![0], s[2]![0], s[1]![2], s[1]![0], s[0]![2]], gdb);
+    assert.match(gdb, /Current event: \d+/);
+  });
+
+  test('next, then reverse-next and reverse-step come back to the lines before', async () => {
+    const { gdb } = await debugReplay(exe, rec.traceDir, [
+      'break compute', 'continue', 'next', 'next', 'echo MARK-A\\n', 'reverse-next', 'echo MARK-B\\n', 'reverse-step',
+      'echo MARK-C\\n', 'reverse-finish', 'echo MARK-D\\n', 'kill',
+    ]);
+    const section = (a: string, b: string) => gdb.slice(gdb.indexOf(a), gdb.indexOf(b));
+    assert.match(section('MARK-A', 'MARK-B'), /COMPUTE-SECOND/, gdb);
+    assert.match(section('MARK-B', 'MARK-C'), /COMPUTE-FIRST/, gdb);
+    assert.match(section('MARK-C', 'MARK-D'), /CALL/, gdb);
+  });
+
+  test('a watchpoint fires forwards, and backwards finds the last write', async () => {
+    const s = steps(rec);
+    const { gdb } = await debugReplay(exe, rec.traceDir, [
+      'break compute', 'continue', 'delete', 'watch counter', 'continue', 'continue', 'echo MARK-R\\n', 'reverse-continue', 'print counter', 'kill',
+    ]);
+    const back = gdb.slice(gdb.indexOf('MARK-R'));
+    // Going back from after the second write, the last write is the second one: counter goes back to the first value.
+    assert.match(back, new RegExp(`Old value = ${s[1]![2]}\\s+New value = ${s[0]![2]}`), gdb);
+    assert.match(back, /ADD/, gdb);
+    assert.match(back, new RegExp(`^\\$1 = ${s[0]![2]}$`, 'm'), gdb);
+  });
+
+  test('reverse-continue with nothing to hit stops at the start of the history', async () => {
+    const { gdb } = await debugReplay(exe, rec.traceDir, ['break compute', 'continue', 'delete', 'reverse-continue', 'info registers rip', 'kill']);
+    assert.match(gdb, /No more reverse-execution history/, gdb);
+    assert.match(gdb, /_start/, gdb);
+  });
+
+  test('the crash: replay stops at the SIGSEGV, a reverse watchpoint finds the write that corrupted the pointer', async () => {
+    const { gdb } = await debugReplay(exe, crash.traceDir, [
+      'continue', 'echo MARK-W\\n', 'watch slot', 'reverse-continue', 'kill',
+    ]);
+    assert.match(gdb, /Program received signal SIGSEGV/, gdb);
+    assert.match(gdb.slice(0, gdb.indexOf('MARK-W')), /STORE/, gdb);
+    const back = gdb.slice(gdb.indexOf('MARK-W'));
+    assert.match(back, /Old value = \(int \*\) 0x[0-9a-f]+\s+New value = \(int \*\) 0x[0-9a-f]+ <storage>/, gdb);
+    assert.match(back, /SCRIBBLE/, gdb);
+  });
+
+  test('continuing past the last event stops at the end of the history', async () => {
+    const { gdb } = await debugReplay(exe, rec.traceDir, ['continue', 'continue', 'kill']);
+    assert.match(gdb, /No more reverse-execution history/, gdb);
+  });
+
+  test('checkpoint and restart, and -g EVENT starts later', async () => {
+    const { gdb } = await debugReplay(exe, rec.traceDir, [
+      'break compute', 'continue', 'monitor checkpoint', 'continue', 'continue', 'print x', 'monitor restart 1', 'maintenance flush register-cache', 'maintenance flush dcache', 'print x', 'kill',
+    ]);
+    const s = steps(rec);
+    const printed = [...gdb.matchAll(/^\$\d+ = (-?\d+)$/gm)].map((m) => Number(m[1]));
+    assert.deepEqual(printed, [s[2]![0], s[0]![0]], gdb);
+    const when = /Current event: (\d+)/;
+    const late = await debugReplay(exe, rec.traceDir, ['monitor when', 'kill'], ['-g', '40']);
+    assert.equal(Number(when.exec(late.gdb)?.[1]), 40, late.gdb);
+  });
+
+  test('bad debugging options get a one-line error', async () => {
+    const r = await rewind(['replay', '-p', '999999', rec.traceDir]);
+    assert.equal(r.status, 125, explain(r));
+    assert.match(r.stderr.toString(), /^rewind: replay: the trace has no process 999999/);
+    const h = await rewind(['replay', '--host', '0.0.0.0', rec.traceDir]);
+    assert.equal(h.status, 2, explain(h));
+  });
+});
