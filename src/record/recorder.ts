@@ -616,6 +616,9 @@ export class Recorder {
     st.resume = { syscall: false, sig: 0 };
     st.lastExit = null;
     if (regs[R.orig_rax] !== BigInt.asUintN(64, -1n)) return 'continue'; // inside a syscall: not a user-code point
+    // A signal re-sent at an earlier stop is not delivered yet (a loaded machine may interrupt first):
+    // the next held one waits for it, or resending would name the wrong signal.
+    if (st.resending) return 'continue';
     const siginfo = st.held.shift();
     if (siginfo) {
       const signo = new DataView(siginfo.buffer, siginfo.byteOffset).getInt32(0, true);
