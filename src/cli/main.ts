@@ -7,8 +7,11 @@ const HELP = `rewind ${VERSION} — record and replay Linux x86-64 programs, no 
 
 usage:
   rewind record [-o DIR] [--] CMD [ARGS...]   run CMD and record it (exits with CMD's status)
-  rewind replay [-a] [-v] [TRACE]             replay a trace (-a: to the end, re-emitting its output;
-                                              -v: on a divergence, also show the events before it)
+  rewind replay [-v] [-g EVENT] [-p PID] [TRACE]
+                                              debug the replay in gdb, forwards and backwards
+  rewind replay -s PORT [--host HOST] [...]   only serve it to a debugger (gdb remote protocol)
+  rewind replay -a [-v] [TRACE]               replay to the end, re-emitting its output
+                                              (-v: on a divergence, also show the events before it)
   rewind dump [--json] [TRACE]                print the trace's events, one per line
   rewind info [--json] [TRACE]                describe a trace
   rewind ps [--json] [TRACE]                  list the recorded processes (pid, parent, exit, command)

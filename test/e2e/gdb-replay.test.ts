@@ -122,6 +122,13 @@ describe('gdb on a replay (debugme.c)', () => {
     assert.equal(Number(when.exec(late.gdb)?.[1]), 40, late.gdb);
   });
 
+  test('rewind replay without -a starts gdb connected to the replay', async () => {
+    const s = steps(rec);
+    const r = await rewind(['replay', rec.traceDir], { input: 'break compute\ncontinue\nprint x\nkill\nquit\n', timeoutMs: 120_000 });
+    assert.equal(r.status, 0, explain(r));
+    assert.match(r.stdout.toString(), new RegExp(`^\\$1 = ${s[0]![0]}$`, 'm'), explain(r));
+  });
+
   test('bad debugging options get a one-line error', async () => {
     const r = await rewind(['replay', '-p', '999999', rec.traceDir]);
     assert.equal(r.status, 125, explain(r));
