@@ -324,6 +324,37 @@ test('threads at syscall exits are recreated at syscall exits (the copy runs one
   assert.equal(ca.exit, orig.exit);
 });
 
+test('a threaded process interrupted anywhere (main in pthread_join, workers wherever they are)', (t) => {
+  const d = start('ckpt-threads', ['3']);
+  const main = toMarker(d);
+  d.stopOthers(main.tid);
+  // Workers stay stopped while main releases them and enters pthread_join; catch it at that futex
+  // wait, let it block, let the workers go, then interrupt everyone.
+  let joining = false;
+  d.release(main.tid);
+  d.runUntil(() => joining, false, (task, nr) => {
+    if (task.tid !== main.tid || nr !== SYS.futex) return false;
+    const op = Number(task.regs[R.rsi]! & 0x7fn);
+    joining = op === 0 || op === 9; // FUTEX_WAIT, FUTEX_WAIT_BITSET
+    return joining;
+  });
+  d.releaseAll();
+  d.stopOthers(-1);
+  const tids = [main.tid, ...[...d.tasks.keys()].filter((x) => x !== main.tid)];
+  if (d.exit !== null || tids.some((x) => !d.held.has(x))) {
+    t.diagnostic('the program finished too early to be interrupted: nothing to check');
+    return;
+  }
+  const r = main.fetchRegs();
+  t.diagnostic(`main interrupted with orig_rax ${BigInt.asIntN(64, r[R.orig_rax]!)}, rax ${BigInt.asIntN(64, r[R.rax]!)}`);
+  const states = d.threadStates(tids).states;
+  const a = copyOf(d, tids);
+  const orig = finish(d);
+  const ca = finish(driverOf(a, states.map((s) => s.clearTid)));
+  assert.deepEqual(sortedLines(ca.out), sortedLines(orig.out));
+  assert.equal(ca.exit, orig.exit);
+});
+
 test('a process with a writable shared mapping is refused; a read-only one is fine', () => {
   const rw = start('ckpt-loop', ['0', 'rw']);
   const t = toMarker(rw);
@@ -339,6 +370,14 @@ test('a process with a writable shared mapping is refused; a read-only one is fi
   assert.deepEqual(finish(driverOf(a)), orig);
 });
 
+test('all threads must be given', () => {
+  const d = start('ckpt-threads', ['3']);
+  const main = toMarker(d);
+  d.stopOthers(main.tid);
+  assert.throws(() => copyOf(d, [main.tid]), /were not given/);
+  finish(d);
+});
+
 test('seccomp stops are refused', () => {
   const d = start('ckpt-loop');
   d.runUntil(() => d.markerHit, true);
@@ -347,44 +386,47 @@ test('seccomp stops are refused', () => {
   finish(d);
 });
 
-function timeCopies(d: Driver, tids: number[], n: number): number[] {
-  const ms: number[] = [];
+function timeCopies(d: Driver, tids: number[], n: number): { copy: number[]; discard: number[] } {
+  const copy: number[] = [];
+  const discard: number[] = [];
   for (let i = 0; i < n; i++) {
     const t0 = process.hrtime.bigint();
     const c = copyOf(d, tids);
-    ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    const t1 = process.hrtime.bigint();
     discardCopy(c);
+    copy.push(Number(t1 - t0) / 1e6);
+    discard.push(Number(process.hrtime.bigint() - t1) / 1e6);
     assert.ok(gone(c.pid));
   }
-  return ms;
+  return { copy, discard };
+}
+
+function report(t: { diagnostic(s: string): void }, what: string, r: { copy: number[]; discard: number[] }): void {
+  const line = `${what}: copyProcess ${summary(r.copy)}; discardCopy ${summary(r.discard)}`;
+  t.diagnostic(line);
+  console.log(`# ${line}`);
 }
 
 function summary(ms: number[]): string {
   const s = [...ms].sort((x, y) => x - y);
-  return `median ${s[s.length >> 1]!.toFixed(2)} ms, min ${s[0]!.toFixed(2)} ms, max ${s[s.length - 1]!.toFixed(2)} ms (${ms.length} copies)`;
+  return `median ${s[s.length >> 1]!.toFixed(2)} ms (min ${s[0]!.toFixed(2)}, max ${s[s.length - 1]!.toFixed(2)}, n=${ms.length})`;
 }
 
 test('cost of copyProcess (printed, not asserted)', (t) => {
   const big = start('ckpt-loop', ['100']);
   const m = toMarker(big);
-  const bigMs = timeCopies(big, [m.tid], 7);
-  t.diagnostic(`copyProcess, 1 thread, ~100 MB touched: ${summary(bigMs)}`);
-  console.log(`# copyProcess, 1 thread, ~100 MB touched: ${summary(bigMs)}`);
+  report(t, '1 thread, ~100 MB touched', timeCopies(big, [m.tid], 7));
   finish(big);
 
   const small = start('ckpt-loop');
   const s = toMarker(small);
-  const smallMs = timeCopies(small, [s.tid], 7);
-  t.diagnostic(`copyProcess, 1 thread, small: ${summary(smallMs)}`);
-  console.log(`# copyProcess, 1 thread, small: ${summary(smallMs)}`);
+  report(t, '1 thread, ~1 MB data', timeCopies(small, [s.tid], 7));
   finish(small);
 
   const th = start('ckpt-threads', ['3']);
   const main = toMarker(th);
   th.stopOthers(main.tid);
   const tids = [main.tid, ...[...th.tasks.keys()].filter((x) => x !== main.tid)];
-  const thMs = timeCopies(th, tids, 7);
-  t.diagnostic(`copyProcess, 4 threads: ${summary(thMs)}`);
-  console.log(`# copyProcess, 4 threads: ${summary(thMs)}`);
+  report(t, '4 threads', timeCopies(th, tids, 7));
   finish(th);
 });

@@ -1,5 +1,6 @@
 // Traced-process model: frozen copies of a traced process (checkpoints), made by forking it from inside
 // (an injected clone) and recreating its other threads in the copy with injected CLONE_THREAD clones.
+import { readdirSync } from 'node:fs';
 import { R } from '../kernel/regs.js';
 import {
   PTRACE_EVENT_CLONE, PTRACE_EVENT_FORK, PTRACE_GETSIGMASK, PTRACE_SETSIGMASK, __WALL,
@@ -93,10 +94,14 @@ type Place = 'syscall' | 'event';
  * Copied per thread: user_regs_struct (fs_base/gs_base included), the xstate (x87/SSE/AVX…), the
  * signal mask, at a signal-delivery stop the pending signal and its siginfo; per process, everything
  * fork copies (memory copy-on-write, signal handlers, fds, seccomp filter, personality, PR_SET_TSC…).
- * Not copied: signals pending (not yet dequeued) in the original; other threads' sigaltstack, robust
- * futex list and rseq registration (a CLONE_VM clone starts without them; the first thread's are
- * inherited through fork); debug registers. The copy's tids differ from the original's (the program's
- * own memory still holds the original tids, e.g. in glibc's thread descriptors).
+ * A thread at a PTRACE_EVENT_STOP inside an interrupted syscall (rax = -ERESTARTSYS…) restarts it when
+ * resumed, original and copy alike. A copy thread whose original is at a syscall exit reaches a real
+ * syscall-exit stop by running one skipped syscall (seccomp stop, orig_rax = -1) before its state is set.
+ * Not copied: signals pending (not yet dequeued) in the original; the robust futex list (no new task
+ * has one); other threads' sigaltstack and rseq registration (a CLONE_VM clone starts without them;
+ * the first thread's are inherited through fork); debug registers. The copy's tids differ from the
+ * original's (the program's own memory still holds the original tids, e.g. in glibc's thread
+ * descriptors: a replayer maps tids anyway).
  * Shared with the live process, as after any fork: open file descriptions (offsets, pipes, sockets),
  * and MAP_SHARED memory — so a process with a writable shared mapping is refused (UnsupportedError);
  * read-only shared mappings are accepted (a later mprotect making one writable is not caught).
@@ -109,6 +114,9 @@ export function copyProcess(threads: readonly Task[], opts: CopyOptions): Proces
     if (t.tgid !== tgid) throw new TraceeError(`copyProcess: task ${t.tid} is not in process ${tgid}`);
     checkStop(t, opts.threads[i]!.stop);
   });
+  const given = new Set(threads.map((t) => t.tid));
+  const missing = listThreads(tgid).filter((tid) => !given.has(tid));
+  if (missing.length > 0) throw new TraceeError(`copyProcess: threads ${missing.join(', ')} of process ${tgid} were not given`);
   refuseWritableShared(tgid);
 
   const saved = threads.map((t, i) => saveState(t, opts.threads[i]!.stop));
@@ -176,6 +184,14 @@ function checkStop(t: Task, s: Stop): void {
   if (s.kind === 'syscall' || s.kind === 'signal' || s.kind === 'group-stop') return;
   const why = s.kind === 'seccomp' ? ' (take it to the syscall exit first)' : '';
   throw new TraceeError(`copyProcess: task ${t.tid} is at a ${describeStop(s)}, where it cannot be copied${why}`);
+}
+
+function listThreads(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).map(Number);
+  } catch (e) {
+    throw new TraceeError(`copyProcess: cannot list the threads of process ${pid}: ${(e as Error).message}`);
+  }
 }
 
 function refuseWritableShared(pid: number): void {
