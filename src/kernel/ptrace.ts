@@ -15,6 +15,8 @@ export const PTRACE_SETSIGINFO = 0x4203;
 export const PTRACE_SEIZE = 0x4206;
 export const PTRACE_INTERRUPT = 0x4207;
 export const PTRACE_LISTEN = 0x4208;
+export const PTRACE_GETSIGMASK = 0x420a;
+export const PTRACE_SETSIGMASK = 0x420b;
 export const PTRACE_GET_SYSCALL_INFO = 0x420e;
 
 export const PTRACE_O_TRACESYSGOOD = 0x1;

@@ -26,8 +26,12 @@ export function skipToExit(task: Task, result: bigint): void {
 /**
  * Runs syscall nr with args in the task, which must be stopped in user context (a syscall-exit stop or a
  * signal stop). Registers and any instruction bytes borrowed are restored afterwards. Returns the result.
+ * A ptrace event stop between entry and exit (PTRACE_EVENT_FORK/CLONE of an injected fork or clone) is
+ * passed to onEvent, if given, and the syscall continues; without onEvent it is an error.
  */
-export function injectSyscall(task: Task, nr: number, args: readonly bigint[]): bigint {
+export function injectSyscall(
+  task: Task, nr: number, args: readonly bigint[], onEvent?: (event: number) => void,
+): bigint {
   const saved = task.fetchRegs().slice();
   const rip = saved[R.rip]!;
   let insnAddr = rip - 2n;
@@ -50,6 +54,11 @@ export function injectSyscall(task: Task, nr: number, args: readonly bigint[]): 
     if (s.kind !== 'seccomp') throw new TraceeError(`task ${task.tid}: injected syscall ${nr} did not start (${describeStop(s)})`);
     task.toSyscallExit();
     s = waitStop(task.tid);
+    while (s.kind === 'event' && onEvent) {
+      onEvent(s.event);
+      task.toSyscallExit();
+      s = waitStop(task.tid);
+    }
     if (s.kind !== 'syscall') throw new TraceeError(`task ${task.tid}: injected syscall ${nr} did not finish (${describeStop(s)})`);
     return BigInt.asIntN(64, task.fetchRegs()[R.rax]!);
   } finally {
