@@ -150,6 +150,8 @@ export interface RTask {
   pointReached?: boolean;
   /** Left at a syscall's exit stop: its syscall instruction has completed (a debugger step ends here). */
   syscallDone?: boolean;
+  /** The ptrace stop it sits at (when it is stopped), for checkpoints that copy it. */
+  stop?: Stop;
 }
 
 export class Replayer {
@@ -264,10 +266,19 @@ export class Replayer {
   }
 
   private killAll(): void {
-    for (const t of this.tasks.values()) native.kill(t.task.tid, SIG.SIGKILL);
-    // Reap in whatever order the kernel reports them (a leader comes after its threads).
+    const all = [...this.tasks.values()].map((t) => t.task);
+    for (const task of all) native.kill(task.tid, SIG.SIGKILL);
+    // Reap only our own tasks (a debugger's frozen checkpoint copies are children too), threads
+    // before their leader, whose exit is reported after theirs.
     const status = new Int32Array(1);
-    while (native.waitpid(-1, __WALL, status) > 0) { /* until none is left */ }
+    for (const task of [...all.filter((x) => x.tid !== x.tgid), ...all.filter((x) => x.tid === x.tgid)]) {
+      for (;;) {
+        const r = native.waitpid(task.tid, __WALL, status);
+        if (r <= 0) break;
+        const low = status[0]! & 0x7f;
+        if (low !== 0x7f) break; // exited or killed
+      }
+    }
     this.tasks.clear();
   }
 
@@ -357,6 +368,7 @@ export class Replayer {
       if (s.kind !== 'syscall') throw this.diverge(`recorded task ${t.recTid}: expected a syscall exit, got ${describeStop(s)}`);
       t.skipped = null;
       t.syscallDone = true;
+      t.stop = { kind: 'syscall' };
     }
     if (stepping && t.syscallDone) {
       // Its syscall instruction has run to completion (it sits at the exit): that was the step.
@@ -386,6 +398,7 @@ export class Replayer {
       }
     }
     const s = waitStop(t.task.tid);
+    t.stop = s;
     if (this.hooks && s.kind === 'signal' && s.signal === SIG.SIGTRAP) {
       const code = trapCode(t.task);
       if (own >= 0n && code === SI_KERNEL && t.task.fetchRegs()[R.rip] === own + 1n) return s;
@@ -548,6 +561,7 @@ export class Replayer {
     task.storeRegs();
     t.resume = { syscall: false, sig: 0 };
     t.syscallDone = true;
+    t.stop = { kind: 'syscall' };
   }
 
   private applyWrites(task: Task, ev: SyscallEvent): void {
@@ -589,6 +603,7 @@ export class Replayer {
       exitRegs[R.rax] = BigInt.asUintN(64, call.result);
       t.task.storeRegs();
       t.syscallDone = true;
+      t.stop = { kind: 'syscall' };
       if (mask !== 0n) {
         t.resume = { syscall: false, sig: 0 };
         return;
@@ -605,6 +620,7 @@ export class Replayer {
       this.mapTraceCopy(task, ev, regs);
       this.applyWrites(task, ev);
       t.syscallDone = true;
+      t.stop = { kind: 'syscall' };
       return;
     }
     const pinned = ev.nr === SYS.mmap && ev.result >= 0n;
@@ -630,6 +646,7 @@ export class Replayer {
     }
     if (s.kind !== 'syscall') throw this.diverge(`${syscallName(ev.nr)}: expected its exit, got ${describeStop(s)}`);
     t.syscallDone = true;
+    t.stop = { kind: 'syscall' };
     const result = BigInt.asIntN(64, task.fetchRegs()[R.rax]!);
     if (result !== ev.result) {
       if (!RESULT_IS_IDENTITY.has(ev.nr)) throw this.diverge(`${syscallName(ev.nr)} returned ${result}, recorded ${ev.result}`);
@@ -701,6 +718,7 @@ export class Replayer {
     if ((flags & CLONE_PARENT_SETTID) !== 0n) task.write(regs[R.rdx]!, tid);
     const ct = this.addTask(child, ev.child);
     ct.resume = { syscall: false, sig: 0 };
+    ct.stop = first;
     task.toSyscallExit();
     t.resume = null;
   }
@@ -730,6 +748,7 @@ export class Replayer {
     now.storeRegs(ev.regs);
     t.resume = { syscall: false, sig: 0 };
     t.syscallDone = true;
+    t.stop = { kind: 'syscall' };
     this.hooks?.execed(task, t.recTid);
   }
 

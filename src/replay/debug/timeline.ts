@@ -68,7 +68,7 @@ export class Timeline implements DebugHooks {
   private readonly slots = new HwSlots();
   private interruptRequested = false;
   /** Threads reported at a breakpoint: resuming executes the instruction under it first. */
-  private readonly atBreakpoint = new Map<number, bigint>();
+  readonly atBreakpoint = new Map<number, bigint>();
   private lastYield = Date.now();
   readonly checkpoints: Checkpoints;
   /** The stop the debugger was last told about. */
@@ -88,7 +88,7 @@ export class Timeline implements DebugHooks {
       this.mark = boundary(this.replayer.index);
     }
     this.lastStop = { kind: 'signal', recTid: this.focusTid(), signo: 5 };
-    this.checkpoints.maybeTake(this.replayer, this.mark, true);
+    this.checkpoints.maybeTake(this, this.replayer, this.mark, true);
   }
 
   // ---- what the debugger sees ----
@@ -158,7 +158,13 @@ export class Timeline implements DebugHooks {
         const moved = this.replayer.index !== before;
         if (moved) {
           this.mark = boundary(this.replayer.index);
-          if (user) this.checkpoints.maybeTake(this.replayer, this.mark, false);
+          if (user && this.checkpoints.due()) {
+            // A copy must not keep the breakpoints' int3 bytes.
+            const armed = this.spec;
+            this.disarm();
+            this.checkpoints.maybeTake(this, this.replayer, this.mark, false);
+            this.arm(armed);
+          }
         }
         if (!st) {
           if (moved && user && this.interruptRequested) return { kind: 'interrupt', recTid: this.focusTid() };
@@ -208,6 +214,7 @@ export class Timeline implements DebugHooks {
     let end = here;
     for (;;) {
       const from = this.checkpoints.restoreBefore(this, end);
+      this.mark = from;
       const found = await this.scan(end, spec, () => true);
       const last = found[found.length - 1];
       if (last) {
@@ -222,8 +229,8 @@ export class Timeline implements DebugHooks {
           : { kind: 'breakpoint', recTid: last.recTid, addr: last.addr! };
         return this.lastStop;
       }
-      if (from <= this.beginEvent || this.interruptRequested) break;
-      end = boundary(from);
+      if ((from.event <= this.beginEvent && from.ops.length === 0) || this.interruptRequested) break;
+      end = from;
     }
     await this.seek(boundary(this.beginEvent));
     this.lastStop = { kind: 'history', recTid: this.focusTid(), edge: 'begin' };
@@ -381,6 +388,8 @@ export class Timeline implements DebugHooks {
       const passes = await this.scan(at, { breakpoints: [pc], watches: [] }, (c) => c.recTid === recTid);
       const from = passes[passes.length - 1]?.mark ?? anchor;
       await this.seek(from);
+      // Reverse steps come in runs: keep this point so the next ones re-execute only from here.
+      this.checkpoints.maybeTake(this, this.replayer, this.mark, true);
       let prev = this.mark;
       for (let steps = 0; steps < MAX_STEPS_BACK && this.replayer.index <= at.event; steps++) {
         prev = this.mark;
@@ -411,8 +420,9 @@ export class Timeline implements DebugHooks {
   }
 
   /** Continues from a checkpoint's state (the replayer is built on its copies). */
-  resumeFrom(replayer: Replayer, mark: Mark): void {
+  resumeFrom(replayer: Replayer, mark: Mark, atBreakpoint: ReadonlyMap<number, bigint>): void {
     this.atBreakpoint.clear();
+    for (const [tid, addr] of atBreakpoint) this.atBreakpoint.set(tid, addr);
     this.replayer?.abandon();
     this.planted.clear();
     this.spec = EMPTY_SPEC;
