@@ -234,6 +234,25 @@ export class Replayer {
     this.step();
   }
 
+  /**
+   * A task sitting at the entry of a syscall replay skipped (emulated) is taken on to that syscall's
+   * exit, which is where it would go next anyway, so it can be copied (not when a signal is due at
+   * that exit: its delivery needs the entry). Returns whether the task is now at a plain stop.
+   */
+  settle(t: RTask): boolean {
+    if (!t.skipped) return true;
+    if (t.at || !t.resume) return false;
+    const next = this.cursor.peek();
+    if (next?.kind === 'signal' && next.tid === t.recTid) return false;
+    t.task.toSyscallExit();
+    const s = waitStop(t.task.tid);
+    if (s.kind !== 'syscall') throw this.diverge(`recorded task ${t.recTid}: expected a syscall exit, got ${describeStop(s)}`);
+    t.skipped = null;
+    t.syscallDone = true;
+    t.stop = s;
+    return true;
+  }
+
   /** Kills every replayed task (the replay is abandoned). */
   abandon(): void {
     this.killAll();

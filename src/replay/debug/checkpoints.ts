@@ -135,7 +135,7 @@ function copyable(replayer: Replayer): RTask | null {
   if (live.length !== 1) return null;
   const t = live[0]!;
   if (t.task.tid !== t.task.tgid || t.at || !t.resume || t.resume.sig !== 0 || t.resume.syscall) return null;
-  if (t.skipped || t.resending || t.presented || t.pointReached) return null;
+  if (t.resending || t.presented || t.pointReached || !replayer.settle(t)) return null;
   const k = t.stop?.kind;
   return k === 'syscall' || k === 'signal' || k === 'group-stop' ? t : null;
 }
