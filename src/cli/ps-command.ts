@@ -1,4 +1,5 @@
 // CLI: `rewind ps [--json] [TRACE]`: the recorded processes (pid, parent pid, exit status, command line).
+import { CLONE_THREAD } from '../kernel/clone-flags.js';
 import { R } from '../kernel/regs.js';
 import { signalName } from '../kernel/signals.js';
 import { SYS } from '../kernel/syscall-names.js';
@@ -6,7 +7,6 @@ import { TraceReader } from '../trace/trace-reader.js';
 import { parseArgs } from './args.js';
 import { resolveTrace } from './trace-dirs.js';
 
-const CLONE_THREAD = 0x10000n;
 
 interface Proc {
   pid: number;

@@ -3,6 +3,7 @@
 // signals and where they landed, trapped rdtsc/cpuid results, new tasks, execs, and exits.
 // A task that enters a blocking syscall is left waiting in the kernel while the next task runs.
 // Syscall rules come from the table in src/kernel/syscalls; this file only applies them.
+import { CLONE_THREAD } from '../kernel/clone-flags.js';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { R, SYSCALL_ARG_REGS } from '../kernel/regs.js';
 import { SI_KERNEL, SIG } from '../kernel/signals.js';
@@ -30,7 +31,6 @@ import type { FileStore } from './file-store.js';
 
 const ENOSYS = 38n;
 const MAP_ANONYMOUS = 0x20n;
-const CLONE_THREAD = 0x10000n;
 /** How long a task runs before it yields to another runnable task (at a syscall entry, or preempted). */
 const TIMESLICE_MS = 50;
 /** How long the recorder waits for a syscall that may block before it lets other tasks run. */

@@ -4,6 +4,7 @@
 // Tasks run one at a time and only when their next event is the next event of the trace, so user code
 // runs in the recorded order. At every stop the state is checked against the recording; any difference
 // stops replay with a report.
+import { CLONE_CHILD_SETTID, CLONE_PARENT_SETTID, CLONE_THREAD } from '../kernel/clone-flags.js';
 import { R, SYSCALL_ARG_REGS } from '../kernel/regs.js';
 import { SI_KERNEL, SIG } from '../kernel/signals.js';
 import { SYS, syscallName } from '../kernel/syscall-names.js';
@@ -37,9 +38,6 @@ const MAP_TYPE_MASK = 0x3n;
 const MAP_PRIVATE = 0x2n;
 const MAP_FIXED = 0x10n;
 const MAP_ANONYMOUS = 0x20n;
-const CLONE_THREAD = 0x10000n;
-const CLONE_PARENT_SETTID = 0x100000n;
-const CLONE_CHILD_SETTID = 0x1000000n;
 
 /** Passes through a preemption point's instruction replay tries before it reports a divergence. */
 const MAX_SEARCH_HITS = 1_000_000;

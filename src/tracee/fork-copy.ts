@@ -14,15 +14,10 @@ import { readMaps } from './maps.js';
 import { waitStop } from './spawn.js';
 import { decodeStatus, describeStop, type Stop } from './stop.js';
 import { Task } from './task.js';
+import {
+  CLONE_CHILD_CLEARTID, CLONE_FILES, CLONE_FS, CLONE_PARENT, CLONE_SIGHAND, CLONE_SYSVSEM, CLONE_THREAD, CLONE_VM,
+} from '../kernel/clone-flags.js';
 
-const CLONE_VM = 0x100n;
-const CLONE_FS = 0x200n;
-const CLONE_FILES = 0x400n;
-const CLONE_SIGHAND = 0x800n;
-const CLONE_PARENT = 0x8000n;
-const CLONE_THREAD = 0x10000n;
-const CLONE_SYSVSEM = 0x40000n;
-const CLONE_CHILD_CLEARTID = 0x200000n;
 const THREAD_FLAGS = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM;
 
 /** Large enough for any NT_X86_XSTATE regset (AMX included); the kernel says how much it filled. */
