@@ -121,3 +121,13 @@ export const SIG_SETMASK = 2;
 /** Special handler values in the kernel sigaction. */
 export const SIG_DFL = 0n;
 export const SIG_IGN = 1n;
+
+/** si_signo of a siginfo_t. */
+export function siginfoSigno(info: Uint8Array): number {
+  return new DataView(info.buffer, info.byteOffset, info.byteLength).getInt32(SIGINFO.si_signo, true);
+}
+
+/** si_code of a siginfo_t. */
+export function siginfoCode(info: Uint8Array): number {
+  return new DataView(info.buffer, info.byteOffset, info.byteLength).getInt32(SIGINFO.si_code, true);
+}

@@ -6,7 +6,7 @@
 import { CLONE_THREAD } from '../kernel/clone-flags.js';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { R, SYSCALL_ARG_REGS } from '../kernel/regs.js';
-import { SI_KERNEL, SIG } from '../kernel/signals.js';
+import { SI_KERNEL, SIG, siginfoCode, siginfoSigno } from '../kernel/signals.js';
 import { SYS, syscallName } from '../kernel/syscall-names.js';
 import { syscallDef, unsupportedMessage } from '../kernel/syscalls/index.js';
 import type { SyscallDef } from '../kernel/syscalls/types.js';
@@ -570,7 +570,7 @@ export class Recorder {
   private onSignal(st: TaskState, signo: number): void {
     const task = st.task;
     const siginfo = task.siginfo();
-    const code = new DataView(siginfo.buffer, siginfo.byteOffset).getInt32(8, true);
+    const code = siginfoCode(siginfo);
     const regs = task.fetchRegs();
     st.resume = { syscall: false, sig: 0 };
 
@@ -621,7 +621,7 @@ export class Recorder {
     if (st.resending) return 'continue';
     const siginfo = st.held.shift();
     if (siginfo) {
-      const signo = new DataView(siginfo.buffer, siginfo.byteOffset).getInt32(0, true);
+      const signo = siginfoSigno(siginfo);
       const point = pointMemory(task);
       this.append({ kind: 'signal', tid: task.tid, signo, placement: SignalPlacement.Instruction, siginfo, regs, ...(point && { point }) });
       st.resending = { signo, siginfo };
@@ -645,7 +645,7 @@ export class Recorder {
   private deliverHeld(st: TaskState, entry: BigUint64Array): void {
     const task = st.task;
     const siginfo = st.held.shift()!;
-    const signo = new DataView(siginfo.buffer, siginfo.byteOffset).getInt32(0, true);
+    const signo = siginfoSigno(siginfo);
     this.append({ kind: 'signal', tid: task.tid, signo, placement: SignalPlacement.SyscallEntry, siginfo, regs: entry });
     rewindSyscallForSignal(task, entry);
     st.resending = { signo, siginfo };

@@ -6,7 +6,7 @@
 // stops replay with a report.
 import { CLONE_CHILD_SETTID, CLONE_PARENT_SETTID, CLONE_THREAD } from '../kernel/clone-flags.js';
 import { R, SYSCALL_ARG_REGS } from '../kernel/regs.js';
-import { SI_KERNEL, SIG } from '../kernel/signals.js';
+import { SI_KERNEL, SIG, siginfoCode } from '../kernel/signals.js';
 import { SYS, syscallName } from '../kernel/syscall-names.js';
 import {
   PTRACE_EVENT_CLONE, PTRACE_EVENT_EXEC, PTRACE_EVENT_FORK, PTRACE_EVENT_VFORK, __WALL,
@@ -113,8 +113,7 @@ export interface ReplayOutcome {
 
 /** si_code of the SIGTRAP the task stopped with. */
 function trapCode(task: Task): number {
-  const info = task.siginfo();
-  return new DataView(info.buffer, info.byteOffset).getInt32(8, true);
+  return siginfoCode(task.siginfo());
 }
 
 /** The temporary signal mask a waiting syscall installs (a pointer to a sigset_t), or 0. */
@@ -190,11 +189,6 @@ export class Replayer {
     return this.cursor.index;
   }
 
-  /** The next event to replay, if any. */
-  peek(): TraceEvent | undefined {
-    return this.cursor.peek();
-  }
-
   /** How replay ended, once every task has. */
   get finished(): ReplayOutcome | null {
     return this.outcome;
@@ -208,12 +202,6 @@ export class Replayer {
   /** The real tid of a recorded task (kept after it exits). */
   realTid(recTid: number): number | undefined {
     return this.realTids.get(recTid);
-  }
-
-  /** The recorded tid of the task whose real tid is given. */
-  recordedTid(realTid: number): number | undefined {
-    for (const [rec, real] of this.realTids) if (real === realTid) return rec;
-    return undefined;
   }
 
   /** The loop's state now (the tasks are the live ones; a checkpoint swaps in its copies). */
@@ -865,7 +853,7 @@ export class Replayer {
       return;
     }
     const siginfo = task.siginfo();
-    const code = new DataView(siginfo.buffer, siginfo.byteOffset).getInt32(8, true);
+    const code = siginfoCode(siginfo);
     if (signo === SIG.SIGSEGV && code === SI_KERNEL) {
       const insn = decodeTrappedInsn(task, regs[R.rip]!);
       if (insn) {

@@ -667,11 +667,6 @@ export class Timeline implements DebugHooks {
     const t = this.replayer.liveTasks().get(recTid);
     return t !== undefined && t.task.tgid === this.realPid();
   }
-
-  /** The replayer (checkpoints copy its state). */
-  get live(): Replayer {
-    return this.replayer;
-  }
 }
 
 function isAlive(t: RTask): boolean {
