@@ -4,7 +4,7 @@
 // Tasks run one at a time and only when their next event is the next event of the trace, so user code
 // runs in the recorded order. At every stop the state is checked against the recording; any difference
 // stops replay with a report.
-import { CLONE_CHILD_SETTID, CLONE_PARENT_SETTID, CLONE_THREAD } from '../kernel/clone-flags.js';
+import { CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_PARENT_SETTID, CLONE_THREAD } from '../kernel/clone-flags.js';
 import { R, SYSCALL_ARG_REGS } from '../kernel/regs.js';
 import { SI_KERNEL, SIG, siginfoCode } from '../kernel/signals.js';
 import { SYS, syscallName } from '../kernel/syscall-names.js';
@@ -149,6 +149,11 @@ export interface RTask {
   syscallDone?: boolean;
   /** The ptrace stop it sits at (when it is stopped), for checkpoints that copy it. */
   stop?: Stop;
+  /**
+   * Its clear_child_tid (set_tid_address, clone's CLONE_CHILD_CLEARTID; 0 after exec and for a plain
+   * fork): a copy of the task needs it, and the kernel does not tell a tracer.
+   */
+  clearTid?: bigint;
 }
 
 export class Replayer {
@@ -529,6 +534,7 @@ export class Replayer {
       case 'syscall': {
         if (ev.nr !== nr) throw this.diverge(`expected syscall ${syscallName(ev.nr)}, got ${syscallName(nr)}`);
         this.checkRegs(ev.regs, regs, `at ${syscallName(nr)}`);
+        if (nr === SYS.set_tid_address) t.clearTid = regs[R.rdi]!;
         if (this.hooks?.isEnd(t.recTid, ev)) {
           t.at = { kind: 'seccomp' };
           t.resume = null;
@@ -722,6 +728,7 @@ export class Replayer {
     if ((flags & CLONE_CHILD_SETTID) !== 0n) child.write(regs[R.r10]!, tid);
     if ((flags & CLONE_PARENT_SETTID) !== 0n) task.write(regs[R.rdx]!, tid);
     const ct = this.addTask(child, ev.child);
+    if ((flags & CLONE_CHILD_CLEARTID) !== 0n) ct.clearTid = regs[R.r10]!;
     ct.resume = { syscall: false, sig: 0 };
     ct.stop = first;
     task.toSyscallExit();
@@ -749,6 +756,7 @@ export class Replayer {
     if (result !== 0n) throw new TraceeError(`cannot execute the trace's copy of ${ev.path} (errno ${-result})`);
     this.checkInterpreter(now, ev);
     prepareAfterExec(now, this.reader.meta.cpuidFaulting);
+    t.clearTid = 0n; // exec drops it
     now.write(ev.stackAddr, ev.stack);
     now.storeRegs(ev.regs);
     t.resume = { syscall: false, sig: 0 };

@@ -4,34 +4,11 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { compileTo, explain, programsDir, record, rewind, run, start, TempSpace, type RecordResult } from '../helpers/harness.js';
+import { debugReplay } from '../helpers/gdb-session.js';
+import { compileTo, explain, programsDir, record, rewind, TempSpace, type RecordResult } from '../helpers/harness.js';
 
 const space = new TempSpace('gdb-replay');
 after(() => space.cleanup());
-
-interface GdbRun {
-  gdb: string;
-  server: string;
-}
-
-/** Serves the trace (rewind replay -s 0 …) and runs gdb -batch with these commands against it. */
-async function debugReplay(exe: string, traceDir: string, commands: string[], replayArgs: string[] = []): Promise<GdbRun> {
-  const server = start(process.execPath, [path.join(programsDir, '..', '..', 'bin', 'rewind'), 'replay', '-s', '0', ...replayArgs, traceDir], { timeoutMs: 120_000 });
-  let port = 0;
-  for (let i = 0; i < 600 && port === 0; i++) {
-    const m = /serving the replay of process \d+ on 127\.0\.0\.1:(\d+)/.exec(server.stderrSoFar().toString());
-    if (m) port = Number(m[1]);
-    else await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.ok(port > 0, `rewind replay -s did not start serving: ${server.stderrSoFar().toString()}`);
-  const args = ['-nx', '-q', '-batch', '-ex', `target remote 127.0.0.1:${port}`];
-  for (const c of commands) args.push('-ex', c);
-  args.push(exe);
-  const g = await run('gdb', args, { timeoutMs: 120_000 });
-  const s = await server.done;
-  assert.equal(s.status, 0, `rewind replay -s ended badly:\n${explain(s)}\ngdb:\n${explain(g)}`);
-  return { gdb: g.stdout.toString() + g.stderr.toString(), server: s.stderr.toString() };
-}
 
 /** The recorded run's values: step i → [x, value, counter]. */
 function steps(rec: RecordResult): number[][] {

@@ -20,7 +20,7 @@ const MONITOR_HELP = `rewind monitor commands:
   when            the current event number
   checkpoint      remember this point; prints its number
   restart N       go back (or forward) to checkpoint N
-  info checkpoints
+  info            the checkpoints, and the restore points kept
   help
 `;
 
@@ -121,7 +121,8 @@ export class ReplayTarget implements DebugTarget {
         return `Restarted at checkpoint ${n}, event ${this.tl.eventIndex} (make gdb forget what it read: maintenance flush register-cache, maintenance flush dcache)\n`;
       }
       case 'info':
-        return this.saved.map((m, i) => `${i + 1}: ${describeMark(m)}\n`).join('') || 'No checkpoints.\n';
+        return (this.saved.map((m, i) => `${i + 1}: ${describeMark(m)}\n`).join('') || 'No checkpoints.\n')
+          + `${this.tl.checkpoints.describe()}\n`;
       case 'help':
       case undefined:
         return MONITOR_HELP;

@@ -6,6 +6,7 @@ import { R } from '../../kernel/regs.js';
 import { SI_KERNEL, SIG } from '../../kernel/signals.js';
 import { waitStop } from '../../tracee/spawn.js';
 import { describeStop } from '../../tracee/stop.js';
+import { CLONE_THREAD } from '../../kernel/clone-flags.js';
 import { SYS } from '../../kernel/syscall-names.js';
 import type { TraceEvent } from '../../trace/events.js';
 import type { TraceReader } from '../../trace/trace-reader.js';
@@ -113,16 +114,30 @@ export class Timeline implements DebugHooks {
     return this.replayer.index;
   }
 
-  /** The recorded exec events of the debugged process, latest last. */
+  /**
+   * The program image the debugged process runs now: its latest exec, or for a forked child that has
+   * not executed one, what it inherited (its parent's, and so on up the tree).
+   */
   execEvent(): TraceEvent & { kind: 'exec' } {
-    let found: (TraceEvent & { kind: 'exec' }) | null = null;
+    const execs = new Map<number, TraceEvent & { kind: 'exec' }>(); // by recorded process id
+    const forkedFrom = new Map<number, number>(); // process → the process that forked it
+    const processOf = new Map<number, number>(); // thread → its process
     let i = 0;
     for (const ev of this.reader.events()) {
       if (i++ >= this.replayer.index) break;
-      if (ev.kind === 'exec' && ev.tid === this.pid) found = ev;
+      if (ev.kind === 'exec') {
+        execs.set(processOf.get(ev.tid) ?? ev.tid, ev);
+      } else if (ev.kind === 'newtask') {
+        const parent = processOf.get(ev.tid) ?? ev.tid;
+        if (ev.nr === SYS.clone && (ev.regs[R.rdi]! & CLONE_THREAD) !== 0n) processOf.set(ev.child, parent);
+        else forkedFrom.set(ev.child, parent);
+      }
     }
-    if (!found) throw new TimelineError(`process ${this.pid} has not executed a program yet`);
-    return found;
+    for (let p: number | undefined = this.pid; p !== undefined; p = forkedFrom.get(p)) {
+      const found = execs.get(p);
+      if (found) return found;
+    }
+    throw new TimelineError(`process ${this.pid} has not executed a program yet`);
   }
 
   interrupt(): void {
