@@ -1,16 +1,25 @@
 // Test helper: the real gdb (batch mode) against `rewind replay -s 0 TRACE`, for the debugging tests.
 import assert from 'node:assert/strict';
+import { gdbArguments, writeGdbScript } from '../../src/cli/gdb-script.js';
 import { explain, rewindBin, run, start } from './harness.js';
 
 export interface GdbRun {
-  /** What gdb printed (stdout, then stderr). */
+  /** gdb's stdout and stderr (monitor output and errors go to stderr). */
   gdb: string;
+  out: string;
+  err: string;
   /** What the server printed on stderr. */
   server: string;
 }
 
-/** Serves the trace (rewind replay -s 0 …) and runs gdb -batch with these commands against it. */
-export async function debugReplay(exe: string, traceDir: string, commands: string[], replayArgs: string[] = []): Promise<GdbRun> {
+/**
+ * Serves the trace (rewind replay -s 0 …) and runs gdb -batch with these commands against it:
+ * `target remote`, or with `extended`, the command line `rewind replay` starts gdb with (its
+ * command file, `target extended-remote`).
+ */
+export async function debugReplay(
+  exe: string, traceDir: string, commands: string[], replayArgs: string[] = [], extended = false,
+): Promise<GdbRun> {
   const server = start(process.execPath, [rewindBin, 'replay', '-s', '0', ...replayArgs, traceDir], { timeoutMs: 180_000 });
   let port = 0;
   for (let i = 0; i < 600 && port === 0; i++) {
@@ -19,13 +28,16 @@ export async function debugReplay(exe: string, traceDir: string, commands: strin
     else await new Promise((r) => setTimeout(r, 50));
   }
   assert.ok(port > 0, `rewind replay -s did not start serving: ${server.stderrSoFar().toString()}`);
-  const args = ['-nx', '-q', '-batch', '-ex', `target remote 127.0.0.1:${port}`];
+  const script = extended ? writeGdbScript() : null;
+  const args = script
+    ? ['-nx', '-batch', ...gdbArguments(script.path, '127.0.0.1', port, exe)]
+    : ['-nx', '-q', '-batch', '-ex', `target remote 127.0.0.1:${port}`, exe];
   for (const c of commands) args.push('-ex', c);
-  args.push(exe);
-  const g = await run('gdb', args, { timeoutMs: 180_000 });
+  const g = await run('gdb', args, { timeoutMs: 180_000 }).finally(() => script?.remove());
   const s = await server.done;
   assert.equal(s.status, 0, `rewind replay -s ended badly:\n${explain(s)}\ngdb:\n${explain(g)}`);
-  return { gdb: g.stdout.toString() + g.stderr.toString(), server: s.stderr.toString() };
+  const [out, err] = [g.stdout.toString(), g.stderr.toString()];
+  return { gdb: out + err, out, err, server: s.stderr.toString() };
 }
 
 /** The values gdb printed with `print` ($N = V), in order. */
