@@ -43,6 +43,8 @@ const MAP_ANONYMOUS = 0x20n;
 const MAX_SEARCH_HITS = 1_000_000;
 /** EFLAGS.RF: may differ between an interrupt stop and a breakpoint trap at the same instruction. */
 const RESUME_FLAG = 0x10000n;
+/** EFLAGS.TF, the single-step trap flag. */
+const TRAP_FLAG = 0x100n;
 
 /** Executed syscalls whose result names a task (a tid) rather than an effect: replay hands back the recorded one. */
 const RESULT_IS_IDENTITY = new Set<number>([SYS.set_tid_address, SYS.rt_sigreturn]);
@@ -109,6 +111,18 @@ export interface ReplayOutcome {
   exitCode: number | null;
   exitSignal: number | null;
   events: number;
+}
+
+/**
+ * A syscall instruction executed by a single step saves RFLAGS in r11 with the trap flag the step set;
+ * the recorded run had none (the kernel hides a ptrace step's TF from eflags, not from r11).
+ */
+function untraceSyscallFlags(task: Task): void {
+  const regs = task.fetchRegs();
+  const r11 = (regs[R.r11]! & ~TRAP_FLAG) | (regs[R.eflags]! & TRAP_FLAG);
+  if (r11 === regs[R.r11]) return;
+  regs[R.r11] = r11;
+  task.storeRegs();
 }
 
 /** si_code of the SIGTRAP the task stopped with. */
@@ -409,6 +423,7 @@ export class Replayer {
     }
     const s = waitStop(t.task.tid);
     t.stop = s;
+    if (stepping && s.kind === 'seccomp') untraceSyscallFlags(t.task);
     if (this.hooks && s.kind === 'signal' && s.signal === SIG.SIGTRAP) {
       const code = trapCode(t.task);
       if (own >= 0n && code === SI_KERNEL && t.task.fetchRegs()[R.rip] === own + 1n) return s;

@@ -14,12 +14,18 @@ import type { TraceReader } from '../../trace/trace-reader.js';
 import { TraceeError, UnsupportedError } from '../../tracee/errors.js';
 import { copyProcess, discardCopy, type ProcessCopy } from '../../tracee/fork-copy.js';
 import { Replayer, type ReplayState, type RTask } from '../replayer.js';
-import { boundary, type Mark, type MarkOp } from './marks.js';
+import { boundary, precedes, sameMark, type Mark } from './marks.js';
 
 /** Replay time between two kept copies. */
 const CHECKPOINT_EVERY_MS = 200;
 /** Copies kept; beyond, every other old one is dropped (density falls off with age, like rr's). */
 const MAX_CHECKPOINTS = 24;
+/**
+ * Fine copies kept along runs of single steps (every FINE_STEPS steps of a thread), so a reverse-step
+ * re-executes at most that many steps. Kept apart from the others, and fewer.
+ */
+export const FINE_STEPS = 256;
+const MAX_FINE = 32;
 
 /** What a restore point is restored into. */
 export interface Restorable {
@@ -31,6 +37,8 @@ export interface Restorable {
 
 interface Checkpoint {
   mark: Mark;
+  /** Taken along single steps (see FINE_STEPS). */
+  fine: boolean;
   atBreakpoint: Map<number, bigint>;
   /** One frozen copy per live process. */
   copies: ProcessCopy[];
@@ -66,7 +74,7 @@ export class Checkpoints {
   }
 
   /** At a stop (nothing armed): keeps a copy if it is time and the state allows it. */
-  maybeTake(from: Restorable, replayer: Replayer, mark: Mark, force: boolean): void {
+  maybeTake(from: Restorable, replayer: Replayer, mark: Mark, force: boolean, fine = false): void {
     if (this.disabled) return;
     const now = performance.now();
     if (!force && now - this.lastTaken < CHECKPOINT_EVERY_MS) return;
@@ -82,14 +90,33 @@ export class Checkpoints {
       else if (!(e instanceof TraceeError)) throw e;
       return;
     }
-    this.lastTaken = now;
-    this.list.push({ mark, atBreakpoint: new Map(from.atBreakpoint), copies: made.copies, state: made.state });
-    this.list.sort((a, b) => (before(a.mark, b.mark) ? -1 : before(b.mark, a.mark) ? 1 : a.mark.event - b.mark.event));
-    if (this.list.length > MAX_CHECKPOINTS) {
-      // Thin the older half: drop every other one of them.
-      const victim = this.list.splice(Math.floor(this.list.length / 4) * 2 - 1, 1)[0]!;
-      for (const c of victim.copies) discardCopy(c);
-    }
+    if (!fine) this.lastTaken = now;
+    this.list.push({ mark, fine, atBreakpoint: new Map(from.atBreakpoint), copies: made.copies, state: made.state });
+    this.list.sort((a, b) => (precedes(a.mark, b.mark) ? -1 : precedes(b.mark, a.mark) ? 1 : a.mark.event - b.mark.event));
+    if (fine) this.thinFine(mark);
+    else this.thinCoarse();
+  }
+
+  private drop(victim: Checkpoint): void {
+    this.list.splice(this.list.indexOf(victim), 1);
+    for (const c of victim.copies) discardCopy(c);
+  }
+
+  private thinCoarse(): void {
+    const coarse = this.list.filter((c) => !c.fine);
+    // Thin the older half: drop every other one of them.
+    if (coarse.length > MAX_CHECKPOINTS) this.drop(coarse[Math.floor(coarse.length / 4) * 2 - 1]!);
+  }
+
+  /**
+   * Reverse steps go back from the newest fine copy to older ones, so the fine copies after the one
+   * just taken are the least useful (going back has passed them); then the oldest go.
+   */
+  private thinFine(taken: Mark): void {
+    const fine = this.list.filter((c) => c.fine);
+    if (fine.length <= MAX_FINE) return;
+    const later = fine.filter((c) => precedes(taken, c.mark));
+    this.drop(later[later.length - 1] ?? fine[0]!);
   }
 
   /**
@@ -99,7 +126,7 @@ export class Checkpoints {
   restoreBefore(into: Restorable, target: Mark): Mark {
     for (let i = this.list.length - 1; i >= 0; i--) {
       const c = this.list[i]!;
-      if (!before(c.mark, target)) continue;
+      if (!precedes(c.mark, target)) continue;
       let live: { copies: ProcessCopy[]; state: ReplayState };
       try {
         live = copyAll(c.state, groupsOf(c.state.tasks));
@@ -118,26 +145,6 @@ export class Checkpoints {
     for (const c of this.list) for (const p of c.copies) discardCopy(p);
     this.list.length = 0;
   }
-}
-
-function sameOp(a: MarkOp, b: MarkOp): boolean {
-  if (a.kind !== b.kind) return false;
-  if (a.kind === 'traps' && b.kind === 'traps') return a.n === b.n && a.spec === b.spec;
-  if (a.kind === 'steps' && b.kind === 'steps') return a.n === b.n && a.tid === b.tid;
-  return true;
-}
-
-function sameMark(a: Mark, b: Mark): boolean {
-  return a.event === b.event && a.ops.length === b.ops.length && a.ops.every((op, i) => sameOp(op, b.ops[i]!));
-}
-
-/**
- * Whether running forward from a reaches b, a being strictly earlier: an earlier event boundary, or
- * the same boundary and a's operations a proper prefix of b's.
- */
-function before(a: Mark, b: Mark): boolean {
-  if (a.event !== b.event) return a.event < b.event;
-  return a.ops.length < b.ops.length && a.ops.every((op, i) => sameOp(op, b.ops[i]!));
 }
 
 /** The replay's live tasks by process, if every one can be copied exactly now. */
