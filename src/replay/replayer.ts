@@ -95,6 +95,8 @@ export interface DebugHooks {
   isEnd(recTid: number, ev: TraceEvent): boolean;
   /** A task appeared (debug registers are per thread), or an execve replaced an address space. */
   taskAdded(task: Task, recTid: number): void;
+  /** A task that ran in the kernel meanwhile (its registers out of reach) has stopped. */
+  stoppedAgain(task: Task, recTid: number): void;
   execed(task: Task, recTid: number): void;
 }
 
@@ -168,6 +170,11 @@ export interface RTask {
    * fork): a copy of the task needs it, and the kernel does not tell a tracer.
    */
   clearTid?: bigint;
+}
+
+/** Whether the task sits at a ptrace stop (else it runs in the kernel, e.g. a vfork parent). */
+export function isStopped(t: RTask): boolean {
+  return t.at !== null || t.resume !== null;
 }
 
 export class Replayer {
@@ -423,6 +430,7 @@ export class Replayer {
     }
     const s = waitStop(t.task.tid);
     t.stop = s;
+    if (!r && s.kind !== 'exited' && s.kind !== 'killed') this.hooks?.stoppedAgain(t.task, t.recTid);
     if (stepping && s.kind === 'seccomp') untraceSyscallFlags(t.task);
     if (this.hooks && s.kind === 'signal' && s.signal === SIG.SIGTRAP) {
       const code = trapCode(t.task);

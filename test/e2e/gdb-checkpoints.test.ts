@@ -76,4 +76,31 @@ describe('restore points of threads and process trees (workers.c)', () => {
     assert.deepEqual(printed(gdb), ['1', mine[2]![1], '1', mine[1]![1]], gdb);
     assert.ok(gdb.includes(`sum=${mine[0]![1]}`), `the first stop is the child's first call:\n${gdb}`);
   });
+
+  test('a vfork parent: -g EVENT inside its wait starts where it has stopped again; watchpoints work across its waits', async () => {
+    const spawner = path.join(space.mkdir('bin-'), 'spawner');
+    compileTo(path.join(programsDir, 'spawner.c'), spawner, { flags: ['-O0'] });
+    const rec = await record(spawner, [], { space });
+    assert.equal(rec.status, 0, explain(rec));
+    assert.match(rec.stdout.toString(), /done 3/);
+    const dump = await rewind(['dump', rec.traceDir]);
+    const created = /^(\d+): tid \d+ clone creates tid \d+$/m.exec(dump.stdout.toString());
+    assert.ok(created, `no clone in the trace:\n${dump.stdout.toString().slice(0, 3000)}`);
+    const inside = Number(created[1]) + 1;
+    const { gdb } = await debugReplay(spawner, rec.traceDir, [
+      'monitor when', 'info registers rip', 'break note', 'continue', 'print i', 'delete', 'watch spawned', 'continue',
+      'continue', 'echo MARK-BACK\\n', 'reverse-continue', 'print spawned', 'kill',
+    ], ['-g', String(inside)]);
+    const when = Number(/Current event: (\d+)/.exec(gdb)?.[1]);
+    assert.ok(when > inside, `started at event ${when}, inside the vfork wait (event ${inside}):\n${gdb}`);
+    assert.match(gdb, /^rip\s+0x[0-9a-f]+/m, gdb);
+    assert.doesNotMatch(gdb, /Could not read registers|failed/, gdb);
+    assert.equal(printed(gdb)[0], '0', gdb);
+    // From note(0)'s entry: its own increment, then note(1)'s (the process went through a vfork wait).
+    assert.match(gdb, /Old value = 0\s+New value = 1[^]*Old value = 1\s+New value = 2[^]*MARK-BACK/, gdb);
+    // Backwards, the last write is undone: gdb shows the value going from 2 back to 1.
+    const back = gdb.slice(gdb.indexOf('MARK-BACK'));
+    assert.match(back, /Old value = 2\s+New value = 1/, gdb);
+    assert.equal(printed(gdb)[1], '1', gdb);
+  });
 });

@@ -55,7 +55,7 @@ export class ReplayTarget implements DebugTarget {
   }
 
   readRegisters(thread: ThreadId): Uint8Array {
-    return gdbRegisterFile(this.tl.task(thread.tid), this.registerSet);
+    return gdbRegisterFile(this.tl.stoppedTask(thread.tid), this.registerSet);
   }
 
   readMemory(thread: ThreadId, addr: bigint, length: number): Uint8Array {
@@ -164,11 +164,12 @@ export class ReplayTarget implements DebugTarget {
     return mark;
   }
 
-  /** Moves the replay to `mark`; if that fails, back to where it was. */
+  /** Moves the replay to `mark` (an event boundary: see Timeline.seekEvent); if that fails, back to where it was. */
   private async goTo(mark: Mark): Promise<void> {
     const from = this.tl.mark;
     try {
-      await this.tl.seek(mark);
+      if (mark.ops.length === 0) await this.tl.seekEvent(mark.event);
+      else await this.tl.seek(mark);
     } catch (e) {
       await this.tl.seek(from).catch(() => {});
       throw new TargetError(`cannot go to ${describeMark(mark)}: ${e instanceof Error ? e.message : String(e)}`, EIO);

@@ -11,7 +11,7 @@ import { SYS } from '../../kernel/syscall-names.js';
 import type { TraceEvent } from '../../trace/events.js';
 import type { TraceReader } from '../../trace/trace-reader.js';
 import type { Task } from '../../tracee/task.js';
-import { DebugStop, Replayer, type DebugHooks, type DebugTrap, type RTask } from '../replayer.js';
+import { DebugStop, isStopped, Replayer, type DebugHooks, type DebugTrap, type RTask } from '../replayer.js';
 import { Checkpoints, FINE_STEPS } from './checkpoints.js';
 import { HwSlots } from './hw-slots.js';
 import {
@@ -67,6 +67,8 @@ export class Timeline implements DebugHooks {
   private spec: TrapSpec = EMPTY_SPEC;
   private readonly planted = new Map<bigint, number>();
   private readonly slots = new HwSlots();
+  /** Threads that were waiting in the kernel when the slots changed: they get them at their next stop. */
+  private readonly unsynced = new Set<number>();
   private interruptRequested = false;
   /** Threads reported at a breakpoint: resuming executes the instruction under it first. */
   readonly atBreakpoint = new Map<number, bigint>();
@@ -86,7 +88,7 @@ export class Timeline implements DebugHooks {
     this.mark = boundary(this.beginEvent);
     if (opts.goto !== undefined && opts.goto > this.beginEvent) {
       this.runUntil(() => this.replayer.index >= opts.goto! || this.replayer.finished !== null, '');
-      this.mark = boundary(this.replayer.index);
+      this.toStoppedBoundary();
     }
     this.lastStop = { kind: 'signal', recTid: this.focusTid(), signo: 5 };
     this.checkpoints.maybeTake(this, this.replayer, this.mark, true);
@@ -107,6 +109,15 @@ export class Timeline implements DebugHooks {
     const t = this.replayer.liveTasks().get(recTid);
     if (!t || t.task.tgid !== this.realPid() || !isAlive(t)) throw new TimelineError(`no thread ${recTid}`);
     return t.task;
+  }
+
+  /** The same, for reading its registers: it must be at a stop (not waiting in the kernel). */
+  stoppedTask(recTid: number): Task {
+    const task = this.task(recTid);
+    if (!isStopped(this.replayer.liveTasks().get(recTid)!)) {
+      throw new TimelineError(`thread ${recTid} is waiting inside a system call here (a vfork parent until its child executes): its registers cannot be read`);
+    }
+    return task;
   }
 
   /** Index of the next event to replay (rr's `when`). */
@@ -182,7 +193,9 @@ export class Timeline implements DebugHooks {
           }
         }
         if (!st) {
-          if (moved && user && this.interruptRequested) return { kind: 'interrupt', recTid: this.focusTid() };
+          if (moved && user && this.interruptRequested && this.debuggedTasks().every(isStopped)) {
+            return { kind: 'interrupt', recTid: this.focusTid() };
+          }
           continue;
         }
         const stop = this.noteStop(st, spec, moved);
@@ -264,6 +277,20 @@ export class Timeline implements DebugHooks {
     await this.seek(prev);
     this.lastStop = { kind: 'step', recTid };
     return this.lastStop;
+  }
+
+  /**
+   * Goes to event boundary n, or the first one after it where the debugged process's threads are all
+   * stopped (a vfork parent waits in the kernel until its child executes: nothing to show there).
+   */
+  async seekEvent(n: number): Promise<void> {
+    await this.seek(boundary(n));
+    this.toStoppedBoundary();
+  }
+
+  private toStoppedBoundary(): void {
+    this.runUntil(() => this.replayer.finished !== null || this.debuggedTasks().every(isStopped), '');
+    this.mark = boundary(this.replayer.index);
   }
 
   /** Goes to a mark (restoring the nearest earlier checkpoint, then re-executing). */
@@ -452,6 +479,7 @@ export class Timeline implements DebugHooks {
     this.atBreakpoint.clear();
     this.replayer?.abandon();
     this.planted.clear();
+    this.unsynced.clear();
     this.spec = EMPTY_SPEC;
     this.replayer = new Replayer(this.reader, { echo: false });
     this.replayer.hooks = this;
@@ -465,6 +493,7 @@ export class Timeline implements DebugHooks {
     for (const [tid, addr] of atBreakpoint) this.atBreakpoint.set(tid, addr);
     this.replayer?.abandon();
     this.planted.clear();
+    this.unsynced.clear();
     this.spec = EMPTY_SPEC;
     this.replayer = replayer;
     replayer.hooks = this;
@@ -583,7 +612,20 @@ export class Timeline implements DebugHooks {
     this.spec = spec;
     const tasks = this.debuggedTasks();
     this.plant(tasks[0]?.task);
-    this.slots.set(spec.watches, tasks.map((t) => t.task));
+    this.slots.set(spec.watches, this.reachable(tasks));
+  }
+
+  /**
+   * The tasks whose debug registers can be set now; the others (waiting in the kernel) get them when
+   * they stop again (stoppedAgain).
+   */
+  private reachable(tasks: readonly RTask[]): Task[] {
+    const out: Task[] = [];
+    for (const t of tasks) {
+      if (isStopped(t)) out.push(t.task);
+      else this.unsynced.add(t.recTid);
+    }
+    return out;
   }
 
   /** Writes int3 at the armed breakpoints (the debugged process may not exist yet). */
@@ -604,7 +646,7 @@ export class Timeline implements DebugHooks {
         const now = task.readPartial(addr, 1);
         if (now.length === 1 && now[0] === 0xcc) task.write(addr, new Uint8Array([byte]));
       }
-      this.slots.clear(this.debuggedTasks().map((t) => t.task));
+      this.slots.clear(this.reachable(this.debuggedTasks()));
     }
     this.planted.clear();
     this.spec = EMPTY_SPEC;
@@ -702,6 +744,10 @@ export class Timeline implements DebugHooks {
         if (now.length === 1 && now[0] === 0xcc) task.write(addr, new Uint8Array([byte]));
       }
     }
+  }
+
+  stoppedAgain(task: Task, recTid: number): void {
+    if (this.unsynced.delete(recTid) && task.tgid === this.realPid()) this.slots.apply(task);
   }
 
   execed(task: Task): void {
