@@ -82,9 +82,10 @@ export interface DebugHooks {
   trap(task: Task, recTid: number, code: number): DebugTrap | null;
   /**
    * Before a task resumes: if it stopped at one of the debugger's breakpoints, execute the instruction
-   * under it (breakpoint lifted for one single step). Returns true when it did.
+   * under it (breakpoint lifted for one single step). Returns true when it did; when that instruction
+   * is `syscall`, the task is run to the syscall's seccomp stop instead, which is returned.
    */
-  stepOverBreakpoint(task: Task, recTid: number): boolean;
+  stepOverBreakpoint(task: Task, recTid: number): boolean | Stop;
   /** A software breakpoint of the debugger's is planted at addr in task's address space. */
   breakpointAt(task: Task, addr: bigint): boolean;
   /** Whether to stop before a signal is delivered to task recTid (it is delivered on resume). */
@@ -93,6 +94,8 @@ export interface DebugHooks {
   isEnd(recTid: number, ev: TraceEvent): boolean;
   /** A task appeared (debug registers are per thread), or an execve replaced an address space. */
   taskAdded(task: Task, recTid: number): void;
+  /** A task that was left running (a vfork parent waiting for its child) has stopped. */
+  taskStopped(task: Task, recTid: number): void;
   execed(task: Task, recTid: number): void;
 }
 
@@ -109,6 +112,12 @@ export interface ReplayOutcome {
   exitCode: number | null;
   exitSignal: number | null;
   events: number;
+}
+
+/** Whether the task's next instruction is `syscall` (0f 05). */
+function atSyscallInstruction(task: Task): boolean {
+  const code = task.readPartial(task.fetchRegs()[R.rip]!, 2);
+  return code.length === 2 && code[0] === 0x0f && code[1] === 0x05;
 }
 
 /** si_code of the SIGTRAP the task stopped with. */
@@ -145,8 +154,6 @@ export interface RTask {
   presented: SignalEvent | null;
   /** A debugger stop was reported at the preemption/signal point this task was run to. */
   pointReached?: boolean;
-  /** Left at a syscall's exit stop: its syscall instruction has completed (a debugger step ends here). */
-  syscallDone?: boolean;
   /** The ptrace stop it sits at (when it is stopped), for checkpoints that copy it. */
   stop?: Stop;
 }
@@ -234,7 +241,6 @@ export class Replayer {
     const s = waitStop(t.task.tid);
     if (s.kind !== 'syscall') throw this.diverge(`recorded task ${t.recTid}: expected a syscall exit, got ${describeStop(s)}`);
     t.skipped = null;
-    t.syscallDone = true;
     t.stop = s;
     return true;
   }
@@ -328,8 +334,8 @@ export class Replayer {
     t.at = null;
     t.skipped = null;
     switch (stop.kind) {
-      case 'seccomp': this.atSyscallEntry(t, ev); return;
-      case 'syscall': this.atSyscallExit(t, ev); return;
+      case 'seccomp': this.atSyscallEntry(t, ev); this.endStepAtSyscall(t, ev); return;
+      case 'syscall': this.atSyscallExit(t, ev); this.endStepAtSyscall(t, ev); return;
       case 'signal': this.atSignal(t, stop.signal, ev); return;
       case 'exited':
       case 'killed': this.atExit(t, stop, ev); return;
@@ -367,25 +373,25 @@ export class Replayer {
   private resumeAndWait(t: RTask, own = -1n): Stop {
     const stepping = this.hooks?.stepping(t.recTid) ?? false;
     if (stepping && t.skipped && !t.at) {
-      // Stepping over an emulated syscall: take it to its exit, where the step ends.
+      // Its emulated syscall is complete as far as the program can tell (the step that ran the syscall
+      // instruction ended at its event): take it to the exit, then step the next instruction.
       t.task.toSyscallExit();
       const s = waitStop(t.task.tid);
       if (s.kind !== 'syscall') throw this.diverge(`recorded task ${t.recTid}: expected a syscall exit, got ${describeStop(s)}`);
       t.skipped = null;
-      t.syscallDone = true;
       t.stop = { kind: 'syscall' };
-    }
-    if (stepping && t.syscallDone) {
-      // Its syscall instruction has run to completion (it sits at the exit): that was the step.
-      t.syscallDone = false;
-      throw new DebugStop({ kind: 'step' }, t.recTid);
     }
     const r = t.resume;
     t.resume = null;
-    t.syscallDone = false;
     // Once resumed it has left the syscall it sat in (a debugger stop may come before step() sees it).
     if (r) t.skipped = null;
-    if (r && r.sig === 0 && this.hooks?.stepOverBreakpoint(t.task, t.recTid)) {
+    const over = r && r.sig === 0 ? this.hooks?.stepOverBreakpoint(t.task, t.recTid) : false;
+    if (typeof over === 'object') {
+      // A breakpoint on a syscall instruction: the syscall ran to its seccomp stop.
+      t.stop = over;
+      return over;
+    }
+    if (over) {
       if (stepping) {
         t.resume = r;
         throw new DebugStop({ kind: 'step' }, t.recTid);
@@ -395,7 +401,9 @@ export class Replayer {
     }
     if (r) {
       try {
-        if (stepping) t.task.step(r.sig);
+        // A single step through a syscall instruction would leave TF in r11 (the syscall saves
+        // rflags there), which the recorded run did not have: run to its seccomp stop instead.
+        if (stepping && (r.syscall || r.sig !== 0 || !atSyscallInstruction(t.task))) t.task.step(r.sig);
         else if (r.syscall) t.task.toSyscallExit(r.sig);
         else t.task.cont(r.sig);
       } catch {
@@ -404,12 +412,24 @@ export class Replayer {
     }
     const s = waitStop(t.task.tid);
     t.stop = s;
+    // A task left running (a vfork parent) has stopped: the debugger may have changed its slots meanwhile.
+    if (!r) this.hooks?.taskStopped(t.task, t.recTid);
     if (this.hooks && s.kind === 'signal' && s.signal === SIG.SIGTRAP) {
       const code = trapCode(t.task);
       if (own >= 0n && code === SI_KERNEL && t.task.fetchRegs()[R.rip] === own + 1n) return s;
       this.debugTrap(t, code);
     }
     return s;
+  }
+
+  /**
+   * A task being stepped ran a syscall instruction and its syscall event was just replayed: the step
+   * ends here, at the event boundary after it (an emulated syscall sits at its entry, already skipped
+   * with its result in place; a later step takes it to the exit first).
+   */
+  private endStepAtSyscall(t: RTask, ev: TraceEvent): void {
+    if (ev.kind !== 'syscall' || t.resume === null || !this.hooks?.stepping(t.recTid)) return;
+    throw new DebugStop({ kind: 'step' }, t.recTid);
   }
 
   /** Throws DebugStop when a SIGTRAP (si_code `code`) was the debugger's; the task resumes from there. */
@@ -565,7 +585,6 @@ export class Replayer {
     task.regs[R.rax] = BigInt.asUintN(64, ev.result);
     task.storeRegs();
     t.resume = { syscall: false, sig: 0 };
-    t.syscallDone = true;
     t.stop = { kind: 'syscall' };
   }
 
@@ -607,7 +626,6 @@ export class Replayer {
       exitRegs[R.orig_rax] = BigInt(call.nr);
       exitRegs[R.rax] = BigInt.asUintN(64, call.result);
       t.task.storeRegs();
-      t.syscallDone = true;
       t.stop = { kind: 'syscall' };
       if (mask !== 0n) {
         t.resume = { syscall: false, sig: 0 };
@@ -624,7 +642,6 @@ export class Replayer {
     if (ev.file) {
       this.mapTraceCopy(task, ev, regs);
       this.applyWrites(task, ev);
-      t.syscallDone = true;
       t.stop = { kind: 'syscall' };
       return;
     }
@@ -650,7 +667,6 @@ export class Replayer {
       return;
     }
     if (s.kind !== 'syscall') throw this.diverge(`${syscallName(ev.nr)}: expected its exit, got ${describeStop(s)}`);
-    t.syscallDone = true;
     t.stop = { kind: 'syscall' };
     const result = BigInt.asIntN(64, task.fetchRegs()[R.rax]!);
     if (result !== ev.result) {
@@ -726,6 +742,14 @@ export class Replayer {
     ct.stop = first;
     task.toSyscallExit();
     t.resume = null;
+    // A vfork parent waits in the kernel until its child execs or exits: its exit stop is collected at
+    // its syscall event. Any other returns at once, and waits at its exit stop (a stopped task's debug
+    // registers can be set; a running one's cannot).
+    if (s.event === PTRACE_EVENT_VFORK) return;
+    const back = waitStop(task.tid);
+    if (back.kind !== 'syscall') throw this.diverge(`${syscallName(ev.nr)}: expected its exit, got ${describeStop(back)}`);
+    t.at = back;
+    t.stop = back;
   }
 
   /** execve: runs the trace's copy of the executable, then puts back the recorded initial stack and registers. */
@@ -752,7 +776,6 @@ export class Replayer {
     now.write(ev.stackAddr, ev.stack);
     now.storeRegs(ev.regs);
     t.resume = { syscall: false, sig: 0 };
-    t.syscallDone = true;
     t.stop = { kind: 'syscall' };
     this.hooks?.execed(task, t.recTid);
   }

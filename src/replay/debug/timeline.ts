@@ -5,7 +5,7 @@
 import { R } from '../../kernel/regs.js';
 import { SI_KERNEL, SIG } from '../../kernel/signals.js';
 import { waitStop } from '../../tracee/spawn.js';
-import { describeStop } from '../../tracee/stop.js';
+import { describeStop, type Stop } from '../../tracee/stop.js';
 import { SYS } from '../../kernel/syscall-names.js';
 import type { TraceEvent } from '../../trace/events.js';
 import type { TraceReader } from '../../trace/trace-reader.js';
@@ -148,7 +148,6 @@ export class Timeline implements DebugHooks {
   private async run(spec: TrapSpec, stepTid: number | null, user: boolean): Promise<EngineStop> {
     this.arm(spec);
     this.stepTid = stepTid;
-    this.clearStepState();
     try {
       for (;;) {
         if (user) await this.breathe();
@@ -194,7 +193,8 @@ export class Timeline implements DebugHooks {
         return w ? { kind: 'watch', recTid, watch: w } : { kind: 'step', recTid };
       }
       case 'step':
-        this.mark = withOp(this.mark, { kind: 'steps', tid: recTid, n: 1 });
+        // A step that ran a syscall instruction ends at the boundary after the syscall's event.
+        if (!moved) this.mark = withOp(this.mark, { kind: 'steps', tid: recTid, n: 1 });
         return { kind: 'step', recTid };
       case 'signal':
         if (!moved) this.mark = withOp(this.mark, { kind: 'signal' });
@@ -328,7 +328,6 @@ export class Timeline implements DebugHooks {
         try {
           for (let j = 1; j <= op.n; j++) {
             const beforeStep = this.mark;
-            this.clearStepState();
             let st: DebugStop | null = null;
             while (!st) st = this.moveWithin(end);
             if (st.recTid !== op.tid || (st.trap.kind !== 'step' && !(st.trap.kind === 'watch' && st.trap.step))) throw this.lost(end, st);
@@ -480,7 +479,6 @@ export class Timeline implements DebugHooks {
       this.stepTid = op.tid;
       try {
         for (let k = 0; k < op.n; k++) {
-          this.clearStepState();
           let st: DebugStop | null = null;
           while (!st) st = this.moveWithin(end);
           if (st.recTid !== op.tid || st.trap.kind !== 'step') throw this.lost(end, st);
@@ -497,10 +495,6 @@ export class Timeline implements DebugHooks {
       }
     }
     this.mark = end;
-  }
-
-  private clearStepState(): void {
-    for (const t of this.replayer.liveTasks().values()) t.syscallDone = false;
   }
 
   private async breathe(): Promise<void> {
@@ -522,6 +516,11 @@ export class Timeline implements DebugHooks {
     return [...this.replayer.liveTasks().values()].filter((t) => t.task.tgid === real && isAlive(t));
   }
 
+  /** The debugged process's threads at a ptrace stop (one running in the kernel cannot be changed). */
+  private stoppedTasks(): Task[] {
+    return this.debuggedTasks().filter((t) => t.at !== null || t.resume !== null).map((t) => t.task);
+  }
+
   /** The thread a stop not tied to one is reported in: the leader if alive, else any. */
   private focusTid(): number {
     const ts = this.threads();
@@ -531,9 +530,9 @@ export class Timeline implements DebugHooks {
   private arm(spec: TrapSpec): void {
     this.disarm();
     this.spec = spec;
-    const tasks = this.debuggedTasks();
-    this.plant(tasks[0]?.task);
-    this.slots.set(spec.watches, tasks.map((t) => t.task));
+    const tasks = this.stoppedTasks();
+    this.plant(tasks[0]);
+    this.slots.set(spec.watches, tasks);
   }
 
   /** Writes int3 at the armed breakpoints (the debugged process may not exist yet). */
@@ -548,13 +547,14 @@ export class Timeline implements DebugHooks {
   }
 
   private disarm(): void {
-    const task = this.debuggedTasks()[0]?.task;
+    const tasks = this.stoppedTasks();
+    const task = tasks[0];
     if (task) {
       for (const [addr, byte] of this.planted) {
         const now = task.readPartial(addr, 1);
         if (now.length === 1 && now[0] === 0xcc) task.write(addr, new Uint8Array([byte]));
       }
-      this.slots.clear(this.debuggedTasks().map((t) => t.task));
+      this.slots.clear(tasks);
     }
     this.planted.clear();
     this.spec = EMPTY_SPEC;
@@ -606,23 +606,28 @@ export class Timeline implements DebugHooks {
     return recTid === this.stepTid ? { kind: 'step' } : null;
   }
 
-  stepOverBreakpoint(task: Task, recTid: number): boolean {
+  stepOverBreakpoint(task: Task, recTid: number): boolean | Stop {
     const addr = this.atBreakpoint.get(recTid);
     if (addr === undefined) return false;
     this.atBreakpoint.delete(recTid);
     const byte = this.planted.get(addr);
     if (byte === undefined || task.fetchRegs()[R.rip] !== addr) return false;
     const code = task.readPartial(addr, 2);
-    if (byte === 0x0f && code[1] === 0x05) return false; // a syscall instruction: the replay loop must see it
+    // A syscall instruction runs to its seccomp stop (a single step would leave TF in r11), which the
+    // replay loop then handles.
+    const syscall = byte === 0x0f && code[1] === 0x05;
     task.write(addr, new Uint8Array([byte]));
     try {
-      task.step();
+      if (syscall) task.cont();
+      else task.step();
       const s = waitStop(task.tid);
-      if (s.kind !== 'signal' || s.signal !== SIG.SIGTRAP) throw new TimelineError(`stepping over the breakpoint at 0x${addr.toString(16)}: ${describeStop(s)}`);
+      if (syscall ? s.kind !== 'seccomp' : s.kind !== 'signal' || s.signal !== SIG.SIGTRAP) {
+        throw new TimelineError(`stepping over the breakpoint at 0x${addr.toString(16)}: ${describeStop(s)}`);
+      }
+      return syscall ? s : true;
     } finally {
       task.write(addr, INT3);
     }
-    return true;
   }
 
   breakpointAt(task: Task, addr: bigint): boolean {
@@ -652,6 +657,10 @@ export class Timeline implements DebugHooks {
         if (now.length === 1 && now[0] === 0xcc) task.write(addr, new Uint8Array([byte]));
       }
     }
+  }
+
+  taskStopped(task: Task): void {
+    if (task.tgid === this.realPid()) this.slots.apply(task);
   }
 
   execed(task: Task): void {
