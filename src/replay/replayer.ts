@@ -88,6 +88,8 @@ export interface DebugHooks {
   stepOverBreakpoint(task: Task, recTid: number): boolean | Stop;
   /** A software breakpoint of the debugger's is planted at addr in task's address space. */
   breakpointAt(task: Task, addr: bigint): boolean;
+  /** A hardware (execute) breakpoint of the debugger's is set at addr in task's debug registers. */
+  hardwareBreakpointAt(task: Task, addr: bigint): boolean;
   /** Whether to stop before a signal is delivered to task recTid (it is delivered on resume). */
   reportSignal(recTid: number, signo: number): boolean;
   /** Whether this event ends the debugged process's history (stop there, never run it). */
@@ -413,7 +415,7 @@ export class Replayer {
     const s = waitStop(t.task.tid);
     t.stop = s;
     // A task left running (a vfork parent) has stopped: the debugger may have changed its slots meanwhile.
-    if (!r) this.hooks?.taskStopped(t.task, t.recTid);
+    if (!r && s.kind !== 'exited' && s.kind !== 'killed') this.hooks?.taskStopped(t.task, t.recTid);
     if (this.hooks && s.kind === 'signal' && s.signal === SIG.SIGTRAP) {
       const code = trapCode(t.task);
       if (own >= 0n && code === SI_KERNEL && t.task.fetchRegs()[R.rip] === own + 1n) return s;
@@ -477,6 +479,9 @@ export class Replayer {
       const regs = task.fetchRegs();
       if (regs[R.rip] !== at + 1n) throw this.diverge(`recorded task ${t.recTid} trapped at 0x${regs[R.rip]!.toString(16)} before ${what}`);
       regs[R.rip] = at;
+      // A hardware breakpoint of the debugger's at this instruction trapped before the int3 did (and was
+      // reported): RF keeps it from trapping again when the instruction runs.
+      if (this.hooks?.hardwareBreakpointAt(task, at)) regs[R.eflags] = regs[R.eflags]! | RESUME_FLAG;
       task.storeRegs();
       const found = regsDifference(target, regs, [R.eflags]) === null && ((target[R.eflags]! ^ regs[R.eflags]!) & ~RESUME_FLAG) === 0n
         && (!point || hashRanges(task, point.ranges) === point.hash);

@@ -28,8 +28,9 @@ export class ReplayTarget implements DebugTarget {
   readonly registerSet = machineRegisterSet();
   readonly canReverse = true;
   readonly breakpoints: BreakpointSupport;
-  /** Software and hardware breakpoints (both planted as int3), by address, with a count. */
+  /** Software breakpoints (int3) and hardware ones (debug-register execute slots), by address, with a count. */
   private readonly codeBreaks = new Map<bigint, number>();
+  private readonly hardBreaks = new Map<bigint, number>();
   private watches: Watch[] = [];
   private readonly saved: Mark[] = [];
 
@@ -60,7 +61,8 @@ export class ReplayTarget implements DebugTarget {
   }
 
   async resume(req: ResumeRequest): Promise<StopReason> {
-    const spec = { breakpoints: [...this.codeBreaks.keys()], watches: [...this.watches] };
+    const hardware = [...this.hardBreaks.keys()];
+    const spec = { breakpoints: [...new Set([...this.codeBreaks.keys(), ...hardware])], watches: [...this.watches], hardware };
     let stop: EngineStop;
     if (req.direction === 'forward') {
       stop = await this.tl.forward(spec, req.mode === 'step' ? this.stepping(req) : null);
@@ -135,14 +137,21 @@ export class ReplayTarget implements DebugTarget {
   }
 
   private insert(bp: Breakpoint): void {
-    if (bp.type === 'software' || bp.type === 'hardware') {
+    if (bp.type === 'software') {
       this.codeBreaks.set(bp.addr, (this.codeBreaks.get(bp.addr) ?? 0) + 1);
+      return;
+    }
+    if (bp.type === 'hardware') {
+      if (!this.hardBreaks.has(bp.addr) && slotsNeeded(this.watches, this.hardBreaks.size + 1) > SLOT_COUNT) {
+        throw new TargetError(`no debug register left for a hardware breakpoint (x86 has ${SLOT_COUNT})`, 28);
+      }
+      this.hardBreaks.set(bp.addr, (this.hardBreaks.get(bp.addr) ?? 0) + 1);
       return;
     }
     const w: Watch = { addr: bp.addr, len: bp.kind, kind: bp.type };
     if (bp.kind < 1 || bp.kind > 4096) throw new TargetError(`cannot watch ${bp.kind} bytes`);
     if (this.watches.some((x) => sameWatch(x, w))) return;
-    if (slotsNeeded([...this.watches, w]) > SLOT_COUNT) {
+    if (slotsNeeded([...this.watches, w], this.hardBreaks.size) > SLOT_COUNT) {
       throw new TargetError(`no debug register left for a ${bp.kind}-byte watchpoint (x86 has ${SLOT_COUNT})`, 28);
     }
     this.watches.push(w);
@@ -150,9 +159,10 @@ export class ReplayTarget implements DebugTarget {
 
   private remove(bp: Breakpoint): void {
     if (bp.type === 'software' || bp.type === 'hardware') {
-      const n = (this.codeBreaks.get(bp.addr) ?? 0) - 1;
-      if (n > 0) this.codeBreaks.set(bp.addr, n);
-      else this.codeBreaks.delete(bp.addr);
+      const map = bp.type === 'software' ? this.codeBreaks : this.hardBreaks;
+      const n = (map.get(bp.addr) ?? 0) - 1;
+      if (n > 0) map.set(bp.addr, n);
+      else map.delete(bp.addr);
       return;
     }
     this.watches = this.watches.filter((x) => !sameWatch(x, { addr: bp.addr, len: bp.kind, kind: bp.type as Watch['kind'] }));
@@ -161,7 +171,7 @@ export class ReplayTarget implements DebugTarget {
   private reason(stop: EngineStop): StopReason {
     const thread = { pid: this.tl.pid, tid: stop.recTid };
     switch (stop.kind) {
-      case 'breakpoint': return { kind: 'signal', thread, signal: SIGTRAP, event: { type: 'swbreak' } };
+      case 'breakpoint': return { kind: 'signal', thread, signal: SIGTRAP, event: { type: this.hardBreaks.has(stop.addr) ? 'hwbreak' : 'swbreak' } };
       case 'watch': return { kind: 'signal', thread, signal: SIGTRAP, event: { type: 'watch', access: stop.watch.kind, addr: stop.watch.addr } };
       case 'step': return { kind: 'signal', thread, signal: SIGTRAP };
       case 'signal': return { kind: 'signal', thread, signal: stop.signo };

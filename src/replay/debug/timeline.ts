@@ -435,8 +435,11 @@ export class Timeline implements DebugHooks {
       this.replayer.advance();
       return null;
     } catch (e) {
-      if (e instanceof DebugStop) return e;
-      throw e;
+      if (!(e instanceof DebugStop)) throw e;
+      // A thread stopped on one of our int3s steps over it when resumed, also when the stop was
+      // reported by the search for a recorded point at the same address (not by trap()).
+      if (e.trap.kind === 'breakpoint' && this.planted.has(e.trap.addr)) this.atBreakpoint.set(e.recTid, e.trap.addr);
+      return e;
     }
   }
 
@@ -532,13 +535,14 @@ export class Timeline implements DebugHooks {
     this.spec = spec;
     const tasks = this.stoppedTasks();
     this.plant(tasks[0]);
-    this.slots.set(spec.watches, tasks);
+    this.slots.set(spec.watches, spec.hardware ?? [], tasks);
   }
 
-  /** Writes int3 at the armed breakpoints (the debugged process may not exist yet). */
+  /** Writes int3 at the armed software breakpoints (the debugged process may not exist yet). */
   private plant(task: Task | undefined): void {
     if (!task) return;
     for (const addr of this.spec.breakpoints) {
+      if (this.spec.hardware?.includes(addr)) continue;
       const orig = task.readPartial(addr, 1);
       if (orig.length !== 1) continue;
       task.write(addr, INT3);
@@ -602,6 +606,12 @@ export class Timeline implements DebugHooks {
       return { kind: 'breakpoint', addr };
     }
     const status = this.slots.status(task);
+    // An execute slot traps before its instruction runs, with EFLAGS.RF set in the saved registers (Linux
+    // does that for execute breakpoints), so resuming runs the instruction instead of trapping again.
+    for (const i of status.slots) {
+      const addr = this.slots.breakpointOf(i);
+      if (addr !== null) return { kind: 'breakpoint', addr };
+    }
     if (status.slots.length) return { kind: 'watch', slots: status.slots, step: recTid === this.stepTid };
     return recTid === this.stepTid ? { kind: 'step' } : null;
   }
@@ -632,6 +642,10 @@ export class Timeline implements DebugHooks {
 
   breakpointAt(task: Task, addr: bigint): boolean {
     return task.tgid === this.realPid() && this.planted.has(addr);
+  }
+
+  hardwareBreakpointAt(task: Task, addr: bigint): boolean {
+    return task.tgid === this.realPid() && this.slots.hasBreakpoint(addr);
   }
 
   reportSignal(recTid: number): boolean {
