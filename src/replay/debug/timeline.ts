@@ -113,14 +113,24 @@ export class Timeline implements DebugHooks {
     return this.replayer.index;
   }
 
-  /** The recorded exec events of the debugged process, latest last. */
+  /**
+   * The recorded exec event of the image the debugged process runs now: its own latest, or, for a
+   * forked child that has not executed a program, the one its parent's image came from.
+   */
   execEvent(): TraceEvent & { kind: 'exec' } {
-    let found: (TraceEvent & { kind: 'exec' }) | null = null;
+    const image = new Map<number, TraceEvent & { kind: 'exec' }>();
     let i = 0;
     for (const ev of this.reader.events()) {
       if (i++ >= this.replayer.index) break;
-      if (ev.kind === 'exec' && ev.tid === this.pid) found = ev;
+      if (ev.kind === 'exec') {
+        image.set(ev.tid, ev);
+        image.set(ev.newTid, ev);
+      } else if (ev.kind === 'newtask') {
+        const from = image.get(ev.tid);
+        if (from) image.set(ev.child, from);
+      }
     }
+    const found = image.get(this.pid);
     if (!found) throw new TimelineError(`process ${this.pid} has not executed a program yet`);
     return found;
   }
@@ -659,10 +669,14 @@ export class Timeline implements DebugHooks {
     return ev.nr === SYS.exit_group || (ev.nr === SYS.exit && this.debuggedTasks().length === 1);
   }
 
-  taskAdded(task: Task): void {
+  taskAdded(task: Task, recTid: number): void {
     const real = this.realPid();
     if (real === undefined) return;
-    if (task.tgid === real) {
+    if (recTid === this.pid) {
+      // The debugged process appears (forked while a scan re-executes from before it): arm it.
+      this.plant(task);
+      this.slots.apply(task);
+    } else if (task.tgid === real) {
       this.slots.apply(task);
     } else if (task.tgid === task.tid && this.planted.size) {
       // A forked child inherits the planted breakpoints' bytes: put the program's back.
