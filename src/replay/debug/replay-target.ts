@@ -9,6 +9,7 @@ import type { TraceReader } from '../../trace/trace-reader.js';
 import { copyPath } from '../trace-files.js';
 import { gdbRegisterFile, machineRegisterSet } from './gdb-registers.js';
 import { slotsNeeded, SLOT_COUNT } from './hw-slots.js';
+import { librariesSvr4 } from './libraries.js';
 import { describeMark, sameWatch, type Mark, type Watch } from './marks.js';
 import type { EngineStop, Timeline } from './timeline.js';
 
@@ -96,6 +97,10 @@ export class ReplayTarget implements DebugTarget {
     let end = start;
     while (end + 16 <= ev.stack.length && v.getBigUint64(end, true) !== 0n) end += 16;
     return ev.stack.slice(start, end + 16);
+  }
+
+  librariesSvr4(): string {
+    return librariesSvr4(this.tl.task(this.tl.threads()[0] ?? this.tl.pid), this.auxv());
   }
 
   execFile(): string {
