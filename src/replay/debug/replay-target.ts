@@ -34,6 +34,8 @@ export class ReplayTarget implements DebugTarget {
   private readonly hardBreaks = new Map<bigint, number>();
   private watches: Watch[] = [];
   private readonly saved: Mark[] = [];
+  /** Why a failed resume left the replay somewhere unknown (then every later resume is refused). */
+  private broken: string | null = null;
 
   constructor(private readonly tl: Timeline, private readonly reader: TraceReader) {
     this.breakpoints = {
@@ -64,13 +66,31 @@ export class ReplayTarget implements DebugTarget {
   async resume(req: ResumeRequest): Promise<StopReason> {
     const hardware = [...this.hardBreaks.keys()];
     const spec = { breakpoints: [...new Set([...this.codeBreaks.keys(), ...hardware])], watches: [...this.watches], hardware };
+    if (this.broken !== null) {
+      throw new TargetError(`the replay is in an unknown state since an earlier error (${this.broken}); start rewind replay again`);
+    }
+    const here = this.tl.mark;
+    const last = this.tl.lastStop;
     let stop: EngineStop;
-    if (req.direction === 'forward') {
-      stop = await this.tl.forward(spec, req.mode === 'step' ? this.stepping(req) : null);
-    } else if (req.mode === 'step') {
-      stop = await this.tl.reverseStep(this.stepping(req));
-    } else {
-      stop = await this.tl.reverseContinue(spec);
+    try {
+      if (req.direction === 'forward') {
+        stop = await this.tl.forward(spec, req.mode === 'step' ? this.stepping(req) : null);
+      } else if (req.mode === 'step') {
+        stop = await this.tl.reverseStep(this.stepping(req));
+      } else {
+        stop = await this.tl.reverseContinue(spec);
+      }
+    } catch (e) {
+      // Go back to where gdb thinks the replay is; if even that fails, refuse to go on rather than
+      // show gdb a state it did not ask for.
+      const why = e instanceof Error ? e.message : String(e);
+      try {
+        await this.tl.seek(here);
+        this.tl.lastStop = last;
+      } catch {
+        this.broken = why;
+      }
+      throw new TargetError(why);
     }
     return this.reason(stop);
   }
