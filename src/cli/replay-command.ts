@@ -14,6 +14,7 @@ import { TraceReader } from '../trace/trace-reader.js';
 import { TraceeError, UnsupportedError } from '../tracee/errors.js';
 import { parseArgs } from './args.js';
 import { findProgram } from './find-program.js';
+import { gdbArguments, writeGdbScript } from './gdb-script.js';
 import { resolveTrace } from './trace-dirs.js';
 import { UsageError } from './usage-error.js';
 
@@ -100,12 +101,13 @@ async function debug(reader: TraceReader, o: DebugOptions): Promise<number> {
       port: o.port ?? 0,
       signal: abort.signal,
       log: process.env.REWIND_GDB_LOG ? (line) => process.stderr.write(`rewind: ${line}\n`) : undefined,
+      report: (line) => process.stderr.write(`${line}\n`),
       onListening: ({ host, port }) => {
         if (gdbPath) {
           gdbStatus = runGdb(gdbPath, exe, host, port, () => abort.abort());
         } else {
           process.stderr.write(`rewind: serving the replay of process ${tl.pid} on ${host}:${port}\n` +
-            `rewind: connect with: gdb ${shellQuote(exe)} -ex 'target remote ${host}:${port}'\n`);
+            `rewind: connect with: gdb ${shellQuote(exe)} -ex 'target extended-remote ${host}:${port}'\n`);
         }
       },
     });
@@ -117,10 +119,12 @@ async function debug(reader: TraceReader, o: DebugOptions): Promise<number> {
 }
 
 function runGdb(gdb: string, exe: string, host: string, port: number, done: () => void): Promise<number> {
+  const script = writeGdbScript();
   return new Promise((resolve) => {
-    const child = spawn(gdb, ['-q', '-ex', `target remote ${host}:${port}`, exe], { stdio: 'inherit' });
-    child.on('error', () => { done(); resolve(REPLAY_FAILED); });
-    child.on('exit', (code) => { done(); resolve(code ?? 0); });
+    const finish = (status: number) => { script.remove(); done(); resolve(status); };
+    const child = spawn(gdb, gdbArguments(script.path, host, port, exe), { stdio: 'inherit' });
+    child.on('error', () => finish(REPLAY_FAILED));
+    child.on('exit', (code) => finish(code ?? 0));
   });
 }
 

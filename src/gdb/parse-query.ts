@@ -32,6 +32,15 @@ function parseXfer(text: string): Request {
   return { kind: 'xfer-read', object, annex, offset, length };
 }
 
+/** `vRun;PROGRAM[;ARG]…`, each part hex-encoded text. */
+function parseRun(text: string): Request {
+  if (!text.startsWith('vRun;')) return malformed('vRun needs ;PROGRAM');
+  const parts = text.slice(5).split(';').map(hexDecodeText);
+  if (parts.some((p) => p === null)) return malformed('vRun takes hex-encoded PROGRAM;ARG…');
+  const [program, ...args] = parts as string[];
+  return { kind: 'run', program: program!, args };
+}
+
 export function parseQuery(text: string): Request {
   const name = text.split(/[:,;]/, 1)[0]!;
   switch (name) {
@@ -63,6 +72,8 @@ export function parseQuery(text: string): Request {
       const pid = parseHexInt(text.slice(6));
       return pid === null ? malformed('vKill needs a hex pid') : { kind: 'kill', pid, reply: true };
     }
+    case 'vRun':
+      return parseRun(text);
     default:
       // qTStatus, qOffsets, vMustReplyEmpty, vFile, QNonStop…: all answered empty.
       return unsupported(text);

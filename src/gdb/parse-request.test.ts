@@ -109,9 +109,17 @@ test('queries', () => {
   assert.deepEqual(parse('vKill;1092'), { kind: 'kill', pid: 0x1092, reply: true });
   assert.deepEqual(parse('k'), { kind: 'kill', pid: null, reply: false });
   assert.deepEqual(parse('D;1092'), { kind: 'detach', pid: 0x1092 });
-  for (const u of ['qTStatus', 'vMustReplyEmpty', 'qOffsets', 'vFile:setfs:0', 'QNonStop:0', '!', 'R00', 'qCRC:1,2']) {
+  for (const u of ['qTStatus', 'vMustReplyEmpty', 'qOffsets', 'vFile:setfs:0', 'QNonStop:0', '!!', 'R00', 'qCRC:1,2']) {
     assert.equal(kind(u), 'unsupported', u);
   }
+});
+
+test('extended mode and vRun', () => {
+  assert.deepEqual(parse('!'), { kind: 'extended-mode' });
+  assert.deepEqual(parse('vRun;'), { kind: 'run', program: '', args: [] });
+  assert.deepEqual(parse('vRun;;6331'), { kind: 'run', program: '', args: ['c1'] });
+  assert.deepEqual(parse('vRun;2f62696e2f6c73;;6531'), { kind: 'run', program: '/bin/ls', args: ['', 'e1'] });
+  for (const bad of ['vRun', 'vRun:', 'vRun;z', 'vRun;;633', 'vRun;;63;zz']) assert.equal(kind(bad), 'malformed', bad);
 });
 
 test('hostile input never throws', () => {

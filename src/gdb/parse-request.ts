@@ -81,6 +81,8 @@ function parseByFirstByte(packet: Uint8Array): Request {
       return parseDetach(text);
     case 'k':
       return text === 'k' ? { kind: 'kill', pid: null, reply: false } : unsupported(text);
+    case '!':
+      return text === '!' ? { kind: 'extended-mode' } : unsupported(text);
     default:
       return unsupported(text);
   }

@@ -50,6 +50,10 @@ export type Request =
   | { kind: 'detach'; pid: number | null }
   /** k (no reply) or vKill;PID (reply OK). */
   | { kind: 'kill'; pid: number | null; reply: boolean }
+  /** `!`: extended mode (the connection outlives the process; gdb may `run` it again). */
+  | { kind: 'extended-mode' }
+  /** vRun;PROGRAM;ARG…: start the program again (hex-decoded; PROGRAM is often empty). */
+  | { kind: 'run'; program: string; args: readonly string[] }
   /** A packet this server does not implement: answered with an empty packet. */
   | { kind: 'unsupported'; name: string }
   /** A known packet with bad arguments: answered with E01. */

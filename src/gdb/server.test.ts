@@ -169,3 +169,20 @@ test('a port in use rejects; a throwing interrupt() does not break the connectio
   controller.abort();
   assert.deepEqual(await done, { reason: 'aborted' });
 });
+
+test('extended mode: vKill and a failed vRun keep the connection; hanging up ends the server', async () => {
+  const { done, connect, target } = await start({ restartable: true, history: [0x401000n, 0x401001n, 0x401004n] });
+  const c = await connect();
+  await c.ask('qSupported:multiprocess+');
+  assert.equal(await c.ask('!'), 'OK');
+  assert.equal(await c.ask('vKill;1092'), 'OK');
+  assert.equal(await c.ask('vRun;;' + Buffer.from('nowhere').toString('hex')), 'E16');
+  assert.equal(await c.ask('vRun;'), 'T05thread:p1092.1092;');
+  assert.equal(await c.ask('vCont;c'), 'T00thread:p1092.1092;');
+  assert.equal(await c.ask('vCont;c'), 'T05thread:p1092.1092;replaylog:end;');
+  assert.equal(await c.ask('vKill;1092'), 'OK');
+  assert.equal(c.closed, false);
+  c.close();
+  assert.deepEqual(await done, { reason: 'disconnect' });
+  assert.ok(!target.calls.includes('kill'));
+});

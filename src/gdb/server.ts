@@ -1,6 +1,8 @@
 // gdb layer: the TCP server. Serves one DebugTarget to one gdb client at a time over
 // net.createServer; a client that hangs up without detaching can be followed by another. Resolves
-// when a client detaches or kills (or `signal` aborts). Imports nothing from rewind outside src/gdb.
+// when a client detaches or kills, when a client in extended mode hangs up (its kills only end the
+// program, which `run` starts again), or when `signal` aborts. Imports nothing from rewind outside
+// src/gdb.
 
 import net from 'node:net';
 import { GdbConnection, type ConnectionEnd } from './connection.js';
@@ -23,7 +25,8 @@ export interface ServeOptions extends SessionOptions {
 }
 
 export interface ServeResult {
-  reason: 'detach' | 'kill' | 'aborted';
+  /** 'disconnect': a client in extended mode hung up. */
+  reason: 'detach' | 'kill' | 'disconnect' | 'aborted';
 }
 
 export function serveGdb(target: DebugTarget, opts: ServeOptions = {}): Promise<ServeResult> {
@@ -79,7 +82,8 @@ export function serveGdb(target: DebugTarget, opts: ServeOptions = {}): Promise<
       socket.on('close', () => connection.closed());
       void connection.done.then((end: ConnectionEnd) => {
         if (end === 'closed') {
-          if (active === socket) active = null;
+          if (session.extendedMode) finish({ reason: 'disconnect' });
+          else if (active === socket) active = null;
           return;
         }
         socket.end(() => socket.destroy());

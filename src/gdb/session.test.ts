@@ -241,3 +241,84 @@ test('hostile packets each get a sane reply and the session goes on', async () =
   assert.equal(await one('m401000,2'), '9048');
   assert.equal((await raw('D')).end, 'detach');
 });
+
+const hex = (s: string) => Buffer.from(s).toString('hex');
+
+test('extended mode: vKill keeps the session, vRun restarts, the continue of gdb\'s run stops there', async () => {
+  const reports: string[] = [];
+  const target = new ScriptedTarget({ pid: 0x1092, history: [0x401000n, 0x401001n, 0x401004n, 0x401005n], start: 2, restartable: true });
+  const session = new GdbSession(target, { report: (line) => reports.push(line) });
+  const raw = (packet: string) => session.handle(latin1Bytes(packet));
+  const one = async (packet: string) => (await raw(packet)).packets.map((p) => latin1Text(p)).join('|');
+  await one('qSupported:multiprocess+;swbreak+');
+  assert.equal(await one('!'), 'OK');
+  assert.equal(await one('vCont;s:p1092.1092'), 'T05thread:p1092.1092;');
+  assert.equal(target.position, 3);
+  const killed = await raw('vKill;1092');
+  assert.equal(killed.end, undefined);
+  assert.equal(latin1Text(killed.packets[0]!), 'OK');
+  assert.ok(!target.calls.includes('kill'));
+  // No process until the next vRun.
+  assert.equal(await one('?'), 'X09;process:1092');
+  assert.equal(await one('qfThreadInfo'), 'l');
+  assert.equal(await one('g'), 'E01');
+  assert.equal(await one('m401000,1'), 'E01');
+  assert.equal(await one('vCont;c'), 'E01');
+  assert.equal(await one('qC'), 'E01');
+  // gdb's `run`: vRun with no program name and no argument goes to the start.
+  assert.equal(await one('vRun;'), 'T05thread:p1092.1092;');
+  assert.ok(target.calls.includes('restart "" []'));
+  assert.equal(target.position, 2);
+  assert.equal(await one('qfThreadInfo'), 'mp1092.1092');
+  assert.equal(await one('P39=ffffffffffffffff'), 'OK'); // orig_rax = -1, dropped
+  assert.equal(await one('P39=0000000000000000'), 'E01');
+  assert.equal(await one('P10=0510400000000000'), 'E01');
+  target.calls.length = 0;
+  assert.equal(await one('vCont;c:p1092.-1'), 'T00thread:p1092.1092;');
+  assert.deepEqual(target.calls.filter((c) => c.startsWith('resume')), []);
+  assert.equal(target.position, 2);
+  assert.equal(await one('?'), 'T00thread:p1092.1092;');
+  // Only that one continue is held.
+  assert.equal(await one('P39=ffffffffffffffff'), 'E01');
+  assert.equal(await one('vCont;c'), 'T05thread:p1092.1092;replaylog:end;');
+  // An argument picks the point; a step after vRun is not held.
+  assert.equal(await one(`vRun;${hex('/bin/prog')};${hex('@1')}`), 'T05thread:p1092.1092;');
+  assert.deepEqual(target.calls.filter((c) => c.startsWith('restart')), ['restart "/bin/prog" ["@1"]']);
+  assert.equal(target.position, 1);
+  assert.equal(await one('vCont;s:p1092.1092'), 'T05thread:p1092.1092;');
+  assert.equal(target.position, 2);
+  assert.deepEqual(reports, []);
+});
+
+test('extended mode: bad vRun packets and refused restart points get E NN; the session goes on', async () => {
+  const reports: string[] = [];
+  const target = new ScriptedTarget({ pid: 0x1092, history: [0x401000n, 0x401001n], restartable: true });
+  const session = new GdbSession(target, { report: (line) => reports.push(line) });
+  const one = async (packet: string) => (await session.handle(latin1Bytes(packet))).packets.map((p) => latin1Text(p)).join('|');
+  // vRun before `!`: gdb only sends it in extended mode.
+  assert.equal(await one('vRun;'), 'E01');
+  assert.equal(await one('!'), 'OK');
+  assert.equal(await one(`vRun;;${hex('@9')}`), 'E16');
+  assert.equal(await one(`vRun;;${hex('c1')};${hex('c2')}`), 'E16');
+  assert.deepEqual(reports, ['rewind: run: cannot restart at @9', 'rewind: run: cannot restart at c1 c2']);
+  for (const bad of ['vRun', 'vRun;zz', 'vRun;;123', `vRun;;${hex('@1')};x`]) assert.equal(await one(bad), 'E01', bad);
+  assert.equal(target.calls.filter((c) => c.startsWith('restart')).length, 2);
+  assert.equal(await one('vKill;999'), 'E01');
+  assert.equal(await one('?'), 'T05thread:1092;'); // no multiprocess negotiated
+  assert.equal(await one('m401000,0'), '');
+  assert.equal(await one(`vRun;;${hex('@1')}`), 'T05thread:1092;');
+});
+
+test('without restart support, ! is unsupported and vKill ends the session', async () => {
+  const { one, raw } = setup();
+  assert.equal(await one('!'), '');
+  assert.equal(await one('vRun;'), '');
+  assert.equal(await one('vKill;1093'), 'E01');
+  const reply = await raw('vKill;1092');
+  assert.equal(reply.end, 'kill');
+});
+
+test('a failing monitor command: its message as O packets, then E NN', async () => {
+  const { ask } = setup({ monitor: () => { throw new TargetError('no checkpoint 9', 22); } });
+  assert.deepEqual(await ask('qRcmd,' + hex('restart 9')), ['O' + hex('no checkpoint 9\n'), 'E16']);
+});

@@ -4,6 +4,7 @@
 // Imports nothing from rewind outside src/gdb.
 
 import { concatBytes, escapeBinary, hexByte, hexEncodeText, latin1Bytes, toHex } from './encoding.js';
+import { ExtendedMode } from './extended-mode.js';
 import { registerLayout, type RegisterLayout } from './register-layout.js';
 import type { Request } from './requests.js';
 import { parseRequest } from './parse-request.js';
@@ -15,6 +16,7 @@ import { formatThreadId, selects, specificThread, type ThreadSelector } from './
 import { XferObjects, xferObjects } from './xfer.js';
 
 export const DEFAULT_PACKET_SIZE = 0x4000;
+const SIGKILL = 9;
 
 export interface SessionOptions {
   /** PacketSize advertised in qSupported (bytes of packet data we accept); default 0x4000. */
@@ -23,6 +25,11 @@ export interface SessionOptions {
   multiprocess?: boolean;
   /** Diagnostics (malformed packets, target errors). */
   log?: (line: string) => void;
+  /**
+   * Messages for the person at gdb that gdb cannot show: why a vRun failed (gdb prints only
+   * "Running the default executable on the remote target failed").
+   */
+  report?: (line: string) => void;
 }
 
 export interface SessionReply {
@@ -44,6 +51,7 @@ export class GdbSession {
   private readonly xfer: XferObjects;
   private readonly offerMultiprocess: boolean;
   private readonly log: (line: string) => void;
+  private readonly report: (line: string) => void;
   private multiprocess = false;
   private swbreak = false;
   private hwbreak = false;
@@ -53,6 +61,7 @@ export class GdbSession {
   private pendingThreadList: string[] = [];
   private resuming = false;
   private interruptPending = false;
+  private readonly extended = new ExtendedMode();
 
   constructor(
     private readonly target: DebugTarget,
@@ -61,8 +70,14 @@ export class GdbSession {
     this.packetSize = Math.max(256, Math.min(opts.packetSize ?? DEFAULT_PACKET_SIZE, 1 << 20));
     this.offerMultiprocess = opts.multiprocess ?? true;
     this.log = opts.log ?? (() => {});
+    this.report = opts.report ?? (() => {});
     this.layout = registerLayout(target.registerSet ?? 'sse');
     this.xfer = new XferObjects(target, targetDescription(this.layout.set), this.packetSize);
+  }
+
+  /** The client asked for extended mode (`!`); the server then ends when it hangs up. */
+  get extendedMode(): boolean {
+    return this.extended.enabled;
   }
 
   /** True while a resume is in progress (^C should interrupt it). */
@@ -96,9 +111,9 @@ export class GdbSession {
     try {
       return await this.dispatch(request);
     } catch (err) {
-      this.log(`gdb: ${request.kind} failed: ${err instanceof Error ? err.message : String(err)}`);
-      const errno = err instanceof TargetError ? err.errno : 1;
-      return text(`E${hexByte(errno >= 1 && errno <= 255 ? errno : 1)}`);
+      this.log(`gdb: ${request.kind} failed: ${errorMessage(err)}`);
+      if (request.kind === 'run') this.report(`rewind: run: ${errorMessage(err)}`);
+      return text(errorCode(err));
     }
   }
 
@@ -177,8 +192,13 @@ export class GdbSession {
         await t.detach();
         return { ...text('OK'), end: 'detach' };
       case 'kill':
-        await t.kill();
-        return { packets: req.reply ? [latin1Bytes('OK')] : [], end: 'kill' };
+        return this.kill(req.pid, req.reply);
+      case 'extended-mode':
+        if (!t.restart) return EMPTY();
+        this.extended.enabled = true;
+        return text('OK');
+      case 'run':
+        return this.run(req.program, req.args);
       case 'unsupported':
         return EMPTY();
       case 'malformed':
@@ -214,7 +234,7 @@ export class GdbSession {
   }
 
   private async threads(): Promise<readonly ThreadId[]> {
-    return this.target.threads();
+    return this.extended.processGone ? [] : this.target.threads();
   }
 
   private async currentPid(): Promise<number> {
@@ -238,6 +258,7 @@ export class GdbSession {
 
   /** The thread a selection means for register and memory access. */
   private async thread(sel: ThreadSelector): Promise<ThreadId> {
+    if (this.extended.processGone) throw new TargetError('the program was killed (run starts it again)');
     const named = specificThread(sel, await this.currentPid());
     const thread = named ?? (await this.defaultThread());
     if (thread === null) throw new TargetError('the process has no threads');
@@ -259,6 +280,9 @@ export class GdbSession {
 
   private async writeRegisters(req: Extract<Request, { kind: 'write-registers' | 'write-register' }>): Promise<SessionReply> {
     const t = this.target;
+    if (req.kind === 'write-register' && this.extended.dropsRegisterWrite(this.layout.registers[req.regnum], req.data)) {
+      return text('OK');
+    }
     if (!t.writeRegisters) return text('E01');
     const thread = await this.thread(this.generalThread);
     const file = new Uint8Array(this.layout.size);
@@ -276,6 +300,10 @@ export class GdbSession {
   }
 
   private async resume(req: Extract<Request, { kind: 'resume' }>): Promise<SessionReply> {
+    if (this.extended.processGone) {
+      this.log('gdb: cannot resume: the program was killed (run starts it again)');
+      return text('E01');
+    }
     if (req.direction === 'backward' && !this.target.canReverse) return EMPTY();
     const request = normalizeResume(req.direction, req.actions, req.legacy, {
       continueThread: this.continueThread,
@@ -286,6 +314,12 @@ export class GdbSession {
     if (typeof request === 'string') {
       this.log(`gdb: cannot resume: ${request}`);
       return text('E01');
+    }
+    const here = await this.stop();
+    if (this.extended.takeHeldContinue(request) && here.kind === 'signal') {
+      // Signal 0: gdb says "Program stopped." and shows where the restart went.
+      this.lastStop = { kind: 'signal', thread: here.thread, signal: 0 };
+      return text(this.formatStop(this.lastStop));
     }
     this.xfer.invalidate();
     this.resuming = true;
@@ -300,6 +334,40 @@ export class GdbSession {
     }
     this.lastStop = stop;
     if (stop.kind === 'signal') this.generalThread = exact(stop.thread);
+    return text(this.formatStop(stop));
+  }
+
+  /** k / vKill: ends serving, except in extended mode, where the program waits for a vRun. */
+  private async kill(pid: number | null, reply: boolean): Promise<SessionReply> {
+    const current = await this.currentPid();
+    if (pid !== null && pid !== current) {
+      this.log(`gdb: cannot kill process ${pid.toString(16)}: the program is ${current.toString(16)}`);
+      return text('E01');
+    }
+    const ok = reply ? [latin1Bytes('OK')] : [];
+    if (!this.extended.enabled) {
+      await this.target.kill();
+      return { packets: ok, end: 'kill' };
+    }
+    this.extended.killed();
+    this.lastStop = { kind: 'terminated', pid: current, signal: SIGKILL };
+    return { packets: ok };
+  }
+
+  /** vRun: the target restarts where the arguments say; the reply is the stop there. */
+  private async run(program: string, args: readonly string[]): Promise<SessionReply> {
+    const t = this.target;
+    if (!t.restart) return EMPTY();
+    if (!this.extended.enabled) {
+      this.log('gdb: vRun needs extended mode (target extended-remote)');
+      return text('E01');
+    }
+    this.xfer.invalidate();
+    const stop = await t.restart(program, args);
+    this.extended.restarted();
+    this.lastStop = stop;
+    this.generalThread = stop.kind === 'signal' ? exact(stop.thread) : ANY;
+    this.continueThread = ANY;
     return text(this.formatStop(stop));
   }
 
@@ -321,16 +389,35 @@ export class GdbSession {
     return text(next === undefined ? 'l' : `m${next}`);
   }
 
+  /** Output as O packets, then OK; a failure's message too (gdb prints it), then E NN. */
   private async monitor(command: string): Promise<SessionReply> {
     if (!this.target.monitor) return EMPTY();
-    const output = await this.target.monitor(command);
+    let output: string;
+    let status = 'OK';
+    try {
+      output = await this.target.monitor(command);
+    } catch (err) {
+      this.log(`gdb: monitor ${command} failed: ${errorMessage(err)}`);
+      output = `${errorMessage(err)}\n`;
+      status = errorCode(err);
+    }
     const packets: Uint8Array[] = [];
     const hex = hexEncodeText(output);
     const step = (this.packetSize - 2) & ~1;
     for (let i = 0; i < hex.length; i += step) packets.push(latin1Bytes(`O${hex.slice(i, i + step)}`));
-    packets.push(latin1Bytes('OK'));
+    packets.push(latin1Bytes(status));
     return { packets };
   }
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** `E NN`: a TargetError's errno, else 1. */
+function errorCode(err: unknown): string {
+  const errno = err instanceof TargetError ? err.errno : 1;
+  return `E${hexByte(errno >= 1 && errno <= 255 ? errno : 1)}`;
 }
 
 function exact(thread: ThreadId): ThreadSelector {

@@ -112,7 +112,7 @@ export interface DebugTarget {
 
   /** gdb detached (D). The server stops serving after this. */
   detach(): MaybePromise<void>;
-  /** gdb killed the process (k / vKill). The server stops serving after this. */
+  /** gdb killed the process (k / vKill). The server stops serving after this (not in extended mode: see restart). */
   kill(): MaybePromise<void>;
 
   // ---- optional capabilities: absent means gdb is told they are unsupported ----
@@ -135,6 +135,13 @@ export interface DebugTarget {
   monitor?(command: string): MaybePromise<string>;
   /** Short free-form description shown by `info threads` (qThreadExtraInfo). */
   threadInfo?(thread: ThreadId): MaybePromise<string>;
+  /**
+   * gdb's `run` in extended mode (vRun): start the program again, at a point `args` may choose (the
+   * words after `run`; `program` is the file gdb names, often empty). Resolves with the stop there;
+   * throws (TargetError) for arguments it does not understand. With it the server offers extended
+   * mode (`!`): a kill then leaves the target to be restarted, and serving ends on hang-up.
+   */
+  restart?(program: string, args: readonly string[]): MaybePromise<StopReason>;
 }
 
 /** An error whose errno (1..255) goes into the `E NN` reply. */

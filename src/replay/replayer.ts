@@ -4,7 +4,7 @@
 // Tasks run one at a time and only when their next event is the next event of the trace, so user code
 // runs in the recorded order. At every stop the state is checked against the recording; any difference
 // stops replay with a report.
-import { CLONE_CHILD_SETTID, CLONE_PARENT_SETTID, CLONE_THREAD } from '../kernel/clone-flags.js';
+import { CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_PARENT_SETTID, CLONE_THREAD } from '../kernel/clone-flags.js';
 import { R, SYSCALL_ARG_REGS } from '../kernel/regs.js';
 import { SI_KERNEL, SIG, siginfoCode } from '../kernel/signals.js';
 import { SYS, syscallName } from '../kernel/syscall-names.js';
@@ -43,6 +43,8 @@ const MAP_ANONYMOUS = 0x20n;
 const MAX_SEARCH_HITS = 1_000_000;
 /** EFLAGS.RF: may differ between an interrupt stop and a breakpoint trap at the same instruction. */
 const RESUME_FLAG = 0x10000n;
+/** EFLAGS.TF, the single-step trap flag. */
+const TRAP_FLAG = 0x100n;
 
 /** Executed syscalls whose result names a task (a tid) rather than an effect: replay hands back the recorded one. */
 const RESULT_IS_IDENTITY = new Set<number>([SYS.set_tid_address, SYS.rt_sigreturn]);
@@ -122,6 +124,18 @@ function atSyscallInstruction(task: Task): boolean {
   return code.length === 2 && code[0] === 0x0f && code[1] === 0x05;
 }
 
+/**
+ * A syscall instruction executed by a single step saves RFLAGS in r11 with the trap flag the step set;
+ * the recorded run had none (the kernel hides a ptrace step's TF from eflags, not from r11).
+ */
+function untraceSyscallFlags(task: Task): void {
+  const regs = task.fetchRegs();
+  const r11 = (regs[R.r11]! & ~TRAP_FLAG) | (regs[R.eflags]! & TRAP_FLAG);
+  if (r11 === regs[R.r11]) return;
+  regs[R.r11] = r11;
+  task.storeRegs();
+}
+
 /** si_code of the SIGTRAP the task stopped with. */
 function trapCode(task: Task): number {
   return siginfoCode(task.siginfo());
@@ -158,6 +172,11 @@ export interface RTask {
   pointReached?: boolean;
   /** The ptrace stop it sits at (when it is stopped), for checkpoints that copy it. */
   stop?: Stop;
+  /**
+   * Its clear_child_tid (set_tid_address, clone's CLONE_CHILD_CLEARTID; 0 after exec and for a plain
+   * fork): a copy of the task needs it, and the kernel does not tell a tracer.
+   */
+  clearTid?: bigint;
 }
 
 export class Replayer {
@@ -403,8 +422,8 @@ export class Replayer {
     }
     if (r) {
       try {
-        // A single step through a syscall instruction would leave TF in r11 (the syscall saves
-        // rflags there), which the recorded run did not have: run to its seccomp stop instead.
+        // A step onto a syscall instruction runs it to its seccomp stop (no trap flag for the syscall
+        // to save in r11); the step ends once its event is replayed (endStepAtSyscall).
         if (stepping && (r.syscall || r.sig !== 0 || !atSyscallInstruction(t.task))) t.task.step(r.sig);
         else if (r.syscall) t.task.toSyscallExit(r.sig);
         else t.task.cont(r.sig);
@@ -416,6 +435,7 @@ export class Replayer {
     t.stop = s;
     // A task left running (a vfork parent) has stopped: the debugger may have changed its slots meanwhile.
     if (!r && s.kind !== 'exited' && s.kind !== 'killed') this.hooks?.taskStopped(t.task, t.recTid);
+    if (stepping && s.kind === 'seccomp') untraceSyscallFlags(t.task);
     if (this.hooks && s.kind === 'signal' && s.signal === SIG.SIGTRAP) {
       const code = trapCode(t.task);
       if (own >= 0n && code === SI_KERNEL && t.task.fetchRegs()[R.rip] === own + 1n) return s;
@@ -554,6 +574,7 @@ export class Replayer {
       case 'syscall': {
         if (ev.nr !== nr) throw this.diverge(`expected syscall ${syscallName(ev.nr)}, got ${syscallName(nr)}`);
         this.checkRegs(ev.regs, regs, `at ${syscallName(nr)}`);
+        if (nr === SYS.set_tid_address) t.clearTid = regs[R.rdi]!;
         if (this.hooks?.isEnd(t.recTid, ev)) {
           t.at = { kind: 'seccomp' };
           t.resume = null;
@@ -743,6 +764,7 @@ export class Replayer {
     if ((flags & CLONE_CHILD_SETTID) !== 0n) child.write(regs[R.r10]!, tid);
     if ((flags & CLONE_PARENT_SETTID) !== 0n) task.write(regs[R.rdx]!, tid);
     const ct = this.addTask(child, ev.child);
+    if ((flags & CLONE_CHILD_CLEARTID) !== 0n) ct.clearTid = regs[R.r10]!;
     ct.resume = { syscall: false, sig: 0 };
     ct.stop = first;
     task.toSyscallExit();
@@ -778,6 +800,7 @@ export class Replayer {
     if (result !== 0n) throw new TraceeError(`cannot execute the trace's copy of ${ev.path} (errno ${-result})`);
     this.checkInterpreter(now, ev);
     prepareAfterExec(now, this.reader.meta.cpuidFaulting);
+    t.clearTid = 0n; // exec drops it
     now.write(ev.stackAddr, ev.stack);
     now.storeRegs(ev.regs);
     t.resume = { syscall: false, sig: 0 };

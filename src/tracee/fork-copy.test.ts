@@ -378,12 +378,33 @@ test('all threads must be given', () => {
   finish(d);
 });
 
-test('seccomp stops are refused', () => {
-  const d = start('ckpt-loop');
+test('threads at syscall entries (seccomp stops) are copied at the same entries', () => {
+  const d = start('ckpt-threads', ['3']);
+  // main held at the entry of its marker, getppid; the workers caught at the entry of their futex wait.
   d.runUntil(() => d.markerHit, true);
-  const [tid] = [...d.held.keys()];
-  assert.throws(() => copyOf(d, [tid!]), /syscall entry/);
-  finish(d);
+  const main = d.task([...d.held.keys()][0]!);
+  d.stopOthers(main.tid);
+  const workers = [...d.tasks.keys()].filter((t) => t !== main.tid);
+  for (const w of workers) d.release(w);
+  const atFutex = new Set<number>();
+  d.runUntil(() => atFutex.size === workers.length, false, (t, nr) => {
+    if (nr !== SYS.futex || t.tid === main.tid) return false;
+    atFutex.add(t.tid);
+    return true;
+  });
+  const tids = [main.tid, ...workers];
+  assert.ok(tids.every((t) => d.held.get(t)?.kind === 'seccomp'));
+  const states = d.threadStates(tids).states;
+  const before = tids.map((t) => d.task(t).fetchRegs().slice());
+  const a = copyOf(d, tids);
+  assert.deepEqual(a.stops, tids.map(() => ({ kind: 'seccomp' })));
+  a.tasks.forEach((t, i) => assert.deepEqual(t.fetchRegs(), before[i], `copy of thread ${i} at the same entry`));
+  tids.forEach((t, i) => assert.deepEqual(d.task(t).fetchRegs(), before[i], `original thread ${i} left as it was`));
+  const orig = finish(d);
+  assert.equal(sortedLines(orig.out).length, 4);
+  const ca = finish(driverOf(a, states.map((s) => s.clearTid)));
+  assert.deepEqual(sortedLines(ca.out), sortedLines(orig.out));
+  assert.equal(ca.exit, orig.exit);
 });
 
 function timeCopies(d: Driver, tids: number[], n: number): { copy: number[]; discard: number[] } {

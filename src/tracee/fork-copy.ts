@@ -27,10 +27,12 @@ const XSTATE_MAX = 32768;
 export interface ThreadState {
   /**
    * The stop the thread is at, as waitStop reported it. Supported: a syscall-exit stop
-   * (`{kind:'syscall'}`), a signal-delivery stop (`{kind:'signal'}`), and a PTRACE_EVENT_STOP
+   * (`{kind:'syscall'}`), a seccomp stop at a syscall's entry (`{kind:'seccomp'}`; the copy's thread is
+   * stopped at the same entry, by having it execute the same syscall instruction again, which the
+   * trap-everything filter of launch() stops), a signal-delivery stop (`{kind:'signal'}`), and a PTRACE_EVENT_STOP
    * (`{kind:'group-stop'}`: a PTRACE_INTERRUPT stop, a new task's first stop, a group-stop; its signal
    * is SIGSTOP rather than SIGTRAP while the process is still job-control stopped — a launched one is,
-   * by the launcher's own SIGSTOP). Refused: seccomp (syscall-entry) stops, other ptrace event stops
+   * by the launcher's own SIGSTOP). Refused: other ptrace event stops
    * (fork/clone/exec…, which sit inside a syscall), and ended tasks.
    */
   stop: Stop;
@@ -55,8 +57,8 @@ export interface ProcessCopy {
   /** The copy's threads, in the order of the threads given to copyProcess. */
   readonly tasks: readonly Task[];
   /**
-   * The stop each copy thread sits at: the same kind as its original's (a syscall-exit stop, a
-   * signal-delivery stop of the same signal with the same siginfo, or a PTRACE_EVENT_STOP), so it is
+   * The stop each copy thread sits at: the same kind as its original's (a syscall-exit stop, a seccomp
+   * stop at the entry of the same syscall with the same registers, a signal-delivery stop of the same signal with the same siginfo, or a PTRACE_EVENT_STOP), so it is
    * resumed exactly like the original would be (PTRACE_CONT, with the signal at a signal stop).
    */
   readonly stops: readonly Stop[];
@@ -120,6 +122,9 @@ export function copyProcess(threads: readonly Task[], opts: CopyOptions): Proces
   const leadRip = saved[lead]!.regs[R.rip]!;
   // injectSyscall may borrow these two bytes for its syscall instruction; the fork would copy the loan.
   const leadBytes = leader.readPartial(leadRip, 2);
+  // A leader at a syscall's entry lets the kernel skip that syscall, so the fork can be injected; it
+  // enters the syscall again afterwards (park).
+  if (opts.threads[lead]!.stop.kind === 'seccomp') skipToExit(leader, 0n);
 
   let pid = 0;
   const forkFlags = BigInt(SIG.SIGCHLD) | CLONE_PARENT | clearFlag(opts.threads[lead]!);
@@ -176,9 +181,8 @@ function clearFlag(t: ThreadState): bigint {
 }
 
 function checkStop(t: Task, s: Stop): void {
-  if (s.kind === 'syscall' || s.kind === 'signal' || s.kind === 'group-stop') return;
-  const why = s.kind === 'seccomp' ? ' (take it to the syscall exit first)' : '';
-  throw new TraceeError(`copyProcess: task ${t.tid} is at a ${describeStop(s)}, where it cannot be copied${why}`);
+  if (s.kind === 'syscall' || s.kind === 'seccomp' || s.kind === 'signal' || s.kind === 'group-stop') return;
+  throw new TraceeError(`copyProcess: task ${t.tid} is at a ${describeStop(s)}, where it cannot be copied`);
 }
 
 function listThreads(pid: number): number[] {
@@ -229,7 +233,9 @@ function expectFirstStop(tid: number): void {
  * stop `target`, without running user code, then gives it the saved state.
  */
 function park(t: Task, from: Place, target: Stop, st: Saved): void {
-  if (target.kind === 'syscall' && from === 'event') {
+  if (target.kind === 'seccomp') {
+    reenterSyscall(t, st.regs);
+  } else if (target.kind === 'syscall' && from === 'event') {
     // Execute one skipped syscall: its exit stop is then a real syscall-exit stop.
     const regs = t.fetchRegs().slice();
     const rip = regs[R.rip]!;
@@ -276,6 +282,29 @@ function park(t: Task, from: Place, target: Stop, st: Saved): void {
   if (x < 0) throw new TraceeError(`cannot set the xstate of task ${t.tid} (errno ${-x})`, -x);
   setMask(t, st.mask);
   if (st.siginfo) t.setSiginfo(st.siginfo);
+}
+
+/**
+ * Has t (at a syscall-exit or event stop) execute the syscall instruction just before saved rip again,
+ * with every signal blocked so nothing is delivered on the way: it stops at that syscall's entry
+ * (seccomp stop) before user code runs.
+ */
+function reenterSyscall(t: Task, saved: BigUint64Array): void {
+  const at = saved[R.rip]! - 2n;
+  const insn = t.readPartial(at, 2);
+  if (!(insn.length === 2 && insn[0] === 0x0f && insn[1] === 0x05)) {
+    throw new TraceeError(`task ${t.tid}: no syscall instruction before 0x${saved[R.rip]!.toString(16)} to stop at again`);
+  }
+  const regs = saved.slice();
+  regs[R.rip] = at;
+  regs[R.rax] = saved[R.orig_rax]!;
+  regs[R.orig_rax] = BigInt.asUintN(64, -1n); // no syscall restart on the way out of the current stop
+  t.storeRegs(regs);
+  setMask(t, new Uint8Array(KERNEL_SIGSET_SIZE).fill(0xff));
+  t.cont();
+  const s = waitStop(t.tid);
+  if (s.kind !== 'seccomp') throw new TraceeError(`task ${t.tid}: expected the syscall entry again, got ${describeStop(s)}`);
+  if (t.fetchRegs()[R.orig_rax] !== saved[R.orig_rax]) throw new TraceeError(`task ${t.tid}: stopped at the entry of another syscall`);
 }
 
 function killAndReap(pid: number, tids: readonly number[]): void {

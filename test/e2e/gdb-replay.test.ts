@@ -1,37 +1,15 @@
 // Debugging a replay with the real gdb: `rewind replay -s PORT` serves the replayed program and gdb
-// (batch mode) drives it forwards and backwards. What gdb prints is checked against what the
-// recorded run printed.
+// (batch mode) drives it forwards and backwards, over `target remote` or, with the commands
+// `rewind replay` gives the gdb it starts, `target extended-remote`. What gdb prints is checked
+// against what the recorded run printed.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { compileTo, explain, programsDir, record, rewind, run, start, TempSpace, type RecordResult } from '../helpers/harness.js';
+import { debugReplay } from '../helpers/gdb-session.js';
+import { compileTo, explain, programsDir, record, rewind, TempSpace, type RecordResult } from '../helpers/harness.js';
 
 const space = new TempSpace('gdb-replay');
 after(() => space.cleanup());
-
-interface GdbRun {
-  gdb: string;
-  server: string;
-}
-
-/** Serves the trace (rewind replay -s 0 …) and runs gdb -batch with these commands against it. */
-async function debugReplay(exe: string, traceDir: string, commands: string[], replayArgs: string[] = []): Promise<GdbRun> {
-  const server = start(process.execPath, [path.join(programsDir, '..', '..', 'bin', 'rewind'), 'replay', '-s', '0', ...replayArgs, traceDir], { timeoutMs: 120_000 });
-  let port = 0;
-  for (let i = 0; i < 600 && port === 0; i++) {
-    const m = /serving the replay of process \d+ on 127\.0\.0\.1:(\d+)/.exec(server.stderrSoFar().toString());
-    if (m) port = Number(m[1]);
-    else await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.ok(port > 0, `rewind replay -s did not start serving: ${server.stderrSoFar().toString()}`);
-  const args = ['-nx', '-q', '-batch', '-ex', `target remote 127.0.0.1:${port}`];
-  for (const c of commands) args.push('-ex', c);
-  args.push(exe);
-  const g = await run('gdb', args, { timeoutMs: 120_000 });
-  const s = await server.done;
-  assert.equal(s.status, 0, `rewind replay -s ended badly:\n${explain(s)}\ngdb:\n${explain(g)}`);
-  return { gdb: g.stdout.toString() + g.stderr.toString(), server: s.stderr.toString() };
-}
 
 /** The recorded run's values: step i → [x, value, counter]. */
 function steps(rec: RecordResult): number[][] {
@@ -110,7 +88,7 @@ describe('gdb on a replay (debugme.c)', () => {
     assert.match(gdb, /No more reverse-execution history/, gdb);
   });
 
-  test('checkpoint and restart, and -g EVENT starts later', async () => {
+  test('target remote: monitor restart N (gdb\'s caches flushed by hand), and -g EVENT starts later', async () => {
     const { gdb } = await debugReplay(exe, rec.traceDir, [
       'break compute', 'continue', 'monitor checkpoint', 'continue', 'continue', 'print x', 'monitor restart 1', 'maintenance flush register-cache', 'maintenance flush dcache', 'print x', 'kill',
     ]);
@@ -122,11 +100,48 @@ describe('gdb on a replay (debugme.c)', () => {
     assert.equal(Number(when.exec(late.gdb)?.[1]), 40, late.gdb);
   });
 
-  test('rewind replay without -a starts gdb connected to the replay', async () => {
+  test('extended-remote: restart N goes to checkpoint N, run to the start, run eN to event N; gdb re-reads all', async () => {
     const s = steps(rec);
-    const r = await rewind(['replay', rec.traceDir], { input: 'break compute\ncontinue\nprint x\nkill\nquit\n', timeoutMs: 120_000 });
+    const { gdb, out, err, server } = await debugReplay(exe, rec.traceDir, [
+      'break compute', 'continue', 'checkpoint', 'continue', 'continue', 'print x',
+      'echo MARK-RESTART\\n', 'restart 1', 'print x', 'when', 'info checkpoints',
+      'echo MARK-BAD\\n', 'restart 9', 'print x', 'run c9',
+      'echo MARK-START\\n', 'set args', 'run', 'info registers rip', 'continue', 'print x',
+      'echo MARK-EVENT\\n', 'run e40', 'monitor when', 'kill',
+    ], [], true);
+    // stdout, cut at the echoed marks: what gdb printed for each part.
+    const section = (a: string, b?: string) => out.slice(out.indexOf(a), b === undefined ? undefined : out.indexOf(b));
+    const printed = (text: string) => [...text.matchAll(/^\$\d+ = (-?\d+)$/gm)].map((m) => Number(m[1]));
+    assert.deepEqual(printed(section('', 'MARK-RESTART')), [s[2]![0]], gdb);
+    // gdb's `run c1` continues at once; that continue stops at the checkpoint, no cache to flush.
+    const restart = section('MARK-RESTART', 'MARK-BAD');
+    assert.match(restart, /Program stopped\.\s+compute \(x=\d+\)/, gdb);
+    assert.deepEqual(printed(restart), [s[0]![0]], gdb);
+    // A checkpoint that does not exist: restart refuses before gdb kills anything (x is still there).
+    assert.deepEqual(printed(section('MARK-BAD', 'MARK-START')), [s[0]![0]], gdb);
+    const begin = section('MARK-START', 'MARK-EVENT');
+    assert.match(begin, /rip\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <_start>/, gdb);
+    assert.deepEqual(printed(begin), [s[0]![0]], gdb);
+    // stderr: monitor output and errors, in order.
+    const at = Number(/Checkpoint 1 at event (\d+)/.exec(err)?.[1]);
+    assert.ok(at > 0, gdb);
+    assert.deepEqual([...err.matchAll(/Current event: (\d+)/g)].map((m) => Number(m[1])), [at, 40], gdb);
+    assert.match(err, new RegExp(`^1: event ${at}, 1 trap`, 'm'), gdb);
+    assert.match(err, /no checkpoint 9 \(/, gdb);
+    // run c9 itself: gdb only says it failed; the server says why.
+    assert.match(err, /Running the default executable on the remote target failed/, gdb);
+    assert.match(server, /rewind: run: no checkpoint 9/, server);
+    assert.doesNotMatch(gdb, /Could not write register|Really redefine|Start it from the beginning/, gdb);
+  });
+
+  test('rewind replay without -a starts gdb connected to the replay, with checkpoint and restart', async () => {
+    const s = steps(rec);
+    const input = 'break compute\ncontinue\ncheckpoint\ncontinue\nprint x\nrestart 1\nprint x\nkill\nquit\n';
+    const r = await rewind(['replay', rec.traceDir], { input, timeoutMs: 120_000 });
     assert.equal(r.status, 0, explain(r));
-    assert.match(r.stdout.toString(), new RegExp(`\\$1 = ${s[0]![0]}$`, "m"), explain(r));
+    assert.match(r.stdout.toString(), new RegExp(`^\\(gdb\\) \\$1 = ${s[1]![0]}$`, 'm'), explain(r));
+    assert.match(r.stdout.toString(), new RegExp(`^\\(gdb\\) \\$2 = ${s[0]![0]}$`, 'm'), explain(r));
+    assert.doesNotMatch(r.stdout.toString() + r.stderr.toString(), /Really redefine|Start it from the beginning/, explain(r));
   });
 
   test('bad debugging options get a one-line error', async () => {

@@ -1,6 +1,8 @@
 // Test helper: debugging a replay with the real gdb. `rewind replay -s 0 …` serves the replay (with
 // REWIND_GDB_LOG, so the server's failures are in its stderr), gdb runs in batch mode with the given
-// commands against it, and both outputs come back.
+// commands against it, and both outputs come back. Unlike gdb-session.ts, gdb's stdout and stderr come
+// as one stream in the order gdb wrote them (errors stay next to the command that caused them), and a
+// resume the server failed fails the test; plus helpers to pick out what gdb printed.
 import assert from 'node:assert/strict';
 import { explain, rewindBin, run, start } from './harness.js';
 

@@ -38,6 +38,11 @@ export interface ScriptedTargetOptions {
   execFile?: string;
   auxv?: Uint8Array;
   librariesSvr4?: string;
+  /**
+   * Offer restart (vRun, extended mode): no argument goes back to `start`, `@N` to position N;
+   * anything else is refused with errno 22.
+   */
+  restartable?: boolean;
 }
 
 const SIGTRAP = 5;
@@ -79,7 +84,10 @@ export class ScriptedTarget implements DebugTarget {
     if (opts.execFile !== undefined) this.execFile = () => opts.execFile!;
     if (opts.auxv !== undefined) this.auxv = () => opts.auxv!;
     if (opts.librariesSvr4 !== undefined) this.librariesSvr4 = () => opts.librariesSvr4!;
+    if (opts.restartable) this.restart = (program, args) => this.restartAt(program, args);
   }
+
+  restart?: (program: string, args: readonly string[]) => StopReason;
 
   monitor?: (command: string) => string;
   execFile?: (pid: number) => string;
@@ -153,6 +161,17 @@ export class ScriptedTarget implements DebugTarget {
   kill(): void {
     this.calls.push('kill');
     this.exited = true;
+  }
+
+  private restartAt(program: string, args: readonly string[]): StopReason {
+    this.calls.push(`restart ${JSON.stringify(program)} ${JSON.stringify(args)}`);
+    const m = args.length === 1 ? /^@(\d+)$/.exec(args[0]!) : null;
+    const to = args.length === 0 ? this.opts.start ?? 0 : m ? Number(m[1]) : -1;
+    if (to < 0 || to >= this.opts.history.length) throw new TargetError(`cannot restart at ${args.join(' ')}`, 22);
+    this.position = to;
+    this.exited = false;
+    this.inserted.length = 0;
+    return (this.last = this.trap());
   }
 
   private mainThread(): ThreadId {

@@ -6,15 +6,15 @@ import { fixed, resultBytes, u32 } from './outputs.js';
 import { msgctlOut, msgrcvOut, semctlOut } from './outputs-cmd.js';
 import type { SyscallDef } from './types.js';
 
-const SINGLE = 'emulated: rewind records single-threaded tracees, so no other task shares the word';
+const ORDERED = 'emulated: replay runs the threads one at a time in the recorded order, so a wait ends when and as it did';
 const SHM = 'System V shared memory is not supported yet';
 
 export const IPC: readonly SyscallDef[] = [
-  emulate('futex', [], { blocks: true, note: SINGLE }),
-  emulate('futex_waitv', [], { blocks: true, note: SINGLE }),
-  emulate('futex_wake', [], { note: SINGLE }),
-  emulate('futex_wait', [], { blocks: true, note: SINGLE }),
-  emulate('futex_requeue', [], { note: SINGLE }),
+  emulate('futex', [], { blocks: true, note: ORDERED }),
+  emulate('futex_waitv', [], { blocks: true, note: ORDERED }),
+  emulate('futex_wake', [], { note: ORDERED }),
+  emulate('futex_wait', [], { blocks: true, note: ORDERED }),
+  emulate('futex_requeue', [], { note: ORDERED }),
   unsupported('shmget', SHM),
   unsupported('shmat', SHM),
   unsupported('shmctl', SHM),

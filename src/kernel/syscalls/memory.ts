@@ -28,7 +28,7 @@ export const MEMORY: readonly SyscallDef[] = [
   emulate('get_mempolicy', [getMempolicyOut()]),
   emulate('migrate_pages'),
   emulate('move_pages', [movePagesOut()]),
-  emulate('membarrier', [], { note: 'single-threaded tracees only for now' }),
+  emulate('membarrier', [], { note: 'replay runs one thread at a time: nothing to order' }),
   emulate('process_madvise', [], { note: 'advice only (MADV_COLD, MADV_PAGEOUT…): contents are unchanged' }),
   emulate('process_vm_readv', [iovecResult(1, 2)]),
   unsupported('process_vm_writev', 'writing another process\'s memory'),

@@ -4,21 +4,28 @@
 // boundaries (src/tracee/fork-copy.ts), at most one per CHECKPOINT_EVERY_MS of replay time.
 // A restore makes a copy of the frozen copy, so a checkpoint serves any number of restores.
 //
-// Copies are taken only where the copy is exact: one live single-threaded process (a forked copy
-// cannot share a tree's parent/child links, and a copied thread's clear_child_tid is not known),
-// every task at a plain ptrace stop with nothing pending (no signal being re-sent, no emulated
-// syscall half done), and no writable shared mapping (fork-copy refuses those).
+// A checkpoint copies every live process of the replay (fork-copy.ts: all threads of each). Copies
+// are taken only where they are exact: every task at a plain ptrace stop with nothing pending (no
+// signal being re-sent, no emulated syscall half done) or parked at the entry of a syscall the replay
+// will finish later, no task ended but not yet replayed as ended, and no writable shared mapping
+// (fork-copy refuses those). A copy's kernel parent is its original's parent (CLONE_PARENT), not the
+// copy of that parent: replay emulates everything that would show it (getppid, wait4, SIGCHLD).
 import type { TraceReader } from '../../trace/trace-reader.js';
-import { UnsupportedError } from '../../tracee/errors.js';
+import { TraceeError, UnsupportedError } from '../../tracee/errors.js';
 import { copyProcess, discardCopy, type ProcessCopy } from '../../tracee/fork-copy.js';
-import { Task } from '../../tracee/task.js';
 import { Replayer, type ReplayState, type RTask } from '../replayer.js';
-import { boundary, type Mark, type MarkOp } from './marks.js';
+import { boundary, precedes, sameMark, type Mark } from './marks.js';
 
 /** Replay time between two kept copies. */
 const CHECKPOINT_EVERY_MS = 200;
 /** Copies kept; beyond, every other old one is dropped (density falls off with age, like rr's). */
 const MAX_CHECKPOINTS = 24;
+/**
+ * Fine copies kept along runs of single steps (every FINE_STEPS steps of a thread), so a reverse-step
+ * re-executes at most that many steps. Kept apart from the others, and fewer.
+ */
+export const FINE_STEPS = 256;
+const MAX_FINE = 32;
 
 /** What a restore point is restored into. */
 export interface Restorable {
@@ -30,9 +37,12 @@ export interface Restorable {
 
 interface Checkpoint {
   mark: Mark;
+  /** Taken along single steps (see FINE_STEPS). */
+  fine: boolean;
   atBreakpoint: Map<number, bigint>;
-  copy: ProcessCopy;
-  /** The replay loop's state, its one task being the frozen copy. */
+  /** One frozen copy per live process. */
+  copies: ProcessCopy[];
+  /** The replay loop's state, its tasks being the frozen copies' threads. */
   state: ReplayState;
 }
 
@@ -49,35 +59,64 @@ export class Checkpoints {
     return this.list.length;
   }
 
+  /** One line for a user: how many restore points are kept, of how many processes. */
+  describe(): string {
+    if (this.disabled) return 'Restore points: only the start (this replay cannot be copied)';
+    if (this.list.length === 0) return 'Restore points: the start';
+    const procs = Math.max(...this.list.map((c) => c.copies.length));
+    const tasks = Math.max(...this.list.map((c) => c.state.tasks.length));
+    return `Restore points: the start and ${this.list.length} copies (of up to ${procs} process(es), ${tasks} task(s))`;
+  }
+
   /** Whether a forward run should offer a copy now. */
   due(): boolean {
     return !this.disabled && performance.now() - this.lastTaken >= CHECKPOINT_EVERY_MS;
   }
 
   /** At a stop (nothing armed): keeps a copy if it is time and the state allows it. */
-  maybeTake(from: Restorable, replayer: Replayer, mark: Mark, force: boolean): void {
+  maybeTake(from: Restorable, replayer: Replayer, mark: Mark, force: boolean, fine = false): void {
     if (this.disabled) return;
     const now = performance.now();
     if (!force && now - this.lastTaken < CHECKPOINT_EVERY_MS) return;
     if (this.list.some((c) => sameMark(c.mark, mark))) return;
-    const t = copyable(replayer);
-    if (!t) return;
-    let copy: ProcessCopy;
+    const groups = copyable(replayer);
+    if (!groups) return;
+    const state = replayer.state();
+    let made: { copies: ProcessCopy[]; state: ReplayState };
     try {
-      copy = copyProcess([t.task], { threads: [{ stop: t.stop! }] });
+      made = copyAll(state, groups);
     } catch (e) {
       if (e instanceof UnsupportedError) this.disabled = true;
+      else if (!(e instanceof TraceeError)) throw e;
       return;
     }
-    this.lastTaken = now;
-    const state = replayer.state();
-    this.list.push({ mark, atBreakpoint: new Map(from.atBreakpoint), copy, state: withTask(state, t, copy.tasks[0]!, copy) });
-    this.list.sort((a, b) => (before(a.mark, b.mark) ? -1 : before(b.mark, a.mark) ? 1 : a.mark.event - b.mark.event));
-    if (this.list.length > MAX_CHECKPOINTS) {
-      // Thin the older half: drop every other one of them.
-      const victim = this.list.splice(Math.floor(this.list.length / 4) * 2 - 1, 1)[0]!;
-      discardCopy(victim.copy);
-    }
+    if (!fine) this.lastTaken = now;
+    this.list.push({ mark, fine, atBreakpoint: new Map(from.atBreakpoint), copies: made.copies, state: made.state });
+    this.list.sort((a, b) => (precedes(a.mark, b.mark) ? -1 : precedes(b.mark, a.mark) ? 1 : a.mark.event - b.mark.event));
+    if (fine) this.thinFine(mark);
+    else this.thinCoarse();
+  }
+
+  private drop(victim: Checkpoint): void {
+    this.list.splice(this.list.indexOf(victim), 1);
+    for (const c of victim.copies) discardCopy(c);
+  }
+
+  private thinCoarse(): void {
+    const coarse = this.list.filter((c) => !c.fine);
+    // Thin the older half: drop every other one of them.
+    if (coarse.length > MAX_CHECKPOINTS) this.drop(coarse[Math.floor(coarse.length / 4) * 2 - 1]!);
+  }
+
+  /**
+   * Reverse steps go back from the newest fine copy to older ones, so the fine copies after the one
+   * just taken are the least useful (going back has passed them); then the oldest go.
+   */
+  private thinFine(taken: Mark): void {
+    const fine = this.list.filter((c) => c.fine);
+    if (fine.length <= MAX_FINE) return;
+    const later = fine.filter((c) => precedes(taken, c.mark));
+    this.drop(later[later.length - 1] ?? fine[0]!);
   }
 
   /**
@@ -87,16 +126,15 @@ export class Checkpoints {
   restoreBefore(into: Restorable, target: Mark): Mark {
     for (let i = this.list.length - 1; i >= 0; i--) {
       const c = this.list[i]!;
-      if (!before(c.mark, target)) continue;
-      const rt = c.state.tasks.find((x) => x.task === c.copy.tasks[0]);
-      if (!rt) continue;
-      let live: ProcessCopy;
+      if (!precedes(c.mark, target)) continue;
+      let live: { copies: ProcessCopy[]; state: ReplayState };
       try {
-        live = copyProcess([rt.task], { threads: [{ stop: c.copy.stops[0]! }] });
-      } catch {
+        live = copyAll(c.state, groupsOf(c.state.tasks));
+      } catch (e) {
+        if (!(e instanceof TraceeError)) throw e;
         continue;
       }
-      into.resumeFrom(new Replayer(this.reader, { echo: false, from: withTask(c.state, rt, live.tasks[0]!, live) }), c.mark, c.atBreakpoint);
+      into.resumeFrom(new Replayer(this.reader, { echo: false, from: live.state }), c.mark, c.atBreakpoint);
       return c.mark;
     }
     into.restart();
@@ -104,48 +142,67 @@ export class Checkpoints {
   }
 
   discardAll(): void {
-    for (const c of this.list) discardCopy(c.copy);
+    for (const c of this.list) for (const p of c.copies) discardCopy(p);
     this.list.length = 0;
   }
 }
 
-function sameOp(a: MarkOp, b: MarkOp): boolean {
-  if (a.kind !== b.kind) return false;
-  if (a.kind === 'traps' && b.kind === 'traps') return a.n === b.n && a.spec === b.spec;
-  if (a.kind === 'steps' && b.kind === 'steps') return a.n === b.n && a.tid === b.tid;
-  return true;
+/** The replay's live tasks by process, if every one can be copied exactly now. */
+function copyable(replayer: Replayer): RTask[][] | null {
+  const tasks = [...replayer.liveTasks().values()];
+  if (tasks.length === 0) return null;
+  for (const t of tasks) {
+    if (t.resending || t.presented || t.pointReached) return null;
+    if (t.at) {
+      // Parked at the entry of a syscall whose end is a later event.
+      if (t.at.kind !== 'seccomp' || t.resume) return null;
+      continue;
+    }
+    // Not stopped (running in the kernel towards a stop the replay loop will wait for), or about to
+    // get a signal or a syscall resume.
+    if (!t.resume || t.resume.sig !== 0 || t.resume.syscall || !replayer.settle(t)) return null;
+    const k = t.stop?.kind;
+    if (k !== 'syscall' && k !== 'signal' && k !== 'group-stop') return null;
+  }
+  return groupsOf(tasks);
 }
 
-function sameMark(a: Mark, b: Mark): boolean {
-  return a.event === b.event && a.ops.length === b.ops.length && a.ops.every((op, i) => sameOp(op, b.ops[i]!));
+function groupsOf(tasks: readonly RTask[]): RTask[][] {
+  const groups = new Map<number, RTask[]>();
+  for (const t of tasks) {
+    const g = groups.get(t.task.tgid);
+    if (g) g.push(t);
+    else groups.set(t.task.tgid, [t]);
+  }
+  return [...groups.values()];
 }
 
 /**
- * Whether running forward from a reaches b, a being strictly earlier: an earlier event boundary, or
- * the same boundary and a's operations a proper prefix of b's.
+ * Copies every process (groups: the tasks of each), and returns the copies and the replay state with
+ * each task replaced by its copy (same recorded tid, the copy's real tid and stop).
  */
-function before(a: Mark, b: Mark): boolean {
-  if (a.event !== b.event) return a.event < b.event;
-  return a.ops.length < b.ops.length && a.ops.every((op, i) => sameOp(op, b.ops[i]!));
-}
-
-/** The replay's one live task, if it can be copied exactly now. */
-function copyable(replayer: Replayer): RTask | null {
-  const live = [...replayer.liveTasks().values()].filter((t) => t.at?.kind !== 'exited' && t.at?.kind !== 'killed');
-  if (live.length !== 1) return null;
-  const t = live[0]!;
-  if (t.task.tid !== t.task.tgid || t.at || !t.resume || t.resume.sig !== 0 || t.resume.syscall) return null;
-  if (t.resending || t.presented || t.pointReached || !replayer.settle(t)) return null;
-  const k = t.stop?.kind;
-  return k === 'syscall' || k === 'signal' || k === 'group-stop' ? t : null;
-}
-
-/** The state with task t replaced by a copy's (same recorded tid, the copy's real tid). */
-function withTask(state: ReplayState, t: RTask, task: Task, copy: ProcessCopy): ReplayState {
-  const clone: RTask = { ...t, task, stop: copy.stops[0]!, resume: { ...t.resume! }, at: null };
+function copyAll(state: ReplayState, groups: readonly RTask[][]): { copies: ProcessCopy[]; state: ReplayState } {
+  const copies: ProcessCopy[] = [];
+  const byRec = new Map<number, RTask>();
+  try {
+    for (const g of groups) {
+      const copy = copyProcess(g.map((t) => t.task), { threads: g.map((t) => ({ stop: t.at ?? t.stop!, clearTid: t.clearTid })) });
+      copies.push(copy);
+      g.forEach((t, i) => {
+        const stop = copy.stops[i]!;
+        byRec.set(t.recTid, { ...t, task: copy.tasks[i]!, stop, at: t.at ? { ...stop } : null, resume: t.resume ? { ...t.resume } : null });
+      });
+    }
+  } catch (e) {
+    for (const c of copies) discardCopy(c);
+    throw e;
+  }
   return {
-    ...state,
-    tasks: state.tasks.map((x) => (x === t ? clone : { ...x })),
-    realTids: state.realTids.map(([rec, real]) => [rec, rec === t.recTid ? task.tid : real] as [number, number]),
+    copies,
+    state: {
+      ...state,
+      tasks: state.tasks.map((t) => byRec.get(t.recTid) ?? { ...t }),
+      realTids: state.realTids.map(([rec, real]) => [rec, byRec.get(rec)?.task.tid ?? real] as [number, number]),
+    },
   };
 }

@@ -144,12 +144,28 @@ test('AVX-512: k registers, zmm upper halves, xmm/ymm/zmm 16-31', { skip: noAvx5
 /** 128-bit gdb value (0x… big-endian hex) as 16 little-endian bytes in hex. */
 const le128 = (v: string) => Buffer.from(v.replace(/^0x/, '').padStart(32, '0'), 'hex').reverse().toString('hex');
 
-test('the register file matches what gdb reads from the same program natively', { skip: haveGdb ? false : 'gdb is not installed' }, () => {
+/**
+ * Whether native gdb reads the AVX-512 registers right here. gdb before 14 assumes Intel's XSAVE
+ * offsets for them (opmask 1088, ZMM_Hi256 1152, Hi16_ZMM 1664); CPUs without MPX (AMD Zen 4) put
+ * them elsewhere, and such a gdb then reads k1, zmm16 and the zmm upper halves as zeros. Those
+ * registers are checked against the values the program loaded by the AVX-512 test above.
+ */
+function gdbReadsAvx512(): boolean {
+  const intel = [[XFeature.OPMASK, 1088], [XFeature.ZMM_HI256, 1152], [XFeature.HI16_ZMM, 1664]] as const;
+  if (intel.every(([f, off]) => xstateComponent(f)?.offset === off)) return true;
+  const version = /GNU gdb.*?(\d+)\.\d+/.exec(spawnSync('gdb', ['--version'], { encoding: 'utf8' }).stdout ?? '');
+  return Number(version?.[1] ?? 0) >= 14;
+}
+
+test('the register file matches what gdb reads from the same program natively', { skip: haveGdb ? false : 'gdb is not installed' }, (t) => {
   const set = cpuLevel;
   const scalars = ['rip', 'eflags', 'cs', 'ss', 'fctrl', 'fstat', 'ftag', 'fiseg', 'fioff', 'foseg', 'fooff', 'fop', 'mxcsr'];
   const vectors = ['xmm0', 'xmm15'];
   if (set !== 'sse') vectors.push('ymm0', 'ymm15');
-  if (set === 'avx512') scalars.push('k1', 'k7'), vectors.push('zmm0', 'zmm15', 'zmm16', 'zmm31');
+  if (set === 'avx512') {
+    if (gdbReadsAvx512()) scalars.push('k1', 'k7'), vectors.push('zmm0', 'zmm15', 'zmm16', 'zmm31');
+    else t.diagnostic('this gdb misreads AVX-512 state at this CPU\'s XSAVE offsets: k and zmm registers not compared with it');
+  }
   const args = ['-nx', '-batch', '-ex', 'run', '-ex', `info registers ${scalars.join(' ')} st0 st1 st2`];
   for (const r of vectors) {
     const field = r.startsWith('xmm') ? 'uint128' : r.startsWith('ymm') ? 'v2_int128' : 'v4_int128';

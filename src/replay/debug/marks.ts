@@ -53,6 +53,47 @@ export function withOp(m: Mark, op: MarkOp): Mark {
   return { event: m.event, ops: [...m.ops, op] };
 }
 
+function sameOp(a: MarkOp, b: MarkOp): boolean {
+  if (a.kind !== b.kind) return false;
+  if (a.kind === 'traps' && b.kind === 'traps') return a.n === b.n && a.spec === b.spec;
+  if (a.kind === 'steps' && b.kind === 'steps') return a.n === b.n && a.tid === b.tid;
+  return true;
+}
+
+export function sameMark(a: Mark, b: Mark): boolean {
+  return a.event === b.event && a.ops.length === b.ops.length && a.ops.every((op, i) => sameOp(op, b.ops[i]!));
+}
+
+/** Steps of the same thread, fewer in a than in b: a is part of the way to b. */
+function fewerSteps(a: MarkOp, b: MarkOp): boolean {
+  return a.kind === 'steps' && b.kind === 'steps' && a.tid === b.tid && a.n < b.n;
+}
+
+/**
+ * Whether running forward from a reaches b, a being strictly earlier: an earlier event boundary, or
+ * the same boundary and a's operations a proper prefix of b's (a's last may be fewer steps of the
+ * same thread than b's operation there).
+ */
+export function precedes(a: Mark, b: Mark): boolean {
+  if (a.event !== b.event) return a.event < b.event;
+  if (a.ops.length > b.ops.length) return false;
+  const last = a.ops.length - 1;
+  if (!a.ops.every((op, i) => i === last || sameOp(op, b.ops[i]!))) return false;
+  if (last < 0) return b.ops.length > 0;
+  return fewerSteps(a.ops[last]!, b.ops[last]!) || (sameOp(a.ops[last]!, b.ops[last]!) && a.ops.length < b.ops.length);
+}
+
+/** The operations that take a replay at `from` to `to` (precedes(from, to), same event). */
+export function remainder(from: Mark, to: Mark): MarkOp[] {
+  const k = from.ops.length;
+  const last = from.ops[k - 1];
+  const there = to.ops[k - 1];
+  if (last?.kind === 'steps' && there?.kind === 'steps' && last.tid === there.tid && last.n < there.n) {
+    return [{ kind: 'steps', tid: there.tid, n: there.n - last.n }, ...to.ops.slice(k)];
+  }
+  return to.ops.slice(k);
+}
+
 /** The mark without its last operation. */
 export function prefix(m: Mark): Mark {
   return { event: m.event, ops: m.ops.slice(0, -1) };

@@ -1,6 +1,8 @@
 // Replay debugging: the replay as a gdb DebugTarget. Reads come from the live replayed process;
 // writes are refused (replay must stay the recording). Breakpoints and watchpoints are the set gdb
-// inserted; each resume arms them for that run only. Reverse requests go to the timeline.
+// inserted; each resume arms them for that run only. Reverse requests go to the timeline. gdb's
+// `run` in extended mode (restart) goes to the start, a checkpoint (cN) or an event (eN).
+import { basename } from 'node:path';
 import type {
   Breakpoint, BreakpointSupport, DebugTarget, ResumeRequest, StopReason, ThreadId,
 } from '../../gdb/index.js';
@@ -10,18 +12,21 @@ import { copyPath } from '../trace-files.js';
 import { gdbRegisterFile, machineRegisterSet } from './gdb-registers.js';
 import { slotsNeeded, SLOT_COUNT } from './hw-slots.js';
 import { librariesSvr4 } from './libraries.js';
-import { describeMark, sameWatch, type Mark, type Watch } from './marks.js';
+import { boundary, describeMark, sameWatch, type Mark, type Watch } from './marks.js';
+import { parseRestartPoint } from './restart-point.js';
 import type { EngineStop, Timeline } from './timeline.js';
 
 const SIGTRAP = 5;
 const SIGINT = 2;
 const EIO = 5;
+const EINVAL = 22;
 
 const MONITOR_HELP = `rewind monitor commands:
   when            the current event number
   checkpoint      remember this point; prints its number
-  restart N       go back (or forward) to checkpoint N
-  info checkpoints
+  restart N       go back (or forward) to checkpoint N (with target extended-remote: run cN)
+  info checkpoints [N]
+                  the checkpoints (all of them: and the restore points kept)
   help
 `;
 
@@ -132,7 +137,7 @@ export class ReplayTarget implements DebugTarget {
   }
 
   async monitor(command: string): Promise<string> {
-    const [word, arg] = command.trim().split(/\s+/);
+    const [word, arg, n] = command.trim().split(/\s+/);
     switch (word) {
       case 'when':
         return `Current event: ${this.tl.eventIndex}\n`;
@@ -141,20 +146,61 @@ export class ReplayTarget implements DebugTarget {
         return `Checkpoint ${this.saved.length} at ${describeMark(this.tl.mark)}\n`;
       case 'restart': {
         const n = Number(arg);
-        const mark = Number.isInteger(n) ? this.saved[n - 1] : undefined;
-        if (!mark) throw new TargetError(`no checkpoint ${arg ?? ''} (monitor checkpoint makes one)`);
-        await this.tl.seek(mark);
-        this.tl.lastStop = { kind: 'step', recTid: this.tl.threads()[0] ?? this.tl.pid };
+        await this.goTo(this.checkpoint(n, arg ?? ''));
         return `Restarted at checkpoint ${n}, event ${this.tl.eventIndex} (make gdb forget what it read: maintenance flush register-cache, maintenance flush dcache)\n`;
       }
       case 'info':
-        return this.saved.map((m, i) => `${i + 1}: ${describeMark(m)}\n`).join('') || 'No checkpoints.\n';
+        if (arg !== undefined && !/^checkpoints?$/.test(arg)) throw new TargetError(`monitor info knows only checkpoints, not ${arg}`, EINVAL);
+        if (n !== undefined) return `${n}: ${describeMark(this.checkpoint(Number(n), n))}\n`;
+        return (this.saved.map((m, i) => `${i + 1}: ${describeMark(m)}\n`).join('') || 'No checkpoints.\n')
+          + `${this.tl.checkpoints.describe()}\n`;
       case 'help':
       case undefined:
         return MONITOR_HELP;
       default:
         throw new TargetError(`unknown monitor command ${word} (monitor help lists them)`);
     }
+  }
+
+  /** gdb's `run` (vRun): nothing → the start of the history, cN → checkpoint N, eN → event N. */
+  async restart(_program: string, args: readonly string[]): Promise<StopReason> {
+    const exec = this.tl.execEvent();
+    const names = [exec.path, basename(exec.path), exec.argv[0] ?? '', this.execFile()].filter((n) => n !== '');
+    const point = parseRestartPoint(args, names);
+    if (typeof point === 'string') throw new TargetError(point, EINVAL);
+    let mark: Mark;
+    if (point.kind === 'checkpoint') mark = this.checkpoint(point.n, String(point.n));
+    else if (point.kind === 'start') mark = boundary(this.tl.beginEvent);
+    else {
+      const last = this.reader.meta.end?.events;
+      if (point.n < this.tl.beginEvent || (last !== undefined && point.n >= last)) {
+        throw new TargetError(`no event ${point.n} in process ${this.tl.pid}'s history (it starts at event ${this.tl.beginEvent}${last === undefined ? '' : `, the trace has ${last}`})`, EINVAL);
+      }
+      mark = boundary(point.n);
+    }
+    // gdb forgot its breakpoints with the killed process and inserts them again.
+    this.codeBreaks.clear();
+    this.watches = [];
+    await this.goTo(mark);
+    return this.reason(this.tl.lastStop);
+  }
+
+  private checkpoint(n: number, typed: string): Mark {
+    const mark = Number.isInteger(n) && n >= 1 ? this.saved[n - 1] : undefined;
+    if (!mark) throw new TargetError(`no checkpoint ${typed} (monitor checkpoint makes one; monitor info lists them)`, EINVAL);
+    return mark;
+  }
+
+  /** Moves the replay to `mark`; if that fails, back to where it was. */
+  private async goTo(mark: Mark): Promise<void> {
+    const from = this.tl.mark;
+    try {
+      await this.tl.seek(mark);
+    } catch (e) {
+      await this.tl.seek(from).catch(() => {});
+      throw new TargetError(`cannot go to ${describeMark(mark)}: ${e instanceof Error ? e.message : String(e)}`, EIO);
+    }
+    this.tl.lastStop = { kind: 'step', recTid: this.tl.threads()[0] ?? this.tl.pid };
   }
 
   private stepping(req: ResumeRequest): number {

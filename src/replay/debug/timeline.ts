@@ -6,15 +6,16 @@ import { R } from '../../kernel/regs.js';
 import { SI_KERNEL, SIG } from '../../kernel/signals.js';
 import { waitStop } from '../../tracee/spawn.js';
 import { describeStop, type Stop } from '../../tracee/stop.js';
+import { CLONE_THREAD } from '../../kernel/clone-flags.js';
 import { SYS } from '../../kernel/syscall-names.js';
 import type { TraceEvent } from '../../trace/events.js';
 import type { TraceReader } from '../../trace/trace-reader.js';
 import type { Task } from '../../tracee/task.js';
 import { DebugStop, Replayer, type DebugHooks, type DebugTrap, type RTask } from '../replayer.js';
-import { Checkpoints } from './checkpoints.js';
+import { Checkpoints, FINE_STEPS } from './checkpoints.js';
 import { HwSlots } from './hw-slots.js';
 import {
-  boundary, describeMark, EMPTY_SPEC, prefix, sameWatch, unionSpec, withOp,
+  boundary, describeMark, EMPTY_SPEC, prefix, remainder, sameMark, sameWatch, unionSpec, withOp,
   type Mark, type MarkOp, type TrapSpec, type Watch,
 } from './marks.js';
 
@@ -114,25 +115,29 @@ export class Timeline implements DebugHooks {
   }
 
   /**
-   * The recorded exec event of the image the debugged process runs now: its own latest, or, for a
-   * forked child that has not executed a program, the one its parent's image came from.
+   * The program image the debugged process runs now: its latest exec, or for a forked child that has
+   * not executed one, what it inherited (its parent's, and so on up the tree).
    */
   execEvent(): TraceEvent & { kind: 'exec' } {
-    const image = new Map<number, TraceEvent & { kind: 'exec' }>();
+    const execs = new Map<number, TraceEvent & { kind: 'exec' }>(); // by recorded process id
+    const forkedFrom = new Map<number, number>(); // process → the process that forked it
+    const processOf = new Map<number, number>(); // thread → its process
     let i = 0;
     for (const ev of this.reader.events()) {
       if (i++ >= this.replayer.index) break;
       if (ev.kind === 'exec') {
-        image.set(ev.tid, ev);
-        image.set(ev.newTid, ev);
+        execs.set(processOf.get(ev.tid) ?? ev.tid, ev);
       } else if (ev.kind === 'newtask') {
-        const from = image.get(ev.tid);
-        if (from) image.set(ev.child, from);
+        const parent = processOf.get(ev.tid) ?? ev.tid;
+        if (ev.nr === SYS.clone && (ev.regs[R.rdi]! & CLONE_THREAD) !== 0n) processOf.set(ev.child, parent);
+        else forkedFrom.set(ev.child, parent);
       }
     }
-    const found = image.get(this.pid);
-    if (!found) throw new TimelineError(`process ${this.pid} has not executed a program yet`);
-    return found;
+    for (let p: number | undefined = this.pid; p !== undefined; p = forkedFrom.get(p)) {
+      const found = execs.get(p);
+      if (found) return found;
+    }
+    throw new TimelineError(`process ${this.pid} has not executed a program yet`);
   }
 
   interrupt(): void {
@@ -266,7 +271,7 @@ export class Timeline implements DebugHooks {
     this.checkpoints.restoreBefore(this, target);
     const current = this.mark;
     if (current.event === target.event) {
-      for (const op of target.ops.slice(current.ops.length)) await this.apply(op);
+      for (const op of remainder(current, target)) await this.apply(op);
       return;
     }
     this.runUntil(() => this.replayer.index >= target.event, `cannot reach event ${target.event}`);
@@ -305,9 +310,17 @@ export class Timeline implements DebugHooks {
       }
       this.mark = boundary(end.event);
     }
-    const done = this.mark.ops.length;
     const ops = end.ops;
-    for (let i = done; i < ops.length; i++) {
+    let first = this.mark.ops.length;
+    // Restored part of the way through a run of steps (a fine restore point): the rest of it first.
+    let stepsDone = 0;
+    const partly = this.mark.ops[first - 1];
+    const whole = ops[first - 1];
+    if (partly?.kind === 'steps' && whole?.kind === 'steps' && partly.tid === whole.tid && partly.n < whole.n) {
+      first--;
+      stepsDone = partly.n;
+    }
+    for (let i = first; i < ops.length; i++) {
       const op = ops[i]!;
       const last = i === ops.length - 1;
       const base = this.mark;
@@ -336,7 +349,7 @@ export class Timeline implements DebugHooks {
         this.arm({ breakpoints: [], watches: spec.watches });
         this.stepTid = op.tid;
         try {
-          for (let j = 1; j <= op.n; j++) {
+          for (let j = (i === first ? stepsDone : 0) + 1; j <= op.n; j++) {
             const beforeStep = this.mark;
             let st: DebugStop | null = null;
             while (!st) st = this.moveWithin(end);
@@ -383,7 +396,12 @@ export class Timeline implements DebugHooks {
   private async stepBack(at: Mark, recTid: number): Promise<Mark | null> {
     const lastOp = at.ops[at.ops.length - 1];
     if (lastOp?.kind === 'steps' && lastOp.tid === recTid) {
-      return lastOp.n === 1 ? prefix(at) : { event: at.event, ops: [...at.ops.slice(0, -1), { ...lastOp, n: lastOp.n - 1 }] };
+      if (lastOp.n > 1) return { event: at.event, ops: [...at.ops.slice(0, -1), { ...lastOp, n: lastOp.n - 1 }] };
+      // A step that ran a syscall instruction ends at its exit, where the event boundary before the
+      // step already had the thread (at the entry, registers as at the exit): not an instruction back.
+      const before = prefix(at);
+      if (before.ops.length === 0 && await this.sameThreadState(before, at, recTid)) return this.stepBack(before, recTid);
+      return before;
     }
     if (at.event <= this.beginEvent && at.ops.length === 0) return null;
     await this.seek(at);
@@ -405,6 +423,7 @@ export class Timeline implements DebugHooks {
         const st = await this.run(EMPTY_SPEC, recTid, false);
         if (st.kind === 'history') break;
         if (st.kind !== 'step' || st.recTid !== recTid) continue;
+        this.keepFine();
         if (this.replayer.index === at.event && sameState(this.replayer.liveTasks().get(recTid)!.task.fetchRegs(), target)) return prev;
       }
       if (this.replayer.index <= at.event) throw new TimelineError(`the instruction before ${describeMark(at)} is more than ${MAX_STEPS_BACK} steps back`);
@@ -412,6 +431,17 @@ export class Timeline implements DebugHooks {
       if (anchor.ops.length === 0 && anchor.event === at.event) anchor = boundary(at.event - 1);
     }
     throw new TimelineError(`thread ${recTid} did not run in the ${MAX_BOUNDARIES_BACK} events before ${describeMark(at)}`);
+  }
+
+  /** Whether thread recTid has the same registers at marks a and b. */
+  private async sameThreadState(a: Mark, b: Mark, recTid: number): Promise<boolean> {
+    const regsAt = async (m: Mark) => {
+      if (!sameMark(this.mark, m)) await this.seek(m);
+      return this.replayer.liveTasks().get(recTid)?.task.fetchRegs().slice();
+    };
+    const rb = await regsAt(b);
+    const ra = await regsAt(a);
+    return ra !== undefined && rb !== undefined && sameState(ra, rb);
   }
 
   // ---- replay moves ----
@@ -489,12 +519,15 @@ export class Timeline implements DebugHooks {
         this.disarm();
       }
     } else if (op.kind === 'steps') {
-      this.stepTid = op.tid;
       try {
         for (let k = 0; k < op.n; k++) {
+          this.stepTid = op.tid;
           let st: DebugStop | null = null;
           while (!st) st = this.moveWithin(end);
           if (st.recTid !== op.tid || st.trap.kind !== 'step') throw this.lost(end, st);
+          this.mark = withOp(this.mark, { kind: 'steps', tid: op.tid, n: 1 });
+          this.stepTid = null;
+          this.keepFine();
         }
       } finally {
         this.stepTid = null;
@@ -508,6 +541,13 @@ export class Timeline implements DebugHooks {
       }
     }
     this.mark = end;
+  }
+
+  /** Along single steps: keeps a fine restore point every FINE_STEPS steps (reverse steps restart there). */
+  private keepFine(): void {
+    const last = this.mark.ops[this.mark.ops.length - 1];
+    if (last?.kind !== 'steps' || last.n % FINE_STEPS !== 0) return;
+    this.checkpoints.maybeTake(this, this.replayer, this.mark, true, true);
   }
 
   private async breathe(): Promise<void> {
