@@ -90,8 +90,8 @@ export interface DebugHooks {
   stepOverBreakpoint(task: Task, recTid: number): boolean | Stop;
   /** A software breakpoint of the debugger's is planted at addr in task's address space. */
   breakpointAt(task: Task, addr: bigint): boolean;
-  /** A hardware (execute) breakpoint of the debugger's is set at addr in task's debug registers. */
-  hardwareBreakpointAt(task: Task, addr: bigint): boolean;
+  /** A task was run to a recorded point (a preemption) at addr and waits there, its instruction not run. */
+  waitsAtPoint(task: Task, recTid: number, addr: bigint): void;
   /** Whether to stop before a signal is delivered to task recTid (it is delivered on resume). */
   reportSignal(recTid: number, signo: number): boolean;
   /** Whether this event ends the debugged process's history (stop there, never run it). */
@@ -348,7 +348,16 @@ export class Replayer {
       if (ev.kind === 'signal') {
         t.resending = ev;
         t.task.signal(ev.signo);
+        return;
       }
+      // The task waits at the point, its instruction not run. A debugger breakpoint there counts as met
+      // for this pass (reported when the task arrived, or not armed then), so the state here is the
+      // same whichever restore point the replay came from: RF for an execute slot, the timeline's
+      // step-over for an int3.
+      const regs = t.task.fetchRegs();
+      regs[R.eflags] = regs[R.eflags]! | RESUME_FLAG;
+      t.task.storeRegs();
+      this.hooks?.waitsAtPoint(t.task, t.recTid, regs[R.rip]!);
       return;
     }
     const stop = t.at ?? this.resumeAndWait(t);
@@ -499,9 +508,6 @@ export class Replayer {
       const regs = task.fetchRegs();
       if (regs[R.rip] !== at + 1n) throw this.diverge(`recorded task ${t.recTid} trapped at 0x${regs[R.rip]!.toString(16)} before ${what}`);
       regs[R.rip] = at;
-      // A hardware breakpoint of the debugger's at this instruction trapped before the int3 did (and was
-      // reported): RF keeps it from trapping again when the instruction runs.
-      if (this.hooks?.hardwareBreakpointAt(task, at)) regs[R.eflags] = regs[R.eflags]! | RESUME_FLAG;
       task.storeRegs();
       const found = regsDifference(target, regs, [R.eflags]) === null && ((target[R.eflags]! ^ regs[R.eflags]!) & ~RESUME_FLAG) === 0n
         && (!point || hashRanges(task, point.ranges) === point.hash);
@@ -515,7 +521,10 @@ export class Replayer {
         t.resume = { syscall: false, sig: 0 };
         return;
       }
-      // Not this pass: execute the instruction, then put the breakpoint back.
+      // Not this pass: execute the instruction, then put the breakpoint back. A debugger's execute slot
+      // here trapped before the int3 did (and was reported): RF keeps it from trapping again.
+      regs[R.eflags] = regs[R.eflags]! | RESUME_FLAG;
+      task.storeRegs();
       task.step();
       const s = waitStop(task.tid);
       if (s.kind !== 'signal' || s.signal !== SIG.SIGTRAP) {

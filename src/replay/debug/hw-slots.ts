@@ -81,8 +81,4 @@ export class HwSlots {
     return p && !p.watch ? p.addr : null;
   }
 
-  /** Whether a hardware breakpoint is set at addr. */
-  hasBreakpoint(addr: bigint): boolean {
-    return this.pieces.some((p) => !p.watch && p.addr === addr);
-  }
 }

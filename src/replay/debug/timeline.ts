@@ -694,8 +694,9 @@ export class Timeline implements DebugHooks {
     return task.tgid === this.realPid() && this.planted.has(addr);
   }
 
-  hardwareBreakpointAt(task: Task, addr: bigint): boolean {
-    return task.tgid === this.realPid() && this.slots.hasBreakpoint(addr);
+  waitsAtPoint(task: Task, recTid: number, addr: bigint): void {
+    // Resuming it steps over an int3 planted there (then or later), as after a breakpoint stop.
+    if (task.tgid === this.realPid()) this.atBreakpoint.set(recTid, addr);
   }
 
   reportSignal(recTid: number): boolean {
