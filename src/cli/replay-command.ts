@@ -3,6 +3,9 @@
 // debugger started by hand; default: gdb is started and connected to it, as rr replay does).
 import { spawn } from 'node:child_process';
 import { serveGdb } from '../gdb/index.js';
+import { CLONE_THREAD } from '../kernel/clone-flags.js';
+import { R } from '../kernel/regs.js';
+import { SYS } from '../kernel/syscall-names.js';
 import { Replayer } from '../replay/replayer.js';
 import { DivergenceError, TraceEndedEarly } from '../replay/divergence.js';
 import { ReplayTarget } from '../replay/debug/replay-target.js';
@@ -71,8 +74,13 @@ interface DebugOptions {
 
 /** Serves the replay to gdb; starts gdb unless a port was given. */
 async function debug(reader: TraceReader, o: DebugOptions): Promise<number> {
-  if (o.pid !== undefined && !recordedPids(reader).has(o.pid)) {
-    throw new UsageError(`replay: the trace has no process ${o.pid} (rewind ps lists them)`, REPLAY_FAILED);
+  if (o.pid !== undefined) {
+    const processOf = recordedProcesses(reader);
+    const owner = processOf.get(o.pid);
+    if (owner === undefined) throw new UsageError(`replay: the trace has no process ${o.pid} (rewind ps lists them)`, REPLAY_FAILED);
+    if (owner !== o.pid) {
+      throw new UsageError(`replay: ${o.pid} is a thread of process ${owner}; -p takes a process id (rewind ps lists them)`, REPLAY_FAILED);
+    }
   }
   let gdbPath: string | null = null;
   if (o.port === undefined) {
@@ -120,13 +128,17 @@ function runGdb(gdb: string, exe: string, host: string, port: number, done: () =
   });
 }
 
-function recordedPids(reader: TraceReader): Set<number> {
-  const pids = new Set<number>();
+/** Every recorded tid with the process it belongs to (a process's own id for its leader). */
+function recordedProcesses(reader: TraceReader): Map<number, number> {
+  const processOf = new Map<number, number>();
   for (const ev of reader.events()) {
-    if (ev.kind === 'exec') pids.add(ev.tid);
-    if (ev.kind === 'newtask') pids.add(ev.child);
+    if (ev.kind === 'exec' && !processOf.has(ev.tid)) processOf.set(ev.tid, ev.tid);
+    if (ev.kind === 'newtask') {
+      const thread = ev.nr === SYS.clone && (ev.regs[R.rdi]! & CLONE_THREAD) !== 0n;
+      processOf.set(ev.child, thread ? processOf.get(ev.tid) ?? ev.tid : ev.child);
+    }
   }
-  return pids;
+  return processOf;
 }
 
 function shellQuote(s: string): string {

@@ -10,7 +10,7 @@ import { selects, specificThread, type ThreadSelector } from './thread-id.js';
 export interface ResumeContext {
   /** The Hc selection (legacy packets resume this thread). */
   continueThread: ThreadSelector;
-  /** The thread of the last stop (or the first thread): the default for a step. */
+  /** The Hg thread if alive, else the last stop's (or the first thread): the default for a step. */
   defaultThread: ThreadId | null;
   currentPid: number;
 }

@@ -307,7 +307,8 @@ export class GdbSession {
     if (req.direction === 'backward' && !this.target.canReverse) return EMPTY();
     const request = normalizeResume(req.direction, req.actions, req.legacy, {
       continueThread: this.continueThread,
-      defaultThread: await this.defaultThread(),
+      // A legacy step (s, bs) with Hc "any" steps the thread gdb selected with Hg, as gdbserver does.
+      defaultThread: (await this.alive(this.generalThread)) ? await this.thread(this.generalThread) : await this.defaultThread(),
       currentPid: await this.currentPid(),
     });
     if (typeof request === 'string') {

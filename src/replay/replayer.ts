@@ -84,19 +84,22 @@ export interface DebugHooks {
   trap(task: Task, recTid: number, code: number): DebugTrap | null;
   /**
    * Before a task resumes: if it stopped at one of the debugger's breakpoints, execute the instruction
-   * under it (breakpoint lifted for one single step). Returns true when it did.
+   * under it (breakpoint lifted for one single step). Returns true when it did; when that instruction
+   * is `syscall`, the task is run to the syscall's seccomp stop instead, which is returned.
    */
-  stepOverBreakpoint(task: Task, recTid: number): boolean;
+  stepOverBreakpoint(task: Task, recTid: number): boolean | Stop;
   /** A software breakpoint of the debugger's is planted at addr in task's address space. */
   breakpointAt(task: Task, addr: bigint): boolean;
+  /** A task was run to a recorded point (a preemption) at addr and waits there, its instruction not run. */
+  waitsAtPoint(task: Task, recTid: number, addr: bigint): void;
   /** Whether to stop before a signal is delivered to task recTid (it is delivered on resume). */
   reportSignal(recTid: number, signo: number): boolean;
   /** Whether this event ends the debugged process's history (stop there, never run it). */
   isEnd(recTid: number, ev: TraceEvent): boolean;
   /** A task appeared (debug registers are per thread), or an execve replaced an address space. */
   taskAdded(task: Task, recTid: number): void;
-  /** A task that ran in the kernel meanwhile (its registers out of reach) has stopped. */
-  stoppedAgain(task: Task, recTid: number): void;
+  /** A task that was left running (a vfork parent waiting for its child) has stopped. */
+  taskStopped(task: Task, recTid: number): void;
   execed(task: Task, recTid: number): void;
 }
 
@@ -113,6 +116,12 @@ export interface ReplayOutcome {
   exitCode: number | null;
   exitSignal: number | null;
   events: number;
+}
+
+/** Whether the task's next instruction is `syscall` (0f 05). */
+function atSyscallInstruction(task: Task): boolean {
+  const code = task.readPartial(task.fetchRegs()[R.rip]!, 2);
+  return code.length === 2 && code[0] === 0x0f && code[1] === 0x05;
 }
 
 /**
@@ -161,8 +170,6 @@ export interface RTask {
   presented: SignalEvent | null;
   /** A debugger stop was reported at the preemption/signal point this task was run to. */
   pointReached?: boolean;
-  /** Left at a syscall's exit stop: its syscall instruction has completed (a debugger step ends here). */
-  syscallDone?: boolean;
   /** The ptrace stop it sits at (when it is stopped), for checkpoints that copy it. */
   stop?: Stop;
   /**
@@ -260,7 +267,6 @@ export class Replayer {
     const s = waitStop(t.task.tid);
     if (s.kind !== 'syscall') throw this.diverge(`recorded task ${t.recTid}: expected a syscall exit, got ${describeStop(s)}`);
     t.skipped = null;
-    t.syscallDone = true;
     t.stop = s;
     return true;
   }
@@ -347,6 +353,17 @@ export class Replayer {
       if (ev.kind === 'signal') {
         t.resending = ev;
         t.task.signal(ev.signo);
+        return;
+      }
+      // The task waits at the point, its instruction not run. A debugger breakpoint there counts as met
+      // for this pass (reported when the task arrived, or not armed then), so the state here is the
+      // same whichever restore point the replay came from: RF for an execute slot, the timeline's
+      // step-over for an int3.
+      if (this.hooks) {
+        const regs = t.task.fetchRegs();
+        regs[R.eflags] = regs[R.eflags]! | RESUME_FLAG;
+        t.task.storeRegs();
+        this.hooks.waitsAtPoint(t.task, t.recTid, regs[R.rip]!);
       }
       return;
     }
@@ -354,8 +371,8 @@ export class Replayer {
     t.at = null;
     t.skipped = null;
     switch (stop.kind) {
-      case 'seccomp': this.atSyscallEntry(t, ev); return;
-      case 'syscall': this.atSyscallExit(t, ev); return;
+      case 'seccomp': this.atSyscallEntry(t, ev); this.endStepAtSyscall(t, ev); return;
+      case 'syscall': this.atSyscallExit(t, ev); this.endStepAtSyscall(t, ev); return;
       case 'signal': this.atSignal(t, stop.signal, ev); return;
       case 'exited':
       case 'killed': this.atExit(t, stop, ev); return;
@@ -393,25 +410,25 @@ export class Replayer {
   private resumeAndWait(t: RTask, own = -1n): Stop {
     const stepping = this.hooks?.stepping(t.recTid) ?? false;
     if (stepping && t.skipped && !t.at) {
-      // Stepping over an emulated syscall: take it to its exit, where the step ends.
+      // Its emulated syscall is complete as far as the program can tell (the step that ran the syscall
+      // instruction ended at its event): take it to the exit, then step the next instruction.
       t.task.toSyscallExit();
       const s = waitStop(t.task.tid);
       if (s.kind !== 'syscall') throw this.diverge(`recorded task ${t.recTid}: expected a syscall exit, got ${describeStop(s)}`);
       t.skipped = null;
-      t.syscallDone = true;
       t.stop = { kind: 'syscall' };
-    }
-    if (stepping && t.syscallDone) {
-      // Its syscall instruction has run to completion (it sits at the exit): that was the step.
-      t.syscallDone = false;
-      throw new DebugStop({ kind: 'step' }, t.recTid);
     }
     const r = t.resume;
     t.resume = null;
-    t.syscallDone = false;
     // Once resumed it has left the syscall it sat in (a debugger stop may come before step() sees it).
     if (r) t.skipped = null;
-    if (r && r.sig === 0 && this.hooks?.stepOverBreakpoint(t.task, t.recTid)) {
+    const over = r && r.sig === 0 ? this.hooks?.stepOverBreakpoint(t.task, t.recTid) : false;
+    if (typeof over === 'object') {
+      // A breakpoint on a syscall instruction: the syscall ran to its seccomp stop.
+      t.stop = over;
+      return over;
+    }
+    if (over) {
       if (stepping) {
         t.resume = r;
         throw new DebugStop({ kind: 'step' }, t.recTid);
@@ -421,7 +438,9 @@ export class Replayer {
     }
     if (r) {
       try {
-        if (stepping) t.task.step(r.sig);
+        // A step onto a syscall instruction runs it to its seccomp stop (no trap flag for the syscall
+        // to save in r11); the step ends once its event is replayed (endStepAtSyscall).
+        if (stepping && (r.syscall || r.sig !== 0 || !atSyscallInstruction(t.task))) t.task.step(r.sig);
         else if (r.syscall) t.task.toSyscallExit(r.sig);
         else t.task.cont(r.sig);
       } catch {
@@ -430,7 +449,8 @@ export class Replayer {
     }
     const s = waitStop(t.task.tid);
     t.stop = s;
-    if (!r && s.kind !== 'exited' && s.kind !== 'killed') this.hooks?.stoppedAgain(t.task, t.recTid);
+    // A task left running (a vfork parent) has stopped: the debugger may have changed its slots meanwhile.
+    if (!r && s.kind !== 'exited' && s.kind !== 'killed') this.hooks?.taskStopped(t.task, t.recTid);
     if (stepping && s.kind === 'seccomp') untraceSyscallFlags(t.task);
     if (this.hooks && s.kind === 'signal' && s.signal === SIG.SIGTRAP) {
       const code = trapCode(t.task);
@@ -438,6 +458,16 @@ export class Replayer {
       this.debugTrap(t, code);
     }
     return s;
+  }
+
+  /**
+   * A task being stepped ran a syscall instruction and its syscall event was just replayed: the step
+   * ends here, at the event boundary after it (an emulated syscall sits at its entry, already skipped
+   * with its result in place; a later step takes it to the exit first).
+   */
+  private endStepAtSyscall(t: RTask, ev: TraceEvent): void {
+    if (ev.kind !== 'syscall' || t.resume === null || !this.hooks?.stepping(t.recTid)) return;
+    throw new DebugStop({ kind: 'step' }, t.recTid);
   }
 
   /** Throws DebugStop when a SIGTRAP (si_code `code`) was the debugger's; the task resumes from there. */
@@ -498,7 +528,10 @@ export class Replayer {
         t.resume = { syscall: false, sig: 0 };
         return;
       }
-      // Not this pass: execute the instruction, then put the breakpoint back.
+      // Not this pass: execute the instruction, then put the breakpoint back. A debugger's execute slot
+      // here trapped before the int3 did (and was reported): RF keeps it from trapping again.
+      regs[R.eflags] = regs[R.eflags]! | RESUME_FLAG;
+      task.storeRegs();
       task.step();
       const s = waitStop(task.tid);
       if (s.kind !== 'signal' || s.signal !== SIG.SIGTRAP) {
@@ -594,7 +627,6 @@ export class Replayer {
     task.regs[R.rax] = BigInt.asUintN(64, ev.result);
     task.storeRegs();
     t.resume = { syscall: false, sig: 0 };
-    t.syscallDone = true;
     t.stop = { kind: 'syscall' };
   }
 
@@ -636,7 +668,6 @@ export class Replayer {
       exitRegs[R.orig_rax] = BigInt(call.nr);
       exitRegs[R.rax] = BigInt.asUintN(64, call.result);
       t.task.storeRegs();
-      t.syscallDone = true;
       t.stop = { kind: 'syscall' };
       if (mask !== 0n) {
         t.resume = { syscall: false, sig: 0 };
@@ -653,7 +684,6 @@ export class Replayer {
     if (ev.file) {
       this.mapTraceCopy(task, ev, regs);
       this.applyWrites(task, ev);
-      t.syscallDone = true;
       t.stop = { kind: 'syscall' };
       return;
     }
@@ -679,7 +709,6 @@ export class Replayer {
       return;
     }
     if (s.kind !== 'syscall') throw this.diverge(`${syscallName(ev.nr)}: expected its exit, got ${describeStop(s)}`);
-    t.syscallDone = true;
     t.stop = { kind: 'syscall' };
     const result = BigInt.asIntN(64, task.fetchRegs()[R.rax]!);
     if (result !== ev.result) {
@@ -756,6 +785,14 @@ export class Replayer {
     ct.stop = first;
     task.toSyscallExit();
     t.resume = null;
+    // A vfork parent waits in the kernel until its child execs or exits: its exit stop is collected at
+    // its syscall event. Any other returns at once, and waits at its exit stop (a stopped task's debug
+    // registers can be set; a running one's cannot).
+    if (s.event === PTRACE_EVENT_VFORK) return;
+    const back = waitStop(task.tid);
+    if (back.kind !== 'syscall') throw this.diverge(`${syscallName(ev.nr)}: expected its exit, got ${describeStop(back)}`);
+    t.at = back;
+    t.stop = back;
   }
 
   /** execve: runs the trace's copy of the executable, then puts back the recorded initial stack and registers. */
@@ -783,7 +820,6 @@ export class Replayer {
     now.write(ev.stackAddr, ev.stack);
     now.storeRegs(ev.regs);
     t.resume = { syscall: false, sig: 0 };
-    t.syscallDone = true;
     t.stop = { kind: 'syscall' };
     this.hooks?.execed(task, t.recTid);
   }

@@ -71,7 +71,7 @@ describe('restore points of threads and process trees (workers.c)', () => {
     // The first child forked is worker 1.
     const child = Math.min(...pids);
     const mine = reports(procs, 1);
-    const { gdb } = await debugReplay(exe, procs.traceDir, ['break report', 'continue', 'delete', ...BACK_TWICE], ['-p', String(child)]);
+    const { gdb } = await debugReplay(exe, procs.traceDir, ['break report', 'continue', 'delete', ...BACK_TWICE], { args: ['-p', String(child)] });
     assert.match(gdb, /report \(worker=1, sum=\d+\)/, gdb);
     assert.deepEqual(printed(gdb), ['1', mine[2]![1], '1', mine[1]![1]], gdb);
     assert.ok(gdb.includes(`sum=${mine[0]![1]}`), `the first stop is the child's first call:\n${gdb}`);
@@ -90,7 +90,7 @@ describe('restore points of threads and process trees (workers.c)', () => {
     const { gdb } = await debugReplay(spawner, rec.traceDir, [
       'monitor when', 'info registers rip', 'break note', 'continue', 'print i', 'delete', 'watch spawned', 'continue',
       'continue', 'echo MARK-BACK\\n', 'reverse-continue', 'print spawned', 'kill',
-    ], ['-g', String(inside)]);
+    ], { args: ['-g', String(inside)] });
     const when = Number(/Current event: (\d+)/.exec(gdb)?.[1]);
     assert.ok(when > inside, `started at event ${when}, inside the vfork wait (event ${inside}):\n${gdb}`);
     assert.match(gdb, /^rip\s+0x[0-9a-f]+/m, gdb);

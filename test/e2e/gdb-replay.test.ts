@@ -96,7 +96,7 @@ describe('gdb on a replay (debugme.c)', () => {
     const printed = [...gdb.matchAll(/^\$\d+ = (-?\d+)$/gm)].map((m) => Number(m[1]));
     assert.deepEqual(printed, [s[2]![0], s[0]![0]], gdb);
     const when = /Current event: (\d+)/;
-    const late = await debugReplay(exe, rec.traceDir, ['monitor when', 'kill'], ['-g', '40']);
+    const late = await debugReplay(exe, rec.traceDir, ['monitor when', 'kill'], { args: ['-g', '40'] });
     assert.equal(Number(when.exec(late.gdb)?.[1]), 40, late.gdb);
   });
 
@@ -108,7 +108,7 @@ describe('gdb on a replay (debugme.c)', () => {
       'echo MARK-BAD\\n', 'restart 9', 'print x', 'run c9',
       'echo MARK-START\\n', 'set args', 'run', 'info registers rip', 'continue', 'print x',
       'echo MARK-EVENT\\n', 'run e40', 'monitor when', 'kill',
-    ], [], true);
+    ], { extended: true, separate: true });
     // stdout, cut at the echoed marks: what gdb printed for each part.
     const section = (a: string, b?: string) => out.slice(out.indexOf(a), b === undefined ? undefined : out.indexOf(b));
     const printed = (text: string) => [...text.matchAll(/^\$\d+ = (-?\d+)$/gm)].map((m) => Number(m[1]));

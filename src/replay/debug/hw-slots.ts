@@ -1,6 +1,7 @@
-// Replay debugging: watchpoints in the 4 x86 debug-register slots. A watched range is split into
-// aligned pieces of 1, 2, 4 or 8 bytes, one slot each; the same slots are set in every thread of the
-// debugged process (debug registers are per thread). x86 has no read-only watchpoint: a read
+// Replay debugging: the 4 x86 debug-register slots, shared by watchpoints and hardware breakpoints.
+// A watched range is split into aligned pieces of 1, 2, 4 or 8 bytes, one slot each; a hardware
+// breakpoint takes one execute slot (R/W = 00, LEN = 00). The same slots are set in every thread of
+// the debugged process (debug registers are per thread). x86 has no read-only watchpoint: a read
 // watchpoint is an access one.
 import { clearSlot, HW_SLOTS, readStatus, setSlot, type HwLen } from '../../tracee/debug-regs.js';
 import type { Task } from '../../tracee/task.js';
@@ -9,7 +10,8 @@ import type { Watch } from './marks.js';
 interface Piece {
   addr: bigint;
   len: HwLen;
-  watch: Watch;
+  /** The watchpoint this piece is part of; absent for a hardware breakpoint. */
+  watch?: Watch;
 }
 
 /** The aligned pieces a watched range needs, or null when it is empty. */
@@ -26,9 +28,9 @@ export function watchPieces(w: Watch): Piece[] {
   return out;
 }
 
-/** How many debug-register slots these watchpoints need together. */
-export function slotsNeeded(ws: readonly Watch[]): number {
-  return ws.reduce((n, w) => n + watchPieces(w).length, 0);
+/** How many debug-register slots these watchpoints and hardware breakpoints need together. */
+export function slotsNeeded(ws: readonly Watch[], hardwareBreakpoints = 0): number {
+  return ws.reduce((n, w) => n + watchPieces(w).length, hardwareBreakpoints);
 }
 
 export const SLOT_COUNT = HW_SLOTS;
@@ -36,10 +38,13 @@ export const SLOT_COUNT = HW_SLOTS;
 export class HwSlots {
   private pieces: Piece[] = [];
 
-  /** Sets the slots for these watchpoints in every given thread. */
-  set(watches: readonly Watch[], tasks: readonly Task[]): void {
-    this.pieces = watches.flatMap(watchPieces);
-    if (this.pieces.length > HW_SLOTS) throw new RangeError(`the watchpoints need ${this.pieces.length} debug registers; x86 has ${HW_SLOTS}`);
+  /** Sets the slots for these watchpoints and hardware breakpoints (addresses) in every given thread. */
+  set(watches: readonly Watch[], breakpoints: readonly bigint[], tasks: readonly Task[]): void {
+    const pieces: Piece[] = [...breakpoints.map((addr): Piece => ({ addr, len: 1 })), ...watches.flatMap(watchPieces)];
+    if (pieces.length > HW_SLOTS) {
+      throw new RangeError(`the watchpoints and hardware breakpoints need ${pieces.length} debug registers; x86 has ${HW_SLOTS}`);
+    }
+    this.pieces = pieces;
     for (const t of tasks) this.apply(t);
   }
 
@@ -47,8 +52,9 @@ export class HwSlots {
   apply(task: Task): void {
     for (let i = 0; i < HW_SLOTS; i++) {
       const p = this.pieces[i];
-      if (p) setSlot(task, i, p.addr, p.len, p.watch.kind === 'write' ? 'write' : 'access');
-      else clearSlot(task, i);
+      if (!p) clearSlot(task, i);
+      else if (!p.watch) setSlot(task, i, p.addr, 1, 'exec');
+      else setSlot(task, i, p.addr, p.len, p.watch.kind === 'write' ? 'write' : 'access');
     }
   }
 
@@ -58,7 +64,7 @@ export class HwSlots {
     if (had) for (const t of tasks) for (let i = 0; i < HW_SLOTS; i++) clearSlot(t, i);
   }
 
-  /** Which slots fired at this SIGTRAP (none when no watchpoint is set). */
+  /** Which slots fired at this SIGTRAP (none when no slot is set). */
   status(task: Task): { slots: number[]; singleStep: boolean } {
     if (this.pieces.length === 0) return { slots: [], singleStep: false };
     const s = readStatus(task);
@@ -68,4 +74,11 @@ export class HwSlots {
   watchOf(slot: number): Watch | null {
     return this.pieces[slot]?.watch ?? null;
   }
+
+  /** The address of the hardware breakpoint in this slot, or null. */
+  breakpointOf(slot: number): bigint | null {
+    const p = this.pieces[slot];
+    return p && !p.watch ? p.addr : null;
+  }
+
 }

@@ -16,6 +16,11 @@ export interface Watch {
 export interface TrapSpec {
   readonly breakpoints: readonly bigint[];
   readonly watches: readonly Watch[];
+  /**
+   * Those of `breakpoints` put in debug registers (execute slots, gdb's hbreak) instead of int3. Either
+   * kind traps once per pass through its address, so a mark counts them alike.
+   */
+  readonly hardware?: readonly bigint[];
 }
 
 export type MarkOp =
@@ -99,9 +104,11 @@ export function sameWatch(a: Watch, b: Watch): boolean {
 }
 
 export function unionSpec(a: TrapSpec, b: TrapSpec): TrapSpec {
+  const hardware = [...new Set([...(a.hardware ?? []), ...(b.hardware ?? [])])];
   return {
     breakpoints: [...new Set([...a.breakpoints, ...b.breakpoints])],
     watches: [...a.watches, ...b.watches.filter((w) => !a.watches.some((x) => sameWatch(x, w)))],
+    ...(hardware.length ? { hardware } : {}),
   };
 }
 

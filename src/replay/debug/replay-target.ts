@@ -11,6 +11,7 @@ import type { TraceReader } from '../../trace/trace-reader.js';
 import { copyPath } from '../trace-files.js';
 import { gdbRegisterFile, machineRegisterSet } from './gdb-registers.js';
 import { slotsNeeded, SLOT_COUNT } from './hw-slots.js';
+import { librariesSvr4 } from './libraries.js';
 import { boundary, describeMark, sameWatch, type Mark, type Watch } from './marks.js';
 import { parseRestartPoint } from './restart-point.js';
 import type { EngineStop, Timeline } from './timeline.js';
@@ -33,10 +34,13 @@ export class ReplayTarget implements DebugTarget {
   readonly registerSet = machineRegisterSet();
   readonly canReverse = true;
   readonly breakpoints: BreakpointSupport;
-  /** Software and hardware breakpoints (both planted as int3), by address, with a count. */
+  /** Software breakpoints (int3) and hardware ones (debug-register execute slots), by address, with a count. */
   private readonly codeBreaks = new Map<bigint, number>();
+  private readonly hardBreaks = new Map<bigint, number>();
   private watches: Watch[] = [];
   private readonly saved: Mark[] = [];
+  /** Why a failed resume left the replay somewhere unknown (then every later resume is refused). */
+  private broken: string | null = null;
 
   constructor(private readonly tl: Timeline, private readonly reader: TraceReader) {
     this.breakpoints = {
@@ -65,14 +69,33 @@ export class ReplayTarget implements DebugTarget {
   }
 
   async resume(req: ResumeRequest): Promise<StopReason> {
-    const spec = { breakpoints: [...this.codeBreaks.keys()], watches: [...this.watches] };
+    const hardware = [...this.hardBreaks.keys()];
+    const spec = { breakpoints: [...new Set([...this.codeBreaks.keys(), ...hardware])], watches: [...this.watches], hardware };
+    if (this.broken !== null) {
+      throw new TargetError(`the replay is in an unknown state since an earlier error (${this.broken}); start rewind replay again`);
+    }
+    const here = this.tl.mark;
+    const last = this.tl.lastStop;
     let stop: EngineStop;
-    if (req.direction === 'forward') {
-      stop = await this.tl.forward(spec, req.mode === 'step' ? this.stepping(req) : null);
-    } else if (req.mode === 'step') {
-      stop = await this.tl.reverseStep(this.stepping(req));
-    } else {
-      stop = await this.tl.reverseContinue(spec);
+    try {
+      if (req.direction === 'forward') {
+        stop = await this.tl.forward(spec, req.mode === 'step' ? this.stepping(req) : null);
+      } else if (req.mode === 'step') {
+        stop = await this.tl.reverseStep(this.stepping(req));
+      } else {
+        stop = await this.tl.reverseContinue(spec);
+      }
+    } catch (e) {
+      // Go back to where gdb thinks the replay is; if even that fails, refuse to go on rather than
+      // show gdb a state it did not ask for.
+      const why = e instanceof Error ? e.message : String(e);
+      try {
+        await this.tl.seek(here);
+        this.tl.lastStop = last;
+      } catch {
+        this.broken = why;
+      }
+      throw new TargetError(why);
     }
     return this.reason(stop);
   }
@@ -99,6 +122,10 @@ export class ReplayTarget implements DebugTarget {
     let end = start;
     while (end + 16 <= ev.stack.length && v.getBigUint64(end, true) !== 0n) end += 16;
     return ev.stack.slice(start, end + 16);
+  }
+
+  librariesSvr4(): string {
+    return librariesSvr4(this.tl.task(this.tl.threads()[0] ?? this.tl.pid), this.auxv());
   }
 
   execFile(): string {
@@ -182,14 +209,21 @@ export class ReplayTarget implements DebugTarget {
   }
 
   private insert(bp: Breakpoint): void {
-    if (bp.type === 'software' || bp.type === 'hardware') {
+    if (bp.type === 'software') {
       this.codeBreaks.set(bp.addr, (this.codeBreaks.get(bp.addr) ?? 0) + 1);
+      return;
+    }
+    if (bp.type === 'hardware') {
+      if (!this.hardBreaks.has(bp.addr) && slotsNeeded(this.watches, this.hardBreaks.size + 1) > SLOT_COUNT) {
+        throw new TargetError(`no debug register left for a hardware breakpoint (x86 has ${SLOT_COUNT})`, 28);
+      }
+      this.hardBreaks.set(bp.addr, (this.hardBreaks.get(bp.addr) ?? 0) + 1);
       return;
     }
     const w: Watch = { addr: bp.addr, len: bp.kind, kind: bp.type };
     if (bp.kind < 1 || bp.kind > 4096) throw new TargetError(`cannot watch ${bp.kind} bytes`);
     if (this.watches.some((x) => sameWatch(x, w))) return;
-    if (slotsNeeded([...this.watches, w]) > SLOT_COUNT) {
+    if (slotsNeeded([...this.watches, w], this.hardBreaks.size) > SLOT_COUNT) {
       throw new TargetError(`no debug register left for a ${bp.kind}-byte watchpoint (x86 has ${SLOT_COUNT})`, 28);
     }
     this.watches.push(w);
@@ -197,9 +231,10 @@ export class ReplayTarget implements DebugTarget {
 
   private remove(bp: Breakpoint): void {
     if (bp.type === 'software' || bp.type === 'hardware') {
-      const n = (this.codeBreaks.get(bp.addr) ?? 0) - 1;
-      if (n > 0) this.codeBreaks.set(bp.addr, n);
-      else this.codeBreaks.delete(bp.addr);
+      const map = bp.type === 'software' ? this.codeBreaks : this.hardBreaks;
+      const n = (map.get(bp.addr) ?? 0) - 1;
+      if (n > 0) map.set(bp.addr, n);
+      else map.delete(bp.addr);
       return;
     }
     this.watches = this.watches.filter((x) => !sameWatch(x, { addr: bp.addr, len: bp.kind, kind: bp.type as Watch['kind'] }));
@@ -208,7 +243,7 @@ export class ReplayTarget implements DebugTarget {
   private reason(stop: EngineStop): StopReason {
     const thread = { pid: this.tl.pid, tid: stop.recTid };
     switch (stop.kind) {
-      case 'breakpoint': return { kind: 'signal', thread, signal: SIGTRAP, event: { type: 'swbreak' } };
+      case 'breakpoint': return { kind: 'signal', thread, signal: SIGTRAP, event: { type: this.hardBreaks.has(stop.addr) ? 'hwbreak' : 'swbreak' } };
       case 'watch': return { kind: 'signal', thread, signal: SIGTRAP, event: { type: 'watch', access: stop.watch.kind, addr: stop.watch.addr } };
       case 'step': return { kind: 'signal', thread, signal: SIGTRAP };
       case 'signal': return { kind: 'signal', thread, signal: stop.signo };

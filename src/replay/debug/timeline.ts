@@ -5,7 +5,7 @@
 import { R } from '../../kernel/regs.js';
 import { SI_KERNEL, SIG } from '../../kernel/signals.js';
 import { waitStop } from '../../tracee/spawn.js';
-import { describeStop } from '../../tracee/stop.js';
+import { describeStop, type Stop } from '../../tracee/stop.js';
 import { CLONE_THREAD } from '../../kernel/clone-flags.js';
 import { SYS } from '../../kernel/syscall-names.js';
 import type { TraceEvent } from '../../trace/events.js';
@@ -67,8 +67,6 @@ export class Timeline implements DebugHooks {
   private spec: TrapSpec = EMPTY_SPEC;
   private readonly planted = new Map<bigint, number>();
   private readonly slots = new HwSlots();
-  /** Threads that were waiting in the kernel when the slots changed: they get them at their next stop. */
-  private readonly unsynced = new Set<number>();
   private interruptRequested = false;
   /** Threads reported at a breakpoint: resuming executes the instruction under it first. */
   readonly atBreakpoint = new Map<number, bigint>();
@@ -174,7 +172,6 @@ export class Timeline implements DebugHooks {
   private async run(spec: TrapSpec, stepTid: number | null, user: boolean): Promise<EngineStop> {
     this.arm(spec);
     this.stepTid = stepTid;
-    this.clearStepState();
     try {
       for (;;) {
         if (user) await this.breathe();
@@ -222,7 +219,8 @@ export class Timeline implements DebugHooks {
         return w ? { kind: 'watch', recTid, watch: w } : { kind: 'step', recTid };
       }
       case 'step':
-        this.mark = withOp(this.mark, { kind: 'steps', tid: recTid, n: 1 });
+        // A step that ran a syscall instruction ends at the boundary after the syscall's event.
+        if (!moved) this.mark = withOp(this.mark, { kind: 'steps', tid: recTid, n: 1 });
         return { kind: 'step', recTid };
       case 'signal':
         if (!moved) this.mark = withOp(this.mark, { kind: 'signal' });
@@ -378,7 +376,6 @@ export class Timeline implements DebugHooks {
         try {
           for (let j = (i === first ? stepsDone : 0) + 1; j <= op.n; j++) {
             const beforeStep = this.mark;
-            this.clearStepState();
             let st: DebugStop | null = null;
             while (!st) st = this.moveWithin(end);
             if (st.recTid !== op.tid || (st.trap.kind !== 'step' && !(st.trap.kind === 'watch' && st.trap.step))) throw this.lost(end, st);
@@ -479,7 +476,6 @@ export class Timeline implements DebugHooks {
     this.atBreakpoint.clear();
     this.replayer?.abandon();
     this.planted.clear();
-    this.unsynced.clear();
     this.spec = EMPTY_SPEC;
     this.replayer = new Replayer(this.reader, { echo: false });
     this.replayer.hooks = this;
@@ -493,7 +489,6 @@ export class Timeline implements DebugHooks {
     for (const [tid, addr] of atBreakpoint) this.atBreakpoint.set(tid, addr);
     this.replayer?.abandon();
     this.planted.clear();
-    this.unsynced.clear();
     this.spec = EMPTY_SPEC;
     this.replayer = replayer;
     replayer.hooks = this;
@@ -505,8 +500,11 @@ export class Timeline implements DebugHooks {
       this.replayer.advance();
       return null;
     } catch (e) {
-      if (e instanceof DebugStop) return e;
-      throw e;
+      if (!(e instanceof DebugStop)) throw e;
+      // A thread stopped on one of our int3s steps over it when resumed, also when the stop was
+      // reported by the search for a recorded point at the same address (not by trap()).
+      if (e.trap.kind === 'breakpoint' && this.planted.has(e.trap.addr)) this.atBreakpoint.set(e.recTid, e.trap.addr);
+      return e;
     }
   }
 
@@ -549,7 +547,6 @@ export class Timeline implements DebugHooks {
       try {
         for (let k = 0; k < op.n; k++) {
           this.stepTid = op.tid;
-          this.clearStepState();
           let st: DebugStop | null = null;
           while (!st) st = this.moveWithin(end);
           if (st.recTid !== op.tid || st.trap.kind !== 'step') throw this.lost(end, st);
@@ -578,10 +575,6 @@ export class Timeline implements DebugHooks {
     this.checkpoints.maybeTake(this, this.replayer, this.mark, true, true);
   }
 
-  private clearStepState(): void {
-    for (const t of this.replayer.liveTasks().values()) t.syscallDone = false;
-  }
-
   private async breathe(): Promise<void> {
     if (Date.now() - this.lastYield < YIELD_MS) return;
     await new Promise((r) => setImmediate(r));
@@ -601,6 +594,11 @@ export class Timeline implements DebugHooks {
     return [...this.replayer.liveTasks().values()].filter((t) => t.task.tgid === real && isAlive(t));
   }
 
+  /** The debugged process's threads at a ptrace stop (one running in the kernel cannot be changed). */
+  private stoppedTasks(): Task[] {
+    return this.debuggedTasks().filter(isStopped).map((t) => t.task);
+  }
+
   /** The thread a stop not tied to one is reported in: the leader if alive, else any. */
   private focusTid(): number {
     const ts = this.threads();
@@ -610,28 +608,16 @@ export class Timeline implements DebugHooks {
   private arm(spec: TrapSpec): void {
     this.disarm();
     this.spec = spec;
-    const tasks = this.debuggedTasks();
-    this.plant(tasks[0]?.task);
-    this.slots.set(spec.watches, this.reachable(tasks));
+    const tasks = this.stoppedTasks();
+    this.plant(tasks[0]);
+    this.slots.set(spec.watches, spec.hardware ?? [], tasks);
   }
 
-  /**
-   * The tasks whose debug registers can be set now; the others (waiting in the kernel) get them when
-   * they stop again (stoppedAgain).
-   */
-  private reachable(tasks: readonly RTask[]): Task[] {
-    const out: Task[] = [];
-    for (const t of tasks) {
-      if (isStopped(t)) out.push(t.task);
-      else this.unsynced.add(t.recTid);
-    }
-    return out;
-  }
-
-  /** Writes int3 at the armed breakpoints (the debugged process may not exist yet). */
+  /** Writes int3 at the armed software breakpoints (the debugged process may not exist yet). */
   private plant(task: Task | undefined): void {
     if (!task) return;
     for (const addr of this.spec.breakpoints) {
+      if (this.spec.hardware?.includes(addr)) continue;
       const orig = task.readPartial(addr, 1);
       if (orig.length !== 1) continue;
       task.write(addr, INT3);
@@ -640,13 +626,14 @@ export class Timeline implements DebugHooks {
   }
 
   private disarm(): void {
-    const task = this.debuggedTasks()[0]?.task;
+    const tasks = this.stoppedTasks();
+    const task = tasks[0];
     if (task) {
       for (const [addr, byte] of this.planted) {
         const now = task.readPartial(addr, 1);
         if (now.length === 1 && now[0] === 0xcc) task.write(addr, new Uint8Array([byte]));
       }
-      this.slots.clear(this.reachable(this.debuggedTasks()));
+      this.slots.clear(tasks);
     }
     this.planted.clear();
     this.spec = EMPTY_SPEC;
@@ -694,31 +681,47 @@ export class Timeline implements DebugHooks {
       return { kind: 'breakpoint', addr };
     }
     const status = this.slots.status(task);
+    // An execute slot traps before its instruction runs, with EFLAGS.RF set in the saved registers (Linux
+    // does that for execute breakpoints), so resuming runs the instruction instead of trapping again.
+    for (const i of status.slots) {
+      const addr = this.slots.breakpointOf(i);
+      if (addr !== null) return { kind: 'breakpoint', addr };
+    }
     if (status.slots.length) return { kind: 'watch', slots: status.slots, step: recTid === this.stepTid };
     return recTid === this.stepTid ? { kind: 'step' } : null;
   }
 
-  stepOverBreakpoint(task: Task, recTid: number): boolean {
+  stepOverBreakpoint(task: Task, recTid: number): boolean | Stop {
     const addr = this.atBreakpoint.get(recTid);
     if (addr === undefined) return false;
     this.atBreakpoint.delete(recTid);
     const byte = this.planted.get(addr);
     if (byte === undefined || task.fetchRegs()[R.rip] !== addr) return false;
     const code = task.readPartial(addr, 2);
-    if (byte === 0x0f && code[1] === 0x05) return false; // a syscall instruction: the replay loop must see it
+    // A syscall instruction runs to its seccomp stop (a single step would leave TF in r11), which the
+    // replay loop then handles.
+    const syscall = byte === 0x0f && code[1] === 0x05;
     task.write(addr, new Uint8Array([byte]));
     try {
-      task.step();
+      if (syscall) task.cont();
+      else task.step();
       const s = waitStop(task.tid);
-      if (s.kind !== 'signal' || s.signal !== SIG.SIGTRAP) throw new TimelineError(`stepping over the breakpoint at 0x${addr.toString(16)}: ${describeStop(s)}`);
+      if (syscall ? s.kind !== 'seccomp' : s.kind !== 'signal' || s.signal !== SIG.SIGTRAP) {
+        throw new TimelineError(`stepping over the breakpoint at 0x${addr.toString(16)}: ${describeStop(s)}`);
+      }
+      return syscall ? s : true;
     } finally {
       task.write(addr, INT3);
     }
-    return true;
   }
 
   breakpointAt(task: Task, addr: bigint): boolean {
     return task.tgid === this.realPid() && this.planted.has(addr);
+  }
+
+  waitsAtPoint(task: Task, recTid: number, addr: bigint): void {
+    // Resuming it steps over an int3 planted there (then or later), as after a breakpoint stop.
+    if (task.tgid === this.realPid()) this.atBreakpoint.set(recTid, addr);
   }
 
   reportSignal(recTid: number): boolean {
@@ -732,10 +735,14 @@ export class Timeline implements DebugHooks {
     return ev.nr === SYS.exit_group || (ev.nr === SYS.exit && this.debuggedTasks().length === 1);
   }
 
-  taskAdded(task: Task): void {
+  taskAdded(task: Task, recTid: number): void {
     const real = this.realPid();
     if (real === undefined) return;
-    if (task.tgid === real) {
+    if (recTid === this.pid) {
+      // The debugged process appears (forked while a scan re-executes from before it): arm it.
+      this.plant(task);
+      this.slots.apply(task);
+    } else if (task.tgid === real) {
       this.slots.apply(task);
     } else if (task.tgid === task.tid && this.planted.size) {
       // A forked child inherits the planted breakpoints' bytes: put the program's back.
@@ -746,8 +753,8 @@ export class Timeline implements DebugHooks {
     }
   }
 
-  stoppedAgain(task: Task, recTid: number): void {
-    if (this.unsynced.delete(recTid) && task.tgid === this.realPid()) this.slots.apply(task);
+  taskStopped(task: Task): void {
+    if (task.tgid === this.realPid()) this.slots.apply(task);
   }
 
   execed(task: Task): void {
