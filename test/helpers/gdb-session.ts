@@ -15,10 +15,11 @@ export interface GdbRun {
 /**
  * Serves the trace (rewind replay -s 0 …) and runs gdb -batch with these commands against it:
  * `target remote`, or with `extended`, the command line `rewind replay` starts gdb with (its
- * command file, `target extended-remote`).
+ * command file, `target extended-remote`). `exe` null: gdb is given no program and reads it from
+ * the server.
  */
 export async function debugReplay(
-  exe: string, traceDir: string, commands: string[], replayArgs: string[] = [], extended = false,
+  exe: string | null, traceDir: string, commands: string[], replayArgs: string[] = [], extended = false,
 ): Promise<GdbRun> {
   const server = start(process.execPath, [rewindBin, 'replay', '-s', '0', ...replayArgs, traceDir], { timeoutMs: 180_000 });
   let port = 0;
@@ -31,7 +32,7 @@ export async function debugReplay(
   const script = extended ? writeGdbScript() : null;
   const args = script
     ? ['-nx', '-batch', ...gdbArguments(script.path, '127.0.0.1', port, exe)]
-    : ['-nx', '-q', '-batch', '-ex', `target remote 127.0.0.1:${port}`, exe];
+    : ['-nx', '-q', '-batch', '-ex', `target remote 127.0.0.1:${port}`, ...(exe === null ? [] : [exe])];
   for (const c of commands) args.push('-ex', c);
   const g = await run('gdb', args, { timeoutMs: 180_000 }).finally(() => script?.remove());
   const s = await server.done;
