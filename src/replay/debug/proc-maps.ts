@@ -21,8 +21,8 @@ export function mapsAsRecorded(text: string, recordedOf: (name: string) => FileR
 
 /** A st_dev as maps shows it: major:minor in hex (glibc's dev_t encoding). */
 export function deviceNumbers(dev: bigint): string {
-  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
-  const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
+  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & 0xfffff000n);
+  const minor = (dev & 0xffn) | ((dev >> 12n) & 0xffffff00n);
   const two = (n: bigint) => n.toString(16).padStart(2, '0');
   return `${two(major)}:${two(minor)}`;
 }
