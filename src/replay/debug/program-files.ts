@@ -3,7 +3,7 @@
 // debugged process under its recorded ids: maps (the live replay's, with recorded names:
 // proc-maps.ts), cmdline, exe. Anything else is ENOENT: replay serves the recording, never other
 // files of the host, and never writes.
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { TargetError, type TargetFile } from '../../gdb/index.js';
 import type { FileRef } from '../../trace/events.js';
@@ -12,7 +12,7 @@ import { readMaps } from '../../tracee/maps.js';
 import type { Task } from '../../tracee/task.js';
 import { copyPath } from '../trace-files.js';
 import { mapsAsRecorded } from './proc-maps.js';
-import { RecordedFiles } from './recorded-files.js';
+import { readRange, RecordedFiles } from './recorded-files.js';
 import type { Timeline } from './timeline.js';
 
 const ENOENT = 2;
@@ -111,14 +111,4 @@ function procPath(path: string): ProcPath | null {
 
 function bytesFile(data: Uint8Array): TargetFile {
   return { size: data.length, read: (offset, length) => data.slice(offset, offset + length) };
-}
-
-function readRange(path: string, offset: number, length: number): Uint8Array {
-  const fd = openSync(path, 'r');
-  try {
-    const buf = new Uint8Array(length);
-    return buf.subarray(0, readSync(fd, buf, 0, length, offset));
-  } finally {
-    closeSync(fd);
-  }
 }

@@ -1,6 +1,7 @@
 // Tests for recorded-files.ts: which of the trace's copies a name means (recorded path, the host's
 // links, a unique file name), and which copy when several answer.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,4 +80,16 @@ test('several copies of one path: the one mapped now, else the newest by the cur
   assert.equal(f.find('/usr/lib/libc.so.6', none, 10)?.copy, copy('3-libc.so.6'));
   assert.equal(f.find('/usr/lib/libc.so.6', new Set([copy('2-libc.so.6')]), 20)?.copy, copy('2-libc.so.6'));
   assert.equal(f.find('/lib/libc.so.6', none, 20)?.copy, copy('3-libc.so.6')); // by file name too
+});
+
+test('a versioned library by the name the program asked for: its DT_SONAME', () => {
+  const dir = join(root, 'soname');
+  const lib = ref('/opt/y/libsoname.so.7.1.2', '1-libsoname.so.7.1.2');
+  const r = fakeTrace(join(dir, 'files'), [[0, lib], [1, ref('/opt/y/libother.so', '2-libother.so')]]);
+  writeFileSync(join(dir, 'lib.c'), 'int f(void) { return 1; }\n');
+  execFileSync('gcc', ['-shared', '-fPIC', '-Wl,-soname,libsoname.so.7', '-o', join(dir, 'files', lib.copy), join(dir, 'lib.c')]);
+  const f = new RecordedFiles(r);
+  assert.equal(f.find('/usr/lib/libsoname.so.7', new Set(), 5)?.ref.path, '/opt/y/libsoname.so.7.1.2');
+  assert.equal(f.find('/usr/lib/libsoname.so.8', new Set(), 5), null);
+  assert.equal(f.find('/usr/lib/libother.so.1', new Set(), 5), null); // 'x's: no ELF, no SONAME
 });

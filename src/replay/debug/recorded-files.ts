@@ -6,14 +6,15 @@
 //   1. its recorded path (the path the kernel showed, symbolic links resolved);
 //   2. the host's resolution of the name's symbolic links, when that is a recorded path (the program
 //      names /lib/x86_64-linux-gnu/libc.so.6, the kernel showed /usr/lib/x86_64-linux-gnu/…);
-//   3. its last component, when one recorded file alone has that name (the same, on a machine laid
-//      out differently).
+//   3. its last component, when one recorded file alone has that name or that DT_SONAME (the same
+//      on a machine laid out differently; libstdc++.so.6 for the recorded libstdc++.so.6.0.30).
 // When several copies answer (a file replaced while the program ran), the one the debugged process
 // has mapped now wins, then the newest recorded by the current event.
-import { realpathSync } from 'node:fs';
+import { closeSync, openSync, readSync, realpathSync } from 'node:fs';
 import { basename, join, posix } from 'node:path';
 import type { FileRef } from '../../trace/events.js';
 import type { TraceReader } from '../../trace/trace-reader.js';
+import { elfSoname } from './elf-soname.js';
 
 export interface RecordedFile {
   readonly ref: FileRef;
@@ -26,6 +27,7 @@ export interface RecordedFile {
 export class RecordedFiles {
   private list: RecordedFile[] | null = null;
   private byCopy: Map<string, RecordedFile> | null = null;
+  private readonly sonames = new Map<string, string | null>();
 
   constructor(private readonly reader: TraceReader) {}
 
@@ -77,10 +79,23 @@ export class RecordedFiles {
     const viaLinks = resolved === null ? [] : files.filter((f) => f.ref.path === resolved);
     if (viaLinks.length > 0) return choose(viaLinks, mappedNow, now);
     const last = basename(name);
-    const sameName = files.filter((f) => basename(f.ref.path) === last);
+    const sameName = files.filter((f) => basename(f.ref.path) === last || this.soname(f) === last);
     if (new Set(sameName.map((f) => f.ref.path)).size === 1) return choose(sameName, mappedNow, now);
     const mapped = sameName.filter((f) => mappedNow.has(f.copy));
     return mapped.length === 1 ? mapped[0]! : null;
+  }
+
+  private soname(f: RecordedFile): string | null {
+    let name = this.sonames.get(f.copy);
+    if (name === undefined) {
+      try {
+        name = elfSoname((offset, length) => readRange(f.copy, offset, length));
+      } catch {
+        name = null;
+      }
+      this.sonames.set(f.copy, name);
+    }
+    return name;
   }
 }
 
@@ -97,5 +112,16 @@ function hostRealpath(path: string): string | null {
     return realpathSync(path);
   } catch {
     return null;
+  }
+}
+
+/** Up to `length` bytes of the file at `path` from `offset` (fewer at its end). */
+export function readRange(path: string, offset: number, length: number): Uint8Array {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = new Uint8Array(length);
+    return buf.subarray(0, readSync(fd, buf, 0, length, offset));
+  } finally {
+    closeSync(fd);
   }
 }
