@@ -49,9 +49,12 @@ if $_rewind_confirm
 end
 `;
 
-/** gdb's command line: our commands, then the connection, then the program (for its symbols). */
-export function gdbArguments(scriptPath: string, host: string, port: number, exe: string): string[] {
-  return ['-q', '-x', scriptPath, '-ex', `target extended-remote ${host}:${port}`, exe];
+/**
+ * gdb's command line: our commands, then the connection, then the program (for its symbols; null:
+ * gdb asks the server which program it is and reads it from the recording).
+ */
+export function gdbArguments(scriptPath: string, host: string, port: number, exe: string | null): string[] {
+  return ['-q', '-x', scriptPath, '-ex', `target extended-remote ${host}:${port}`, ...(exe === null ? [] : [exe])];
 }
 
 /** Writes GDB_SCRIPT to a fresh private directory; `remove` deletes both. */

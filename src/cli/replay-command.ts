@@ -92,7 +92,7 @@ async function debug(reader: TraceReader, o: DebugOptions): Promise<number> {
   }
   const tl = new Timeline(reader, { pid: o.pid, goto: o.goto });
   const target = new ReplayTarget(tl, reader);
-  const exe = target.execFile();
+  const exe = target.localExecutable();
   const abort = new AbortController();
   let gdbStatus: Promise<number> | null = null;
   try {

@@ -1,8 +1,9 @@
 // gdb layer: parser for the query family (q…, Q…, and the v… packets that are not resumes):
 // qSupported, qXfer, qRcmd, thread lists and the small fixed queries (gdb manual, "General Query
-// Packets"). Pure; imports nothing from rewind outside src/gdb.
+// Packets"); vFile goes to parse-host-io.ts. Pure; imports nothing from rewind outside src/gdb.
 
 import { hexDecodeText, parseHexInt } from './encoding.js';
+import { parseHostIo } from './parse-host-io.js';
 import { malformed, unsupported, type Request } from './requests.js';
 import { parseThreadId } from './thread-id.js';
 
@@ -74,8 +75,10 @@ export function parseQuery(text: string): Request {
     }
     case 'vRun':
       return parseRun(text);
+    case 'vFile':
+      return parseHostIo(text);
     default:
-      // qTStatus, qOffsets, vMustReplyEmpty, vFile, QNonStop…: all answered empty.
+      // qTStatus, qOffsets, vMustReplyEmpty, QNonStop…: all answered empty.
       return unsupported(text);
   }
 }

@@ -109,7 +109,7 @@ test('queries', () => {
   assert.deepEqual(parse('vKill;1092'), { kind: 'kill', pid: 0x1092, reply: true });
   assert.deepEqual(parse('k'), { kind: 'kill', pid: null, reply: false });
   assert.deepEqual(parse('D;1092'), { kind: 'detach', pid: 0x1092 });
-  for (const u of ['qTStatus', 'vMustReplyEmpty', 'qOffsets', 'vFile:setfs:0', 'QNonStop:0', '!!', 'R00', 'qCRC:1,2']) {
+  for (const u of ['qTStatus', 'vMustReplyEmpty', 'qOffsets', 'vFile:stat:2f', 'QNonStop:0', '!!', 'R00', 'qCRC:1,2']) {
     assert.equal(kind(u), 'unsupported', u);
   }
 });

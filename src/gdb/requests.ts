@@ -12,6 +12,22 @@ export interface ResumeAction {
   thread: ThreadSelector | null;
 }
 
+/** One Host I/O operation (vFile:OP:…, gdb manual "Host I/O Packets"); numbers already decoded. */
+export type HostIoRequest =
+  /** Whose file system later paths name: 0 the server's, else a process id. */
+  | { op: 'setfs'; pid: number }
+  /** flags and mode are gdb's File-I/O values (O_RDONLY 0, O_WRONLY 1, O_RDWR 2, O_CREAT 0x200…). */
+  | { op: 'open'; path: string; flags: number; mode: number }
+  | { op: 'pread'; fd: number; count: number; offset: number }
+  /** The data is not kept: every write is refused. */
+  | { op: 'pwrite'; fd: number; offset: number }
+  | { op: 'close'; fd: number }
+  | { op: 'fstat'; fd: number }
+  | { op: 'unlink'; path: string }
+  | { op: 'readlink'; path: string }
+  /** A known operation with bad arguments (bad hex, missing field, negative count…): EINVAL. */
+  | { op: 'invalid'; name: string; reason: string };
+
 export type Request =
   /** qSupported: gdb's features, name → '+', '-', '?' or the value after '='. */
   | { kind: 'query-supported'; features: ReadonlyMap<string, string> }
@@ -54,6 +70,8 @@ export type Request =
   | { kind: 'extended-mode' }
   /** vRun;PROGRAM;ARG…: start the program again (hex-decoded; PROGRAM is often empty). */
   | { kind: 'run'; program: string; args: readonly string[] }
+  /** vFile:OP:ARGS (Host I/O): answered with `F RESULT[,ERRNO][;DATA]`. */
+  | { kind: 'host-io'; request: HostIoRequest }
   /** A packet this server does not implement: answered with an empty packet. */
   | { kind: 'unsupported'; name: string }
   /** A known packet with bad arguments: answered with E01. */

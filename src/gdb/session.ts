@@ -5,6 +5,7 @@
 
 import { concatBytes, escapeBinary, hexByte, hexEncodeText, latin1Bytes, toHex } from './encoding.js';
 import { ExtendedMode } from './extended-mode.js';
+import { HostIo } from './host-io.js';
 import { registerLayout, type RegisterLayout } from './register-layout.js';
 import type { Request } from './requests.js';
 import { parseRequest } from './parse-request.js';
@@ -49,6 +50,7 @@ export class GdbSession {
   readonly packetSize: number;
   private readonly layout: RegisterLayout;
   private readonly xfer: XferObjects;
+  private readonly hostIo: HostIo;
   private readonly offerMultiprocess: boolean;
   private readonly log: (line: string) => void;
   private readonly report: (line: string) => void;
@@ -73,6 +75,7 @@ export class GdbSession {
     this.report = opts.report ?? (() => {});
     this.layout = registerLayout(target.registerSet ?? 'sse');
     this.xfer = new XferObjects(target, targetDescription(this.layout.set), this.packetSize);
+    this.hostIo = new HostIo(target, this.packetSize, this.log);
   }
 
   /** The client asked for extended mode (`!`); the server then ends when it hangs up. */
@@ -199,6 +202,11 @@ export class GdbSession {
         return text('OK');
       case 'run':
         return this.run(req.program, req.args);
+      case 'host-io': {
+        if (!this.hostIo.supported) return EMPTY();
+        const reply = await this.hostIo.handle(req.request, () => this.currentPid());
+        return reply === null ? EMPTY() : { packets: [reply] };
+      }
       case 'unsupported':
         return EMPTY();
       case 'malformed':

@@ -82,6 +82,19 @@ export interface BreakpointSupport {
   remove(bp: Breakpoint): MaybePromise<void>;
 }
 
+/**
+ * A file opened read-only through Host I/O (vFile:open): what gdb reads of the program's files.
+ * Stateless: nothing to close; it may be read any number of times.
+ */
+export interface TargetFile {
+  /** Size in bytes (vFile:fstat). */
+  readonly size: number;
+  /** Modification time, seconds since the epoch (vFile:fstat); 0 when unknown. */
+  readonly mtime?: number;
+  /** Up to `length` bytes from `offset`: fewer at the end of the file, none past it. */
+  read(offset: number, length: number): MaybePromise<Uint8Array>;
+}
+
 export interface DebugTarget {
   /** Register features described to gdb; default 'sse' (core, sse, linux, segments). */
   readonly registerSet?: RegisterSet;
@@ -131,6 +144,14 @@ export interface DebugTarget {
   execFile?(pid: number): MaybePromise<string>;
   /** The <library-list-svr4> XML document (qXfer:libraries-svr4:read). */
   librariesSvr4?(pid: number): MaybePromise<string>;
+  /**
+   * Host I/O (vFile:open, pread, fstat, close): the file `path` names in the debugged program's file
+   * system, opened read-only. Throws TargetError with a Linux errno (ENOENT = 2…) when there is none.
+   * With it the server answers vFile packets; opening for writing and unlink are refused (EROFS).
+   */
+  openFile?(path: string): MaybePromise<TargetFile>;
+  /** vFile:readlink: where the symbolic link `path` points; TargetError (ENOENT, EINVAL…) otherwise. */
+  readLink?(path: string): MaybePromise<string>;
   /** A `monitor CMD` command; returns the text to print (may be empty). */
   monitor?(command: string): MaybePromise<string>;
   /** Short free-form description shown by `info threads` (qThreadExtraInfo). */

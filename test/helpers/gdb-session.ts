@@ -26,9 +26,9 @@ export interface DebugOptions {
 
 /**
  * Serves the trace and runs gdb -batch with these commands against it. A resume the server failed
- * fails the test.
+ * fails the test. `exe` null: gdb is given no program and reads it from the server.
  */
-export async function debugReplay(exe: string, traceDir: string, commands: string[], opts: DebugOptions = {}): Promise<GdbRun> {
+export async function debugReplay(exe: string | null, traceDir: string, commands: string[], opts: DebugOptions = {}): Promise<GdbRun> {
   const server = start(rewindBin, ['replay', '-s', '0', ...(opts.args ?? []), traceDir], {
     timeoutMs: 180_000,
     env: { ...process.env, REWIND_GDB_LOG: '1' },
@@ -43,7 +43,7 @@ export async function debugReplay(exe: string, traceDir: string, commands: strin
   const script = opts.extended ? writeGdbScript() : null;
   const args = script
     ? ['-nx', '-batch', ...gdbArguments(script.path, '127.0.0.1', port, exe)]
-    : ['-nx', '-q', '-batch', '-ex', `target remote 127.0.0.1:${port}`, exe];
+    : ['-nx', '-q', '-batch', '-ex', `target remote 127.0.0.1:${port}`, ...(exe === null ? [] : [exe])];
   for (const c of commands) args.push('-ex', c);
   // One pipe for both streams keeps gdb's errors next to the command that caused them.
   const g = await (opts.separate ? run('gdb', args, { timeoutMs: 180_000 }) : run('/bin/sh', ['-c', 'exec "$@" 2>&1', 'sh', 'gdb', ...args], { timeoutMs: 180_000 }))

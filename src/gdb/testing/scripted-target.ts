@@ -12,6 +12,7 @@ import type {
   ResumeRequest,
   StopEvent,
   StopReason,
+  TargetFile,
   ThreadId,
 } from '../target.js';
 import { TargetError } from '../target.js';
@@ -43,6 +44,10 @@ export interface ScriptedTargetOptions {
    * anything else is refused with errno 22.
    */
   restartable?: boolean;
+  /** Files served through Host I/O (vFile), by path; others are ENOENT. */
+  files?: Record<string, Uint8Array>;
+  /** Symbolic links for vFile:readlink, by path; others are EINVAL. */
+  links?: Record<string, string>;
 }
 
 const SIGTRAP = 5;
@@ -85,7 +90,18 @@ export class ScriptedTarget implements DebugTarget {
     if (opts.auxv !== undefined) this.auxv = () => opts.auxv!;
     if (opts.librariesSvr4 !== undefined) this.librariesSvr4 = () => opts.librariesSvr4!;
     if (opts.restartable) this.restart = (program, args) => this.restartAt(program, args);
+    if (opts.files !== undefined) this.openFile = (path) => this.fileAt(path, opts.files!);
+    if (opts.links !== undefined) {
+      this.readLink = (path) => {
+        const to = opts.links![path];
+        if (to === undefined) throw new TargetError(`${path} is not a link`, 22);
+        return to;
+      };
+    }
   }
+
+  openFile?: (path: string) => TargetFile;
+  readLink?: (path: string) => string;
 
   restart?: (program: string, args: readonly string[]) => StopReason;
 
@@ -172,6 +188,13 @@ export class ScriptedTarget implements DebugTarget {
     this.exited = false;
     this.inserted.length = 0;
     return (this.last = this.trap());
+  }
+
+  private fileAt(path: string, files: Record<string, Uint8Array>): TargetFile {
+    this.calls.push(`openFile ${path}`);
+    const data = files[path];
+    if (data === undefined) throw new TargetError(`no file ${path}`, 2);
+    return { size: data.length, mtime: 1_700_000_000, read: (offset, length) => data.slice(offset, offset + length) };
   }
 
   private mainThread(): ThreadId {

@@ -2,7 +2,8 @@
 // document (<library-list-svr4>). The dynamic linker's list is read from the process's memory the way
 // gdbserver does: auxv AT_PHDR → the program headers → PT_DYNAMIC → DT_DEBUG → r_debug.r_map → the
 // link_map chain. Each library is named by the file really mapped at its dynamic section in the
-// replayed process (replay maps the trace's own copies), so gdb reads the recorded files' symbols.
+// replayed process (replay maps the trace's own copies), under its recorded path (nameOf): gdb reads
+// it through Host I/O, which serves the trace's copy, so it sees the recorded files' symbols.
 import { readMaps, type Mapping } from '../../tracee/maps.js';
 import type { Task } from '../../tracee/task.js';
 
@@ -24,12 +25,13 @@ interface LinkMapEntry {
 }
 
 /** The <library-list-svr4> document for the process task belongs to (empty before ld.so has run). */
-export function librariesSvr4(task: Task, auxv: Uint8Array): string {
+export function librariesSvr4(task: Task, auxv: Uint8Array, nameOf: (mapped: string) => string): string {
   const entries = linkMap(task, auxv);
   if (entries.length === 0) return '<library-list-svr4 version="1.0"/>';
   const maps = readMaps(task.tid);
   const libs = entries.slice(1).filter((e) => e.name !== '').map((e) => {
-    const file = mappedFile(maps, e.ld) ?? e.name;
+    const mapped = mappedFile(maps, e.ld);
+    const file = mapped === undefined ? e.name : nameOf(mapped);
     return `<library name="${escapeXml(file)}" lm="${hex(e.lm)}" l_addr="${hex(e.addr)}" l_ld="${hex(e.ld)}" lmid="0x0"/>`;
   });
   return `<library-list-svr4 version="1.0" main-lm="${hex(entries[0]!.lm)}">${libs.join('')}</library-list-svr4>`;

@@ -1,10 +1,11 @@
 // Replay debugging: the replay as a gdb DebugTarget. Reads come from the live replayed process;
 // writes are refused (replay must stay the recording). Breakpoints and watchpoints are the set gdb
 // inserted; each resume arms them for that run only. Reverse requests go to the timeline. gdb's
-// `run` in extended mode (restart) goes to the start, a checkpoint (cN) or an event (eN).
+// `run` in extended mode (restart) goes to the start, a checkpoint (cN) or an event (eN). Files gdb
+// asks for (vFile) come from the recording (program-files.ts).
 import { basename } from 'node:path';
 import type {
-  Breakpoint, BreakpointSupport, DebugTarget, ResumeRequest, StopReason, ThreadId,
+  Breakpoint, BreakpointSupport, DebugTarget, ResumeRequest, StopReason, TargetFile, ThreadId,
 } from '../../gdb/index.js';
 import { TargetError } from '../../gdb/index.js';
 import type { TraceReader } from '../../trace/trace-reader.js';
@@ -13,6 +14,7 @@ import { gdbRegisterFile, machineRegisterSet } from './gdb-registers.js';
 import { slotsNeeded, SLOT_COUNT } from './hw-slots.js';
 import { librariesSvr4 } from './libraries.js';
 import { boundary, describeMark, sameWatch, type Mark, type Watch } from './marks.js';
+import { ProgramFiles } from './program-files.js';
 import { parseRestartPoint } from './restart-point.js';
 import type { EngineStop, Timeline } from './timeline.js';
 
@@ -41,8 +43,10 @@ export class ReplayTarget implements DebugTarget {
   private readonly saved: Mark[] = [];
   /** Why a failed resume left the replay somewhere unknown (then every later resume is refused). */
   private broken: string | null = null;
+  private readonly files: ProgramFiles;
 
   constructor(private readonly tl: Timeline, private readonly reader: TraceReader) {
+    this.files = new ProgramFiles(tl, reader);
     this.breakpoints = {
       types: ['software', 'hardware', 'write', 'read', 'access'],
       insert: (bp) => this.insert(bp),
@@ -125,11 +129,25 @@ export class ReplayTarget implements DebugTarget {
   }
 
   librariesSvr4(): string {
-    return librariesSvr4(this.tl.task(this.tl.threads()[0] ?? this.tl.pid), this.auxv());
+    return librariesSvr4(this.tl.task(this.tl.threads()[0] ?? this.tl.pid), this.auxv(), (f) => this.files.recordedName(f));
   }
 
+  /** The recorded path: gdb reads the file through openFile, from the trace's copy. */
   execFile(): string {
+    return this.tl.execEvent().exe.path;
+  }
+
+  /** The trace's copy of the executable, for a gdb started on this machine. */
+  localExecutable(): string {
     return copyPath(this.reader.filesDir, this.tl.execEvent().exe);
+  }
+
+  openFile(path: string): TargetFile {
+    return this.files.open(path);
+  }
+
+  readLink(path: string): string {
+    return this.files.readLink(path);
   }
 
   threadInfo(thread: ThreadId): string {
@@ -165,7 +183,7 @@ export class ReplayTarget implements DebugTarget {
   /** gdb's `run` (vRun): nothing → the start of the history, cN → checkpoint N, eN → event N. */
   async restart(_program: string, args: readonly string[]): Promise<StopReason> {
     const exec = this.tl.execEvent();
-    const names = [exec.path, basename(exec.path), exec.argv[0] ?? '', this.execFile()].filter((n) => n !== '');
+    const names = [exec.path, basename(exec.path), exec.argv[0] ?? '', this.execFile(), this.localExecutable()].filter((n) => n !== '');
     const point = parseRestartPoint(args, names);
     if (typeof point === 'string') throw new TargetError(point, EINVAL);
     let mark: Mark;

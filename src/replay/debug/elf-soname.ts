@@ -1,0 +1,79 @@
+// Replay debugging: the DT_SONAME of an ELF64 little-endian shared object (the name a program's
+// DT_NEEDED asks for: libstdc++.so.6 for the file libstdc++.so.6.0.30). Reads only the ELF header,
+// the program headers, the dynamic segment and the one string; null for anything else or anything
+// malformed.
+
+/** Reads up to `length` bytes at `offset` (fewer at the end of the file). */
+export type ReadAt = (offset: number, length: number) => Uint8Array;
+
+const PT_LOAD = 1;
+const PT_DYNAMIC = 2;
+const DT_NULL = 0n;
+const DT_STRTAB = 5n;
+const DT_SONAME = 14n;
+/** The size of an ELF64 program header (the kernel loads nothing else). */
+const PHDR_SIZE = 56;
+/** Bounds against hostile files: program headers, dynamic entries, name length. */
+const MAX_PHDRS = 256;
+const MAX_DYNAMIC = 4096;
+const MAX_NAME = 4096;
+
+interface Segment {
+  type: number;
+  offset: number;
+  vaddr: bigint;
+  filesz: number;
+}
+
+export function elfSoname(read: ReadAt): string | null {
+  const header = read(0, 64);
+  if (header.length < 64 || header[0] !== 0x7f || header[1] !== 0x45 || header[2] !== 0x4c || header[3] !== 0x46) return null;
+  if (header[4] !== 2 || header[5] !== 1) return null; // ELFCLASS64, little-endian
+  const h = view(header);
+  const phoff = small(h.getBigUint64(0x20, true));
+  const phentsize = h.getUint16(0x36, true);
+  const phnum = h.getUint16(0x38, true);
+  if (phoff === null || phentsize !== PHDR_SIZE || phnum > MAX_PHDRS) return null;
+  const table = read(phoff, phentsize * phnum);
+  if (table.length < phentsize * phnum) return null;
+  const t = view(table);
+  const segments: Segment[] = [];
+  for (let i = 0; i < phnum; i++) {
+    const at = i * phentsize;
+    const offset = small(t.getBigUint64(at + 8, true));
+    const filesz = small(t.getBigUint64(at + 32, true));
+    if (offset === null || filesz === null) continue;
+    segments.push({ type: t.getUint32(at, true), offset, vaddr: t.getBigUint64(at + 16, true), filesz });
+  }
+  const dynamic = segments.find((s) => s.type === PT_DYNAMIC);
+  if (!dynamic) return null;
+  const entries = read(dynamic.offset, Math.min(dynamic.filesz, MAX_DYNAMIC * 16));
+  const d = view(entries);
+  let strtab: bigint | null = null;
+  let soname: bigint | null = null;
+  for (let at = 0; at + 16 <= entries.length; at += 16) {
+    const tag = d.getBigInt64(at, true);
+    if (tag === DT_NULL) break;
+    if (tag === DT_STRTAB) strtab = d.getBigUint64(at + 8, true);
+    if (tag === DT_SONAME) soname = d.getBigUint64(at + 8, true);
+  }
+  if (strtab === null || soname === null) return null;
+  // DT_STRTAB is an address: find the loaded segment holding it to get its place in the file.
+  const load = segments.find((s) => s.type === PT_LOAD && s.vaddr <= strtab! && strtab! < s.vaddr + BigInt(s.filesz));
+  if (!load) return null;
+  const at = small(BigInt(load.offset) + strtab - load.vaddr + soname);
+  if (at === null) return null;
+  const name = read(at, MAX_NAME);
+  const end = name.indexOf(0);
+  if (end <= 0) return null;
+  return new TextDecoder().decode(name.subarray(0, end));
+}
+
+/** A file offset or size as a number; null past 2^53. */
+function small(n: bigint): number | null {
+  return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : null;
+}
+
+function view(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
