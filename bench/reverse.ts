@@ -1,7 +1,10 @@
 // Benchmark of going backwards in a replay: records a program that makes N system calls between
 // two calls of marker(), then, in the debugger engine, runs to the second marker() and times
-//   - reverse-continue to the breakpoint at marker(), N events back;
-//   - 100 consecutive reverse-steps (reverse-stepi) from there on.
+//   - reverse-continue to the breakpoint at marker(), N events back (the forward run crossed those
+//     events with that breakpoint set, so the stretches between restore points are known to hold no
+//     hit and are skipped);
+//   - 100 consecutive reverse-steps (reverse-stepi) from there on;
+//   - reverse-continue N events back with a breakpoint set only then (every stretch re-executed).
 //   npm run build && node dist/bench/reverse.js [N]     (default 1000000)
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,7 +35,9 @@ const dir = mkdtempSync(join(tmpdir(), 'rewind-bench-reverse-'));
 try {
   writeFileSync(join(dir, 'p.c'), SOURCE);
   execFileSync('gcc', ['-O1', '-g', '-o', join(dir, 'p'), join(dir, 'p.c')]);
-  const marker = BigInt('0x' + execFileSync('nm', [join(dir, 'p')]).toString().split('\n').find((l) => / T marker$/.test(l))!.split(' ')[0]);
+  const symbols = execFileSync('nm', [join(dir, 'p')]).toString().split('\n');
+  const symbol = (name: string) => BigInt('0x' + symbols.find((l) => l.endsWith(` T ${name}`))!.split(' ')[0]);
+  const marker = symbol('marker');
   const trace = join(dir, 'trace');
   let t = performance.now();
   execFileSync(resolve('bin/rewind'), ['record', '-o', trace, '--', join(dir, 'p'), String(N)]);
@@ -54,6 +59,11 @@ try {
   t = performance.now();
   for (let i = 0; i < 100; i++) await tl.reverseStep(tl.pid);
   console.log(`100 reverse-steps: ${((performance.now() - t) / 1000).toFixed(2)} s`);
+  await tl.forward(spec, null);
+  t = performance.now();
+  const far = await tl.reverseContinue({ breakpoints: [bp, 0x555555554000n + symbol('main')], watches: [] });
+  const where2 = far.kind === 'breakpoint' && tl.eventIndex === first ? 'the first call' : `${far.kind} at event ${tl.eventIndex}`;
+  console.log(`reverse-continue to marker() ${N} events back with a breakpoint set only now (main()): ${where2}, ${((performance.now() - t) / 1000).toFixed(2)} s`);
   tl.close();
 } finally {
   rmSync(dir, { recursive: true, force: true });

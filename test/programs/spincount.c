@@ -6,7 +6,8 @@
  *           worker a fixed number of times before it sets the flag, main until it sees the flag.
  * Every spin runs a fixed chain of multiplications (about 10 us) that restarts from the same value, so
  * the registers at any instruction of the loop are the same in every spin. What is printed depends on
- * timing (spin counts, the shared total), so native runs differ; a replay must print the recording's. */
+ * timing (spin counts, the shared total), so native runs differ; a replay must print the recording's.
+ * The worker waits (spinning) until main has started, so some thread is always preempted. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -20,12 +21,16 @@
   } while (0)
 
 static atomic_int flag;
+static atomic_int started;
 static volatile long spins;
 static volatile long shared;
 static const char *mode;
 
 static void *worker(void *arg) {
   (void)arg;
+  /* Main spins first: run alone before it has started, the worker spins here, so whichever thread a
+   * one-task-at-a-time recorder runs first, that thread has to be preempted. */
+  while (!atomic_load(&started)) WORK();
   unsigned long long x = 88172645463325252ULL;
   for (int i = 0; i < 1000000; i++) { /* a millisecond or two */
     x ^= x << 13;
@@ -50,6 +55,7 @@ int main(int argc, char **argv) {
     say("FAILED pthread_create: %s\n", strerror(rc));
     return 1;
   }
+  atomic_store(&started, 1);
   if (strcmp(mode, "flag") == 0) {
     while (!atomic_load(&flag)) WORK();
   } else if (strcmp(mode, "count") == 0) {

@@ -123,6 +123,14 @@ export class Checkpoints {
    * Restores the latest restore point strictly before `target` from which running forward reaches
    * it. Returns that point's mark.
    */
+  /** The mark of the latest restore point strictly before target (the start: boundary 0). */
+  latestBefore(target: Mark): Mark {
+    for (let i = this.list.length - 1; i >= 0; i--) {
+      if (precedes(this.list[i]!.mark, target)) return this.list[i]!.mark;
+    }
+    return boundary(0);
+  }
+
   restoreBefore(into: Restorable, target: Mark): Mark {
     for (let i = this.list.length - 1; i >= 0; i--) {
       const c = this.list[i]!;

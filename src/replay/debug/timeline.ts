@@ -14,6 +14,7 @@ import type { Task } from '../../tracee/task.js';
 import { DebugStop, isStopped, Replayer, type DebugHooks, type DebugTrap, type RTask } from '../replayer.js';
 import { Checkpoints, FINE_STEPS } from './checkpoints.js';
 import { HwSlots } from './hw-slots.js';
+import { QuietStretches } from './quiet.js';
 import {
   boundary, describeMark, EMPTY_SPEC, prefix, remainder, sameMark, sameWatch, unionSpec, withOp,
   type Mark, type MarkOp, type TrapSpec, type Watch,
@@ -67,6 +68,11 @@ export class Timeline implements DebugHooks {
   private spec: TrapSpec = EMPTY_SPEC;
   private readonly planted = new Map<bigint, number>();
   private readonly slots = new HwSlots();
+  /** The armed set is all in place in the debugged process (see quiet.ts). */
+  private armedWhole = false;
+  private readonly quiet = new QuietStretches();
+  /** Intervals between restore points that going back skipped as known to hold no hit (quiet.ts). */
+  quietSkips = 0;
   private interruptRequested = false;
   /** Threads reported at a breakpoint: resuming executes the instruction under it first. */
   readonly atBreakpoint = new Map<number, bigint>();
@@ -172,12 +178,16 @@ export class Timeline implements DebugHooks {
   private async run(spec: TrapSpec, stepTid: number | null, user: boolean): Promise<EngineStop> {
     this.arm(spec);
     this.stepTid = stepTid;
+    const start = this.mark.ops.length ? this.mark.event + 1 : this.mark.event;
+    let whole = this.armedWhole;
+    let failed = false;
     try {
       for (;;) {
         if (user) await this.breathe();
         const before = this.replayer.index;
         if (this.replayer.finished) return { kind: 'history', recTid: this.focusTid(), edge: 'end' };
         const st = this.move();
+        whole &&= this.armedWhole;
         const moved = this.replayer.index !== before;
         if (moved) {
           this.mark = boundary(this.replayer.index);
@@ -198,7 +208,12 @@ export class Timeline implements DebugHooks {
         const stop = this.noteStop(st, spec, moved);
         if (stop) return stop;
       }
+    } catch (e) {
+      failed = true;
+      throw e;
     } finally {
+      // Up to the boundary before the stop, nothing of spec was hit.
+      if (!failed && user && stepTid === null && whole && this.armedWhole) this.quiet.note(start, this.mark.event, spec);
       this.stepTid = null;
       this.disarm();
     }
@@ -239,6 +254,14 @@ export class Timeline implements DebugHooks {
     const here = this.mark;
     let end = here;
     for (;;) {
+      // A stretch known to hold no hit of spec (run before with at least spec armed) is not re-executed.
+      const point = this.checkpoints.latestBefore(end);
+      if (end.ops.length === 0 && this.quiet.covers(point.event, end.event, spec)) {
+        this.quietSkips++;
+        if (point.event <= this.beginEvent && point.ops.length === 0) break;
+        end = point;
+        continue;
+      }
       const from = this.checkpoints.restoreBefore(this, end);
       this.mark = from;
       const found = await this.scan(end, spec, () => true);
@@ -314,14 +337,19 @@ export class Timeline implements DebugHooks {
     const note = (c: Candidate) => { if (accept(c)) found.push(c); };
     if (this.mark.event < end.event) {
       this.arm(spec);
+      const start = this.mark.ops.length ? this.mark.event + 1 : this.mark.event;
+      let whole = this.armedWhole;
+      let hits = 0;
       try {
         while (this.replayer.index < end.event) {
           await this.breathe();
           const before = this.replayer.index;
           const st = this.move();
+          whole &&= this.armedWhole;
           if (this.replayer.index !== before) this.mark = boundary(this.replayer.index);
           if (!st) continue;
           if (st.trap.kind === 'breakpoint' || st.trap.kind === 'watch') {
+            hits++;
             this.mark = withOp(this.mark, { kind: 'traps', spec, n: 1 });
             note(this.candidate(st, this.mark));
           } else if (st.trap.kind === 'signal' && this.replayer.index === before) {
@@ -333,6 +361,7 @@ export class Timeline implements DebugHooks {
       } finally {
         this.disarm();
       }
+      if (hits === 0 && whole) this.quiet.note(start, end.event, spec);
       this.mark = boundary(end.event);
     }
     const ops = end.ops;
@@ -611,6 +640,8 @@ export class Timeline implements DebugHooks {
     const tasks = this.stoppedTasks();
     this.plant(tasks[0]);
     this.slots.set(spec.watches, spec.hardware ?? [], tasks);
+    this.armedWhole = tasks.length > 0 && tasks.length === this.debuggedTasks().length
+      && spec.breakpoints.every((a) => spec.hardware?.includes(a) || this.planted.has(a));
   }
 
   /** Writes int3 at the armed software breakpoints (the debugged process may not exist yet). */
@@ -746,9 +777,12 @@ export class Timeline implements DebugHooks {
       this.slots.apply(task);
     } else if (task.tgid === task.tid && this.planted.size) {
       // A forked child inherits the planted breakpoints' bytes: put the program's back.
+      const debugged = this.debuggedTasks()[0]?.task;
       for (const [addr, byte] of this.planted) {
         const now = task.readPartial(addr, 1);
         if (now.length === 1 && now[0] === 0xcc) task.write(addr, new Uint8Array([byte]));
+        // A vfork child shares the memory: that took the breakpoint out of the debugged process too.
+        if (debugged && debugged.readPartial(addr, 1)[0] !== 0xcc) this.armedWhole = false;
       }
     }
   }
@@ -762,6 +796,7 @@ export class Timeline implements DebugHooks {
     // A new image: the old breakpoints are gone with the old address space. The image that starts
     // the debugged history (a scan re-executing from before it) gets them.
     this.planted.clear();
+    this.armedWhole = false;
     if (this.replayer.index <= this.beginEvent) this.plant(task);
     this.slots.apply(task);
   }

@@ -1,0 +1,82 @@
+// Reverse-continue in the debugger engine over a program that calls marker(i) between long runs of
+// system calls: going back stops at every call the forward run stopped at, in reverse order, whether
+// the stretches between them are re-executed (a breakpoint set only now) or skipped because the
+// forward run already crossed them with the breakpoint armed.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { R } from '../../src/kernel/regs.js';
+import { Timeline } from '../../src/replay/debug/timeline.js';
+import { TraceReader } from '../../src/trace/trace-reader.js';
+import { compileTo, explain, record, TempSpace } from '../helpers/harness.js';
+
+const space = new TempSpace('reverse-continue');
+after(() => space.cleanup());
+
+const CALLS = 3;
+const SOURCE = `
+#include <unistd.h>
+#include <sys/syscall.h>
+volatile long sink;
+__attribute__((noinline)) void marker(long i) { sink += i; }
+__attribute__((noinline)) void never(void) { sink = -1; }
+int main(int argc, char **argv) {
+  for (long i = 0; i < ${CALLS}; i++) {
+    marker(i);
+    for (int j = 0; j < 30000; j++) syscall(SYS_getppid);
+  }
+  if (argc > 5) never();
+  return 0;
+}
+`;
+
+function symbol(exe: string, name: string): bigint {
+  const line = execFileSync('nm', [exe]).toString().split('\n').find((l) => l.endsWith(` T ${name}`));
+  assert.ok(line, `${name} is in the symbol table`);
+  // PIE under ADDR_NO_RANDOMIZE: the executable sits at 0x555555554000.
+  return 0x555555554000n + BigInt(`0x${line.split(' ')[0]}`);
+}
+
+test('reverse-continue stops at every call the forward run stopped at, skipping known stretches or not', async () => {
+  const exe = path.join(space.mkdir('bin-'), 'calls');
+  compileTo(SOURCE, exe, { text: true, flags: ['-O1'] });
+  const rec = await record(exe, [], { space });
+  assert.equal(rec.status, 0, explain(rec));
+  const marker = symbol(exe, 'marker');
+  const armed = { breakpoints: [marker], watches: [] };
+
+  const tl = new Timeline(TraceReader.open(rec.traceDir), {});
+  try {
+    const arg = () => Number(tl.task(tl.pid).fetchRegs()[R.rdi]!);
+    const forward: [number, number][] = [];
+    for (let i = 0; i < CALLS; i++) {
+      const st = await tl.forward(armed, null);
+      assert.equal(st.kind, 'breakpoint', `call ${i}`);
+      forward.push([arg(), tl.eventIndex]);
+    }
+    assert.deepEqual(forward.map(([a]) => a), [0, 1, 2]);
+    assert.equal((await tl.forward(armed, null)).kind, 'history', 'to the end');
+
+    const back = async (spec: typeof armed) => {
+      const seen: [number, number][] = [];
+      for (let i = 0; i < CALLS; i++) {
+        const st = await tl.reverseContinue(spec);
+        assert.equal(st.kind, 'breakpoint', `going back, call ${CALLS - 1 - i}: ${st.kind}`);
+        seen.push([arg(), tl.eventIndex]);
+      }
+      assert.equal((await tl.reverseContinue(spec)).kind, 'history', 'then the start of the history');
+      return seen.reverse();
+    };
+    // The forward run crossed every stretch with the breakpoint armed: going back skips them.
+    assert.deepEqual(await back(armed), forward);
+    assert.ok(tl.quietSkips > 0, 'known stretches were skipped');
+    // A breakpoint set only now (never() is never called): every stretch is re-executed.
+    const skips = tl.quietSkips;
+    assert.equal((await tl.forward({ breakpoints: [], watches: [] }, null)).kind, 'history');
+    assert.deepEqual(await back({ breakpoints: [marker, symbol(exe, 'never')], watches: [] }), forward);
+    assert.equal(tl.quietSkips, skips, 'nothing skipped for a set never run forward');
+  } finally {
+    tl.close();
+  }
+});
