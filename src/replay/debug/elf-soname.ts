@@ -2,17 +2,11 @@
 // DT_NEEDED asks for: libstdc++.so.6 for the file libstdc++.so.6.0.30). Reads only the ELF header,
 // the program headers, the dynamic segment and the one string; null for anything else or anything
 // malformed.
+import { DT_NULL, DT_SONAME, DT_STRTAB, PHDR_SIZE, PT_DYNAMIC, PT_LOAD } from '../../kernel/elf.js';
 
 /** Reads up to `length` bytes at `offset` (fewer at the end of the file). */
 export type ReadAt = (offset: number, length: number) => Uint8Array;
 
-const PT_LOAD = 1;
-const PT_DYNAMIC = 2;
-const DT_NULL = 0n;
-const DT_STRTAB = 5n;
-const DT_SONAME = 14n;
-/** The size of an ELF64 program header (the kernel loads nothing else). */
-const PHDR_SIZE = 56;
 /** Bounds against hostile files: program headers, dynamic entries, name length. */
 const MAX_PHDRS = 256;
 const MAX_DYNAMIC = 4096;

@@ -6,14 +6,8 @@
 // it through Host I/O, which serves the trace's copy, so it sees the recorded files' symbols.
 import { readMaps, type Mapping } from '../../tracee/maps.js';
 import type { Task } from '../../tracee/task.js';
+import { AT_PHDR, AT_PHNUM, DT_DEBUG, DT_NULL, PHDR_SIZE, PT_DYNAMIC, PT_PHDR } from '../../kernel/elf.js';
 
-const AT_PHDR = 3n;
-const AT_PHNUM = 5n;
-const PT_DYNAMIC = 2;
-const PT_PHDR = 6;
-const DT_NULL = 0n;
-const DT_DEBUG = 21n;
-const PHDR_SIZE = 56;
 const MAX_DYNAMIC = 1024;
 const MAX_LIBRARIES = 4096;
 
