@@ -16,7 +16,7 @@ import { Checkpoints, FINE_STEPS } from './checkpoints.js';
 import { HwSlots } from './hw-slots.js';
 import { QuietStretches } from './quiet.js';
 import {
-  boundary, describeMark, EMPTY_SPEC, prefix, remainder, sameMark, sameWatch, unionSpec, withOp,
+  boundary, describeMark, EMPTY_SPEC, prefix, remainder, sameWatch, unionSpec, withOp,
   type Mark, type MarkOp, type TrapSpec, type Watch,
 } from './marks.js';
 
@@ -450,12 +450,7 @@ export class Timeline implements DebugHooks {
   private async stepBack(at: Mark, recTid: number): Promise<Mark | null> {
     const lastOp = at.ops[at.ops.length - 1];
     if (lastOp?.kind === 'steps' && lastOp.tid === recTid) {
-      if (lastOp.n > 1) return { event: at.event, ops: [...at.ops.slice(0, -1), { ...lastOp, n: lastOp.n - 1 }] };
-      // A step that ran a syscall instruction ends at its exit, where the event boundary before the
-      // step already had the thread (at the entry, registers as at the exit): not an instruction back.
-      const before = prefix(at);
-      if (before.ops.length === 0 && await this.sameThreadState(before, at, recTid)) return this.stepBack(before, recTid);
-      return before;
+      return lastOp.n === 1 ? prefix(at) : { event: at.event, ops: [...at.ops.slice(0, -1), { ...lastOp, n: lastOp.n - 1 }] };
     }
     if (at.event <= this.beginEvent && at.ops.length === 0) return null;
     await this.seek(at);
@@ -485,17 +480,6 @@ export class Timeline implements DebugHooks {
       if (anchor.ops.length === 0 && anchor.event === at.event) anchor = boundary(at.event - 1);
     }
     throw new TimelineError(`thread ${recTid} did not run in the ${MAX_BOUNDARIES_BACK} events before ${describeMark(at)}`);
-  }
-
-  /** Whether thread recTid has the same registers at marks a and b. */
-  private async sameThreadState(a: Mark, b: Mark, recTid: number): Promise<boolean> {
-    const regsAt = async (m: Mark) => {
-      if (!sameMark(this.mark, m)) await this.seek(m);
-      return this.replayer.liveTasks().get(recTid)?.task.fetchRegs().slice();
-    };
-    const rb = await regsAt(b);
-    const ra = await regsAt(a);
-    return ra !== undefined && rb !== undefined && sameState(ra, rb);
   }
 
   // ---- replay moves ----
