@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Builds the C parts with the machine's compiler: build/rewind.node (N-API addon) and build/rewind-launcher.
+// Builds the C parts with the machine's compiler: build/rewind.node (N-API addon), build/rewind-launcher and
+// build/rewind-probe (the capability probes).
 // Run by `npm install` (prepare script). Needs gcc (or $CC) and Node's headers, which ship with Node.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
@@ -25,6 +26,7 @@ const warn = ['-Wall', '-Wextra', '-Werror', '-O2', '-g'];
 const targets = [
   { src: 'native/addon.c', dst: 'rewind.node', args: ['-shared', '-fPIC', '-fvisibility=hidden', `-I${nodeInclude}`] },
   { src: 'native/launcher.c', dst: 'rewind-launcher', args: [] },
+  { src: 'native/probe.c', dst: 'rewind-probe', args: [] },
 ];
 
 for (const t of targets) {

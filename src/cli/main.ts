@@ -15,6 +15,7 @@ usage:
   rewind dump [--json] [TRACE]                print the trace's events, one per line
   rewind info [--json] [TRACE]                describe a trace
   rewind ps [--json] [TRACE]                  list the recorded processes (pid, parent, exit, command)
+  rewind doctor [--json]                      which hardware traps work here, and what rewind uses instead
   rewind --help | --version
 
 Traces go to $REWIND_TRACE_DIR (default ~/.local/share/rewind) as <program>-<n> unless -o is given;
@@ -44,6 +45,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./info-command.js')).infoCommand(rest);
     case 'ps':
       return (await import('./ps-command.js')).psCommand(rest);
+    case 'doctor':
+      return (await import('./doctor-command.js')).doctorCommand(rest);
     default:
       throw new UsageError(`unknown command ${cmd} (see rewind --help)`);
   }

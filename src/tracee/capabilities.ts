@@ -1,0 +1,126 @@
+// Traced-process model: which hardware traps really work on this machine, proved by build/rewind-probe
+// (native/probe.c) in throw-away children, and which path rewind takes for each. A VM may accept a
+// setting and never deliver the trap, so nothing is taken from a return code or /proc/cpuinfo alone.
+// Results are cached per boot and CPU model under the user's cache directory; REWIND_SOFTWARE forces
+// software paths (`all`, or a comma list of `tsc`, `cpuid`, `debugregs`) so they are tested everywhere.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { packageRoot } from '../native/package-root.js';
+
+export const CAPABILITIES = ['rdtsc-trap', 'cpuid-fault', 'debug-registers', 'single-step', 'perf-context-switches'] as const;
+export type Capability = typeof CAPABILITIES[number];
+
+/** What the probe found. */
+export interface ProbeResult {
+  works: boolean;
+  detail: string;
+}
+
+/** What `rewind doctor` shows for a capability. */
+export interface CapabilityReport extends ProbeResult {
+  /** The path rewind takes. */
+  using: string;
+  /** Set when REWIND_SOFTWARE made rewind ignore a working trap. */
+  forced?: boolean;
+}
+
+/** Software paths REWIND_SOFTWARE can force. */
+export const SOFTWARE_PATHS = ['tsc', 'cpuid', 'debugregs'] as const;
+export type SoftwarePath = typeof SOFTWARE_PATHS[number];
+
+const PATH_OF: Partial<Record<Capability, SoftwarePath>> = {
+  'rdtsc-trap': 'tsc', 'cpuid-fault': 'cpuid', 'debug-registers': 'debugregs',
+};
+
+const USING: Record<Capability, [hardware: string, software: string]> = {
+  'rdtsc-trap': ['kernel trap (PR_SET_TSC)', 'patching rdtsc/rdtscp in the program\'s code'],
+  'cpuid-fault': ['kernel trap (CPUID faulting)', 'patching cpuid in the program\'s code'],
+  'debug-registers': ['debug registers', 'software watchpoints (single steps with value checks)'],
+  'single-step': ['PTRACE_SINGLESTEP', 'none: stepping and reverse stepping in the debugger fail'],
+  'perf-context-switches': ['available (not used yet: no syscall buffer)', 'none needed yet (no syscall buffer)'],
+};
+
+/** The software paths REWIND_SOFTWARE forces (throws a usage message on an unknown word). */
+export function forcedSoftware(env: string | undefined = process.env['REWIND_SOFTWARE']): Set<SoftwarePath> {
+  const out = new Set<SoftwarePath>();
+  for (const word of (env ?? '').split(',').map((w) => w.trim()).filter((w) => w !== '')) {
+    if (word === 'all') SOFTWARE_PATHS.forEach((p) => out.add(p));
+    else if ((SOFTWARE_PATHS as readonly string[]).includes(word)) out.add(word as SoftwarePath);
+    else throw new Error(`REWIND_SOFTWARE: unknown path '${word}' (use all, or a comma list of ${SOFTWARE_PATHS.join(', ')})`);
+  }
+  return out;
+}
+
+function cacheDir(): string {
+  return join(process.env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'rewind');
+}
+
+/** The cache key: this boot, this CPU model, this probe binary. */
+function cacheFile(probePath: string): string {
+  const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  const model = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name')) ?? '';
+  let probe = '';
+  try { probe = createHash('sha256').update(readFileSync(probePath)).digest('hex').slice(0, 16); } catch { /* probe missing: found below */ }
+  const key = createHash('sha256').update(`${boot}\n${model}\n${probe}`).digest('hex').slice(0, 24);
+  return join(cacheDir(), `capabilities-${key}.json`);
+}
+
+function runProbe(probePath: string): Record<Capability, ProbeResult> {
+  let text: string;
+  try {
+    text = execFileSync(probePath, [], { encoding: 'utf8', timeout: 20_000, stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch (e) {
+    throw new Error(`cannot run the capability probe ${probePath} (${(e as Error).message.split('\n')[0]}); run npm install`);
+  }
+  const found = new Map<string, ProbeResult>();
+  for (const line of text.split('\n').filter((l) => l.trim() !== '')) {
+    const o = JSON.parse(line) as { name: string; works: boolean; detail: string };
+    found.set(o.name, { works: o.works === true, detail: String(o.detail) });
+  }
+  const out = {} as Record<Capability, ProbeResult>;
+  for (const c of CAPABILITIES) out[c] = found.get(c) ?? { works: false, detail: 'the probe gave no answer' };
+  return out;
+}
+
+let probed: Record<Capability, ProbeResult> | null = null;
+
+/** The probe results, from the per-boot cache or by running the probe (about 15 ms). */
+export function probeResults(): Record<Capability, ProbeResult> {
+  if (probed) return probed;
+  const probePath = join(packageRoot, 'build', 'rewind-probe');
+  const file = cacheFile(probePath);
+  try {
+    const cached = JSON.parse(readFileSync(file, 'utf8')) as Record<Capability, ProbeResult>;
+    if (CAPABILITIES.every((c) => typeof cached[c]?.works === 'boolean')) return (probed = cached);
+  } catch { /* no cache yet, or unreadable: probe */ }
+  probed = runProbe(probePath);
+  try {
+    mkdirSync(cacheDir(), { recursive: true });
+    const tmp = `${file}.${process.pid}`;
+    writeFileSync(tmp, JSON.stringify(probed));
+    renameSync(tmp, file);
+  } catch { /* a read-only home: probe again next time */ }
+  return probed;
+}
+
+/** Each capability: whether it works and the path rewind takes (REWIND_SOFTWARE applied). */
+export function capabilityReport(): Record<Capability, CapabilityReport> {
+  const found = probeResults();
+  const forced = forcedSoftware();
+  const out = {} as Record<Capability, CapabilityReport>;
+  for (const c of CAPABILITIES) {
+    const path = PATH_OF[c];
+    const force = path !== undefined && forced.has(path) && found[c].works;
+    const hardware = found[c].works && !force;
+    out[c] = { ...found[c], using: USING[c][hardware ? 0 : 1], ...(force && { forced: true }) };
+  }
+  return out;
+}
+
+/** Whether rewind uses the kernel's trap for this (it works and is not forced to software). */
+export function useHardware(c: 'rdtsc-trap' | 'cpuid-fault' | 'debug-registers'): boolean {
+  return probeResults()[c].works && !forcedSoftware().has(PATH_OF[c]!);
+}
