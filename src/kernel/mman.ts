@@ -17,3 +17,10 @@ export const PAGE_SIZE = 4096n;
 export function pageAlign(len: bigint): bigint {
   return (len + PAGE_SIZE - 1n) & ~(PAGE_SIZE - 1n);
 }
+
+export const PROT_NONE = 0n;
+
+/** The prot bits of a /proc/PID/maps permission field ("rw-p", "r-xp"…). */
+export function protOfPerms(perms: string): bigint {
+  return (perms[0] === 'r' ? PROT_READ : 0n) | (perms[1] === 'w' ? PROT_WRITE : 0n) | (perms[2] === 'x' ? PROT_EXEC : 0n);
+}

@@ -103,6 +103,23 @@ export interface DebugHooks {
   /** A task that was left running (a vfork parent waiting for its child) has stopped. */
   taskStopped(task: Task, recTid: number): void;
   execed(task: Task, recTid: number): void;
+  /**
+   * Software watchpoints (page-watch.ts). A SIGSEGV stop of the task: when it is a fault on a page the
+   * debugger protected, the debugger runs the faulting instruction (one single step) and returns the
+   * stop after it (a hit is then reported by trap()); null when the fault is the program's own.
+   */
+  pageFault?(task: Task, recTid: number): Stop | null;
+  /** The task, at a syscall's entry, is about to run it for real: the kernel must reach every page. */
+  kernelRuns?(t: RTask): void;
+  /** The syscall of kernelRuns ran (the task may have ended, or wait in the kernel: a vfork parent). */
+  kernelRan?(t: RTask): void;
+  /**
+   * The task is about to be given signal sig: true when the debugger lifted its page protections for
+   * the signal frame; the replay then delivers it by a single step (which stops at the handler) and
+   * calls signalDelivered with that stop.
+   */
+  liftForSignal?(t: RTask, sig: number): boolean;
+  signalDelivered?(t: RTask, stop: Stop): void;
 }
 
 /** Everything the replay loop keeps between steps, so a forked copy of the tree can resume from it. */
@@ -452,22 +469,53 @@ export class Replayer {
       this.debugTrap(t, trapCode(t.task));
       t.resume = null;
     }
+    let early: Stop | null = null;
     if (r) {
-      try {
-        // A step onto a syscall instruction runs it to its seccomp stop (no trap flag for the syscall
-        // to save in r11); the step ends once its event is replayed (endStepAtSyscall).
-        if (stepping && (r.syscall || r.sig !== 0 || !atSyscallInstruction(t.task))) t.task.step(r.sig);
-        else if (r.syscall) t.task.toSyscallExit(r.sig);
-        else t.task.cont(r.sig);
-      } catch {
-        // Killed while stopped (another thread's exit_group): its exit is what waitpid reports next.
+      let sig = r.sig;
+      if (sig !== 0 && this.hooks?.liftForSignal?.(t, sig)) {
+        // Software watchpoints: the frame is written with the pages unprotected; a single step with the
+        // signal stops at the handler's first instruction, where the protections go back.
+        t.task.step(sig);
+        const first = waitStop(t.task.tid);
+        if (first.kind === 'seccomp') untraceSyscallFlags(t.task);
+        this.hooks.signalDelivered?.(t, first);
+        sig = 0;
+        if (stepping || first.kind !== 'signal' || first.signal !== SIG.SIGTRAP) early = first;
+      }
+      if (!early) {
+        try {
+          // A step onto a syscall instruction runs it to its seccomp stop (no trap flag for the syscall
+          // to save in r11); the step ends once its event is replayed (endStepAtSyscall).
+          if (stepping && (r.syscall || sig !== 0 || !atSyscallInstruction(t.task))) t.task.step(sig);
+          else if (r.syscall) t.task.toSyscallExit(sig);
+          else t.task.cont(sig);
+        } catch {
+          // Killed while stopped (another thread's exit_group): its exit is what waitpid reports next.
+        }
       }
     }
-    const s = waitStop(t.task.tid);
+    let s = early ?? waitStop(t.task.tid);
     t.stop = s;
     // A task left running (a vfork parent) has stopped: the debugger may have changed its slots meanwhile.
     if (!r && s.kind !== 'exited' && s.kind !== 'killed') this.hooks?.taskStopped(t.task, t.recTid);
     if (stepping && s.kind === 'seccomp') untraceSyscallFlags(t.task);
+    while (this.hooks?.pageFault && s.kind === 'signal' && s.signal === SIG.SIGSEGV) {
+      // Software watchpoints: a fault on a watched page. The debugger ran the instruction (one step).
+      const after = this.hooks.pageFault(t.task, t.recTid);
+      if (!after) break;
+      s = after;
+      t.stop = s;
+      if (s.kind !== 'signal' || s.signal !== SIG.SIGTRAP) break;
+      // A watchpoint hit, or the debugger's step, is reported; otherwise the run goes on.
+      this.debugTrap(t, trapCode(t.task));
+      try {
+        t.task.cont();
+      } catch {
+        // Killed meanwhile: its exit is what waitpid reports next.
+      }
+      s = waitStop(t.task.tid);
+      t.stop = s;
+    }
     if (this.hooks && s.kind === 'signal' && s.signal === SIG.SIGTRAP) {
       const code = trapCode(t.task);
       if (own >= 0n && code === SI_KERNEL && t.task.fetchRegs()[R.rip] === own + 1n) return s;
@@ -549,7 +597,8 @@ export class Replayer {
       regs[R.eflags] = regs[R.eflags]! | RESUME_FLAG;
       task.storeRegs();
       task.step();
-      const s = waitStop(task.tid);
+      let s = waitStop(task.tid);
+      if (s.kind === 'signal' && s.signal === SIG.SIGSEGV) s = this.hooks?.pageFault?.(task, t.recTid) ?? s;
       if (s.kind !== 'signal' || s.signal !== SIG.SIGTRAP) {
         throw this.diverge(`recorded task ${t.recTid} reached ${describeStop(s)} before ${what}`);
       }
@@ -595,13 +644,16 @@ export class Replayer {
       case 'exec':
         if (nr !== SYS.execve && nr !== SYS.execveat) break;
         this.cursor.take();
+        this.hooks?.kernelRuns?.(t);
         this.replayExec(t, ev, regs);
         return;
       case 'newtask':
         if (nr !== ev.nr) break;
         this.checkRegs(ev.regs, regs, `at ${syscallName(nr)}`);
         this.cursor.take();
+        this.hooks?.kernelRuns?.(t);
         this.replayNewTask(t, ev, regs);
+        this.hooks?.kernelRan?.(t);
         return;
       case 'syscall': {
         if (ev.nr !== nr) throw this.diverge(`expected syscall ${syscallName(ev.nr)}, got ${syscallName(nr)}`);
@@ -620,7 +672,9 @@ export class Replayer {
           this.applyWrites(task, ev);
           t.skipped = ev;
         } else {
+          this.hooks?.kernelRuns?.(t);
           this.replayExecuted(t, ev, regs);
+          this.hooks?.kernelRan?.(t);
         }
         return;
       }

@@ -38,7 +38,7 @@ const PATH_OF: Partial<Record<Capability, SoftwarePath>> = {
 const USING: Record<Capability, [hardware: string, software: string]> = {
   'rdtsc-trap': ['kernel trap (PR_SET_TSC)', 'patching rdtsc/rdtscp in the program\'s code'],
   'cpuid-fault': ['kernel trap (CPUID faulting)', 'patching cpuid in the program\'s code'],
-  'debug-registers': ['debug registers', 'software watchpoints (single steps with value checks)'],
+  'debug-registers': ['debug registers (4 slots)', 'software watchpoints by page protection (any number; hbreak is an int3)'],
   'single-step': ['PTRACE_SINGLESTEP', 'none: stepping and reverse stepping in the debugger fail'],
   'perf-context-switches': ['available (not used yet: no syscall buffer)', 'none needed yet (no syscall buffer)'],
 };

@@ -1,12 +1,17 @@
 // Traced-process model: running system calls inside a stopped tracee on the tracer's behalf
 // (arming CPUID faulting after exec, opening the trace's copy of a file at replay…).
+import { PTRACE_GETSIGMASK, PTRACE_SETSIGMASK } from '../kernel/ptrace.js';
 import { R } from '../kernel/regs.js';
+import { KERNEL_SIGSET_SIZE, SIG } from '../kernel/signals.js';
+import { SYS } from '../kernel/syscall-names.js';
+import { native } from '../native/addon.js';
 import { TraceeError } from './errors.js';
 import { waitStop } from './spawn.js';
-import { describeStop } from './stop.js';
+import { describeStop, type Stop } from './stop.js';
 import type { Task } from './task.js';
 
 const SYSCALL_INSN = new Uint8Array([0x0f, 0x05]);
+const SIGCHLD = SIG.SIGCHLD;
 const ARG_REGS = [R.rdi, R.rsi, R.rdx, R.r10, R.r8, R.r9];
 
 /**
@@ -28,9 +33,11 @@ export function skipToExit(task: Task, result: bigint): void {
  * signal stop). Registers and any instruction bytes borrowed are restored afterwards. Returns the result.
  * A ptrace event stop between entry and exit (PTRACE_EVENT_FORK/CLONE of an injected fork or clone) is
  * passed to onEvent, if given, and the syscall continues; without onEvent it is an error.
+ * `dropSigchld`: a SIGCHLD that stops the task before the syscall starts is discarded (replay drops the
+ * kernel's SIGCHLDs for its replayed children; a recorder must not).
  */
 export function injectSyscall(
-  task: Task, nr: number, args: readonly bigint[], onEvent?: (event: number) => void,
+  task: Task, nr: number, args: readonly bigint[], onEvent?: (event: number) => void, dropSigchld = false,
 ): bigint {
   const saved = task.fetchRegs().slice();
   const rip = saved[R.rip]!;
@@ -51,6 +58,10 @@ export function injectSyscall(
     task.storeRegs(regs);
     task.cont();
     let s = waitStop(task.tid);
+    while (dropSigchld && s.kind === 'signal' && s.signal === SIGCHLD) {
+      task.cont();
+      s = waitStop(task.tid);
+    }
     if (s.kind !== 'seccomp') throw new TraceeError(`task ${task.tid}: injected syscall ${nr} did not start (${describeStop(s)})`);
     task.toSyscallExit();
     s = waitStop(task.tid);
@@ -82,4 +93,87 @@ export function withStringOnStack<T>(task: Task, str: string, fn: (addr: bigint)
   } finally {
     task.write(addr, saved);
   }
+}
+
+/**
+ * Runs syscall nr in a task at any stop the replay leaves a thread at, and leaves it at the same kind of
+ * stop with the same registers:
+ * - a syscall-exit stop, a PTRACE_EVENT_STOP, or a signal-delivery stop whose signal is not to be
+ *   delivered (`pending` 0): injectSyscall as it is (the task then sits at a syscall-exit stop, which
+ *   resumes the same way);
+ * - a signal-delivery stop of `pending`, a signal to be delivered on resume: after the injection the
+ *   signal is queued again with every other one blocked, so the task stops at its delivery once more
+ *   (registers, mask and siginfo put back);
+ * - a seccomp stop at a syscall's entry: the kernel skips that syscall, the injection runs at its
+ *   exit, then the task executes the same syscall instruction again with every signal blocked and
+ *   stops at its entry, where its registers and mask are put back (an entry already skipped, orig_rax
+ *   -1, is re-entered as getpid and skipped again by those registers).
+ */
+export function injectAtStop(task: Task, at: Stop, nr: number, args: readonly bigint[], pending = 0): bigint {
+  const injectSyscall = (t: Task, n: number, a: readonly bigint[]) => injectSyscallDroppingSigchld(t, n, a);
+  if (at.kind === 'syscall' || at.kind === 'group-stop' || (at.kind === 'signal' && pending === 0)) {
+    return injectSyscall(task, nr, args);
+  }
+  if (at.kind === 'signal') {
+    const saved = task.fetchRegs().slice();
+    const info = task.siginfo();
+    const mask = getSigMask(task);
+    const r = injectSyscall(task, nr, args);
+    setSigMask(task, onlySignal(pending));
+    task.signal(pending);
+    task.cont();
+    const s = waitStop(task.tid);
+    if (s.kind !== 'signal' || s.signal !== pending) {
+      throw new TraceeError(`task ${task.tid}: expected signal ${pending} again after an injected syscall, got ${describeStop(s)}`);
+    }
+    setSigMask(task, mask);
+    task.storeRegs(saved);
+    task.setSiginfo(info);
+    return r;
+  }
+  if (at.kind === 'seccomp') {
+    const saved = task.fetchRegs().slice();
+    // An entry replay already skipped (orig_rax -1) is re-entered through getpid, then skipped again
+    // with the same registers (the seccomp filter kills a process whose syscall number is out of range).
+    const skipped = saved[R.orig_rax] === BigInt.asUintN(64, -1n);
+    const mask = getSigMask(task);
+    skipToExit(task, saved[R.rax]!);
+    const r = injectSyscall(task, nr, args);
+    const again = saved.slice();
+    again[R.rip] = saved[R.rip]! - 2n;
+    again[R.rax] = skipped ? BigInt(SYS.getpid) : saved[R.orig_rax]!;
+    again[R.orig_rax] = BigInt.asUintN(64, -1n); // no restart on the way out of the exit stop
+    task.storeRegs(again);
+    setSigMask(task, new Uint8Array(KERNEL_SIGSET_SIZE).fill(0xff));
+    task.cont();
+    const s = waitStop(task.tid);
+    if (s.kind !== 'seccomp') throw new TraceeError(`task ${task.tid}: expected its syscall entry again, got ${describeStop(s)}`);
+    setSigMask(task, mask);
+    task.storeRegs(saved);
+    return r;
+  }
+  throw new TraceeError(`task ${task.tid}: cannot inject a syscall at a ${describeStop(at)}`);
+}
+
+function injectSyscallDroppingSigchld(task: Task, nr: number, args: readonly bigint[]): bigint {
+  return injectSyscall(task, nr, args, undefined, true);
+}
+
+function onlySignal(sig: number): Uint8Array {
+  const m = new Uint8Array(KERNEL_SIGSET_SIZE).fill(0xff);
+  m[(sig - 1) >> 3]! &= ~(1 << ((sig - 1) & 7));
+  return m;
+}
+
+/** The task's signal mask (kernel sigset, PTRACE_GETSIGMASK). */
+export function getSigMask(task: Task): Uint8Array {
+  const m = new Uint8Array(KERNEL_SIGSET_SIZE);
+  const r = native.ptraceBuf(PTRACE_GETSIGMASK, task.tid, KERNEL_SIGSET_SIZE, m);
+  if (r < 0) throw new TraceeError(`cannot read the signal mask of task ${task.tid} (errno ${-r})`, -r);
+  return m;
+}
+
+export function setSigMask(task: Task, m: Uint8Array): void {
+  const r = native.ptraceBuf(PTRACE_SETSIGMASK, task.tid, KERNEL_SIGSET_SIZE, m);
+  if (r < 0) throw new TraceeError(`cannot set the signal mask of task ${task.tid} (errno ${-r})`, -r);
 }

@@ -22,6 +22,8 @@ export interface DebugOptions {
   extended?: boolean;
   /** Keep gdb's stdout and stderr apart (`gdb` is then one after the other). */
   separate?: boolean;
+  /** More environment for `rewind replay` (REWIND_SOFTWARE…). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -31,7 +33,7 @@ export interface DebugOptions {
 export async function debugReplay(exe: string | null, traceDir: string, commands: string[], opts: DebugOptions = {}): Promise<GdbRun> {
   const server = start(rewindBin, ['replay', '-s', '0', ...(opts.args ?? []), traceDir], {
     timeoutMs: 180_000,
-    env: { ...process.env, REWIND_GDB_LOG: '1' },
+    env: { ...process.env, REWIND_GDB_LOG: '1', ...opts.env },
   });
   let port = 0;
   for (let i = 0; i < 600 && port === 0; i++) {

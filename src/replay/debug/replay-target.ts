@@ -171,7 +171,8 @@ export class ReplayTarget implements DebugTarget {
         if (arg !== undefined && !/^checkpoints?$/.test(arg)) throw new TargetError(`monitor info knows only checkpoints, not ${arg}`, EINVAL);
         if (n !== undefined) return `${n}: ${describeMark(this.checkpoint(Number(n), n))}\n`;
         return (this.saved.map((m, i) => `${i + 1}: ${describeMark(m)}\n`).join('') || 'No checkpoints.\n')
-          + `${this.tl.checkpoints.describe()}\n`;
+          + `${this.tl.checkpoints.describe()}\n`
+          + `${this.tl.watchCost() ?? 'Watchpoints and hbreak: debug registers'}\n`;
       case 'help':
       case undefined:
         return MONITOR_HELP;
@@ -232,7 +233,8 @@ export class ReplayTarget implements DebugTarget {
       return;
     }
     if (bp.type === 'hardware') {
-      if (!this.hardBreaks.has(bp.addr) && slotsNeeded(this.watches, this.hardBreaks.size + 1) > SLOT_COUNT) {
+      // Software watchpoints (no working debug registers): hbreak is an int3, without a limit.
+      if (!this.tl.softwareWatch && !this.hardBreaks.has(bp.addr) && slotsNeeded(this.watches, this.hardBreaks.size + 1) > SLOT_COUNT) {
         throw new TargetError(`no debug register left for a hardware breakpoint (x86 has ${SLOT_COUNT})`, 28);
       }
       this.hardBreaks.set(bp.addr, (this.hardBreaks.get(bp.addr) ?? 0) + 1);
@@ -241,7 +243,7 @@ export class ReplayTarget implements DebugTarget {
     const w: Watch = { addr: bp.addr, len: bp.kind, kind: bp.type };
     if (bp.kind < 1 || bp.kind > 4096) throw new TargetError(`cannot watch ${bp.kind} bytes`);
     if (this.watches.some((x) => sameWatch(x, w))) return;
-    if (slotsNeeded([...this.watches, w], this.hardBreaks.size) > SLOT_COUNT) {
+    if (!this.tl.softwareWatch && slotsNeeded([...this.watches, w], this.hardBreaks.size) > SLOT_COUNT) {
       throw new TargetError(`no debug register left for a ${bp.kind}-byte watchpoint (x86 has ${SLOT_COUNT})`, 28);
     }
     this.watches.push(w);

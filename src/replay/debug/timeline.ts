@@ -15,6 +15,9 @@ import type { PatchedCode } from '../../patch/code-patcher.js';
 import { DebugStop, isStopped, Replayer, type DebugHooks, type DebugTrap, type RTask } from '../replayer.js';
 import { Checkpoints, FINE_STEPS } from './checkpoints.js';
 import { HwSlots } from './hw-slots.js';
+import { PageWatch, type Place } from './page-watch.js';
+import { useHardware } from '../../tracee/capabilities.js';
+import { hasHandler } from '../../tracee/caught-signals.js';
 import { QuietStretches } from './quiet.js';
 import {
   boundary, describeMark, EMPTY_SPEC, prefix, remainder, sameWatch, unionSpec, withOp,
@@ -55,6 +58,8 @@ export interface TimelineOptions {
   goto?: number;
   /** Re-emit the program's output while replaying (forward runs only). */
   echo?: boolean;
+  /** Software watchpoints and hardware breakpoints (default: when debug registers do not work here). */
+  softwareWatch?: boolean;
 }
 
 export class Timeline implements DebugHooks {
@@ -69,6 +74,15 @@ export class Timeline implements DebugHooks {
   private spec: TrapSpec = EMPTY_SPEC;
   private readonly planted = new Map<bigint, number>();
   private readonly slots = new HwSlots();
+  /**
+   * Watchpoints and hardware breakpoints without debug registers (they do not fire on this machine, or
+   * REWIND_SOFTWARE=debugregs): watched pages are protected (page-watch.ts), `hbreak` is an int3
+   * reported as a hardware breakpoint.
+   */
+  readonly softwareWatch: boolean;
+  private readonly pageWatch = new PageWatch();
+  /** A software watchpoint hit by the instruction a page fault stepped, for trap() to report. */
+  private softHit: { tid: number; watch: Watch } | null = null;
   /** The armed set is all in place in the debugged process (see quiet.ts). */
   private armedWhole = false;
   private readonly quiet = new QuietStretches();
@@ -83,6 +97,7 @@ export class Timeline implements DebugHooks {
   lastStop: EngineStop;
 
   constructor(private readonly reader: TraceReader, opts: TimelineOptions = {}) {
+    this.softwareWatch = opts.softwareWatch ?? !useHardware('debug-registers');
     this.checkpoints = new Checkpoints(reader);
     const first = reader.events().next();
     if (first.done) throw new TimelineError('the trace holds no events');
@@ -495,6 +510,7 @@ export class Timeline implements DebugHooks {
     this.atBreakpoint.clear();
     this.replayer?.abandon();
     this.planted.clear();
+    this.forgetPages();
     this.spec = EMPTY_SPEC;
     this.replayer = new Replayer(this.reader, { echo: false });
     this.replayer.hooks = this;
@@ -508,6 +524,7 @@ export class Timeline implements DebugHooks {
     for (const [tid, addr] of atBreakpoint) this.atBreakpoint.set(tid, addr);
     this.replayer?.abandon();
     this.planted.clear();
+    this.forgetPages();
     this.spec = EMPTY_SPEC;
     this.replayer = replayer;
     replayer.hooks = this;
@@ -629,16 +646,64 @@ export class Timeline implements DebugHooks {
     this.spec = spec;
     const tasks = this.stoppedTasks();
     this.plant(tasks[0]);
-    this.slots.set(spec.watches, spec.hardware ?? [], tasks);
+    if (this.softwareWatch) {
+      this.pageWatch.set(spec.watches, this.realPid());
+      this.syncPages();
+    } else {
+      this.slots.set(spec.watches, spec.hardware ?? [], tasks);
+    }
     this.armedWhole = tasks.length > 0 && tasks.length === this.debuggedTasks().length
-      && spec.breakpoints.every((a) => spec.hardware?.includes(a) || this.planted.has(a));
+      && spec.breakpoints.every((a) => this.inSlot(a) || this.planted.has(a))
+      && (!this.pageWatch.armed || this.pageWatch.active || !this.needsPages(spec));
+  }
+
+  /** A hardware breakpoint in a debug register (not an int3). */
+  private inSlot(addr: bigint): boolean {
+    return !this.softwareWatch && this.spec.hardware?.includes(addr) === true;
+  }
+
+  private needsPages(spec: TrapSpec): boolean {
+    return spec.watches.length > 0;
+  }
+
+  /**
+   * Software watchpoints: protects the watched pages when armed, gives them back their own permissions
+   * when not, through a stopped thread of the debugged process (prefer: the one to use first). With
+   * none stopped (a vfork parent waiting), it happens when one stops.
+   */
+  private syncPages(prefer?: Place): void {
+    if (!this.softwareWatch) return;
+    const want = this.pageWatch.armed;
+    if (want === this.pageWatch.active) return;
+    const place = prefer ?? this.injectionPlace();
+    if (!place) return;
+    if (want) this.pageWatch.protect(place);
+    else this.pageWatch.unprotect(place);
+  }
+
+  /** A stopped thread of the debugged process where an mprotect can be injected, or null. */
+  private injectionPlace(): Place | null {
+    for (const t of this.debuggedTasks()) {
+      if (!isStopped(t)) continue;
+      const at = t.at ?? t.stop;
+      if (!at || at.kind === 'exited' || at.kind === 'killed' || at.kind === 'event') continue;
+      return { task: t.task, at, pending: at.kind === 'signal' ? t.resume?.sig ?? 0 : 0 };
+    }
+    return null;
+  }
+
+  /** The replayed processes were replaced (restart, restore point): nothing of ours is protected in them. */
+  private forgetPages(): void {
+    this.pageWatch.forget();
+    this.pageWatch.set([], undefined);
+    this.softHit = null;
   }
 
   /** Writes int3 at the armed software breakpoints (the debugged process may not exist yet). */
   private plant(task: Task | undefined): void {
     if (!task) return;
     for (const addr of this.spec.breakpoints) {
-      if (this.spec.hardware?.includes(addr)) continue;
+      if (this.inSlot(addr)) continue;
       const orig = task.readPartial(addr, 1);
       if (orig.length !== 1) continue;
       task.write(addr, INT3);
@@ -656,11 +721,17 @@ export class Timeline implements DebugHooks {
       }
       this.slots.clear(tasks);
     }
+    if (this.softwareWatch) {
+      this.pageWatch.set([], this.pageWatch.process);
+      this.syncPages();
+    }
     this.planted.clear();
     this.spec = EMPTY_SPEC;
   }
 
   private firedWatch(trap: DebugTrap & { kind: 'watch' }): Watch | null {
+    // Software: the slot is the watchpoint's index in the armed set.
+    if (this.softwareWatch) return this.spec.watches[trap.slots[0] ?? -1] ?? null;
     for (const i of trap.slots) {
       const w = this.slots.watchOf(i);
       if (w) return w;
@@ -692,6 +763,12 @@ export class Timeline implements DebugHooks {
 
   trap(task: Task, recTid: number, code: number): DebugTrap | null {
     if (task.tgid !== this.realPid()) return null;
+    const soft = this.softHit;
+    if (soft && soft.tid === task.tid) {
+      this.softHit = null;
+      const i = this.spec.watches.indexOf(soft.watch);
+      if (i >= 0) return { kind: 'watch', slots: [i], step: recTid === this.stepTid };
+    }
     if (code === SI_KERNEL) {
       const regs = task.fetchRegs();
       const addr = regs[R.rip]! - 1n;
@@ -701,6 +778,7 @@ export class Timeline implements DebugHooks {
       this.atBreakpoint.set(recTid, addr);
       return { kind: 'breakpoint', addr };
     }
+    if (this.softwareWatch) return recTid === this.stepTid ? { kind: 'step' } : null;
     const status = this.slots.status(task);
     // An execute slot traps before its instruction runs, with EFLAGS.RF set in the saved registers (Linux
     // does that for execute breakpoints), so resuming runs the instruction instead of trapping again.
@@ -726,7 +804,8 @@ export class Timeline implements DebugHooks {
     try {
       if (syscall) task.cont();
       else task.step();
-      const s = waitStop(task.tid);
+      let s = waitStop(task.tid);
+      if (s.kind === 'signal' && s.signal === SIG.SIGSEGV) s = this.pageFault(task, recTid) ?? s;
       if (syscall ? s.kind !== 'seccomp' : s.kind !== 'signal' || s.signal !== SIG.SIGTRAP) {
         throw new TimelineError(`stepping over the breakpoint at 0x${addr.toString(16)}: ${describeStop(s)}`);
       }
@@ -762,9 +841,14 @@ export class Timeline implements DebugHooks {
     if (recTid === this.pid) {
       // The debugged process appears (forked while a scan re-executes from before it): arm it.
       this.plant(task);
-      this.slots.apply(task);
+      if (this.softwareWatch) {
+        this.pageWatch.set(this.spec.watches, real);
+        this.syncPages({ task, at: { kind: 'group-stop', signal: 0 }, pending: 0 });
+      } else {
+        this.slots.apply(task);
+      }
     } else if (task.tgid === real) {
-      this.slots.apply(task);
+      if (!this.softwareWatch) this.slots.apply(task);
     } else if (task.tgid === task.tid && this.planted.size) {
       // A forked child inherits the planted breakpoints' bytes: put the program's back.
       const debugged = this.debuggedTasks()[0]?.task;
@@ -778,7 +862,9 @@ export class Timeline implements DebugHooks {
   }
 
   taskStopped(task: Task): void {
-    if (task.tgid === this.realPid()) this.slots.apply(task);
+    if (task.tgid !== this.realPid()) return;
+    if (this.softwareWatch) this.syncPages();
+    else this.slots.apply(task);
   }
 
   execed(task: Task): void {
@@ -788,7 +874,54 @@ export class Timeline implements DebugHooks {
     this.planted.clear();
     this.armedWhole = false;
     if (this.replayer.index <= this.beginEvent) this.plant(task);
-    this.slots.apply(task);
+    if (this.softwareWatch) {
+      this.pageWatch.forget();
+      this.pageWatch.set(this.spec.watches, task.tgid);
+      this.syncPages();
+    } else {
+      this.slots.apply(task);
+    }
+  }
+
+  // ---- software watchpoints (page-watch.ts) ----
+
+  pageFault(task: Task, recTid: number): Stop | null {
+    if (!this.softwareWatch || !this.pageWatch.owns(task)) return null;
+    const { stop, hit } = this.pageWatch.stepFaulting(task);
+    if (hit && task.tgid === this.realPid()) this.softHit = { tid: task.tid, watch: hit };
+    void recTid;
+    return stop;
+  }
+
+  kernelRuns(t: RTask): void {
+    if (!this.softwareWatch || !this.pageWatch.active || t.task.tgid !== this.pageWatch.process) return;
+    this.pageWatch.unprotect({ task: t.task, at: { kind: 'seccomp' }, pending: 0 });
+  }
+
+  kernelRan(t: RTask): void {
+    if (!this.softwareWatch || !this.pageWatch.armed || this.pageWatch.active) return;
+    if (t.task.tgid !== this.pageWatch.process) return;
+    const at = t.at ?? t.stop;
+    const own = isStopped(t) && at && (at.kind === 'syscall' || at.kind === 'group-stop') ? { task: t.task, at, pending: 0 } : undefined;
+    this.syncPages(own);
+  }
+
+  liftForSignal(t: RTask, sig: number): boolean {
+    if (!this.softwareWatch || !this.pageWatch.active || t.task.tgid !== this.pageWatch.process) return false;
+    if (!hasHandler(t.task.tgid, sig)) return false;
+    this.pageWatch.unprotect({ task: t.task, at: t.stop ?? { kind: 'signal', signal: sig }, pending: sig });
+    return true;
+  }
+
+  signalDelivered(t: RTask, stop: Stop): void {
+    if (stop.kind === 'exited' || stop.kind === 'killed') return;
+    const pending = stop.kind === 'signal' && stop.signal !== SIG.SIGTRAP ? stop.signal : 0;
+    this.syncPages(stop.kind === 'event' ? undefined : { task: t.task, at: stop, pending });
+  }
+
+  /** What software watchpoints cost so far, or null on the hardware path. */
+  watchCost(): string | null {
+    return this.softwareWatch ? this.pageWatch.describe() : null;
   }
 
   private inDebugged(recTid: number): boolean {
