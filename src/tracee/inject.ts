@@ -155,8 +155,15 @@ export function injectAtStop(task: Task, at: Stop, nr: number, args: readonly bi
   throw new TraceeError(`task ${task.tid}: cannot inject a syscall at a ${describeStop(at)}`);
 }
 
+/** injectSyscall with every signal blocked, so one queued for the task (a re-sent recorded signal) waits. */
 function injectSyscallDroppingSigchld(task: Task, nr: number, args: readonly bigint[]): bigint {
-  return injectSyscall(task, nr, args, undefined, true);
+  const mask = getSigMask(task);
+  setSigMask(task, new Uint8Array(KERNEL_SIGSET_SIZE).fill(0xff));
+  try {
+    return injectSyscall(task, nr, args, undefined, true);
+  } finally {
+    setSigMask(task, mask);
+  }
 }
 
 function onlySignal(sig: number): Uint8Array {

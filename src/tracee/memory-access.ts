@@ -34,6 +34,8 @@ interface Iced {
 }
 
 let iced: Iced | null = null;
+/** One instruction buffer and info factory, reused (each is an allocation in the decoder's WebAssembly memory). */
+let reused: { instr: InstanceType<Iced['Instruction']>; factory: InstanceType<Iced['InstructionInfoFactory']> } | null = null;
 const load = (): Iced => (iced ??= createRequire(import.meta.url)('iced-x86') as Iced);
 
 /** x86-64 general registers by iced's name (64-bit names; 32-bit ones are their low halves). */
@@ -64,8 +66,7 @@ export function memoryAccesses(task: Task, regs: BigUint64Array): MemoryAccess[]
   const x = load();
   const decoder = new x.Decoder(64, bytes, 0);
   decoder.ip = rip;
-  const instr = new x.Instruction();
-  const factory = new x.InstructionInfoFactory();
+  const { instr, factory } = (reused ??= { instr: new x.Instruction(), factory: new x.InstructionInfoFactory() });
   try {
     decoder.decodeOut(instr);
     if (instr.length === 0) return null;
@@ -89,8 +90,6 @@ export function memoryAccesses(task: Task, regs: BigUint64Array): MemoryAccess[]
   } catch {
     return null;
   } finally {
-    instr.free();
-    factory.free();
     decoder.free();
   }
 }

@@ -161,20 +161,38 @@ export class PageWatch {
     const regs = task.fetchRegs().slice();
     const accesses = memoryAccesses(task, regs);
     const before = this.watches.map((w) => task.readPartial(w.addr, w.len));
-    // The SIGSEGV is not delivered: the injection leaves its stop, and the step re-executes the instruction.
-    this.unprotect({ task, at: { kind: 'signal', signal: SIG.SIGSEGV }, pending: 0 });
+    // Only the faulting page is lifted (and any other protected page the instruction then faults on: it
+    // did not run, so it is stepped again); the mappings cannot change meanwhile, so the same
+    // protections go back without reading /proc/PID/maps. The SIGSEGV is not delivered: the injection
+    // leaves its stop.
+    const lifted = new Map<bigint, Protected>();
+    const lift = (page: bigint) => {
+      const pr = this.pages.get(page)!;
+      this.mprotect({ task, at: { kind: 'signal', signal: SIG.SIGSEGV }, pending: 0 }, page, 1n, pr.orig);
+      this.pages.delete(page);
+      lifted.set(page, pr);
+    };
+    lift(pageOf(faultAddr));
     let stop: Stop;
     for (;;) {
       task.step();
       stop = waitStop(task.tid);
       // The kernel's SIGCHLD for a replayed child's real exit: replay drops those (the recorded ones come from the trace).
       if (stop.kind === 'signal' && stop.signal === SIG.SIGCHLD) continue;
+      if (stop.kind === 'signal' && stop.signal === SIG.SIGSEGV && this.owns(task)) {
+        const again = task.siginfo();
+        lift(pageOf(new DataView(again.buffer, again.byteOffset).getBigUint64(SIGINFO.si_addr, true)));
+        continue;
+      }
       break;
     }
     let hit: Watch | null = null;
     if (stop.kind === 'signal' || stop.kind === 'seccomp' || stop.kind === 'syscall' || stop.kind === 'group-stop') {
       const pending = stop.kind === 'signal' && stop.signal !== SIG.SIGTRAP ? stop.signal : 0;
-      this.protect({ task, at: stop, pending });
+      for (const [page, pr] of lifted) {
+        this.mprotect({ task, at: stop, pending }, page, 1n, pr.prot);
+        this.pages.set(page, pr);
+      }
       if (stop.kind === 'signal' && stop.signal === SIG.SIGTRAP) {
         hit = this.watches.find((w, i) => touched(w, accesses, faultAddr, before[i]!, task.readPartial(w.addr, w.len))) ?? null;
       }
