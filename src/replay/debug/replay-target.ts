@@ -28,7 +28,8 @@ const MONITOR_HELP = `rewind monitor commands:
   checkpoint      remember this point; prints its number
   restart N       go back (or forward) to checkpoint N (with target extended-remote: run cN)
   info checkpoints [N]
-                  the checkpoints (all of them: and the restore points kept)
+                  the checkpoints (all of them: and the restore points kept, and what
+                  software watchpoints cost so far: faults, hits, mprotects, time)
   help
 `;
 
