@@ -6,7 +6,8 @@ import { VERSION } from './version.js';
 const HELP = `rewind ${VERSION} — record and replay Linux x86-64 programs, no hardware counters needed
 
 usage:
-  rewind record [-o DIR] [--] CMD [ARGS...]   run CMD and record it (exits with CMD's status)
+  rewind record [-o DIR] [--cpu-features=native|portable] [--] CMD [ARGS...]
+                                              run CMD and record it (exits with CMD's status)
   rewind replay [-v] [-g EVENT] [-p PID] [TRACE]
                                               debug the replay in gdb, forwards and backwards
   rewind replay -s PORT [--host HOST] [...]   only serve it to a debugger (gdb remote protocol)
@@ -18,12 +19,22 @@ usage:
   rewind doctor [--json]                      which hardware traps work here, and what rewind uses instead
   rewind --help | --version
 
+REWIND_SOFTWARE=all (or tsc,cpuid,debugregs) makes rewind use its software paths even where the
+hardware traps work.
+
 Traces go to $REWIND_TRACE_DIR (default ~/.local/share/rewind) as <program>-<n> unless -o is given;
 TRACE defaults to the latest one there.
 `;
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  if (process.env['REWIND_SOFTWARE']) {
+    try {
+      (await import('../tracee/capabilities.js')).forcedSoftware();
+    } catch (e) {
+      throw new UsageError((e as Error).message, 1);
+    }
+  }
   switch (cmd) {
     case undefined:
     case '-h':
