@@ -17,6 +17,7 @@ usage:
   rewind info [--json] [TRACE]                describe a trace
   rewind ps [--json] [TRACE]                  list the recorded processes (pid, parent, exit, command)
   rewind doctor [--json]                      which hardware traps work here, and what rewind uses instead
+  rewind syscalls [--json]                    every system call and how rewind handles it
   rewind --help | --version
 
 REWIND_SOFTWARE=all (or tsc,cpuid,debugregs) makes rewind use its software paths even where the
@@ -58,10 +59,18 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./ps-command.js')).psCommand(rest);
     case 'doctor':
       return (await import('./doctor-command.js')).doctorCommand(rest);
+    case 'syscalls':
+      return (await import('./syscalls-command.js')).syscallsCommand(rest);
     default:
       throw new UsageError(`unknown command ${cmd} (see rewind --help)`);
   }
 }
+
+// A reader that goes away (`rewind dump | head`) ends the output quietly, as for any Unix tool.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
 
 main(process.argv.slice(2)).then(
   (status) => { process.exitCode = status; },

@@ -69,3 +69,15 @@ test('an unknown REWIND_SOFTWARE word is one line and exit 1', async () => {
   assert.equal(r.stderr.toString().trim().split('\n').length, 1, explain(r));
   assert.match(r.stderr.toString(), /REWIND_SOFTWARE: unknown path 'warp'/);
 });
+
+test('rewind syscalls lists the table; --json gives one row per call', async () => {
+  const text = await rewind(['syscalls']);
+  assert.equal(text.status, 0, explain(text));
+  assert.match(text.stdout.toString(), /^ {2}0 {2}read +emulate/m);
+  assert.match(text.stdout.toString(), /^ 59 {2}execve +execute/m);
+  const json = await rewind(['syscalls', '--json']);
+  assert.equal(json.status, 0, explain(json));
+  const rows = JSON.parse(json.stdout.toString()) as { nr: number; name: string; kind: string }[];
+  assert.equal(rows.find((r) => r.nr === 1)?.name, 'write');
+  assert.ok(rows.length > 300);
+});
