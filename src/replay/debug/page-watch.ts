@@ -23,8 +23,9 @@
 // mprotect/munmap/mmap of a watched page acts on its own permissions and a fork copies those; a
 // signal handled by the program is delivered (its frame written) with them lifted, by a single step
 // that stops at the handler. Emulated syscalls' results are written by replay through /proc/PID/mem,
-// which writes read-only and PROT_NONE private pages. Like debug registers, these kernel and ptrace
-// writes are not reported as hits. Protections are in place only while the replay runs for the
+// which writes read-only and PROT_NONE private pages. These ptrace writes (which debug registers do not
+// see either) and the kernel's are not reported as hits. While a vfork parent waits in the kernel no
+// thread of it can take an injection: its pages stay as they are until it stops again. Protections are in place only while the replay runs for the
 // debugger (arm/disarm): at every stop gdb sees, in /proc/PID/maps served to it and in restore
 // points (fork copies taken at stops), the program's own permissions.
 import { PAGE_SIZE, PROT_NONE, PROT_WRITE, protOfPerms } from '../../kernel/mman.js';
