@@ -654,16 +654,12 @@ export class Timeline implements DebugHooks {
     }
     this.armedWhole = tasks.length > 0 && tasks.length === this.debuggedTasks().length
       && spec.breakpoints.every((a) => this.inSlot(a) || this.planted.has(a))
-      && (!this.pageWatch.armed || this.pageWatch.active || !this.needsPages(spec));
+      && (!this.pageWatch.armed || this.pageWatch.active);
   }
 
   /** A hardware breakpoint in a debug register (not an int3). */
   private inSlot(addr: bigint): boolean {
     return !this.softwareWatch && this.spec.hardware?.includes(addr) === true;
-  }
-
-  private needsPages(spec: TrapSpec): boolean {
-    return spec.watches.length > 0;
   }
 
   /**
@@ -805,7 +801,7 @@ export class Timeline implements DebugHooks {
       if (syscall) task.cont();
       else task.step();
       let s = waitStop(task.tid);
-      if (s.kind === 'signal' && s.signal === SIG.SIGSEGV) s = this.pageFault(task, recTid) ?? s;
+      if (s.kind === 'signal' && s.signal === SIG.SIGSEGV) s = this.pageFault(task) ?? s;
       if (syscall ? s.kind !== 'seccomp' : s.kind !== 'signal' || s.signal !== SIG.SIGTRAP) {
         throw new TimelineError(`stepping over the breakpoint at 0x${addr.toString(16)}: ${describeStop(s)}`);
       }
@@ -885,11 +881,10 @@ export class Timeline implements DebugHooks {
 
   // ---- software watchpoints (page-watch.ts) ----
 
-  pageFault(task: Task, recTid: number): Stop | null {
+  pageFault(task: Task): Stop | null {
     if (!this.softwareWatch || !this.pageWatch.owns(task)) return null;
     const { stop, hit } = this.pageWatch.stepFaulting(task);
     if (hit && task.tgid === this.realPid()) this.softHit = { tid: task.tid, watch: hit };
-    void recTid;
     return stop;
   }
 
