@@ -261,5 +261,6 @@ function pickStart(m: TraceMetaStart): TraceMetaStart {
     rewindVersion: m.rewindVersion,
     cpu: m.cpu,
     cpuidFaulting: m.cpuidFaulting,
+    ...(m.machine ? { machine: m.machine } : {}),
   };
 }
