@@ -6,14 +6,18 @@ import { VERSION } from './version.js';
 const HELP = `rewind ${VERSION} — record and replay Linux x86-64 programs, no hardware counters needed
 
 usage:
-  rewind record [-o DIR] [--] CMD [ARGS...]   run CMD and record it (exits with CMD's status)
+  rewind record [-o DIR] [--pack] [--] CMD [ARGS...]
+                                              run CMD and record it (exits with CMD's status);
+                                              --pack: private copies of every file, as rewind pack makes
   rewind replay [-v] [-g EVENT] [-p PID] [TRACE]
                                               debug the replay in gdb, forwards and backwards
   rewind replay -s PORT [--host HOST] [...]   only serve it to a debugger (gdb remote protocol)
   rewind replay -a [-v] [TRACE]               replay to the end, re-emitting its output
                                               (-v: on a divergence, also show the events before it)
   rewind dump [--json] [TRACE]                print the trace's events, one per line
-  rewind info [--json] [TRACE]                describe a trace
+  rewind info [--json] [TRACE]                describe a trace (and the machine it was recorded on)
+  rewind pack [TRACE]                         make a trace self-contained, to move or copy it elsewhere
+                                              (hard links to system files become private copies)
   rewind ps [--json] [TRACE]                  list the recorded processes (pid, parent, exit, command)
   rewind doctor [--json]                      which hardware traps work here, and what rewind uses instead
   rewind --help | --version
@@ -45,6 +49,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./info-command.js')).infoCommand(rest);
     case 'ps':
       return (await import('./ps-command.js')).psCommand(rest);
+    case 'pack':
+      return (await import('./pack-command.js')).packCommand(rest);
     case 'doctor':
       return (await import('./doctor-command.js')).doctorCommand(rest);
     default:
