@@ -57,7 +57,7 @@ export class FileStore {
     let hash = this.cache.get(sourceId);
     const same = hash !== null && this.pack ? this.byHash.get(hash) : undefined;
     if (same !== undefined) linkSync(join(this.dir, same), dst); // the trace's own copy: private
-    else if (this.pack || !this.tryLink(shown, st.dev, st.ino, dst)) copyFileSync(source, dst, constants.COPYFILE_FICLONE);
+    else if (this.pack || !this.tryLink(shown, st.dev, st.ino, dst)) copyFileSync(source, dst, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL);
     const copied = statSync(dst, { bigint: true });
     if (copied.size !== st.size) {
       rmSync(dst, { force: true });

@@ -63,3 +63,31 @@ function verifyContent(filesDir: string, ref: FileRef, p: string, st: import('no
   }
   verified.set(p, stamp);
 }
+
+/**
+ * Whether a live file (the interpreter the kernel mapped from this machine's file system) is the one
+ * recorded: same size and mtime, or — on another machine, where the same file has another mtime — the
+ * same size and the SHA-256 files.index has for its copy.
+ */
+export function sameAsRecorded(filesDir: string, ref: FileRef, live: string): boolean {
+  const st = statSync(live, { bigint: true });
+  if (st.size !== ref.size) return false;
+  if (st.mtimeNs === ref.mtimeNs) return true;
+  let index = indexes.get(filesDir);
+  if (index === undefined) {
+    try {
+      index = readFileIndex(dirname(filesDir));
+    } catch {
+      return false;
+    }
+    indexes.set(filesDir, index);
+  }
+  const entry = index?.get(ref.copy);
+  if (!entry) return false;
+  try {
+    cache ??= new HashCache();
+    return cache.hashOf(live, identityOf(st)).hash === entry.sha256;
+  } catch {
+    return false;
+  }
+}

@@ -163,7 +163,7 @@ export function packTrace(dir: string, cache: HashCache = new HashCache()): Pack
     try {
       if (keep === undefined) {
         if (!isPrivate(c)) {
-          fs.copyFileSync(c.file, tmp, fs.constants.COPYFILE_FICLONE);
+          fs.copyFileSync(c.file, tmp, fs.constants.COPYFILE_FICLONE | fs.constants.COPYFILE_EXCL); // never through an existing name
           fsyncFile(tmp);
           const st = fs.statSync(tmp, { bigint: true });
           cache.put(identityOf(st), hash, c.file);
