@@ -1,7 +1,7 @@
 /*
  * rewind-launcher: prepares a process for tracing, waits for the tracer, then execs the program.
  *
- *   rewind-launcher [--cpu N] [--no-core] -- PATH ARGV0 [ARGS...]      (environment: passed as is)
+ *   rewind-launcher [--cpu N] [--no-core] [--no-tsc-trap] -- PATH ARGV0 [ARGS...]  (environment: passed as is)
  *
  * Order matters: signal state is reset first (Node ignores SIGPIPE/SIGXFSZ and SIG_IGN survives exec),
  * personality/TSC/affinity/rlimits are set, then the process stops itself so the tracer can
@@ -50,14 +50,15 @@ static void install_filter(void) {
 }
 
 int main(int argc, char **argv) {
-  int cpu = -1, no_core = 0, i = 1;
+  int cpu = -1, no_core = 0, no_tsc_trap = 0, i = 1;
   for (; i < argc; i++) {
     if (strcmp(argv[i], "--") == 0) { i++; break; }
     if (strcmp(argv[i], "--cpu") == 0 && i + 1 < argc) cpu = atoi(argv[++i]);
     else if (strcmp(argv[i], "--no-core") == 0) no_core = 1;
+    else if (strcmp(argv[i], "--no-tsc-trap") == 0) no_tsc_trap = 1;
     else { fprintf(stderr, "rewind-launcher: unknown option %s\n", argv[i]); return 127; }
   }
-  if (i + 1 >= argc) { fprintf(stderr, "usage: rewind-launcher [--cpu N] [--no-core] -- PATH ARGV0 [ARGS...]\n"); return 127; }
+  if (i + 1 >= argc) { fprintf(stderr, "usage: rewind-launcher [--cpu N] [--no-core] [--no-tsc-trap] -- PATH ARGV0 [ARGS...]\n"); return 127; }
   const char *path = argv[i];
   char **args = &argv[i + 1];
 
@@ -71,7 +72,7 @@ int main(int argc, char **argv) {
 
   int pers = personality(0xffffffff);
   if (pers == -1 || personality((unsigned long)pers | ADDR_NO_RANDOMIZE) == -1) die("personality");
-  if (prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0) != 0) die("PR_SET_TSC");
+  if (!no_tsc_trap && prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0) != 0) die("PR_SET_TSC");
   if (cpu >= 0) {
     cpu_set_t set;
     CPU_ZERO(&set);

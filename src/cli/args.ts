@@ -1,4 +1,5 @@
-// CLI: a small option parser. Options come before the first operand; `--` ends them.
+// CLI: a small option parser. Options come before the first operand; `--` ends them. A long option's
+// value may follow it or be joined with `=` (`--cpu-features=portable`).
 import { UsageError } from './usage-error.js';
 
 export interface OptionSpec {
@@ -23,7 +24,10 @@ export function parseArgs(args: string[], spec: OptionSpec): Parsed {
     const a = args[i]!;
     if (a === '--') { i++; break; }
     if (a.startsWith('-') && a !== '-') {
-      if (spec.withValue?.includes(a)) {
+      const eq = a.startsWith('--') ? a.indexOf('=') : -1;
+      if (eq > 0 && spec.withValue?.includes(a.slice(0, eq))) {
+        options.set(a.slice(0, eq), a.slice(eq + 1));
+      } else if (spec.withValue?.includes(a)) {
         if (i + 1 >= args.length) throw new UsageError(`option ${a} needs a value`);
         options.set(a, args[++i]!);
       } else if (spec.flags?.includes(a)) {

@@ -1,4 +1,4 @@
-// CLI: `rewind record [-o DIR] [--] CMD [ARGS...]`.
+// CLI: `rewind record [-o DIR] [--cpu-features=native|portable] [--] CMD [ARGS...]`.
 import { hostname, release } from 'node:os';
 import { resolve } from 'node:path';
 import { FileStore } from '../record/file-store.js';
@@ -7,7 +7,7 @@ import { thisMachine } from '../trace/machine.js';
 import { TraceWriter } from '../trace/trace-writer.js';
 import { UnsupportedError } from '../tracee/errors.js';
 import { chooseCpu, launch } from '../tracee/spawn.js';
-import { hasCpuidFaulting } from '../tracee/cpu-features.js';
+import { patchedKinds, recordingPlan } from '../tracee/trap-plan.js';
 import { native } from '../native/addon.js';
 import { parseArgs } from './args.js';
 import { findProgram } from './find-program.js';
@@ -16,17 +16,22 @@ import { UsageError } from './usage-error.js';
 import { VERSION } from './version.js';
 
 export function recordCommand(args: string[]): number {
-  const { options, operands } = parseArgs(args, { withValue: ['-o', '--output'], flags: ['--pack'], stopAtOperand: true });
-  if (operands.length === 0) throw new UsageError('record: no program given (usage: rewind record [-o DIR] [--pack] [--] CMD [ARGS...])');
+  const { options, operands } = parseArgs(args, { withValue: ['-o', '--output', '--cpu-features'], flags: ['--pack'], stopAtOperand: true });
+  const cpuFeatures = (options.get('--cpu-features') ?? 'native') as string;
+  if (cpuFeatures !== 'native' && cpuFeatures !== 'portable') {
+    throw new UsageError(`record: --cpu-features must be native or portable (got ${cpuFeatures})`);
+  }
+  if (operands.length === 0) throw new UsageError('record: no program given (usage: rewind record [-o DIR] [--pack] [--cpu-features=native|portable] [--] CMD [ARGS...])');
   const path = findProgram(operands[0]!);
   const out = (options.get('-o') ?? options.get('--output')) as string | undefined;
   const dir = out ? resolve(out) : newTraceDir(operands[0]!);
   const start = Date.now();
   const cpu = chooseCpu();
-  const trapCpuid = hasCpuidFaulting();
+  const plan = recordingPlan(cpuFeatures);
   const writer = TraceWriter.create(dir, {
     command: operands, exe: path, cwd: process.cwd(), startTime: new Date(start).toISOString(),
-    hostname: hostname(), kernel: release(), rewindVersion: VERSION, cpu, cpuidFaulting: trapCpuid,
+    hostname: hostname(), kernel: release(), rewindVersion: VERSION, cpu, cpuidFaulting: plan.cpuidFault,
+    patched: patchedKinds(plan), cpuFeatures,
     machine: thisMachine(),
   });
   if (!out) markLatest(dir);
@@ -35,10 +40,10 @@ export function recordCommand(args: string[]): number {
   for (const s of ['SIGINT', 'SIGQUIT', 'SIGTSTP'] as const) process.on(s, () => {});
 
   const env = Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
-  const task = launch({ path, argv: operands, envp: env, cpu, noCore: false });
+  const task = launch({ path, argv: operands, envp: env, cpu, noCore: false, noTscTrap: !plan.tscTrap });
   let outcome: RecordOutcome;
   try {
-    outcome = new Recorder(task, writer, new FileStore(writer.filesDir, { pack: options.has('--pack') }), trapCpuid).run();
+    outcome = new Recorder(task, writer, new FileStore(writer.filesDir, { pack: options.has('--pack') }), plan).run();
   } catch (e) {
     native.kill(task.tid, 9);
     writer.close();

@@ -64,7 +64,7 @@ export async function replayCommand(args: string[]): Promise<number> {
 /** One line on stderr, before anything runs, when this CPU lacks features the recording machine had. */
 export function warnMissingCpuFeatures(meta: TraceMeta): void {
   if (!meta.machine) return;
-  const missing = missingCpuFeatures(meta.machine.cpu.flags, thisMachine().cpu.flags);
+  const missing = missingCpuFeatures(meta.machine.cpu.flags, thisMachine().cpu.flags, meta.cpuFeatures === 'portable');
   if (missing.length === 0) return;
   process.stderr.write(
     `rewind: warning: this CPU lacks ${missing.join(', ')}, which the recording machine had ` +

@@ -4,6 +4,10 @@
 export const PT_LOAD = 1;
 export const PT_DYNAMIC = 2;
 export const PT_PHDR = 6;
+/** The segment holding .eh_frame_hdr (the unwind table's index). */
+export const PT_GNU_EH_FRAME = 0x6474e550;
+/** Program header flags: executable. */
+export const PF_X = 1;
 /** The size of an ELF64 program header; p_offset at 8, p_vaddr at 16, p_filesz at 32. */
 export const PHDR_SIZE = 56;
 
@@ -16,3 +20,11 @@ export const DT_DEBUG = 21n;
 /** auxv keys. */
 export const AT_PHDR = 3n;
 export const AT_PHNUM = 5n;
+
+/** Section headers: size of one, and the types of the symbol tables. */
+export const SHDR_SIZE = 64;
+export const SHT_SYMTAB = 2;
+export const SHT_DYNSYM = 11;
+/** Symbols: size of one (Elf64_Sym), and the function type in st_info's low nibble. */
+export const SYM_SIZE = 24;
+export const STT_FUNC = 2;

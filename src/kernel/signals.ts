@@ -89,6 +89,8 @@ export const SIGINFO = {
 /** si_code values (include/uapi/asm-generic/siginfo.h). */
 export const SI_USER = 0;
 export const SI_KERNEL = 0x80;
+/** si_code of SIGILL for an illegal opcode (ud2). */
+export const ILL_ILLOPN = 2;
 export const SI_QUEUE = -1;
 export const SI_TIMER = -2;
 export const SI_MESGQ = -3;

@@ -3,10 +3,10 @@
 // signals and where they landed, trapped rdtsc/cpuid results, new tasks, execs, and exits.
 // A task that enters a blocking syscall is left waiting in the kernel while the next task runs.
 // Syscall rules come from the table in src/kernel/syscalls; this file only applies them.
-import { CLONE_THREAD } from '../kernel/clone-flags.js';
+import { CLONE_THREAD, CLONE_VM } from '../kernel/clone-flags.js';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { R, SYSCALL_ARG_REGS } from '../kernel/regs.js';
-import { SI_KERNEL, SIG, siginfoCode, siginfoSigno } from '../kernel/signals.js';
+import { ILL_ILLOPN, SI_KERNEL, SIG, siginfoCode, siginfoSigno } from '../kernel/signals.js';
 import { SYS, syscallName } from '../kernel/syscall-names.js';
 import { syscallDef, unsupportedMessage } from '../kernel/syscalls/index.js';
 import type { SyscallDef } from '../kernel/syscalls/types.js';
@@ -14,10 +14,12 @@ import {
   PTRACE_EVENT_CLONE, PTRACE_EVENT_EXEC, PTRACE_EVENT_FORK, PTRACE_EVENT_VFORK, __WALL,
 } from '../kernel/ptrace.js';
 import type { FileRef, MemWrite, SyscallEvent, TraceEvent } from '../trace/events.js';
-import { SignalPlacement, SyscallMode } from '../trace/events.js';
+import { SignalPlacement, SyscallMode, type TrappedInsn } from '../trace/events.js';
 import type { TraceWriter } from '../trace/trace-writer.js';
 import { native } from '../native/addon.js';
 import { TraceeError, UnsupportedError } from '../tracee/errors.js';
+import { afterCodeChange, changesCode } from '../patch/code-changes.js';
+import { CodeSpaces, PatchedCode, patchCode } from '../patch/code-patcher.js';
 import { prepareAfterExec } from '../tracee/exec-setup.js';
 import { applyInsnResult, decodeTrappedInsn, executeInsn } from '../tracee/insn.js';
 import { mapFilesPath, readMaps } from '../tracee/maps.js';
@@ -25,6 +27,7 @@ import { pointMemory } from '../tracee/point-memory.js';
 import { decodeStatus, describeStop, type Stop } from '../tracee/stop.js';
 import { isSynchronous, rewindSyscallForSignal, sameRegs } from '../tracee/signal-points.js';
 import { Task } from '../tracee/task.js';
+import type { TrapPlan } from '../tracee/trap-plan.js';
 import { copiedBytes, inputOffset, kernelCopy } from './echo-capture.js';
 import { FdEcho } from './fd-echo.js';
 import type { FileStore } from './file-store.js';
@@ -83,9 +86,11 @@ export class Recorder {
   private outcome: RecordOutcome = { exitCode: null, exitSignal: null };
   private readonly leader: number;
   private sliceStart = 0;
+  /** The patched code of each address space (rdtsc/cpuid sites where the kernel cannot trap them). */
+  private readonly spaces = new CodeSpaces();
 
   constructor(task: Task, private readonly writer: TraceWriter, private readonly files: FileStore,
-    private readonly trapCpuid: boolean) {
+    private readonly plan: TrapPlan) {
     this.leader = task.tid;
     const st = this.addTask(task, new FdEcho());
     st.parked = { kind: 'seccomp' };
@@ -305,6 +310,7 @@ export class Recorder {
     const code = stop.kind === 'exited' ? stop.code : null;
     const signal = stop.kind === 'killed' ? stop.signal : null;
     this.append({ kind: 'exit', tid: st.task.tid, code, signal });
+    this.spaces.exited(st.task.tid);
     if (st.task.tid === this.leader) this.outcome = { exitCode: code, exitSignal: signal };
     this.tasks.delete(st.task.tid);
     this.pendingEnter = this.pendingEnter.filter((p) => p.st !== st);
@@ -411,6 +417,10 @@ export class Recorder {
     const ev = syscallEvent(task.tid, nr, modeOf(def), regs, result, writes, file, echo);
     if (copyEcho && result > 0n) ev.output = copiedBytes(task, args[nr === SYS.sendfile ? 1 : 0]!, copyFrom, Number(result));
     this.append(ev);
+    if (changesCode(nr)) {
+      const sites = afterCodeChange(this.spaces, task.tid, task, nr, args, result, this.plan.patch);
+      if (sites.length > 0) this.append({ kind: 'patch', tid: task.tid, sites });
+    }
     st.lastExit = exitRegs.slice();
   }
 
@@ -454,6 +464,7 @@ export class Recorder {
       const first = this.wait(child);
       if (first.kind === 'exited' || first.kind === 'killed') throw new TraceeError(`new task ${child} ended at once`);
       const thread = nr === SYS.clone && (regs[R.rdi]! & CLONE_THREAD) !== 0n;
+      this.spaces.created(task.tid, child, nr === SYS.vfork || (nr === SYS.clone && (regs[R.rdi]! & CLONE_VM) !== 0n));
       const cst = this.addTask(new Task(child, thread ? task.tgid : child), thread ? st.echo : st.echo.clone());
       this.runnable.push(cst);
       task.toSyscallExit();
@@ -558,11 +569,15 @@ export class Recorder {
     if (!stackMap) throw new TraceeError(`execve of ${exePath}: cannot find its stack`);
     const exe = this.files.capture(`/proc/${task.tid}/exe`);
     const interp = interpMap ? this.files.capture(mapFilesPath(task.tid, interpMap)) : null;
-    prepareAfterExec(task, this.trapCpuid);
+    prepareAfterExec(task, this.plan.cpuidFault);
+    this.spaces.execed(formerTid, task.tid);
+    const sites = patchCode(task, PatchedCode.empty, this.plan.patch);
+    this.spaces.set(task.tid, PatchedCode.empty.with(sites));
     const regs = task.fetchRegs().slice();
     const stackAddr = regs[R.rsp]!;
     const stack = task.read(stackAddr, Number(stackMap.end - stackAddr));
     this.append({ kind: 'exec', tid: formerTid, path: exePath, argv, envp, exe, interp, stackAddr, stack, regs, newTid: task.tid });
+    if (sites.length > 0) this.append({ kind: 'patch', tid: task.tid, sites });
     st.lastExit = null;
     return 'continue';
   }
@@ -580,17 +595,15 @@ export class Recorder {
       st.resume.sig = signo;
       return;
     }
-    if (signo === SIG.SIGSEGV && code === SI_KERNEL) {
-      const insn = decodeTrappedInsn(task, regs[R.rip]!);
-      if (insn) {
-        const before = regs.slice();
-        const out = executeInsn(insn.insn, regs[R.rax]!, regs[R.rcx]!);
-        this.append({ kind: 'insn', tid: task.tid, insn: insn.insn, regs: before, out });
-        applyInsnResult(regs, insn.insn, out);
-        task.storeRegs(regs);
-        st.lastExit = null;
-        return;
-      }
+    const insn = this.trappedInsn(task, signo, code, regs[R.rip]!);
+    if (insn !== undefined) {
+      const before = regs.slice();
+      const out = executeInsn(insn, regs[R.rax]!, regs[R.rcx]!, this.plan.portable);
+      this.append({ kind: 'insn', tid: task.tid, insn, regs: before, out });
+      applyInsnResult(regs, insn, out);
+      task.storeRegs(regs);
+      st.lastExit = null;
+      return;
     }
     let placement: SignalPlacement;
     if (isSynchronous(signo, code)) placement = SignalPlacement.Fault;
@@ -603,6 +616,13 @@ export class Recorder {
     this.append({ kind: 'signal', tid: task.tid, signo, placement, siginfo, regs: regs.slice() });
     st.lastExit = null;
     st.resume.sig = signo;
+  }
+
+  /** The instruction a signal stop is the trap of: a kernel trap (SIGSEGV) or a patched site (SIGILL). */
+  private trappedInsn(task: Task, signo: number, code: number, rip: bigint): TrappedInsn | undefined {
+    if (signo === SIG.SIGILL && code === ILL_ILLOPN) return this.spaces.of(task.tid).siteAt(rip);
+    if (signo === SIG.SIGSEGV && code === SI_KERNEL) return decodeTrappedInsn(task, rip)?.insn;
+    return undefined;
   }
 
   /**

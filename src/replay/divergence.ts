@@ -56,6 +56,10 @@ export function describeEvent(ev: TraceEvent): string {
       return `tid ${ev.tid} ${syscallName(ev.nr)} creates tid ${ev.child}`;
     case 'preempt':
       return `tid ${ev.tid} preempted @${hex(ev.regs[R.rip]!)} ${describePoint(ev.point)}`;
+    case 'patch': {
+      const shown = ev.sites.slice(0, 4).map((s) => `${INSN[s.insn as TrappedInsn] ?? '?'}@${hex(s.addr)}`).join(' ');
+      return `tid ${ev.tid} patched ${ev.sites.length} site${ev.sites.length === 1 ? '' : 's'}: ${shown}${ev.sites.length > 4 ? ' …' : ''}`;
+    }
   }
 }
 

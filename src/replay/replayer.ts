@@ -4,20 +4,22 @@
 // Tasks run one at a time and only when their next event is the next event of the trace, so user code
 // runs in the recorded order. At every stop the state is checked against the recording; any difference
 // stops replay with a report.
-import { CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_PARENT_SETTID, CLONE_THREAD } from '../kernel/clone-flags.js';
+import { CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_PARENT_SETTID, CLONE_THREAD, CLONE_VM } from '../kernel/clone-flags.js';
 import { R, SYSCALL_ARG_REGS } from '../kernel/regs.js';
-import { SI_KERNEL, SIG, siginfoCode } from '../kernel/signals.js';
+import { ILL_ILLOPN, SI_KERNEL, SIG, siginfoCode } from '../kernel/signals.js';
 import { SYS, syscallName } from '../kernel/syscall-names.js';
 import {
   PTRACE_EVENT_CLONE, PTRACE_EVENT_EXEC, PTRACE_EVENT_FORK, PTRACE_EVENT_VFORK, __WALL,
 } from '../kernel/ptrace.js';
-import type { ExecEvent, NewTaskEvent, PointMemory, SignalEvent, SyscallEvent, TraceEvent } from '../trace/events.js';
+import type { ExecEvent, NewTaskEvent, PatchEvent, PointMemory, SignalEvent, SyscallEvent, TraceEvent } from '../trace/events.js';
 import { SignalPlacement, SyscallMode } from '../trace/events.js';
 import type { TraceReader } from '../trace/trace-reader.js';
 import { isSynchronous, rewindSyscallForSignal } from '../tracee/signal-points.js';
-import { TraceeError, UnsupportedError } from '../tracee/errors.js';
-import { hasCpuidFaulting } from '../tracee/cpu-features.js';
+import { TraceeError } from '../tracee/errors.js';
+import { afterCodeChange, changesCode } from '../patch/code-changes.js';
+import { applySites, CodeSpaces, PatchedCode, patchCode, type CodeSpacesState } from '../patch/code-patcher.js';
 import { prepareAfterExec } from '../tracee/exec-setup.js';
+import { replayPlan, type TrapPlan } from '../tracee/trap-plan.js';
 import { injectSyscall, skipToExit, withStringOnStack } from '../tracee/inject.js';
 import { applyInsnResult, decodeTrappedInsn } from '../tracee/insn.js';
 import { mapFilesPath, readMaps } from '../tracee/maps.js';
@@ -109,6 +111,8 @@ export interface ReplayState {
   realTids: [number, number][];
   leader: number;
   leaderExit: ReplayOutcome | null;
+  /** The patched code of each address space. */
+  code: CodeSpacesState;
 }
 
 export interface ReplayOutcome {
@@ -193,10 +197,16 @@ export class Replayer {
 
   /** Set by a debugger before start(); the replay loop then stops at its breakpoints and steps. */
   hooks: DebugHooks | null = null;
+  /** How rdtsc/cpuid are caught here (the recording's way where this machine can, else patched). */
+  private readonly plan: TrapPlan;
+  /** The patched code of each address space, by recorded tid. */
+  private readonly spaces: CodeSpaces;
 
   constructor(private readonly reader: TraceReader, private readonly opts: ReplayOptions) {
     this.cursor = new EventCursor(reader, opts.from?.index ?? 0);
+    this.plan = replayPlan(reader.meta);
     const from = opts.from;
+    this.spaces = new CodeSpaces(from?.code);
     if (from) {
       for (const t of from.tasks) this.tasks.set(t.recTid, t);
       for (const [r, real] of from.realTids) this.realTids.set(r, real);
@@ -240,8 +250,13 @@ export class Replayer {
   state(): ReplayState {
     return {
       index: this.cursor.index, tasks: [...this.tasks.values()], realTids: [...this.realTids],
-      leader: this.leader, leaderExit: this.leaderExit,
+      leader: this.leader, leaderExit: this.leaderExit, code: this.spaces.snapshot(),
     };
+  }
+
+  /** The sites rewind patched in a recorded task's code (the debugger shows the original bytes). */
+  patchedCode(recTid: number): PatchedCode {
+    return this.spaces.of(recTid);
   }
 
   /**
@@ -282,12 +297,9 @@ export class Replayer {
     if (!first) throw new TraceEndedEarly('the trace holds no events (the recording was interrupted at once)');
     if (first.kind !== 'exec') throw this.diverge(`the trace does not start with an exec (${describeEvent(first)})`);
     const meta = this.reader.meta;
-    if (meta.cpuidFaulting && !hasCpuidFaulting()) {
-      throw new UnsupportedError('this trace was recorded with CPUID faulting, which this machine lacks');
-    }
     const task = launch({
       path: copyPath(this.reader.filesDir, first.exe), argv: first.argv, envp: first.envp,
-      cpu: cpuAllowed(meta.cpu) ? meta.cpu : chooseCpu(), noCore: true,
+      cpu: cpuAllowed(meta.cpu) ? meta.cpu : chooseCpu(), noCore: true, noTscTrap: !this.plan.tscTrap,
     });
     this.leader = first.tid;
     this.addTask(task, first.tid).at = { kind: 'seccomp' };
@@ -344,6 +356,10 @@ export class Replayer {
     if (ev.kind === 'exit' && t.task.tid === t.task.tgid && !t.at) this.reapSiblings(t);
     if (ev.kind === 'signal' && ev.placement === SignalPlacement.SyscallExit) {
       this.signalAtSyscallExit(t, ev);
+      return;
+    }
+    if (ev.kind === 'patch') {
+      this.applyPatch(t, ev);
       return;
     }
     if (ev.kind === 'preempt' || (ev.kind === 'signal' && ev.placement === SignalPlacement.Instruction)) {
@@ -684,6 +700,7 @@ export class Replayer {
       this.mapTraceCopy(task, ev, regs);
       this.applyWrites(task, ev);
       t.stop = { kind: 'syscall' };
+      this.codeChanged(t, ev);
       return;
     }
     const pinned = ev.nr === SYS.mmap && ev.result >= 0n;
@@ -722,6 +739,27 @@ export class Replayer {
       task.storeRegs();
     }
     this.applyWrites(task, ev);
+    this.codeChanged(t, ev);
+  }
+
+  /** After an executed mmap/mprotect/munmap/mremap: the patch table follows, and local patches are made. */
+  private codeChanged(t: RTask, ev: SyscallEvent): void {
+    if (!changesCode(ev.nr)) return;
+    const args = SYSCALL_ARG_REGS.map((r) => ev.regs[r]!);
+    afterCodeChange(this.spaces, t.recTid, t.task, ev.nr, args, ev.result, this.plan.patchLocally);
+  }
+
+  /** The recording patched code here: the same sites are patched now (the code must be the same). */
+  private applyPatch(t: RTask, ev: PatchEvent): void {
+    const code = this.spaces.of(t.recTid);
+    try {
+      applySites(t.task, code, ev.sites);
+    } catch (e) {
+      if (e instanceof TraceeError && !e.taskGone) throw this.diverge(e.message);
+      throw e;
+    }
+    this.spaces.set(t.recTid, code.with(ev.sites));
+    this.cursor.take();
   }
 
   /** rt_sigsuspend waits for a signal: the recorded one must be pending before it runs. */
@@ -778,6 +816,7 @@ export class Replayer {
     // The kernel wrote the new task's real tid where the program asked for it; the program must see the recorded one.
     if ((flags & CLONE_CHILD_SETTID) !== 0n) child.write(regs[R.r10]!, tid);
     if ((flags & CLONE_PARENT_SETTID) !== 0n) task.write(regs[R.rdx]!, tid);
+    this.spaces.created(ev.tid, ev.child, ev.nr === SYS.vfork || (flags & CLONE_VM) !== 0n);
     const ct = this.addTask(child, ev.child);
     if ((flags & CLONE_CHILD_CLEARTID) !== 0n) ct.clearTid = regs[R.r10]!;
     ct.resume = { syscall: false, sig: 0 };
@@ -814,7 +853,9 @@ export class Replayer {
     const result = BigInt.asIntN(64, now.fetchRegs()[R.rax]!);
     if (result !== 0n) throw new TraceeError(`cannot execute the trace's copy of ${ev.path} (errno ${-result})`);
     this.checkInterpreter(now, ev);
-    prepareAfterExec(now, this.reader.meta.cpuidFaulting);
+    prepareAfterExec(now, this.plan.cpuidFault);
+    this.spaces.execed(ev.tid, ev.newTid);
+    this.spaces.set(ev.newTid, PatchedCode.empty.with(patchCode(now, PatchedCode.empty, this.plan.patchLocally)));
     t.clearTid = 0n; // exec drops it
     now.write(ev.stackAddr, ev.stack);
     now.storeRegs(ev.regs);
@@ -919,18 +960,17 @@ export class Replayer {
     }
     const siginfo = task.siginfo();
     const code = siginfoCode(siginfo);
-    if (signo === SIG.SIGSEGV && code === SI_KERNEL) {
-      const insn = decodeTrappedInsn(task, regs[R.rip]!);
-      if (insn) {
-        if (ev.kind !== 'insn' || ev.insn !== insn.insn) {
-          throw this.diverge(`expected ${describeEvent(ev)}, got a trapped instruction at 0x${regs[R.rip]!.toString(16)}`);
-        }
-        this.checkRegs(ev.regs, regs, 'at a trapped instruction');
-        this.cursor.take();
-        applyInsnResult(regs, insn.insn, ev.out);
-        task.storeRegs(regs);
-        return;
+    const insn = signo === SIG.SIGILL && code === ILL_ILLOPN ? this.spaces.of(t.recTid).siteAt(regs[R.rip]!)
+      : signo === SIG.SIGSEGV && code === SI_KERNEL ? decodeTrappedInsn(task, regs[R.rip]!)?.insn : undefined;
+    if (insn !== undefined) {
+      if (ev.kind !== 'insn' || ev.insn !== insn) {
+        throw this.diverge(`expected ${describeEvent(ev)}, got a trapped instruction at 0x${regs[R.rip]!.toString(16)}`);
       }
+      this.checkRegs(ev.regs, regs, 'at a trapped instruction');
+      this.cursor.take();
+      applyInsnResult(regs, insn, ev.out);
+      task.storeRegs(regs);
+      return;
     }
     if (ev.kind === 'signal' && ev.signo === signo && ev.placement === SignalPlacement.Fault && isSynchronous(signo, code)) {
       this.checkRegs(ev.regs, regs, `signal ${signo}`);
@@ -954,6 +994,7 @@ export class Replayer {
     }
     this.cursor.take();
     this.tasks.delete(t.recTid);
+    this.spaces.exited(t.recTid);
     if (t.recTid === this.leader) this.leaderExit = { exitCode: code, exitSignal: signal, events: 0 };
     if (this.tasks.size === 0) {
       if (!this.leaderExit) throw this.diverge('every task ended but the first one never did');

@@ -186,5 +186,24 @@ export interface PreemptEvent {
   point?: PointMemory;
 }
 
+/** One instruction rewind replaced in the program's code by a trap it emulates (src/patch). */
+export interface PatchSite {
+  addr: bigint;
+  /** The instruction that was there (its bytes are fixed: 0f 31, 0f 01 f9, 0f a2). */
+  insn: TrappedInsn;
+}
+
+/**
+ * rewind patched code in the task's address space, right after the event before it made the code
+ * executable (an exec, an mmap or mprotect with PROT_EXEC): each site's instruction was replaced by
+ * `ud2` (padded with `nop` to its length), which traps; the trap is emulated like a kernel-trapped
+ * instruction (an `insn` event). Replay applies the same patches at the same point.
+ */
+export interface PatchEvent {
+  kind: 'patch';
+  tid: number;
+  sites: PatchSite[];
+}
+
 export type TraceEvent = ExecEvent | SyscallEvent | SignalEvent | InsnEvent | ExitEvent | EnterEvent | NewTaskEvent
-  | PreemptEvent;
+  | PreemptEvent | PatchEvent;

@@ -19,6 +19,7 @@ import {
   type PreemptEvent,
   type FileRef,
   type InsnEvent,
+  type PatchEvent,
   type MemWrite,
   type Regs,
   type SignalEvent,
@@ -42,6 +43,7 @@ export const enum FrameTag {
   Enter = 6,
   NewTask = 7,
   Preempt = 8,
+  Patch = 9,
 }
 
 // Registers are compared and copied as pairs of u32 halves through a Uint32Array view (no bigint
@@ -414,6 +416,30 @@ function decodePreempt(r: ByteReader, h: RegsHistory, version: number): PreemptE
 }
 
 // ---------------------------------------------------------------------------------------------------
+// patch (version 3 on): tid, varint count, then per site: u64 address, u8 instruction.
+
+function encodePatch(w: ByteWriter, e: PatchEvent): void {
+  w.u8(FrameTag.Patch);
+  w.varint(e.tid);
+  w.varint(e.sites.length);
+  for (const s of e.sites) {
+    w.u64(s.addr);
+    w.u8(checkU8Enum(s.insn, TrappedInsn.Cpuid, 'patched instruction'));
+  }
+}
+
+function decodePatch(r: ByteReader): PatchEvent {
+  const tid = r.varint();
+  const n = r.count('patch site count', 9);
+  const sites: PatchEvent['sites'] = [];
+  for (let i = 0; i < n; i++) {
+    const addr = r.u64();
+    sites.push({ addr, insn: decodeU8Enum(r, TrappedInsn.Cpuid, 'patched instruction') as TrappedInsn });
+  }
+  return { kind: 'patch', tid, sites };
+}
+
+// ---------------------------------------------------------------------------------------------------
 
 /**
  * Appends one event's frame to w. On a value that cannot be encoded (a negative tid, a u64 out of
@@ -439,6 +465,8 @@ export function encodeEvent(w: ByteWriter, h: RegsHistory, ev: TraceEvent): void
         return encodeNewTask(w, h, ev);
       case 'preempt':
         return encodePreempt(w, h, ev);
+      case 'patch':
+        return encodePatch(w, ev);
       default:
         throw new TraceError(`unknown event kind ${JSON.stringify((ev as { kind: unknown }).kind)}`);
     }
@@ -449,7 +477,7 @@ export function encodeEvent(w: ByteWriter, h: RegsHistory, ev: TraceEvent): void
   }
 }
 
-const KIND_NAMES = ['', 'exec', 'syscall', 'signal', 'insn', 'exit', 'enter', 'newtask', 'preempt'];
+const KIND_NAMES = ['', 'exec', 'syscall', 'signal', 'insn', 'exit', 'enter', 'newtask', 'preempt', 'patch'];
 
 /**
  * Decodes one frame at r's position, laid out as trace format `version` has it (the current one unless
@@ -475,6 +503,9 @@ export function decodeEvent(r: ByteReader, h: RegsHistory, version = TRACE_FORMA
       return decodeNewTask(r, h);
     case FrameTag.Preempt:
       return decodePreempt(r, h, version);
+    case FrameTag.Patch:
+      if (version < 3) throw new TraceError(`patch frame at offset ${at} in a version ${version} trace`);
+      return decodePatch(r);
     default:
       throw new TraceError(`unknown frame type ${tag} at offset ${at}`);
   }

@@ -58,3 +58,10 @@ test('missingCpuFeatures: the features that matter which the recording had and t
   const bare = here.flags.filter((f) => !present.includes(f));
   assert.deepEqual(missingCpuFeatures(here.flags, bare), [...present].sort());
 });
+
+test('missingCpuFeatures of a portable recording: only the x86-64-v3 baseline\'s features count', () => {
+  const recorded = ['avx2', 'bmi2', 'fma', 'avx512f', 'sha_ni', 'amx_tile', 'avx'];
+  assert.deepEqual(missingCpuFeatures(recorded, ['fpu', 'sse2'], true), ['avx', 'avx2', 'bmi2', 'fma']);
+  assert.deepEqual(missingCpuFeatures(recorded, ['fpu', 'sse2']), ['amx_tile', 'avx', 'avx2', 'avx512f', 'bmi2', 'fma', 'sha_ni']);
+  assert.deepEqual(missingCpuFeatures(recorded, [...recorded, 'fpu'], true), []);
+});

@@ -105,8 +105,20 @@ function matters(flag: string): boolean {
   return MATTERING.has(flag) || flag.startsWith('avx512') || flag.startsWith('amx');
 }
 
-/** The features that matter (see MATTERING) which `recorded` has and `current` lacks, sorted. */
-export function missingCpuFeatures(recorded: readonly string[], current: readonly string[]): string[] {
+/**
+ * The features of `rewind record --cpu-features=portable`'s x86-64-v3 baseline (src/tracee/cpuid-baseline.ts)
+ * that matter, by their /proc/cpuinfo names: a portable recording showed the program no others.
+ */
+const PORTABLE = new Set([
+  'pni', 'sse3', 'ssse3', 'sse4_1', 'sse4_2', 'fma', 'cx16', 'movbe', 'popcnt', 'xsave', 'avx', 'f16c', 'aes',
+  'pclmulqdq', 'bmi1', 'avx2', 'bmi2', 'erms', 'abm', 'lzcnt',
+]);
+
+/**
+ * The features that matter (see MATTERING) which `recorded` has and `current` lacks, sorted; with
+ * `portable` (a trace recorded with --cpu-features=portable) only those of the portable baseline.
+ */
+export function missingCpuFeatures(recorded: readonly string[], current: readonly string[], portable = false): string[] {
   const have = new Set(current);
-  return [...new Set(recorded)].filter((f) => matters(f) && !have.has(f)).sort();
+  return [...new Set(recorded)].filter((f) => matters(f) && !have.has(f) && (!portable || PORTABLE.has(f))).sort();
 }

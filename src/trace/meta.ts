@@ -7,7 +7,7 @@ import { describeError, TraceError } from './errors.js';
 import type { CpuFacts, MachineFacts } from './machine.js';
 
 /** Version of the whole trace format (meta.json and the events file). Readers refuse newer ones. */
-export const TRACE_FORMAT_VERSION = 2;
+export const TRACE_FORMAT_VERSION = 3;
 
 /** The value of meta.json's "format" field. */
 export const TRACE_FORMAT_NAME = 'rewind-trace';
@@ -37,7 +37,14 @@ export interface TraceMetaStart {
   cpuidFaulting: boolean;
   /** What the recording machine was (CPU, its features, kernel, C library); absent in older traces. */
   machine?: MachineFacts;
+  /** Instructions rewind patched in the program's code instead of trapping them in the kernel (version 3 on). */
+  patched?: PatchedKind[];
+  /** What CPUID told the program: the CPU's own answers, or masked to a portable baseline (version 3 on). */
+  cpuFeatures?: CpuFeatures;
 }
+
+export type PatchedKind = 'rdtsc' | 'cpuid';
+export type CpuFeatures = 'native' | 'portable';
 
 /** Known when a recording finishes. */
 export interface TraceMetaEnd {
@@ -165,8 +172,21 @@ function checkMeta(dir: string, raw: unknown): TraceMeta {
     cpu: num(raw, 'cpu'),
     cpuidFaulting: typeof raw['cpuidFaulting'] === 'boolean' ? raw['cpuidFaulting'] : bad('cpuidFaulting', 'a boolean'),
     ...(machine ? { machine } : {}),
+    ...optionalPatching(raw, bad),
     end,
   };
+}
+
+function optionalPatching(raw: Record<string, unknown>, bad: (field: string, want: string) => never): Pick<TraceMetaStart, 'patched' | 'cpuFeatures'> {
+  const out: Pick<TraceMetaStart, 'patched' | 'cpuFeatures'> = {};
+  const p = raw['patched'];
+  if (p !== undefined) {
+    if (!Array.isArray(p) || !p.every((k) => k === 'rdtsc' || k === 'cpuid')) bad('patched', 'a list of "rdtsc" and "cpuid"');
+    out.patched = p as PatchedKind[];
+  }
+  const f = raw['cpuFeatures'];
+  if (f !== undefined) out.cpuFeatures = f === 'native' || f === 'portable' ? f : bad('cpuFeatures', '"native" or "portable"');
+  return out;
 }
 
 /** meta.json's optional "machine" object. */

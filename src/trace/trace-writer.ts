@@ -262,5 +262,7 @@ function pickStart(m: TraceMetaStart): TraceMetaStart {
     cpu: m.cpu,
     cpuidFaulting: m.cpuidFaulting,
     ...(m.machine ? { machine: m.machine } : {}),
+    ...(m.patched && { patched: [...m.patched] }),
+    ...(m.cpuFeatures && { cpuFeatures: m.cpuFeatures }),
   };
 }

@@ -4,6 +4,7 @@
 import { TrappedInsn } from '../trace/events.js';
 import { R } from '../kernel/regs.js';
 import { native } from '../native/addon.js';
+import { maskToBaseline } from './cpuid-baseline.js';
 import type { Task } from './task.js';
 
 export interface DecodedInsn {
@@ -11,7 +12,7 @@ export interface DecodedInsn {
   length: number;
 }
 
-/** Which trapped instruction sits at rip, if any. */
+/** Which trapped instruction sits at rip, if any (the kernel trapped it: the instruction is there). */
 export function decodeTrappedInsn(task: Task, rip: bigint): DecodedInsn | null {
   const b = task.readPartial(rip, 3);
   if (b.length >= 2 && b[0] === 0x0f && b[1] === 0x31) return { insn: TrappedInsn.Rdtsc, length: 2 };
@@ -30,9 +31,10 @@ const auxOut = new Uint32Array(1);
 /**
  * Executes the instruction for the tracee, in the tracer. CPUID results hide features whose use
  * would be nondeterministic or unreplayable: RDRAND, RDSEED, RTM/HLE (transactions), and rseq-like
- * hints are not CPUID features, so only those bits change.
+ * hints are not CPUID features, so only those bits change. With `portable`, CPUID also answers with
+ * a baseline CPU (src/tracee/cpuid-baseline.ts), so libraries pick code any x86-64-v3 CPU can replay.
  */
-export function executeInsn(insn: TrappedInsn, eax: bigint, ecx: bigint): bigint[] {
+export function executeInsn(insn: TrappedInsn, eax: bigint, ecx: bigint, portable = false): bigint[] {
   if (insn === TrappedInsn.Rdtsc) {
     const t = native.rdtsc();
     return [t & 0xffffffffn, t >> 32n];
@@ -50,6 +52,7 @@ export function executeInsn(insn: TrappedInsn, eax: bigint, ecx: bigint): bigint
     cpuidOut[1] = cpuidOut[1]! & ~((1 << 4) | (1 << 11) | (1 << 18));
     cpuidOut[3] = cpuidOut[3]! & ~((1 << 11) | (1 << 16));
   }
+  if (portable) maskToBaseline(leaf, sub, cpuidOut);
   return [BigInt(cpuidOut[0]!), BigInt(cpuidOut[1]!), BigInt(cpuidOut[2]!), BigInt(cpuidOut[3]!)];
 }
 

@@ -51,6 +51,8 @@ export interface LaunchOptions {
   cpu: number;
   /** Set RLIMIT_CORE to 0 (replay must not write core files). */
   noCore: boolean;
+  /** Leave rdtsc untrapped by the kernel (rewind patches it, or the recording did not trap it). */
+  noTscTrap?: boolean;
 }
 
 /**
@@ -62,6 +64,7 @@ export function launch(opts: LaunchOptions): Task {
   const args = [launcherPath];
   if (opts.cpu >= 0) args.push('--cpu', String(opts.cpu));
   if (opts.noCore) args.push('--no-core');
+  if (opts.noTscTrap) args.push('--no-tsc-trap');
   args.push('--', opts.path, ...opts.argv);
   const pid = native.spawn(launcherPath, args, opts.envp);
   if (pid < 0) throw new TraceeError(`cannot start the launcher (errno ${-pid})`);

@@ -69,7 +69,7 @@ export class ReplayTarget implements DebugTarget {
   readMemory(thread: ThreadId, addr: bigint, length: number): Uint8Array {
     const data = this.tl.task(thread.tid).readPartial(addr, length);
     if (data.length === 0 && length > 0) throw new TargetError(`cannot read memory at 0x${addr.toString(16)}`, EIO);
-    return data;
+    return this.tl.patchedCode(thread.tid).originalView(addr, data); // gdb sees the program's own instructions
   }
 
   async resume(req: ResumeRequest): Promise<StopReason> {

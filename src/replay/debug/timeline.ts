@@ -11,6 +11,7 @@ import { SYS } from '../../kernel/syscall-names.js';
 import type { TraceEvent } from '../../trace/events.js';
 import type { TraceReader } from '../../trace/trace-reader.js';
 import type { Task } from '../../tracee/task.js';
+import type { PatchedCode } from '../../patch/code-patcher.js';
 import { DebugStop, isStopped, Replayer, type DebugHooks, type DebugTrap, type RTask } from '../replayer.js';
 import { Checkpoints, FINE_STEPS } from './checkpoints.js';
 import { HwSlots } from './hw-slots.js';
@@ -116,6 +117,11 @@ export class Timeline implements DebugHooks {
   }
 
   /** The same, for reading its registers: it must be at a stop (not waiting in the kernel). */
+  /** The sites rewind patched in a recorded task's code. */
+  patchedCode(recTid: number): PatchedCode {
+    return this.replayer.patchedCode(recTid);
+  }
+
   stoppedTask(recTid: number): Task {
     const task = this.task(recTid);
     if (!isStopped(this.replayer.liveTasks().get(recTid)!)) {

@@ -1,0 +1,19 @@
+// Kernel ABI: mmap/mprotect numbers (linux/mman.h, asm-generic/mman-common.h).
+
+export const PROT_READ = 0x1n;
+export const PROT_WRITE = 0x2n;
+export const PROT_EXEC = 0x4n;
+
+export const MAP_SHARED = 0x1n;
+export const MAP_PRIVATE = 0x2n;
+/** The bits of mmap's flags that say shared or private. */
+export const MAP_TYPE_MASK = 0x3n;
+export const MAP_FIXED = 0x10n;
+export const MAP_ANONYMOUS = 0x20n;
+
+export const PAGE_SIZE = 4096n;
+
+/** len rounded up to whole pages, as the kernel does for mmap, mprotect and munmap. */
+export function pageAlign(len: bigint): bigint {
+  return (len + PAGE_SIZE - 1n) & ~(PAGE_SIZE - 1n);
+}

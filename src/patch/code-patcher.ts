@@ -1,0 +1,233 @@
+// Code patcher: replaces instructions in a traced process's code by a trap that rewind emulates, where
+// the kernel cannot trap them (rdtsc/rdtscp without a working PR_SET_TSC, cpuid without CPUID
+// faulting). Sites are found per mapping, in the file behind it (src/patch/sites.ts), and patched
+// while every thread of the process is stopped, before the new code can run: right after the exec,
+// mmap or mprotect that made it executable. A site's instruction becomes `ud2` (padded with `nop`s
+// to its length): a fault at the site's own address, SIGILL, which rewind recognises by the site
+// table and emulates like a kernel trap. The debugger (and anything that asks) sees the original
+// bytes through `PatchedCode.originalView`.
+//
+// This is the base of a general patcher: the syscall buffer will patch syscall sites the same way
+// (found per mapping, patched at a stop of the whole process, undone in the debugger's view).
+import { statSync } from 'node:fs';
+import type { PatchSite } from '../trace/events.js';
+import { TrappedInsn } from '../trace/events.js';
+import { TraceeError } from '../tracee/errors.js';
+import { mapFilesPath, readMaps, type Mapping } from '../tracee/maps.js';
+import type { Task } from '../tracee/task.js';
+import { INSN_BYTES } from './decoder.js';
+import { sitesOfFile } from './sites.js';
+
+const UD2 = [0x0f, 0x0b];
+const NOP = 0x90;
+const INT3 = 0xcc;
+
+/** The bytes a patched site holds: ud2, then nops to the instruction's length. */
+export function trapBytes(insn: TrappedInsn): Uint8Array {
+  const out = new Uint8Array(INSN_BYTES[insn].length).fill(NOP);
+  out.set(UD2);
+  return out;
+}
+
+/** The patched sites of one address space. Immutable: a checkpoint keeps the table it was taken with. */
+export class PatchedCode {
+  static readonly empty = new PatchedCode(new Map());
+
+  private constructor(private readonly sites: ReadonlyMap<bigint, TrappedInsn>) {}
+
+  get size(): number {
+    return this.sites.size;
+  }
+
+  /** The instruction patched at addr, if a site starts there. */
+  siteAt(addr: bigint): TrappedInsn | undefined {
+    return this.sites.get(addr);
+  }
+
+  with(added: readonly PatchSite[]): PatchedCode {
+    if (added.length === 0) return this;
+    const next = new Map(this.sites);
+    for (const s of added) next.set(s.addr, s.insn);
+    return new PatchedCode(next);
+  }
+
+  /** The sites in [start, end). */
+  sitesIn(start: bigint, end: bigint): PatchSite[] {
+    return [...this.sites].filter(([a]) => a >= start && a < end).map(([addr, insn]) => ({ addr, insn }));
+  }
+
+  /** Without the sites in [start, end) (the code there was unmapped or replaced). */
+  without(start: bigint, end: bigint): PatchedCode {
+    let next: Map<bigint, TrappedInsn> | null = null;
+    for (const addr of this.sites.keys()) {
+      if (addr >= start && addr < end) {
+        next ??= new Map(this.sites);
+        next.delete(addr);
+      }
+    }
+    return next ? new PatchedCode(next) : this;
+  }
+
+  /** Puts the original instructions back into `data`, read from memory at addr (in place; returns data). */
+  originalView(addr: bigint, data: Uint8Array): Uint8Array {
+    if (this.sites.size === 0 || data.length === 0) return data;
+    const end = addr + BigInt(data.length);
+    for (const [site, insn] of this.sites) {
+      const bytes = INSN_BYTES[insn];
+      if (site + BigInt(bytes.length) <= addr || site >= end) continue;
+      bytes.forEach((b, i) => {
+        const at = Number(site - addr) + i;
+        if (at >= 0 && at < data.length) data[at] = b;
+      });
+    }
+    return data;
+  }
+}
+
+/** The instructions to patch, from which kernel traps are missing (or forced off). */
+export function patchKinds(patchTsc: boolean, patchCpuid: boolean): ReadonlySet<TrappedInsn> {
+  const kinds = new Set<TrappedInsn>();
+  if (patchTsc) kinds.add(TrappedInsn.Rdtsc).add(TrappedInsn.Rdtscp);
+  if (patchCpuid) kinds.add(TrappedInsn.Cpuid);
+  return kinds;
+}
+
+/**
+ * Finds and patches the sites of `kinds` in the private, file-backed, executable mappings that overlap
+ * [start, end) (the whole address space without a range). The process must be stopped, every thread.
+ * Sites already patched, or whose bytes are not the expected instruction (the program rewrote them),
+ * are left alone. Returns the sites patched now.
+ */
+export function patchCode(task: Task, code: PatchedCode, kinds: ReadonlySet<TrappedInsn>, start = 0n, end = 1n << 64n): PatchSite[] {
+  if (kinds.size === 0) return [];
+  const out: PatchSite[] = [];
+  for (const m of readMaps(task.tid)) {
+    if (!patchable(m) || m.end <= start || m.start >= end) continue;
+    const lo = m.start > start ? m.start : start;
+    const hi = m.end < end ? m.end : end;
+    const path = mapFilesPath(task.tid, m);
+    let st;
+    try {
+      st = statSync(path, { bigint: true });
+    } catch {
+      continue; // the mapping went away
+    }
+    const sites = sitesOfFile(path, { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs });
+    for (const s of sites) {
+      if (!kinds.has(s.insn)) continue;
+      const addr = m.start + BigInt(s.offset) - m.offset;
+      const len = INSN_BYTES[s.insn].length;
+      if (addr < lo || addr + BigInt(len) > hi || code.siteAt(addr) !== undefined) continue;
+      if (!holdsInsn(task, addr, s.insn)) continue;
+      writeTrap(task, addr, s.insn);
+      out.push({ addr, insn: s.insn });
+    }
+  }
+  return out;
+}
+
+/**
+ * Applies sites patched at recording (replay). Each must hold its instruction (or be patched already,
+ * by the same table); anything else means the code differs from the recording's.
+ */
+export function applySites(task: Task, code: PatchedCode, sites: readonly PatchSite[]): void {
+  for (const s of sites) {
+    if (code.siteAt(s.addr) === s.insn) continue;
+    if (!holdsInsn(task, s.addr, s.insn)) {
+      throw new TraceeError(`the code at 0x${s.addr.toString(16)} is not the instruction the recording patched there`);
+    }
+    writeTrap(task, s.addr, s.insn);
+  }
+}
+
+/**
+ * The site holds its instruction. Its first byte may be a debugger's int3 (0xcc) planted there: the
+ * instruction and its trap both begin with 0x0f, so only the bytes after the first are rewritten
+ * (writeTrap) and the byte the breakpoint saved stays right for either.
+ */
+function holdsInsn(task: Task, addr: bigint, insn: TrappedInsn): boolean {
+  const bytes = INSN_BYTES[insn];
+  const now = task.readPartial(addr, bytes.length);
+  if (now.length !== bytes.length || (now[0] !== bytes[0] && now[0] !== INT3)) return false;
+  for (let i = 1; i < bytes.length; i++) if (now[i] !== bytes[i]) return false;
+  return true;
+}
+
+function writeTrap(task: Task, addr: bigint, insn: TrappedInsn): void {
+  task.write(addr + 1n, trapBytes(insn).subarray(1));
+}
+
+/** Only private file mappings: writing into a shared one would write into the file. */
+function patchable(m: Mapping): boolean {
+  return m.perms[2] === 'x' && m.perms[3] === 'p' && m.name.startsWith('/');
+}
+
+
+/** Which address space each task uses, and the patched sites of each. */
+export interface CodeSpacesState {
+  spaceOf: [number, number][];
+  code: [number, PatchedCode][];
+}
+
+/**
+ * The patch tables of a traced tree's address spaces, by task: threads and CLONE_VM children share
+ * their creator's, a fork child starts with a copy of its parent's, an exec starts an empty one.
+ * A snapshot is cheap (the tables are immutable) and restores exactly.
+ */
+export class CodeSpaces {
+  private readonly spaceOf: Map<number, number>;
+  private readonly code: Map<number, PatchedCode>;
+
+  constructor(from?: CodeSpacesState) {
+    this.spaceOf = new Map(from?.spaceOf);
+    this.code = new Map(from?.code);
+  }
+
+  of(tid: number): PatchedCode {
+    const space = this.spaceOf.get(tid);
+    return (space !== undefined ? this.code.get(space) : undefined) ?? PatchedCode.empty;
+  }
+
+  set(tid: number, code: PatchedCode): void {
+    let space = this.spaceOf.get(tid);
+    if (space === undefined) {
+      space = tid;
+      this.spaceOf.set(tid, space);
+    }
+    this.code.set(space, code);
+  }
+
+  /** A new task: shares its creator's memory (threads, vfork, CLONE_VM) or gets a copy of it. */
+  created(parent: number, child: number, sharesMemory: boolean): void {
+    if (sharesMemory) {
+      const space = this.spaceOf.get(parent);
+      if (space !== undefined) this.spaceOf.set(child, space);
+      return;
+    }
+    this.spaceOf.set(child, child);
+    this.code.set(child, this.of(parent));
+  }
+
+  /** tid exec'd (and is known as newTid from now on): a fresh address space. */
+  execed(tid: number, newTid: number): void {
+    this.spaceOf.delete(tid);
+    this.spaceOf.set(newTid, newTid);
+    this.code.set(newTid, PatchedCode.empty);
+    this.collect();
+  }
+
+  exited(tid: number): void {
+    this.spaceOf.delete(tid);
+    this.collect();
+  }
+
+  snapshot(): CodeSpacesState {
+    return { spaceOf: [...this.spaceOf], code: [...this.code] };
+  }
+
+  /** Drops tables no task uses any more. */
+  private collect(): void {
+    const used = new Set(this.spaceOf.values());
+    for (const space of this.code.keys()) if (!used.has(space)) this.code.delete(space);
+  }
+}

@@ -1,0 +1,266 @@
+// Code patcher: where an ELF64 file's code is, as the file's own function table says. The ranges come
+// from the unwind table (.eh_frame FDEs: every compiled function has one) and the symbol tables
+// (STT_FUNC with a size), clipped to executable PT_LOAD segments, and are given as file offsets.
+// Decoding from a function's start, only to its end, keeps the decoder in step with the instructions
+// and off data that happens to sit in a code segment.
+// Bounded against malformed input: anything that does not parse yields fewer ranges, never an error.
+import {
+  PF_X, PHDR_SIZE, PT_GNU_EH_FRAME, PT_LOAD, SHDR_SIZE, SHT_DYNSYM, SHT_SYMTAB, STT_FUNC, SYM_SIZE,
+} from '../kernel/elf.js';
+
+/** A half-open range of file offsets. */
+export interface Range {
+  start: number;
+  end: number;
+}
+
+interface Segment {
+  offset: number;
+  vaddr: number;
+  filesz: number;
+}
+
+const MAX_HEADERS = 65536;
+
+/** The file-offset ranges of the functions in an ELF64 little-endian x86-64 file's executable segments. */
+export function functionRanges(file: Uint8Array): Range[] {
+  if (file.length < 64 || file[0] !== 0x7f || file[1] !== 0x45 || file[2] !== 0x4c || file[3] !== 0x46) return [];
+  if (file[4] !== 2 || file[5] !== 1) return [];
+  const dv = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  const u64 = (o: number) => safe(dv.getBigUint64(o, true));
+  const exec: Segment[] = [];
+  const all: (Segment & { type: number })[] = [];
+  const phoff = u64(0x20);
+  const phnum = dv.getUint16(0x38, true);
+  if (phoff !== null && dv.getUint16(0x36, true) === PHDR_SIZE && phoff + phnum * PHDR_SIZE <= file.length) {
+    for (let i = 0; i < phnum; i++) {
+      const o = phoff + i * PHDR_SIZE;
+      const seg = { type: dv.getUint32(o, true), offset: u64(o + 8) ?? 0, vaddr: u64(o + 16) ?? 0, filesz: u64(o + 32) ?? 0 };
+      all.push(seg);
+      if (seg.type === PT_LOAD && (dv.getUint32(o + 4, true) & PF_X) !== 0) exec.push(seg);
+    }
+  }
+  if (exec.length === 0) return [];
+  const toOffset = (vaddr: number, size: number): Range | null => {
+    for (const s of exec) {
+      if (vaddr >= s.vaddr && vaddr < s.vaddr + s.filesz) {
+        const start = s.offset + (vaddr - s.vaddr);
+        return { start, end: Math.min(start + size, s.offset + s.filesz, file.length) };
+      }
+    }
+    return null;
+  };
+  const found: Range[] = [];
+  const add = (vaddr: number, size: number) => {
+    if (size <= 0) return;
+    const r = toOffset(vaddr, size);
+    if (r && r.end > r.start) found.push(r);
+  };
+
+  const sections = sectionHeaders(file, dv);
+  let ehFrame: { offset: number; vaddr: number; size: number } | null = null;
+  for (const s of sections) {
+    if (s.type === SHT_SYMTAB || s.type === SHT_DYNSYM) readSymbols(file, dv, s, add);
+    if (s.name === '.eh_frame') ehFrame = { offset: s.offset, vaddr: s.addr, size: s.size };
+  }
+  if (!ehFrame) ehFrame = ehFrameFromHeader(file, dv, all);
+  if (ehFrame) readFdes(file, dv, ehFrame, add);
+  return unique(found);
+}
+
+interface Section {
+  name: string;
+  type: number;
+  addr: number;
+  offset: number;
+  size: number;
+  link: number;
+  entsize: number;
+}
+
+function sectionHeaders(file: Uint8Array, dv: DataView): Section[] {
+  const shoff = safe(dv.getBigUint64(0x28, true));
+  const shnum = dv.getUint16(0x3c, true);
+  const shstrndx = dv.getUint16(0x3e, true);
+  if (shoff === null || shoff === 0 || dv.getUint16(0x3a, true) !== SHDR_SIZE || shnum > MAX_HEADERS) return [];
+  if (shoff + shnum * SHDR_SIZE > file.length) return [];
+  const raw: (Omit<Section, 'name'> & { nameOff: number })[] = [];
+  for (let i = 0; i < shnum; i++) {
+    const o = shoff + i * SHDR_SIZE;
+    raw.push({
+      nameOff: dv.getUint32(o, true), type: dv.getUint32(o + 4, true), addr: safe(dv.getBigUint64(o + 16, true)) ?? 0,
+      offset: safe(dv.getBigUint64(o + 24, true)) ?? 0, size: safe(dv.getBigUint64(o + 32, true)) ?? 0,
+      link: dv.getUint32(o + 40, true), entsize: safe(dv.getBigUint64(o + 56, true)) ?? 0,
+    });
+  }
+  const names = raw[shstrndx];
+  return raw.map((s) => ({ ...s, name: names ? cString(file, names.offset + s.nameOff, names.offset + names.size) : '' }));
+}
+
+function readSymbols(file: Uint8Array, dv: DataView, s: Section, add: (vaddr: number, size: number) => void): void {
+  if (s.entsize !== SYM_SIZE || s.offset + s.size > file.length) return;
+  for (let o = s.offset; o + SYM_SIZE <= s.offset + s.size; o += SYM_SIZE) {
+    if ((file[o + 4]! & 0xf) !== STT_FUNC || dv.getUint16(o + 6, true) === 0) continue;
+    const value = safe(dv.getBigUint64(o + 8, true));
+    const size = safe(dv.getBigUint64(o + 16, true));
+    if (value !== null && size !== null) add(value, size);
+  }
+}
+
+/** Without section headers: PT_GNU_EH_FRAME's eh_frame_hdr names where .eh_frame starts. */
+function ehFrameFromHeader(file: Uint8Array, dv: DataView, segs: (Segment & { type: number })[]): { offset: number; vaddr: number; size: number } | null {
+  const hdr = segs.find((s) => s.type === PT_GNU_EH_FRAME);
+  if (!hdr || hdr.offset + 8 > file.length || file[hdr.offset] !== 1) return null;
+  const enc = file[hdr.offset + 1]!;
+  const r = new Cursor(file, dv, hdr.offset + 4, file.length);
+  const vaddr = r.pointer(enc, hdr.vaddr + 4, hdr.vaddr);
+  if (vaddr === null) return null;
+  const load = segs.find((s) => s.type === PT_LOAD && vaddr >= s.vaddr && vaddr < s.vaddr + s.filesz);
+  if (!load) return null;
+  const offset = load.offset + (vaddr - load.vaddr);
+  return { offset, vaddr, size: load.offset + load.filesz - offset };
+}
+
+/** Walks .eh_frame's CIEs and FDEs; each FDE gives a function's start and length. */
+function readFdes(file: Uint8Array, dv: DataView, eh: { offset: number; vaddr: number; size: number }, add: (vaddr: number, size: number) => void): void {
+  const end = Math.min(eh.offset + eh.size, file.length);
+  const cieEncoding = new Map<number, number>();
+  let at = eh.offset;
+  while (at + 4 <= end) {
+    let length = dv.getUint32(at, true);
+    let body = at + 4;
+    if (length === 0) break; // terminator
+    if (length === 0xffffffff) {
+      if (at + 12 > end) break;
+      const l = safe(dv.getBigUint64(at + 4, true));
+      if (l === null) break;
+      length = l;
+      body = at + 12;
+    }
+    const next = body + length;
+    if (next > end || body + 4 > end) break;
+    const id = dv.getUint32(body, true);
+    if (id === 0) {
+      const e = cieFdeEncoding(file, dv, body + 4, next);
+      if (e !== null) cieEncoding.set(at, e);
+    } else {
+      const cie = body - id;
+      const enc = cieEncoding.get(cie) ?? (cie >= eh.offset && cie < at ? cieFdeEncodingAt(file, dv, cie, end) : null);
+      if (enc !== null && enc !== undefined) {
+        const r = new Cursor(file, dv, body + 4, next);
+        const fieldVaddr = eh.vaddr + (body + 4 - eh.offset);
+        const start = r.pointer(enc, fieldVaddr, 0);
+        const size = r.pointer(enc & 0x0f, 0, 0);
+        if (start !== null && size !== null) add(start, size);
+      }
+    }
+    at = next;
+  }
+}
+
+function cieFdeEncodingAt(file: Uint8Array, dv: DataView, cie: number, end: number): number | null {
+  const length = dv.getUint32(cie, true);
+  if (length === 0 || length === 0xffffffff) return null;
+  return cieFdeEncoding(file, dv, cie + 8, Math.min(cie + 4 + length, end));
+}
+
+/** The pointer encoding of FDEs under a CIE (its 'R' augmentation; absolute 8-byte pointers without one). */
+function cieFdeEncoding(file: Uint8Array, dv: DataView, at: number, end: number): number | null {
+  const r = new Cursor(file, dv, at, end);
+  const version = r.u8();
+  if (version === null) return null;
+  const aug = cString(file, r.pos, end);
+  r.pos += aug.length + 1;
+  if (aug.includes('eh')) return null; // an ancient GCC extension: not produced by current compilers
+  r.uleb(); // code alignment
+  r.sleb(); // data alignment
+  if (version === 1) r.u8(); else r.uleb(); // return address register
+  if (!aug.startsWith('z')) return 0x00;
+  const augLength = r.uleb();
+  if (augLength === null) return null;
+  for (const c of aug.slice(1)) {
+    if (c === 'R') return r.u8();
+    if (c === 'P') {
+      const penc = r.u8();
+      if (penc === null || r.pointer(penc, 0, 0) === null) return null;
+    } else if (c === 'L') r.u8();
+    else if (c !== 'S' && c !== 'B' && c !== 'G') return null;
+  }
+  return 0x00;
+}
+
+/** A bounded reader of DWARF-style encoded values. */
+class Cursor {
+  constructor(private readonly file: Uint8Array, private readonly dv: DataView, public pos: number, private readonly end: number) {}
+
+  u8(): number | null {
+    return this.pos < this.end ? this.file[this.pos++]! : null;
+  }
+
+  uleb(): number | null {
+    let v = 0;
+    let shift = 0;
+    for (;;) {
+      const b = this.u8();
+      if (b === null || shift > 49) return null;
+      v += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+      if ((b & 0x80) === 0) return v;
+    }
+  }
+
+  sleb(): number | null {
+    let v = 0;
+    let shift = 0;
+    for (;;) {
+      const b = this.u8();
+      if (b === null || shift > 49) return null;
+      v += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+      if ((b & 0x80) === 0) return (b & 0x40) !== 0 ? v - 2 ** shift : v;
+    }
+  }
+
+  /** A pointer with DWARF encoding enc; pcrel is relative to fieldVaddr, datarel to dataBase. */
+  pointer(enc: number, fieldVaddr: number, dataBase: number): number | null {
+    if (enc === 0xff) return null;
+    let v: number | null;
+    const need = (n: number) => (this.pos + n <= this.end ? this.pos : -1);
+    switch (enc & 0x0f) {
+      case 0x00: case 0x04: { const o = need(8); v = o < 0 ? null : safe(this.dv.getBigUint64(o, true)); this.pos += 8; break; }
+      case 0x0c: { const o = need(8); v = o < 0 ? null : Number(this.dv.getBigInt64(o, true)); this.pos += 8; break; }
+      case 0x01: v = this.uleb(); break;
+      case 0x09: v = this.sleb(); break;
+      case 0x02: { const o = need(2); v = o < 0 ? null : this.dv.getUint16(o, true); this.pos += 2; break; }
+      case 0x0a: { const o = need(2); v = o < 0 ? null : this.dv.getInt16(o, true); this.pos += 2; break; }
+      case 0x03: { const o = need(4); v = o < 0 ? null : this.dv.getUint32(o, true); this.pos += 4; break; }
+      case 0x0b: { const o = need(4); v = o < 0 ? null : this.dv.getInt32(o, true); this.pos += 4; break; }
+      default: return null;
+    }
+    if (v === null) return null;
+    switch (enc & 0x70) {
+      case 0x00: return v;
+      case 0x10: return fieldVaddr + v; // relative to the field itself
+      case 0x30: return dataBase + v;
+      default: return null;
+    }
+  }
+}
+
+function cString(file: Uint8Array, at: number, end: number): string {
+  let e = at;
+  const limit = Math.min(end, file.length, at + 4096);
+  while (e < limit && file[e] !== 0) e++;
+  return Buffer.from(file.buffer, file.byteOffset + at, Math.max(0, e - at)).toString('latin1');
+}
+
+/** A bigint as a number when it is a sane offset or size, else null. */
+function safe(v: bigint): number | null {
+  return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : null;
+}
+
+/** Sorted by start (then end), duplicates dropped. Overlaps stay: each start is a place decoding can begin. */
+function unique(ranges: Range[]): Range[] {
+  const sorted = [...ranges].sort((a, b) => a.start - b.start || a.end - b.end);
+  return sorted.filter((r, i) => i === 0 || r.start !== sorted[i - 1]!.start || r.end !== sorted[i - 1]!.end);
+}

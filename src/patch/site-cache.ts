@@ -1,0 +1,59 @@
+// Code patcher: the sites found in each file, cached on disk by the file's identity (device, inode,
+// size, modification time) and the finder's version, so a second run of a program decodes nothing.
+// Under $XDG_CACHE_HOME/rewind/sites (default ~/.cache/rewind/sites), one small JSON file per file.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { FileSite } from './decoder.js';
+
+/** Bump when the way sites are found changes, so old cache entries are not used. */
+const FINDER_VERSION = 1;
+
+export interface FileIdentity {
+  dev: bigint;
+  ino: bigint;
+  size: bigint;
+  mtimeNs: bigint;
+}
+
+function cacheDir(): string {
+  return join(process.env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'rewind', 'sites');
+}
+
+function entryPath(id: FileIdentity): string {
+  const key = createHash('sha256').update(`${FINDER_VERSION}:${id.dev}:${id.ino}:${id.size}:${id.mtimeNs}`).digest('hex').slice(0, 32);
+  return join(cacheDir(), `${key}.json`);
+}
+
+const memory = new Map<string, FileSite[]>();
+
+/** The cached sites of a file, or null. */
+export function cachedSites(id: FileIdentity): FileSite[] | null {
+  const path = entryPath(id);
+  const hit = memory.get(path);
+  if (hit) return hit;
+  try {
+    const raw = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    if (!Array.isArray(raw) || !raw.every((s) => Array.isArray(s) && s.length === 2 && Number.isInteger(s[0]) && [0, 1, 2].includes(s[1]))) return null;
+    const sites = (raw as [number, number][]).map(([offset, insn]) => ({ offset, insn }));
+    memory.set(path, sites);
+    return sites;
+  } catch {
+    return null;
+  }
+}
+
+/** Remembers a file's sites (a cache that cannot be written is only slower). */
+export function storeSites(id: FileIdentity, sites: FileSite[]): void {
+  const path = entryPath(id);
+  memory.set(path, sites);
+  try {
+    mkdirSync(cacheDir(), { recursive: true });
+    const tmp = `${path}.${process.pid}`;
+    writeFileSync(tmp, JSON.stringify(sites.map((s) => [s.offset, s.insn])));
+    renameSync(tmp, path);
+  } catch {
+    // read-only home: decode again next time
+  }
+}
