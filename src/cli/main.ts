@@ -72,10 +72,15 @@ async function main(argv: string[]): Promise<number> {
 }
 
 // A reader that goes away (`rewind dump | head`) ends the output quietly, as for any Unix tool.
-process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw e;
-});
+// Not for record and replay: their stdout is the program's (record) or written with write(2) (replay's
+// re-emitted output), and touching process.stdout makes a pipe O_NONBLOCK — a flag of the open file
+// that the recorded program shares, whose writes then fail with EAGAIN when the pipe is full.
+if (process.argv[2] !== 'record' && process.argv[2] !== 'replay') {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
 
 main(process.argv.slice(2)).then(
   (status) => { process.exitCode = status; },
