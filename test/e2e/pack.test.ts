@@ -16,6 +16,7 @@ import { assertOneLineError, assertRecordedOk, assertReplayMatches, isPrefix } f
 import {
   compileTo,
   explain,
+  findPython,
   programsDir,
   record,
   replay,
@@ -270,6 +271,45 @@ describe('rewind pack', () => {
     const moved = path.join(elsewhere, 'trace');
     assert.equal((await info(moved)).packed, true);
     assertReplayMatches(r, await replay(moved));
+  });
+
+  it('an interrupted pack (a half-written temporary left in files/) is finished by the next one', async () => {
+    const r = await record(mmapStatic, [SYSTEM_FILE], { space, extraArgs: [] });
+    assertRecordedOk(r, 0);
+    const t = r.traceDir;
+    const files = path.join(t, 'files');
+    const exe = readIndex(t).find((e) => e.path === mmapStatic)!;
+    // What a pack killed midway leaves: a half-written temporary next to the copies it was replacing.
+    fs.writeFileSync(path.join(files, `.pack-${exe.copy}`), 'half a copy');
+    assertReplayMatches(r, await replay(t)); // readers ignore the temporary
+    const p = await rewind(['pack', t]);
+    assert.equal(p.status, 0, explain(p));
+    assert.deepEqual(fs.readdirSync(files).filter((n) => n.startsWith('.')), [], 'the temporary is gone');
+    assertAllPrivate(t);
+    for (const e of readIndex(t)) assert.equal(sha256(path.join(files, e.copy)), e.sha256, e.copy);
+    assertReplayMatches(r, await replay(t));
+  });
+
+  const python = findPython();
+  it('python3: a packed recording holds the interpreter\'s libraries, moves and replays elsewhere', { skip: python ? false : 'no ELF python3 in /usr/bin or /usr/local/bin (the CI script installs one)' }, async () => {
+    assert.ok(python);
+    const work = space.mkdir('py-');
+    const traceDir = path.join(work, 'trace');
+    const script = 'import hashlib, json; print(json.dumps({"h": hashlib.sha256(b"rewind").hexdigest()}))';
+    const r = await record(python, ['-c', script], { space, traceDir, timeoutMs: 180_000 });
+    assert.equal(r.status, 0, explain(r));
+    assert.match(r.stdout.toString(), /"h": "[0-9a-f]{64}"/, explain(r));
+    const p = await rewind(['pack', traceDir], { timeoutMs: 120_000 });
+    assert.equal(p.status, 0, explain(p));
+    assertAllPrivate(traceDir);
+    const index = readIndex(traceDir);
+    assert.ok(index.some((e) => /\/libc\.so\.6$/.test(e.path)), `libc is among the copies: ${index.map((e) => e.path).join(', ')}`);
+    const tarball = path.join(space.mkdir('py-tar-'), 'trace.tar');
+    execFileSync('tar', ['-C', work, '-cf', tarball, 'trace']);
+    fs.rmSync(work, { recursive: true, force: true });
+    const elsewhere = space.mkdir('py-elsewhere-');
+    execFileSync('tar', ['-C', elsewhere, '-xf', tarball]);
+    assertReplayMatches(r, await replay(path.join(elsewhere, 'trace'), { timeoutMs: 180_000 }));
   });
 
   it('pack of something that is not a trace: one line, exit 125', async () => {
