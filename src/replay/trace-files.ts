@@ -26,7 +26,7 @@ export function copyPath(filesDir: string, ref: FileRef): string {
   // A hard link shares the original's inode, so an in-place rewrite of the original shows up here.
   const linked = st.ino === ref.ino && st.dev === ref.dev;
   if (st.size !== ref.size || (linked && st.mtimeNs !== ref.mtimeNs)) {
-    throw new UnsupportedError(`the trace's copy of ${ref.path} was modified after recording`);
+    throw new UnsupportedError(`the trace's copy of ${ref.path} (${p}) was modified after recording`);
   }
   verifyContent(filesDir, ref, p, st);
   return p;
