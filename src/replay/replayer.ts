@@ -29,12 +29,11 @@ import { hashRanges } from '../tracee/point-memory.js';
 import { chooseCpu, cpuAllowed, launch, waitStop } from '../tracee/spawn.js';
 import { decodeStatus, describeStop, type Stop } from '../tracee/stop.js';
 import { Task } from '../tracee/task.js';
-import { statSync } from 'node:fs';
 import { native } from '../native/addon.js';
 import { describeEvent, DivergenceError, regsDifference, TraceEndedEarly } from './divergence.js';
 import { echoWrite } from './echo.js';
 import { EventCursor } from './event-cursor.js';
-import { copyPath } from './trace-files.js';
+import { copyPath, sameAsRecorded } from './trace-files.js';
 
 const AT_FDCWD = -100n;
 const O_RDONLY_CLOEXEC = 0o2000000n;
@@ -985,8 +984,7 @@ export class Replayer {
     const exeCopy = copyPath(this.reader.filesDir, ev.exe);
     const m = readMaps(task.tid).find((x) => x.name.startsWith('/') && x.name !== exeCopy);
     if (!m) throw this.diverge(`the interpreter ${ev.interp.path} was not mapped`);
-    const st = statSync(mapFilesPath(task.tid, m), { bigint: true });
-    if (st.size !== ev.interp.size || st.mtimeNs !== ev.interp.mtimeNs) {
+    if (!sameAsRecorded(this.reader.filesDir, ev.interp, mapFilesPath(task.tid, m))) {
       throw new TraceeError(`the program's interpreter ${ev.interp.path} changed since recording; replay needs the same one`);
     }
   }
