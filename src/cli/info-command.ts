@@ -1,5 +1,6 @@
 // CLI: `rewind info [--json] [TRACE]`: what was recorded, where, when, and how big the trace is.
 import { signalName } from '../kernel/signals.js';
+import { filesState } from '../trace/pack.js';
 import { TraceReader } from '../trace/trace-reader.js';
 import { parseArgs } from './args.js';
 import { resolveTrace } from './trace-dirs.js';
@@ -18,10 +19,13 @@ export function infoCommand(args: string[]): number {
   }
   const status = m.end === null ? null
     : m.end.exitSignal !== null ? `killed by ${signalName(m.end.exitSignal)}` : `exit ${m.end.exitCode}`;
+  const files = filesState(dir);
   const info = {
     trace: dir, formatVersion: m.version, command: m.command, exe: m.exe, cwd: m.cwd,
     startTime: m.startTime, durationMs: m.end?.durationMs ?? null, events, complete,
     status, sizeBytes: reader.sizeBytes(), hostname: m.hostname, kernel: m.kernel, rewindVersion: m.rewindVersion,
+    packed: files.packed, files: { copies: files.copies, sharedWithSystem: files.shared, bytes: files.bytes, hashed: files.indexed },
+    machine: m.machine ?? null,
   };
   if (options.has('--json')) {
     process.stdout.write(JSON.stringify(info, null, 2) + '\n');
@@ -39,7 +43,22 @@ export function infoCommand(args: string[]): number {
     ['size', `${info.sizeBytes} bytes`],
     ['format version', String(m.version)],
     ['recorded on', `${m.hostname}, Linux ${m.kernel}, rewind ${m.rewindVersion}`],
+    ['files', `${files.copies} copies, ${files.bytes} bytes${files.indexed ? ', sizes and SHA-256 in files.index' : ', no hashes (older trace)'}`],
+    ['packed', files.packed ? 'yes (self-contained: no copy is shared with a file outside the trace)'
+      : `no: ${files.shared} of the copies are hard links to system files (rewind pack makes them private)`],
   ];
+  const mc = m.machine;
+  if (mc) {
+    const id = [mc.cpu.family, mc.cpu.model, mc.cpu.stepping].map((n) => (n === null ? '?' : String(n)));
+    rows.push(
+      ['cpu', `${mc.cpu.name || 'unknown'} (${mc.cpu.vendor || 'unknown vendor'}, family ${id[0]} model ${id[1]} stepping ${id[2]})`],
+      ['cpu features', mc.cpu.flags.join(' ')],
+      ['kernel', `${mc.kernelRelease} ${mc.kernelVersion}`],
+      ['libc', mc.libc ?? 'unknown'],
+    );
+  } else {
+    rows.push(['machine', 'not recorded (older trace)']);
+  }
   process.stdout.write(rows.map(([k, v]) => `${k.padEnd(15)}${v}\n`).join(''));
   return 0;
 }

@@ -6,15 +6,18 @@ import { VERSION } from './version.js';
 const HELP = `rewind ${VERSION} — record and replay Linux x86-64 programs, no hardware counters needed
 
 usage:
-  rewind record [-o DIR] [--cpu-features=native|portable] [--] CMD [ARGS...]
-                                              run CMD and record it (exits with CMD's status)
+  rewind record [-o DIR] [--pack] [--cpu-features=native|portable] [--] CMD [ARGS...]
+                                              run CMD and record it (exits with CMD's status);
+                                              --pack: private copies of every file, as rewind pack makes
   rewind replay [-v] [-g EVENT] [-p PID] [TRACE]
                                               debug the replay in gdb, forwards and backwards
   rewind replay -s PORT [--host HOST] [...]   only serve it to a debugger (gdb remote protocol)
   rewind replay -a [-v] [TRACE]               replay to the end, re-emitting its output
                                               (-v: on a divergence, also show the events before it)
   rewind dump [--json] [TRACE]                print the trace's events, one per line
-  rewind info [--json] [TRACE]                describe a trace
+  rewind info [--json] [TRACE]                describe a trace (and the machine it was recorded on)
+  rewind pack [TRACE]                         make a trace self-contained, to move or copy it elsewhere
+                                              (hard links to system files become private copies)
   rewind ps [--json] [TRACE]                  list the recorded processes (pid, parent, exit, command)
   rewind doctor [--json]                      which hardware traps work here, and what rewind uses instead
   rewind syscalls [--json]                    every system call and how rewind handles it
@@ -57,6 +60,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./info-command.js')).infoCommand(rest);
     case 'ps':
       return (await import('./ps-command.js')).psCommand(rest);
+    case 'pack':
+      return (await import('./pack-command.js')).packCommand(rest);
     case 'doctor':
       return (await import('./doctor-command.js')).doctorCommand(rest);
     case 'syscalls':
@@ -67,10 +72,15 @@ async function main(argv: string[]): Promise<number> {
 }
 
 // A reader that goes away (`rewind dump | head`) ends the output quietly, as for any Unix tool.
-process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw e;
-});
+// Not for record and replay: their stdout is the program's (record) or written with write(2) (replay's
+// re-emitted output), and touching process.stdout makes a pipe O_NONBLOCK — a flag of the open file
+// that the recorded program shares, whose writes then fail with EAGAIN when the pipe is full.
+if (process.argv[2] !== 'record' && process.argv[2] !== 'replay') {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
 
 main(process.argv.slice(2)).then(
   (status) => { process.exitCode = status; },

@@ -3,6 +3,7 @@ import { hostname, release } from 'node:os';
 import { resolve } from 'node:path';
 import { FileStore } from '../record/file-store.js';
 import { Recorder, type RecordOutcome } from '../record/recorder.js';
+import { thisMachine } from '../trace/machine.js';
 import { TraceWriter } from '../trace/trace-writer.js';
 import { UnsupportedError } from '../tracee/errors.js';
 import { chooseCpu, launch } from '../tracee/spawn.js';
@@ -15,12 +16,12 @@ import { UsageError } from './usage-error.js';
 import { VERSION } from './version.js';
 
 export function recordCommand(args: string[]): number {
-  const { options, operands } = parseArgs(args, { withValue: ['-o', '--output', '--cpu-features'], stopAtOperand: true });
+  const { options, operands } = parseArgs(args, { withValue: ['-o', '--output', '--cpu-features'], flags: ['--pack'], stopAtOperand: true });
   const cpuFeatures = (options.get('--cpu-features') ?? 'native') as string;
   if (cpuFeatures !== 'native' && cpuFeatures !== 'portable') {
     throw new UsageError(`record: --cpu-features must be native or portable (got ${cpuFeatures})`);
   }
-  if (operands.length === 0) throw new UsageError('record: no program given (usage: rewind record [-o DIR] [--] CMD [ARGS...])');
+  if (operands.length === 0) throw new UsageError('record: no program given (usage: rewind record [-o DIR] [--pack] [--cpu-features=native|portable] [--] CMD [ARGS...])');
   const path = findProgram(operands[0]!);
   const out = (options.get('-o') ?? options.get('--output')) as string | undefined;
   const dir = out ? resolve(out) : newTraceDir(operands[0]!);
@@ -31,6 +32,7 @@ export function recordCommand(args: string[]): number {
     command: operands, exe: path, cwd: process.cwd(), startTime: new Date(start).toISOString(),
     hostname: hostname(), kernel: release(), rewindVersion: VERSION, cpu, cpuidFaulting: plan.cpuidFault,
     patched: patchedKinds(plan), cpuFeatures,
+    machine: thisMachine(),
   });
   if (!out) markLatest(dir);
   // Terminal signals go to the whole foreground group: the program gets them (and they are recorded);
@@ -41,7 +43,7 @@ export function recordCommand(args: string[]): number {
   const task = launch({ path, argv: operands, envp: env, cpu, noCore: false, noTscTrap: !plan.tscTrap });
   let outcome: RecordOutcome;
   try {
-    outcome = new Recorder(task, writer, new FileStore(writer.filesDir), plan).run();
+    outcome = new Recorder(task, writer, new FileStore(writer.filesDir, { pack: options.has('--pack') }), plan).run();
   } catch (e) {
     native.kill(task.tid, 9);
     writer.close();

@@ -10,6 +10,8 @@ import { Replayer } from '../replay/replayer.js';
 import { DivergenceError, TraceEndedEarly } from '../replay/divergence.js';
 import { ReplayTarget } from '../replay/debug/replay-target.js';
 import { Timeline, TimelineError } from '../replay/debug/timeline.js';
+import { missingCpuFeatures, thisMachine } from '../trace/machine.js';
+import type { TraceMeta } from '../trace/meta.js';
 import { TraceReader } from '../trace/trace-reader.js';
 import { TraceeError, UnsupportedError } from '../tracee/errors.js';
 import { parseArgs } from './args.js';
@@ -38,6 +40,7 @@ export async function replayCommand(args: string[]): Promise<number> {
   }
   if (host !== undefined && port === undefined) throw new UsageError('replay: --host needs -s PORT');
   const reader = TraceReader.open(resolveTrace(operands[0]));
+  warnMissingCpuFeatures(reader.meta);
   try {
     if (autopilot) {
       const outcome = new Replayer(reader, { echo: true }).run();
@@ -56,6 +59,17 @@ export async function replayCommand(args: string[]): Promise<number> {
     }
     throw e;
   }
+}
+
+/** One line on stderr, before anything runs, when this CPU lacks features the recording machine had. */
+export function warnMissingCpuFeatures(meta: TraceMeta): void {
+  if (!meta.machine) return;
+  const missing = missingCpuFeatures(meta.machine.cpu.flags, thisMachine().cpu.flags, meta.cpuFeatures === 'portable');
+  if (missing.length === 0) return;
+  process.stderr.write(
+    `rewind: warning: this CPU lacks ${missing.join(', ')}, which the recording machine had ` +
+    `(${meta.machine.cpu.name || meta.machine.cpu.vendor || 'unknown CPU'}): the replay may diverge where the program used them\n`,
+  );
 }
 
 function numberOption(v: string | true | undefined, what: string, min: number, max: number): number | undefined {

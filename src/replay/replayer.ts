@@ -5,6 +5,7 @@
 // runs in the recorded order. At every stop the state is checked against the recording; any difference
 // stops replay with a report.
 import { CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_PARENT_SETTID, CLONE_THREAD, CLONE_VM } from '../kernel/clone-flags.js';
+import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_TYPE_MASK } from '../kernel/mman.js';
 import { R, SYSCALL_ARG_REGS } from '../kernel/regs.js';
 import { ILL_ILLOPN, SI_KERNEL, SIG, siginfoCode } from '../kernel/signals.js';
 import { SYS, syscallName } from '../kernel/syscall-names.js';
@@ -17,6 +18,7 @@ import type { TraceReader } from '../trace/trace-reader.js';
 import { isSynchronous, rewindSyscallForSignal } from '../tracee/signal-points.js';
 import { TraceeError } from '../tracee/errors.js';
 import { afterCodeChange, changesCode } from '../patch/code-changes.js';
+import { armPointTrap } from '../patch/point-trap.js';
 import { applySites, CodeSpaces, PatchedCode, patchCode, type CodeSpacesState } from '../patch/code-patcher.js';
 import { prepareAfterExec } from '../tracee/exec-setup.js';
 import { replayPlan, type TrapPlan } from '../tracee/trap-plan.js';
@@ -27,19 +29,14 @@ import { hashRanges } from '../tracee/point-memory.js';
 import { chooseCpu, cpuAllowed, launch, waitStop } from '../tracee/spawn.js';
 import { decodeStatus, describeStop, type Stop } from '../tracee/stop.js';
 import { Task } from '../tracee/task.js';
-import { statSync } from 'node:fs';
 import { native } from '../native/addon.js';
 import { describeEvent, DivergenceError, regsDifference, TraceEndedEarly } from './divergence.js';
 import { echoWrite } from './echo.js';
 import { EventCursor } from './event-cursor.js';
-import { copyPath } from './trace-files.js';
+import { copyPath, sameAsRecorded } from './trace-files.js';
 
 const AT_FDCWD = -100n;
 const O_RDONLY_CLOEXEC = 0o2000000n;
-const MAP_TYPE_MASK = 0x3n;
-const MAP_PRIVATE = 0x2n;
-const MAP_FIXED = 0x10n;
-const MAP_ANONYMOUS = 0x20n;
 
 /** Passes through a preemption point's instruction replay tries before it reports a divergence. */
 const MAX_SEARCH_HITS = 1_000_000;
@@ -294,7 +291,8 @@ export class Replayer {
     if (!t.skipped) return true;
     if (t.at || !t.resume) return false;
     const next = this.cursor.peek();
-    if (next?.kind === 'signal' && next.tid === t.recTid) return false;
+    // A signal due at that exit is delivered from the entry; one placed later, at an instruction, is not.
+    if (next?.kind === 'signal' && next.tid === t.recTid && next.placement !== SignalPlacement.Instruction) return false;
     t.task.toSyscallExit();
     const s = waitStop(t.task.tid);
     if (s.kind !== 'syscall') throw this.diverge(`recorded task ${t.recTid}: expected a syscall exit, got ${describeStop(s)}`);
@@ -556,6 +554,7 @@ export class Replayer {
     }
     const task = t.task;
     const at = target[R.rip]!;
+    if (!this.hooks && !process.env['REWIND_NO_POINT_TRAP'] && this.runToPointInProcess(t, target, point, what)) return;
     const int3 = new Uint8Array([0xcc]);
     for (let hits = 0; hits < MAX_SEARCH_HITS; hits++) {
       const original = task.read(at, 1);
@@ -607,6 +606,52 @@ export class Replayer {
       if (this.hooks) this.debugTrap(t, trapCode(task));
     }
     throw this.diverge(`could not find ${what} within ${MAX_SEARCH_HITS} passes through 0x${at.toString(16)}`);
+  }
+
+  /**
+   * runToPoint with an in-process conditional trap (src/patch/point-trap.ts): the registers are
+   * compared in the program, and only a full match stops it. Returns false, having changed nothing,
+   * where the trap cannot be armed safely; then the int3 search runs. Not used under a debugger (its
+   * breakpoints and steps need the plain search).
+   */
+  private runToPointInProcess(t: RTask, target: BigUint64Array, point: PointMemory | undefined, what: string): boolean {
+    if (t.at || !t.resume || t.resume.sig !== 0 || !this.settle(t)) return false;
+    const task = t.task;
+    const at = target[R.rip]!;
+    const trap = armPointTrap(task, target);
+    if (!trap) return false;
+    let found = false;
+    try {
+      for (let hits = 0; hits < MAX_SEARCH_HITS && !found; hits++) {
+        task.cont();
+        const stop = waitStop(task.tid);
+        if (stop.kind === 'signal' && stop.signal === SIG.SIGCHLD) {
+          hits--;
+          continue;
+        }
+        if (stop.kind !== 'signal' || stop.signal !== SIG.SIGTRAP) {
+          throw this.diverge(`recorded task ${t.recTid} reached ${describeStop(stop)} before ${what}`);
+        }
+        const regs = task.fetchRegs();
+        if (regs[R.rip] !== trap.hitAddr + 1n) throw this.diverge(`recorded task ${t.recTid} trapped at 0x${regs[R.rip]!.toString(16)} before ${what}`);
+        const resumeAt = regs[R.rip]!;
+        regs[R.rip] = at;
+        found = regsDifference(target, regs, [R.eflags]) === null && ((target[R.eflags]! ^ regs[R.eflags]!) & ~RESUME_FLAG) === 0n
+          && (!point || hashRanges(task, point.ranges) === point.hash);
+        if (!found) regs[R.rip] = resumeAt;
+        task.storeRegs();
+      }
+    } finally {
+      try {
+        trap.remove(task);
+      } catch (e) {
+        if (found) throw e; // else the error that ended the search is the one to report
+      }
+    }
+    if (!found) throw this.diverge(`could not find ${what} within ${MAX_SEARCH_HITS} register matches at 0x${at.toString(16)}`);
+    t.stop = { kind: 'signal', signal: SIG.SIGTRAP };
+    t.resume = { syscall: false, sig: 0 };
+    return true;
   }
 
   private checkRegs(expected: BigUint64Array, actual: BigUint64Array, what: string, ignore: number[] = []): void {
@@ -993,8 +1038,7 @@ export class Replayer {
     const exeCopy = copyPath(this.reader.filesDir, ev.exe);
     const m = readMaps(task.tid).find((x) => x.name.startsWith('/') && x.name !== exeCopy);
     if (!m) throw this.diverge(`the interpreter ${ev.interp.path} was not mapped`);
-    const st = statSync(mapFilesPath(task.tid, m), { bigint: true });
-    if (st.size !== ev.interp.size || st.mtimeNs !== ev.interp.mtimeNs) {
+    if (!sameAsRecorded(this.reader.filesDir, ev.interp, mapFilesPath(task.tid, m))) {
       throw new TraceeError(`the program's interpreter ${ev.interp.path} changed since recording; replay needs the same one`);
     }
   }

@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describeError, TraceError } from './errors.js';
+import type { CpuFacts, MachineFacts } from './machine.js';
 
 /** Version of the whole trace format (meta.json and the events file). Readers refuse newer ones. */
 export const TRACE_FORMAT_VERSION = 3;
@@ -34,6 +35,8 @@ export interface TraceMetaStart {
   cpu: number;
   /** Whether CPUID was trapped and recorded (CPUID faulting); replay must do the same. */
   cpuidFaulting: boolean;
+  /** What the recording machine was (CPU, its features, kernel, C library); absent in older traces. */
+  machine?: MachineFacts;
   /** Instructions rewind patched in the program's code instead of trapping them in the kernel (version 3 on). */
   patched?: PatchedKind[];
   /** What CPUID told the program: the CPU's own answers, or masked to a portable baseline (version 3 on). */
@@ -155,6 +158,7 @@ function checkMeta(dir: string, raw: unknown): TraceMeta {
     };
   }
 
+  const machine = raw['machine'] === undefined ? undefined : checkMachine(raw['machine'], bad);
   return {
     format: TRACE_FORMAT_NAME,
     version,
@@ -167,6 +171,7 @@ function checkMeta(dir: string, raw: unknown): TraceMeta {
     rewindVersion: str(raw, 'rewindVersion'),
     cpu: num(raw, 'cpu'),
     cpuidFaulting: typeof raw['cpuidFaulting'] === 'boolean' ? raw['cpuidFaulting'] : bad('cpuidFaulting', 'a boolean'),
+    ...(machine ? { machine } : {}),
     ...optionalPatching(raw, bad),
     end,
   };
@@ -182,6 +187,37 @@ function optionalPatching(raw: Record<string, unknown>, bad: (field: string, wan
   const f = raw['cpuFeatures'];
   if (f !== undefined) out.cpuFeatures = f === 'native' || f === 'portable' ? f : bad('cpuFeatures', '"native" or "portable"');
   return out;
+}
+
+/** meta.json's optional "machine" object. */
+function checkMachine(m: unknown, bad: (field: string, want: string) => never): MachineFacts {
+  if (!isObject(m)) return bad('machine', 'an object');
+  const c = m['cpu'];
+  if (!isObject(c)) return bad('machine.cpu', 'an object');
+  const str = (o: Record<string, unknown>, k: string, name: string): string =>
+    typeof o[k] === 'string' ? o[k] : bad(name, 'a string');
+  const intOrNull = (k: string): number | null => {
+    const v = c[k];
+    return v === null || (typeof v === 'number' && Number.isInteger(v)) ? v : bad(`machine.cpu.${k}`, 'an integer or null');
+  };
+  const flags = c['flags'];
+  if (!Array.isArray(flags) || !flags.every((f) => typeof f === 'string')) bad('machine.cpu.flags', 'an array of strings');
+  const cpu: CpuFacts = {
+    vendor: str(c, 'vendor', 'machine.cpu.vendor'),
+    name: str(c, 'name', 'machine.cpu.name'),
+    family: intOrNull('family'),
+    model: intOrNull('model'),
+    stepping: intOrNull('stepping'),
+    flags: flags as string[],
+  };
+  const libc = m['libc'];
+  if (libc !== null && typeof libc !== 'string') bad('machine.libc', 'a string or null');
+  return {
+    cpu,
+    kernelRelease: str(m, 'kernelRelease', 'machine.kernelRelease'),
+    kernelVersion: str(m, 'kernelVersion', 'machine.kernelVersion'),
+    libc: libc as string | null,
+  };
 }
 
 /** TraceError when `version` (from meta.json or the events header) is newer than this rewind reads. */

@@ -261,6 +261,7 @@ function pickStart(m: TraceMetaStart): TraceMetaStart {
     rewindVersion: m.rewindVersion,
     cpu: m.cpu,
     cpuidFaulting: m.cpuidFaulting,
+    ...(m.machine ? { machine: m.machine } : {}),
     ...(m.patched && { patched: [...m.patched] }),
     ...(m.cpuFeatures && { cpuFeatures: m.cpuFeatures }),
   };

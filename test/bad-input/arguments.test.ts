@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { assertOneLineError, assertRecordedOk } from '../helpers/checks.js';
 import { u8, compileProgram, explain, hasStackTrace, record, rewind, TempSpace, type RecordResult } from '../helpers/harness.js';
+import { rewriteOwned } from '../helpers/trace-guard.js';
 
 const space = new TempSpace('bad-args');
 after(() => space.cleanup());
@@ -116,7 +117,7 @@ describe('replay/info/dump: missing or unusable traces', () => {
 
   it('meta.json not JSON: one line, exit 125', async () => {
     const t = copyOfGood();
-    fs.writeFileSync(path.join(t, 'meta.json'), '{"format": "rewind-trace", "version": 1, ');
+    rewriteOwned(t, path.join(t, 'meta.json'), '{"format": "rewind-trace", "version": 1, ');
     const r = await rewind(['replay', '-a', t]);
     assert.equal(r.status, 125, explain(r));
     assertOneLineError(r, 'replay with broken meta.json');
@@ -127,7 +128,7 @@ describe('replay/info/dump: missing or unusable traces', () => {
     const metaPath = path.join(t, 'meta.json');
     const meta = JSON.parse(fs.readFileSync(metaPath, 'utf8')) as Record<string, unknown>;
     meta.version = 999;
-    fs.writeFileSync(metaPath, JSON.stringify(meta, null, 2));
+    rewriteOwned(t, metaPath, JSON.stringify(meta, null, 2));
     for (const args of [['replay', '-a', t], ['info', t], ['dump', t]]) {
       const r = await rewind(args);
       assert.equal(r.status, 125, explain(r));
@@ -146,7 +147,7 @@ describe('replay/info/dump: missing or unusable traces', () => {
 
   it('events file empty: one line, exit 125', async () => {
     const t = copyOfGood();
-    fs.writeFileSync(path.join(t, 'events'), '');
+    rewriteOwned(t, path.join(t, 'events'), '');
     const r = await rewind(['replay', '-a', t]);
     assert.equal(r.status, 125, explain(r));
     assertOneLineError(r, 'replay of an empty events file');
@@ -156,7 +157,7 @@ describe('replay/info/dump: missing or unusable traces', () => {
     const t = copyOfGood();
     const ev = fs.readFileSync(path.join(t, 'events'));
     ev.write('GARBAGE!', 0, 'latin1');
-    fs.writeFileSync(path.join(t, 'events'), u8(ev));
+    rewriteOwned(t, path.join(t, 'events'), u8(ev));
     const r = await rewind(['replay', '-a', t]);
     assert.equal(r.status, 125, explain(r));
     assertOneLineError(r, 'replay of events with a bad magic');

@@ -1,5 +1,6 @@
 // Damaged traces: an events file cut short or with flipped bytes, and a recording whose recorder was
-// killed with SIGKILL. Replay must print what it can (a prefix of the recorded output), then say in
+// killed with SIGKILL. Only files the trace owns are damaged (test/helpers/trace-guard.ts refuses a
+// file with a hard link outside the trace: files/ may link to system libraries). Replay must print what it can (a prefix of the recorded output), then say in
 // one line that the trace ended early or is corrupt, and exit 125 — promptly, without hanging.
 
 import * as assert from 'node:assert/strict';
@@ -19,6 +20,7 @@ import {
   u8,
   type RecordResult,
 } from '../helpers/harness.js';
+import { rewriteOwned, truncateOwned } from '../helpers/trace-guard.js';
 
 const space = new TempSpace('damaged');
 after(() => space.cleanup());
@@ -51,7 +53,7 @@ describe('damaged events file', () => {
   it('cut in half: replay prints a prefix of the output, then one line saying it ended early, exit 125', async () => {
     const t = copyOfTrace();
     const events = path.join(t, 'events');
-    fs.truncateSync(events, Math.floor(fs.statSync(events).size / 2));
+    truncateOwned(t, events, Math.floor(fs.statSync(events).size / 2));
     const rep = await replay(t);
     assert.equal(rep.timedOut, false, explain(rep));
     assert.ok(rep.durationMs < PROMPT_MS, `replay took ${rep.durationMs} ms`);
@@ -65,7 +67,7 @@ describe('damaged events file', () => {
 
   it('cut just after the header: nothing printed, one line, exit 125', async () => {
     const t = copyOfTrace();
-    fs.truncateSync(path.join(t, 'events'), 20);
+    truncateOwned(t, path.join(t, 'events'), 20);
     const rep = await replay(t);
     assert.equal(rep.status, 125, explain(rep));
     assertOneLineError(rep, 'replay of a trace cut after its header');
@@ -78,7 +80,7 @@ describe('damaged events file', () => {
     const data = fs.readFileSync(events);
     const mid = Math.floor(data.length / 2);
     for (let i = mid; i < mid + 16; i++) data[i] = data[i]! ^ 0xff;
-    fs.writeFileSync(events, u8(data));
+    rewriteOwned(t, events, u8(data));
     const rep = await replay(t);
     assert.equal(rep.timedOut, false, explain(rep));
     assert.ok(rep.durationMs < PROMPT_MS, `replay took ${rep.durationMs} ms`);
@@ -91,7 +93,7 @@ describe('damaged events file', () => {
   it('dump of a truncated trace prints what it can and fails with one line', async () => {
     const t = copyOfTrace();
     const events = path.join(t, 'events');
-    fs.truncateSync(events, Math.floor(fs.statSync(events).size / 2));
+    truncateOwned(t, events, Math.floor(fs.statSync(events).size / 2));
     const r = await start(rewindBin, ['dump', t]).done;
     assert.equal(r.timedOut, false, explain(r));
     assert.notEqual(r.status, 0, explain(r, 300));
@@ -150,6 +152,11 @@ describe('recorder killed with SIGKILL midway', () => {
     const recorded = rec.stdout;
     assert.ok(recorded.toString().split('\n').length > 3, `too few lines printed before the kill\n${explain(rec)}`);
     assert.ok(!recorded.toString().includes('EXIT-SUCCESS'), `the program finished before it was killed\n${explain(rec)}`);
+
+    // files.index is appended as copies are made: it is valid and lists every copy the recorder made.
+    const index = fs.readFileSync(path.join(traceDir, 'files.index'), 'utf8').split('\n').filter((l) => l !== '')
+      .map((l) => (JSON.parse(l) as { copy: string }).copy);
+    assert.deepEqual(index.sort(), fs.readdirSync(path.join(traceDir, 'files')).sort());
 
     const rep = await replay(traceDir);
     assert.equal(rep.timedOut, false, explain(rep));

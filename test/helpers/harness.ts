@@ -229,12 +229,14 @@ export interface RecordOptions extends RunOptions {
   traceDir?: string;
   /** Temporary space the default trace directory is made in; default: a new one (caller cleans). */
   space?: TempSpace;
+  /** Options for rewind record before `--` (e.g. ['--pack']). */
+  extraArgs?: readonly string[];
 }
 
-/** `rewind record -o DIR -- cmd args...` into a fresh trace directory. */
+/** `rewind record -o DIR [extraArgs] -- cmd args...` into a fresh trace directory. */
 export async function record(cmd: string, args: readonly string[] = [], opts: RecordOptions = {}): Promise<RecordResult> {
   const traceDir = opts.traceDir ?? path.join((opts.space ?? new TempSpace('record')).mkdir('trace-'), 'trace');
-  const r = await rewind(['record', '-o', traceDir, '--', cmd, ...args], opts);
+  const r = await rewind(['record', '-o', traceDir, ...(opts.extraArgs ?? []), '--', cmd, ...args], opts);
   return { ...r, traceDir };
 }
 
