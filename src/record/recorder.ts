@@ -27,6 +27,7 @@ import { pointMemory } from '../tracee/point-memory.js';
 import { decodeStatus, describeStop, type Stop } from '../tracee/stop.js';
 import { isSynchronous, rewindSyscallForSignal, sameRegs } from '../tracee/signal-points.js';
 import { Task } from '../tracee/task.js';
+import { threadState } from '../tracee/proc-state.js';
 import type { TrapPlan } from '../tracee/trap-plan.js';
 import { copiedBytes, inputOffset, kernelCopy } from './echo-capture.js';
 import { FdEcho } from './fd-echo.js';
@@ -38,6 +39,8 @@ const MAP_ANONYMOUS = 0x20n;
 const TIMESLICE_MS = 50;
 /** How long the recorder waits for a syscall that may block before it lets other tasks run. */
 const QUICK_MS = 1;
+/** How long the recorder waits for a task seen woken in the kernel to reach its syscall-exit stop. */
+const WOKEN_MS = 2;
 /** How long a signal that arrived in user code is held for the task's next syscall before it is delivered in place. */
 const HELD_SIGNAL_MS = 5;
 
@@ -74,6 +77,8 @@ interface TaskState {
   echo: FdEcho;
   /** Its last stop was rewind's own PTRACE_INTERRUPT (end of time slice or held signal due). */
   interrupted: boolean;
+  /** It is parked at a syscall entry because it gave way to others: that syscall runs when its turn comes. */
+  yielded: boolean;
 }
 
 type Next = 'continue' | 'blocked' | 'yield' | 'gone';
@@ -123,7 +128,7 @@ export class Recorder {
   private addTask(task: Task, echo: FdEcho): TaskState {
     const st: TaskState = {
       task, resume: { syscall: false, sig: 0 }, parked: null, blocked: null, lastExit: null, held: [], resending: null, echo,
-      interrupted: false,
+      interrupted: false, yielded: false,
     };
     this.tasks.set(task.tid, st);
     return st;
@@ -148,7 +153,7 @@ export class Recorder {
       if (ms === null) {
         r = native.waitpid(-1, __WALL, this.status);
       } else {
-        const left = Math.ceil(deadline - performance.now());
+        const left = deadline - performance.now();
         if (left <= 0) return null;
         r = native.waitpidTimeout(-1, __WALL, this.status, left);
         if (r === 0) return null;
@@ -318,8 +323,39 @@ export class Recorder {
     if (i >= 0) this.runnable.splice(i, 1);
   }
 
+  /**
+   * Waits for the exit stop of a syscall that may block: at most QUICK_MS, and less once the kernel
+   * shows the task asleep in it (it waits for something; the tasks that could wake it need the CPU).
+   */
+  private waitQuick(st: TaskState): Stop | null {
+    const start = performance.now();
+    let step = 0.05;
+    for (;;) {
+      const s = this.waitTask(st.task.tid, step);
+      if (s) return s;
+      if (threadState(st.task) === 'S' || performance.now() - start >= QUICK_MS) return null;
+      step = Math.min(step * 2, 0.25);
+    }
+  }
+
+  /**
+   * Tasks left waiting in the kernel whose wait is over (woken by a futex wake, a write, a child's
+   * exit) are runnable but need the CPU to reach their exit stop: give them a moment to, so they take
+   * their turn now rather than after the tasks that are already queued run out of work.
+   */
+  private collectWoken(): void {
+    const status = new Int32Array(1);
+    for (const [tid, st] of this.tasks) {
+      if (!st.blocked || this.deferred.some(([t]) => t === tid)) continue;
+      if (threadState(st.task) !== 'R') continue;
+      const r = native.waitpidTimeout(tid, __WALL, status, WOKEN_MS);
+      if (r === tid) this.onBackgroundStop(tid, decodeStatus(status[0]!));
+    }
+  }
+
   private othersWaiting(st: TaskState): boolean {
     if (this.tasks.size <= 1) return false;
+    this.collectWoken();
     // Collect finished background syscalls so they can be scheduled.
     const status = new Int32Array(1);
     for (;;) {
@@ -342,8 +378,11 @@ export class Recorder {
     }
     const def = syscallDef(nr);
     if (!def || def.kind === 'unsupported') throw new UnsupportedError(unsupportedMessage(nr));
-    // Let others run at a syscall entry once this task has had its time slice (or asks to yield).
-    if ((nr === SYS.sched_yield || performance.now() - this.sliceStart > TIMESLICE_MS) && this.othersWaiting(st)) {
+    // Let others run at a syscall entry once this task has had its time slice (or asks to yield), and
+    // once they have, run the syscall (a yield handled again would only give way again, for ever).
+    if (st.yielded) st.yielded = false;
+    else if ((nr === SYS.sched_yield || performance.now() - this.sliceStart > TIMESLICE_MS) && this.othersWaiting(st)) {
+      st.yielded = true;
       st.parked = { kind: 'seccomp' };
       this.pendingEnter.push({ st, regs });
       return 'yield';
@@ -380,7 +419,7 @@ export class Recorder {
     if (def.blocks && this.tasks.size > 1) {
       // Most calls that may block do not: give it a moment, so its event keeps its place in order
       // (waitpid(-1) reports stops in task order, not in the order the calls finished).
-      after = this.waitTask(task.tid, QUICK_MS);
+      after = this.waitQuick(st);
       if (!after) {
         st.blocked = call;
         this.pendingEnter.push({ st, regs });

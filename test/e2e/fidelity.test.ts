@@ -1,0 +1,86 @@
+// Replay fidelity for scheduling and signals: programs whose recording used to hang, crawl or be
+// killed, or whose replay hung or diverged. For each C program:
+//   1. a native run ends with EXIT-SUCCESS and prints its sanity lines;
+//   2. a few rounds of `rewind record` (it ends in time, with the native run's status, the same line
+//      labels and the sanity lines: it ran as it does natively) then `rewind replay -a` (stdout, stderr
+//      and status byte for byte).
+// FIDELITY_ROUNDS=20 runs 20 rounds each (how these were checked); the suite runs a few.
+
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { assertRecordedOk, assertReplayMatches, labels } from '../helpers/checks.js';
+import { compileProgram, explain, record, replay, runNative, TempSpace } from '../helpers/harness.js';
+
+const ROUNDS = Number(process.env.FIDELITY_ROUNDS ?? 3);
+
+interface FidelityCase {
+  name: string;
+  /** Lines (or line parts) a native run and every recording must contain. */
+  sane: string[];
+  /** Line labels may come in another order (threads printing). */
+  unorderedLabels?: boolean;
+  /** A recording must end within this long (a recording that crawls is a failure too). */
+  recordMs: number;
+  check?: (out: string) => void;
+}
+
+const cases: FidelityCase[] = [
+  {
+    // Item 1: futex wakes must reach the woken threads; sched_yield must hand the CPU to the others.
+    name: 'prodcons',
+    sane: ['items 10000 sum 50005000 expected 50005000 producers-done 2', 'yield-phase done yields '],
+    recordMs: 40_000,
+  },
+];
+
+const space = new TempSpace('fidelity');
+after(() => space.cleanup());
+
+function shape(out: Buffer, unordered: boolean): string[] {
+  const l = labels(out);
+  return unordered ? l.sort() : l;
+}
+
+for (const c of cases) {
+  describe(`${c.name}.c`, () => {
+    it(`records as it runs natively and replays exactly, ${ROUNDS} rounds`, async () => {
+      const exe = compileProgram(c.name);
+      const ref = await runNative(exe);
+      assert.equal(ref.status, 0, explain(ref));
+      assert.ok(ref.stdout.toString().endsWith('EXIT-SUCCESS\n'), explain(ref));
+      for (const line of c.sane) assert.ok(ref.stdout.toString().includes(line), `native run lacks "${line}"\n${explain(ref)}`);
+      c.check?.(ref.stdout.toString());
+      for (let round = 0; round < ROUNDS; round++) {
+        const rec = await record(exe, [], { space, timeoutMs: c.recordMs });
+        try {
+          assertRecordedOk(rec, 0);
+          const out = rec.stdout.toString();
+          assert.deepEqual(shape(rec.stdout, c.unorderedLabels ?? false), shape(ref.stdout, c.unorderedLabels ?? false),
+            `line labels differ from a native run\n${explain(rec)}\n${explain(ref)}`);
+          for (const line of c.sane) assert.ok(out.includes(line), `recording lacks "${line}"\n${explain(rec)}`);
+          c.check?.(out);
+          const rep = await replay(rec.traceDir, { timeoutMs: 60_000 });
+          assertReplayMatches(rec, rep);
+        } catch (e) {
+          (e as Error).message = `round ${round + 1} of ${ROUNDS} (trace kept): ${(e as Error).message}`;
+          keepTrace(rec.traceDir, c.name);
+          throw e;
+        }
+        fs.rmSync(path.dirname(rec.traceDir), { recursive: true, force: true });
+      }
+    });
+  });
+}
+
+/** On a failure, copy the trace out of the temporary space so it can be examined after the run. */
+function keepTrace(traceDir: string, name: string): void {
+  try {
+    const dest = path.join(path.dirname(space.root), `rewind-failed-${name}-${Date.now()}`);
+    fs.cpSync(traceDir, dest, { recursive: true });
+    process.stderr.write(`fidelity.test: failing trace copied to ${dest}\n`);
+  } catch {
+    // best effort
+  }
+}
