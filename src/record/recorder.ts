@@ -29,6 +29,8 @@ import { isSynchronous, rewindSyscallForSignal, sameRegs } from '../tracee/signa
 import { Task } from '../tracee/task.js';
 import { threadState } from '../tracee/proc-state.js';
 import type { TrapPlan } from '../tracee/trap-plan.js';
+import { SchedEmulation, type SchedAnswer } from './sched-emulation.js';
+import { programCpus } from '../tracee/spawn.js';
 import { copiedBytes, inputOffset, kernelCopy } from './echo-capture.js';
 import { FdEcho } from './fd-echo.js';
 import type { FileStore } from './file-store.js';
@@ -93,10 +95,13 @@ export class Recorder {
   private sliceStart = 0;
   /** The patched code of each address space (rdtsc/cpuid sites where the kernel cannot trap them). */
   private readonly spaces = new CodeSpaces();
+  /** The program's own CPU affinity, policy and nice requests, answered without reaching the kernel. */
+  private readonly sched: SchedEmulation;
 
   constructor(task: Task, private readonly writer: TraceWriter, private readonly files: FileStore,
     private readonly plan: TrapPlan) {
     this.leader = task.tid;
+    this.sched = new SchedEmulation(programCpus(), BigInt(native.allowedCpus())); // rewind is pinned by now
     const st = this.addTask(task, new FdEcho());
     st.parked = { kind: 'seccomp' };
     st.resume = null;
@@ -316,6 +321,7 @@ export class Recorder {
     const signal = stop.kind === 'killed' ? stop.signal : null;
     this.append({ kind: 'exit', tid: st.task.tid, code, signal });
     this.spaces.exited(st.task.tid);
+    this.sched.exited(st.task.tid);
     if (st.task.tid === this.leader) this.outcome = { exitCode: code, exitSignal: signal };
     this.tasks.delete(st.task.tid);
     this.pendingEnter = this.pendingEnter.filter((p) => p.st !== st);
@@ -396,6 +402,8 @@ export class Recorder {
       st.resume = { syscall: false, sig: 0 };
       return 'continue';
     }
+    const answer = this.sched.answer(task, nr, regs, (tid) => this.tasks.has(tid));
+    if (answer) return this.answerHere(st, nr, regs, answer);
     if (nr === SYS.execve || nr === SYS.execveat) return this.onExec(st, regs);
     if (nr === SYS.fork || nr === SYS.vfork || nr === SYS.clone) return this.onClone(st, nr, def, regs);
 
@@ -438,6 +446,18 @@ export class Recorder {
       throw new TraceeError(`${syscallName(nr)}: expected its exit, got ${describeStop(after)}`);
     }
     this.finishSyscall(st, call);
+    st.resume = { syscall: false, sig: 0 };
+    return 'continue';
+  }
+
+  /** A syscall rewind answers itself (SchedEmulation): skipped, with its result and memory written. */
+  private answerHere(st: TaskState, nr: number, regs: BigUint64Array, answer: SchedAnswer): Next {
+    this.append(syscallEvent(st.task.tid, nr, SyscallMode.Emulated, regs.slice(), answer.result, answer.writes, null, 0));
+    const after = regs.slice();
+    after[R.orig_rax] = BigInt.asUintN(64, -1n);
+    after[R.rax] = BigInt.asUintN(64, answer.result);
+    st.task.storeRegs(after);
+    st.lastExit = null;
     st.resume = { syscall: false, sig: 0 };
     return 'continue';
   }
@@ -505,6 +525,7 @@ export class Recorder {
       const thread = nr === SYS.clone && (regs[R.rdi]! & CLONE_THREAD) !== 0n;
       this.spaces.created(task.tid, child, nr === SYS.vfork || (nr === SYS.clone && (regs[R.rdi]! & CLONE_VM) !== 0n));
       const cst = this.addTask(new Task(child, thread ? task.tgid : child), thread ? st.echo : st.echo.clone());
+      this.sched.created(task.tid, child);
       this.runnable.push(cst);
       task.toSyscallExit();
       if (s.event === PTRACE_EVENT_VFORK) {

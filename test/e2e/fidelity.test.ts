@@ -33,6 +33,20 @@ const cases: FidelityCase[] = [
     sane: ['items 10000 sum 50005000 expected 50005000 producers-done 2', 'yield-phase done yields '],
     recordMs: 40_000,
   },
+  {
+    // Item 2: the program's affinity, getcpu, policy and nice requests are answered as asked, while
+    // rewind keeps every task on its one CPU at normal priority.
+    name: 'affinity',
+    sane: ['policies-ok yes', 'restored yes counter 60'],
+    unorderedLabels: true,
+    recordMs: 30_000,
+    check: (out) => {
+      for (let i = 0; i < 3; i++) {
+        assert.ok(out.includes(`worker-${i} mask-count 1 mask-is-wanted yes getcpu-is-wanted yes syscall-getcpu-is-wanted yes policies-ok yes nice ${5 + i}`), out);
+      }
+      assert.ok(/main cpus \d+ pinned-to-last yes/.test(out), out);
+    },
+  },
 ];
 
 const space = new TempSpace('fidelity');
@@ -52,6 +66,7 @@ for (const c of cases) {
       assert.ok(ref.stdout.toString().endsWith('EXIT-SUCCESS\n'), explain(ref));
       for (const line of c.sane) assert.ok(ref.stdout.toString().includes(line), `native run lacks "${line}"\n${explain(ref)}`);
       c.check?.(ref.stdout.toString());
+      const cpus = ref.stdout.toString().match(/ cpus (\d+) /)?.[1];
       for (let round = 0; round < ROUNDS; round++) {
         const rec = await record(exe, [], { space, timeoutMs: c.recordMs });
         try {
@@ -61,6 +76,8 @@ for (const c of cases) {
             `line labels differ from a native run\n${explain(rec)}\n${explain(ref)}`);
           for (const line of c.sane) assert.ok(out.includes(line), `recording lacks "${line}"\n${explain(rec)}`);
           c.check?.(out);
+          // The program sees the CPUs it would natively, not the one rewind runs it on.
+          if (cpus) assert.equal(out.match(/ cpus (\d+) /)?.[1], cpus, out);
           const rep = await replay(rec.traceDir, { timeoutMs: 60_000 });
           assertReplayMatches(rec, rep);
         } catch (e) {
