@@ -32,6 +32,7 @@ import { native } from '../native/addon.js';
 import { describeEvent, DivergenceError, regsDifference, TraceEndedEarly } from './divergence.js';
 import { echoWrite } from './echo.js';
 import { EventCursor } from './event-cursor.js';
+import { isRestartCode, restartedRegs } from './restart.js';
 import { copyPath } from './trace-files.js';
 
 const AT_FDCWD = -100n;
@@ -616,6 +617,7 @@ export class Replayer {
         if (ev.mode === SyscallMode.Emulated) {
           regs[R.orig_rax] = BigInt.asUintN(64, -1n);
           regs[R.rax] = BigInt.asUintN(64, ev.result);
+          if (isRestartCode(ev.result) && !this.signalAtExitFollows(t)) restartedRegs(regs, nr, ev.result);
           task.storeRegs(regs);
           this.applyWrites(task, ev);
           t.skipped = ev;
@@ -763,9 +765,21 @@ export class Replayer {
     this.cursor.take();
   }
 
+  /** The task's next event, after the one just taken (it may be the very next one). */
+  private nextEventOf(t: RTask): TraceEvent | undefined {
+    const next = this.cursor.peek();
+    return next?.tid === t.recTid ? next : this.cursor.findAhead((e) => e.tid === t.recTid);
+  }
+
+  /** Whether the task's next event is a signal delivered at the exit of the syscall just taken. */
+  private signalAtExitFollows(t: RTask): boolean {
+    const next = this.nextEventOf(t);
+    return next?.kind === 'signal' && next.placement === SignalPlacement.SyscallExit;
+  }
+
   /** rt_sigsuspend waits for a signal: the recorded one must be pending before it runs. */
   private presendSignal(t: RTask): void {
-    const sig = this.cursor.findAhead((e) => e.tid === t.recTid);
+    const sig = this.nextEventOf(t);
     if (sig?.kind !== 'signal' || sig.placement !== SignalPlacement.SyscallExit) return;
     t.presented = sig;
     t.task.signal(sig.signo);

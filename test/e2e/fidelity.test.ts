@@ -47,6 +47,35 @@ const cases: FidelityCase[] = [
       assert.ok(/main cpus \d+ pinned-to-last yes/.test(out), out);
     },
   },
+  {
+    // Item 3: threads appending to one O_APPEND file with random 0-2 ms sleeps.
+    name: 'appendsleep',
+    sane: ['file-size 1120 lines 160 bad 0 each-once yes per-thread-order yes'],
+    recordMs: 30_000,
+  },
+  {
+    // Item 4: process-directed timer signals (setitimer, timer_create) that main blocks; a sleeping
+    // thread woken for a signal its sibling took restarts its call (restart_syscall) at replay too.
+    name: 'proctimer',
+    sane: ['alarms-enough yes usr1-enough yes never-on-main yes'],
+    recordMs: 30_000,
+  },
+  {
+    // Item 5: what SA_SIGINFO handlers are told (sigqueue value, kill from a child, CLD_EXITED, SI_TIMER).
+    name: 'siginfo',
+    sane: ['sig 10 code -1 pid ', 'sig 12 code 0 pid ', 'sig 17 code 1 pid ', ' status 7 value 0', 'reaped exited 1 code 7',
+      'sig 34 code -2 pid 0 uid 0 status 0 value 99 errno 0'],
+    // SIGUSR2 from the child and SIGCHLD for its exit may come in either order, natively too.
+    unorderedLabels: true,
+    recordMs: 30_000,
+    check: (out) => {
+      const self = out.match(/^self pid (\d+)/m)?.[1];
+      const child = out.match(/^child pid (\d+)/m)?.[1];
+      assert.ok(out.includes(`sig 10 code -1 pid ${self} `), `sigqueue's si_pid is the process\n${out}`);
+      assert.ok(out.includes(`sig 12 code 0 pid ${child} `), `kill's si_pid is the child\n${out}`);
+      assert.ok(out.includes(`sig 17 code 1 pid ${child} `), `SIGCHLD's si_pid is the child\n${out}`);
+    },
+  },
 ];
 
 const space = new TempSpace('fidelity');
