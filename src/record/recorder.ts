@@ -25,7 +25,7 @@ import { applyInsnResult, decodeTrappedInsn, executeInsn } from '../tracee/insn.
 import { mapFilesPath, readMaps } from '../tracee/maps.js';
 import { pointMemory } from '../tracee/point-memory.js';
 import { decodeStatus, describeStop, type Stop } from '../tracee/stop.js';
-import { isSynchronous, rewindSyscallForSignal, sameRegs } from '../tracee/signal-points.js';
+import { atFreshFrame, isSynchronous, rewindSyscallForSignal, sameRegs } from '../tracee/signal-points.js';
 import { Task } from '../tracee/task.js';
 import { threadState } from '../tracee/proc-state.js';
 import type { TrapPlan } from '../tracee/trap-plan.js';
@@ -41,6 +41,8 @@ const MAP_ANONYMOUS = 0x20n;
 const TIMESLICE_MS = 50;
 /** How long the recorder waits for a syscall that may block before it lets other tasks run. */
 const QUICK_MS = 1;
+/** Signals whose group-stop is a job-control stop. */
+const JOB_STOP_SIGNALS = new Set<number>([SIG.SIGSTOP, SIG.SIGTSTP, SIG.SIGTTIN, SIG.SIGTTOU]);
 /** How long the recorder waits for a task seen woken in the kernel to reach its syscall-exit stop. */
 const WOKEN_MS = 2;
 /** How long a signal that arrived in user code is held for the task's next syscall before it is delivered in place. */
@@ -81,6 +83,8 @@ interface TaskState {
   interrupted: boolean;
   /** It is parked at a syscall entry because it gave way to others: that syscall runs when its turn comes. */
   yielded: boolean;
+  /** The signal it was resumed with at its last stop (a delivery), 0 if none. */
+  delivered: number;
 }
 
 type Next = 'continue' | 'blocked' | 'yield' | 'gone';
@@ -133,7 +137,7 @@ export class Recorder {
   private addTask(task: Task, echo: FdEcho): TaskState {
     const st: TaskState = {
       task, resume: { syscall: false, sig: 0 }, parked: null, blocked: null, lastExit: null, held: [], resending: null, echo,
-      interrupted: false, yielded: false,
+      interrupted: false, yielded: false, delivered: 0,
     };
     this.tasks.set(task.tid, st);
     return st;
@@ -278,6 +282,7 @@ export class Recorder {
 
   /** Handles one stop of the running task and says what happens to it next. */
   private handle(st: TaskState, stop: Stop): Next {
+    if (stop.kind !== 'signal') st.delivered = 0;
     switch (stop.kind) {
       case 'seccomp':
         return this.onSyscall(st);
@@ -293,11 +298,17 @@ export class Recorder {
           st.interrupted = false;
           return this.onInterrupted(st);
         }
+        if (JOB_STOP_SIGNALS.has(stop.signal)) {
+          // A job-control stop (SIGSTOP, SIGTSTP…): the task really stops, as its parent may wait for,
+          // until SIGCONT (or SIGKILL) comes; the tracer hears of that as a new stop of the task.
+          st.task.listen();
+          return 'blocked';
+        }
         st.resume = { syscall: false, sig: 0 };
         return 'continue';
       case 'event':
       case 'syscall':
-        // Job-control stops are not honoured while recording; nothing else is expected here.
+        // Nothing else is expected here.
         st.resume = { syscall: false, sig: 0 };
         return 'continue';
     }
@@ -648,11 +659,14 @@ export class Recorder {
     const code = siginfoCode(siginfo);
     const regs = task.fetchRegs();
     st.resume = { syscall: false, sig: 0 };
+    const previous = st.delivered;
+    st.delivered = 0;
 
     if (st.resending && st.resending.signo === signo) {
       task.setSiginfo(st.resending.siginfo);
       st.resending = null;
       st.resume.sig = signo;
+      st.delivered = signo;
       return;
     }
     const insn = this.trappedInsn(task, signo, code, regs[R.rip]!);
@@ -668,7 +682,12 @@ export class Recorder {
     let placement: SignalPlacement;
     if (isSynchronous(signo, code)) placement = SignalPlacement.Fault;
     else if (st.lastExit && sameRegs(st.lastExit, regs)) placement = SignalPlacement.SyscallExit;
-    else {
+    else if (previous !== 0 && atFreshFrame(regs, previous)) {
+      // Another pending signal, delivered by the kernel on top of the frame it just built for the
+      // previous one, before any user code ran: placed there exactly (holding and re-sending it would
+      // queue a second copy of a real-time signal behind the others of its number).
+      placement = SignalPlacement.SyscallExit;
+    } else {
       // Arrived while user code ran: hold it until the next syscall entry, where replay can find the spot.
       st.held.push(siginfo);
       return;
@@ -676,6 +695,7 @@ export class Recorder {
     this.append({ kind: 'signal', tid: task.tid, signo, placement, siginfo, regs: regs.slice() });
     st.lastExit = null;
     st.resume.sig = signo;
+    st.delivered = signo;
   }
 
   /** The instruction a signal stop is the trap of: a kernel trap (SIGSEGV) or a patched site (SIGILL). */

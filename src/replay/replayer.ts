@@ -356,7 +356,8 @@ export class Replayer {
       t.resume = null;
     }
     if (ev.kind === 'exit' && t.task.tid === t.task.tgid && !t.at) this.reapSiblings(t);
-    if (ev.kind === 'signal' && ev.placement === SignalPlacement.SyscallExit) {
+    // A signal re-sent for the previous event is delivered first (the next one goes on top of its frame).
+    if (ev.kind === 'signal' && ev.placement === SignalPlacement.SyscallExit && !t.resending) {
       this.signalAtSyscallExit(t, ev);
       return;
     }
@@ -693,7 +694,8 @@ export class Replayer {
       }
     }
     t.task.signal(ev.signo);
-    t.resume = { syscall: false, sig: 0 };
+    // At the delivery stop of another signal (delivered on resume), this one comes right on top of it.
+    t.resume = { syscall: false, sig: t.resume?.sig ?? 0 };
   }
 
   /** A syscall that runs for real; anonymous mmaps are pinned to the recorded address. */

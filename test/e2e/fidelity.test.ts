@@ -76,6 +76,20 @@ const cases: FidelityCase[] = [
       assert.ok(out.includes(`sig 17 code 1 pid ${child} `), `SIGCHLD's si_pid is the child\n${out}`);
     },
   },
+  {
+    // Item 6: a child that stops itself really stops until SIGCONT; children killed by signals.
+    name: 'stopcont',
+    sane: [' stopped sig 19\nstopper pid ', ' continued\nstopper resumed\nstopper pid ', ' exited code 5\n', ' killed sig 9\n',
+      ' killed sig 15\n', ' killed sig 11\n', ' killed sig 6\n'],
+    recordMs: 30_000,
+  },
+  {
+    // Item 7: real-time signals queued while blocked, delivered one at a time and nested, in order.
+    name: 'rtqueue',
+    sane: ['one-at-a-time delivered 12 in-order yes', 'nested delivered 12 in-order no'],
+    recordMs: 30_000,
+    check: (out) => assert.ok(!out.includes('code -6'), `a signal rewind re-sent reached the program\n${out}`),
+  },
 ];
 
 const space = new TempSpace('fidelity');
