@@ -168,8 +168,9 @@ static napi_value Waitpid(napi_env env, napi_callback_info info) {
 static void on_alarm(int sig) { (void)sig; }
 
 /*
- * waitpidTimeout(pid, flags, Int32Array out, ms) -> pid | 0 on timeout | -errno.
- * A per-thread timer (SIGALRM to the calling thread, handler without SA_RESTART) interrupts waitpid.
+ * waitpidTimeout(pid, flags, Int32Array out, ms) -> pid | 0 on timeout | -errno. ms may be fractional.
+ * A per-thread timer (SIGALRM to the calling thread, handler without SA_RESTART) interrupts waitpid;
+ * it repeats until disarmed, so an expiry just before waitpid started is not lost.
  */
 static napi_value WaitpidTimeout(napi_env env, napi_callback_info info) {
   static __thread timer_t timer;
@@ -192,10 +193,16 @@ static napi_value WaitpidTimeout(napi_env env, napi_callback_info info) {
     if (timer_create(CLOCK_MONOTONIC, &sev, &timer) != 0) return num(env, -errno);
     have_timer = 1;
   }
-  int64_t ms = get_i64(env, a[3]);
-  struct itimerspec arm = { { 0, 0 }, { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L } };
+  double ms = 0;
+  napi_get_value_double(env, a[3], &ms);
+  int64_t us = (int64_t)(ms * 1000.0);
+  struct itimerspec arm = { { 0, 0 }, { (time_t)(us / 1000000), (long)(us % 1000000) * 1000L } };
   struct itimerspec off = { { 0, 0 }, { 0, 0 } };
-  if (ms <= 0) arm.it_value.tv_nsec = 1;
+  if (us <= 0) arm.it_value.tv_nsec = 1;
+  /* The timer may fire before waitpid starts (the thread preempted in between, on a busy machine): it
+   * repeats, so the next expiry interrupts the wait. */
+  int64_t every = us > 200 ? us : 200; /* never a storm of signals that would starve the thread */
+  arm.it_interval = (struct timespec){ (time_t)(every / 1000000), (long)(every % 1000000) * 1000L };
   timer_settime(timer, 0, &arm, NULL);
   int status = 0;
   pid_t r = waitpid((pid_t)get_i64(env, a[0]), &status, (int)get_i64(env, a[1]));

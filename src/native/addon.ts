@@ -12,7 +12,7 @@ export interface NativeAddon {
   spawn(path: string, argv: string[], envp: string[]): number;
   /** waitpid; out[0] receives the status. */
   waitpid(pid: number, flags: number, out: Int32Array): number;
-  /** waitpid that gives up after ms milliseconds (returns 0 then). */
+  /** waitpid that gives up after ms milliseconds (fractions allowed, to the microsecond; returns 0 then). */
   waitpidTimeout(pid: number, flags: number, out: Int32Array, ms: number): number;
   ptrace(request: number, pid: number, addr: number | bigint, data: number | bigint): number;
   /** ptrace with data pointing at buf (GETSIGINFO, SETSIGINFO, GET_SYSCALL_INFO…). */

@@ -25,9 +25,12 @@ import { applyInsnResult, decodeTrappedInsn, executeInsn } from '../tracee/insn.
 import { mapFilesPath, readMaps } from '../tracee/maps.js';
 import { pointMemory } from '../tracee/point-memory.js';
 import { decodeStatus, describeStop, type Stop } from '../tracee/stop.js';
-import { isSynchronous, rewindSyscallForSignal, sameRegs } from '../tracee/signal-points.js';
+import { atFreshFrame, isSynchronous, rewindSyscallForSignal, sameRegs } from '../tracee/signal-points.js';
 import { Task } from '../tracee/task.js';
+import { threadState } from '../tracee/proc-state.js';
 import type { TrapPlan } from '../tracee/trap-plan.js';
+import { SchedEmulation, type SchedAnswer } from './sched-emulation.js';
+import { programCpus } from '../tracee/spawn.js';
 import { copiedBytes, inputOffset, kernelCopy } from './echo-capture.js';
 import { FdEcho } from './fd-echo.js';
 import type { FileStore } from './file-store.js';
@@ -38,6 +41,10 @@ const MAP_ANONYMOUS = 0x20n;
 const TIMESLICE_MS = 50;
 /** How long the recorder waits for a syscall that may block before it lets other tasks run. */
 const QUICK_MS = 1;
+/** Signals whose group-stop is a job-control stop. */
+const JOB_STOP_SIGNALS = new Set<number>([SIG.SIGSTOP, SIG.SIGTSTP, SIG.SIGTTIN, SIG.SIGTTOU]);
+/** How long the recorder waits for a task seen woken in the kernel to reach its syscall-exit stop. */
+const WOKEN_MS = 2;
 /** How long a signal that arrived in user code is held for the task's next syscall before it is delivered in place. */
 const HELD_SIGNAL_MS = 5;
 
@@ -74,6 +81,10 @@ interface TaskState {
   echo: FdEcho;
   /** Its last stop was rewind's own PTRACE_INTERRUPT (end of time slice or held signal due). */
   interrupted: boolean;
+  /** It is parked at a syscall entry because it gave way to others: that syscall runs when its turn comes. */
+  yielded: boolean;
+  /** The signal it was resumed with at its last stop (a delivery), 0 if none. */
+  delivered: number;
 }
 
 type Next = 'continue' | 'blocked' | 'yield' | 'gone';
@@ -88,10 +99,13 @@ export class Recorder {
   private sliceStart = 0;
   /** The patched code of each address space (rdtsc/cpuid sites where the kernel cannot trap them). */
   private readonly spaces = new CodeSpaces();
+  /** The program's own CPU affinity, policy and nice requests, answered without reaching the kernel. */
+  private readonly sched: SchedEmulation;
 
   constructor(task: Task, private readonly writer: TraceWriter, private readonly files: FileStore,
     private readonly plan: TrapPlan) {
     this.leader = task.tid;
+    this.sched = new SchedEmulation(programCpus(), BigInt(native.allowedCpus())); // rewind is pinned by now
     const st = this.addTask(task, new FdEcho());
     st.parked = { kind: 'seccomp' };
     st.resume = null;
@@ -123,7 +137,7 @@ export class Recorder {
   private addTask(task: Task, echo: FdEcho): TaskState {
     const st: TaskState = {
       task, resume: { syscall: false, sig: 0 }, parked: null, blocked: null, lastExit: null, held: [], resending: null, echo,
-      interrupted: false,
+      interrupted: false, yielded: false, delivered: 0,
     };
     this.tasks.set(task.tid, st);
     return st;
@@ -148,7 +162,7 @@ export class Recorder {
       if (ms === null) {
         r = native.waitpid(-1, __WALL, this.status);
       } else {
-        const left = Math.ceil(deadline - performance.now());
+        const left = deadline - performance.now();
         if (left <= 0) return null;
         r = native.waitpidTimeout(-1, __WALL, this.status, left);
         if (r === 0) return null;
@@ -268,6 +282,7 @@ export class Recorder {
 
   /** Handles one stop of the running task and says what happens to it next. */
   private handle(st: TaskState, stop: Stop): Next {
+    if (stop.kind !== 'signal') st.delivered = 0;
     switch (stop.kind) {
       case 'seccomp':
         return this.onSyscall(st);
@@ -283,11 +298,17 @@ export class Recorder {
           st.interrupted = false;
           return this.onInterrupted(st);
         }
+        if (JOB_STOP_SIGNALS.has(stop.signal)) {
+          // A job-control stop (SIGSTOP, SIGTSTP…): the task really stops, as its parent may wait for,
+          // until SIGCONT (or SIGKILL) comes; the tracer hears of that as a new stop of the task.
+          st.task.listen();
+          return 'blocked';
+        }
         st.resume = { syscall: false, sig: 0 };
         return 'continue';
       case 'event':
       case 'syscall':
-        // Job-control stops are not honoured while recording; nothing else is expected here.
+        // Nothing else is expected here.
         st.resume = { syscall: false, sig: 0 };
         return 'continue';
     }
@@ -311,6 +332,7 @@ export class Recorder {
     const signal = stop.kind === 'killed' ? stop.signal : null;
     this.append({ kind: 'exit', tid: st.task.tid, code, signal });
     this.spaces.exited(st.task.tid);
+    this.sched.exited(st.task.tid);
     if (st.task.tid === this.leader) this.outcome = { exitCode: code, exitSignal: signal };
     this.tasks.delete(st.task.tid);
     this.pendingEnter = this.pendingEnter.filter((p) => p.st !== st);
@@ -318,8 +340,39 @@ export class Recorder {
     if (i >= 0) this.runnable.splice(i, 1);
   }
 
+  /**
+   * Waits for the exit stop of a syscall that may block: at most QUICK_MS, and less once the kernel
+   * shows the task asleep in it (it waits for something; the tasks that could wake it need the CPU).
+   */
+  private waitQuick(st: TaskState): Stop | null {
+    const start = performance.now();
+    let step = 0.05;
+    for (;;) {
+      const s = this.waitTask(st.task.tid, step);
+      if (s) return s;
+      if (threadState(st.task) === 'S' || performance.now() - start >= QUICK_MS) return null;
+      step = Math.min(step * 2, 0.25);
+    }
+  }
+
+  /**
+   * Tasks left waiting in the kernel whose wait is over (woken by a futex wake, a write, a child's
+   * exit) are runnable but need the CPU to reach their exit stop: give them a moment to, so they take
+   * their turn now rather than after the tasks that are already queued run out of work.
+   */
+  private collectWoken(): void {
+    const status = new Int32Array(1);
+    for (const [tid, st] of this.tasks) {
+      if (!st.blocked || this.deferred.some(([t]) => t === tid)) continue;
+      if (threadState(st.task) !== 'R') continue;
+      const r = native.waitpidTimeout(tid, __WALL, status, WOKEN_MS);
+      if (r === tid) this.onBackgroundStop(tid, decodeStatus(status[0]!));
+    }
+  }
+
   private othersWaiting(st: TaskState): boolean {
     if (this.tasks.size <= 1) return false;
+    this.collectWoken();
     // Collect finished background syscalls so they can be scheduled.
     const status = new Int32Array(1);
     for (;;) {
@@ -342,8 +395,11 @@ export class Recorder {
     }
     const def = syscallDef(nr);
     if (!def || def.kind === 'unsupported') throw new UnsupportedError(unsupportedMessage(nr));
-    // Let others run at a syscall entry once this task has had its time slice (or asks to yield).
-    if ((nr === SYS.sched_yield || performance.now() - this.sliceStart > TIMESLICE_MS) && this.othersWaiting(st)) {
+    // Let others run at a syscall entry once this task has had its time slice (or asks to yield), and
+    // once they have, run the syscall (a yield handled again would only give way again, for ever).
+    if (st.yielded) st.yielded = false;
+    else if ((nr === SYS.sched_yield || performance.now() - this.sliceStart > TIMESLICE_MS) && this.othersWaiting(st)) {
+      st.yielded = true;
       st.parked = { kind: 'seccomp' };
       this.pendingEnter.push({ st, regs });
       return 'yield';
@@ -357,6 +413,8 @@ export class Recorder {
       st.resume = { syscall: false, sig: 0 };
       return 'continue';
     }
+    const answer = this.sched.answer(task, nr, regs, (tid) => this.tasks.has(tid));
+    if (answer) return this.answerHere(st, nr, regs, answer);
     if (nr === SYS.execve || nr === SYS.execveat) return this.onExec(st, regs);
     if (nr === SYS.fork || nr === SYS.vfork || nr === SYS.clone) return this.onClone(st, nr, def, regs);
 
@@ -380,7 +438,7 @@ export class Recorder {
     if (def.blocks && this.tasks.size > 1) {
       // Most calls that may block do not: give it a moment, so its event keeps its place in order
       // (waitpid(-1) reports stops in task order, not in the order the calls finished).
-      after = this.waitTask(task.tid, QUICK_MS);
+      after = this.waitQuick(st);
       if (!after) {
         st.blocked = call;
         this.pendingEnter.push({ st, regs });
@@ -399,6 +457,18 @@ export class Recorder {
       throw new TraceeError(`${syscallName(nr)}: expected its exit, got ${describeStop(after)}`);
     }
     this.finishSyscall(st, call);
+    st.resume = { syscall: false, sig: 0 };
+    return 'continue';
+  }
+
+  /** A syscall rewind answers itself (SchedEmulation): skipped, with its result and memory written. */
+  private answerHere(st: TaskState, nr: number, regs: BigUint64Array, answer: SchedAnswer): Next {
+    this.append(syscallEvent(st.task.tid, nr, SyscallMode.Emulated, regs.slice(), answer.result, answer.writes, null, 0));
+    const after = regs.slice();
+    after[R.orig_rax] = BigInt.asUintN(64, -1n);
+    after[R.rax] = BigInt.asUintN(64, answer.result);
+    st.task.storeRegs(after);
+    st.lastExit = null;
     st.resume = { syscall: false, sig: 0 };
     return 'continue';
   }
@@ -466,6 +536,7 @@ export class Recorder {
       const thread = nr === SYS.clone && (regs[R.rdi]! & CLONE_THREAD) !== 0n;
       this.spaces.created(task.tid, child, nr === SYS.vfork || (nr === SYS.clone && (regs[R.rdi]! & CLONE_VM) !== 0n));
       const cst = this.addTask(new Task(child, thread ? task.tgid : child), thread ? st.echo : st.echo.clone());
+      this.sched.created(task.tid, child);
       this.runnable.push(cst);
       task.toSyscallExit();
       if (s.event === PTRACE_EVENT_VFORK) {
@@ -588,11 +659,14 @@ export class Recorder {
     const code = siginfoCode(siginfo);
     const regs = task.fetchRegs();
     st.resume = { syscall: false, sig: 0 };
+    const previous = st.delivered;
+    st.delivered = 0;
 
     if (st.resending && st.resending.signo === signo) {
       task.setSiginfo(st.resending.siginfo);
       st.resending = null;
       st.resume.sig = signo;
+      st.delivered = signo;
       return;
     }
     const insn = this.trappedInsn(task, signo, code, regs[R.rip]!);
@@ -608,7 +682,12 @@ export class Recorder {
     let placement: SignalPlacement;
     if (isSynchronous(signo, code)) placement = SignalPlacement.Fault;
     else if (st.lastExit && sameRegs(st.lastExit, regs)) placement = SignalPlacement.SyscallExit;
-    else {
+    else if (previous !== 0 && atFreshFrame(regs, previous)) {
+      // Another pending signal, delivered by the kernel on top of the frame it just built for the
+      // previous one, before any user code ran: placed there exactly (holding and re-sending it would
+      // queue a second copy of a real-time signal behind the others of its number).
+      placement = SignalPlacement.SyscallExit;
+    } else {
       // Arrived while user code ran: hold it until the next syscall entry, where replay can find the spot.
       st.held.push(siginfo);
       return;
@@ -616,6 +695,7 @@ export class Recorder {
     this.append({ kind: 'signal', tid: task.tid, signo, placement, siginfo, regs: regs.slice() });
     st.lastExit = null;
     st.resume.sig = signo;
+    st.delivered = signo;
   }
 
   /** The instruction a signal stop is the trap of: a kernel trap (SIGSEGV) or a patched site (SIGILL). */

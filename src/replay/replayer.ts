@@ -33,6 +33,7 @@ import { native } from '../native/addon.js';
 import { describeEvent, DivergenceError, regsDifference, TraceEndedEarly } from './divergence.js';
 import { echoWrite } from './echo.js';
 import { EventCursor } from './event-cursor.js';
+import { isRestartCode, restartedRegs } from './restart.js';
 import { copyPath, sameAsRecorded } from './trace-files.js';
 
 const AT_FDCWD = -100n;
@@ -370,7 +371,8 @@ export class Replayer {
       t.resume = null;
     }
     if (ev.kind === 'exit' && t.task.tid === t.task.tgid && !t.at) this.reapSiblings(t);
-    if (ev.kind === 'signal' && ev.placement === SignalPlacement.SyscallExit) {
+    // A signal re-sent for the previous event is delivered first (the next one goes on top of its frame).
+    if (ev.kind === 'signal' && ev.placement === SignalPlacement.SyscallExit && !t.resending) {
       this.signalAtSyscallExit(t, ev);
       return;
     }
@@ -713,6 +715,7 @@ export class Replayer {
         if (ev.mode === SyscallMode.Emulated) {
           regs[R.orig_rax] = BigInt.asUintN(64, -1n);
           regs[R.rax] = BigInt.asUintN(64, ev.result);
+          if (isRestartCode(ev.result) && !this.signalAtExitFollows(t)) restartedRegs(regs, nr, ev.result);
           task.storeRegs(regs);
           this.applyWrites(task, ev);
           t.skipped = ev;
@@ -790,7 +793,8 @@ export class Replayer {
       }
     }
     t.task.signal(ev.signo);
-    t.resume = { syscall: false, sig: 0 };
+    // At the delivery stop of another signal (delivered on resume), this one comes right on top of it.
+    t.resume = { syscall: false, sig: t.resume?.sig ?? 0 };
   }
 
   /** A syscall that runs for real; anonymous mmaps are pinned to the recorded address. */
@@ -862,9 +866,21 @@ export class Replayer {
     this.cursor.take();
   }
 
+  /** The task's next event, after the one just taken (it may be the very next one). */
+  private nextEventOf(t: RTask): TraceEvent | undefined {
+    const next = this.cursor.peek();
+    return next?.tid === t.recTid ? next : this.cursor.findAhead((e) => e.tid === t.recTid);
+  }
+
+  /** Whether the task's next event is a signal delivered at the exit of the syscall just taken. */
+  private signalAtExitFollows(t: RTask): boolean {
+    const next = this.nextEventOf(t);
+    return next?.kind === 'signal' && next.placement === SignalPlacement.SyscallExit;
+  }
+
   /** rt_sigsuspend waits for a signal: the recorded one must be pending before it runs. */
   private presendSignal(t: RTask): void {
-    const sig = this.cursor.findAhead((e) => e.tid === t.recTid);
+    const sig = this.nextEventOf(t);
     if (sig?.kind !== 'signal' || sig.placement !== SignalPlacement.SyscallExit) return;
     t.presented = sig;
     t.task.signal(sig.signo);

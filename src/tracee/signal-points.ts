@@ -23,3 +23,13 @@ export function sameRegs(a: BigUint64Array, b: BigUint64Array): boolean {
   for (let i = 0; i < a.length; i++) if (i !== R.orig_rax && a[i] !== b[i]) return false;
   return true;
 }
+
+/**
+ * Whether the registers are those the kernel sets for a handler of signal signo it has just set a frame
+ * up for, with no instruction run since: rdi = signo, rax = 0, rdx = the ucontext right above the
+ * return address at rsp, rsi = the siginfo after it (x86-64 rt_sigframe: pretcode, ucontext, siginfo).
+ */
+export function atFreshFrame(regs: BigUint64Array, signo: number): boolean {
+  const rsp = regs[R.rsp]!;
+  return regs[R.rdi] === BigInt(signo) && regs[R.rax] === 0n && regs[R.rdx] === rsp + 8n && regs[R.rsi]! > regs[R.rdx]!;
+}

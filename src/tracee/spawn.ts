@@ -55,11 +55,19 @@ export interface LaunchOptions {
   noTscTrap?: boolean;
 }
 
+let cpusBeforePin: bigint | null = null;
+
+/** The CPUs rewind (and so the program) could use before launch() pinned rewind to one (bit n: CPU n). */
+export function programCpus(): bigint {
+  return cpusBeforePin ?? BigInt(native.allowedCpus());
+}
+
 /**
  * Starts the launcher, seizes it, and lets it run up to the seccomp stop of its execve.
  * Returns the task stopped there.
  */
 export function launch(opts: LaunchOptions): Task {
+  cpusBeforePin ??= BigInt(native.allowedCpus());
   if (opts.cpu >= 0) native.setAffinity(0, opts.cpu);
   const args = [launcherPath];
   if (opts.cpu >= 0) args.push('--cpu', String(opts.cpu));

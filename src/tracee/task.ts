@@ -2,7 +2,7 @@
 // Every method must be called from the thread that seized the task (the tracer's thread).
 import { R, REGS_COUNT } from '../kernel/regs.js';
 import {
-  PTRACE_CONT, PTRACE_GETSIGINFO, PTRACE_INTERRUPT, PTRACE_SETSIGINFO, PTRACE_SINGLESTEP, PTRACE_SYSCALL,
+  PTRACE_CONT, PTRACE_GETSIGINFO, PTRACE_INTERRUPT, PTRACE_LISTEN, PTRACE_SETSIGINFO, PTRACE_SINGLESTEP, PTRACE_SYSCALL,
 } from '../kernel/ptrace.js';
 import { native } from '../native/addon.js';
 import { TraceeError } from './errors.js';
@@ -114,6 +114,12 @@ export class Task {
     const r = native.ptrace(PTRACE_INTERRUPT, this.tid, 0, 0);
     if (r < 0) throw new TraceeError(`cannot interrupt task ${this.tid} (errno ${-r})`, -r);
   }
+
+  /**
+   * From a group-stop: leaves the task stopped as job control wants (its parent sees it stopped), yet
+   * reported to the tracer again when something happens to it (SIGCONT, SIGKILL).
+   */
+  listen(): void { this.resume(PTRACE_LISTEN, 0); }
 
   /** Resume to the syscall-exit stop (from a seccomp stop). */
   toSyscallExit(sig = 0): void { this.resume(PTRACE_SYSCALL, sig); }

@@ -8,6 +8,7 @@ import { archPrctlOut, capgetOut, getgroupsOut, prctlOut } from './outputs-cmd.j
 import type { SyscallDef } from './types.js';
 
 const RL = Struct.rlimit.size;
+const SCHED_NOTE = 'answered by the recorder from what the program asked for (its tasks stay on rewind\'s CPU at normal priority)';
 
 export const PROCESS: readonly SyscallDef[] = [
   execute('execve', [], { note: 'runs again at replay to rebuild the address space' }),
@@ -56,23 +57,23 @@ export const PROCESS: readonly SyscallDef[] = [
   emulate('capset'),
   emulate('prctl', [prctlOut()], { note: 'outputs decoded by option; PR_SET_SECCOMP, PR_SET_TSC, PR_SET_MM stop recording' }),
   emulate('personality', [], { note: 'replay does not change the persona (rewind already disables ASLR)' }),
-  emulate('getpriority'),
-  emulate('setpriority'),
+  emulate('getpriority', [], { note: SCHED_NOTE }),
+  emulate('setpriority', [], { note: SCHED_NOTE }),
   emulate('ioprio_get'),
   emulate('ioprio_set'),
   emulate('sched_yield'),
-  emulate('sched_getaffinity', [resultBytes(2)]), // result = bytes of the mask written
-  emulate('sched_setaffinity'),
-  emulate('sched_getparam', [fixed(1, Struct.sched_param.size)]),
-  emulate('sched_setparam'),
-  emulate('sched_getscheduler'),
-  emulate('sched_setscheduler'),
+  emulate('sched_getaffinity', [resultBytes(2)], { note: SCHED_NOTE }), // result = bytes of the mask written
+  emulate('sched_setaffinity', [], { note: SCHED_NOTE }),
+  emulate('sched_getparam', [fixed(1, Struct.sched_param.size)], { note: SCHED_NOTE }),
+  emulate('sched_setparam', [], { note: SCHED_NOTE }),
+  emulate('sched_getscheduler', [], { note: SCHED_NOTE }),
+  emulate('sched_setscheduler', [], { note: SCHED_NOTE }),
   emulate('sched_get_priority_max'),
   emulate('sched_get_priority_min'),
   emulate('sched_rr_get_interval', [fixed(1, Struct.timespec.size)]),
   emulate('sched_getattr', [sizeFromArg(1, 2)]),
   emulate('sched_setattr'),
-  emulate('getcpu', [u32(0), u32(1)]),
+  emulate('getcpu', [u32(0), u32(1)], { note: SCHED_NOTE }),
   emulate('getrlimit', [fixed(1, RL)]),
   emulate('setrlimit'),
   emulate('prlimit64', [fixed(3, RL)]), // old limit
