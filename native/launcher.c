@@ -66,9 +66,11 @@ int main(int argc, char **argv) {
   memset(&dfl, 0, sizeof dfl);
   dfl.sa_handler = SIG_DFL;
   for (int s = 1; s < 65; s++) sigaction(s, &dfl, NULL); /* SIGKILL/SIGSTOP and glibc-reserved ones fail: fine */
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
+  /* Every signal stays blocked (rewind spawns the launcher so) until the tracer has seized it: a stray
+     signal before that would take its default action; after it, the tracer sees it and decides. */
+  sigset_t all;
+  sigfillset(&all);
+  sigprocmask(SIG_SETMASK, &all, NULL);
 
   int pers = personality(0xffffffff);
   if (pers == -1 || personality((unsigned long)pers | ADDR_NO_RANDOMIZE) == -1) die("personality");
@@ -85,6 +87,9 @@ int main(int argc, char **argv) {
   }
 
   if (raise(SIGSTOP) != 0) die("raise");
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
   install_filter();
   execve(path, args, environ);
   die(path);

@@ -26,6 +26,7 @@ import { mapFilesPath, readMaps } from '../tracee/maps.js';
 import { pointMemory } from '../tracee/point-memory.js';
 import { decodeStatus, describeStop, type Stop } from '../tracee/stop.js';
 import { isSynchronous, rewindSyscallForSignal, sameRegs } from '../tracee/signal-points.js';
+import { insulate } from '../tracee/stray-signals.js';
 import { Task } from '../tracee/task.js';
 import type { TrapPlan } from '../tracee/trap-plan.js';
 import { copiedBytes, inputOffset, kernelCopy } from './echo-capture.js';
@@ -91,6 +92,7 @@ export class Recorder {
 
   constructor(task: Task, private readonly writer: TraceWriter, private readonly files: FileStore,
     private readonly plan: TrapPlan) {
+    insulate(false); // every signal is part of the recording
     this.leader = task.tid;
     const st = this.addTask(task, new FdEcho());
     st.parked = { kind: 'seccomp' };

@@ -24,7 +24,8 @@ import { injectSyscall, skipToExit, withStringOnStack } from '../tracee/inject.j
 import { applyInsnResult, decodeTrappedInsn } from '../tracee/insn.js';
 import { mapFilesPath, readMaps } from '../tracee/maps.js';
 import { hashRanges } from '../tracee/point-memory.js';
-import { chooseCpu, cpuAllowed, launch, waitStop } from '../tracee/spawn.js';
+import { chooseCpu, cpuAllowed, filtered, launch, waitStop } from '../tracee/spawn.js';
+import { insulate } from '../tracee/stray-signals.js';
 import { decodeStatus, describeStop, type Stop } from '../tracee/stop.js';
 import { Task } from '../tracee/task.js';
 import { statSync } from 'node:fs';
@@ -204,6 +205,8 @@ export class Replayer {
   private readonly spaces: CodeSpaces;
 
   constructor(private readonly reader: TraceReader, private readonly opts: ReplayOptions) {
+    // Signals nobody recorded (a resized terminal, job control, a kill from elsewhere) never reach the replay.
+    insulate(true);
     this.cursor = new EventCursor(reader, opts.from?.index ?? 0);
     this.plan = replayPlan(reader.meta);
     const from = opts.from;
@@ -884,7 +887,8 @@ export class Replayer {
     for (;;) {
       const r = native.waitpid(-1, __WALL, status);
       if (r < 0) throw new TraceeError(`waitpid for the execve of task ${task.tid} failed (errno ${-r})`);
-      const stop = decodeStatus(status[0]!);
+      const stop = filtered(r, decodeStatus(status[0]!));
+      if (!stop) continue; // a stray signal, dropped
       if (r === leader && stop.kind === 'event' && stop.event === PTRACE_EVENT_EXEC) {
         if (ev.newTid !== ev.tid) this.takeOver(t, ev, Number(native.getEventMsg(leader)));
         return stop;

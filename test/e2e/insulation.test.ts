@@ -1,0 +1,96 @@
+// A replay is insulated from the outside world: signals nobody recorded (SIGWINCH from a resized
+// terminal, job control's SIGCONT/SIGTSTP, a stray `kill -USR1`) sent to the replayed processes again
+// and again do not reach the program or derail the replay, with and without gdb attached. The program
+// handles SIGUSR1, SIGWINCH and SIGCONT itself (and raises the first two), so a stray one that got
+// through would change what it prints.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { assertRecordedOk, assertReplayMatches } from '../helpers/checks.js';
+import { debugReplay } from '../helpers/gdb-session.js';
+import { compileProgram, explain, record, rewindBin, start, TempSpace, type RecordResult } from '../helpers/harness.js';
+
+const space = new TempSpace('insulation');
+after(() => space.cleanup());
+
+const STRAY = ['SIGWINCH', 'SIGCONT', 'SIGUSR1', 'SIGTSTP'] as const;
+
+/** Processes running one of the trace's copies (the replayed tasks and their checkpoint copies). */
+function replayedProcesses(traceDir: string): number[] {
+  const files = fs.realpathSync(traceDir) + '/files/';
+  const pids: number[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (fs.readlinkSync(`/proc/${name}/exe`).startsWith(files)) pids.push(Number(name));
+    } catch {
+      // gone, or not ours
+    }
+  }
+  return pids;
+}
+
+/** Sends the stray signals to every replayed process every few ms until stopped; counts the signals sent. */
+function pester(traceDir: string): { stop: () => Promise<number> } {
+  let running = true;
+  let sent = 0;
+  const loop = (async () => {
+    while (running) {
+      for (const pid of replayedProcesses(traceDir)) {
+        for (const sig of STRAY) {
+          try {
+            process.kill(pid, sig);
+            sent++;
+          } catch {
+            // it just ended
+          }
+        }
+      }
+      await new Promise((r) => setTimeout(r, 3));
+    }
+  })();
+  return { stop: async () => { running = false; await loop; return sent; } };
+}
+
+describe('stray signals at replay (insulated.c)', () => {
+  let exe = '';
+  let rec: RecordResult;
+
+  before(async () => {
+    exe = compileProgram('insulated');
+    rec = await record(exe, [], { space });
+    assertRecordedOk(rec, 0);
+    assert.match(rec.stdout.toString(), /child status 7/);
+  });
+
+  test('replay -a prints and exits as recorded while other processes signal the replayed tasks', async () => {
+    for (let round = 0; round < 3; round++) {
+      const run = start(rewindBin, ['replay', '-a', rec.traceDir]);
+      const p = pester(rec.traceDir);
+      const rep = await run.done;
+      const sent = await p.stop();
+      assert.ok(sent > 0, 'no stray signal was sent: the replay ended before the test found its processes');
+      assertReplayMatches(rec, rep);
+      assert.equal(rep.stderr.toString(), '', explain(rep));
+    }
+  });
+
+  test('gdb on the replay: breakpoints, reverse-continue and the run to the end, with stray signals arriving', async () => {
+    const p = pester(rec.traceDir);
+    let gdb = '';
+    try {
+      ({ gdb } = await debugReplay(exe, rec.traceDir, [
+        'handle SIGUSR1 nostop noprint pass', 'handle SIGWINCH nostop noprint pass',
+        'break on_usr1', 'continue', 'print (int)usr1', 'continue', 'print (int)usr1', 'continue', 'print (int)usr1',
+        'reverse-continue', 'print (int)usr1', 'delete', 'continue', 'echo MARK-END\\n', 'kill',
+      ]));
+    } finally {
+      const sent = await p.stop();
+      assert.ok(sent > 0, 'no stray signal was sent');
+    }
+    const values = [...gdb.matchAll(/^\$\d+ = (-?\d+)$/gm)].map((m) => Number(m[1]));
+    assert.deepEqual(values, [0, 1, 2, 1], gdb);
+    assert.doesNotMatch(gdb, /SIGCONT|SIGTSTP|diverged/, gdb);
+    assert.match(gdb, /MARK-END/, gdb);
+  });
+});
