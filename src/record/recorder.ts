@@ -5,10 +5,10 @@
 // Syscall rules come from the table in src/kernel/syscalls; this file only applies them.
 import { CLONE_THREAD, CLONE_VM } from '../kernel/clone-flags.js';
 import { readFileSync, readlinkSync } from 'node:fs';
-import { R, SYSCALL_ARG_REGS } from '../kernel/regs.js';
+import { R, SYSCALL_ARG_REGS, syscallNr } from '../kernel/regs.js';
 import { ILL_ILLOPN, SI_KERNEL, SIG, siginfoCode, siginfoSigno } from '../kernel/signals.js';
 import { SYS, syscallName } from '../kernel/syscall-names.js';
-import { syscallDef, unsupportedMessage } from '../kernel/syscalls/index.js';
+import { syscallDef, unknownSyscall, unsupportedMessage } from '../kernel/syscalls/index.js';
 import type { SyscallDef } from '../kernel/syscalls/types.js';
 import {
   PTRACE_EVENT_CLONE, PTRACE_EVENT_EXEC, PTRACE_EVENT_FORK, PTRACE_EVENT_VFORK, __WALL,
@@ -337,20 +337,20 @@ export class Recorder {
   private onSyscall(st: TaskState): Next {
     const task = st.task;
     const regs = task.fetchRegs().slice();
-    const nr = Number(regs[R.orig_rax]);
+    const nr = syscallNr(regs);
     if (st.held.length > 0) {
       this.deliverHeld(st, regs);
       return 'continue';
     }
     const def = syscallDef(nr);
-    if (!def || def.kind === 'unsupported') throw new UnsupportedError(unsupportedMessage(nr));
+    if (!def ? !unknownSyscall(nr) : def.kind === 'unsupported') throw new UnsupportedError(unsupportedMessage(nr));
     // Let others run at a syscall entry once this task has had its time slice (or asks to yield).
     if ((nr === SYS.sched_yield || performance.now() - this.sliceStart > TIMESLICE_MS) && this.othersWaiting(st)) {
       st.parked = { kind: 'seccomp' };
       this.pendingEnter.push({ st, regs });
       return 'yield';
     }
-    if (def.kind === 'enosys') {
+    if (!def || def.kind === 'enosys') {
       this.append(syscallEvent(task.tid, nr, SyscallMode.Emulated, regs.slice(), -ENOSYS, [], null, 0));
       regs[R.orig_rax] = BigInt.asUintN(64, -1n);
       regs[R.rax] = BigInt.asUintN(64, -ENOSYS);
@@ -490,7 +490,7 @@ export class Recorder {
   /** execve: on success the trace gets an exec event holding the new image and its initial stack. */
   private onExec(st: TaskState, entry: BigUint64Array): Next {
     const task = st.task;
-    const nr = Number(entry[R.orig_rax]);
+    const nr = syscallNr(entry);
     const argv = task.readStringArray(nr === SYS.execveat ? entry[R.rdx]! : entry[R.rsi]!);
     const envp = task.readStringArray(nr === SYS.execveat ? entry[R.r10]! : entry[R.rdx]!);
     const formerTid = task.tid;

@@ -5,7 +5,7 @@
 // runs in the recorded order. At every stop the state is checked against the recording; any difference
 // stops replay with a report.
 import { CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_PARENT_SETTID, CLONE_THREAD, CLONE_VM } from '../kernel/clone-flags.js';
-import { R, SYSCALL_ARG_REGS } from '../kernel/regs.js';
+import { R, SYSCALL_ARG_REGS, syscallNr } from '../kernel/regs.js';
 import { ILL_ILLOPN, SI_KERNEL, SIG, siginfoCode } from '../kernel/signals.js';
 import { SYS, syscallName } from '../kernel/syscall-names.js';
 import {
@@ -578,7 +578,7 @@ export class Replayer {
   private atSyscallEntry(t: RTask, ev: TraceEvent): void {
     const task = t.task;
     const regs = task.fetchRegs().slice();
-    const nr = Number(regs[R.orig_rax]);
+    const nr = syscallNr(regs);
     t.resume = { syscall: false, sig: 0 };
     switch (ev.kind) {
       case 'enter':
@@ -840,7 +840,7 @@ export class Replayer {
   /** execve: runs the trace's copy of the executable, then puts back the recorded initial stack and registers. */
   private replayExec(t: RTask, ev: ExecEvent, entry: BigUint64Array): void {
     const task = t.task;
-    const nr = Number(entry[R.orig_rax]);
+    const nr = syscallNr(entry);
     const argv = task.readStringArray(nr === SYS.execveat ? entry[R.rdx]! : entry[R.rsi]!);
     if (JSON.stringify(argv) !== JSON.stringify(ev.argv)) {
       throw this.diverge(`execve arguments differ: expected ${JSON.stringify(ev.argv)}, got ${JSON.stringify(argv)}`);
@@ -927,7 +927,7 @@ export class Replayer {
     if (!vma) throw new TraceeError(`no room below the stack pointer to exec the trace's copy of ${ev.path}`);
     task.write(addr, path);
     const regs = entry.slice();
-    if (Number(entry[R.orig_rax]) === SYS.execveat) {
+    if (syscallNr(entry) === SYS.execveat) {
       regs[R.rdi] = BigInt.asUintN(64, AT_FDCWD);
       regs[R.rsi] = addr;
       regs[R.r8] = 0n;
