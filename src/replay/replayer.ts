@@ -20,12 +20,12 @@ import { afterCodeChange, changesCode } from '../patch/code-changes.js';
 import { applySites, CodeSpaces, PatchedCode, patchCode, type CodeSpacesState } from '../patch/code-patcher.js';
 import { prepareAfterExec } from '../tracee/exec-setup.js';
 import { replayPlan, type TrapPlan } from '../tracee/trap-plan.js';
-import { injectSyscall, skipToExit, withStringOnStack } from '../tracee/inject.js';
+import { injectSyscall, interruptedBySignal, runToSyscallExit, skipToExit, withStringOnStack } from '../tracee/inject.js';
 import { applyInsnResult, decodeTrappedInsn } from '../tracee/insn.js';
 import { mapFilesPath, readMaps } from '../tracee/maps.js';
 import { hashRanges } from '../tracee/point-memory.js';
 import { chooseCpu, cpuAllowed, filtered, launch, waitStop } from '../tracee/spawn.js';
-import { insulate } from '../tracee/stray-signals.js';
+import { forgetTask, insulate } from '../tracee/stray-signals.js';
 import { decodeStatus, describeStop, type Stop } from '../tracee/stop.js';
 import { Task } from '../tracee/task.js';
 import { statSync } from 'node:fs';
@@ -319,7 +319,10 @@ export class Replayer {
 
   private killAll(): void {
     const all = [...this.tasks.values()].map((t) => t.task);
-    for (const task of all) native.kill(task.tid, SIG.SIGKILL);
+    for (const task of all) {
+      native.kill(task.tid, SIG.SIGKILL);
+      forgetTask(task.tid);
+    }
     // Reap only our own tasks (a debugger's frozen checkpoint copies are children too), threads
     // before their leader, whose exit is reported after theirs.
     const status = new Int32Array(1);
@@ -721,8 +724,15 @@ export class Replayer {
       t.resume = null;
       return;
     }
-    task.toSyscallExit();
-    const s = waitStop(task.tid);
+    // A stray signal may interrupt the call (fork refuses to start with one pending); unless the
+    // recording has the interruption itself (rt_sigsuspend), the call runs again once it is dropped.
+    let s: Stop;
+    if (interruptedBySignal(ev.result)) {
+      task.toSyscallExit();
+      s = waitStop(task.tid);
+    } else {
+      s = runToSyscallExit(task, regs);
+    }
     if (s.kind === 'exited' || s.kind === 'killed') {
       t.at = s;
       t.resume = null;
@@ -805,8 +815,7 @@ export class Replayer {
   /** fork, vfork, clone: creates the task for real and makes it look like the recorded one. */
   private replayNewTask(t: RTask, ev: NewTaskEvent, regs: BigUint64Array): void {
     const task = t.task;
-    task.toSyscallExit();
-    const s = waitStop(task.tid);
+    const s = runToSyscallExit(task, regs);
     if (s.kind !== 'event' || (s.event !== PTRACE_EVENT_FORK && s.event !== PTRACE_EVENT_VFORK && s.event !== PTRACE_EVENT_CLONE)) {
       throw this.diverge(`${syscallName(ev.nr)} did not create a task (${describeStop(s)})`);
     }
