@@ -401,6 +401,44 @@ static napi_value Kill(napi_env env, napi_callback_info info) {
   return num(env, kill((pid_t)get_i64(env, a[0]), (int)get_i64(env, a[1])) ? -errno : 0);
 }
 
+static volatile sig_atomic_t caught_mask;
+static void on_caught(int sig) { caught_mask |= (sig_atomic_t)(1 << sig); }
+
+/*
+ * catchSignals([sig...]): from now on these signals only set a bit (no SA_RESTART: a blocking waitpid
+ * on this thread returns EINTR); takeSignals() returns the bits set since the last call and clears them.
+ * For the recorder, whose JavaScript never returns to the event loop while it records. Signals < 31.
+ */
+static napi_value CatchSignals(napi_env env, napi_callback_info info) {
+  napi_value a[1];
+  if (!get_args(env, info, 1, a)) return NULL;
+  uint32_t n = 0;
+  if (napi_get_array_length(env, a[0], &n) != napi_ok) return num(env, -EINVAL);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value v;
+    napi_get_element(env, a[0], i, &v);
+    int sig = (int)get_i64(env, v);
+    if (sig <= 0 || sig >= 31) return num(env, -EINVAL);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_caught;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(sig, &sa, NULL) != 0) return num(env, -errno);
+  }
+  return num(env, 0);
+}
+
+static napi_value TakeSignals(napi_env env, napi_callback_info info) {
+  (void)info;
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  int m = caught_mask;
+  caught_mask = 0;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return num(env, m);
+}
+
 /*
  * tcsetpgrp(fd, pgid) -> 0 | -errno, with SIGTTOU blocked for the call (a background process group
  * taking the terminal back would otherwise be stopped by it).
@@ -443,6 +481,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     EXPORT("rdtscp", Rdtscp), EXPORT("cpuid", Cpuid), EXPORT("setAffinity", SetAffinity),
     EXPORT("allowedCpus", AllowedCpus), EXPORT("tgkill", Tgkill), EXPORT("kill", Kill),
     EXPORT("tcsetpgrp", Tcsetpgrp), EXPORT("tcgetpgrp", Tcgetpgrp), EXPORT("getpgrp", Getpgrp),
+    EXPORT("catchSignals", CatchSignals), EXPORT("takeSignals", TakeSignals),
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -1,5 +1,7 @@
 // CLI: `rewind record [-o DIR] [--cpu-features=native|portable] [--] CMD [ARGS...]`.
 import { hostname, release } from 'node:os';
+import { isatty } from 'node:tty';
+import { SIG } from '../kernel/signals.js';
 import { resolve } from 'node:path';
 import { FileStore } from '../record/file-store.js';
 import { Recorder, type RecordOutcome } from '../record/recorder.js';
@@ -33,15 +35,28 @@ export function recordCommand(args: string[]): number {
     patched: patchedKinds(plan), cpuFeatures,
   });
   if (!out) markLatest(dir);
-  // Terminal signals go to the whole foreground group: the program gets them (and they are recorded);
-  // rewind itself keeps going so the trace is finished properly.
-  for (const s of ['SIGINT', 'SIGQUIT', 'SIGTSTP'] as const) process.on(s, () => {});
+  // The recorded tree runs in a process group of its own, so a program that signals its own group
+  // (`kill(0, SIG)`, a shell's `trap 'kill 0' EXIT`) signals only itself. SIGINT, SIGTERM, SIGHUP and
+  // SIGQUIT sent to rewind are passed on to that group (the program gets them, and they are recorded
+  // as it got them); rewind keeps going so the trace is finished properly. When rewind owns the
+  // terminal, the tree's group is made the foreground group (Ctrl-C, Ctrl-\ and terminal input reach
+  // the program) and the terminal is given back at the end.
+  process.on('SIGTSTP', () => {});
+  if (native.catchSignals([...FORWARDED]) < 0) throw new Error('cannot catch SIGINT/SIGTERM/SIGHUP/SIGQUIT');
 
   const env = Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
-  const task = launch({ path, argv: operands, envp: env, cpu, noCore: false, noTscTrap: !plan.tscTrap });
+  const task = launch({ path, argv: operands, envp: env, cpu, noCore: false, noTscTrap: !plan.tscTrap, ownGroup: true });
+  const group = task.tid;
+  const giveBack = takeTerminal(group);
+  const onIdle = (): void => {
+    const caught = native.takeSignals();
+    if (caught === 0) return;
+    writer.flush(); // whatever happens next, what was recorded so far is on disk
+    for (const sig of FORWARDED) if (caught & (1 << sig)) native.kill(-group, sig);
+  };
   let outcome: RecordOutcome;
   try {
-    outcome = new Recorder(task, writer, new FileStore(writer.filesDir), plan).run();
+    outcome = new Recorder(task, writer, new FileStore(writer.filesDir), plan, onIdle).run();
   } catch (e) {
     native.kill(task.tid, 9);
     writer.close();
@@ -49,10 +64,29 @@ export function recordCommand(args: string[]): number {
       throw new UsageError(`${e.message}; recording stopped (the trace in ${dir} replays up to here)`, 125);
     }
     throw e;
+  } finally {
+    giveBack();
   }
   writer.finish({
     events: writer.eventCount, exitCode: outcome.exitCode, exitSignal: outcome.exitSignal,
     endTime: new Date().toISOString(), durationMs: Date.now() - start,
   });
   return outcome.exitSignal !== null ? 128 + outcome.exitSignal : outcome.exitCode ?? 0;
+}
+
+/** Signals sent to rewind while it records that the recorded program gets instead. */
+const FORWARDED = [SIG.SIGINT, SIG.SIGTERM, SIG.SIGHUP, SIG.SIGQUIT] as const;
+
+/**
+ * When rewind's stdin is its controlling terminal and rewind is in the foreground, makes group the
+ * terminal's foreground process group. Returns what gives the terminal back to rewind's own group.
+ */
+function takeTerminal(group: number): () => void {
+  if (!isatty(0)) return () => {};
+  const own = native.getpgrp();
+  if (native.tcgetpgrp(0) !== own) return () => {};
+  if (native.tcsetpgrp(0, group) < 0) return () => {};
+  return () => {
+    native.tcsetpgrp(0, own);
+  };
 }

@@ -15,6 +15,10 @@ export interface NativeAddon {
   /** tcgetpgrp; the foreground process group or -errno. */
   tcgetpgrp(fd: number): number;
   getpgrp(): number;
+  /** These signals only set a bit from now on (a blocking waitpid returns EINTR); 0 or -errno. */
+  catchSignals(signals: number[]): number;
+  /** Bit n set: signal n arrived since the last call. */
+  takeSignals(): number;
   /** waitpid; out[0] receives the status. */
   waitpid(pid: number, flags: number, out: Int32Array): number;
   /** waitpid that gives up after ms milliseconds (returns 0 then). */

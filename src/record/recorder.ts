@@ -41,6 +41,8 @@ const TIMESLICE_MS = 50;
 const QUICK_MS = 1;
 /** How long a signal that arrived in user code is held for the task's next syscall before it is delivered in place. */
 const HELD_SIGNAL_MS = 5;
+/** The longest the recorder waits for a tracee before it looks at the trace writer and caught signals. */
+const IDLE_MS = 100;
 
 export interface RecordOutcome {
   exitCode: number | null;
@@ -91,7 +93,7 @@ export class Recorder {
   private readonly spaces = new CodeSpaces();
 
   constructor(task: Task, private readonly writer: TraceWriter, private readonly files: FileStore,
-    private readonly plan: TrapPlan) {
+    private readonly plan: TrapPlan, private readonly onIdle?: () => void) {
     insulate(false); // every signal is part of the recording
     this.leader = task.tid;
     const st = this.addTask(task, new FdEcho());
@@ -115,7 +117,7 @@ export class Recorder {
         this.onBackgroundStop(early.value[0], early.value[1]);
         continue;
       }
-      const tid = native.waitpid(-1, __WALL, this.status);
+      const tid = this.waitAny();
       if (tid < 0) throw new TraceeError(`waitpid failed (errno ${-tid}) with ${this.tasks.size} tasks left`);
       this.onBackgroundStop(tid, decodeStatus(this.status[0]!));
     }
@@ -148,12 +150,15 @@ export class Recorder {
     for (;;) {
       let r: number;
       if (ms === null) {
-        r = native.waitpid(-1, __WALL, this.status);
+        r = this.waitAny();
       } else {
         const left = Math.ceil(deadline - performance.now());
         if (left <= 0) return null;
-        r = native.waitpidTimeout(-1, __WALL, this.status, left);
-        if (r === 0) return null;
+        r = native.waitpidTimeout(-1, __WALL, this.status, Math.max(1, Math.ceil(Math.min(left, IDLE_MS, this.writer.msUntilFlush()))));
+        if (r === 0) {
+          this.idle();
+          continue;
+        }
       }
       if (r < 0) throw new TraceeError(`waitpid for task ${tid} failed (errno ${-r})`);
       const stop = decodeStatus(this.status[0]!);
@@ -163,6 +168,25 @@ export class Recorder {
       if (this.tasks.has(r)) this.deferred.push([r, stop]);
       else this.early.set(r, stop); // a new task's first stop, before its creator reported it
     }
+  }
+
+  /**
+   * waitpid(-1) for the next stop of any task. While nothing comes, every IDLE_MS at most, pending
+   * events are written out (so a recorder killed now loses at most ~100 ms of them) and signals the
+   * recorder caught are passed on (`onIdle`).
+   */
+  private waitAny(): number {
+    for (;;) {
+      const ms = Math.max(1, Math.ceil(Math.min(IDLE_MS, this.writer.msUntilFlush())));
+      const r = native.waitpidTimeout(-1, __WALL, this.status, ms);
+      if (r !== 0) return r;
+      this.idle();
+    }
+  }
+
+  private idle(): void {
+    this.writer.flushIfDue();
+    this.onIdle?.();
   }
 
   private wait(tid: number): Stop {
@@ -527,7 +551,7 @@ export class Recorder {
     const leader = st.task.tgid;
     if (tid === leader) return this.wait(tid);
     for (;;) {
-      const r = native.waitpid(-1, __WALL, this.status);
+      const r = this.waitAny();
       if (r < 0) throw new TraceeError(`waitpid for the execve of task ${tid} failed (errno ${-r})`);
       const stop = decodeStatus(this.status[0]!);
       if (r === tid) return stop;

@@ -2,9 +2,12 @@
 // numbers (ENOSYS), bad pointers given to execve (EFAULT), programs that signal their own process
 // group, and the data of write-like calls checked at replay.
 import assert from 'node:assert/strict';
+import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { assertRecordedOk, assertReplayMatches } from '../helpers/checks.js';
-import { bytesEqual, compileProgram, explain, record, replay, runNative, TempSpace } from '../helpers/harness.js';
+import { assertOneLineError, assertRecordedOk, assertReplayMatches } from '../helpers/checks.js';
+import {
+  bytesEqual, compileProgram, explain, record, replay, rewindBin, runNative, sleep, start, TempSpace, type Started,
+} from '../helpers/harness.js';
 
 const space = new TempSpace('fidelity');
 after(() => space.cleanup());
@@ -22,5 +25,70 @@ describe('unknown syscall numbers (badsyscall.c)', () => {
     }
     const rep = await replay(rec.traceDir);
     assertReplayMatches(rec, rep);
+  });
+});
+
+describe('a program that signals its own process group', () => {
+  test('kill(0, SIGTERM) kills the program only: recorded (status 143) and replayed the same', async () => {
+    const exe = compileProgram('killgroup');
+    const rec = await record(exe, [], { space });
+    assert.equal(rec.status, 143, explain(rec));
+    assert.equal(rec.stdout.toString(), 'about to kill my group with signal 15\n', explain(rec));
+    assertReplayMatches(rec, await replay(rec.traceDir));
+  });
+
+  test('kill(0, SIGABRT): status 134, replayed the same', async () => {
+    const exe = compileProgram('killgroup');
+    const rec = await record(exe, ['6'], { space });
+    assert.equal(rec.status, 134, explain(rec));
+    assertReplayMatches(rec, await replay(rec.traceDir));
+  });
+
+  test("sh -c \"trap 'kill 0' EXIT; echo hi\": recorded and replayed", async () => {
+    const rec = await record('/bin/sh', ['-c', "trap 'kill 0' EXIT; echo hi"], { space });
+    assert.equal(rec.stdout.toString(), 'hi\n', explain(rec));
+    assert.equal(rec.status, 143, explain(rec));
+    assert.equal(rec.stderr.toString(), '', explain(rec));
+    assertReplayMatches(rec, await replay(rec.traceDir));
+  });
+});
+
+/** Starts `rewind record` of cmd and waits until its stdout matches re; returns the run and the match. */
+async function recordUntil(traceDir: string, cmd: string, args: string[], re: RegExp): Promise<{ s: Started; m: RegExpExecArray }> {
+  const s = start(rewindBin, ['record', '-o', traceDir, '--', cmd, ...args]);
+  for (let waited = 0; waited < 20_000; waited += 20) {
+    const m = re.exec(s.stdoutSoFar().toString());
+    if (m) return { s, m };
+    await sleep(20);
+  }
+  process.kill(s.pid, 'SIGKILL');
+  assert.fail(`the recorded program never printed ${re}\n${explain(await s.done)}`);
+}
+
+describe('signals sent to the recorder', () => {
+  test('SIGTERM to rewind reaches the program (recorded as what it got); the trace is complete and replays', async () => {
+    const traceDir = path.join(space.mkdir('term-'), 'trace');
+    const { s } = await recordUntil(traceDir, compileProgram('slow'), ['100', '50'], /line 2 /);
+    process.kill(s.pid, 'SIGTERM');
+    const rec = await s.done;
+    assert.equal(rec.status, 143, explain(rec));
+    assert.equal(rec.leftovers, false, explain(rec));
+    assert.doesNotMatch(rec.stdout.toString(), /EXIT-SUCCESS/, explain(rec));
+    const rep = await replay(traceDir);
+    assertReplayMatches(rec, rep);
+  });
+
+  test('SIGKILL of the recorder while the program computes without syscalls: the events so far are on disk', async () => {
+    const traceDir = path.join(space.mkdir('spin-'), 'trace');
+    const { s, m } = await recordUntil(traceDir, compileProgram('quietspin'), [], /^quietspin pid (\d+)\n/);
+    await sleep(500); // no event is appended while it spins: only the writer's idle flush writes the line's event
+    process.kill(s.pid, 'SIGKILL');
+    const rec = await s.done;
+    assert.equal(rec.signal, 'SIGKILL', explain(rec));
+    const rep = await replay(traceDir);
+    assert.equal(rep.status, 125, explain(rep));
+    assert.equal(rep.stdout.toString(), `quietspin pid ${m[1]}\n`, explain(rep));
+    assertOneLineError(rep, 'replay of a trace whose recorder was killed');
+    assert.match(rep.stderr.toString(), /ends early/, explain(rep));
   });
 });

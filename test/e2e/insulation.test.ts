@@ -64,15 +64,17 @@ describe('stray signals at replay (insulated.c)', () => {
   });
 
   test('replay -a prints and exits as recorded while other processes signal the replayed tasks', async () => {
+    let sent = 0;
     for (let round = 0; round < 3; round++) {
       const run = start(rewindBin, ['replay', '-a', rec.traceDir]);
       const p = pester(rec.traceDir);
       const rep = await run.done;
-      const sent = await p.stop();
+      sent += await p.stop();
       assertReplayMatches(rec, rep);
       assert.equal(rep.stderr.toString(), '', explain(rep));
-      assert.ok(sent > 0, `no stray signal was sent: the replay ended before the test found its processes (${rep.durationMs} ms)`);
     }
+    // On a loaded machine one replay may end before the test finds its processes; not all three.
+    assert.ok(sent > 0, 'no stray signal was sent: the replays ended before the test found their processes');
   });
 
   test('gdb on the replay: breakpoints, reverse-continue and the run to the end, with stray signals arriving', async () => {
