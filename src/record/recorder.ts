@@ -515,8 +515,9 @@ export class Recorder {
   private onExec(st: TaskState, entry: BigUint64Array): Next {
     const task = st.task;
     const nr = syscallNr(entry);
-    const argv = task.readStringArray(nr === SYS.execveat ? entry[R.rdx]! : entry[R.rsi]!);
-    const envp = task.readStringArray(nr === SYS.execveat ? entry[R.r10]! : entry[R.rdx]!);
+    // Pointers the kernel cannot read either make the execve fail with EFAULT (recorded as such).
+    const argv = readArgs(task, nr === SYS.execveat ? entry[R.rdx]! : entry[R.rsi]!);
+    const envp = readArgs(task, nr === SYS.execveat ? entry[R.r10]! : entry[R.rdx]!);
     const formerTid = task.tid;
     task.toSyscallExit();
     let s = this.waitExec(st);
@@ -537,6 +538,7 @@ export class Recorder {
       st.lastExit = task.regs.slice();
       return 'continue';
     }
+    if (!argv || !envp) throw new TraceeError(`execve succeeded with an argument or environment array rewind could not read`);
     return this.afterExec(st, formerTid, argv, envp);
   }
 
@@ -698,6 +700,16 @@ export class Recorder {
     st.lastExit = null;
     task.signal(signo);
     st.resume = { syscall: false, sig: 0 };
+  }
+}
+
+/** An argv/envp array of the task, or null when a pointer in it cannot be read. */
+function readArgs(task: Task, addr: bigint): string[] | null {
+  try {
+    return task.readStringArray(addr);
+  } catch (e) {
+    if (e instanceof TraceeError && !e.taskGone) return null;
+    throw e;
   }
 }
 

@@ -92,3 +92,16 @@ describe('signals sent to the recorder', () => {
     assert.match(rep.stderr.toString(), /ends early/, explain(rep));
   });
 });
+
+describe('execve with bad pointers (badexec.c)', () => {
+  test('the path, argv, envp or a string in argv unreadable: EFAULT for the program, recorded and replayed', async () => {
+    const exe = compileProgram('badexec');
+    const native = await runNative(exe);
+    assert.equal(native.status, 0, explain(native));
+    const rec = await record(exe, [], { space });
+    assertRecordedOk(rec, 0);
+    assert.ok(bytesEqual(rec.stdout, native.stdout), `record printed other than a native run\n${explain(rec)}\n${explain(native)}`);
+    assert.equal((rec.stdout.toString().match(/: -1 EFAULT$/gm) ?? []).length, 4, explain(rec));
+    assertReplayMatches(rec, await replay(rec.traceDir));
+  });
+});
