@@ -28,6 +28,7 @@ import { decodeStatus, describeStop, type Stop } from '../tracee/stop.js';
 import { isSynchronous, rewindSyscallForSignal, sameRegs } from '../tracee/signal-points.js';
 import { insulate } from '../tracee/stray-signals.js';
 import { Task } from '../tracee/task.js';
+import { writtenDataHash } from '../tracee/write-data.js';
 import type { TrapPlan } from '../tracee/trap-plan.js';
 import { copiedBytes, inputOffset, kernelCopy } from './echo-capture.js';
 import { FdEcho } from './fd-echo.js';
@@ -268,7 +269,7 @@ export class Recorder {
     }
     if (st.blocked && stop.kind === 'syscall') {
       try {
-        this.finishSyscall(st, st.blocked);
+        this.finishSyscall(st, st.blocked, false);
       } catch (e) {
         if (!(e instanceof TraceeError) || !e.taskGone) throw e;
         this.collectKilled(st);
@@ -430,7 +431,7 @@ export class Recorder {
   }
 
   /** At a syscall's exit stop: reads its result and outputs and appends its event. */
-  private finishSyscall(st: TaskState, call: Blocked): void {
+  private finishSyscall(st: TaskState, call: Blocked, alone = true): void {
     const { nr, def, regs, args, copyEcho, copyFrom } = call;
     const task = st.task;
     const exitRegs = task.fetchRegs();
@@ -442,6 +443,12 @@ export class Recorder {
     st.echo.update(nr, args, result);
     const ev = syscallEvent(task.tid, nr, modeOf(def), regs, result, writes, file, echo);
     if (copyEcho && result > 0n) ev.output = copiedBytes(task, args[nr === SYS.sendfile ? 1 : 0]!, copyFrom, Number(result));
+    // The data a write-like call took, for replay to check. Only when no other task ran while it was
+    // in the kernel: one that did may have changed the buffer since.
+    if (alone) {
+      const hash = writtenDataHash(task, nr, args, result);
+      if (hash !== null) ev.dataHash = hash;
+    }
     this.append(ev);
     if (changesCode(nr)) {
       const sites = afterCodeChange(this.spaces, task.tid, task, nr, args, result, this.plan.patch);

@@ -28,6 +28,7 @@ import { chooseCpu, cpuAllowed, filtered, launch, waitStop } from '../tracee/spa
 import { forgetTask, insulate } from '../tracee/stray-signals.js';
 import { decodeStatus, describeStop, type Stop } from '../tracee/stop.js';
 import { Task } from '../tracee/task.js';
+import { writtenDataHash } from '../tracee/write-data.js';
 import { statSync } from 'node:fs';
 import { native } from '../native/addon.js';
 import { describeEvent, DivergenceError, regsDifference, TraceEndedEarly } from './divergence.js';
@@ -618,6 +619,7 @@ export class Replayer {
           t.resume = null;
           throw new DebugStop({ kind: 'end' }, t.recTid);
         }
+        if (ev.dataHash !== undefined) this.checkWrittenData(task, ev, regs);
         this.cursor.take();
         if (ev.mode === SyscallMode.Emulated) {
           regs[R.orig_rax] = BigInt.asUintN(64, -1n);
@@ -632,6 +634,15 @@ export class Replayer {
       }
     }
     throw this.diverge(`expected ${describeEvent(ev)}, got syscall ${syscallName(nr)} in recorded task ${t.recTid}`);
+  }
+
+  /** A write-like call must take the same bytes from memory as when recorded. */
+  private checkWrittenData(task: Task, ev: SyscallEvent, regs: BigUint64Array): void {
+    const args = SYSCALL_ARG_REGS.map((r) => regs[r]!);
+    const hash = writtenDataHash(task, ev.nr, args, ev.result);
+    if (hash !== ev.dataHash) {
+      throw this.diverge(`${syscallName(ev.nr)} in recorded task ${ev.tid} wrote other data than recorded (${ev.result} bytes${hash === null ? ', unreadable' : ''})`);
+    }
   }
 
   /** The exit stop of a syscall the task started earlier (fork, vfork, clone): hands back the recorded tid. */

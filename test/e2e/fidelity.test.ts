@@ -2,6 +2,7 @@
 // numbers (ENOSYS), bad pointers given to execve (EFAULT), programs that signal their own process
 // group, and the data of write-like calls checked at replay.
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { assertOneLineError, assertRecordedOk, assertReplayMatches } from '../helpers/checks.js';
@@ -103,5 +104,34 @@ describe('execve with bad pointers (badexec.c)', () => {
     assert.ok(bytesEqual(rec.stdout, native.stdout), `record printed other than a native run\n${explain(rec)}\n${explain(native)}`);
     assert.equal((rec.stdout.toString().match(/: -1 EFAULT$/gm) ?? []).length, 4, explain(rec));
     assertReplayMatches(rec, await replay(rec.traceDir));
+  });
+});
+
+describe('the data of write-like calls is checked at replay (mmapfile.c)', () => {
+  test('a trace whose copy of a mapped file was changed: replay stops at the write of other bytes, exit 125', async () => {
+    const exe = compileProgram('mmapfile');
+    const dir = space.mkdir('data-');
+    const data = path.join(dir, 'datafile.txt');
+    fs.writeFileSync(data, 'the first line as recorded\nand more\n'.repeat(50));
+    const rec = await record(exe, [data], { space });
+    assertRecordedOk(rec, 0);
+    assertReplayMatches(rec, await replay(rec.traceDir));
+
+    // The same trace with the copy of the data file changed (same size): the program maps the copy at
+    // replay, so it computes and writes other bytes with the very same registers.
+    const tampered = path.join(space.mkdir('tampered-'), 'trace');
+    fs.cpSync(rec.traceDir, tampered, { recursive: true });
+    const copies = fs.readdirSync(path.join(tampered, 'files')).filter((n) => n.endsWith('-datafile.txt'));
+    assert.equal(copies.length, 1, `copies of the data file: ${copies.join(', ')}`);
+    const copy = path.join(tampered, 'files', copies[0]!);
+    const bytes = fs.readFileSync(copy);
+    bytes.write('THE FIRST LINE, CHANGED', 0, 'latin1');
+    fs.rmSync(copy);
+    fs.writeFileSync(copy, bytes);
+    const rep = await replay(tampered);
+    assert.equal(rep.status, 125, explain(rep));
+    assertOneLineError(rep, 'replay of a program that wrote other data');
+    assert.match(rep.stderr.toString(), /diverged at event \d+: write in recorded task \d+ wrote other data than recorded/, explain(rep));
+    assert.doesNotMatch(rep.stdout.toString(), /CHANGED/, explain(rep));
   });
 });
