@@ -6,7 +6,8 @@ import { VERSION } from './version.js';
 const HELP = `rewind ${VERSION} — record and replay Linux x86-64 programs, no hardware counters needed
 
 usage:
-  rewind record [-o DIR] [--] CMD [ARGS...]   run CMD and record it (exits with CMD's status)
+  rewind record [-o DIR] [--cpu-features=native|portable] [--] CMD [ARGS...]
+                                              run CMD and record it (exits with CMD's status)
   rewind replay [-v] [-g EVENT] [-p PID] [TRACE]
                                               debug the replay in gdb, forwards and backwards
   rewind replay -s PORT [--host HOST] [...]   only serve it to a debugger (gdb remote protocol)
@@ -16,7 +17,11 @@ usage:
   rewind info [--json] [TRACE]                describe a trace
   rewind ps [--json] [TRACE]                  list the recorded processes (pid, parent, exit, command)
   rewind doctor [--json]                      which hardware traps work here, and what rewind uses instead
+  rewind syscalls [--json]                    every system call and how rewind handles it
   rewind --help | --version
+
+REWIND_SOFTWARE=all (or tsc,cpuid,debugregs) makes rewind use its software paths even where the
+hardware traps work.
 
 Traces go to $REWIND_TRACE_DIR (default ~/.local/share/rewind) as <program>-<n> unless -o is given;
 TRACE defaults to the latest one there.
@@ -24,6 +29,13 @@ TRACE defaults to the latest one there.
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  if (process.env['REWIND_SOFTWARE']) {
+    try {
+      (await import('../tracee/capabilities.js')).forcedSoftware();
+    } catch (e) {
+      throw new UsageError((e as Error).message, 1);
+    }
+  }
   switch (cmd) {
     case undefined:
     case '-h':
@@ -47,10 +59,18 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./ps-command.js')).psCommand(rest);
     case 'doctor':
       return (await import('./doctor-command.js')).doctorCommand(rest);
+    case 'syscalls':
+      return (await import('./syscalls-command.js')).syscallsCommand(rest);
     default:
       throw new UsageError(`unknown command ${cmd} (see rewind --help)`);
   }
 }
+
+// A reader that goes away (`rewind dump | head`) ends the output quietly, as for any Unix tool.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
 
 main(process.argv.slice(2)).then(
   (status) => { process.exitCode = status; },

@@ -20,6 +20,7 @@ import { sitesOfFile } from './sites.js';
 
 const UD2 = [0x0f, 0x0b];
 const NOP = 0x90;
+const INT3 = 0xcc;
 
 /** The bytes a patched site holds: ud2, then nops to the instruction's length. */
 export function trapBytes(insn: TrappedInsn): Uint8Array {
@@ -117,8 +118,8 @@ export function patchCode(task: Task, code: PatchedCode, kinds: ReadonlySet<Trap
       const addr = m.start + BigInt(s.offset) - m.offset;
       const len = INSN_BYTES[s.insn].length;
       if (addr < lo || addr + BigInt(len) > hi || code.siteAt(addr) !== undefined) continue;
-      if (!holds(task, addr, INSN_BYTES[s.insn])) continue;
-      task.write(addr, trapBytes(s.insn));
+      if (!holdsInsn(task, addr, s.insn)) continue;
+      writeTrap(task, addr, s.insn);
       out.push({ addr, insn: s.insn });
     }
   }
@@ -131,12 +132,29 @@ export function patchCode(task: Task, code: PatchedCode, kinds: ReadonlySet<Trap
  */
 export function applySites(task: Task, code: PatchedCode, sites: readonly PatchSite[]): void {
   for (const s of sites) {
-    if (code.siteAt(s.addr) === s.insn && holds(task, s.addr, trapBytes(s.insn))) continue;
-    if (!holds(task, s.addr, INSN_BYTES[s.insn])) {
+    if (code.siteAt(s.addr) === s.insn) continue;
+    if (!holdsInsn(task, s.addr, s.insn)) {
       throw new TraceeError(`the code at 0x${s.addr.toString(16)} is not the instruction the recording patched there`);
     }
-    task.write(s.addr, trapBytes(s.insn));
+    writeTrap(task, s.addr, s.insn);
   }
+}
+
+/**
+ * The site holds its instruction. Its first byte may be a debugger's int3 (0xcc) planted there: the
+ * instruction and its trap both begin with 0x0f, so only the bytes after the first are rewritten
+ * (writeTrap) and the byte the breakpoint saved stays right for either.
+ */
+function holdsInsn(task: Task, addr: bigint, insn: TrappedInsn): boolean {
+  const bytes = INSN_BYTES[insn];
+  const now = task.readPartial(addr, bytes.length);
+  if (now.length !== bytes.length || (now[0] !== bytes[0] && now[0] !== INT3)) return false;
+  for (let i = 1; i < bytes.length; i++) if (now[i] !== bytes[i]) return false;
+  return true;
+}
+
+function writeTrap(task: Task, addr: bigint, insn: TrappedInsn): void {
+  task.write(addr + 1n, trapBytes(insn).subarray(1));
 }
 
 /** Only private file mappings: writing into a shared one would write into the file. */
@@ -144,12 +162,6 @@ function patchable(m: Mapping): boolean {
   return m.perms[2] === 'x' && m.perms[3] === 'p' && m.name.startsWith('/');
 }
 
-function holds(task: Task, addr: bigint, bytes: ArrayLike<number>): boolean {
-  const now = task.readPartial(addr, bytes.length);
-  if (now.length !== bytes.length) return false;
-  for (let i = 0; i < bytes.length; i++) if (now[i] !== bytes[i]) return false;
-  return true;
-}
 
 /** Which address space each task uses, and the patched sites of each. */
 export interface CodeSpacesState {

@@ -184,6 +184,8 @@ function sampleEvents(): TraceEvent[] {
     { ...signal, placement: SignalPlacement.Instruction },
     { ...signal, placement: SignalPlacement.Instruction, point: { ranges: [], hash: 0n } },
     { ...exec, tid: 4251, newTid: 4242 },
+    { kind: 'patch', tid: 4242, sites: [{ addr: 0x7ffff7fde4f8n, insn: TrappedInsn.Cpuid }, { addr: 0x401000n, insn: TrappedInsn.Rdtscp }, { addr: 0xffffffffffff0000n, insn: TrappedInsn.Rdtsc }] },
+    { kind: 'patch', tid: 1, sites: [] },
   ];
 }
 
@@ -332,7 +334,8 @@ test('values that cannot be encoded are TraceErrors naming the event', () => {
 });
 
 test('malformed frames are TraceErrors', () => {
-  assert.throws(() => decodeChunk(new Uint8Array([9, 1, 2])), /unknown frame type 9/);
+  assert.throws(() => decodeChunk(new Uint8Array([0x7e, 1, 2])), /unknown frame type 126/);
+  assert.throws(() => decodeChunk(new Uint8Array([9, 1, 0]), 2), /patch frame at offset 0 in a version 2 trace/);
   assert.throws(() => decodeChunk(new Uint8Array([0])), /unknown frame type 0/);
   // Truncated exit frame.
   assert.throws(() => decodeChunk(new Uint8Array([5, 1, 1])), /frame 0 \(exit\)/);

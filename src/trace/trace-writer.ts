@@ -273,5 +273,7 @@ function pickStart(m: TraceMetaStart): TraceMetaStart {
     rewindVersion: m.rewindVersion,
     cpu: m.cpu,
     cpuidFaulting: m.cpuidFaulting,
+    ...(m.patched && { patched: [...m.patched] }),
+    ...(m.cpuFeatures && { cpuFeatures: m.cpuFeatures }),
   };
 }

@@ -313,8 +313,8 @@ test('complete chunks that are wrong in other ways are corrupt, not truncated', 
   expectCorrupt(dir, /inflates to 4 bytes, not the 5/);
   writeRawChunks(dir, [{ rawLen: 3, body: stored(exit) }]);
   expectCorrupt(dir, /chunk 0 at byte 16/);
-  writeRawChunks(dir, [{ rawLen: 4, body: stored([9, 1, 1, 0]) }]);
-  expectCorrupt(dir, /unknown frame type 9/);
+  writeRawChunks(dir, [{ rawLen: 4, body: stored([0x7e, 1, 1, 0]) }]);
+  expectCorrupt(dir, /unknown frame type 126/);
   writeRawChunks(dir, [{ rawLen: 5, body: stored([...exit, 0x07]) }]);
   expectCorrupt(dir, /is malformed: frame 1/);
   writeRawChunks(dir, [{ rawLen: 4, body: stored(exit), crc: 1234 }]);
@@ -357,7 +357,7 @@ test('versions newer than this rewind are refused, naming the version', () => {
   fs.writeFileSync(metaPath, JSON.stringify({ ...meta, version: 7 }));
   assert.throws(() => readMeta(dir), (e: unknown) => {
     assert.ok(e instanceof TraceError);
-    assert.match(e.message, /trace format version 7 is newer than this rewind understands \(2\); upgrade rewind/);
+    assert.ok(e.message.includes(`trace format version 7 is newer than this rewind understands (${TRACE_FORMAT_VERSION}); upgrade rewind`), e.message);
     return true;
   });
   assert.throws(() => TraceReader.open(dir), /version 7 is newer/);
