@@ -5,6 +5,7 @@
 // runs in the recorded order. At every stop the state is checked against the recording; any difference
 // stops replay with a report.
 import { CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_PARENT_SETTID, CLONE_THREAD, CLONE_VM } from '../kernel/clone-flags.js';
+import { PR_SET_NAME, TASK_COMM_LEN } from '../kernel/prctl.js';
 import { R, SYSCALL_ARG_REGS, syscallNr } from '../kernel/regs.js';
 import { ILL_ILLOPN, SI_KERNEL, SIG, siginfoCode } from '../kernel/signals.js';
 import { SYS, syscallName } from '../kernel/syscall-names.js';
@@ -865,6 +866,7 @@ export class Replayer {
     if (JSON.stringify(argv) !== JSON.stringify(ev.argv)) {
       throw this.diverge(`execve arguments differ: expected ${JSON.stringify(ev.argv)}, got ${JSON.stringify(argv)}`);
     }
+    const comm = this.execComm(task, ev, entry, nr);
     if (this.cursor.index > 1) this.pointExecAtCopy(task, ev, entry);
     task.toSyscallExit();
     let s = this.waitExec(t, ev);
@@ -878,6 +880,9 @@ export class Replayer {
     if (result !== 0n) throw new TraceeError(`cannot execute the trace's copy of ${ev.path} (errno ${-result})`);
     this.checkInterpreter(now, ev);
     prepareAfterExec(now, this.plan.cpuidFault);
+    // ps and /proc/PID/comm show the program's name, not the trace copy's (registers and the stack
+    // bytes borrowed are put back; the program cannot tell).
+    withStringOnStack(now, comm, (addr) => injectSyscall(now, SYS.prctl, [BigInt(PR_SET_NAME), addr]));
     this.spaces.execed(ev.tid, ev.newTid);
     this.spaces.set(ev.newTid, PatchedCode.empty.with(patchCode(now, PatchedCode.empty, this.plan.patchLocally)));
     t.clearTid = 0n; // exec drops it
@@ -886,6 +891,18 @@ export class Replayer {
     t.resume = { syscall: false, sig: 0 };
     t.stop = { kind: 'syscall' };
     this.hooks?.execed(task, t.recTid);
+  }
+
+  /**
+   * The name the kernel gave the recorded task at this exec (its comm): the last component of the
+   * path the program passed to execve (for the first exec, the program rewind started), cut to 15
+   * bytes. execveat from a file descriptor names it after the file.
+   */
+  private execComm(task: Task, ev: ExecEvent, entry: BigUint64Array, nr: number): string {
+    let path = this.cursor.index > 1 ? task.readCString(nr === SYS.execveat ? entry[R.rsi]! : entry[R.rdi]!) : this.reader.meta.exe;
+    if (nr === SYS.execveat && !path.startsWith('/')) path = ev.path;
+    const bytes = new TextEncoder().encode(path.slice(path.lastIndexOf('/') + 1));
+    return new TextDecoder().decode(bytes.subarray(0, TASK_COMM_LEN - 1));
   }
 
   /**

@@ -5,6 +5,7 @@
 // through would change what it prints.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { assertRecordedOk, assertReplayMatches } from '../helpers/checks.js';
 import { debugReplay } from '../helpers/gdb-session.js';
@@ -94,5 +95,32 @@ describe('stray signals at replay (insulated.c)', () => {
     assert.deepEqual(values, [0, 1, 2, 1], gdb);
     assert.doesNotMatch(gdb, /SIGCONT|SIGTSTP|diverged/, gdb);
     assert.match(gdb, /MARK-END/, gdb);
+  });
+});
+
+describe('replayed tasks carry their program\'s name', () => {
+  test('/proc/PID/comm of every replayed process is what the kernel named it when recorded, not the trace copy\'s name', async () => {
+    const exe = compileProgram('insulated');
+    // Through a shell's exec: the first exec is sh's, the second the program's, by the name sh used.
+    const rec = await record('/bin/sh', ['-c', `exec ${exe} 3000`], { space });
+    assertRecordedOk(rec, 0);
+    const expected = new Set(['sh', path.basename(exe).slice(0, 15)]);
+    const seen = new Set<string>();
+    const run = start(rewindBin, ['replay', '-a', rec.traceDir]);
+    let finished = false;
+    void run.done.then(() => { finished = true; });
+    while (!finished) {
+      for (const pid of replayedProcesses(rec.traceDir)) {
+        try {
+          seen.add(fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim());
+        } catch {
+          // it just ended
+        }
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assertReplayMatches(rec, await run.done);
+    assert.ok(seen.has(path.basename(exe).slice(0, 15)), `the program's name was never seen: ${[...seen].join(', ')}`);
+    for (const name of seen) assert.ok(expected.has(name), `a replayed process was named ${name} (expected ${[...expected].join(' or ')})`);
   });
 });
