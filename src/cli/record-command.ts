@@ -6,7 +6,8 @@ import { resolve } from 'node:path';
 import { FileStore } from '../record/file-store.js';
 import { Recorder, type RecordOutcome } from '../record/recorder.js';
 import { TraceWriter } from '../trace/trace-writer.js';
-import { UnsupportedError } from '../tracee/errors.js';
+import { TraceError } from '../trace/errors.js';
+import { TraceeError, UnsupportedError } from '../tracee/errors.js';
 import { chooseCpu, launch } from '../tracee/spawn.js';
 import { patchedKinds, recordingPlan } from '../tracee/trap-plan.js';
 import { native } from '../native/addon.js';
@@ -55,17 +56,27 @@ export function recordCommand(args: string[]): number {
     for (const sig of FORWARDED) if (caught & (1 << sig)) native.kill(-group, sig);
   };
   let outcome: RecordOutcome;
+  const recorder = new Recorder(task, writer, new FileStore(writer.filesDir), plan, onIdle);
   try {
-    outcome = new Recorder(task, writer, new FileStore(writer.filesDir), plan, onIdle).run();
+    outcome = recorder.run();
   } catch (e) {
+    // The program dies with rewind (PTRACE_O_EXITKILL): say so, whatever the reason.
+    native.kill(-group, 9);
     native.kill(task.tid, 9);
-    writer.close();
-    if (e instanceof UnsupportedError) {
-      throw new UsageError(`${e.message}; recording stopped (the trace in ${dir} replays up to here)`, 125);
+    try {
+      writer.close();
+    } catch {
+      // the error below says what went wrong first
     }
-    throw e;
+    if (e instanceof UnsupportedError) {
+      throw new UsageError(`${e.message}; recording stopped and the program was killed (the trace in ${dir} replays up to here)`, 125);
+    }
+    if (process.env.REWIND_DEBUG) process.stderr.write(`${(e as Error)?.stack}\n`);
+    const what = e instanceof TraceeError || e instanceof TraceError ? e.message : `internal error: ${(e as Error)?.message ?? String(e)}`;
+    throw new UsageError(`${what}; rewind killed the recorded program (the trace in ${dir} replays up to here)`, 70);
   } finally {
     giveBack();
+    for (const note of recorder.notes) process.stderr.write(`rewind: ${note}\n`);
   }
   writer.finish({
     events: writer.eventCount, exitCode: outcome.exitCode, exitSignal: outcome.exitSignal,

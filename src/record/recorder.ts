@@ -90,6 +90,10 @@ export class Recorder {
   private outcome: RecordOutcome = { exitCode: null, exitSignal: null };
   private readonly leader: number;
   private sliceStart = 0;
+  /** Processes a SIGSYS was delivered to (a death by SIGSYS without one was rewind's seccomp filter). */
+  private readonly sigsysDelivered = new Set<number>();
+  /** What rewind itself did to the program that the user must be told (one line each). */
+  readonly notes: string[] = [];
   /** The patched code of each address space (rdtsc/cpuid sites where the kernel cannot trap them). */
   private readonly spaces = new CodeSpaces();
 
@@ -337,6 +341,12 @@ export class Recorder {
     const code = stop.kind === 'exited' ? stop.code : null;
     const signal = stop.kind === 'killed' ? stop.signal : null;
     this.append({ kind: 'exit', tid: st.task.tid, code, signal });
+    if (signal === SIG.SIGSYS && !this.sigsysDelivered.has(st.task.tgid)) {
+      // No SIGSYS was delivered: the launcher's seccomp filter killed the process outright.
+      this.sigsysDelivered.add(st.task.tgid);
+      this.notes.push(`process ${st.task.tgid} was killed by rewind's seccomp filter: it made a system call through `
+        + `the 32-bit ABI (int 0x80), which rewind does not record`);
+    }
     this.spaces.exited(st.task.tid);
     if (st.task.tid === this.leader) this.outcome = { exitCode: code, exitSignal: signal };
     this.tasks.delete(st.task.tid);
@@ -628,6 +638,7 @@ export class Recorder {
       task.setSiginfo(st.resending.siginfo);
       st.resending = null;
       st.resume.sig = signo;
+      if (signo === SIG.SIGSYS) this.sigsysDelivered.add(task.tgid);
       return;
     }
     const insn = this.trappedInsn(task, signo, code, regs[R.rip]!);
@@ -651,6 +662,7 @@ export class Recorder {
     this.append({ kind: 'signal', tid: task.tid, signo, placement, siginfo, regs: regs.slice() });
     st.lastExit = null;
     st.resume.sig = signo;
+    if (signo === SIG.SIGSYS) this.sigsysDelivered.add(task.tgid);
   }
 
   /** The instruction a signal stop is the trap of: a kernel trap (SIGSEGV) or a patched site (SIGILL). */

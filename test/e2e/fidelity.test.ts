@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { assertOneLineError, assertRecordedOk, assertReplayMatches } from '../helpers/checks.js';
 import {
-  bytesEqual, compileProgram, explain, record, replay, rewindBin, runNative, sleep, start, TempSpace, type Started,
+  bytesEqual, compileProgram, compileTo, explain, record, replay, rewindBin, runNative, sleep, start, TempSpace, type Started,
 } from '../helpers/harness.js';
 
 const space = new TempSpace('fidelity');
@@ -133,5 +133,34 @@ describe('the data of write-like calls is checked at replay (mmapfile.c)', () =>
     assertOneLineError(rep, 'replay of a program that wrote other data');
     assert.match(rep.stderr.toString(), /diverged at event \d+: write in recorded task \d+ wrote other data than recorded/, explain(rep));
     assert.doesNotMatch(rep.stdout.toString(), /CHANGED/, explain(rep));
+  });
+});
+
+describe('a death rewind causes is reported', () => {
+  test('a system call through int 0x80: as natively (SIGSEGV without 32-bit emulation), or rewind says its filter killed it', async () => {
+    const exe = compileProgram('int80');
+    const native = await runNative(exe);
+    const rec = await record(exe, [], { space });
+    assert.equal(rec.stdout.toString().split('\n')[0], 'before int 0x80', explain(rec));
+    if (native.status === null && native.signal === 'SIGSEGV') {
+      // This kernel has no 32-bit emulation: the instruction faults before any filter sees it.
+      assert.equal(rec.status, 139, explain(rec));
+      assert.equal(rec.stderr.toString(), '', explain(rec));
+    } else {
+      assert.equal(rec.status, 159, explain(rec));
+      assertOneLineError(rec, 'a program killed by the seccomp filter');
+      assert.match(rec.stderr.toString(), /killed by rewind's seccomp filter.*int 0x80/, explain(rec));
+    }
+    assert.equal((await replay(rec.traceDir)).status, rec.status);
+  });
+
+  test('a system call rewind refuses: one line says recording stopped and the program was killed', async () => {
+    const exe = path.join(space.mkdir('ptrace-'), 'traceme');
+    compileTo('#include <sys/ptrace.h>\n#include <unistd.h>\nint main(void) { write(1, "before\\n", 7); ptrace(PTRACE_TRACEME, 0, 0, 0); return 0; }\n', exe, { text: true });
+    const rec = await record(exe, [], { space });
+    assert.equal(rec.stdout.toString(), 'before\n', explain(rec));
+    assert.equal(rec.status, 125, explain(rec));
+    assertOneLineError(rec, 'an unsupported syscall');
+    assert.match(rec.stderr.toString(), /unsupported syscall ptrace.*the program was killed/, explain(rec));
   });
 });
