@@ -878,11 +878,11 @@ export class Replayer {
     const now = t.task; // the leader's tid when it took it over
     const result = BigInt.asIntN(64, now.fetchRegs()[R.rax]!);
     if (result !== 0n) throw new TraceeError(`cannot execute the trace's copy of ${ev.path} (errno ${-result})`);
+    // ps and /proc/PID/comm show the program's name, not the trace copy's, from as soon as possible
+    // (registers and the stack bytes borrowed are put back; the program cannot tell).
+    withStringOnStack(now, comm, (addr) => injectSyscall(now, SYS.prctl, [BigInt(PR_SET_NAME), addr]));
     this.checkInterpreter(now, ev);
     prepareAfterExec(now, this.plan.cpuidFault);
-    // ps and /proc/PID/comm show the program's name, not the trace copy's (registers and the stack
-    // bytes borrowed are put back; the program cannot tell).
-    withStringOnStack(now, comm, (addr) => injectSyscall(now, SYS.prctl, [BigInt(PR_SET_NAME), addr]));
     this.spaces.execed(ev.tid, ev.newTid);
     this.spaces.set(ev.newTid, PatchedCode.empty.with(patchCode(now, PatchedCode.empty, this.plan.patchLocally)));
     t.clearTid = 0n; // exec drops it
