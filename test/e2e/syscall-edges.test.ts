@@ -10,7 +10,7 @@ import {
   bytesEqual, compileProgram, compileTo, explain, record, replay, rewindBin, runNative, sleep, start, TempSpace, type Started,
 } from '../helpers/harness.js';
 
-const space = new TempSpace('fidelity');
+const space = new TempSpace('syscall-edges');
 after(() => space.cleanup());
 
 describe('unknown syscall numbers (badsyscall.c)', () => {
