@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <node_api.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
@@ -129,10 +130,15 @@ static char **string_array(napi_env env, napi_value arr) {
   return out;
 }
 
-/* spawn(path, argv[], envp[]) -> pid | -errno. Keeps fds 0-2 (Node marks them close-on-exec). */
+/*
+ * spawn(path, argv[], envp[], flags) -> pid | -errno. Keeps fds 0-2 (Node marks them close-on-exec).
+ * The child starts with every signal blocked (the launcher unblocks them once it is traced, so a stray
+ * signal cannot kill it before). flags bit 0: the child leads a new process group.
+ */
 static napi_value Spawn(napi_env env, napi_callback_info info) {
-  napi_value a[3];
-  if (!get_args(env, info, 3, a)) return NULL;
+  napi_value a[4];
+  if (!get_args(env, info, 4, a)) return NULL;
+  int64_t flags = get_i64(env, a[3]);
   char path[4096];
   size_t len;
   if (napi_get_value_string_utf8(env, a[0], path, sizeof path, &len) != napi_ok) return num(env, -EINVAL);
@@ -142,8 +148,20 @@ static napi_value Spawn(napi_env env, napi_callback_info info) {
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   for (int fd = 0; fd < 3; fd++) posix_spawn_file_actions_adddup2(&fa, fd, fd);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t all;
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &all);
+  short attr_flags = POSIX_SPAWN_SETSIGMASK;
+  if (flags & 1) {
+    attr_flags |= POSIX_SPAWN_SETPGROUP;
+    posix_spawnattr_setpgroup(&attr, 0);
+  }
+  posix_spawnattr_setflags(&attr, attr_flags);
   pid_t pid;
-  int err = posix_spawn(&pid, path, &fa, NULL, argv, envp);
+  int err = posix_spawn(&pid, path, &fa, &attr, argv, envp);
+  posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&fa);
   free_strings(argv);
   free_strings(envp);
@@ -390,6 +408,74 @@ static napi_value Kill(napi_env env, napi_callback_info info) {
   return num(env, kill((pid_t)get_i64(env, a[0]), (int)get_i64(env, a[1])) ? -errno : 0);
 }
 
+static volatile sig_atomic_t caught_mask;
+static void on_caught(int sig) { caught_mask |= (sig_atomic_t)(1 << sig); }
+
+/*
+ * catchSignals([sig...]): from now on these signals only set a bit (no SA_RESTART: a blocking waitpid
+ * on this thread returns EINTR); takeSignals() returns the bits set since the last call and clears them.
+ * For the recorder, whose JavaScript never returns to the event loop while it records. Signals < 31.
+ */
+static napi_value CatchSignals(napi_env env, napi_callback_info info) {
+  napi_value a[1];
+  if (!get_args(env, info, 1, a)) return NULL;
+  uint32_t n = 0;
+  if (napi_get_array_length(env, a[0], &n) != napi_ok) return num(env, -EINVAL);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value v;
+    napi_get_element(env, a[0], i, &v);
+    int sig = (int)get_i64(env, v);
+    if (sig <= 0 || sig >= 31) return num(env, -EINVAL);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_caught;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(sig, &sa, NULL) != 0) return num(env, -errno);
+  }
+  return num(env, 0);
+}
+
+static napi_value TakeSignals(napi_env env, napi_callback_info info) {
+  (void)info;
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  int m = caught_mask;
+  caught_mask = 0;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return num(env, m);
+}
+
+/*
+ * tcsetpgrp(fd, pgid) -> 0 | -errno, with SIGTTOU blocked for the call (a background process group
+ * taking the terminal back would otherwise be stopped by it).
+ */
+static napi_value Tcsetpgrp(napi_env env, napi_callback_info info) {
+  napi_value a[2];
+  if (!get_args(env, info, 2, a)) return NULL;
+  sigset_t ttou, old;
+  sigemptyset(&ttou);
+  sigaddset(&ttou, SIGTTOU);
+  pthread_sigmask(SIG_BLOCK, &ttou, &old);
+  int r = tcsetpgrp((int)get_i64(env, a[0]), (pid_t)get_i64(env, a[1])) ? -errno : 0;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return num(env, r);
+}
+
+/* tcgetpgrp(fd) -> pgid | -errno (-ENOTTY when fd is not a terminal). */
+static napi_value Tcgetpgrp(napi_env env, napi_callback_info info) {
+  napi_value a[1];
+  if (!get_args(env, info, 1, a)) return NULL;
+  pid_t r = tcgetpgrp((int)get_i64(env, a[0]));
+  return num(env, r < 0 ? -errno : r);
+}
+
+/* getpgrp() -> this process's process group. */
+static napi_value Getpgrp(napi_env env, napi_callback_info info) {
+  (void)info;
+  return num(env, getpgrp());
+}
+
 #define EXPORT(name, fn) { name, NULL, fn, NULL, NULL, NULL, napi_enumerable, NULL }
 
 static napi_value Init(napi_env env, napi_value exports) {
@@ -401,6 +487,8 @@ static napi_value Init(napi_env env, napi_value exports) {
     EXPORT("readMem", ReadMem), EXPORT("writeMem", WriteMem), EXPORT("rdtsc", Rdtsc),
     EXPORT("rdtscp", Rdtscp), EXPORT("cpuid", Cpuid), EXPORT("setAffinity", SetAffinity),
     EXPORT("allowedCpus", AllowedCpus), EXPORT("tgkill", Tgkill), EXPORT("kill", Kill),
+    EXPORT("tcsetpgrp", Tcsetpgrp), EXPORT("tcgetpgrp", Tcgetpgrp), EXPORT("getpgrp", Getpgrp),
+    EXPORT("catchSignals", CatchSignals), EXPORT("takeSignals", TakeSignals),
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

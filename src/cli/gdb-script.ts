@@ -53,8 +53,14 @@ end
  * gdb's command line: our commands, then the connection, then the program (for its symbols; null:
  * gdb asks the server which program it is and reads it from the recording).
  */
+/** How long the gdb that `rewind replay` starts waits for a reply (seconds). */
+export const GDB_REMOTE_TIMEOUT_S = 30;
+
 export function gdbArguments(scriptPath: string, host: string, port: number, exe: string | null): string[] {
-  return ['-q', '-x', scriptPath, '-ex', `target extended-remote ${host}:${port}`, ...(exe === null ? [] : [exe])];
+  // A replay's first answers can take a few seconds on a loaded machine (launching the replay, a
+  // checkpoint, a long run to -g's event): gdb's default of 2 s would give up and resend.
+  return ['-q', '-x', scriptPath, '-ex', `set remotetimeout ${GDB_REMOTE_TIMEOUT_S}`, '-ex', `target extended-remote ${host}:${port}`,
+    ...(exe === null ? [] : [exe])];
 }
 
 /** Writes GDB_SCRIPT to a fresh private directory; `remove` deletes both. */

@@ -1,11 +1,14 @@
 // CLI: `rewind record [-o DIR] [--cpu-features=native|portable] [--] CMD [ARGS...]`.
 import { hostname, release } from 'node:os';
+import { isatty } from 'node:tty';
+import { SIG } from '../kernel/signals.js';
 import { resolve } from 'node:path';
 import { FileStore } from '../record/file-store.js';
 import { Recorder, type RecordOutcome } from '../record/recorder.js';
 import { thisMachine } from '../trace/machine.js';
 import { TraceWriter } from '../trace/trace-writer.js';
-import { UnsupportedError } from '../tracee/errors.js';
+import { TraceError } from '../trace/errors.js';
+import { TraceeError, UnsupportedError } from '../tracee/errors.js';
 import { chooseCpu, launch } from '../tracee/spawn.js';
 import { patchedKinds, recordingPlan } from '../tracee/trap-plan.js';
 import { native } from '../native/addon.js';
@@ -35,26 +38,68 @@ export function recordCommand(args: string[]): number {
     machine: thisMachine(),
   });
   if (!out) markLatest(dir);
-  // Terminal signals go to the whole foreground group: the program gets them (and they are recorded);
-  // rewind itself keeps going so the trace is finished properly.
-  for (const s of ['SIGINT', 'SIGQUIT', 'SIGTSTP'] as const) process.on(s, () => {});
+  // The recorded tree runs in a process group of its own, so a program that signals its own group
+  // (`kill(0, SIG)`, a shell's `trap 'kill 0' EXIT`) signals only itself. SIGINT, SIGTERM, SIGHUP and
+  // SIGQUIT sent to rewind are passed on to that group (the program gets them, and they are recorded
+  // as it got them); rewind keeps going so the trace is finished properly. When rewind owns the
+  // terminal, the tree's group is made the foreground group (Ctrl-C, Ctrl-\ and terminal input reach
+  // the program) and the terminal is given back at the end.
+  process.on('SIGTSTP', () => {});
+  if (native.catchSignals([...FORWARDED]) < 0) throw new Error('cannot catch SIGINT/SIGTERM/SIGHUP/SIGQUIT');
 
   const env = Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
-  const task = launch({ path, argv: operands, envp: env, cpu, noCore: false, noTscTrap: !plan.tscTrap });
+  const task = launch({ path, argv: operands, envp: env, cpu, noCore: false, noTscTrap: !plan.tscTrap, ownGroup: true });
+  const group = task.tid;
+  const giveBack = takeTerminal(group);
+  const onIdle = (): void => {
+    const caught = native.takeSignals();
+    if (caught === 0) return;
+    writer.flush(); // whatever happens next, what was recorded so far is on disk
+    for (const sig of FORWARDED) if (caught & (1 << sig)) native.kill(-group, sig);
+  };
   let outcome: RecordOutcome;
+  const recorder = new Recorder(task, writer, new FileStore(writer.filesDir, { pack: options.has('--pack') }), plan, onIdle);
   try {
-    outcome = new Recorder(task, writer, new FileStore(writer.filesDir, { pack: options.has('--pack') }), plan).run();
+    outcome = recorder.run();
   } catch (e) {
+    // The program dies with rewind (PTRACE_O_EXITKILL): say so, whatever the reason.
+    native.kill(-group, 9);
     native.kill(task.tid, 9);
-    writer.close();
-    if (e instanceof UnsupportedError) {
-      throw new UsageError(`${e.message}; recording stopped (the trace in ${dir} replays up to here)`, 125);
+    try {
+      writer.close();
+    } catch {
+      // the error below says what went wrong first
     }
-    throw e;
+    if (e instanceof UnsupportedError) {
+      throw new UsageError(`${e.message}; recording stopped and the program was killed (the trace in ${dir} replays up to here)`, 125);
+    }
+    if (process.env.REWIND_DEBUG) process.stderr.write(`${(e as Error)?.stack}\n`);
+    const what = e instanceof TraceeError || e instanceof TraceError ? e.message : `internal error: ${(e as Error)?.message ?? String(e)}`;
+    throw new UsageError(`${what}; rewind killed the recorded program (the trace in ${dir} replays up to here)`, 70);
+  } finally {
+    giveBack();
+    for (const note of recorder.notes) process.stderr.write(`rewind: ${note}\n`);
   }
   writer.finish({
     events: writer.eventCount, exitCode: outcome.exitCode, exitSignal: outcome.exitSignal,
     endTime: new Date().toISOString(), durationMs: Date.now() - start,
   });
   return outcome.exitSignal !== null ? 128 + outcome.exitSignal : outcome.exitCode ?? 0;
+}
+
+/** Signals sent to rewind while it records that the recorded program gets instead. */
+const FORWARDED = [SIG.SIGINT, SIG.SIGTERM, SIG.SIGHUP, SIG.SIGQUIT] as const;
+
+/**
+ * When rewind's stdin is its controlling terminal and rewind is in the foreground, makes group the
+ * terminal's foreground process group. Returns what gives the terminal back to rewind's own group.
+ */
+function takeTerminal(group: number): () => void {
+  if (!isatty(0)) return () => {};
+  const own = native.getpgrp();
+  if (native.tcgetpgrp(0) !== own) return () => {};
+  if (native.tcsetpgrp(0, group) < 0) return () => {};
+  return () => {
+    native.tcsetpgrp(0, own);
+  };
 }

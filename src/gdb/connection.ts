@@ -29,6 +29,8 @@ export class GdbConnection {
   private busy = false;
   private ended = false;
   private lastSent: Uint8Array | null = null;
+  /** The packet being handled, until its reply is sent. */
+  private inFlight: Uint8Array | null = null;
   private retransmits = 0;
   private finish!: (end: ConnectionEnd) => void;
   /** Settles when the client detached or killed, or the transport closed (after work in flight). */
@@ -53,6 +55,14 @@ export class GdbConnection {
       switch (event.type) {
         case 'packet':
           if (this.ackMode) this.write(PLUS);
+          if (this.ackMode && this.isResent(event.data)) {
+            // gdb sends a packet only once it has the reply to the previous one: the same packet again
+            // before that reply went out is a retransmission (our ack came late, say while a slow
+            // request blocked the server), not a new request. Answering it twice would give gdb a
+            // reply to a packet it no longer waits for (QStartNoAckMode: "conflicting enabled responses").
+            this.log('gdb: a resent packet dropped (answered once)');
+            break;
+          }
           if (this.queue.length >= this.maxQueued) {
             this.log('gdb: too many packets queued; dropping one');
             break;
@@ -84,6 +94,12 @@ export class GdbConnection {
     void this.pump();
   }
 
+  /** Whether data is the packet being handled, or the last one waiting, byte for byte. */
+  private isResent(data: Uint8Array): boolean {
+    const last = this.queue.length > 0 ? this.queue[this.queue.length - 1]! : this.inFlight;
+    return last !== null && last.length === data.length && last.every((b, i) => b === data[i]);
+  }
+
   /** The transport closed: stop any resume and settle once in-flight work is done. */
   closed(): void {
     if (this.ended) return;
@@ -106,9 +122,11 @@ export class GdbConnection {
     try {
       let data: Uint8Array | undefined;
       while (!this.ended && (data = this.queue.shift()) !== undefined) {
+        this.inFlight = data;
         const reply = await this.session.handle(data);
         if (this.ended && reply.end === undefined) break;
         for (const packet of reply.packets) this.send(packet);
+        this.inFlight = null;
         if (reply.startNoAck) this.ackMode = false;
         if (reply.end !== undefined) {
           this.ended = true;
@@ -122,6 +140,7 @@ export class GdbConnection {
       this.log(`gdb: connection failed: ${String(err)}`);
       this.ended = true;
     } finally {
+      this.inFlight = null;
       this.busy = false;
       if (this.ended) this.finish('closed');
     }

@@ -82,3 +82,38 @@ test('gdb with AVX-512 registers, an access watchpoint, and kill', { skip: !have
   assert.match(output, /\[Inferior 1 \(process 4242\) killed\]/);
   assert.deepEqual(result, { reason: 'kill' });
 });
+
+test('a server busy for 3 s right after answering qSupported still completes the handshake (gdb resends, answered once)', { skip: !haveGdb }, async () => {
+  // Like a replay whose preparation runs while gdb connects: the first reply goes out, then the
+  // server's event loop is blocked longer than gdb's 2 s remotetimeout, so gdb resends QStartNoAckMode.
+  const scripted = new ScriptedTarget({
+    history: [0x401000n, 0x401001n],
+    memory: [{ addr: 0x401000n, data: Uint8Array.from([0x90, 0x90, 0x90, 0x90]) }],
+  });
+  let blocked = false;
+  const target = new Proxy(scripted, {
+    get(t, prop, receiver) {
+      if (prop === 'canReverse' && !blocked) { // read while qSupported is answered
+        blocked = true;
+        setTimeout(() => {
+          const until = Date.now() + 3000;
+          while (Date.now() < until) { /* busy: the event loop is blocked */ }
+        }, 0);
+      }
+      return Reflect.get(t, prop, receiver) as unknown;
+    },
+  });
+  let port = 0;
+  let done!: Promise<ServeResult>;
+  await new Promise<void>((resolve) => {
+    done = serveGdb(target, { onListening: (a) => ((port = a.port), resolve()) });
+  });
+  const t0 = Date.now();
+  const { stdout, stderr } = await run('gdb', ['-nx', '-batch', '-ex', 'set architecture i386:x86-64', '-ex', `target remote 127.0.0.1:${port}`,
+    '-ex', 'info registers rip', '-ex', 'detach'], { timeout: 60000 });
+  const output = stdout + stderr;
+  assert.ok(Date.now() - t0 >= 2500, `the server was not busy long enough to make gdb resend (${Date.now() - t0} ms)`);
+  assert.doesNotMatch(output, /Protocol error|conflicting|Remote replied unexpectedly|Ignoring packet error/, output);
+  assert.match(output, /^rip\s+0x401000/m, output);
+  assert.deepEqual(await done, { reason: 'detach' });
+});

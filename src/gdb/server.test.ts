@@ -186,3 +186,26 @@ test('extended mode: vKill and a failed vRun keep the connection; hanging up end
   assert.deepEqual(await done, { reason: 'disconnect' });
   assert.ok(!target.calls.includes('kill'));
 });
+
+test('a packet resent before its reply went out (a late ack) is acknowledged and answered once', async () => {
+  const { done, connect } = await start();
+  const c = await connect();
+  // What a server whose event loop was blocked finds in its socket: gdb's packet and its retransmission.
+  c.write(RawClient.frame('qSupported:multiprocess+') + RawClient.frame('qSupported:multiprocess+'));
+  assert.equal(await c.take(2), '++');
+  assert.match(await c.reply(), /^PacketSize=/);
+  c.write(RawClient.frame('QStartNoAckMode') + RawClient.frame('QStartNoAckMode'));
+  assert.equal(await c.take(2), '++');
+  assert.equal(await c.reply({ noAck: true }), 'OK');
+  // The next request's reply comes next: no second OK in between.
+  assert.equal(await c.ask('m401000,2', { noAck: true }), '9048');
+  // In no-ack mode there are no retransmissions: the same packet twice is asked twice.
+  c.send('m401000,2');
+  c.send('m401000,2');
+  assert.equal(await c.reply({ noAck: true }), '9048');
+  assert.equal(await c.reply({ noAck: true }), '9048');
+  assert.equal(await c.ask('D', { noAck: true }), 'OK');
+  await c.waitClosed();
+  assert.deepEqual(await done, { reason: 'detach' });
+  assert.equal(c.pending, '');
+});

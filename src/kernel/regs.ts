@@ -22,6 +22,14 @@ export const REG_NAMES: readonly string[] = [
 export const SYSCALL_ARG_REGS: readonly R[] = [R.rdi, R.rsi, R.rdx, R.r10, R.r8, R.r9];
 /** The syscall number at entry (rax is clobbered with -ENOSYS by the kernel before the entry stop). */
 export const SYSCALL_NR_REG = R.orig_rax;
+
+/**
+ * The syscall number at a syscall entry, as the kernel reads it: the low 32 bits of orig_rax, signed
+ * (`syscall(-1)` is -1; the x86-64 entry code and seccomp both take it as an int).
+ */
+export function syscallNr(regs: BigUint64Array): number {
+  return Number(BigInt.asIntN(32, regs[R.orig_rax]!));
+}
 /** The return value at exit. */
 export const SYSCALL_RESULT_REG = R.rax;
 

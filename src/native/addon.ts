@@ -8,8 +8,17 @@ import { packageRoot } from './package-root.js';
 export { packageRoot };
 
 export interface NativeAddon {
-  /** posix_spawn with fds 0-2 kept open; returns pid. */
-  spawn(path: string, argv: string[], envp: string[]): number;
+  /** posix_spawn with fds 0-2 kept open and every signal blocked; flags bit 0: new process group. Returns pid. */
+  spawn(path: string, argv: string[], envp: string[], flags: number): number;
+  /** tcsetpgrp with SIGTTOU blocked for the call; 0 or -errno. */
+  tcsetpgrp(fd: number, pgid: number): number;
+  /** tcgetpgrp; the foreground process group or -errno. */
+  tcgetpgrp(fd: number): number;
+  getpgrp(): number;
+  /** These signals only set a bit from now on (a blocking waitpid returns EINTR); 0 or -errno. */
+  catchSignals(signals: number[]): number;
+  /** Bit n set: signal n arrived since the last call. */
+  takeSignals(): number;
   /** waitpid; out[0] receives the status. */
   waitpid(pid: number, flags: number, out: Int32Array): number;
   /** waitpid that gives up after ms milliseconds (fractions allowed, to the microsecond; returns 0 then). */

@@ -5,10 +5,10 @@
 // Syscall rules come from the table in src/kernel/syscalls; this file only applies them.
 import { CLONE_THREAD, CLONE_VM } from '../kernel/clone-flags.js';
 import { readFileSync, readlinkSync } from 'node:fs';
-import { R, SYSCALL_ARG_REGS } from '../kernel/regs.js';
+import { R, SYSCALL_ARG_REGS, syscallNr } from '../kernel/regs.js';
 import { ILL_ILLOPN, SI_KERNEL, SIG, siginfoCode, siginfoSigno } from '../kernel/signals.js';
 import { SYS, syscallName } from '../kernel/syscall-names.js';
-import { syscallDef, unsupportedMessage } from '../kernel/syscalls/index.js';
+import { syscallDef, unknownSyscall, unsupportedMessage } from '../kernel/syscalls/index.js';
 import type { SyscallDef } from '../kernel/syscalls/types.js';
 import {
   PTRACE_EVENT_CLONE, PTRACE_EVENT_EXEC, PTRACE_EVENT_FORK, PTRACE_EVENT_VFORK, __WALL,
@@ -26,8 +26,10 @@ import { mapFilesPath, readMaps } from '../tracee/maps.js';
 import { pointMemory } from '../tracee/point-memory.js';
 import { decodeStatus, describeStop, type Stop } from '../tracee/stop.js';
 import { atFreshFrame, isSynchronous, rewindSyscallForSignal, sameRegs } from '../tracee/signal-points.js';
+import { insulate } from '../tracee/stray-signals.js';
 import { Task } from '../tracee/task.js';
 import { threadState } from '../tracee/proc-state.js';
+import { writtenDataHash } from '../tracee/write-data.js';
 import type { TrapPlan } from '../tracee/trap-plan.js';
 import { SchedEmulation, type SchedAnswer } from './sched-emulation.js';
 import { programCpus } from '../tracee/spawn.js';
@@ -47,6 +49,8 @@ const JOB_STOP_SIGNALS = new Set<number>([SIG.SIGSTOP, SIG.SIGTSTP, SIG.SIGTTIN,
 const WOKEN_MS = 2;
 /** How long a signal that arrived in user code is held for the task's next syscall before it is delivered in place. */
 const HELD_SIGNAL_MS = 5;
+/** The longest the recorder waits for a tracee before it looks at the trace writer and caught signals. */
+const IDLE_MS = 100;
 
 export interface RecordOutcome {
   exitCode: number | null;
@@ -97,13 +101,18 @@ export class Recorder {
   private outcome: RecordOutcome = { exitCode: null, exitSignal: null };
   private readonly leader: number;
   private sliceStart = 0;
+  /** Processes a SIGSYS was delivered to (a death by SIGSYS without one was rewind's seccomp filter). */
+  private readonly sigsysDelivered = new Set<number>();
+  /** What rewind itself did to the program that the user must be told (one line each). */
+  readonly notes: string[] = [];
   /** The patched code of each address space (rdtsc/cpuid sites where the kernel cannot trap them). */
   private readonly spaces = new CodeSpaces();
   /** The program's own CPU affinity, policy and nice requests, answered without reaching the kernel. */
   private readonly sched: SchedEmulation;
 
   constructor(task: Task, private readonly writer: TraceWriter, private readonly files: FileStore,
-    private readonly plan: TrapPlan) {
+    private readonly plan: TrapPlan, private readonly onIdle?: () => void) {
+    insulate(false); // every signal is part of the recording
     this.leader = task.tid;
     this.sched = new SchedEmulation(programCpus(), BigInt(native.allowedCpus())); // rewind is pinned by now
     const st = this.addTask(task, new FdEcho());
@@ -127,7 +136,7 @@ export class Recorder {
         this.onBackgroundStop(early.value[0], early.value[1]);
         continue;
       }
-      const tid = native.waitpid(-1, __WALL, this.status);
+      const tid = this.waitAny();
       if (tid < 0) throw new TraceeError(`waitpid failed (errno ${-tid}) with ${this.tasks.size} tasks left`);
       this.onBackgroundStop(tid, decodeStatus(this.status[0]!));
     }
@@ -160,12 +169,15 @@ export class Recorder {
     for (;;) {
       let r: number;
       if (ms === null) {
-        r = native.waitpid(-1, __WALL, this.status);
+        r = this.waitAny();
       } else {
         const left = deadline - performance.now();
         if (left <= 0) return null;
-        r = native.waitpidTimeout(-1, __WALL, this.status, left);
-        if (r === 0) return null;
+        r = native.waitpidTimeout(-1, __WALL, this.status, Math.max(1, Math.ceil(Math.min(left, IDLE_MS, this.writer.msUntilFlush()))));
+        if (r === 0) {
+          this.idle();
+          continue;
+        }
       }
       if (r < 0) throw new TraceeError(`waitpid for task ${tid} failed (errno ${-r})`);
       const stop = decodeStatus(this.status[0]!);
@@ -175,6 +187,25 @@ export class Recorder {
       if (this.tasks.has(r)) this.deferred.push([r, stop]);
       else this.early.set(r, stop); // a new task's first stop, before its creator reported it
     }
+  }
+
+  /**
+   * waitpid(-1) for the next stop of any task. While nothing comes, every IDLE_MS at most, pending
+   * events are written out (so a recorder killed now loses at most ~100 ms of them) and signals the
+   * recorder caught are passed on (`onIdle`).
+   */
+  private waitAny(): number {
+    for (;;) {
+      const ms = Math.max(1, Math.ceil(Math.min(IDLE_MS, this.writer.msUntilFlush())));
+      const r = native.waitpidTimeout(-1, __WALL, this.status, ms);
+      if (r !== 0) return r;
+      this.idle();
+    }
+  }
+
+  private idle(): void {
+    this.writer.flushIfDue();
+    this.onIdle?.();
   }
 
   private wait(tid: number): Stop {
@@ -256,7 +287,7 @@ export class Recorder {
     }
     if (st.blocked && stop.kind === 'syscall') {
       try {
-        this.finishSyscall(st, st.blocked);
+        this.finishSyscall(st, st.blocked, false);
       } catch (e) {
         if (!(e instanceof TraceeError) || !e.taskGone) throw e;
         this.collectKilled(st);
@@ -331,6 +362,12 @@ export class Recorder {
     const code = stop.kind === 'exited' ? stop.code : null;
     const signal = stop.kind === 'killed' ? stop.signal : null;
     this.append({ kind: 'exit', tid: st.task.tid, code, signal });
+    if (signal === SIG.SIGSYS && !this.sigsysDelivered.has(st.task.tgid)) {
+      // No SIGSYS was delivered: the launcher's seccomp filter killed the process outright.
+      this.sigsysDelivered.add(st.task.tgid);
+      this.notes.push(`process ${st.task.tgid} was killed by rewind's seccomp filter: it made a system call through `
+        + `the 32-bit ABI (int 0x80), which rewind does not record`);
+    }
     this.spaces.exited(st.task.tid);
     this.sched.exited(st.task.tid);
     if (st.task.tid === this.leader) this.outcome = { exitCode: code, exitSignal: signal };
@@ -388,13 +425,13 @@ export class Recorder {
   private onSyscall(st: TaskState): Next {
     const task = st.task;
     const regs = task.fetchRegs().slice();
-    const nr = Number(regs[R.orig_rax]);
+    const nr = syscallNr(regs);
     if (st.held.length > 0) {
       this.deliverHeld(st, regs);
       return 'continue';
     }
     const def = syscallDef(nr);
-    if (!def || def.kind === 'unsupported') throw new UnsupportedError(unsupportedMessage(nr));
+    if (!def ? !unknownSyscall(nr) : def.kind === 'unsupported') throw new UnsupportedError(unsupportedMessage(nr));
     // Let others run at a syscall entry once this task has had its time slice (or asks to yield), and
     // once they have, run the syscall (a yield handled again would only give way again, for ever).
     if (st.yielded) st.yielded = false;
@@ -404,7 +441,7 @@ export class Recorder {
       this.pendingEnter.push({ st, regs });
       return 'yield';
     }
-    if (def.kind === 'enosys') {
+    if (!def || def.kind === 'enosys') {
       this.append(syscallEvent(task.tid, nr, SyscallMode.Emulated, regs.slice(), -ENOSYS, [], null, 0));
       regs[R.orig_rax] = BigInt.asUintN(64, -1n);
       regs[R.rax] = BigInt.asUintN(64, -ENOSYS);
@@ -474,7 +511,7 @@ export class Recorder {
   }
 
   /** At a syscall's exit stop: reads its result and outputs and appends its event. */
-  private finishSyscall(st: TaskState, call: Blocked): void {
+  private finishSyscall(st: TaskState, call: Blocked, alone = true): void {
     const { nr, def, regs, args, copyEcho, copyFrom } = call;
     const task = st.task;
     const exitRegs = task.fetchRegs();
@@ -486,6 +523,12 @@ export class Recorder {
     st.echo.update(nr, args, result);
     const ev = syscallEvent(task.tid, nr, modeOf(def), regs, result, writes, file, echo);
     if (copyEcho && result > 0n) ev.output = copiedBytes(task, args[nr === SYS.sendfile ? 1 : 0]!, copyFrom, Number(result));
+    // The data a write-like call took, for replay to check. Only when no other task ran while it was
+    // in the kernel: one that did may have changed the buffer since.
+    if (alone) {
+      const hash = writtenDataHash(task, nr, args, result);
+      if (hash !== null) ev.dataHash = hash;
+    }
     this.append(ev);
     if (changesCode(nr)) {
       const sites = afterCodeChange(this.spaces, task.tid, task, nr, args, result, this.plan.patch);
@@ -559,9 +602,10 @@ export class Recorder {
   /** execve: on success the trace gets an exec event holding the new image and its initial stack. */
   private onExec(st: TaskState, entry: BigUint64Array): Next {
     const task = st.task;
-    const nr = Number(entry[R.orig_rax]);
-    const argv = task.readStringArray(nr === SYS.execveat ? entry[R.rdx]! : entry[R.rsi]!);
-    const envp = task.readStringArray(nr === SYS.execveat ? entry[R.r10]! : entry[R.rdx]!);
+    const nr = syscallNr(entry);
+    // Pointers the kernel cannot read either make the execve fail with EFAULT (recorded as such).
+    const argv = readArgs(task, nr === SYS.execveat ? entry[R.rdx]! : entry[R.rsi]!);
+    const envp = readArgs(task, nr === SYS.execveat ? entry[R.r10]! : entry[R.rdx]!);
     const formerTid = task.tid;
     task.toSyscallExit();
     let s = this.waitExec(st);
@@ -582,6 +626,7 @@ export class Recorder {
       st.lastExit = task.regs.slice();
       return 'continue';
     }
+    if (!argv || !envp) throw new TraceeError(`execve succeeded with an argument or environment array rewind could not read`);
     return this.afterExec(st, formerTid, argv, envp);
   }
 
@@ -596,7 +641,7 @@ export class Recorder {
     const leader = st.task.tgid;
     if (tid === leader) return this.wait(tid);
     for (;;) {
-      const r = native.waitpid(-1, __WALL, this.status);
+      const r = this.waitAny();
       if (r < 0) throw new TraceeError(`waitpid for the execve of task ${tid} failed (errno ${-r})`);
       const stop = decodeStatus(this.status[0]!);
       if (r === tid) return stop;
@@ -667,6 +712,7 @@ export class Recorder {
       st.resending = null;
       st.resume.sig = signo;
       st.delivered = signo;
+      if (signo === SIG.SIGSYS) this.sigsysDelivered.add(task.tgid);
       return;
     }
     const insn = this.trappedInsn(task, signo, code, regs[R.rip]!);
@@ -696,6 +742,7 @@ export class Recorder {
     st.lastExit = null;
     st.resume.sig = signo;
     st.delivered = signo;
+    if (signo === SIG.SIGSYS) this.sigsysDelivered.add(task.tgid);
   }
 
   /** The instruction a signal stop is the trap of: a kernel trap (SIGSEGV) or a patched site (SIGILL). */
@@ -752,6 +799,16 @@ export class Recorder {
     st.lastExit = null;
     task.signal(signo);
     st.resume = { syscall: false, sig: 0 };
+  }
+}
+
+/** An argv/envp array of the task, or null when a pointer in it cannot be read. */
+function readArgs(task: Task, addr: bigint): string[] | null {
+  try {
+    return task.readStringArray(addr);
+  } catch (e) {
+    if (e instanceof TraceeError && !e.taskGone) return null;
+    throw e;
   }
 }
 

@@ -1,5 +1,5 @@
 // Replay: what replay reports when the program is not where the recording was.
-import { REG_NAMES, R } from '../kernel/regs.js';
+import { REG_NAMES, R, syscallNr } from '../kernel/regs.js';
 import { signalName } from '../kernel/signals.js';
 import { syscallName } from '../kernel/syscall-names.js';
 import type { PointMemory, TraceEvent } from '../trace/events.js';
@@ -51,7 +51,7 @@ export function describeEvent(ev: TraceEvent): string {
     case 'exit':
       return `tid ${ev.tid} exit ${ev.code !== null ? `code ${ev.code}` : `by ${signalName(ev.signal ?? 0)}`}`;
     case 'enter':
-      return `tid ${ev.tid} enters ${syscallName(Number(ev.regs[R.orig_rax]))} @${hex(ev.regs[R.rip]!)}`;
+      return `tid ${ev.tid} enters ${syscallName(syscallNr(ev.regs))} @${hex(ev.regs[R.rip]!)}`;
     case 'newtask':
       return `tid ${ev.tid} ${syscallName(ev.nr)} creates tid ${ev.child}`;
     case 'preempt':

@@ -6,7 +6,8 @@
 // stops replay with a report.
 import { CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_PARENT_SETTID, CLONE_THREAD, CLONE_VM } from '../kernel/clone-flags.js';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_TYPE_MASK } from '../kernel/mman.js';
-import { R, SYSCALL_ARG_REGS } from '../kernel/regs.js';
+import { PR_SET_NAME, TASK_COMM_LEN } from '../kernel/prctl.js';
+import { R, SYSCALL_ARG_REGS, syscallNr } from '../kernel/regs.js';
 import { ILL_ILLOPN, SI_KERNEL, SIG, siginfoCode } from '../kernel/signals.js';
 import { SYS, syscallName } from '../kernel/syscall-names.js';
 import {
@@ -22,13 +23,15 @@ import { armPointTrap } from '../patch/point-trap.js';
 import { applySites, CodeSpaces, PatchedCode, patchCode, type CodeSpacesState } from '../patch/code-patcher.js';
 import { prepareAfterExec } from '../tracee/exec-setup.js';
 import { replayPlan, type TrapPlan } from '../tracee/trap-plan.js';
-import { injectSyscall, skipToExit, withStringOnStack } from '../tracee/inject.js';
+import { injectSyscall, interruptedBySignal, runToSyscallExit, skipToExit, withStringOnStack } from '../tracee/inject.js';
 import { applyInsnResult, decodeTrappedInsn } from '../tracee/insn.js';
 import { mapFilesPath, readMaps } from '../tracee/maps.js';
 import { hashRanges } from '../tracee/point-memory.js';
-import { chooseCpu, cpuAllowed, launch, waitStop } from '../tracee/spawn.js';
+import { chooseCpu, cpuAllowed, filtered, launch, waitStop } from '../tracee/spawn.js';
+import { forgetTask, insulate } from '../tracee/stray-signals.js';
 import { decodeStatus, describeStop, type Stop } from '../tracee/stop.js';
 import { Task } from '../tracee/task.js';
+import { writtenDataHash } from '../tracee/write-data.js';
 import { native } from '../native/addon.js';
 import { describeEvent, DivergenceError, regsDifference, TraceEndedEarly } from './divergence.js';
 import { echoWrite } from './echo.js';
@@ -219,6 +222,8 @@ export class Replayer {
   private readonly spaces: CodeSpaces;
 
   constructor(private readonly reader: TraceReader, private readonly opts: ReplayOptions) {
+    // Signals nobody recorded (a resized terminal, job control, a kill from elsewhere) never reach the replay.
+    insulate(true);
     this.cursor = new EventCursor(reader, opts.from?.index ?? 0);
     this.plan = replayPlan(reader.meta);
     const from = opts.from;
@@ -332,7 +337,10 @@ export class Replayer {
 
   private killAll(): void {
     const all = [...this.tasks.values()].map((t) => t.task);
-    for (const task of all) native.kill(task.tid, SIG.SIGKILL);
+    for (const task of all) {
+      native.kill(task.tid, SIG.SIGKILL);
+      forgetTask(task.tid);
+    }
     // Reap only our own tasks (a debugger's frozen checkpoint copies are children too), threads
     // before their leader, whose exit is reported after theirs.
     const status = new Int32Array(1);
@@ -671,7 +679,7 @@ export class Replayer {
   private atSyscallEntry(t: RTask, ev: TraceEvent): void {
     const task = t.task;
     const regs = task.fetchRegs().slice();
-    const nr = Number(regs[R.orig_rax]);
+    const nr = syscallNr(regs);
     t.resume = { syscall: false, sig: 0 };
     switch (ev.kind) {
       case 'enter':
@@ -711,6 +719,7 @@ export class Replayer {
           t.resume = null;
           throw new DebugStop({ kind: 'end' }, t.recTid);
         }
+        if (ev.dataHash !== undefined) this.checkWrittenData(task, ev, regs);
         this.cursor.take();
         if (ev.mode === SyscallMode.Emulated) {
           regs[R.orig_rax] = BigInt.asUintN(64, -1n);
@@ -728,6 +737,15 @@ export class Replayer {
       }
     }
     throw this.diverge(`expected ${describeEvent(ev)}, got syscall ${syscallName(nr)} in recorded task ${t.recTid}`);
+  }
+
+  /** A write-like call must take the same bytes from memory as when recorded. */
+  private checkWrittenData(task: Task, ev: SyscallEvent, regs: BigUint64Array): void {
+    const args = SYSCALL_ARG_REGS.map((r) => regs[r]!);
+    const hash = writtenDataHash(task, ev.nr, args, ev.result);
+    if (hash !== ev.dataHash) {
+      throw this.diverge(`${syscallName(ev.nr)} in recorded task ${ev.tid} wrote other data than recorded (${ev.result} bytes${hash === null ? ', unreadable' : ''})`);
+    }
   }
 
   /** The exit stop of a syscall the task started earlier (fork, vfork, clone): hands back the recorded tid. */
@@ -821,8 +839,15 @@ export class Replayer {
       t.resume = null;
       return;
     }
-    task.toSyscallExit();
-    const s = waitStop(task.tid);
+    // A stray signal may interrupt the call (fork refuses to start with one pending); unless the
+    // recording has the interruption itself (rt_sigsuspend), the call runs again once it is dropped.
+    let s: Stop;
+    if (interruptedBySignal(ev.result)) {
+      task.toSyscallExit();
+      s = waitStop(task.tid);
+    } else {
+      s = runToSyscallExit(task, regs);
+    }
     if (s.kind === 'exited' || s.kind === 'killed') {
       t.at = s;
       t.resume = null;
@@ -917,8 +942,7 @@ export class Replayer {
   /** fork, vfork, clone: creates the task for real and makes it look like the recorded one. */
   private replayNewTask(t: RTask, ev: NewTaskEvent, regs: BigUint64Array): void {
     const task = t.task;
-    task.toSyscallExit();
-    const s = waitStop(task.tid);
+    const s = runToSyscallExit(task, regs);
     if (s.kind !== 'event' || (s.event !== PTRACE_EVENT_FORK && s.event !== PTRACE_EVENT_VFORK && s.event !== PTRACE_EVENT_CLONE)) {
       throw this.diverge(`${syscallName(ev.nr)} did not create a task (${describeStop(s)})`);
     }
@@ -952,11 +976,12 @@ export class Replayer {
   /** execve: runs the trace's copy of the executable, then puts back the recorded initial stack and registers. */
   private replayExec(t: RTask, ev: ExecEvent, entry: BigUint64Array): void {
     const task = t.task;
-    const nr = Number(entry[R.orig_rax]);
+    const nr = syscallNr(entry);
     const argv = task.readStringArray(nr === SYS.execveat ? entry[R.rdx]! : entry[R.rsi]!);
     if (JSON.stringify(argv) !== JSON.stringify(ev.argv)) {
       throw this.diverge(`execve arguments differ: expected ${JSON.stringify(ev.argv)}, got ${JSON.stringify(argv)}`);
     }
+    const comm = this.execComm(task, ev, entry, nr);
     if (this.cursor.index > 1) this.pointExecAtCopy(task, ev, entry);
     task.toSyscallExit();
     let s = this.waitExec(t, ev);
@@ -968,6 +993,9 @@ export class Replayer {
     const now = t.task; // the leader's tid when it took it over
     const result = BigInt.asIntN(64, now.fetchRegs()[R.rax]!);
     if (result !== 0n) throw new TraceeError(`cannot execute the trace's copy of ${ev.path} (errno ${-result})`);
+    // ps and /proc/PID/comm show the program's name, not the trace copy's, from as soon as possible
+    // (registers and the stack bytes borrowed are put back; the program cannot tell).
+    withStringOnStack(now, comm, (addr) => injectSyscall(now, SYS.prctl, [BigInt(PR_SET_NAME), addr]));
     this.checkInterpreter(now, ev);
     prepareAfterExec(now, this.plan.cpuidFault);
     this.spaces.execed(ev.tid, ev.newTid);
@@ -978,6 +1006,18 @@ export class Replayer {
     t.resume = { syscall: false, sig: 0 };
     t.stop = { kind: 'syscall' };
     this.hooks?.execed(task, t.recTid);
+  }
+
+  /**
+   * The name the kernel gave the recorded task at this exec (its comm): the last component of the
+   * path the program passed to execve (for the first exec, the program rewind started), cut to 15
+   * bytes. execveat from a file descriptor names it after the file.
+   */
+  private execComm(task: Task, ev: ExecEvent, entry: BigUint64Array, nr: number): string {
+    let path = this.cursor.index > 1 ? task.readCString(nr === SYS.execveat ? entry[R.rsi]! : entry[R.rdi]!) : this.reader.meta.exe;
+    if (nr === SYS.execveat && !path.startsWith('/')) path = ev.path;
+    const bytes = new TextEncoder().encode(path.slice(path.lastIndexOf('/') + 1));
+    return new TextDecoder().decode(bytes.subarray(0, TASK_COMM_LEN - 1));
   }
 
   /**
@@ -999,7 +1039,8 @@ export class Replayer {
     for (;;) {
       const r = native.waitpid(-1, __WALL, status);
       if (r < 0) throw new TraceeError(`waitpid for the execve of task ${task.tid} failed (errno ${-r})`);
-      const stop = decodeStatus(status[0]!);
+      const stop = filtered(r, decodeStatus(status[0]!));
+      if (!stop) continue; // a stray signal, dropped
       if (r === leader && stop.kind === 'event' && stop.event === PTRACE_EVENT_EXEC) {
         if (ev.newTid !== ev.tid) this.takeOver(t, ev, Number(native.getEventMsg(leader)));
         return stop;
@@ -1038,7 +1079,7 @@ export class Replayer {
     if (!vma) throw new TraceeError(`no room below the stack pointer to exec the trace's copy of ${ev.path}`);
     task.write(addr, path);
     const regs = entry.slice();
-    if (Number(entry[R.orig_rax]) === SYS.execveat) {
+    if (syscallNr(entry) === SYS.execveat) {
       regs[R.rdi] = BigInt.asUintN(64, AT_FDCWD);
       regs[R.rsi] = addr;
       regs[R.r8] = 0n;

@@ -72,6 +72,13 @@ export interface SyscallEvent {
    * (sendfile, copy_file_range from a file). Absent otherwise; replay reads write/writev data from memory.
    */
   output?: Uint8Array;
+  /**
+   * For a write-like call that transferred data (write, pwrite64, writev, pwritev, pwritev2, sendto,
+   * sendmsg with a result > 0): the first 8 bytes (little-endian) of the SHA-256 of the bytes it took
+   * from the program's memory (the first `result` bytes of its buffer or buffers). Replay checks the
+   * program wrote the same bytes. Absent in traces before version 3.
+   */
+  dataHash?: bigint;
 }
 
 /** Where a signal was delivered, so replay can deliver it at the same point. */

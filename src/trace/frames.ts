@@ -209,7 +209,8 @@ function decodeExec(r: ByteReader, h: RegsHistory, version: number): ExecEvent {
 
 // ---------------------------------------------------------------------------------------------------
 // syscall: tid, svarint nr, u8 mode, regs, i64 result, write count, (u64 addr, blob data)…,
-//          optional FileRef, u8 echo, u8 has-output [blob output].
+//          optional FileRef, u8 echo, u8 flags (bit 0: blob output follows; bit 1, version 3 on: u64
+//          data hash follows) [blob output] [u64 dataHash].
 
 function encodeSyscall(w: ByteWriter, h: RegsHistory, e: SyscallEvent): void {
   w.u8(FrameTag.Syscall);
@@ -225,15 +226,12 @@ function encodeSyscall(w: ByteWriter, h: RegsHistory, e: SyscallEvent): void {
   }
   encodeOptFileRef(w, e.file);
   w.u8(checkU8Enum(e.echo, 2, 'echo'));
-  if (e.output) {
-    w.u8(1);
-    w.blob(e.output);
-  } else {
-    w.u8(0);
-  }
+  w.u8((e.output ? 1 : 0) | (e.dataHash !== undefined ? 2 : 0));
+  if (e.output) w.blob(e.output);
+  if (e.dataHash !== undefined) w.u64(e.dataHash);
 }
 
-function decodeSyscall(r: ByteReader, h: RegsHistory): SyscallEvent {
+function decodeSyscall(r: ByteReader, h: RegsHistory, version: number): SyscallEvent {
   const tid = r.varint();
   const nr = r.svarint();
   const mode = decodeU8Enum(r, SyscallMode.Executed, 'syscall mode') as SyscallMode;
@@ -249,7 +247,9 @@ function decodeSyscall(r: ByteReader, h: RegsHistory): SyscallEvent {
   const file = decodeOptFileRef(r);
   const echo = decodeU8Enum(r, 2, 'echo');
   const ev: SyscallEvent = { kind: 'syscall', tid, nr, mode, regs, result, writes, file, echo };
-  if (decodeU8Enum(r, 1, 'output flag') === 1) ev.output = r.blob('output');
+  const flags = decodeU8Enum(r, version >= 3 ? 3 : 1, 'output flags');
+  if (flags & 1) ev.output = r.blob('output');
+  if (flags & 2) ev.dataHash = r.u64();
   return ev;
 }
 
@@ -490,7 +490,7 @@ export function decodeEvent(r: ByteReader, h: RegsHistory, version = TRACE_FORMA
     case FrameTag.Exec:
       return decodeExec(r, h, version);
     case FrameTag.Syscall:
-      return decodeSyscall(r, h);
+      return decodeSyscall(r, h, version);
     case FrameTag.Signal:
       return decodeSignal(r, h, version);
     case FrameTag.Insn:

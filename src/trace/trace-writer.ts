@@ -1,7 +1,8 @@
 // Trace layer: writes a recording directory. Events are encoded into one pending chunk in memory; the
-// chunk is deflated and written (one synchronous write) when it reaches 1 MiB or 200 ms have passed
-// since the last flush, so memory never grows with the trace and at most ~200 ms of events are lost
-// when the recorder is killed. Everything is synchronous: the recorder spends its time in waitpid.
+// chunk is deflated and written (one synchronous write) when it reaches 1 MiB or 100 ms have passed
+// since the last flush — at an append, or when the recorder, waiting for its tracees, calls
+// flushIfDue() — so memory never grows with the trace and at most ~100 ms of events are lost when the
+// recorder is killed. Everything is synchronous: the recorder spends its time in waitpid.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -35,8 +36,8 @@ export const MAX_CHUNK_COMPRESSED = MAX_CHUNK_RAW + 1024 * 1024;
 
 /** A pending chunk is flushed once it holds this many raw bytes… */
 export const FLUSH_BYTES = 1024 * 1024;
-/** …or when an event is appended this long after the last flush. */
-export const FLUSH_MS = 200;
+/** …or this long after the last flush (at an append, or at flushIfDue while the recorder waits). */
+export const FLUSH_MS = 100;
 
 /** Builds the 16-byte events file header. */
 export function eventsHeader(version = TRACE_FORMAT_VERSION, flags = 0): Uint8Array {
@@ -120,7 +121,7 @@ export class TraceWriter {
     return this.chunks;
   }
 
-  /** Encodes ev into the pending chunk, flushing at 1 MiB or 200 ms since the last flush. */
+  /** Encodes ev into the pending chunk, flushing at 1 MiB or 100 ms since the last flush. */
   append(ev: TraceEvent): void {
     this.checkOpen('append to');
     const before = this.pending.length;
@@ -150,6 +151,17 @@ export class TraceWriter {
     this.pendingEvents++;
     this.count++;
     if (this.pending.length >= FLUSH_BYTES || performance.now() - this.lastFlush >= FLUSH_MS) this.flush();
+  }
+
+  /** Milliseconds until pending events are due to be written (Infinity when nothing is pending). */
+  msUntilFlush(): number {
+    if (this.pendingEvents === 0 || this.fd === null || this.finished) return Infinity;
+    return Math.max(0, FLUSH_MS - (performance.now() - this.lastFlush));
+  }
+
+  /** Writes the pending events if they have waited FLUSH_MS (the recorder calls it while it waits). */
+  flushIfDue(): void {
+    if (this.msUntilFlush() === 0) this.flush();
   }
 
   /**

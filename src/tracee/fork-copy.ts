@@ -12,6 +12,7 @@ import { TraceeError, UnsupportedError } from './errors.js';
 import { injectSyscall, skipToExit } from './inject.js';
 import { readMaps } from './maps.js';
 import { waitStop } from './spawn.js';
+import { forgetTask } from './stray-signals.js';
 import { decodeStatus, describeStop, type Stop } from './stop.js';
 import { Task } from './task.js';
 import {
@@ -312,6 +313,7 @@ function killAndReap(pid: number, tids: readonly number[]): void {
   const status = new Int32Array(1);
   // Other threads first: a thread-group leader is reported only once its threads are reaped.
   const order = [...tids.filter((t) => t !== pid), pid];
+  for (const tid of order) forgetTask(tid);
   for (const tid of order) {
     for (;;) {
       const r = native.waitpid(tid, __WALL, status);

@@ -7,6 +7,7 @@ import {
 import { launcherPath, native } from '../native/addon.js';
 import { TraceeError } from './errors.js';
 import { decodeStatus, describeStop, type Stop } from './stop.js';
+import { dropIfStray, dropIfStrayTrap, forgetTask } from './stray-signals.js';
 import { Task } from './task.js';
 
 const PTRACE_OPTIONS = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACESECCOMP | PTRACE_O_TRACEEXEC
@@ -16,9 +17,23 @@ const statusBuf = new Int32Array(1);
 
 /** Waits for the next stop of tid (blocking). */
 export function waitStop(tid: number): Stop {
-  const r = native.waitpid(tid, __WALL, statusBuf);
-  if (r < 0) throw new TraceeError(`waitpid(${tid}) failed (errno ${-r})`);
-  return decodeStatus(statusBuf[0]!);
+  for (;;) {
+    const r = native.waitpid(tid, __WALL, statusBuf);
+    if (r < 0) throw new TraceeError(`waitpid(${tid}) failed (errno ${-r})`);
+    const s = filtered(r, decodeStatus(statusBuf[0]!));
+    if (s) return s;
+  }
+}
+
+/**
+ * A stop as a replay sees it: null for a stray signal's delivery stop, which was dropped (the task
+ * runs on; see stray-signals.ts). Every waitpid of a replay goes through here.
+ */
+export function filtered(tid: number, s: Stop): Stop | null {
+  if (s.kind === 'signal') return dropIfStray(tid, s.signal) ? null : s;
+  if (s.kind === 'group-stop') return dropIfStrayTrap(tid, s.signal) ? null : s;
+  if (s.kind === 'exited' || s.kind === 'killed') forgetTask(tid);
+  return s;
 }
 
 /** Whether this process may run on cpu. */
@@ -28,9 +43,15 @@ export function cpuAllowed(cpu: number): boolean {
 
 /** Waits for the next stop of tid for at most ms milliseconds; null on timeout. */
 export function waitStopFor(tid: number, ms: number): Stop | null {
-  const r = native.waitpidTimeout(tid, __WALL, statusBuf, ms);
-  if (r < 0) throw new TraceeError(`waitpid(${tid}) failed (errno ${-r})`);
-  return r === 0 ? null : decodeStatus(statusBuf[0]!);
+  const deadline = performance.now() + ms;
+  for (;;) {
+    const left = Math.max(0, Math.ceil(deadline - performance.now()));
+    const r = native.waitpidTimeout(tid, __WALL, statusBuf, left);
+    if (r < 0) throw new TraceeError(`waitpid(${tid}) failed (errno ${-r})`);
+    if (r === 0) return null;
+    const s = filtered(r, decodeStatus(statusBuf[0]!));
+    if (s) return s;
+  }
 }
 
 /** The CPU rewind and its tracees run on: one CPU, so a ptrace stop costs a same-CPU wakeup. */
@@ -51,6 +72,8 @@ export interface LaunchOptions {
   cpu: number;
   /** Set RLIMIT_CORE to 0 (replay must not write core files). */
   noCore: boolean;
+  /** Start the program as the leader of a new process group. */
+  ownGroup?: boolean;
   /** Leave rdtsc untrapped by the kernel (rewind patches it, or the recording did not trap it). */
   noTscTrap?: boolean;
 }
@@ -74,7 +97,7 @@ export function launch(opts: LaunchOptions): Task {
   if (opts.noCore) args.push('--no-core');
   if (opts.noTscTrap) args.push('--no-tsc-trap');
   args.push('--', opts.path, ...opts.argv);
-  const pid = native.spawn(launcherPath, args, opts.envp);
+  const pid = native.spawn(launcherPath, args, opts.envp, opts.ownGroup ? 1 : 0);
   if (pid < 0) throw new TraceeError(`cannot start the launcher (errno ${-pid})`);
   let r = native.waitpid(pid, WUNTRACED, statusBuf);
   if (r < 0) throw new TraceeError(`waitpid(${pid}) failed (errno ${-r})`);

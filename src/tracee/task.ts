@@ -6,6 +6,7 @@ import {
 } from '../kernel/ptrace.js';
 import { native } from '../native/addon.js';
 import { TraceeError } from './errors.js';
+import { forgetTask, noteInterrupt, noteResume, noteSent } from './stray-signals.js';
 
 const SIGINFO_SIZE = 128;
 
@@ -13,7 +14,9 @@ export class Task {
   /** Registers as last fetched (fetchRegs) or about to be stored (storeRegs). */
   readonly regs = new BigUint64Array(REGS_COUNT);
 
-  constructor(readonly tid: number, readonly tgid: number) {}
+  constructor(readonly tid: number, readonly tgid: number) {
+    forgetTask(tid); // a new task, or a tid taken over: nothing noted about an earlier one applies
+  }
 
   fetchRegs(): BigUint64Array {
     const r = native.getRegs(this.tid, this.regs);
@@ -113,6 +116,7 @@ export class Task {
   interrupt(): void {
     const r = native.ptrace(PTRACE_INTERRUPT, this.tid, 0, 0);
     if (r < 0) throw new TraceeError(`cannot interrupt task ${this.tid} (errno ${-r})`, -r);
+    noteInterrupt(this.tid);
   }
 
   /**
@@ -127,11 +131,13 @@ export class Task {
   private resume(req: number, sig: number): void {
     const r = native.ptrace(req, this.tid, 0, sig);
     if (r < 0) throw new TraceeError(`cannot resume task ${this.tid} (errno ${-r})`, -r);
+    noteResume(this.tid, req);
   }
 
   /** Sends signal sig to this task (tgkill). */
   signal(sig: number): void {
     const r = native.tgkill(this.tgid, this.tid, sig);
     if (r < 0) throw new TraceeError(`cannot signal task ${this.tid} (errno ${-r})`, -r);
+    if (sig !== 0) noteSent(this.tid, sig);
   }
 }

@@ -1,7 +1,7 @@
 // The syscall table: every x86-64 syscall rewind knows, joined from the family files into a dense
 // lookup. Checked at module load: one entry per number, names and numbers as in syscall-names.ts.
 
-import { SYS, SYSCALL_NR_MAX, syscallName } from '../syscall-names.js';
+import { SYS, SYSCALL_NR_MAX, syscallName, syscallNumber } from '../syscall-names.js';
 import { EVENTS } from './events.js';
 import { FILE_IO } from './file-io.js';
 import { FS } from './fs.js';
@@ -65,6 +65,14 @@ export function syscallDef(nr: number): SyscallDef | undefined {
 }
 
 /** Message for stopping on an 'unsupported' entry or an unknown number. */
+/**
+ * A number that names no x86-64 syscall (negative, between or past the table's, x32's 0x40000000 range):
+ * the kernel answers it with ENOSYS, and so does rewind.
+ */
+export function unknownSyscall(nr: number): boolean {
+  return syscallNumber(syscallName(nr)) !== nr;
+}
+
 export function unsupportedMessage(nr: number): string {
   const d = syscallDef(nr);
   const name = d?.name ?? syscallName(nr);

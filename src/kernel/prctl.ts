@@ -1,0 +1,6 @@
+// prctl options rewind itself uses (include/uapi/linux/prctl.h) and the size of a task's comm.
+
+/** Sets the calling thread's name (its comm), at most TASK_COMM_LEN - 1 bytes. */
+export const PR_SET_NAME = 15;
+/** The kernel's comm buffer, NUL included (include/linux/sched.h). */
+export const TASK_COMM_LEN = 16;
