@@ -37,7 +37,9 @@ import { describeEvent, DivergenceError, regsDifference, TraceEndedEarly } from 
 import { echoWrite } from './echo.js';
 import { EventCursor } from './event-cursor.js';
 import { isRestartCode, restartedRegs } from './restart.js';
+import { namedExecPath } from './exec-names.js';
 import { copyPath, sameAsRecorded } from './trace-files.js';
+import { basename } from 'node:path';
 
 const AT_FDCWD = -100n;
 const O_RDONLY_CLOEXEC = 0o2000000n;
@@ -320,7 +322,7 @@ export class Replayer {
     if (first.kind !== 'exec') throw this.diverge(`the trace does not start with an exec (${describeEvent(first)})`);
     const meta = this.reader.meta;
     const task = launch({
-      path: copyPath(this.reader.filesDir, first.exe), argv: first.argv, envp: first.envp,
+      path: namedExecPath(copyPath(this.reader.filesDir, first.exe), basename(meta.exe)), argv: first.argv, envp: first.envp,
       cpu: cpuAllowed(meta.cpu) ? meta.cpu : chooseCpu(), noCore: true, noTscTrap: !this.plan.tscTrap,
     });
     this.leader = first.tid;
@@ -981,8 +983,9 @@ export class Replayer {
     if (JSON.stringify(argv) !== JSON.stringify(ev.argv)) {
       throw this.diverge(`execve arguments differ: expected ${JSON.stringify(ev.argv)}, got ${JSON.stringify(argv)}`);
     }
-    const comm = this.execComm(task, ev, entry, nr);
-    if (this.cursor.index > 1) this.pointExecAtCopy(task, ev, entry);
+    const name = this.execName(task, ev, entry, nr);
+    const comm = new TextDecoder().decode(new TextEncoder().encode(name).subarray(0, TASK_COMM_LEN - 1));
+    if (this.cursor.index > 1) this.pointExecAtCopy(task, ev, entry, name);
     task.toSyscallExit();
     let s = this.waitExec(t, ev);
     if (s.kind === 'event') {
@@ -1013,11 +1016,10 @@ export class Replayer {
    * path the program passed to execve (for the first exec, the program rewind started), cut to 15
    * bytes. execveat from a file descriptor names it after the file.
    */
-  private execComm(task: Task, ev: ExecEvent, entry: BigUint64Array, nr: number): string {
+  private execName(task: Task, ev: ExecEvent, entry: BigUint64Array, nr: number): string {
     let path = this.cursor.index > 1 ? task.readCString(nr === SYS.execveat ? entry[R.rsi]! : entry[R.rdi]!) : this.reader.meta.exe;
     if (nr === SYS.execveat && !path.startsWith('/')) path = ev.path;
-    const bytes = new TextEncoder().encode(path.slice(path.lastIndexOf('/') + 1));
-    return new TextDecoder().decode(bytes.subarray(0, TASK_COMM_LEN - 1));
+    return path.slice(path.lastIndexOf('/') + 1);
   }
 
   /**
@@ -1071,8 +1073,8 @@ export class Replayer {
    * The program's own execve: make it execute the trace's copy. The path goes below the stack pointer,
    * in memory nothing live uses (a vfork child shares its parent's memory, so nothing above rsp is touched).
    */
-  private pointExecAtCopy(task: Task, ev: ExecEvent, entry: BigUint64Array): void {
-    const path = new TextEncoder().encode(copyPath(this.reader.filesDir, ev.exe) + '\0');
+  private pointExecAtCopy(task: Task, ev: ExecEvent, entry: BigUint64Array, name: string): void {
+    const path = new TextEncoder().encode(namedExecPath(copyPath(this.reader.filesDir, ev.exe), name) + '\0');
     const rsp = entry[R.rsp]!;
     const addr = (rsp - 512n - BigInt(path.length)) & ~15n;
     const vma = readMaps(task.tid).find((m) => m.start <= addr && rsp < m.end);
