@@ -23,19 +23,18 @@ export function copyPath(filesDir: string, ref: FileRef): string {
   } catch {
     throw new UnsupportedError(`the trace's copy of ${ref.path} (${ref.copy}) is missing`);
   }
-  // A hard link shares the original's inode, so an in-place rewrite of the original shows up here.
+  // A hard link shares the original's inode, so an in-place rewrite of the original shows up as a new
+  // mtime — unless the trace has content hashes, which decide (a copy moved elsewhere may get the
+  // recorded inode number by chance, with another mtime).
   const linked = st.ino === ref.ino && st.dev === ref.dev;
-  if (st.size !== ref.size || (linked && st.mtimeNs !== ref.mtimeNs)) {
+  if (st.size !== ref.size || (linked && st.mtimeNs !== ref.mtimeNs && !hasIndex(filesDir))) {
     throw new UnsupportedError(`the trace's copy of ${ref.path} (${p}) was modified after recording`);
   }
   verifyContent(filesDir, ref, p, st);
   return p;
 }
 
-function verifyContent(filesDir: string, ref: FileRef, p: string, st: import('node:fs').BigIntStats): void {
-  const id = identityOf(st);
-  const stamp = `${id.dev}:${id.ino}:${id.size}:${id.mtimeNs}`;
-  if (verified.get(p) === stamp) return;
+function indexOf(filesDir: string): Map<string, FileIndexEntry> | null {
   let index = indexes.get(filesDir);
   if (index === undefined) {
     try {
@@ -46,6 +45,18 @@ function verifyContent(filesDir: string, ref: FileRef, p: string, st: import('no
     }
     indexes.set(filesDir, index);
   }
+  return index;
+}
+
+function hasIndex(filesDir: string): boolean {
+  return indexOf(filesDir) !== null;
+}
+
+function verifyContent(filesDir: string, ref: FileRef, p: string, st: import('node:fs').BigIntStats): void {
+  const id = identityOf(st);
+  const stamp = `${id.dev}:${id.ino}:${id.size}:${id.mtimeNs}`;
+  if (verified.get(p) === stamp) return;
+  const index = indexOf(filesDir);
   if (index === null) return; // recorded before files.index: nothing to compare with
   const entry = index.get(ref.copy);
   if (!entry) throw new UnsupportedError(`the trace's copy of ${ref.path} (${p}) is not listed in files.index: the trace is damaged`);
