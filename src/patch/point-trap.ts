@@ -196,6 +196,10 @@ function displacedRegion(task: Task, fn: { start: bigint; end: bigint }, addr: b
     const start = all[first]!.ip;
     const end = start + BigInt(length);
     if (!region.every(movable)) continue;
+    // Starting before the point, the point must be reached from the region's start by falling through:
+    // a point after a jump or return is reached only by jumps, maybe indirect ones (a switch's table),
+    // which would land inside the displaced bytes.
+    if (all.slice(first, point).some((i) => i.flowControl !== FLOW_NEXT && i.flowControl !== FLOW_CONDITIONAL)) continue;
     if (targets.some((t) => t > start && t < end)) continue;
     // A jump before the point inside the region would skip the comparison: allowed, that pass is
     // simply not the point. The region must end inside the function.
