@@ -198,18 +198,15 @@ class Cursor {
   }
 
   uleb(): number | null {
-    let v = 0;
-    let shift = 0;
-    for (;;) {
-      const b = this.u8();
-      if (b === null || shift > 49) return null;
-      v += (b & 0x7f) * 2 ** shift;
-      shift += 7;
-      if ((b & 0x80) === 0) return v;
-    }
+    return this.leb(false);
   }
 
   sleb(): number | null {
+    return this.leb(true);
+  }
+
+  /** A LEB128 number (at most 7 bytes: offsets and sizes, never more). */
+  private leb(signed: boolean): number | null {
     let v = 0;
     let shift = 0;
     for (;;) {
@@ -217,7 +214,7 @@ class Cursor {
       if (b === null || shift > 49) return null;
       v += (b & 0x7f) * 2 ** shift;
       shift += 7;
-      if ((b & 0x80) === 0) return (b & 0x40) !== 0 ? v - 2 ** shift : v;
+      if ((b & 0x80) === 0) return signed && (b & 0x40) !== 0 ? v - 2 ** shift : v;
     }
   }
 
