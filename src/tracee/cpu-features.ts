@@ -11,11 +11,6 @@ function cpuFlags(): Set<string> {
   return flags;
 }
 
-/** CPUID faulting (Intel, and some hypervisors): lets rewind trap, record and mask CPUID. */
-export function hasCpuidFaulting(): boolean {
-  return cpuFlags().has('cpuid_fault');
-}
-
 /** Whether /proc/cpuinfo lists flag (the kernel drops features it does not enable, e.g. avx512f without XSAVE support). */
 export function hasCpuFlag(flag: string): boolean {
   return cpuFlags().has(flag);
