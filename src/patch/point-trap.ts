@@ -15,7 +15,7 @@
 // trampoline address; no trap, syscall, return or indirect jump). Anything else falls back to the
 // int3 search.
 import { createRequire } from 'node:module';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import { R } from '../kernel/regs.js';
 import { injectSyscall } from '../tracee/inject.js';
 import { mapFilesPath, readMaps, type Mapping } from '../tracee/maps.js';
@@ -75,6 +75,11 @@ export function armPointTrap(task: Task, target: BigUint64Array): PointTrap | nu
   const maps = readMaps(task.tid);
   const m = maps.find((x) => x.start <= at && at < x.end);
   if (!m || m.perms[2] !== 'x' || !m.name.startsWith('/')) return null;
+  // Only in the program's own executable for now: a point in a library (seen in make -j2's tools)
+  // was once missed, and the plain search is right there, if slower.
+  let exe = '';
+  try { exe = readlinkSync(`/proc/${task.tid}/exe`); } catch { return null; }
+  if (m.name !== exe) return null;
   const fn = functionAt(task, m, at);
   if (!fn) return null;
   const region = displacedRegion(task, fn, at);
