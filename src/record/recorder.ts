@@ -43,6 +43,10 @@ const MAP_ANONYMOUS = 0x20n;
 const TIMESLICE_MS = 50;
 /** How long the recorder waits for a syscall that may block before it lets other tasks run. */
 const QUICK_MS = 1;
+/** How long a write to the recording's stdout/stderr is waited for before others run: in all… */
+const ECHO_WRITE_MS = 250;
+/** …and once it is seen asleep (a full pipe whose reader is slow), for as long as it stays so. */
+const ECHO_ASLEEP_MS = 20;
 /** Signals whose group-stop is a job-control stop. */
 const JOB_STOP_SIGNALS = new Set<number>([SIG.SIGSTOP, SIG.SIGTSTP, SIG.SIGTTIN, SIG.SIGTTOU]);
 /** How long the recorder waits for a task seen woken in the kernel to reach its syscall-exit stop. */
@@ -83,7 +87,7 @@ interface TaskState {
   resending: { signo: number; siginfo: Uint8Array } | null;
   /** Per-process: which fds are rewind's stdout/stderr (shared by the threads of a process). */
   echo: FdEcho;
-  /** Its last stop was rewind's own PTRACE_INTERRUPT (end of time slice or held signal due). */
+  /** rewind sent it PTRACE_INTERRUPT (end of time slice or held signal due) and its stop has not come yet. */
   interrupted: boolean;
   /** It is parked at a syscall entry because it gave way to others: that syscall runs when its turn comes. */
   yielded: boolean;
@@ -270,11 +274,12 @@ export class Recorder {
       if (usedMs >= limit * 0.9) break;
       left = Math.max(1, Math.ceil(limit - usedMs));
     }
+    // The interrupt's stop may come after a stop the task reached first (a signal arriving, a syscall):
+    // the flag stays until it comes, so it is never taken for a job-control stop (a seized task's
+    // interrupt stop can report SIGSTOP, not SIGTRAP, as its signal).
     st.task.interrupt();
-    const s = this.wait(st.task.tid);
-    if (s.kind !== 'group-stop') return s; // it reached a stop of its own first; the interrupt stop comes later
     st.interrupted = true;
-    return s;
+    return this.wait(st.task.tid);
   }
 
   /** A stop of a task that is not the one running: a blocked syscall finished, or a task ended. */
@@ -381,15 +386,31 @@ export class Recorder {
    * Waits for the exit stop of a syscall that may block: at most QUICK_MS, and less once the kernel
    * shows the task asleep in it (it waits for something; the tasks that could wake it need the CPU).
    */
-  private waitQuick(st: TaskState): Stop | null {
+  private waitQuick(st: TaskState, toEcho: boolean): Stop | null {
     const start = performance.now();
+    let asleepSince = 0;
     let step = 0.05;
     for (;;) {
       const s = this.waitTask(st.task.tid, step);
       if (s) return s;
-      if (threadState(st.task) === 'S' || performance.now() - start >= QUICK_MS) return null;
+      const now = performance.now();
+      const asleep = threadState(st.task) === 'S';
+      if (!toEcho) {
+        if (asleep || now - start >= QUICK_MS) return null;
+      } else {
+        // A write to the recording's stdout/stderr: its place among the others' writes is what the
+        // user sees, and replay re-emits in event order. On a busy CPU it may not even have run yet,
+        // and it sleeps only briefly on the pipe's lock: wait, unless it really waits for the reader.
+        asleepSince = asleep ? asleepSince || now : 0;
+        if ((asleepSince && now - asleepSince >= ECHO_ASLEEP_MS) || now - start >= ECHO_WRITE_MS) return null;
+      }
       step = Math.min(step * 2, 0.25);
     }
+  }
+
+  /** Whether the call is a write to rewind's own stdout/stderr (output the recording shows). */
+  private writesToEcho(st: TaskState, nr: number, args: bigint[]): boolean {
+    return (nr === SYS.write || nr === SYS.writev) && st.echo.target(args[0]!) !== 0;
   }
 
   /**
@@ -475,7 +496,7 @@ export class Recorder {
     if (def.blocks && this.tasks.size > 1) {
       // Most calls that may block do not: give it a moment, so its event keeps its place in order
       // (waitpid(-1) reports stops in task order, not in the order the calls finished).
-      after = this.waitQuick(st);
+      after = this.waitQuick(st, this.writesToEcho(st, nr, args));
       if (!after) {
         st.blocked = call;
         this.pendingEnter.push({ st, regs });

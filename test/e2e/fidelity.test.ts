@@ -10,7 +10,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { assertRecordedOk, assertReplayMatches, labels } from '../helpers/checks.js';
+import { assertRecordedOk, assertReplayMatches, keepFailedTrace, labels } from '../helpers/checks.js';
 import { compileProgram, explain, record, replay, runNative, TempSpace } from '../helpers/harness.js';
 
 const ROUNDS = Number(process.env.FIDELITY_ROUNDS ?? 3);
@@ -127,8 +127,8 @@ for (const c of cases) {
           const rep = await replay(rec.traceDir, { timeoutMs: 60_000 });
           assertReplayMatches(rec, rep);
         } catch (e) {
-          (e as Error).message = `round ${round + 1} of ${ROUNDS} (trace kept): ${(e as Error).message}`;
-          keepTrace(rec.traceDir, c.name);
+          const kept = keepFailedTrace(rec.traceDir, c.name);
+          (e as Error).message = `round ${round + 1} of ${ROUNDS} (trace kept at ${kept}): ${(e as Error).message}`;
           throw e;
         }
         fs.rmSync(path.dirname(rec.traceDir), { recursive: true, force: true });
@@ -138,12 +138,3 @@ for (const c of cases) {
 }
 
 /** On a failure, copy the trace out of the temporary space so it can be examined after the run. */
-function keepTrace(traceDir: string, name: string): void {
-  try {
-    const dest = path.join(path.dirname(space.root), `rewind-failed-${name}-${Date.now()}`);
-    fs.cpSync(traceDir, dest, { recursive: true });
-    process.stderr.write(`fidelity.test: failing trace copied to ${dest}\n`);
-  } catch {
-    // best effort
-  }
-}

@@ -10,7 +10,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { assertDiffer, assertRecordedOk, assertReplayMatches, field, labels } from '../helpers/checks.js';
+import { assertDiffer, assertRecordedOk, assertReplayMatches, field, keepFailedTrace, labels } from '../helpers/checks.js';
 import { bytesEqual, compileProgram, explain, record, replay, runNative, TempSpace, type RunResult } from '../helpers/harness.js';
 
 const ROUNDS = 20;
@@ -138,8 +138,8 @@ for (const c of cases) {
           assertReplayMatches(rec, rep);
           outputs.add(out);
         } catch (e) {
-          (e as Error).message = `round ${round + 1} of ${ROUNDS} (trace ${rec.traceDir} kept): ${(e as Error).message}`;
-          keepTrace(rec.traceDir, c.name);
+          const kept = keepFailedTrace(rec.traceDir, c.name);
+          (e as Error).message = `round ${round + 1} of ${ROUNDS} (trace kept at ${kept}): ${(e as Error).message}`;
           throw e;
         }
         fs.rmSync(path.dirname(rec.traceDir), { recursive: true, force: true });
@@ -151,12 +151,3 @@ for (const c of cases) {
 }
 
 /** On a failure, copy the trace out of the temporary space so it can be examined after the run. */
-function keepTrace(traceDir: string, name: string): void {
-  try {
-    const dest = path.join(path.dirname(space.root), `rewind-failed-${name}-${Date.now()}`);
-    fs.cpSync(traceDir, dest, { recursive: true });
-    process.stderr.write(`threads.test: failing trace copied to ${dest}\n`);
-  } catch {
-    // best effort
-  }
-}

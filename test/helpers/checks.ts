@@ -1,6 +1,9 @@
 // Assertions shared by the end-to-end tests. Each failure message carries the commands and their output.
 
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { bytesEqual, explain, hasStackTrace, shellStatus, stderrLines, type RunResult } from './harness.js';
 
 /** First word of every line: the "shape" of a program's output, equal across runs even when values differ. */
@@ -61,4 +64,18 @@ export function field(out: string, label: string, key: string): string | null {
     if (i >= 0 && i + 1 < words.length) return words[i + 1] ?? null;
   }
   return null;
+}
+
+/**
+ * Copies the trace of a failing round out of the test's space (which is removed at the end) and
+ * returns where it went, for the failure message.
+ */
+export function keepFailedTrace(traceDir: string, name: string): string {
+  const dest = path.join(os.tmpdir(), `rewind-failed-${name}-${Date.now()}`);
+  try {
+    fs.cpSync(traceDir, dest, { recursive: true });
+    return dest;
+  } catch {
+    return `${traceDir} (not copied)`;
+  }
 }
