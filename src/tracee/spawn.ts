@@ -4,6 +4,7 @@ import {
   PTRACE_O_TRACESECCOMP, PTRACE_O_TRACESYSGOOD, PTRACE_O_TRACEVFORK, PTRACE_SEIZE,
   WUNTRACED, __WALL,
 } from '../kernel/ptrace.js';
+import { SIG } from '../kernel/signals.js';
 import { launcherPath, native } from '../native/addon.js';
 import { TraceeError } from './errors.js';
 import { decodeStatus, describeStop, type Stop } from './stop.js';
@@ -109,6 +110,11 @@ export function launch(opts: LaunchOptions): Task {
     throw new TraceeError(`cannot trace the program: PTRACE_SEIZE failed (errno ${-r})`);
   }
   const task = new Task(pid, pid);
+  // The launcher stopped itself with SIGSTOP; resuming it by ptrace alone would leave its process marked
+  // group-stopped for good (each later PTRACE_INTERRUPT stop would then report SIGSTOP, and a SIGCONT the
+  // program gets would announce a continue that never was). SIGCONT ends that stop now; blocked in the
+  // launcher, it is delivered when the launcher unblocks signals and is dropped below like any stop.
+  native.kill(pid, SIG.SIGCONT);
   // The seize re-traps the stopped launcher as a group-stop (PTRACE_EVENT_STOP); resume it to its execve.
   let s = waitStop(pid);
   for (;;) {
