@@ -18,12 +18,14 @@ import { parseArgs } from './args.js';
 import { findProgram } from './find-program.js';
 import { gdbArguments, writeGdbScript } from './gdb-script.js';
 import { resolveTrace } from './trace-dirs.js';
+import { checkpoint } from './timing.js';
 import { UsageError } from './usage-error.js';
 
 /** Exit status for a replay that could not be completed. */
 export const REPLAY_FAILED = 125;
 
 export async function replayCommand(args: string[]): Promise<number> {
+  checkpoint('replay: modules loaded');
   const { options, operands } = parseArgs(args, {
     flags: ['-a', '--autopilot', '-v', '--verbose'],
     withValue: ['-s', '--port', '--host', '-g', '--goto', '-p', '--pid'],
@@ -41,6 +43,7 @@ export async function replayCommand(args: string[]): Promise<number> {
   if (host !== undefined && port === undefined) throw new UsageError('replay: --host needs -s PORT');
   const reader = TraceReader.open(resolveTrace(operands[0]));
   warnMissingCpuFeatures(reader.meta);
+  checkpoint('replay: trace opened');
   try {
     if (autopilot) {
       const outcome = new Replayer(reader, { echo: true }).run();
