@@ -1,6 +1,5 @@
 // CLI: `rewind record [-o DIR] [--cpu-features=native|portable] [--] CMD [ARGS...]`.
 import { hostname, release } from 'node:os';
-import { isatty } from 'node:tty';
 import { SIG } from '../kernel/signals.js';
 import { resolve } from 'node:path';
 import { FileStore } from '../record/file-store.js';
@@ -101,7 +100,8 @@ const FORWARDED = [SIG.SIGINT, SIG.SIGTERM, SIG.SIGHUP, SIG.SIGQUIT] as const;
  * terminal's foreground process group. Returns what gives the terminal back to rewind's own group.
  */
 function takeTerminal(group: number): () => void {
-  if (!isatty(0)) return () => {};
+  // tcgetpgrp fails with ENOTTY when stdin is not a terminal (node:tty's isatty would cost node:net's
+  // loading at every start).
   const own = native.getpgrp();
   if (native.tcgetpgrp(0) !== own) return () => {};
   if (native.tcsetpgrp(0, group) < 0) return () => {};

@@ -10,7 +10,7 @@ import { Replayer } from '../replay/replayer.js';
 import { DivergenceError, TraceEndedEarly } from '../replay/divergence.js';
 import { ReplayTarget } from '../replay/debug/replay-target.js';
 import { Timeline, TimelineError } from '../replay/debug/timeline.js';
-import { missingCpuFeatures, thisMachine } from '../trace/machine.js';
+import { missingCpuFeatures, thisCpu } from '../trace/machine.js';
 import type { TraceMeta } from '../trace/meta.js';
 import { TraceReader } from '../trace/trace-reader.js';
 import { TraceeError, UnsupportedError } from '../tracee/errors.js';
@@ -67,7 +67,7 @@ export async function replayCommand(args: string[]): Promise<number> {
 /** One line on stderr, before anything runs, when this CPU lacks features the recording machine had. */
 export function warnMissingCpuFeatures(meta: TraceMeta): void {
   if (!meta.machine) return;
-  const missing = missingCpuFeatures(meta.machine.cpu.flags, thisMachine().cpu.flags, meta.cpuFeatures === 'portable');
+  const missing = missingCpuFeatures(meta.machine.cpu.flags, thisCpu().flags, meta.cpuFeatures === 'portable');
   if (missing.length === 0) return;
   process.stderr.write(
     `rewind: warning: this CPU lacks ${missing.join(', ')}, which the recording machine had ` +
