@@ -6,7 +6,8 @@
 // after tsc.
 //
 // Each module is converted from ES module to CommonJS syntax by TypeScript's own single-file
-// transform (typescript is already the build's compiler), comments dropped, and wrapped in a function
+// transform (typescript is already the build's compiler; no esModuleInterop: `import * as fs` is the
+// module itself, not a copy of its bindings), comments dropped, and wrapped in a function
 // that gets its exports, a require for its relative imports (resolved inside the bundle, evaluated on
 // first use, as ESM evaluates them on import) and `import.meta.url` = the URL of its file in dist/src,
 // so code that finds files from its own location (build/, node_modules) finds the same ones.
@@ -61,6 +62,18 @@ ${parts.join('')}};
 const __rewind_path = require('node:path');
 const __rewind_url = require('node:url');
 const __rewind_loaded = new Map();
+const __rewind_externals = new Map();
+// A module from outside the bundle (node:fs…), as an ES module import sees it: its exports, and the
+// same object as its default export (\`import net from 'node:net'\`).
+function __rewind_external(spec) {
+  let m = __rewind_externals.get(spec);
+  if (!m) {
+    const exports = require(spec);
+    m = Object.create(exports, { default: { value: exports } });
+    __rewind_externals.set(spec, m);
+  }
+  return m;
+}
 function __rewind_load(id) {
   const loaded = __rewind_loaded.get(id);
   if (loaded) return loaded.exports;
@@ -69,7 +82,7 @@ function __rewind_load(id) {
   const module = { exports: {} };
   __rewind_loaded.set(id, module);
   const dir = __rewind_path.posix.dirname(id);
-  const own = (spec) => spec.startsWith('.') ? __rewind_load(__rewind_path.posix.join(dir, spec)) : require(spec);
+  const own = (spec) => spec.startsWith('.') ? __rewind_load(__rewind_path.posix.join(dir, spec)) : __rewind_external(spec);
   define.call(undefined, module.exports, own, module, __rewind_url.pathToFileURL(__rewind_path.join(__dirname, id)).href);
   return module.exports;
 }
