@@ -1,6 +1,8 @@
 // rewind benchmark: wall time of real programs run natively, under `rewind record`, and under
 // `rewind replay -a`, several runs each; prints medians and the record/native and replay/native
-// ratios as a table, and writes JSON with every sample when given `--json FILE`.
+// ratios as a table (and the milliseconds rewind adds: the startup workload, /bin/true, is rewind's
+// start-up cost, with node's own start-up timed beside it), and writes JSON with every sample when
+// given `--json FILE`.
 //
 //   npm run bench                      # all workloads
 //   npm run bench -- --json out.json   # also write JSON
@@ -22,6 +24,8 @@ interface Workload {
   runs?: number;
   /** Untimed preparation before every timed run (e.g. `make clean`, so each build does the same work). */
   prepare?: () => Promise<void>;
+  /** Also time node's own start-up (`node -e 0`) in every round: the floor under rewind's start-up. */
+  nodeFloor?: boolean;
 }
 
 interface Samples {
@@ -29,6 +33,8 @@ interface Samples {
   record: number[];
   replay: number[];
   traceBytes: number[];
+  /** `node -e 0`, for workloads with nodeFloor. */
+  node?: number[];
 }
 
 interface WorkloadResult {
@@ -37,8 +43,10 @@ interface WorkloadResult {
   command: string;
   runs: number;
   samplesMs: Samples;
-  medianMs: { native: number; record: number; replay: number };
+  medianMs: { native: number; record: number; replay: number; node?: number };
   ratio: { record: number; replay: number };
+  /** What rewind adds to the native run: median(record) - median(native), median(replay) - median(native). */
+  addedMs: { record: number; replay: number };
   medianTraceBytes: number;
   error?: string;
 }
@@ -231,6 +239,9 @@ async function main(): Promise<void> {
       fs.writeFileSync(input, u8(mixedContent(30 * 1024 * 1024, 17)));
       workloads.push({ name: 'gzip', description: 'gzip -c of a 30 MiB mixed file > /dev/null', cmd: gzip, args: ['-c', input] });
     }
+    // Start-up: what rewind adds to a program that does nothing (node's start, loading rewind, the
+    // capability and patch-site caches, creating and opening the trace). Node's own start is timed too.
+    workloads.push({ name: 'startup', description: '/bin/true (a program that does nothing), with node -e 0 for node\'s own start-up', cmd: '/bin/true', args: [], runs: 15, nodeFloor: true });
     const make = which('make');
     const python = findPython();
     if (python) {
@@ -279,7 +290,7 @@ async function main(): Promise<void> {
     const results: WorkloadResult[] = [];
     for (const w of selected) {
       const runs = opts.runs ?? w.runs ?? 5;
-      const samples: Samples = { native: [], record: [], replay: [], traceBytes: [] };
+      const samples: Samples = { native: [], record: [], replay: [], traceBytes: [], ...(w.nodeFloor ? { node: [] } : {}) };
       let error: string | undefined;
       const timed = async (cmd: string, args: string[], i: number, kind: string): Promise<RunResult> => {
         if (w.prepare) await w.prepare();
@@ -307,6 +318,11 @@ async function main(): Promise<void> {
           const n = await timed(w.cmd, w.args, i, 'native');
           check(n, 'native run');
           samples.native.push(n.durationMs);
+          if (samples.node) {
+            const nodeRun = await timed(process.execPath, ['-e', '0'], i, 'node');
+            check(nodeRun, 'node -e 0');
+            samples.node.push(nodeRun.durationMs);
+          }
 
           const traceDir = path.join(space.mkdir('trace-'), 'trace');
           const rec = await timed(rewindBin, ['record', '-o', traceDir, '--', w.cmd, ...w.args], i, 'record');
@@ -324,7 +340,10 @@ async function main(): Promise<void> {
         error = (e as Error).message;
       }
       process.stderr.write(error ? ` failed\n` : ' done\n');
-      const med = { native: median(samples.native), record: median(samples.record), replay: median(samples.replay) };
+      const med = {
+        native: median(samples.native), record: median(samples.record), replay: median(samples.replay),
+        ...(samples.node ? { node: median(samples.node) } : {}),
+      };
       results.push({
         name: w.name,
         description: w.description,
@@ -333,6 +352,7 @@ async function main(): Promise<void> {
         samplesMs: samples,
         medianMs: med,
         ratio: { record: med.record / med.native, replay: med.replay / med.native },
+        addedMs: { record: med.record - med.native, replay: med.replay - med.native },
         medianTraceBytes: median(samples.traceBytes),
         ...(error ? { error } : {}),
       });
@@ -360,7 +380,7 @@ function printTable(results: WorkloadResult[]): void {
   const fmtRatio = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(2)}x` : '-');
   const fmtBytes = (x: number): string => (Number.isFinite(x) ? `${(x / 1024 / 1024).toFixed(1)} MiB` : '-');
   const rows = [
-    ['workload', 'runs', 'native', 'record', 'replay', 'record/native', 'replay/native', 'trace size'],
+    ['workload', 'runs', 'native', 'record', 'replay', 'record/native', 'replay/native', 'record added', 'replay added', 'trace size'],
     ...results.map((r) => [
       r.name,
       String(r.runs),
@@ -369,6 +389,8 @@ function printTable(results: WorkloadResult[]): void {
       fmtMs(r.medianMs.replay),
       fmtRatio(r.ratio.record),
       fmtRatio(r.ratio.replay),
+      fmtMs(r.addedMs.record),
+      fmtMs(r.addedMs.replay),
       fmtBytes(r.medianTraceBytes),
     ]),
   ];
@@ -380,6 +402,11 @@ function printTable(results: WorkloadResult[]): void {
   for (const row of rows.slice(1)) console.log(line(row));
   for (const r of results) {
     console.log(`  ${r.name}: ${r.description}`);
+    if (r.medianMs.node !== undefined) {
+      const node = r.medianMs.node - r.medianMs.native;
+      console.log(`    node -e 0: ${fmtMs(r.medianMs.node)} (${fmtMs(node)} more than native), so rewind itself adds ` +
+        `${fmtMs(r.addedMs.record - node)} to record and ${fmtMs(r.addedMs.replay - node)} to replay beyond node's start-up`);
+    }
     if (r.error) console.log(`    FAILED: ${r.error}`);
   }
 }

@@ -1,5 +1,6 @@
 // CLI: entry point. Dispatches to the commands; turns every expected failure into one line on stderr.
 import { TraceError } from '../trace/errors.js';
+import { checkpoint } from './timing.js';
 import { UsageError } from './usage-error.js';
 import { VERSION } from './version.js';
 
@@ -31,6 +32,7 @@ TRACE defaults to the latest one there.
 `;
 
 async function main(argv: string[]): Promise<number> {
+  checkpoint('main');
   const [cmd, ...rest] = argv;
   if (process.env['REWIND_SOFTWARE']) {
     try {
@@ -83,7 +85,10 @@ if (process.argv[2] !== 'record' && process.argv[2] !== 'replay') {
 }
 
 main(process.argv.slice(2)).then(
-  (status) => { process.exitCode = status; },
+  (status) => {
+    checkpoint('done');
+    process.exitCode = status;
+  },
   (e: unknown) => {
     if (e instanceof UsageError) {
       process.stderr.write(`rewind: ${e.message}\n`);

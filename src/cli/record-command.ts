@@ -1,6 +1,5 @@
 // CLI: `rewind record [-o DIR] [--cpu-features=native|portable] [--] CMD [ARGS...]`.
 import { hostname, release } from 'node:os';
-import { isatty } from 'node:tty';
 import { SIG } from '../kernel/signals.js';
 import { resolve } from 'node:path';
 import { FileStore } from '../record/file-store.js';
@@ -15,10 +14,12 @@ import { native } from '../native/addon.js';
 import { parseArgs } from './args.js';
 import { findProgram } from './find-program.js';
 import { markLatest, newTraceDir } from './trace-dirs.js';
+import { checkpoint } from './timing.js';
 import { UsageError } from './usage-error.js';
 import { VERSION } from './version.js';
 
 export function recordCommand(args: string[]): number {
+  checkpoint('record: modules loaded');
   const { options, operands } = parseArgs(args, { withValue: ['-o', '--output', '--cpu-features'], flags: ['--pack'], stopAtOperand: true });
   const cpuFeatures = (options.get('--cpu-features') ?? 'native') as string;
   if (cpuFeatures !== 'native' && cpuFeatures !== 'portable') {
@@ -31,6 +32,7 @@ export function recordCommand(args: string[]): number {
   const start = Date.now();
   const cpu = chooseCpu();
   const plan = recordingPlan(cpuFeatures);
+  checkpoint('record: capabilities');
   const writer = TraceWriter.create(dir, {
     command: operands, exe: path, cwd: process.cwd(), startTime: new Date(start).toISOString(),
     hostname: hostname(), kernel: release(), rewindVersion: VERSION, cpu, cpuidFaulting: plan.cpuidFault,
@@ -38,6 +40,7 @@ export function recordCommand(args: string[]): number {
     machine: thisMachine(),
   });
   if (!out) markLatest(dir);
+  checkpoint('record: trace created');
   // The recorded tree runs in a process group of its own, so a program that signals its own group
   // (`kill(0, SIG)`, a shell's `trap 'kill 0' EXIT`) signals only itself. SIGINT, SIGTERM, SIGHUP and
   // SIGQUIT sent to rewind are passed on to that group (the program gets them, and they are recorded
@@ -50,6 +53,7 @@ export function recordCommand(args: string[]): number {
   const env = Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
   const task = launch({ path, argv: operands, envp: env, cpu, noCore: false, noTscTrap: !plan.tscTrap, ownGroup: true });
   const group = task.tid;
+  checkpoint('record: launched');
   const giveBack = takeTerminal(group);
   const onIdle = (): void => {
     const caught = native.takeSignals();
@@ -80,6 +84,7 @@ export function recordCommand(args: string[]): number {
     giveBack();
     for (const note of recorder.notes) process.stderr.write(`rewind: ${note}\n`);
   }
+  checkpoint('record: program ended');
   writer.finish({
     events: writer.eventCount, exitCode: outcome.exitCode, exitSignal: outcome.exitSignal,
     endTime: new Date().toISOString(), durationMs: Date.now() - start,
@@ -95,7 +100,8 @@ const FORWARDED = [SIG.SIGINT, SIG.SIGTERM, SIG.SIGHUP, SIG.SIGQUIT] as const;
  * terminal's foreground process group. Returns what gives the terminal back to rewind's own group.
  */
 function takeTerminal(group: number): () => void {
-  if (!isatty(0)) return () => {};
+  // tcgetpgrp fails with ENOTTY when stdin is not a terminal (node:tty's isatty would cost node:net's
+  // loading at every start).
   const own = native.getpgrp();
   if (native.tcgetpgrp(0) !== own) return () => {};
   if (native.tcsetpgrp(0, group) < 0) return () => {};

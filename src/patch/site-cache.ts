@@ -1,7 +1,6 @@
 // Code patcher: the sites found in each file, cached on disk by the file's identity (device, inode,
 // size, modification time) and the finder's version, so a second run of a program decodes nothing.
 // Under $XDG_CACHE_HOME/rewind/sites (default ~/.cache/rewind/sites), one small JSON file per file.
-import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -21,9 +20,9 @@ function cacheDir(): string {
   return join(process.env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'rewind', 'sites');
 }
 
+/** The entry's file is named by the identity itself (no hash: nothing to load for it at start-up). */
 function entryPath(id: FileIdentity): string {
-  const key = createHash('sha256').update(`${FINDER_VERSION}:${id.dev}:${id.ino}:${id.size}:${id.mtimeNs}`).digest('hex').slice(0, 32);
-  return join(cacheDir(), `${key}.json`);
+  return join(cacheDir(), `v${FINDER_VERSION}-${id.dev}-${id.ino}-${id.size}-${id.mtimeNs}.json`);
 }
 
 const memory = new Map<string, FileSite[]>();

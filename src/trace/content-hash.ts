@@ -4,10 +4,10 @@
 // ~/.cache/rewind/file-hashes): one small file per (device, inode), holding the size, mtime and hash it
 // was taken at, and the path it was seen under (used only to prune entries whose file is gone). A
 // failing cache (read-only home, no HOME) is no cache: hashing still works.
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { homedir } from 'node:os';
 import * as path from 'node:path';
+import { sha256 } from './sha256.js';
 
 /** The hash the trace's file index records (the field name in files.index). */
 export const HASH_NAME = 'sha256';
@@ -26,7 +26,7 @@ const READ_CHUNK = 1024 * 1024;
 export function hashFile(file: string): string {
   const fd = fs.openSync(file, 'r');
   try {
-    const h = createHash(HASH_NAME);
+    const h = sha256();
     const buf = new Uint8Array(READ_CHUNK);
     for (;;) {
       const n = fs.readSync(fd, buf, 0, READ_CHUNK, null);

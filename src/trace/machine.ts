@@ -3,7 +3,8 @@
 // decision replay makes from it: which CPU features the recording machine had that this one lacks and
 // that programs pick code paths by (glibc's ifuncs, OpenSSL, numpy…) — a replay may diverge there.
 import * as fs from 'node:fs';
-import { release, version } from 'node:os';
+import { homedir, release, version } from 'node:os';
+import { join } from 'node:path';
 
 export interface CpuFacts {
   /** vendor_id, e.g. GenuineIntel, AuthenticAMD. */
@@ -49,37 +50,59 @@ export function parseCpuinfo(text: string): CpuFacts {
 }
 
 let here: MachineFacts | null = null;
+let cpuHere: CpuFacts | null = null;
 
-/** This machine's facts (read once). */
-export function thisMachine(): MachineFacts {
-  if (here) return here;
+/** This machine's CPU (read once): all replay needs to compare with the recording machine's. */
+export function thisCpu(): CpuFacts {
+  if (cpuHere) return cpuHere;
   let cpuinfo = '';
   try {
     cpuinfo = fs.readFileSync('/proc/cpuinfo', 'utf8');
   } catch {
     // no /proc: empty facts
   }
-  here = { cpu: parseCpuinfo(cpuinfo), kernelRelease: release(), kernelVersion: version(), libc: libcVersion() };
+  return (cpuHere = parseCpuinfo(cpuinfo));
+}
+
+/** This machine's facts (read once). */
+export function thisMachine(): MachineFacts {
+  here ??= { cpu: thisCpu(), kernelRelease: release(), kernelVersion: version(), libc: libcVersion() };
   return here;
 }
 
 /**
  * The C library rewind itself runs on (node is linked to the system's): its banner ("GNU C Library
  * (Debian GLIBC 2.36-9) stable release version 2.36.") read from the file /proc/self/maps shows, else
- * the version node reports.
+ * the version node reports. Finding the banner reads the whole library (2 MB, some milliseconds), so
+ * what it gave is cached per library file identity under $XDG_CACHE_HOME/rewind (~/.cache/rewind).
  */
 function libcVersion(): string | null {
   try {
     const maps = fs.readFileSync('/proc/self/maps', 'utf8');
     const file = /\s(\/\S*\/libc(?:\.so\.6|-[\d.]+\.so))$/m.exec(maps)?.[1];
     if (file) {
+      const st = fs.statSync(file, { bigint: true });
+      const cache = join(process.env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'rewind',
+        `libc-${st.dev}-${st.ino}-${st.size}-${st.mtimeNs}.txt`);
+      try {
+        const cached = fs.readFileSync(cache, 'latin1');
+        if (cached.startsWith('glibc ')) return cached;
+      } catch { /* not cached yet */ }
       const data = fs.readFileSync(file);
       const at = data.indexOf('GNU C Library');
       if (at >= 0) {
         const end = data.indexOf(0, at);
         const banner = data.subarray(at, end < 0 ? at + 200 : Math.min(end, at + 200)).toString('latin1');
         const m = /^GNU C Library \(([^)]*)\) [\w ]*?version (\d+\.\d+(?:\.\d+)?)/.exec(banner);
-        if (m) return `glibc ${m[2]} (${m[1]})`;
+        if (m) {
+          const found = `glibc ${m[2]} (${m[1]})`;
+          try {
+            fs.mkdirSync(join(cache, '..'), { recursive: true });
+            fs.writeFileSync(`${cache}.${process.pid}`, found, 'latin1');
+            fs.renameSync(`${cache}.${process.pid}`, cache);
+          } catch { /* a read-only home: read the library again next time */ }
+          return found;
+        }
       }
     }
   } catch {

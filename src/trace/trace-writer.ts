@@ -6,7 +6,6 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import * as zlib from 'node:zlib';
 import { ByteWriter, crc32 } from './buffer.js';
 import { describeError, TraceError } from './errors.js';
@@ -58,6 +57,7 @@ export class TraceWriter {
   private readonly pending = new ByteWriter(FLUSH_BYTES + 64 * 1024);
   private readonly history = new RegsHistory();
   private pendingEvents = 0;
+  /** performance.now() of the last flush (the global: importing node:perf_hooks costs start-up time). */
   private lastFlush = performance.now();
   private count = 0;
   private chunks = 0;

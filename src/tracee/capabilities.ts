@@ -3,10 +3,9 @@
 // setting and never deliver the trap, so nothing is taken from a return code or /proc/cpuinfo alone.
 // Results are cached per boot and CPU model under the user's cache directory; REWIND_SOFTWARE forces
 // software paths (`all`, or a comma list of `tsc`, `cpuid`, `debugregs`) so they are tested everywhere.
-import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { packageRoot } from '../native/package-root.js';
 
@@ -58,17 +57,34 @@ function cacheDir(): string {
   return join(process.env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'rewind');
 }
 
-/** The cache key: this boot, this CPU model, this probe binary. */
-function cacheFile(probePath: string): string {
+/**
+ * What the cached results are valid for: this boot, this CPU model and this probe binary (by its
+ * identity: device, inode, size, modification time; a rebuild is a new file). The cache file is named
+ * by a short hash of it and holds it in full, so a name collision is a miss, never a wrong answer.
+ */
+function cacheKey(probePath: string): string {
   const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
   const model = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name')) ?? '';
-  let probe = '';
-  try { probe = createHash('sha256').update(readFileSync(probePath)).digest('hex').slice(0, 16); } catch { /* probe missing: found below */ }
-  const key = createHash('sha256').update(`${boot}\n${model}\n${probe}`).digest('hex').slice(0, 24);
-  return join(cacheDir(), `capabilities-${key}.json`);
+  const st = statSync(probePath, { bigint: true, throwIfNoEntry: false });
+  const probe = st ? `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}` : 'missing';
+  return `${boot}\n${model}\n${probe}`;
+}
+
+/** FNV-1a, 64 bits, of a string's UTF-16 units, as 16 hex digits: names a cache file. */
+function fnv1a64(s: string): string {
+  let h = 0xcbf29ce484222325n;
+  for (let i = 0; i < s.length; i++) h = ((h ^ BigInt(s.charCodeAt(i))) * 0x100000001b3n) & 0xffffffffffffffffn;
+  return h.toString(16).padStart(16, '0');
+}
+
+interface CacheEntry {
+  key: string;
+  results: Record<Capability, ProbeResult>;
 }
 
 function runProbe(probePath: string): Record<Capability, ProbeResult> {
+  // node:child_process is loaded only here, on a cache miss: it costs milliseconds at every start.
+  const { execFileSync } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
   let text: string;
   try {
     text = execFileSync(probePath, [], { encoding: 'utf8', timeout: 20_000, stdio: ['ignore', 'pipe', 'ignore'] });
@@ -91,16 +107,19 @@ let probed: Record<Capability, ProbeResult> | null = null;
 export function probeResults(): Record<Capability, ProbeResult> {
   if (probed) return probed;
   const probePath = join(packageRoot, 'build', 'rewind-probe');
-  const file = cacheFile(probePath);
+  const key = cacheKey(probePath);
+  const file = join(cacheDir(), `capabilities-${fnv1a64(key)}.json`);
   try {
-    const cached = JSON.parse(readFileSync(file, 'utf8')) as Record<Capability, ProbeResult>;
-    if (CAPABILITIES.every((c) => typeof cached[c]?.works === 'boolean')) return (probed = cached);
+    const cached = JSON.parse(readFileSync(file, 'utf8')) as Partial<CacheEntry>;
+    const results = cached.results;
+    if (cached.key === key && results && CAPABILITIES.every((c) => typeof results[c]?.works === 'boolean')) return (probed = results);
   } catch { /* no cache yet, or unreadable: probe */ }
   probed = runProbe(probePath);
   try {
     mkdirSync(cacheDir(), { recursive: true });
     const tmp = `${file}.${process.pid}`;
-    writeFileSync(tmp, JSON.stringify(probed));
+    const entry: CacheEntry = { key, results: probed };
+    writeFileSync(tmp, JSON.stringify(entry));
     renameSync(tmp, file);
   } catch { /* a read-only home: probe again next time */ }
   return probed;

@@ -187,6 +187,22 @@ describe('info and dump', () => {
     assert.ok((meta.end!.events as number) > 0);
   });
 
+  it('the bundle bin/rewind runs (dist/rewind.cjs) and the ES modules (REWIND_BUNDLE=0) dump and replay alike', async () => {
+    assertRecordedOk(rec, 0);
+    const bundle = path.join(repoRoot, 'dist', 'rewind.cjs');
+    const main = path.join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+    assert.ok(fs.existsSync(bundle) && fs.statSync(bundle).mtimeMs >= fs.statSync(main).mtimeMs, 'dist/rewind.cjs is missing or older than dist/src: run npm run build');
+    const modules = { env: { ...process.env, REWIND_BUNDLE: '0' } };
+    for (const args of [['dump', rec.traceDir], ['replay', '-a', rec.traceDir]]) {
+      const fromBundle = await rewind(args);
+      const fromModules = await rewind(args, modules);
+      assertStatus(fromBundle, 0, `rewind ${args[0]} (bundle)`);
+      assertStatus(fromModules, 0, `rewind ${args[0]} (REWIND_BUNDLE=0)`);
+      assert.ok(fromBundle.stdout.length > 0, explain(fromBundle));
+      assert.ok(bytesEqual(fromBundle.stdout, fromModules.stdout), `rewind ${args[0]}: the bundle and the modules differ\n${explain(fromBundle)}\n${explain(fromModules)}`);
+    }
+  });
+
   it('info mentions the command and the format version', async () => {
     assertRecordedOk(rec, 0);
     const r = await rewind(['info', rec.traceDir]);
