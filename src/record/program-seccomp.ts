@@ -1,0 +1,100 @@
+// Recording a program that installs seccomp filters of its own. The kernel runs every filter and the
+// action of highest precedence wins, so what the program's filter answers with ERRNO, TRAP (SIGSYS),
+// KILL or USER_NOTIF never reaches rewind's SECCOMP_RET_TRACE, at record and at replay alike, as long
+// as the filter is installed at replay at the same point (seccomp and prctl(PR_SET_SECCOMP) run again
+// there). What is left to the recorder, kept here per task:
+// - a SECCOMP_RET_TRACE of the program's own filter reaches rewind as a seccomp stop with the program's
+//   data; natively (no tracer) the kernel answers it with -ENOSYS, so rewind does the same;
+// - rewind's launcher sets no_new_privs and installs a filter, so the kernel's answers to
+//   PR_GET_NO_NEW_PRIVS and PR_GET_SECCOMP, and its check that an unprivileged filter needs
+//   no_new_privs (EACCES otherwise), are given as they would be for the program alone.
+// Filters and no_new_privs are inherited by clone/fork children and kept across execve.
+import { readFileSync } from 'node:fs';
+import { R, SYSCALL_ARG_REGS } from '../kernel/regs.js';
+import {
+  CAP_SYS_ADMIN, PR_GET_NO_NEW_PRIVS, PR_GET_SECCOMP, PR_SET_NO_NEW_PRIVS, SECCOMP_FILTER_FLAG_TSYNC, SECCOMP_MODE_FILTER,
+  SECCOMP_RET_DATA, SECCOMP_SET_MODE_FILTER,
+} from '../kernel/seccomp.js';
+import { prctlInstallsFilter } from '../kernel/syscalls/sandboxing.js';
+import { SYS } from '../kernel/syscall-names.js';
+import { native } from '../native/addon.js';
+import { LAUNCHER_SECCOMP_DATA } from '../tracee/spawn.js';
+import type { Task } from '../tracee/task.js';
+import type { SchedAnswer } from './sched-emulation.js';
+
+const EACCES = 13n;
+
+/** Whether these are the arguments of a call installing a filter (seccomp or prctl). */
+function installsFilter(nr: number, args: readonly bigint[]): boolean {
+  if (nr === SYS.seccomp) return Number(BigInt.asIntN(32, args[0]!)) === SECCOMP_SET_MODE_FILTER;
+  return nr === SYS.prctl && prctlInstallsFilter(args);
+}
+
+/** Whether the task has CAP_SYS_ADMIN in its own user namespace (its effective set, /proc/PID/status). */
+function hasSysAdmin(task: Task): boolean {
+  try {
+    const line = readFileSync(`/proc/${task.tgid}/task/${task.tid}/status`, 'utf8').split('\n').find((l) => l.startsWith('CapEff:'));
+    return line !== undefined && ((BigInt(`0x${line.slice(7).trim()}`) >> BigInt(CAP_SYS_ADMIN)) & 1n) === 1n;
+  } catch {
+    return false;
+  }
+}
+
+export class ProgramSeccomp {
+  /** Tasks with at least one filter of the program's own. */
+  private readonly filtered = new Set<number>();
+  /** Tasks whose no_new_privs the program set (rewind's launcher sets it for every task anyway). */
+  private readonly noNewPrivs = new Set<number>();
+
+  /** At a seccomp stop: whether it is the program's own filter that answered SECCOMP_RET_TRACE. */
+  ownTrace(tid: number): boolean {
+    if (!this.filtered.has(tid)) return false;
+    return (Number(native.getEventMsg(tid)) & SECCOMP_RET_DATA) !== LAUNCHER_SECCOMP_DATA;
+  }
+
+  /** Whether the task runs under a filter of the program's own. */
+  hasFilter(tid: number): boolean {
+    return this.filtered.has(tid);
+  }
+
+  /** A call rewind answers as the kernel would for the program alone, or null: it runs. */
+  answer(task: Task, nr: number, regs: BigUint64Array): SchedAnswer | null {
+    const args = SYSCALL_ARG_REGS.map((r) => regs[r]!);
+    if (nr === SYS.prctl) {
+      const opt = Number(BigInt.asIntN(32, regs[R.rdi]!));
+      if (opt === PR_GET_SECCOMP) return { result: this.filtered.has(task.tid) ? BigInt(SECCOMP_MODE_FILTER) : 0n, writes: [] };
+      if (opt === PR_GET_NO_NEW_PRIVS) return { result: this.noNewPrivs.has(task.tid) ? 1n : 0n, writes: [] };
+    }
+    if (installsFilter(nr, args) && !this.noNewPrivs.has(task.tid) && !hasSysAdmin(task)) return { result: -EACCES, writes: [] };
+    return null;
+  }
+
+  /** After a call ran: notes a filter installed (on every thread of the process with TSYNC) or no_new_privs set. */
+  after(tid: number, nr: number, args: readonly bigint[], result: bigint, threads: () => number[]): void {
+    if (nr === SYS.prctl && Number(BigInt.asIntN(32, args[0]!)) === PR_SET_NO_NEW_PRIVS && result === 0n) this.noNewPrivs.add(tid);
+    if (!installsFilter(nr, args) || result !== 0n) return;
+    const tsync = nr === SYS.seccomp && (args[1]! & SECCOMP_FILTER_FLAG_TSYNC) !== 0n;
+    for (const t of tsync ? threads() : [tid]) this.filtered.add(t);
+  }
+
+  /** A new task (thread or process) inherits its creator's filters and no_new_privs. */
+  created(parent: number, child: number): void {
+    if (this.filtered.has(parent)) this.filtered.add(child);
+    if (this.noNewPrivs.has(parent)) this.noNewPrivs.add(child);
+  }
+
+  /** execve keeps both; the exec'ing thread may take over its leader's tid. */
+  execed(formerTid: number, tid: number): void {
+    if (formerTid === tid) return;
+    for (const set of [this.filtered, this.noNewPrivs]) {
+      const had = set.delete(formerTid);
+      set.delete(tid);
+      if (had) set.add(tid);
+    }
+  }
+
+  exited(tid: number): void {
+    this.filtered.delete(tid);
+    this.noNewPrivs.delete(tid);
+  }
+}
