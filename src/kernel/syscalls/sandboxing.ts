@@ -64,7 +64,7 @@ export function unshareRefusal(args: readonly bigint[]): string | null {
   return other === 0n ? null : `flags 0x${other.toString(16)} are not supported`;
 }
 
-/** clone(flags, …): new namespaces other than user and mount are refused. */
+/** clone(flags, …): new namespaces other than user and mount are refused (the low byte is the exit signal). */
 export function cloneRefusal(args: readonly bigint[]): string | null {
-  return unsupportedNamespaces(args[0]!, 'clone');
+  return unsupportedNamespaces(BigInt.asUintN(32, args[0]!) & ~0xffn, 'clone');
 }
