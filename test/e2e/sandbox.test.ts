@@ -24,8 +24,9 @@ function calls(lines: string[], name: string): string[] {
 
 describe("a program's own seccomp filter (seccompfilter.c)", () => {
   // '' = seccomp(2); tsync = with SECCOMP_FILTER_FLAG_TSYNC while another thread waits in read(2);
-  // prctl = prctl(PR_SET_SECCOMP); nonnp = without no_new_privs (allowed: CAP_SYS_ADMIN as root).
-  for (const mode of ['', 'tsync', 'prctl', 'nonnp']) {
+  // prctl = prctl(PR_SET_SECCOMP); nonnp = without no_new_privs (allowed: CAP_SYS_ADMIN as root);
+  // fork = the calls again in a child forked after the install (it inherits the filter).
+  for (const mode of ['', 'tsync', 'prctl', 'nonnp', 'fork']) {
     test(`ERRNO, TRAP (SIGSYS), its own TRACE and USER_NOTIF answers as natively, replayed (${mode || 'seccomp'})`, async () => {
       const exe = compileProgram('seccompfilter');
       const args = mode ? [mode] : [];
@@ -35,7 +36,7 @@ describe("a program's own seccomp filter (seccompfilter.c)", () => {
       assertRecordedOk(rec, 0);
       assert.ok(bytesEqual(rec.stdout, native.stdout), `record printed other than a native run\n${explain(rec)}\n${explain(native)}`);
       const out = rec.stdout.toString();
-      const who = mode === 'tsync' ? ['main', 'thread'] : ['main'];
+      const who = mode === 'tsync' ? ['main', 'thread'] : mode === 'fork' ? ['main', 'child'] : ['main'];
       for (const w of who) {
         assert.match(out, new RegExp(`${w}: getppid = -1 errno EPERM\n`), explain(rec));
         assert.match(out, new RegExp(`${w}: getpriority = -1 errno ENOSYS\n`), explain(rec)); // its own RET_TRACE, no tracer of its own
@@ -56,6 +57,17 @@ describe("a program's own seccomp filter (seccompfilter.c)", () => {
       assertReplayMatches(rec, await replay(rec.traceDir));
     });
   }
+
+  test('without no_new_privs and CAP_SYS_ADMIN the filter is refused (EACCES), as natively, though rewind set no_new_privs', async () => {
+    const exe = compileProgram('seccompfilter');
+    const native = await runNative(exe, ['nocap']);
+    assert.equal(native.status, 0, explain(native));
+    const rec = await record(exe, ['nocap'], { space });
+    assertRecordedOk(rec, 0);
+    assert.ok(bytesEqual(rec.stdout, native.stdout), `record printed other than a native run\n${explain(rec)}\n${explain(native)}`);
+    assert.match(rec.stdout.toString(), /without no_new_privs or CAP_SYS_ADMIN: -1 EACCES\nPR_GET_SECCOMP: 0\n/, explain(rec));
+    assertReplayMatches(rec, await replay(rec.traceDir));
+  });
 
   test('SECCOMP_RET_KILL_PROCESS kills the program with SIGSYS, recorded and replayed the same', async () => {
     const exe = compileProgram('seccompfilter');
@@ -124,6 +136,23 @@ describe('user and mount namespaces (userns.c)', () => {
       assert.equal(mountedHere(dir), false, 'replay left no mount');
     });
   }
+
+  test('a real tool: unshare -Urm sh -c "mount -t tmpfs …; echo > file; cat file; id", replayed without mounting', async () => {
+    const dir = space.mkdir('mnt-');
+    const script = `mount -t tmpfs sandbox ${dir} && echo written > ${dir}/f && cat ${dir}/f && ls ${dir} && id -u && cat /proc/self/uid_map && echo EXIT-SUCCESS`;
+    const args = ['-Urm', '/bin/sh', '-c', script];
+    const native = await runNative('/usr/bin/unshare', args);
+    assert.equal(native.status, 0, explain(native));
+    const rec = await record('/usr/bin/unshare', args, { space });
+    assertRecordedOk(rec, 0);
+    assert.ok(bytesEqual(rec.stdout, native.stdout), `record printed other than a native run\n${explain(rec)}\n${explain(native)}`);
+    assert.match(rec.stdout.toString(), /^written\nf\n0\n +0 +\d+ +1\nEXIT-SUCCESS\n$/, explain(rec));
+    assert.deepEqual(fs.readdirSync(dir), []);
+    const rep = await replay(rec.traceDir);
+    assertReplayMatches(rec, rep);
+    assert.deepEqual(fs.readdirSync(dir), [], 'replay wrote nothing');
+    assert.equal(mountedHere(dir), false, 'replay left no mount');
+  });
 
   test('unshare(CLONE_NEWPID) is refused with one line', async () => {
     const rec = await record(compileProgram('userns'), [space.mkdir('mnt-'), 'newpid'], { space });

@@ -9,7 +9,9 @@
  * PR_SET_NO_NEW_PRIVS (root may: CAP_SYS_ADMIN); "kill" adds getsid -> SECCOMP_RET_KILL_PROCESS and
  * calls it at the end; "mmap" opens its own executable first, adds openat -> SECCOMP_RET_ERRNO(EACCES) and
  * maps the file after (replay must open its copy of the file in the process: it cannot); "strict" asks
- * for seccomp strict mode and "listener" for a user-notification listener instead of the filter.
+ * for seccomp strict mode and "listener" for a user-notification listener instead of the filter; "fork"
+ * makes the calls in a child forked after the install too (filters are inherited); "nocap" drops
+ * CAP_SYS_ADMIN from its effective set and installs the filter without no_new_privs (EACCES natively).
  * It also asks SECCOMP_GET_ACTION_AVAIL and PR_GET_SECCOMP / PR_GET_NO_NEW_PRIVS.
  */
 #define _GNU_SOURCE
@@ -22,7 +24,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <linux/capability.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "say.h"
@@ -97,16 +101,29 @@ int main(int argc, char **argv) {
   };
   struct sock_fprog fprog = { .len = sizeof prog / sizeof prog[0], .filter = prog };
 
+  long r;
   pthread_t th;
   int tsync = strcmp(mode, "tsync") == 0;
   if (tsync) {
     if (pipe(go) != 0) die("pipe");
     if (pthread_create(&th, NULL, thread_main, NULL) != 0) die("pthread_create");
   }
+  if (strcmp(mode, "nocap") == 0) {
+    struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct d[2];
+    if (syscall(SYS_capget, &h, d) != 0) die("capget");
+    d[0].effective &= ~(1u << CAP_SYS_ADMIN);
+    if (syscall(SYS_capset, &h, d) != 0) die("capset");
+    errno = 0;
+    r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog);
+    say("without no_new_privs or CAP_SYS_ADMIN: %ld %s\n", r, errno ? strerrorname_np(errno) : "0");
+    say("PR_GET_SECCOMP: %d\n", prctl(PR_GET_SECCOMP, 0, 0, 0, 0));
+    say("EXIT-SUCCESS\n");
+    return 0;
+  }
   if (strcmp(mode, "nonnp") != 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("PR_SET_NO_NEW_PRIVS");
   int self = open(argv[0], O_RDONLY | O_CLOEXEC);
   if (self < 0) die("open argv[0]");
-  long r;
   if (strcmp(mode, "strict") == 0) {
     r = syscall(SYS_seccomp, SECCOMP_SET_MODE_STRICT, 0, NULL);
     say("strict mode: %ld\n", r);
@@ -127,6 +144,18 @@ int main(int argc, char **argv) {
   if (tsync) {
     if (write(go[1], "g", 1) != 1) die("write");
     if (pthread_join(th, NULL) != 0) die("pthread_join");
+  }
+  if (strcmp(mode, "fork") == 0) {
+    pid_t pid = fork();
+    if (pid < 0) die("fork");
+    if (pid == 0) {
+      say("child: PR_GET_SECCOMP %d\n", prctl(PR_GET_SECCOMP, 0, 0, 0, 0));
+      calls("child");
+      _exit(0);
+    }
+    int status;
+    if (waitpid(pid, &status, 0) != pid) die("waitpid");
+    say("child exited with %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
   }
   if (strcmp(mode, "kill") == 0) {
     say("calling getsid, which the filter kills\n");
