@@ -58,6 +58,22 @@ describe("a program's own seccomp filter (seccompfilter.c)", () => {
     });
   }
 
+  test('a sandbox launcher: the filter survives execve into /bin/sh and the tools it runs', async () => {
+    const exe = compileProgram('seccompfilter');
+    // sh's getppid gets EPERM ($PPID -1), nice's getpriority the ENOSYS of the filter's own RET_TRACE,
+    // and uname dies of the SIGSYS of RET_TRAP (no handler after exec).
+    const args = ['exec', '/bin/sh', '-c', 'echo ppid=$PPID; /usr/bin/nice; uname; echo "uname: $?"; echo EXIT-SUCCESS'];
+    const native = await runNative(exe, args);
+    assert.equal(native.status, 0, explain(native));
+    const rec = await record(exe, args, { space });
+    assertRecordedOk(rec, 0);
+    assert.ok(bytesEqual(rec.stdout, native.stdout) && bytesEqual(rec.stderr, native.stderr),
+      `record printed other than a native run\n${explain(rec)}\n${explain(native)}`);
+    assert.match(rec.stdout.toString(), /ppid=-1\nuname: 159\nEXIT-SUCCESS\n$/, explain(rec));
+    assert.match(rec.stderr.toString(), /nice: cannot get niceness: Function not implemented\n/, explain(rec));
+    assertReplayMatches(rec, await replay(rec.traceDir));
+  });
+
   test('without no_new_privs and CAP_SYS_ADMIN the filter is refused (EACCES), as natively, though rewind set no_new_privs', async () => {
     const exe = compileProgram('seccompfilter');
     const native = await runNative(exe, ['nocap']);

@@ -11,7 +11,8 @@
  * maps the file after (replay must open its copy of the file in the process: it cannot); "strict" asks
  * for seccomp strict mode and "listener" for a user-notification listener instead of the filter; "fork"
  * makes the calls in a child forked after the install too (filters are inherited); "nocap" drops
- * CAP_SYS_ADMIN from its effective set and installs the filter without no_new_privs (EACCES natively).
+ * CAP_SYS_ADMIN from its effective set and installs the filter without no_new_privs (EACCES natively);
+ * "exec PROG ARGS..." execs PROG right after the install, as sandbox launchers do (filters survive execve).
  * It also asks SECCOMP_GET_ACTION_AVAIL and PR_GET_SECCOMP / PR_GET_NO_NEW_PRIVS.
  */
 #define _GNU_SOURCE
@@ -138,6 +139,10 @@ int main(int argc, char **argv) {
   else r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, tsync ? SECCOMP_FILTER_FLAG_TSYNC : 0, &fprog);
   if (r != 0) die("installing the filter");
   say("filter installed (%s)\n", mode[0] ? mode : "seccomp");
+  if (strcmp(mode, "exec") == 0 && argc > 2) {
+    execv(argv[2], argv + 2);
+    die("execv");
+  }
   say("PR_GET_SECCOMP after: %d\n", prctl(PR_GET_SECCOMP, 0, 0, 0, 0));
   say("PR_GET_NO_NEW_PRIVS after: %d\n", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
   calls("main");
