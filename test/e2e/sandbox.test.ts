@@ -153,16 +153,18 @@ describe('user and mount namespaces (userns.c)', () => {
     });
   }
 
-  test('a real tool: unshare -Urm sh -c "mount -t tmpfs …; echo > file; cat file; id", replayed without mounting', async () => {
+  test('a real tool: unshare -Urm sh -c "mount -t tmpfs …; echo > file; cat file; run a copy there; id", replayed without mounting', async () => {
     const dir = space.mkdir('mnt-');
-    const script = `mount -t tmpfs sandbox ${dir} && echo written > ${dir}/f && cat ${dir}/f && ls ${dir} && id -u && cat /proc/self/uid_map && echo EXIT-SUCCESS`;
+    // The copy of echo exists only in the namespace's tmpfs: the trace keeps its own copy to exec at replay.
+    const script = `mount -t tmpfs sandbox ${dir} && echo written > ${dir}/f && cat ${dir}/f && cp /bin/echo ${dir}/e && ls ${dir} `
+      + `&& ${dir}/e run from the tmpfs && id -u && cat /proc/self/uid_map && echo EXIT-SUCCESS`;
     const args = ['-Urm', '/bin/sh', '-c', script];
     const native = await runNative('/usr/bin/unshare', args);
     assert.equal(native.status, 0, explain(native));
     const rec = await record('/usr/bin/unshare', args, { space });
     assertRecordedOk(rec, 0);
     assert.ok(bytesEqual(rec.stdout, native.stdout), `record printed other than a native run\n${explain(rec)}\n${explain(native)}`);
-    assert.match(rec.stdout.toString(), /^written\nf\n0\n +0 +\d+ +1\nEXIT-SUCCESS\n$/, explain(rec));
+    assert.match(rec.stdout.toString(), /^written\ne\nf\nrun from the tmpfs\n0\n +0 +\d+ +1\nEXIT-SUCCESS\n$/, explain(rec));
     assert.deepEqual(fs.readdirSync(dir), []);
     const rep = await replay(rec.traceDir);
     assertReplayMatches(rec, rep);
