@@ -7,7 +7,8 @@
 //   data; natively (no tracer) the kernel answers it with -ENOSYS, so rewind does the same;
 // - rewind's launcher sets no_new_privs and installs a filter, so the kernel's answers to
 //   PR_GET_NO_NEW_PRIVS and PR_GET_SECCOMP, and its check that an unprivileged filter needs
-//   no_new_privs (EACCES otherwise), are given as they would be for the program alone.
+//   no_new_privs (EACCES otherwise), are given as they would be for the program alone — started as
+//   rewind was: under the filters and no_new_privs rewind itself has (a container's seccomp profile).
 // Filters and no_new_privs are inherited by clone/fork children and kept across execve.
 import { readFileSync } from 'node:fs';
 import { R, SYSCALL_ARG_REGS } from '../kernel/regs.js';
@@ -40,11 +41,31 @@ function hasSysAdmin(task: Task): boolean {
   }
 }
 
+/** rewind's own seccomp mode and no_new_privs (/proc/self/status), which the program would have inherited. */
+function rewindsOwn(): { filter: boolean; noNewPrivs: boolean } {
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const field = (name: string): string => /^(\S+):\s*(\S*)/m.exec(status.split('\n').find((l) => l.startsWith(`${name}:`)) ?? '')?.[2] ?? '0';
+    return { filter: field('Seccomp') !== '0', noNewPrivs: field('NoNewPrivs') === '1' };
+  } catch {
+    return { filter: false, noNewPrivs: false };
+  }
+}
+
 export class ProgramSeccomp {
   /** Tasks with at least one filter of the program's own. */
   private readonly filtered = new Set<number>();
-  /** Tasks whose no_new_privs the program set (rewind's launcher sets it for every task anyway). */
+  /** Tasks in seccomp filter mode without rewind's launcher: a filter of their own, or one rewind runs under. */
+  private readonly filterMode = new Set<number>();
+  /** Tasks with no_new_privs without rewind's launcher (set by the program, or inherited from rewind). */
   private readonly noNewPrivs = new Set<number>();
+
+  /** `first`: the program's first task, which starts with what rewind itself has. */
+  constructor(first: number) {
+    const own = rewindsOwn();
+    if (own.filter) this.filterMode.add(first);
+    if (own.noNewPrivs) this.noNewPrivs.add(first);
+  }
 
   /** At a seccomp stop: whether it is the program's own filter that answered SECCOMP_RET_TRACE. */
   ownTrace(tid: number): boolean {
@@ -62,7 +83,7 @@ export class ProgramSeccomp {
     const args = SYSCALL_ARG_REGS.map((r) => regs[r]!);
     if (nr === SYS.prctl) {
       const opt = Number(BigInt.asIntN(32, regs[R.rdi]!));
-      if (opt === PR_GET_SECCOMP) return { result: this.filtered.has(task.tid) ? BigInt(SECCOMP_MODE_FILTER) : 0n, writes: [] };
+      if (opt === PR_GET_SECCOMP) return { result: this.filterMode.has(task.tid) ? BigInt(SECCOMP_MODE_FILTER) : 0n, writes: [] };
       if (opt === PR_GET_NO_NEW_PRIVS) return { result: this.noNewPrivs.has(task.tid) ? 1n : 0n, writes: [] };
     }
     if (installsFilter(nr, args) && !this.noNewPrivs.has(task.tid) && !hasSysAdmin(task)) return { result: -EACCES, writes: [] };
@@ -74,19 +95,21 @@ export class ProgramSeccomp {
     if (nr === SYS.prctl && Number(BigInt.asIntN(32, args[0]!)) === PR_SET_NO_NEW_PRIVS && result === 0n) this.noNewPrivs.add(tid);
     if (!installsFilter(nr, args) || result !== 0n) return;
     const tsync = nr === SYS.seccomp && (args[1]! & SECCOMP_FILTER_FLAG_TSYNC) !== 0n;
-    for (const t of tsync ? threads() : [tid]) this.filtered.add(t);
+    for (const t of tsync ? threads() : [tid]) {
+      this.filtered.add(t);
+      this.filterMode.add(t);
+    }
   }
 
   /** A new task (thread or process) inherits its creator's filters and no_new_privs. */
   created(parent: number, child: number): void {
-    if (this.filtered.has(parent)) this.filtered.add(child);
-    if (this.noNewPrivs.has(parent)) this.noNewPrivs.add(child);
+    for (const set of [this.filtered, this.filterMode, this.noNewPrivs]) if (set.has(parent)) set.add(child);
   }
 
   /** execve keeps both; the exec'ing thread may take over its leader's tid. */
   execed(formerTid: number, tid: number): void {
     if (formerTid === tid) return;
-    for (const set of [this.filtered, this.noNewPrivs]) {
+    for (const set of [this.filtered, this.filterMode, this.noNewPrivs]) {
       const had = set.delete(formerTid);
       set.delete(tid);
       if (had) set.add(tid);
@@ -94,7 +117,6 @@ export class ProgramSeccomp {
   }
 
   exited(tid: number): void {
-    this.filtered.delete(tid);
-    this.noNewPrivs.delete(tid);
+    for (const set of [this.filtered, this.filterMode, this.noNewPrivs]) set.delete(tid);
   }
 }

@@ -111,13 +111,14 @@ export class Recorder {
   /** The program's own CPU affinity, policy and nice requests, answered without reaching the kernel. */
   private readonly sched: SchedEmulation;
   /** What the program's own seccomp filters and no_new_privs mean for recording. */
-  private readonly seccomp = new ProgramSeccomp();
+  private readonly seccomp: ProgramSeccomp;
 
   constructor(task: Task, private readonly writer: TraceWriter, private readonly files: FileStore,
     private readonly plan: TrapPlan, private readonly onIdle?: () => void) {
     insulate(false); // every signal is part of the recording
     this.leader = task.tid;
     this.sched = new SchedEmulation(programCpus(), BigInt(native.allowedCpus())); // rewind is pinned by now
+    this.seccomp = new ProgramSeccomp(task.tid);
     const st = this.addTask(task, new FdEcho());
     st.parked = { kind: 'seccomp' };
     st.resume = null;

@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { after, describe, test } from 'node:test';
 import { assertOneLineError, assertRecordedOk, assertReplayMatches } from '../helpers/checks.js';
-import { bytesEqual, compileProgram, explain, record, replay, rewind, runNative, shellStatus, TempSpace } from '../helpers/harness.js';
+import {
+  bytesEqual, compileProgram, explain, record, replay, rewind, rewindBin, runNative, shellStatus, TempSpace,
+} from '../helpers/harness.js';
 
 const space = new TempSpace('sandbox');
 after(() => space.cleanup());
@@ -72,6 +74,18 @@ describe("a program's own seccomp filter (seccompfilter.c)", () => {
     assert.match(rec.stdout.toString(), /ppid=-1\nuname: 159\nEXIT-SUCCESS\n$/, explain(rec));
     assert.match(rec.stderr.toString(), /nice: cannot get niceness: Function not implemented\n/, explain(rec));
     assertReplayMatches(rec, await replay(rec.traceDir));
+  });
+
+  test('rewind itself under a filter and no_new_privs (a container\'s profile): the program sees them as natively', async () => {
+    const exe = compileProgram('seccompfilter');
+    const native = await runNative(exe, ['outer', exe]);
+    assert.equal(native.status, 0, explain(native));
+    const traceDir = `${space.mkdir('outer-')}/trace`;
+    const rec = await runNative(exe, ['outer', rewindBin, 'record', '-o', traceDir, '--', exe]);
+    assertRecordedOk(rec, 0);
+    assert.ok(bytesEqual(rec.stdout, native.stdout), `record printed other than a native run\n${explain(rec)}\n${explain(native)}`);
+    assert.match(rec.stdout.toString(), /^PR_GET_SECCOMP before: 2\nPR_GET_NO_NEW_PRIVS before: 1\n/, explain(rec));
+    assertReplayMatches(rec, await replay(traceDir));
   });
 
   test('without no_new_privs and CAP_SYS_ADMIN the filter is refused (EACCES), as natively, though rewind set no_new_privs', async () => {

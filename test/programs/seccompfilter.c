@@ -12,7 +12,8 @@
  * for seccomp strict mode and "listener" for a user-notification listener instead of the filter; "fork"
  * makes the calls in a child forked after the install too (filters are inherited); "nocap" drops
  * CAP_SYS_ADMIN from its effective set and installs the filter without no_new_privs (EACCES natively);
- * "exec PROG ARGS..." execs PROG right after the install, as sandbox launchers do (filters survive execve).
+ * "exec PROG ARGS..." execs PROG right after the install, as sandbox launchers do (filters survive execve);
+ * "outer PROG ARGS..." installs a filter allowing everything instead and execs PROG (a container's profile).
  * It also asks SECCOMP_GET_ACTION_AVAIL and PR_GET_SECCOMP / PR_GET_NO_NEW_PRIVS.
  */
 #define _GNU_SOURCE
@@ -72,6 +73,13 @@ static void *thread_main(void *arg) {
 
 int main(int argc, char **argv) {
   const char *mode = argc > 1 ? argv[1] : "";
+  if (strcmp(mode, "outer") == 0 && argc > 2) {
+    struct sock_filter allow[] = { BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW) };
+    struct sock_fprog all = { .len = 1, .filter = allow };
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &all) != 0) die("outer filter");
+    execv(argv[2], argv + 2);
+    die("execv");
+  }
   struct sigaction sa = { 0 };
   sa.sa_sigaction = on_sigsys;
   sa.sa_flags = SA_SIGINFO;
