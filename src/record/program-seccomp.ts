@@ -13,8 +13,9 @@
 import { readFileSync } from 'node:fs';
 import { R, SYSCALL_ARG_REGS } from '../kernel/regs.js';
 import {
-  CAP_SYS_ADMIN, PR_GET_NO_NEW_PRIVS, PR_GET_SECCOMP, PR_SET_NO_NEW_PRIVS, SECCOMP_FILTER_FLAG_TSYNC, SECCOMP_MODE_FILTER,
-  SECCOMP_RET_DATA, SECCOMP_SET_MODE_FILTER,
+  CAP_SYS_ADMIN, PR_GET_NO_NEW_PRIVS, PR_GET_SECCOMP, PR_SET_NO_NEW_PRIVS, SECCOMP_FILTER_FLAG_NEW_LISTENER,
+  SECCOMP_FILTER_FLAG_TSYNC, SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, SECCOMP_MODE_FILTER, SECCOMP_RET_DATA,
+  SECCOMP_SET_MODE_FILTER,
 } from '../kernel/seccomp.js';
 import { prctlInstallsFilter } from '../kernel/syscalls/sandboxing.js';
 import { SYS } from '../kernel/syscall-names.js';
@@ -23,7 +24,25 @@ import { LAUNCHER_SECCOMP_DATA } from '../tracee/spawn.js';
 import type { Task } from '../tracee/task.js';
 import type { SchedAnswer } from './sched-emulation.js';
 
-const EACCES = 13n;
+const EACCES = 13n, EFAULT = 14n, EINVAL = 22n;
+/** Every SECCOMP_FILTER_FLAG_* this kernel ABI knows; BPF_MAXINSNS; sizeof(struct sock_fprog). */
+const KNOWN_FLAGS = 0x3fn, MAX_INSNS = 4096, FPROG_SIZE = 16;
+
+/**
+ * The error the kernel gives a filter installation from a task with neither no_new_privs nor
+ * CAP_SYS_ADMIN: EACCES, unless a check it makes first fails (seccomp_set_mode_filter: the flags, then
+ * copying the sock_fprog, then its length).
+ */
+function unprivilegedInstallError(task: Task, nr: number, args: readonly bigint[]): bigint {
+  const flags = nr === SYS.seccomp ? BigInt.asUintN(32, args[1]!) : 0n;
+  if ((flags & ~KNOWN_FLAGS) !== 0n) return -EINVAL;
+  if ((flags & SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV) !== 0n && (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) === 0n) return -EINVAL;
+  const fprog = task.readPartial(args[2]!, FPROG_SIZE); // seccomp's uargs, prctl's arg3
+  if (fprog.length < FPROG_SIZE) return -EFAULT;
+  const len = fprog[0]! | (fprog[1]! << 8);
+  if (len === 0 || len > MAX_INSNS) return -EINVAL;
+  return -EACCES;
+}
 
 /** Whether these are the arguments of a call installing a filter (seccomp or prctl). */
 function installsFilter(nr: number, args: readonly bigint[]): boolean {
@@ -45,7 +64,7 @@ function hasSysAdmin(task: Task): boolean {
 function rewindsOwn(): { filter: boolean; noNewPrivs: boolean } {
   try {
     const status = readFileSync('/proc/self/status', 'utf8');
-    const field = (name: string): string => /^(\S+):\s*(\S*)/m.exec(status.split('\n').find((l) => l.startsWith(`${name}:`)) ?? '')?.[2] ?? '0';
+    const field = (name: string): string => new RegExp(`^${name}:\\s*(\\S+)`, 'm').exec(status)?.[1] ?? '0';
     return { filter: field('Seccomp') !== '0', noNewPrivs: field('NoNewPrivs') === '1' };
   } catch {
     return { filter: false, noNewPrivs: false };
@@ -86,7 +105,9 @@ export class ProgramSeccomp {
       if (opt === PR_GET_SECCOMP) return { result: this.filterMode.has(task.tid) ? BigInt(SECCOMP_MODE_FILTER) : 0n, writes: [] };
       if (opt === PR_GET_NO_NEW_PRIVS) return { result: this.noNewPrivs.has(task.tid) ? 1n : 0n, writes: [] };
     }
-    if (installsFilter(nr, args) && !this.noNewPrivs.has(task.tid) && !hasSysAdmin(task)) return { result: -EACCES, writes: [] };
+    if (installsFilter(nr, args) && !this.noNewPrivs.has(task.tid) && !hasSysAdmin(task)) {
+      return { result: unprivilegedInstallError(task, nr, args), writes: [] };
+    }
     return null;
   }
 

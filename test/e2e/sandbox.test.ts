@@ -95,6 +95,7 @@ describe("a program's own seccomp filter (seccompfilter.c)", () => {
     const rec = await record(exe, ['nocap'], { space });
     assertRecordedOk(rec, 0);
     assert.ok(bytesEqual(rec.stdout, native.stdout), `record printed other than a native run\n${explain(rec)}\n${explain(native)}`);
+    assert.match(rec.stdout.toString(), /unknown flag first: -1 EINVAL\nbad sock_fprog first: -1 EFAULT\nempty filter first: -1 EINVAL\n/, explain(rec));
     assert.match(rec.stdout.toString(), /without no_new_privs or CAP_SYS_ADMIN: -1 EACCES\nPR_GET_SECCOMP: 0\n/, explain(rec));
     assertReplayMatches(rec, await replay(rec.traceDir));
   });

@@ -123,6 +123,16 @@ int main(int argc, char **argv) {
     if (syscall(SYS_capget, &h, d) != 0) die("capget");
     d[0].effective &= ~(1u << CAP_SYS_ADMIN);
     if (syscall(SYS_capset, &h, d) != 0) die("capset");
+    struct sock_fprog empty = { .len = 0, .filter = prog };
+    errno = 0;
+    r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0x40, &fprog);
+    say("unknown flag first: %ld %s\n", r, errno ? strerrorname_np(errno) : "0");
+    errno = 0;
+    r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, (void *)8);
+    say("bad sock_fprog first: %ld %s\n", r, errno ? strerrorname_np(errno) : "0");
+    errno = 0;
+    r = prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &empty, 0, 0);
+    say("empty filter first: %ld %s\n", r, errno ? strerrorname_np(errno) : "0");
     errno = 0;
     r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog);
     say("without no_new_privs or CAP_SYS_ADMIN: %ld %s\n", r, errno ? strerrorname_np(errno) : "0");
