@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { after, describe, test } from 'node:test';
 import { assertOneLineError, assertRecordedOk, assertReplayMatches } from '../helpers/checks.js';
+import { debugReplay } from '../helpers/gdb-session.js';
 import {
   bytesEqual, compileProgram, explain, record, replay, rewind, rewindBin, runNative, shellStatus, TempSpace,
 } from '../helpers/harness.js';
@@ -59,6 +60,20 @@ describe("a program's own seccomp filter (seccompfilter.c)", () => {
       assertReplayMatches(rec, await replay(rec.traceDir));
     });
   }
+
+  test('gdb: stepi over a syscall the filter answers itself (ERRNO) ends right after it, and reverse-stepi comes back', async () => {
+    const exe = compileProgram('seccompfilter');
+    const rec = await record(exe, [], { space });
+    assertRecordedOk(rec, 0);
+    const run = await debugReplay(exe, rec.traceDir, [
+      'break getppid_insn', 'continue', 'p $rax', 'stepi', 'p $pc == (char *)&getppid_insn + 2', 'p $rax',
+      'reverse-stepi', 'p $pc == (char *)&getppid_insn', 'p $rax', 'stepi', 'p $rax', 'continue',
+    ]);
+    const values = [...run.gdb.matchAll(/^\$\d+ = (.*)$/gm)].map((m) => m[1]);
+    // At the instruction: getppid (110). After one step: right after it with -EPERM (-1), not at a later stop.
+    assert.deepEqual(values, ['110', '1', '-1', '1', '110', '-1'], run.gdb);
+    assert.match(run.gdb, /exited normally|\[Inferior 1 \(process \d+\) (exited|detached)/, run.gdb);
+  });
 
   test('a sandbox launcher: the filter survives execve into /bin/sh and the tools it runs', async () => {
     const exe = compileProgram('seccompfilter');
