@@ -99,6 +99,7 @@ export class ProgramSeccomp {
 
   /** A call rewind answers as the kernel would for the program alone, or null: it runs. */
   answer(task: Task, nr: number, regs: BigUint64Array): SchedAnswer | null {
+    if (nr !== SYS.prctl && nr !== SYS.seccomp) return null;
     const args = SYSCALL_ARG_REGS.map((r) => regs[r]!);
     if (nr === SYS.prctl) {
       const opt = Number(BigInt.asIntN(32, regs[R.rdi]!));
@@ -113,6 +114,7 @@ export class ProgramSeccomp {
 
   /** After a call ran: notes a filter installed (on every thread of the process with TSYNC) or no_new_privs set. */
   after(tid: number, nr: number, args: readonly bigint[], result: bigint, threads: () => number[]): void {
+    if (nr !== SYS.prctl && nr !== SYS.seccomp) return;
     if (nr === SYS.prctl && Number(BigInt.asIntN(32, args[0]!)) === PR_SET_NO_NEW_PRIVS && result === 0n) this.noNewPrivs.add(tid);
     if (!installsFilter(nr, args) || result !== 0n) return;
     const tsync = nr === SYS.seccomp && (args[1]! & SECCOMP_FILTER_FLAG_TSYNC) !== 0n;
