@@ -36,14 +36,17 @@ static void die(const char *what) {
 /*
  * Every x86-64 syscall stops in the tracer (SECCOMP_RET_TRACE), whatever its number: numbers the kernel
  * does not know (-1, past the table, x32's 0x40000000 range) are answered with ENOSYS by the tracer, as
- * Linux does. Another ABI (i386's int 0x80) is killed.
+ * Linux does. Another ABI (i386's int 0x80) is killed. The data bits mark rewind's stops
+ * (LAUNCHER_SECCOMP_DATA in src/tracee/spawn.ts): when a filter the program installs later also answers
+ * SECCOMP_RET_TRACE, the newest filter's data is reported, so a stop with other data is the program's.
  */
+#define REWIND_SECCOMP_DATA 0x7277
 static void install_filter(void) {
   struct sock_filter prog[] = {
     BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
     BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
     BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE | REWIND_SECCOMP_DATA),
   };
   struct sock_fprog fprog = { .len = sizeof(prog) / sizeof(prog[0]), .filter = prog };
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("PR_SET_NO_NEW_PRIVS");

@@ -32,6 +32,7 @@ import { threadState } from '../tracee/proc-state.js';
 import { writtenDataHash } from '../tracee/write-data.js';
 import type { TrapPlan } from '../tracee/trap-plan.js';
 import { SchedEmulation, type SchedAnswer } from './sched-emulation.js';
+import { ProgramSeccomp } from './program-seccomp.js';
 import { programCpus } from '../tracee/spawn.js';
 import { copiedBytes, inputOffset, kernelCopy } from './echo-capture.js';
 import { FdEcho } from './fd-echo.js';
@@ -113,12 +114,15 @@ export class Recorder {
   private readonly spaces = new CodeSpaces();
   /** The program's own CPU affinity, policy and nice requests, answered without reaching the kernel. */
   private readonly sched: SchedEmulation;
+  /** What the program's own seccomp filters and no_new_privs mean for recording. */
+  private readonly seccomp: ProgramSeccomp;
 
   constructor(task: Task, private readonly writer: TraceWriter, private readonly files: FileStore,
     private readonly plan: TrapPlan, private readonly onIdle?: () => void) {
     insulate(false); // every signal is part of the recording
     this.leader = task.tid;
     this.sched = new SchedEmulation(programCpus(), BigInt(native.allowedCpus())); // rewind is pinned by now
+    this.seccomp = new ProgramSeccomp(task.tid);
     const st = this.addTask(task, new FdEcho());
     st.parked = { kind: 'seccomp' };
     st.resume = null;
@@ -368,11 +372,16 @@ export class Recorder {
     const signal = stop.kind === 'killed' ? stop.signal : null;
     this.append({ kind: 'exit', tid: st.task.tid, code, signal });
     if (signal === SIG.SIGSYS && !this.sigsysDelivered.has(st.task.tgid)) {
-      // No SIGSYS was delivered: the launcher's seccomp filter killed the process outright.
+      // No SIGSYS was delivered: a seccomp filter killed the process outright — the launcher's, unless
+      // the program has one of its own (SECCOMP_RET_KILL_*), which it then most likely was.
       this.sigsysDelivered.add(st.task.tgid);
-      this.notes.push(`process ${st.task.tgid} was killed by rewind's seccomp filter: it made a system call through `
-        + `the 32-bit ABI (int 0x80), which rewind does not record`);
+      this.notes.push(this.seccomp.hasFilter(st.task.tid)
+        ? `process ${st.task.tgid} was killed by SIGSYS: by its own seccomp filter, or by rewind's if it made a `
+          + `system call through the 32-bit ABI (int 0x80)`
+        : `process ${st.task.tgid} was killed by rewind's seccomp filter: it made a system call through `
+          + `the 32-bit ABI (int 0x80), which rewind does not record`);
     }
+    this.seccomp.exited(st.task.tid);
     this.spaces.exited(st.task.tid);
     this.sched.exited(st.task.tid);
     if (st.task.tid === this.leader) this.outcome = { exitCode: code, exitSignal: signal };
@@ -428,6 +437,11 @@ export class Recorder {
     }
   }
 
+  /** The recorded threads of process tgid. */
+  private threadsOf(tgid: number): number[] {
+    return [...this.tasks.values()].filter((s) => s.task.tgid === tgid).map((s) => s.task.tid);
+  }
+
   private othersWaiting(st: TaskState): boolean {
     if (this.tasks.size <= 1) return false;
     this.collectWoken();
@@ -451,8 +465,12 @@ export class Recorder {
       this.deliverHeld(st, regs);
       return 'continue';
     }
+    // The program's own filter answered SECCOMP_RET_TRACE: without a tracer of its own, -ENOSYS.
+    if (this.seccomp.ownTrace(task.tid)) return this.answerHere(st, nr, regs, { result: -ENOSYS, writes: [] });
     const def = syscallDef(nr);
     if (!def ? !unknownSyscall(nr) : def.kind === 'unsupported') throw new UnsupportedError(unsupportedMessage(nr));
+    const refusal = def?.refuse?.(SYSCALL_ARG_REGS.map((r) => regs[r]!));
+    if (refusal) throw new UnsupportedError(`unsupported ${def!.name}: ${refusal}`);
     // Let others run at a syscall entry once this task has had its time slice (or asks to yield), and
     // once they have, run the syscall (a yield handled again would only give way again, for ever).
     if (st.yielded) st.yielded = false;
@@ -471,7 +489,7 @@ export class Recorder {
       st.resume = { syscall: false, sig: 0 };
       return 'continue';
     }
-    const answer = this.sched.answer(task, nr, regs, (tid) => this.tasks.has(tid));
+    const answer = this.sched.answer(task, nr, regs, (tid) => this.tasks.has(tid)) ?? this.seccomp.answer(task, nr, regs);
     if (answer) return this.answerHere(st, nr, regs, answer);
     if (nr === SYS.execve || nr === SYS.execveat) return this.onExec(st, regs);
     if (nr === SYS.fork || nr === SYS.vfork || nr === SYS.clone) return this.onClone(st, nr, def, regs);
@@ -484,7 +502,7 @@ export class Recorder {
 
     if (nr === SYS.exit || nr === SYS.exit_group) {
       // It never returns. Written now, so the exits of the threads exit_group kills come after it.
-      this.append(syscallEvent(task.tid, nr, modeOf(def), regs, 0n, [], null, 0));
+      this.append(syscallEvent(task.tid, nr, modeOf(def, args), regs, 0n, [], null, 0));
       task.toSyscallExit();
       const end = this.wait(task.tid);
       if (end.kind !== 'exited' && end.kind !== 'killed') throw new TraceeError(`${syscallName(nr)} returned (${describeStop(end)})`);
@@ -507,7 +525,7 @@ export class Recorder {
     }
     if (after.kind === 'exited' || after.kind === 'killed') {
       // exit/exit_group (or a SIGKILL while in the call): the syscall never returns.
-      this.append(syscallEvent(task.tid, nr, modeOf(def), regs, 0n, [], null, 0));
+      this.append(syscallEvent(task.tid, nr, modeOf(def, args), regs, 0n, [], null, 0));
       this.onExit(st, after);
       return 'gone';
     }
@@ -542,7 +560,8 @@ export class Recorder {
     const echo = (nr === SYS.write || nr === SYS.writev) && result > 0n ? st.echo.target(args[0]!)
       : copyEcho && result > 0n ? copyEcho : 0;
     st.echo.update(nr, args, result);
-    const ev = syscallEvent(task.tid, nr, modeOf(def), regs, result, writes, file, echo);
+    this.seccomp.after(task.tid, nr, args, result, () => this.threadsOf(task.tgid));
+    const ev = syscallEvent(task.tid, nr, modeOf(def, args), regs, result, writes, file, echo);
     if (copyEcho && result > 0n) ev.output = copiedBytes(task, args[nr === SYS.sendfile ? 1 : 0]!, copyFrom, Number(result));
     // The data a write-like call took, for replay to check. Only when no other task ran while it was
     // in the kernel: one that did may have changed the buffer since.
@@ -601,6 +620,7 @@ export class Recorder {
       this.spaces.created(task.tid, child, nr === SYS.vfork || (nr === SYS.clone && (regs[R.rdi]! & CLONE_VM) !== 0n));
       const cst = this.addTask(new Task(child, thread ? task.tgid : child), thread ? st.echo : st.echo.clone());
       this.sched.created(task.tid, child);
+      this.seccomp.created(task.tid, child);
       this.runnable.push(cst);
       task.toSyscallExit();
       if (s.event === PTRACE_EVENT_VFORK) {
@@ -708,6 +728,7 @@ export class Recorder {
     const interp = interpMap ? this.files.capture(mapFilesPath(task.tid, interpMap)) : null;
     prepareAfterExec(task, this.plan.cpuidFault);
     this.spaces.execed(formerTid, task.tid);
+    this.seccomp.execed(formerTid, task.tid);
     const sites = patchCode(task, PatchedCode.empty, this.plan.patch);
     this.spaces.set(task.tid, PatchedCode.empty.with(sites));
     const regs = task.fetchRegs().slice();
@@ -842,8 +863,8 @@ function cpuTimeNs(task: Task): number {
   }
 }
 
-function modeOf(def: SyscallDef): SyscallMode {
-  return def.kind === 'execute' ? SyscallMode.Executed : SyscallMode.Emulated;
+function modeOf(def: SyscallDef, args: readonly bigint[]): SyscallMode {
+  return def.kind === 'execute' || def.executeWhen?.(args) ? SyscallMode.Executed : SyscallMode.Emulated;
 }
 
 function syscallEvent(tid: number, nr: number, mode: SyscallMode, regs: BigUint64Array, result: bigint,

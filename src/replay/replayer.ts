@@ -38,6 +38,7 @@ import { echoWrite } from './echo.js';
 import { EventCursor } from './event-cursor.js';
 import { isRestartCode, restartedRegs } from './restart.js';
 import { namedExecPath } from './exec-names.js';
+import { SyscallStepGuard } from './syscall-step-guard.js';
 import { copyPath, sameAsRecorded } from './trace-files.js';
 import { basename } from 'node:path';
 
@@ -480,6 +481,7 @@ export class Replayer {
       t.resume = null;
     }
     let early: Stop | null = null;
+    let guard: SyscallStepGuard | null = null;
     if (r) {
       let sig = r.sig;
       if (sig !== 0 && this.hooks?.liftForSignal?.(t, sig)) {
@@ -498,7 +500,10 @@ export class Replayer {
           // to save in r11); the step ends once its event is replayed (endStepAtSyscall).
           if (stepping && (r.syscall || sig !== 0 || !atSyscallInstruction(t.task))) t.task.step(sig);
           else if (r.syscall) t.task.toSyscallExit(sig);
-          else t.task.cont(sig);
+          else {
+            if (stepping) guard = SyscallStepGuard.plant(t.task); // in case the program's filter answers it
+            t.task.cont(sig);
+          }
         } catch {
           // Killed while stopped (another thread's exit_group): its exit is what waitpid reports next.
         }
@@ -506,6 +511,11 @@ export class Replayer {
     }
     let s = early ?? waitStop(t.task.tid);
     t.stop = s;
+    if (guard?.lift(t.task, s)) {
+      // The program's own seccomp filter answered the syscall: the step ends right after it.
+      t.resume = { syscall: false, sig: 0 };
+      throw new DebugStop({ kind: 'step' }, t.recTid);
+    }
     // A task left running (a vfork parent) has stopped: the debugger may have changed its slots meanwhile.
     if (!r && s.kind !== 'exited' && s.kind !== 'killed') this.hooks?.taskStopped(t.task, t.recTid);
     if (stepping && s.kind === 'seccomp') untraceSyscallFlags(t.task);

@@ -3,7 +3,7 @@
 import { PTRACE_GETSIGMASK, PTRACE_SETSIGMASK } from '../kernel/ptrace.js';
 import { R } from '../kernel/regs.js';
 import { KERNEL_SIGSET_SIZE, SIG } from '../kernel/signals.js';
-import { SYS } from '../kernel/syscall-names.js';
+import { SYS, syscallName } from '../kernel/syscall-names.js';
 import { native } from '../native/addon.js';
 import { TraceeError } from './errors.js';
 import { waitStop } from './spawn.js';
@@ -59,6 +59,13 @@ export function skipToExit(task: Task, result: bigint): void {
   if (s.kind !== 'syscall') throw new TraceeError(`task ${task.tid}: expected a syscall exit, got ${describeStop(s)}`);
 }
 
+const FILTER_HINT = '; a seccomp filter of the program\'s own may refuse it';
+
+/** Whether a seccomp stop is the entry of the syscall set up in `set` (same instruction, number and arguments). */
+function atInjectedEntry(now: BigUint64Array, set: BigUint64Array): boolean {
+  return now[R.rip] === set[R.rip]! + 2n && now[R.orig_rax] === set[R.rax] && ARG_REGS.every((r) => now[r] === set[r]);
+}
+
 /**
  * Runs syscall nr with args in the task, which must be stopped in user context (a syscall-exit stop or a
  * signal stop). Registers and any instruction bytes borrowed are restored afterwards. Returns the result.
@@ -95,7 +102,12 @@ export function injectSyscall(
         task.cont();
         s = waitStop(task.tid);
       }
-      if (s.kind !== 'seccomp') throw new TraceeError(`task ${task.tid}: injected syscall ${nr} did not start (${describeStop(s)})`);
+      if (s.kind !== 'seccomp') throw new TraceeError(`task ${task.tid}: injected ${syscallName(nr)} did not start (${describeStop(s)})${FILTER_HINT}`);
+      if (!atInjectedEntry(task.fetchRegs(), regs)) {
+        // The kernel answered it without a stop (a filter of the program's own: SECCOMP_RET_ERRNO) and
+        // the program ran on to a syscall of its own.
+        throw new TraceeError(`task ${task.tid}: injected ${syscallName(nr)} did not reach rewind${FILTER_HINT}`);
+      }
       task.toSyscallExit();
       s = waitStop(task.tid);
       while (s.kind === 'event' && onEvent) {

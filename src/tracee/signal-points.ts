@@ -1,6 +1,6 @@
 // Traced-process model: the points where signals are placed, shared by recording and replay.
 import { R } from '../kernel/regs.js';
-import { SI_KERNEL, SIG } from '../kernel/signals.js';
+import { SI_KERNEL, SIG, SYS_SECCOMP } from '../kernel/signals.js';
 import type { Task } from './task.js';
 
 /** Skips the syscall at a seccomp stop and points rip back at its instruction, so it runs again later. */
@@ -12,8 +12,12 @@ export function rewindSyscallForSignal(task: Task, entry: BigUint64Array): void 
   task.storeRegs(regs);
 }
 
-/** Signals raised by the instruction at rip (faults and traps), as opposed to sent ones. */
+/**
+ * Signals raised by the instruction at rip (faults and traps), as opposed to sent ones. A SIGSYS of a
+ * seccomp filter's SECCOMP_RET_TRAP is one too: the program's filter raises it at the same syscall at replay.
+ */
 export function isSynchronous(signo: number, code: number): boolean {
+  if (signo === SIG.SIGSYS) return code === SYS_SECCOMP;
   const faults = [SIG.SIGSEGV, SIG.SIGBUS, SIG.SIGILL, SIG.SIGFPE, SIG.SIGTRAP] as number[];
   return faults.includes(signo) && (code > 0 || code === SI_KERNEL);
 }

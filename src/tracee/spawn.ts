@@ -14,6 +14,12 @@ import { Task } from './task.js';
 const PTRACE_OPTIONS = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACESECCOMP | PTRACE_O_TRACEEXEC
   | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_EXITKILL;
 
+/**
+ * The SECCOMP_RET_DATA of the launcher's filter (native/launcher.c): its seccomp stops report it as their
+ * event message. A stop with another one comes from a filter the program installed (SECCOMP_RET_TRACE).
+ */
+export const LAUNCHER_SECCOMP_DATA = 0x7277;
+
 const statusBuf = new Int32Array(1);
 
 /** Waits for the next stop of tid (blocking). */

@@ -6,6 +6,8 @@ import type { OutputRule, SyscallDef } from './types.js';
 export interface EntryOpts {
   blocks?: boolean;
   note?: string;
+  refuse?: SyscallDef['refuse'];
+  executeWhen?: SyscallDef['executeWhen'];
 }
 
 function entry(name: SyscallName, kind: SyscallDef['kind'], outputs: OutputRule[], opts: EntryOpts): SyscallDef {
@@ -13,6 +15,8 @@ function entry(name: SyscallName, kind: SyscallDef['kind'], outputs: OutputRule[
   if (outputs.length > 0) d.outputs = outputs;
   if (opts.blocks) d.blocks = true;
   if (opts.note) d.note = opts.note;
+  if (opts.refuse) d.refuse = opts.refuse;
+  if (opts.executeWhen) d.executeWhen = opts.executeWhen;
   return d;
 }
 

@@ -50,7 +50,7 @@ export function prctlOut(): Rule {
     if (opt === PR_GET_TID_ADDRESS || opt === PR_GET_SHADOW_STACK_STATUS) return at(c, 1, 8);
     if (opt === PR_GET_AUXV) return at(c, 1, Math.min(resultNum(c), argSize(c, 2)));
     if (opt === PR_SCHED_CORE) return argInt(c, 1) === 0 ? at(c, 4, 8) : []; // PR_SCHED_CORE_GET: cookie at arg5
-    if (opt === PR_SET_SECCOMP) throw new Error('unsupported prctl PR_SET_SECCOMP: the tracee installing its own seccomp filter');
+    if (opt === PR_SET_SECCOMP) return []; // a filter (strict mode is refused at entry)
     if (opt === PR_SET_TSC) throw new Error('unsupported prctl PR_SET_TSC: rewind traps rdtsc itself');
     if (opt === PR_SET_MM) throw new Error('unsupported prctl PR_SET_MM: rewriting the address-space layout');
     if (opt === PR_SET_SYSCALL_USER_DISPATCH) throw new Error('unsupported prctl PR_SET_SYSCALL_USER_DISPATCH');

@@ -5,6 +5,7 @@ import { Struct } from '../structs.js';
 import { BLOCKS, emulate, enosys, execute, unsupported } from './define.js';
 import { fixed, resultBytes, sizeFromArg, u32, u64 } from './outputs.js';
 import { archPrctlOut, capgetOut, getgroupsOut, prctlOut } from './outputs-cmd.js';
+import { cloneRefusal, prctlInstallsFilter, prctlRefusal, seccompOut, seccompRefusal, unshareRefusal } from './sandboxing.js';
 import type { SyscallDef } from './types.js';
 
 const RL = Struct.rlimit.size;
@@ -21,11 +22,21 @@ export const PROCESS: readonly SyscallDef[] = [
   emulate('get_robust_list', [u64(1), u64(2)]),
   execute('fork', [], { note: 'creates the task at replay too; replay hands back the recorded pid' }),
   execute('vfork', [], { blocks: true, note: 'the parent waits in the kernel while the child runs' }),
-  execute('clone', [], { note: 'creates the task at replay too; the recorded tid replaces the real one in memory' }),
+  execute('clone', [], {
+    note: 'creates the task at replay too; the recorded tid replaces the real one in memory; of new namespaces only CLONE_NEWUSER and CLONE_NEWNS',
+    refuse: cloneRefusal,
+  }),
   enosys('clone3', 'glibc falls back to clone'),
   unsupported('ptrace', 'the tracee cannot trace others while rewind traces it'),
-  unsupported('seccomp', 'the tracee installing its own seccomp filter'),
-  unsupported('unshare', 'namespaces are not supported'),
+  execute('seccomp', [seccompOut()], {
+    note: 'the program\'s own filter is installed at replay too (what it answers never reaches rewind, or comes as the same signal); '
+      + 'strict mode and SECCOMP_FILTER_FLAG_NEW_LISTENER stop recording',
+    refuse: seccompRefusal,
+  }),
+  execute('unshare', [], {
+    note: 'user and mount namespaces (and CLONE_FS, CLONE_FILES, CLONE_SYSVSEM) are made at replay too; other namespaces stop recording',
+    refuse: unshareRefusal,
+  }),
   unsupported('setns', 'namespaces are not supported'),
   emulate('wait4', [u32(1), fixed(3, Struct.rusage.size)], BLOCKS), // status, rusage
   emulate('waitid', [fixed(2, Struct.siginfo.size), fixed(4, Struct.rusage.size)], BLOCKS),
@@ -55,7 +66,12 @@ export const PROCESS: readonly SyscallDef[] = [
   emulate('setsid'),
   emulate('capget', [capgetOut()]),
   emulate('capset'),
-  emulate('prctl', [prctlOut()], { note: 'outputs decoded by option; PR_SET_SECCOMP, PR_SET_TSC, PR_SET_MM stop recording' }),
+  emulate('prctl', [prctlOut()], {
+    note: 'outputs decoded by option; PR_SET_SECCOMP with a filter runs again at replay; PR_GET_SECCOMP and PR_GET_NO_NEW_PRIVS '
+      + 'are answered for the program (not rewind\'s filter); strict seccomp, PR_SET_TSC, PR_SET_MM stop recording',
+    refuse: prctlRefusal,
+    executeWhen: prctlInstallsFilter,
+  }),
   emulate('personality', [], { note: 'replay does not change the persona (rewind already disables ASLR)' }),
   emulate('getpriority', [], { note: SCHED_NOTE }),
   emulate('setpriority', [], { note: SCHED_NOTE }),

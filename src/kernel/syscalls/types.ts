@@ -43,4 +43,11 @@ export interface SyscallDef {
   blocks?: boolean;
   /** Why it has this kind, when that is not obvious; shown in messages and docs/SYSCALLS.md. */
   note?: string;
+  /**
+   * Checked at the call's entry, before it runs: a reason when these arguments are not supported
+   * (recording stops with it), null when they are.
+   */
+  refuse?: (args: readonly bigint[]) => string | null;
+  /** For an 'emulate' entry: the calls with these arguments run again at replay (they are recorded as executed). */
+  executeWhen?: (args: readonly bigint[]) => boolean;
 }
