@@ -9,7 +9,7 @@ import { R, SYSCALL_ARG_REGS, syscallNr } from '../kernel/regs.js';
 import { ILL_ILLOPN, SI_KERNEL, SIG, siginfoCode, siginfoSigno } from '../kernel/signals.js';
 import { SYS, syscallName } from '../kernel/syscall-names.js';
 import { syscallDef, unknownSyscall, unsupportedMessage } from '../kernel/syscalls/index.js';
-import type { SyscallDef } from '../kernel/syscalls/types.js';
+import type { ExecuteCtx, SyscallDef } from '../kernel/syscalls/types.js';
 import {
   PTRACE_EVENT_CLONE, PTRACE_EVENT_EXEC, PTRACE_EVENT_FORK, PTRACE_EVENT_VFORK, __WALL,
 } from '../kernel/ptrace.js';
@@ -521,7 +521,8 @@ export class Recorder {
     const echo = (nr === SYS.write || nr === SYS.writev) && result > 0n ? st.echo.target(args[0]!)
       : copyEcho && result > 0n ? copyEcho : 0;
     st.echo.update(nr, args, result);
-    const ev = syscallEvent(task.tid, nr, modeOf(def), regs, result, writes, file, echo);
+    const mode = modeOf(def, { args, result, isRecorded: (pid) => this.tasks.has(Number(pid)) });
+    const ev = syscallEvent(task.tid, nr, mode, regs, result, writes, file, echo);
     if (copyEcho && result > 0n) ev.output = copiedBytes(task, args[nr === SYS.sendfile ? 1 : 0]!, copyFrom, Number(result));
     // The data a write-like call took, for replay to check. Only when no other task ran while it was
     // in the kernel: one that did may have changed the buffer since.
@@ -821,8 +822,10 @@ function cpuTimeNs(task: Task): number {
   }
 }
 
-function modeOf(def: SyscallDef): SyscallMode {
-  return def.kind === 'execute' ? SyscallMode.Executed : SyscallMode.Emulated;
+/** How replay handles the call: the table's kind, or, after the call returned, its `executesIf` rule. */
+function modeOf(def: SyscallDef, after?: ExecuteCtx): SyscallMode {
+  if (def.kind === 'execute' || (after && def.executesIf?.(after))) return SyscallMode.Executed;
+  return SyscallMode.Emulated;
 }
 
 function syscallEvent(tid: number, nr: number, mode: SyscallMode, regs: BigUint64Array, result: bigint,

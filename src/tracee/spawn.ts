@@ -5,7 +5,9 @@ import {
   WUNTRACED, __WALL,
 } from '../kernel/ptrace.js';
 import { launcherPath, native } from '../native/addon.js';
+import type { StartLimits } from '../trace/meta.js';
 import { TraceeError } from './errors.js';
+import { applyStartLimits } from './start-limits.js';
 import { decodeStatus, describeStop, type Stop } from './stop.js';
 import { dropIfStray, dropIfStrayTrap, forgetTask } from './stray-signals.js';
 import { Task } from './task.js';
@@ -76,6 +78,8 @@ export interface LaunchOptions {
   ownGroup?: boolean;
   /** Leave rdtsc untrapped by the kernel (rewind patches it, or the recording did not trap it). */
   noTscTrap?: boolean;
+  /** Start the program with these address-space limits (replay: the recorded ones; see start-limits.ts). */
+  limits?: StartLimits;
 }
 
 let cpusBeforePin: bigint | null = null;
@@ -109,6 +113,14 @@ export function launch(opts: LaunchOptions): Task {
     throw new TraceeError(`cannot trace the program: PTRACE_SEIZE failed (errno ${-r})`);
   }
   const task = new Task(pid, pid);
+  if (opts.limits) {
+    try {
+      applyStartLimits(pid, opts.limits);
+    } catch (e) {
+      native.kill(pid, 9);
+      throw e;
+    }
+  }
   // The seize re-traps the stopped launcher as a group-stop (PTRACE_EVENT_STOP); resume it to its execve.
   let s = waitStop(pid);
   for (;;) {

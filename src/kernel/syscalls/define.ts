@@ -1,11 +1,13 @@
 // Small constructors the family files use to declare table entries by kernel name.
 
 import { SYS, type SyscallName } from '../syscall-names.js';
-import type { OutputRule, SyscallDef } from './types.js';
+import type { ExecuteCtx, OutputRule, SyscallDef } from './types.js';
 
 export interface EntryOpts {
   blocks?: boolean;
   note?: string;
+  executesIf?: (c: ExecuteCtx) => boolean;
+  pidArg?: number;
 }
 
 function entry(name: SyscallName, kind: SyscallDef['kind'], outputs: OutputRule[], opts: EntryOpts): SyscallDef {
@@ -13,6 +15,8 @@ function entry(name: SyscallName, kind: SyscallDef['kind'], outputs: OutputRule[
   if (outputs.length > 0) d.outputs = outputs;
   if (opts.blocks) d.blocks = true;
   if (opts.note) d.note = opts.note;
+  if (opts.executesIf) d.executesIf = opts.executesIf;
+  if (opts.pidArg !== undefined) d.pidArg = opts.pidArg;
   return d;
 }
 
