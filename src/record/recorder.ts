@@ -517,7 +517,7 @@ export class Recorder {
     const exitRegs = task.fetchRegs();
     const result = BigInt.asIntN(64, exitRegs[R.rax]!);
     const writes = this.captureOutputs(task, def, args, result);
-    const file = nr === SYS.mmap && result >= 0n ? this.mappedFile(task, args) : null;
+    const file = nr === SYS.mmap && result >= 0n ? this.mappedFile(task, args, result) : null;
     const echo = (nr === SYS.write || nr === SYS.writev) && result > 0n ? st.echo.target(args[0]!)
       : copyEcho && result > 0n ? copyEcho : 0;
     st.echo.update(nr, args, result);
@@ -558,10 +558,10 @@ export class Recorder {
     return writes;
   }
 
-  private mappedFile(task: Task, args: bigint[]): FileRef | null {
+  private mappedFile(task: Task, args: bigint[], at: bigint): FileRef | null {
     const fd = BigInt.asIntN(32, args[4]!);
     if ((args[3]! & MAP_ANONYMOUS) !== 0n || fd < 0n) return null;
-    return this.files.capture(`/proc/${task.tid}/fd/${fd}`);
+    return this.files.captureMapping(task.tid, fd, at, args[1]!, args[5]!);
   }
 
   /**
