@@ -16,6 +16,7 @@
 import { closeSync, constants, copyFileSync, fstatSync, linkSync, openSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { pageAlign } from '../kernel/mman.js';
+import { readMaps } from '../tracee/maps.js';
 import { HashCache, identityOf } from '../trace/content-hash.js';
 import { clip, copySparse, dataRanges, totalBytes, type Range } from '../trace/sparse.js';
 import type { FileRef } from '../trace/events.js';
@@ -46,8 +47,10 @@ interface Known {
 
 export class FileStore {
   private readonly byKey = new Map<string, Known[]>();
-  /** The private copy (not a link to a file outside the trace) already holding each content hash. */
+  /** With pack, or for files without a name: the private copy already holding each content hash. */
   private readonly byHash = new Map<string, string>();
+  /** By inode number: the file ranges of the copies made (null: a whole copy), for checkGrownMapping. */
+  private readonly copiedRanges = new Map<number, { range: Range | null; size: number }[]>();
   private count = 0;
   private readonly traceDir: string;
   private readonly cache: HashCache;
@@ -87,10 +90,8 @@ export class FileStore {
     let hash = named ? this.cache.get(sourceId) : null;
     const same = hash !== null && this.pack ? this.byHash.get(hash) : undefined;
     let range: Range | null = null;
-    let linked = false;
     if (same !== undefined) linkSync(join(this.dir, same), dst); // the trace's own copy: private
-    else if (!this.pack && named && this.tryLink(shown, st.dev, st.ino, dst)) linked = true;
-    else range = this.copy(source, dst, size, want, Number(st.mode & 0o777n));
+    else if (this.pack || !named || !this.tryLink(shown, st.dev, st.ino, dst)) range = this.copy(source, dst, size, want, Number(st.mode & 0o777n));
     const copied = statSync(dst, { bigint: true });
     if (copied.size !== st.size) {
       rmSync(dst, { force: true });
@@ -104,7 +105,8 @@ export class FileStore {
     } else {
       this.cache.put(identityOf(copied), hash, dst);
     }
-    if (!linked) {
+    if (this.pack || !named) {
+      // With pack, and for files without a name (copied at every mapping): identical copies stored once.
       const first = this.byHash.get(hash);
       if (first === undefined) this.byHash.set(hash, name);
       else if (first !== same) {
@@ -115,6 +117,9 @@ export class FileStore {
     }
     appendIndexEntry(this.traceDir, { copy: name, path: shown, size: Number(st.size), sha256: hash });
     const ref: FileRef = { path: shown, copy: name, dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs };
+    const ranges = this.copiedRanges.get(Number(st.ino)) ?? [];
+    ranges.push({ range, size });
+    this.copiedRanges.set(Number(st.ino), ranges);
     if (named) {
       const list = this.byKey.get(key) ?? [];
       list.push({ range, ref });
@@ -137,6 +142,23 @@ export class FileStore {
       if (code !== 'ENOENT' && code !== 'EBADF') throw e;
       return this.capture(`/proc/${tid}/map_files/${at.toString(16)}-${(at + window.length).toString(16)}`, window);
     }
+  }
+
+  /**
+   * After mremap grew a mapping of task tid to `length` bytes at `at`: replay grows its mapping of the
+   * trace's copy the same way, so the copy must hold the grown part. A file rewind copied only part of
+   * (a window of a sparse file) where the grown part is not copied stops recording (UnsupportedError).
+   */
+  checkGrownMapping(tid: number, at: bigint, length: bigint): void {
+    const m = readMaps(tid).find((x) => x.start === at);
+    if (!m || m.inode === 0) return;
+    const ranges = this.copiedRanges.get(m.inode);
+    if (!ranges || ranges.some((r) => r.range === null)) return;
+    const start = Number(m.offset);
+    const end = start + Number(pageAlign(length));
+    // Past the end of the file a mapping faults (SIGBUS) at record and replay alike: only the file counts.
+    if (ranges.some(({ range: r, size }) => r!.start <= start && Math.min(end, size) <= r!.end)) return;
+    throw new UnsupportedError(`mremap grew a mapping of ${m.name} beyond the part of the file rewind copied`);
   }
 
   /**

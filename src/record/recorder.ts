@@ -518,6 +518,7 @@ export class Recorder {
     const result = BigInt.asIntN(64, exitRegs[R.rax]!);
     const writes = this.captureOutputs(task, def, args, result);
     const file = nr === SYS.mmap && result >= 0n ? this.mappedFile(task, args, result) : null;
+    if (nr === SYS.mremap && result >= 0n && args[2]! > args[1]!) this.files.checkGrownMapping(task.tid, result, args[2]!);
     const echo = (nr === SYS.write || nr === SYS.writev) && result > 0n ? st.echo.target(args[0]!)
       : copyEcho && result > 0n ? copyEcho : 0;
     st.echo.update(nr, args, result);

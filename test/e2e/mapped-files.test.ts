@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { assertDiffer, assertRecordedOk, assertReplayMatches, assertStatus } from '../helpers/checks.js';
+import { assertDiffer, assertOneLineError, assertRecordedOk, assertReplayMatches, assertStatus } from '../helpers/checks.js';
 import { flipBytes } from '../helpers/trace-guard.js';
 import { compileProgram, explain, record, replay, rewind, runNative, TempSpace, type RecordResult } from '../helpers/harness.js';
 
@@ -128,6 +128,14 @@ describe('hugesparse.c: a 100 GiB sparse file and a 100 GiB memfd with a few byt
     const disk = diskBytes(rec.traceDir);
     assert.ok(disk < 16 * MiB, `the packed trace occupies ${disk} bytes on disk\n${explain(p)}`);
     assertReplayMatches(rec, await replay(rec.traceDir, { timeoutMs: 120_000 }));
+  });
+
+  it('mremap growing a window over data its copy does not hold stops recording with one line', async () => {
+    const r = await record(exe, [space.mkdir('huge-mremap-'), 'mremap'], { space, timeoutMs: 120_000 });
+    assertStatus(r, 125, 'record');
+    assertOneLineError(r, 'record');
+    assert.match(r.stderr.toString(), /mremap grew a mapping of \S*huge\.dat beyond the part of the file rewind copied/, explain(r));
+    assert.match(r.stdout.toString(), /^window before mremap: "t=\d+"$/m, explain(r));
   });
 
   it('a byte changed in a hole of a copy is found at replay (the block hash covers the holes)', async () => {

@@ -1,7 +1,8 @@
 /* hugesparse.c DIR: a 100 GiB sparse file in DIR and a 100 GiB memfd, each with a few bytes written
  * far apart (the rest holes), mapped in windows around those bytes and, for the file, as a whole
  * (100 GiB of address space, nearly all hole). Prints what it reads through the mappings. The file is
- * removed at the end. Nothing here touches more than a few pages, so recording it must not either. */
+ * removed at the end. Nothing here touches more than a few pages, so recording it must not either.
+ * hugesparse DIR mremap: instead grows a window of the file with mremap over data outside it. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdint.h>
@@ -53,6 +54,21 @@ int main(int argc, char **argv) {
   put(fd, (off_t)(SIZE - 9), "the tail");
   window("file middle", fd, (off_t)(50 * GIB + 123), (1 << 20) + 123, 1 << 20, strlen(stamp));
   window("file end", fd, (off_t)(SIZE - 9), 65536 - 9 + 4096, 9, 8);
+
+  if (argc > 2 && strcmp(argv[2], "mremap") == 0) {
+    /* Grow a window of the file over the data at 77 GiB: what the window's copy does not hold. */
+    off_t start = (off_t)(50 * GIB);
+    unsigned char *m = mmap(NULL, 1 << 20, PROT_READ, MAP_PRIVATE, fd, start);
+    if (m == MAP_FAILED) die("mmap before mremap");
+    say("window before mremap: \"%.*s\"\n", (int)strlen(stamp), (const char *)m + 123);
+    unsigned char *g = mremap(m, 1 << 20, 28 * GIB, MREMAP_MAYMOVE);
+    if (g == MAP_FAILED) die("mremap");
+    say("grown window: \"%.7s\"\n", (const char *)g + 27 * GIB);
+    close(fd);
+    unlink(path);
+    say("EXIT-SUCCESS\n");
+    return 0;
+  }
 
   unsigned char *all = mmap(NULL, SIZE, PROT_READ, MAP_PRIVATE | MAP_NORESERVE, fd, 0);
   if (all == MAP_FAILED) die("mmap whole file");
