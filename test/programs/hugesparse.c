@@ -70,6 +70,14 @@ int main(int argc, char **argv) {
     return 0;
   }
 
+  /* Mapped executable too (rewind looks for instructions to patch in executable mappings). */
+  unsigned char *x = mmap(NULL, 1 << 20, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, (off_t)(50 * GIB));
+  if (x == MAP_FAILED) say("executable window refused\n");
+  else {
+    say("executable window: \"%.*s\"\n", (int)strlen(stamp), (const char *)x + 123);
+    munmap(x, 1 << 20);
+  }
+
   unsigned char *all = mmap(NULL, SIZE, PROT_READ, MAP_PRIVATE | MAP_NORESERVE, fd, 0);
   if (all == MAP_FAILED) die("mmap whole file");
   say("whole file: \"%.16s\" \"%.*s\" \"%.7s\" \"%.8s\" zero at 30 GiB %d\n", (const char *)all,
