@@ -6,10 +6,10 @@
 // Copies are deduplicated by (device, inode, mtime, size). Each copy's size and SHA-256 go to
 // files.index (src/trace/file-index.ts) before its FileRef is handed out; hashes of files already seen
 // come from the user's hash cache, so recording libc again costs no read.
-// A copy holds only what can be read back: holes stay holes (src/trace/sparse.ts) and, for a mapping,
-// only the data of the mapped window is copied when the file has data elsewhere (a 100 GiB sparse
-// file or memfd with a few written pages costs those pages); the copy has the file's size, so the
-// mapping reads the same bytes at the same offsets. A file with no name left (a memfd, a deleted file)
+// A copy holds only what can be read back: holes stay holes (src/trace/sparse.ts) and, for a mapping
+// of a file with 16 MiB or more of data outside the mapped window, only the window's data is copied
+// (a 100 GiB sparse file or memfd costs the pages written, a window of a big file that window); the
+// copy has the file's size, so the mapping reads the same bytes at the same offsets. A file with no name left (a memfd, a deleted file)
 // has no lasting identity — its inode number goes to the next file as soon as it is freed, maybe with
 // the same size and mtime — so it is copied at every mapping (while the mapping's fd or the mapping
 // keeps it alive) and never taken from the hash cache; identical copies are then stored once.
@@ -31,6 +31,9 @@ export interface FileStoreOptions {
   /** Where hashes of files already seen are kept (default: the user's cache directory). */
   cache?: HashCache;
 }
+
+/** A mapping's copy leaves out the data outside its window from this many bytes of it. */
+export const PARTIAL_FROM = 16 * 1024 * 1024;
 
 export interface MappedWindow {
   /** File offset of the mapping. */
@@ -153,11 +156,13 @@ export class FileStore {
     const m = readMaps(tid).find((x) => x.start === at);
     if (!m || m.inode === 0) return;
     const ranges = this.copiedRanges.get(m.inode);
-    if (!ranges || ranges.some((r) => r.range === null)) return;
+    if (!ranges) return;
     const start = Number(m.offset);
     const end = start + Number(pageAlign(length));
-    // Past the end of the file a mapping faults (SIGBUS) at record and replay alike: only the file counts.
-    if (ranges.some(({ range: r, size }) => r!.start <= start && Math.min(end, size) <= r!.end)) return;
+    // Which copy the mapping came from is not known here (the inode number alone names it): every copy
+    // of the inode must hold the grown part. Past the end of the file a mapping faults (SIGBUS) at
+    // record and replay alike: only the file counts.
+    if (ranges.every(({ range: r, size }) => r === null || (r.start <= start && Math.min(end, size) <= r.end))) return;
     throw new UnsupportedError(`mremap grew a mapping of ${m.name} beyond the part of the file rewind copied`);
   }
 
@@ -171,12 +176,14 @@ export class FileStore {
       if (Number(fstatSync(fd, { bigint: true }).size) !== size) throw new UnsupportedError(`${source} changed while rewind copied it`);
       const data = dataRanges(fd, size);
       const needed = clip(data, want);
-      const whole = totalBytes(needed) === totalBytes(data);
+      // Data outside the window is left out when there is much of it; a little is copied too, so
+      // one copy serves every window of the file.
+      const whole = totalBytes(data) - totalBytes(needed) < PARTIAL_FROM;
       if (whole && data.length === 1 && data[0]!.start === 0 && data[0]!.end === size) {
         // No hole: the kernel copies it (or reflinks it where the file system can).
         copyFileSync(source, dst, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL);
       } else {
-        copySparse(fd, dst, size, needed, mode);
+        copySparse(fd, dst, size, whole ? data : needed, mode);
       }
       return whole ? null : want;
     } finally {

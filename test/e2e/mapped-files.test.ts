@@ -105,9 +105,10 @@ describe('hugesparse.c: a 100 GiB sparse file and a 100 GiB memfd with a few byt
     const disk = diskBytes(rec.traceDir);
     assert.ok(disk < 16 * MiB, `the trace occupies ${disk} bytes on disk`);
     const big = readIndex(rec.traceDir).filter((e) => e.size === 100 * GiB);
-    // The executable window lies inside the first window: its copy serves both.
+    // The file has a few pages of data: one copy of it (all its data, holes as holes) serves every
+    // window; the memfd, without a name, is copied at each of its two mappings.
     assert.match(out, /^executable window(?: refused|: "t=\d+")$/m, explain(rec));
-    assert.equal(big.length, 5, JSON.stringify(readIndex(rec.traceDir)));
+    assert.deepEqual(big.map((e) => e.path.endsWith('/huge.dat')), [true, false, false], JSON.stringify(readIndex(rec.traceDir)));
     for (const e of big) {
       assert.match(e['sha256-blocks'] ?? '', /^[0-9a-f]{64}$/, JSON.stringify(e));
       const st = fs.statSync(path.join(rec.traceDir, 'files', e.copy), { bigint: true });
@@ -132,7 +133,21 @@ describe('hugesparse.c: a 100 GiB sparse file and a 100 GiB memfd with a few byt
     assertReplayMatches(rec, await replay(rec.traceDir, { timeoutMs: 120_000 }));
   });
 
-  it('mremap growing a window over data its copy does not hold stops recording with one line', async () => {
+  it('20 MiB of data far from the mapped windows: each copy holds its window only; replay -a matches', async () => {
+    const r = await record(exe, [space.mkdir('huge-far-'), 'far'], { space, timeoutMs: 120_000 });
+    assertRecordedOk(r, 0);
+    assert.match(r.stdout.toString(), /^far: 1 MiB of the 20 window at \d+: "t=\d+" hash/m, explain(r));
+    // The windows mapped before the 20 MiB were written share one copy; the two after have their own.
+    const big = readIndex(r.traceDir).filter((e) => e.size === 100 * GiB);
+    assert.equal(big.length, 3, JSON.stringify(big));
+    const allocated = big.map((e) => Number(fs.statSync(path.join(r.traceDir, 'files', e.copy)).blocks) * 512);
+    assert.ok(allocated[1]! <= 64 * 1024, `the first far window's copy occupies ${allocated[1]} bytes`);
+    assert.ok(allocated[2]! >= MiB && allocated[2]! <= 2 * MiB, `the second far window's copy occupies ${allocated[2]} bytes`);
+    assert.ok(diskBytes(r.traceDir) < 16 * MiB, `the trace occupies ${diskBytes(r.traceDir)} bytes on disk`);
+    assertReplayMatches(r, await replay(r.traceDir, { timeoutMs: 120_000 }));
+  });
+
+  it('mremap growing a window over data its copy left out (20 MiB elsewhere) stops recording with one line', async () => {
     const r = await record(exe, [space.mkdir('huge-mremap-'), 'mremap'], { space, timeoutMs: 120_000 });
     assertStatus(r, 125, 'record');
     assertOneLineError(r, 'record');

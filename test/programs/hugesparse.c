@@ -2,7 +2,8 @@
  * far apart (the rest holes), mapped in windows around those bytes and, for the file, as a whole
  * (100 GiB of address space, nearly all hole). Prints what it reads through the mappings. The file is
  * removed at the end. Nothing here touches more than a few pages, so recording it must not either.
- * hugesparse DIR mremap: instead grows a window of the file with mremap over data outside it. */
+ * hugesparse DIR far: instead writes 20 MiB far from the windows it maps (their copies leave them out);
+ * hugesparse DIR mremap: the same, then grows a window with mremap over those 20 MiB. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdint.h>
@@ -55,15 +56,26 @@ int main(int argc, char **argv) {
   window("file middle", fd, (off_t)(50 * GIB + 123), (1 << 20) + 123, 1 << 20, strlen(stamp));
   window("file end", fd, (off_t)(SIZE - 9), 65536 - 9 + 4096, 9, 8);
 
-  if (argc > 2 && strcmp(argv[2], "mremap") == 0) {
-    /* Grow a window of the file over the data at 77 GiB: what the window's copy does not hold. */
-    off_t start = (off_t)(50 * GIB);
-    unsigned char *m = mmap(NULL, 1 << 20, PROT_READ, MAP_PRIVATE, fd, start);
-    if (m == MAP_FAILED) die("mmap before mremap");
-    say("window before mremap: \"%.*s\"\n", (int)strlen(stamp), (const char *)m + 123);
-    unsigned char *g = mremap(m, 1 << 20, 28 * GIB, MREMAP_MAYMOVE);
-    if (g == MAP_FAILED) die("mremap");
-    say("grown window: \"%.7s\"\n", (const char *)g + 27 * GIB);
+  if (argc > 2 && (strcmp(argv[2], "far") == 0 || strcmp(argv[2], "mremap") == 0)) {
+    /* 20 MiB of data far from the windows mapped next (so a window's copy leaves them out). */
+    static unsigned char block[1 << 20];
+    for (int i = 0; i < 20; i++) {
+      memset(block, 'a' + i, sizeof block);
+      memcpy(block + 1000, stamp, strlen(stamp));
+      if (pwrite(fd, block, sizeof block, (off_t)(78 * GIB) + (off_t)i * (1 << 20)) != (ssize_t)sizeof block) die("pwrite");
+    }
+    window("far: file middle", fd, (off_t)(50 * GIB + 123), 123, 4096 - 123, strlen(stamp));
+    window("far: 1 MiB of the 20", fd, (off_t)(78 * GIB + 5 * (1 << 20) + 1000), 1000, (1 << 20) - 1000, strlen(stamp));
+    if (strcmp(argv[2], "mremap") == 0) {
+      /* Grow a window over the 20 MiB with mremap: what its copy does not hold. */
+      off_t start = (off_t)(50 * GIB);
+      unsigned char *m = mmap(NULL, 1 << 20, PROT_READ, MAP_PRIVATE, fd, start);
+      if (m == MAP_FAILED) die("mmap before mremap");
+      say("window before mremap: \"%.*s\"\n", (int)strlen(stamp), (const char *)m + 123);
+      unsigned char *g = mremap(m, 1 << 20, 29 * GIB, MREMAP_MAYMOVE);
+      if (g == MAP_FAILED) die("mremap");
+      say("grown window: \"%.7s\"\n", (const char *)g + 28 * GIB);
+    }
     close(fd);
     unlink(path);
     say("EXIT-SUCCESS\n");
