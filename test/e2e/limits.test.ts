@@ -40,6 +40,8 @@ function assertSawLimits(rec: RunResult, stackKiB: number): void {
   assert.ok(out.includes('brk +256 MiB under a 64 MiB RLIMIT_DATA refused\n'), explain(rec));
   assert.ok(out.includes('mmap 8 GiB under a 4 GiB RLIMIT_AS refused\n'), explain(rec));
   assert.ok(out.includes('child mmap 8 GiB refused\n'), explain(rec));
+  assert.ok(out.includes('brk +16 MiB under a 32 MiB RLIMIT_DATA granted\n'), explain(rec));
+  assert.ok(out.includes('child mmap 2 GiB after the parent\'s prlimit refused\n'), explain(rec));
   // About 530 bytes a frame: the depth follows the limit (a replay under the default 8 MiB goes ~8 times deeper).
   const depth = depthOf(rec);
   assert.ok(depth > stackKiB * 1.5 && depth < stackKiB * 2.1, `depth ${depth} does not fit a ${stackKiB} KiB stack\n${explain(rec)}`);

@@ -4,7 +4,8 @@
  *   raw        the same with the setrlimit system call itself;
  *   inherit    keeps the limit it was started with (a shell's `ulimit -s`).
  * Then, in every mode, RLIMIT_DATA and RLIMIT_AS are lowered and a large brk and mmap must fail,
- * and a child process (which inherits the limits) reports its stack limit.
+ * and a child process (which inherits the limits) reports its stack limit; the parent lowers the
+ * child's RLIMIT_AS with prlimit(child pid) and the child's next big mmap must fail.
  * The depth depends only on the stack limit in force, so a replay that ignores it recurses deeper. */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -95,14 +96,30 @@ int main(int argc, char **argv) {
   if (prlimit(0, RLIMIT_AS, NULL, &old) != 0) die("prlimit get");
   say("RLIMIT_AS now %llu MiB\n", (unsigned long long)old.rlim_cur >> 20);
 
+  /* By its own pid rather than 0. */
+  struct rlimit data2 = {32 << 20, 64 << 20};
+  if (prlimit(getpid(), RLIMIT_DATA, &data2, NULL) != 0) die("prlimit own pid");
+  void *brk2 = (void *)syscall(SYS_brk, (char *)brk0 + (16 << 20));
+  say("brk +16 MiB under a 32 MiB RLIMIT_DATA %s\n", brk2 == brk0 ? "refused" : "granted");
+
+  int go[2];
+  if (pipe(go) != 0) die("pipe");
   pid_t child = fork();
   if (child < 0) die("fork");
   if (child == 0) {
     show_stack_limit("child");
     void *m = mmap(NULL, 8ULL << 30, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     say("child mmap 8 GiB %s\n", m == MAP_FAILED ? "refused" : "granted");
+    char c;
+    if (read(go[0], &c, 1) != 1) die("read");
+    /* The parent lowered this process's RLIMIT_AS to 1 GiB meanwhile. */
+    m = mmap(NULL, 2ULL << 30, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    say("child mmap 2 GiB after the parent's prlimit %s\n", m == MAP_FAILED ? "refused" : "granted");
     _exit(0);
   }
+  struct rlimit one = {1ULL << 30, 1ULL << 30};
+  if (prlimit(child, RLIMIT_AS, &one, NULL) != 0) die("prlimit child");
+  if (write(go[1], "g", 1) != 1) die("write");
   int status;
   if (waitpid(child, &status, 0) != child) die("waitpid");
   say("child exited %d\n", WEXITSTATUS(status));
