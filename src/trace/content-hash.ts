@@ -82,25 +82,31 @@ export function hashFile(file: string, kind?: HashKind): string {
 /** The block hash (see BLOCK_HASH_FROM) of fd's file, as hex: only its data ranges are read. */
 function blockHash(fd: number, size: number): string {
   const h = createHash(HASH_NAME);
-  const buf = new Uint8Array(BLOCK);
+  const buf = new Uint8Array(READ_CHUNK); // whole blocks, read 1 MiB at a time
   const zero = new Uint8Array(BLOCK);
   const index = new DataView(new ArrayBuffer(8));
   let next = 0; // the first block not hashed yet
   for (const r of dataRanges(fd, size)) {
-    for (let b = Math.max(next, Math.floor(r.start / BLOCK)); b * BLOCK < r.end; b++) {
-      const want = Math.min(BLOCK, size - b * BLOCK);
+    let b = Math.max(next, Math.floor(r.start / BLOCK));
+    while (b * BLOCK < r.end) {
+      const count = Math.min(READ_CHUNK / BLOCK, Math.ceil((r.end - b * BLOCK) / BLOCK));
+      const want = Math.min(count * BLOCK, size - b * BLOCK);
       let n = 0;
       while (n < want) {
         const got = fs.readSync(fd, buf, n, want - n, b * BLOCK + n);
         if (got === 0) break;
         n += got;
       }
-      buf.fill(0, n, want);
-      next = b + 1;
-      if (Buffer.compare(buf.subarray(0, want), zero.subarray(0, want)) === 0) continue;
-      index.setBigUint64(0, BigInt(b), true);
-      h.update(new Uint8Array(index.buffer));
-      h.update(buf.subarray(0, want));
+      buf.fill(0, n, want); // the file shrank meanwhile: the hash then differs from the index's
+      for (let i = 0; i * BLOCK < want; i++) {
+        const block = buf.subarray(i * BLOCK, Math.min(want, (i + 1) * BLOCK));
+        if (Buffer.compare(block, zero.subarray(0, block.length)) === 0) continue;
+        index.setBigUint64(0, BigInt(b + i), true);
+        h.update(new Uint8Array(index.buffer));
+        h.update(block);
+      }
+      b += count;
+      next = b;
     }
   }
   index.setBigUint64(0, BigInt(size), true);
