@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/user.h>
@@ -476,6 +477,38 @@ static napi_value Getpgrp(napi_env env, napi_callback_info info) {
   return num(env, getpgrp());
 }
 
+/*
+ * prlimit(pid, resource, set, soft, hard, old BigUint64Array(2)) -> 0 | -errno: prlimit64 of process pid
+ * (0: this one); old receives the limit before the call (soft, hard); with set != 0 the limit becomes
+ * {soft, hard} (BigInts; RLIM_INFINITY is all ones).
+ */
+static napi_value Prlimit(napi_env env, napi_callback_info info) {
+  napi_value a[6];
+  if (!get_args(env, info, 6, a)) return NULL;
+  void *buf;
+  size_t len;
+  if (!typed_bytes(env, a[5], &buf, &len)) return NULL;
+  if (len < 2 * sizeof(uint64_t)) {
+    napi_throw_type_error(env, NULL, "rewind.node: prlimit needs 2 words for the old limit");
+    return NULL;
+  }
+  struct rlimit nl = { (rlim_t)get_u64(env, a[3]), (rlim_t)get_u64(env, a[4]) }, ol;
+  long r = syscall(SYS_prlimit64, (pid_t)get_i64(env, a[0]), (int)get_i64(env, a[1]), get_i64(env, a[2]) ? &nl : NULL, &ol);
+  if (r != 0) return num(env, -errno);
+  uint64_t *out = buf;
+  out[0] = ol.rlim_cur;
+  out[1] = ol.rlim_max;
+  return num(env, 0);
+}
+
+/* lseek(fd, offset, whence) -> new offset | -errno (SEEK_DATA / SEEK_HOLE for sparse files). */
+static napi_value Lseek(napi_env env, napi_callback_info info) {
+  napi_value a[3];
+  if (!get_args(env, info, 3, a)) return NULL;
+  off_t r = lseek((int)get_i64(env, a[0]), (off_t)get_i64(env, a[1]), (int)get_i64(env, a[2]));
+  return num(env, r < 0 ? -errno : (double)r);
+}
+
 #define EXPORT(name, fn) { name, NULL, fn, NULL, NULL, NULL, napi_enumerable, NULL }
 
 static napi_value Init(napi_env env, napi_value exports) {
@@ -489,6 +522,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     EXPORT("allowedCpus", AllowedCpus), EXPORT("tgkill", Tgkill), EXPORT("kill", Kill),
     EXPORT("tcsetpgrp", Tcsetpgrp), EXPORT("tcgetpgrp", Tcgetpgrp), EXPORT("getpgrp", Getpgrp),
     EXPORT("catchSignals", CatchSignals), EXPORT("takeSignals", TakeSignals),
+    EXPORT("prlimit", Prlimit), EXPORT("lseek", Lseek),
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -24,7 +24,7 @@ export function infoCommand(args: string[]): number {
     trace: dir, formatVersion: m.version, command: m.command, exe: m.exe, cwd: m.cwd,
     startTime: m.startTime, durationMs: m.end?.durationMs ?? null, events, complete,
     status, sizeBytes: reader.sizeBytes(), hostname: m.hostname, kernel: m.kernel, rewindVersion: m.rewindVersion,
-    packed: files.packed, files: { copies: files.copies, sharedWithSystem: files.shared, bytes: files.bytes, hashed: files.indexed },
+    packed: files.packed, files: { copies: files.copies, sharedWithSystem: files.shared, bytes: files.bytes, diskBytes: files.diskBytes, hashed: files.indexed },
     machine: m.machine ?? null,
   };
   if (options.has('--json')) {
@@ -43,7 +43,7 @@ export function infoCommand(args: string[]): number {
     ['size', `${info.sizeBytes} bytes`],
     ['format version', String(m.version)],
     ['recorded on', `${m.hostname}, Linux ${m.kernel}, rewind ${m.rewindVersion}`],
-    ['files', `${files.copies} copies, ${files.bytes} bytes${files.indexed ? ', sizes and SHA-256 in files.index' : ', no hashes (older trace)'}`],
+    ['files', `${files.copies} copies, ${files.bytes} bytes (${files.diskBytes} on disk)${files.indexed ? ', sizes and SHA-256 in files.index' : ', no hashes (older trace)'}`],
     ['packed', files.packed ? 'yes (self-contained: no copy is shared with a file outside the trace)'
       : `no: ${files.shared} of the copies are hard links to system files (rewind pack makes them private)`],
   ];

@@ -12,13 +12,13 @@ export function packCommand(args: string[]): number {
   const r = packTrace(dir);
   const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
   if (r.unchanged) {
-    process.stderr.write(`rewind: ${dir} is already packed (${r.copies} files, ${mib(r.bytesAfter)})\n`);
+    process.stderr.write(`rewind: ${dir} is already packed (${r.copies} files, ${mib(r.bytesAfter)}, ${mib(r.diskBytesAfter)} on disk)\n`);
     return 0;
   }
   process.stderr.write(
     `rewind: packed ${dir}: ${r.copies} files, ${r.madePrivate} made private (${mib(r.bytesCopied)} copied), ` +
     `${r.deduplicated} stored once with an identical copy${r.indexCreated ? ', files.index created' : ''}; ` +
-    `files/ now holds ${mib(r.bytesAfter)}\n`,
+    `files/ now holds ${mib(r.bytesAfter)} (${mib(r.diskBytesAfter)} on disk)\n`,
   );
   return 0;
 }

@@ -9,6 +9,7 @@ import { TraceWriter } from '../trace/trace-writer.js';
 import { TraceError } from '../trace/errors.js';
 import { TraceeError, UnsupportedError } from '../tracee/errors.js';
 import { chooseCpu, launch } from '../tracee/spawn.js';
+import { startLimits } from '../tracee/start-limits.js';
 import { patchedKinds, recordingPlan } from '../tracee/trap-plan.js';
 import { native } from '../native/addon.js';
 import { parseArgs } from './args.js';
@@ -37,7 +38,7 @@ export function recordCommand(args: string[]): number {
     command: operands, exe: path, cwd: process.cwd(), startTime: new Date(start).toISOString(),
     hostname: hostname(), kernel: release(), rewindVersion: VERSION, cpu, cpuidFaulting: plan.cpuidFault,
     patched: patchedKinds(plan), cpuFeatures,
-    machine: thisMachine(),
+    machine: thisMachine(), limits: startLimits(),
   });
   if (!out) markLatest(dir);
   checkpoint('record: trace created');

@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { E } from './errno.js';
 import { PTRACE_GETFPREGS, PTRACE_PEEKUSER, PTRACE_POKEUSER, USER_DEBUGREG_OFFSET } from './ptrace.js';
 import { REG_NAMES, REGS_COUNT, REGS_SIZE } from './regs.js';
+import { RLIM_INFINITY, RLIMIT_NAMES } from './rlimit.js';
 import * as sig from './signals.js';
 import { Struct, type StructName } from './structs.js';
 import { SYS, SYSCALLS_NEWER_THAN_HEADERS } from './syscall-names.js';
@@ -120,6 +121,9 @@ function checksFor(): Map<GroupName, Check[]> {
     ['SIG_BLOCK', sig.SIG_BLOCK], ['SIG_UNBLOCK', sig.SIG_UNBLOCK], ['SIG_SETMASK', sig.SIG_SETMASK],
   ];
   for (const [name, v] of consts) add('glibc', { label: `const.${name}`, expr: name, expected: v });
+  for (const [n, name] of Object.entries(RLIMIT_NAMES)) add('glibc', { label: `const.${name}`, expr: name, expected: Number(n) });
+  add('glibc', { label: 'const.RLIM_INFINITY_low32', expr: '(unsigned)(RLIM_INFINITY & 0xffffffffu)', expected: Number(RLIM_INFINITY & 0xffffffffn) });
+  add('glibc', { label: 'const.RLIM_INFINITY_high32', expr: '(unsigned)(RLIM_INFINITY >> 32)', expected: Number(RLIM_INFINITY >> 32n) });
   for (const [field, off] of Object.entries(sig.SIGINFO)) {
     if (field === 'size') continue;
     // glibc spells the union members as macros (si_pid → _sifields._kill.si_pid); the first three are plain

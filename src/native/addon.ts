@@ -42,6 +42,10 @@ export interface NativeAddon {
   allowedCpus(): number;
   tgkill(tgid: number, tid: number, sig: number): number;
   kill(pid: number, sig: number): number;
+  /** prlimit64 of pid (0: rewind): old[0..1] = the limit before (soft, hard); with set, it becomes {soft, hard}. 0 or -errno. */
+  prlimit(pid: number, resource: number, set: number, soft: bigint, hard: bigint, old: BigUint64Array): number;
+  /** lseek(fd, offset, whence): the new offset or -errno (SEEK_DATA, SEEK_HOLE). */
+  lseek(fd: number, offset: number, whence: number): number;
 }
 
 export const launcherPath = join(packageRoot, 'build', 'rewind-launcher');

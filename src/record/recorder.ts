@@ -9,7 +9,7 @@ import { R, SYSCALL_ARG_REGS, syscallNr } from '../kernel/regs.js';
 import { ILL_ILLOPN, SI_KERNEL, SIG, siginfoCode, siginfoSigno } from '../kernel/signals.js';
 import { SYS, syscallName } from '../kernel/syscall-names.js';
 import { syscallDef, unknownSyscall, unsupportedMessage } from '../kernel/syscalls/index.js';
-import type { SyscallDef } from '../kernel/syscalls/types.js';
+import type { ExecuteCtx, SyscallDef } from '../kernel/syscalls/types.js';
 import {
   PTRACE_EVENT_CLONE, PTRACE_EVENT_EXEC, PTRACE_EVENT_FORK, PTRACE_EVENT_VFORK, __WALL,
 } from '../kernel/ptrace.js';
@@ -502,7 +502,7 @@ export class Recorder {
 
     if (nr === SYS.exit || nr === SYS.exit_group) {
       // It never returns. Written now, so the exits of the threads exit_group kills come after it.
-      this.append(syscallEvent(task.tid, nr, modeOf(def, args), regs, 0n, [], null, 0));
+      this.append(syscallEvent(task.tid, nr, modeOf(def), regs, 0n, [], null, 0));
       task.toSyscallExit();
       const end = this.wait(task.tid);
       if (end.kind !== 'exited' && end.kind !== 'killed') throw new TraceeError(`${syscallName(nr)} returned (${describeStop(end)})`);
@@ -525,7 +525,7 @@ export class Recorder {
     }
     if (after.kind === 'exited' || after.kind === 'killed') {
       // exit/exit_group (or a SIGKILL while in the call): the syscall never returns.
-      this.append(syscallEvent(task.tid, nr, modeOf(def, args), regs, 0n, [], null, 0));
+      this.append(syscallEvent(task.tid, nr, modeOf(def), regs, 0n, [], null, 0));
       this.onExit(st, after);
       return 'gone';
     }
@@ -556,12 +556,14 @@ export class Recorder {
     const exitRegs = task.fetchRegs();
     const result = BigInt.asIntN(64, exitRegs[R.rax]!);
     const writes = this.captureOutputs(task, def, args, result);
-    const file = nr === SYS.mmap && result >= 0n ? this.mappedFile(task, args) : null;
+    const file = nr === SYS.mmap && result >= 0n ? this.mappedFile(task, args, result) : null;
+    if (nr === SYS.mremap && result >= 0n && args[2]! > args[1]!) this.files.checkGrownMapping(task.tid, result, args[2]!);
     const echo = (nr === SYS.write || nr === SYS.writev) && result > 0n ? st.echo.target(args[0]!)
       : copyEcho && result > 0n ? copyEcho : 0;
     st.echo.update(nr, args, result);
     this.seccomp.after(task.tid, nr, args, result, () => this.threadsOf(task.tgid));
-    const ev = syscallEvent(task.tid, nr, modeOf(def, args), regs, result, writes, file, echo);
+    const mode = modeOf(def, { args, result, isRecorded: (pid) => this.tasks.has(Number(pid)) });
+    const ev = syscallEvent(task.tid, nr, mode, regs, result, writes, file, echo);
     if (copyEcho && result > 0n) ev.output = copiedBytes(task, args[nr === SYS.sendfile ? 1 : 0]!, copyFrom, Number(result));
     // The data a write-like call took, for replay to check. Only when no other task ran while it was
     // in the kernel: one that did may have changed the buffer since.
@@ -597,10 +599,10 @@ export class Recorder {
     return writes;
   }
 
-  private mappedFile(task: Task, args: bigint[]): FileRef | null {
+  private mappedFile(task: Task, args: bigint[], at: bigint): FileRef | null {
     const fd = BigInt.asIntN(32, args[4]!);
     if ((args[3]! & MAP_ANONYMOUS) !== 0n || fd < 0n) return null;
-    return this.files.capture(`/proc/${task.tid}/fd/${fd}`);
+    return this.files.captureMapping(task.tid, fd, at, args[1]!, args[5]!);
   }
 
   /**
@@ -863,8 +865,10 @@ function cpuTimeNs(task: Task): number {
   }
 }
 
-function modeOf(def: SyscallDef, args: readonly bigint[]): SyscallMode {
-  return def.kind === 'execute' || def.executeWhen?.(args) ? SyscallMode.Executed : SyscallMode.Emulated;
+/** How replay handles the call: the table's kind, or, after the call returned, its `executesIf` rule. */
+function modeOf(def: SyscallDef, after?: ExecuteCtx): SyscallMode {
+  if (def.kind === 'execute' || (after && def.executesIf?.(after))) return SyscallMode.Executed;
+  return SyscallMode.Emulated;
 }
 
 function syscallEvent(tid: number, nr: number, mode: SyscallMode, regs: BigUint64Array, result: bigint,

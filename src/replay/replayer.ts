@@ -10,6 +10,7 @@ import { PR_SET_NAME, TASK_COMM_LEN } from '../kernel/prctl.js';
 import { R, SYSCALL_ARG_REGS, syscallNr } from '../kernel/regs.js';
 import { ILL_ILLOPN, SI_KERNEL, SIG, siginfoCode } from '../kernel/signals.js';
 import { SYS, syscallName } from '../kernel/syscall-names.js';
+import { syscallDef } from '../kernel/syscalls/index.js';
 import {
   PTRACE_EVENT_CLONE, PTRACE_EVENT_EXEC, PTRACE_EVENT_FORK, PTRACE_EVENT_VFORK, __WALL,
 } from '../kernel/ptrace.js';
@@ -325,6 +326,7 @@ export class Replayer {
     const task = launch({
       path: namedExecPath(copyPath(this.reader.filesDir, first.exe), basename(meta.exe)), argv: first.argv, envp: first.envp,
       cpu: cpuAllowed(meta.cpu) ? meta.cpu : chooseCpu(), noCore: true, noTscTrap: !this.plan.tscTrap,
+      ...(meta.limits && { limits: meta.limits }),
     });
     this.leader = first.tid;
     this.addTask(task, first.tid).at = { kind: 'seccomp' };
@@ -843,6 +845,7 @@ export class Replayer {
       regs[R.r10] = regs[R.r10]! | MAP_FIXED;
       task.storeRegs(regs);
     }
+    const pidReg = this.pointAtReplayedProcess(task, ev, regs);
     if (ev.nr === SYS.rt_sigsuspend) this.presendSignal(t);
     if (ev.nr === SYS.exit || ev.nr === SYS.exit_group) {
       // The task never comes back; its exit is collected at its exit event (a thread-group leader's
@@ -873,14 +876,30 @@ export class Replayer {
       task.regs[R.rax] = BigInt.asUintN(64, ev.result);
       task.storeRegs();
     }
-    if (pinned) {
-      // The program must see its own arguments, not the pinned ones.
-      task.regs[R.rdi] = ev.regs[R.rdi]!;
-      task.regs[R.r10] = ev.regs[R.r10]!;
+    if (pinned || pidReg !== null) {
+      // The program must see its own arguments, not the pinned ones or the replay's pid.
+      for (const r of pidReg !== null ? [pidReg] : [R.rdi, R.r10]) task.regs[r] = ev.regs[r]!;
       task.storeRegs();
     }
     this.applyWrites(task, ev);
     this.codeChanged(t, ev);
+  }
+
+  /**
+   * A call run for real that names a process by its recorded pid (the table's pidArg: prlimit64) acts on
+   * the replayed process that pid names. Returns the register changed, or null.
+   */
+  private pointAtReplayedProcess(task: Task, ev: SyscallEvent, regs: BigUint64Array): number | null {
+    const arg = syscallDef(ev.nr)?.pidArg;
+    if (arg === undefined) return null;
+    const reg = SYSCALL_ARG_REGS[arg]!;
+    const pid = Number(BigInt.asIntN(32, regs[reg]!));
+    if (pid === 0) return null;
+    const real = this.realTids.get(pid);
+    if (real === undefined) throw this.diverge(`${syscallName(ev.nr)} names process ${pid}, which is not in the replay`);
+    regs[reg] = BigInt(real);
+    task.storeRegs(regs);
+    return reg;
   }
 
   /** After an executed mmap/mprotect/munmap/mremap: the patch table follows, and local patches are made. */

@@ -3,7 +3,7 @@
 // user's hash cache when the copy (same device, inode, size, mtime) was hashed before.
 import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { HashCache, identityOf } from '../trace/content-hash.js';
+import { HashCache, hashKindOf, identityOf } from '../trace/content-hash.js';
 import type { FileRef } from '../trace/events.js';
 import { readFileIndex, type FileIndexEntry } from '../trace/file-index.js';
 import { TraceError } from '../trace/errors.js';
@@ -63,7 +63,7 @@ function verifyContent(filesDir: string, ref: FileRef, p: string, st: import('no
   let hash: string;
   try {
     cache ??= new HashCache();
-    hash = cache.hashOf(p, id).hash;
+    hash = cache.hashOf(p, id, hashKindOf(entry.sha256)).hash;
   } catch (e) {
     throw new UnsupportedError(`cannot read the trace's copy of ${ref.path} (${p}): ${(e as Error).message}`);
   }
@@ -97,7 +97,7 @@ export function sameAsRecorded(filesDir: string, ref: FileRef, live: string): bo
   if (!entry) return false;
   try {
     cache ??= new HashCache();
-    return cache.hashOf(live, identityOf(st)).hash === entry.sha256;
+    return cache.hashOf(live, identityOf(st), hashKindOf(entry.sha256)).hash === entry.sha256;
   } catch {
     return false;
   }

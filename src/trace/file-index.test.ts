@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
-import { HashCache, hashFile, identityOf } from './content-hash.js';
+import { BLOCK_HASH_FROM, HashCache, hashFile, hashKindFor, hashKindOf, identityOf } from './content-hash.js';
 import { TraceError } from './errors.js';
 import { appendIndexEntry, FILE_INDEX, readFileIndex, writeIndexAtomic } from './file-index.js';
 
@@ -86,4 +86,69 @@ test('HashCache: a hit for the same identity (also in a new process-like instanc
   fs.writeFileSync(blocked, 'a file where the cache directory should be');
   const c = new HashCache(path.join(blocked, 'sub'));
   assert.equal(c.hashOf(f, identityOf(st2)).cached, false);
+});
+
+/** The block hash computed the slow way: every 64 KiB block of the content, zero blocks left out. */
+function blockHashOf(content: Uint8Array): string {
+  const h = createHash('sha256');
+  const u64 = (v: number): Uint8Array => {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, BigInt(v), true);
+    return b;
+  };
+  for (let i = 0; i * 65536 < content.length; i++) {
+    const block = content.subarray(i * 65536, (i + 1) * 65536);
+    if (block.every((x) => x === 0)) continue;
+    h.update(u64(i)).update(block);
+  }
+  return `sha256-blocks:${h.update(u64(content.length)).digest('hex')}`;
+}
+
+test('files of 64 MiB or more get the block hash: content alone decides it, holes are not read', () => {
+  const size = BLOCK_HASH_FROM + 100_000;
+  assert.equal(hashKindFor(size), 'sha256-blocks');
+  assert.equal(hashKindFor(BLOCK_HASH_FROM - 1), 'sha256');
+  const content = new Uint8Array(size);
+  content.set(new TextEncoder().encode('at the start'), 0);
+  content.set(new TextEncoder().encode('in the middle, across a block edge'), 40 * 65536 - 5);
+  content.fill(0x11, size - 3000, size); // the short last block
+  // Sparse: only those bytes written, the rest holes.
+  const sparse = path.join(dir(), 'sparse');
+  const fd = fs.openSync(sparse, 'w');
+  fs.ftruncateSync(fd, size);
+  for (const [at, len] of [[0, 12], [40 * 65536 - 5, 34], [size - 3000, 3000]] as const) fs.writeSync(fd, content, at, len, at);
+  // A block of written zeros (data, not a hole) hashes as zeros do.
+  fs.writeSync(fd, new Uint8Array(65536), 0, 65536, 100 * 65536);
+  fs.closeSync(fd);
+  // Dense: the same content, all written.
+  const dense = path.join(dir(), 'dense');
+  fs.writeFileSync(dense, content);
+  const expected = blockHashOf(content);
+  assert.equal(hashFile(sparse), expected);
+  assert.equal(hashFile(dense), expected);
+  assert.ok(fs.statSync(sparse).blocks * 512 < 1024 * 1024, 'the test file is sparse');
+  // Forced kinds: plain SHA-256 of a big file is still available (an index entry written that way).
+  assert.equal(hashFile(dense, 'sha256'), createHash('sha256').update(content).digest('hex'));
+  // One byte more in a hole: another hash.
+  const fd2 = fs.openSync(sparse, 'r+');
+  fs.writeSync(fd2, new Uint8Array([1]), 0, 1, 500 * 65536 + 7);
+  fs.closeSync(fd2);
+  assert.notEqual(hashFile(sparse), expected);
+});
+
+test('files.index: a block hash is written as "sha256-blocks" and read back; the cache keeps kinds apart', () => {
+  const d = dir();
+  appendIndexEntry(d, { copy: '5-huge', path: '/memfd:huge (deleted)', size: 2 ** 36, sha256: `sha256-blocks:${H1}` });
+  appendIndexEntry(d, { copy: '6-small', path: '/x', size: 3, sha256: H2 });
+  const line = fs.readFileSync(path.join(d, FILE_INDEX), 'utf8').split('\n')[0]!;
+  assert.deepEqual(JSON.parse(line), { copy: '5-huge', path: '/memfd:huge (deleted)', size: 2 ** 36, 'sha256-blocks': H1 });
+  const idx = readFileIndex(d)!;
+  assert.equal(idx.get('5-huge')!.sha256, `sha256-blocks:${H1}`);
+  assert.equal(hashKindOf(idx.get('5-huge')!.sha256), 'sha256-blocks');
+  assert.equal(idx.get('6-small')!.sha256, H2);
+  const cacheDir = path.join(dir(), 'cache');
+  const id = { dev: 1n, ino: 2n, size: 2n ** 36n, mtimeNs: 3n };
+  new HashCache(cacheDir).put(id, `sha256-blocks:${H1}`, '/nowhere');
+  assert.equal(new HashCache(cacheDir).get(id), `sha256-blocks:${H1}`);
+  assert.equal(new HashCache(cacheDir).get(id, 'sha256'), null);
 });

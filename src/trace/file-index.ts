@@ -5,7 +5,7 @@
 // Traces recorded before it existed have none: their copies are not verified.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { HASH_NAME } from './content-hash.js';
+import { BLOCK_HASH_NAME, HASH_NAME, hashHex, hashKindOf, hashString } from './content-hash.js';
 import { describeError, TraceError } from './errors.js';
 
 export const FILE_INDEX = 'files.index';
@@ -17,12 +17,16 @@ export interface FileIndexEntry {
   path: string;
   /** Size in bytes. */
   size: number;
-  /** SHA-256 of the content, lowercase hex. */
+  /**
+   * The content hash as content-hash.ts writes it: SHA-256 as lowercase hex, or, for copies of 64 MiB
+   * or more, "sha256-blocks:" and the block hash's hex (field "sha256-blocks" in the file).
+   */
   sha256: string;
 }
 
 function line(e: FileIndexEntry): string {
-  return JSON.stringify({ copy: e.copy, path: e.path, size: e.size, [HASH_NAME]: e.sha256 }) + '\n';
+  const field = hashKindOf(e.sha256) === 'sha256' ? HASH_NAME : BLOCK_HASH_NAME;
+  return JSON.stringify({ copy: e.copy, path: e.path, size: e.size, [field]: hashHex(e.sha256) }) + '\n';
 }
 
 /** Appends one entry to dir/files.index (created if needed) in a single write. */
@@ -91,12 +95,14 @@ export function readFileIndex(dir: string): Map<string, FileIndexEntry> | null {
     const copy = r['copy'];
     const p = r['path'];
     const size = r['size'];
-    const hash = r[HASH_NAME];
+    const blocks = r[BLOCK_HASH_NAME] !== undefined;
+    const hash = r[blocks ? BLOCK_HASH_NAME : HASH_NAME];
     if (typeof copy !== 'string' || copy === '' || copy.includes('/') || copy.startsWith('.')) bad('has no valid "copy"');
     if (typeof p !== 'string') bad('has no "path" string');
     if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) bad('has no valid "size"');
-    if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) bad(`has no valid "${HASH_NAME}"`);
-    out.set(copy as string, { copy: copy as string, path: p as string, size: size as number, sha256: hash as string });
+    if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) bad(`has no valid "${HASH_NAME}" or "${BLOCK_HASH_NAME}"`);
+    const sha256 = hashString(blocks ? 'sha256-blocks' : 'sha256', hash as string);
+    out.set(copy as string, { copy: copy as string, path: p as string, size: size as number, sha256 });
   });
   return out;
 }

@@ -41,7 +41,20 @@ export interface TraceMetaStart {
   patched?: PatchedKind[];
   /** What CPUID told the program: the CPU's own answers, or masked to a portable baseline (version 3 on). */
   cpuFeatures?: CpuFeatures;
+  /**
+   * The limits that shape the address space the program started with (RLIMIT_STACK, RLIMIT_AS,
+   * RLIMIT_DATA, RLIMIT_MEMLOCK, by short name: stack, as, data, memlock); replay starts it with the
+   * same. Absent in older traces.
+   */
+  limits?: StartLimits;
 }
+
+/** One limit: soft and hard, each a decimal byte count or "unlimited". */
+export interface LimitPair {
+  soft: string;
+  hard: string;
+}
+export type StartLimits = Record<string, LimitPair>;
 
 export type PatchedKind = 'rdtsc' | 'cpuid';
 export type CpuFeatures = 'native' | 'portable';
@@ -173,6 +186,7 @@ function checkMeta(dir: string, raw: unknown): TraceMeta {
     cpuidFaulting: typeof raw['cpuidFaulting'] === 'boolean' ? raw['cpuidFaulting'] : bad('cpuidFaulting', 'a boolean'),
     ...(machine ? { machine } : {}),
     ...optionalPatching(raw, bad),
+    ...optionalLimits(raw, bad),
     end,
   };
 }
@@ -187,6 +201,22 @@ function optionalPatching(raw: Record<string, unknown>, bad: (field: string, wan
   const f = raw['cpuFeatures'];
   if (f !== undefined) out.cpuFeatures = f === 'native' || f === 'portable' ? f : bad('cpuFeatures', '"native" or "portable"');
   return out;
+}
+
+function optionalLimits(raw: Record<string, unknown>, bad: (field: string, want: string) => never): Pick<TraceMetaStart, 'limits'> {
+  const l = raw['limits'];
+  if (l === undefined) return {};
+  if (!isObject(l)) return bad('limits', 'an object');
+  const value = (v: unknown): v is string => typeof v === 'string' && (v === 'unlimited' || /^(0|[1-9][0-9]{0,19})$/.test(v));
+  const limits: StartLimits = {};
+  for (const [name, pair] of Object.entries(l)) {
+    if (!isObject(pair) || !value(pair['soft']) || !value(pair['hard'])) {
+      bad(`limits.${name}`, 'an object with "soft" and "hard" (a decimal number or "unlimited")');
+    }
+    const p = pair as Record<string, string>;
+    limits[name] = { soft: p['soft']!, hard: p['hard']! };
+  }
+  return { limits };
 }
 
 /** meta.json's optional "machine" object. */

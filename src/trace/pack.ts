@@ -6,7 +6,8 @@
 // A trace recorded before files.index gets one, hashed now.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { HashCache, identityOf } from './content-hash.js';
+import { HashCache, hashKindFor, hashKindOf, identityOf } from './content-hash.js';
+import { copyWhole } from './sparse.js';
 import { describeError, TraceError } from './errors.js';
 import type { FileRef } from './events.js';
 import { FILE_INDEX, readFileIndex, writeIndexAtomic, type FileIndexEntry } from './file-index.js';
@@ -29,6 +30,8 @@ export interface FilesState {
   shared: number;
   /** Bytes of distinct files (each inode once) the trace holds in files/. */
   bytes: number;
+  /** What they occupy on disk (allocated blocks: a sparse copy's holes take none). */
+  diskBytes: number;
   /** No copy is shared with a file outside the trace. */
   packed: boolean;
   /** The trace has files.index (sizes and hashes of its copies). */
@@ -76,15 +79,17 @@ export function filesState(dir: string): FilesState {
   const isPrivate = privacy(copies);
   const seen = new Set<string>();
   let bytes = 0;
+  let diskBytes = 0;
   let shared = 0;
   for (const c of copies) {
     if (!isPrivate(c)) shared++;
     if (!seen.has(inodeKey(c.st))) {
       seen.add(inodeKey(c.st));
       bytes += Number(c.st.size);
+      diskBytes += Number(c.st.blocks) * 512;
     }
   }
-  return { copies: copies.length, shared, bytes, packed: shared === 0, indexed: fs.existsSync(path.join(dir, FILE_INDEX)) };
+  return { copies: copies.length, shared, bytes, diskBytes, packed: shared === 0, indexed: fs.existsSync(path.join(dir, FILE_INDEX)) };
 }
 
 export interface PackResult {
@@ -98,6 +103,8 @@ export interface PackResult {
   /** Bytes of distinct files in files/ before and after. */
   bytesBefore: number;
   bytesAfter: number;
+  /** What files/ occupies on disk afterwards. */
+  diskBytesAfter: number;
   /** files.index was created (a trace recorded before it existed). */
   indexCreated: boolean;
   /** Nothing had to change. */
@@ -127,12 +134,12 @@ export function packTrace(dir: string, cache: HashCache = new HashCache()): Pack
   const hashes = new Map<string, string>();
   for (const c of copies) {
     let hash: string;
+    const entry = index?.get(c.name);
     try {
-      hash = cache.hashOf(c.file, identityOf(c.st)).hash;
+      hash = cache.hashOf(c.file, identityOf(c.st), entry ? hashKindOf(entry.sha256) : hashKindFor(c.st.size)).hash;
     } catch (e) {
       return fail(`cannot read ${c.file}`, e);
     }
-    const entry = index?.get(c.name);
     if (entry) {
       if (BigInt(entry.size) !== c.st.size || entry.sha256 !== hash) {
         throw new TraceError(`cannot pack ${dir}: ${c.file} (the copy of ${entry.path}) has changed since it was recorded: the trace is damaged`);
@@ -163,13 +170,13 @@ export function packTrace(dir: string, cache: HashCache = new HashCache()): Pack
     try {
       if (keep === undefined) {
         if (!isPrivate(c)) {
-          fs.copyFileSync(c.file, tmp, fs.constants.COPYFILE_FICLONE | fs.constants.COPYFILE_EXCL); // never through an existing name
+          const copied = copyWhole(c.file, tmp, Number(c.st.size), Number(c.st.mode & 0o777n)); // never through an existing name; holes stay holes
           fsyncFile(tmp);
           const st = fs.statSync(tmp, { bigint: true });
           cache.put(identityOf(st), hash, c.file);
           fs.renameSync(tmp, c.file);
           madePrivate++;
-          bytesCopied += Number(st.size);
+          bytesCopied += copied;
           canonical.set(hash, { name: c.name, file: c.file, st });
         } else {
           canonical.set(hash, c);
@@ -196,7 +203,7 @@ export function packTrace(dir: string, cache: HashCache = new HashCache()): Pack
   if (madePrivate + deduplicated > 0) fsyncDir(filesDir);
   const after = filesState(dir);
   return {
-    copies: copies.length, madePrivate, bytesCopied, deduplicated, bytesBefore: before.bytes, bytesAfter: after.bytes,
+    copies: copies.length, madePrivate, bytesCopied, deduplicated, bytesBefore: before.bytes, bytesAfter: after.bytes, diskBytesAfter: after.diskBytes,
     indexCreated, unchanged: madePrivate + deduplicated === 0 && !changedIndex,
   };
 }

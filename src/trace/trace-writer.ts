@@ -276,5 +276,6 @@ function pickStart(m: TraceMetaStart): TraceMetaStart {
     ...(m.machine ? { machine: m.machine } : {}),
     ...(m.patched && { patched: [...m.patched] }),
     ...(m.cpuFeatures && { cpuFeatures: m.cpuFeatures }),
+    ...(m.limits && { limits: structuredClone(m.limits) }),
   };
 }

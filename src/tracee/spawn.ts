@@ -6,7 +6,9 @@ import {
 } from '../kernel/ptrace.js';
 import { SIG } from '../kernel/signals.js';
 import { launcherPath, native } from '../native/addon.js';
+import type { StartLimits } from '../trace/meta.js';
 import { TraceeError } from './errors.js';
+import { applyStartLimits } from './start-limits.js';
 import { decodeStatus, describeStop, type Stop } from './stop.js';
 import { dropIfStray, dropIfStrayTrap, forgetTask } from './stray-signals.js';
 import { Task } from './task.js';
@@ -83,6 +85,8 @@ export interface LaunchOptions {
   ownGroup?: boolean;
   /** Leave rdtsc untrapped by the kernel (rewind patches it, or the recording did not trap it). */
   noTscTrap?: boolean;
+  /** Start the program with these address-space limits (replay: the recorded ones; see start-limits.ts). */
+  limits?: StartLimits;
 }
 
 let cpusBeforePin: bigint | null = null;
@@ -116,6 +120,14 @@ export function launch(opts: LaunchOptions): Task {
     throw new TraceeError(`cannot trace the program: PTRACE_SEIZE failed (errno ${-r})`);
   }
   const task = new Task(pid, pid);
+  if (opts.limits) {
+    try {
+      applyStartLimits(pid, opts.limits);
+    } catch (e) {
+      native.kill(pid, 9);
+      throw e;
+    }
+  }
   // The launcher stopped itself with SIGSTOP; resuming it by ptrace alone would leave its process marked
   // group-stopped for good (each later PTRACE_INTERRUPT stop would then report SIGSTOP, and a SIGCONT the
   // program gets would announce a continue that never was). SIGCONT ends that stop now; blocked in the

@@ -1,13 +1,14 @@
 // Small constructors the family files use to declare table entries by kernel name.
 
 import { SYS, type SyscallName } from '../syscall-names.js';
-import type { OutputRule, SyscallDef } from './types.js';
+import type { ExecuteCtx, OutputRule, SyscallDef } from './types.js';
 
 export interface EntryOpts {
   blocks?: boolean;
   note?: string;
   refuse?: SyscallDef['refuse'];
-  executeWhen?: SyscallDef['executeWhen'];
+  executesIf?: (c: ExecuteCtx) => boolean;
+  pidArg?: number;
 }
 
 function entry(name: SyscallName, kind: SyscallDef['kind'], outputs: OutputRule[], opts: EntryOpts): SyscallDef {
@@ -16,7 +17,8 @@ function entry(name: SyscallName, kind: SyscallDef['kind'], outputs: OutputRule[
   if (opts.blocks) d.blocks = true;
   if (opts.note) d.note = opts.note;
   if (opts.refuse) d.refuse = opts.refuse;
-  if (opts.executeWhen) d.executeWhen = opts.executeWhen;
+  if (opts.executesIf) d.executesIf = opts.executesIf;
+  if (opts.pidArg !== undefined) d.pidArg = opts.pidArg;
   return d;
 }
 

@@ -15,7 +15,7 @@ import { SYSTEM } from './system.js';
 import { TIME } from './time.js';
 import type { SyscallDef } from './types.js';
 
-export type { OutputRule, Region, SyscallCtx, SyscallDef, SyscallKind } from './types.js';
+export type { ExecuteCtx, OutputRule, Region, SyscallCtx, SyscallDef, SyscallKind } from './types.js';
 
 /** The family tables, by family name (docs group by these). */
 export const FAMILIES: Readonly<Record<string, readonly SyscallDef[]>> = {
@@ -45,6 +45,7 @@ function build(): { dense: (SyscallDef | undefined)[]; all: SyscallDef[] } {
       if (d.kind !== 'emulate' && d.kind !== 'execute' && d.outputs?.length) {
         throw new Error(`syscall table (${family}): ${d.name} is ${d.kind} but has outputs`);
       }
+      if (d.executesIf && d.kind !== 'emulate') throw new Error(`syscall table (${family}): ${d.name} has executesIf but is ${d.kind}`);
       if ((d.kind === 'enosys' || d.kind === 'unsupported') && !d.note) {
         throw new Error(`syscall table (${family}): ${d.name} is ${d.kind} without a note`);
       }

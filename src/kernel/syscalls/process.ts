@@ -1,14 +1,23 @@
 // Processes, credentials, scheduling and resource limits (getpid(2), setuid(2), wait4(2),
 // sched_getaffinity(2), prlimit(2), prctl(2), execve(2)…).
 
+import { shapesAddressSpace } from '../rlimit.js';
 import { Struct } from '../structs.js';
 import { BLOCKS, emulate, enosys, execute, unsupported } from './define.js';
 import { fixed, resultBytes, sizeFromArg, u32, u64 } from './outputs.js';
 import { archPrctlOut, capgetOut, getgroupsOut, prctlOut } from './outputs-cmd.js';
 import { cloneRefusal, prctlInstallsFilter, prctlRefusal, seccompOut, seccompRefusal, unshareRefusal } from './sandboxing.js';
-import type { SyscallDef } from './types.js';
+import type { ExecuteCtx, SyscallDef } from './types.js';
 
 const RL = Struct.rlimit.size;
+const LIMITS_NOTE = 'run again at replay when it changed RLIMIT_STACK, RLIMIT_AS, RLIMIT_DATA or RLIMIT_MEMLOCK of a recorded process (they shape its address space); other limits are only recorded';
+/** setrlimit(resource, new) that succeeded on a limit that shapes the address space. */
+const setsAddressSpaceLimit = (c: ExecuteCtx): boolean => c.result === 0n && shapesAddressSpace(BigInt.asUintN(32, c.args[0]!));
+/** prlimit64(pid, resource, new, old) that succeeded in setting such a limit of a recorded process. */
+const prlimitSetsAddressSpaceLimit = (c: ExecuteCtx): boolean => {
+  const pid = BigInt.asIntN(32, c.args[0]!);
+  return c.result === 0n && c.args[2] !== 0n && shapesAddressSpace(BigInt.asUintN(32, c.args[1]!)) && (pid === 0n || c.isRecorded(pid));
+};
 const SCHED_NOTE = 'answered by the recorder from what the program asked for (its tasks stay on rewind\'s CPU at normal priority)';
 
 export const PROCESS: readonly SyscallDef[] = [
@@ -70,7 +79,7 @@ export const PROCESS: readonly SyscallDef[] = [
     note: 'outputs decoded by option; PR_SET_SECCOMP with a filter runs again at replay; PR_GET_SECCOMP and PR_GET_NO_NEW_PRIVS '
       + 'are answered for the program (not rewind\'s filter); strict seccomp, PR_SET_TSC, PR_SET_MM stop recording',
     refuse: prctlRefusal,
-    executeWhen: prctlInstallsFilter,
+    executesIf: (c) => prctlInstallsFilter(c.args),
   }),
   emulate('personality', [], { note: 'replay does not change the persona (rewind already disables ASLR)' }),
   emulate('getpriority', [], { note: SCHED_NOTE }),
@@ -91,8 +100,8 @@ export const PROCESS: readonly SyscallDef[] = [
   emulate('sched_setattr'),
   emulate('getcpu', [u32(0), u32(1)], { note: SCHED_NOTE }),
   emulate('getrlimit', [fixed(1, RL)]),
-  emulate('setrlimit'),
-  emulate('prlimit64', [fixed(3, RL)]), // old limit
+  emulate('setrlimit', [], { executesIf: setsAddressSpaceLimit, note: LIMITS_NOTE }),
+  emulate('prlimit64', [fixed(3, RL)], { executesIf: prlimitSetsAddressSpaceLimit, pidArg: 0, note: LIMITS_NOTE }), // old limit
   emulate('getrusage', [fixed(1, Struct.rusage.size)]),
   emulate('kcmp'),
   emulate('pidfd_open'),

@@ -23,8 +23,8 @@ test('seccomp: filters run again at replay; strict mode and user-notification li
 test('prctl: PR_SET_SECCOMP with a filter is executed at replay, strict mode refused, other options emulated', () => {
   const d = def('prctl');
   assert.equal(d.kind, 'emulate');
-  assert.equal(d.executeWhen!(a(22, 2, 0x1000)), true);
-  assert.equal(d.executeWhen!(a(38, 1)), false); // PR_SET_NO_NEW_PRIVS
+  assert.equal(d.executesIf!({ args: a(22, 2, 0x1000), result: 0n, isRecorded: () => true }), true);
+  assert.equal(d.executesIf!({ args: a(38, 1), result: 0n, isRecorded: () => true }), false); // PR_SET_NO_NEW_PRIVS
   assert.match(d.refuse!(a(22, 1))!, /PR_SET_SECCOMP strict mode/);
   assert.equal(d.refuse!(a(22, 2, 0x1000)), null);
   assert.deepEqual(d.outputs![0]!({ args: a(22, 2, 0x1000), result: 0n, readMem: () => new Uint8Array() }), []);

@@ -24,6 +24,14 @@ export interface SyscallCtx {
   readMem(addr: bigint, len: number): Uint8Array;
 }
 
+/** What an `executesIf` rule sees, after the syscall returned. */
+export interface ExecuteCtx {
+  args: readonly bigint[];
+  result: bigint;
+  /** Whether pid (a tid or tgid) is a task of the recording. */
+  isRecorded(pid: bigint): boolean;
+}
+
 /** A region of tracee memory the kernel wrote. */
 export interface Region {
   addr: bigint;
@@ -48,6 +56,14 @@ export interface SyscallDef {
    * (recording stops with it), null when they are.
    */
   refuse?: (args: readonly bigint[]) => string | null;
-  /** For an 'emulate' entry: the calls with these arguments run again at replay (they are recorded as executed). */
-  executeWhen?: (args: readonly bigint[]) => boolean;
+  /**
+   * For an 'emulate' entry: the calls replay must run for real after all, because what they change in
+   * a recorded process matters at replay (setrlimit of the stack limit). Recorded as executed.
+   */
+  executesIf?: (c: ExecuteCtx) => boolean;
+  /**
+   * For calls run at replay: the argument (0-5) that names a process by pid (0: the caller). Replay
+   * runs the call on the replayed process the recorded pid names.
+   */
+  pidArg?: number;
 }
