@@ -106,6 +106,8 @@ export class Recorder {
   private outcome: RecordOutcome = { exitCode: null, exitSignal: null };
   private readonly leader: number;
   private sliceStart = 0;
+  /** The running task's CPU time (ns) when its time slice started. */
+  private sliceCpuStart = 0;
   /** Processes a SIGSYS was delivered to (a death by SIGSYS without one was rewind's seccomp filter). */
   private readonly sigsysDelivered = new Set<number>();
   /** What rewind itself did to the program that the user must be told (one line each). */
@@ -231,9 +233,23 @@ export class Recorder {
     }
   }
 
+  private startSlice(st: TaskState): void {
+    this.sliceStart = performance.now();
+    this.sliceCpuStart = cpuTimeNs(st.task);
+  }
+
+  /**
+   * Whether the running task has had its time slice: CPU time it really used, as for preemption (on a
+   * busy machine wall time overstates it, and a task would give way at its first syscall after any wait).
+   */
+  private sliceUsed(st: TaskState): boolean {
+    if (performance.now() - this.sliceStart <= TIMESLICE_MS) return false;
+    return (cpuTimeNs(st.task) - this.sliceCpuStart) / 1e6 >= TIMESLICE_MS * 0.9;
+  }
+
   /** Drives one task until it blocks in the kernel, yields, or ends. */
   private runTask(st: TaskState): void {
-    this.sliceStart = performance.now();
+    this.startSlice(st);
     for (;;) {
       let stop = st.parked;
       st.parked = null;
@@ -268,13 +284,13 @@ export class Recorder {
     // machine wall time overstates it, and each needless preemption is costly to find again at replay).
     const held = st.held.length > 0;
     const limit = held ? HELD_SIGNAL_MS : TIMESLICE_MS;
-    let left = Math.max(1, Math.ceil(limit - (performance.now() - this.sliceStart)));
-    const cpuStart = held ? 0 : cpuTimeNs(st.task);
+    const used = (): number => (held ? performance.now() - this.sliceStart : (cpuTimeNs(st.task) - this.sliceCpuStart) / 1e6);
+    let left = Math.max(1, Math.ceil(limit - used()));
     for (;;) {
       const stop = this.waitTask(st.task.tid, left);
       if (stop) return stop;
       if (held) break;
-      const usedMs = (cpuTimeNs(st.task) - cpuStart) / 1e6 + (limit - left);
+      const usedMs = used();
       if (usedMs >= limit * 0.9) break;
       left = Math.max(1, Math.ceil(limit - usedMs));
     }
@@ -474,7 +490,7 @@ export class Recorder {
     // Let others run at a syscall entry once this task has had its time slice (or asks to yield), and
     // once they have, run the syscall (a yield handled again would only give way again, for ever).
     if (st.yielded) st.yielded = false;
-    else if ((nr === SYS.sched_yield || performance.now() - this.sliceStart > TIMESLICE_MS) && this.othersWaiting(st)) {
+    else if ((nr === SYS.sched_yield || this.sliceUsed(st)) && this.othersWaiting(st)) {
       st.yielded = true;
       st.parked = { kind: 'seccomp' };
       this.pendingEnter.push({ st, regs });
@@ -820,7 +836,7 @@ export class Recorder {
       return 'continue';
     }
     if (!this.othersWaiting(st)) {
-      this.sliceStart = performance.now();
+      this.startSlice(st);
       return 'continue';
     }
     const point = pointMemory(task);
