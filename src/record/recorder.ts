@@ -4,6 +4,8 @@
 // A task that enters a blocking syscall is left waiting in the kernel while the next task runs.
 // Syscall rules come from the table in src/kernel/syscalls; this file only applies them.
 import { CLONE_THREAD, CLONE_VM } from '../kernel/clone-flags.js';
+import { E } from '../kernel/errno.js';
+import { MAP_ANONYMOUS } from '../kernel/mman.js';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { R, SYSCALL_ARG_REGS, syscallNr } from '../kernel/regs.js';
 import { ILL_ILLOPN, SI_KERNEL, SIG, siginfoCode, siginfoSigno } from '../kernel/signals.js';
@@ -38,8 +40,7 @@ import { copiedBytes, inputOffset, kernelCopy } from './echo-capture.js';
 import { FdEcho } from './fd-echo.js';
 import type { FileStore } from './file-store.js';
 
-const ENOSYS = 38n;
-const MAP_ANONYMOUS = 0x20n;
+const ENOSYS = BigInt(E.ENOSYS);
 /** How long a task runs before it yields to another runnable task (at a syscall entry, or preempted). */
 const TIMESLICE_MS = 50;
 /** How long the recorder waits for a syscall that may block before it lets other tasks run. */

@@ -5,12 +5,15 @@
 // runs in the recorded order. At every stop the state is checked against the recording; any difference
 // stops replay with a report.
 import { CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_PARENT_SETTID, CLONE_THREAD, CLONE_VM } from '../kernel/clone-flags.js';
+import { X86_EFLAGS_RF, X86_EFLAGS_TF } from '../kernel/eflags.js';
+import { AT_FDCWD, O_CLOEXEC, O_RDONLY } from '../kernel/fcntl.js';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_TYPE_MASK } from '../kernel/mman.js';
 import { PR_SET_NAME, TASK_COMM_LEN } from '../kernel/prctl.js';
 import { R, SYSCALL_ARG_REGS, syscallNr } from '../kernel/regs.js';
 import { ILL_ILLOPN, SI_KERNEL, SIG, siginfoCode } from '../kernel/signals.js';
 import { SYS, syscallName } from '../kernel/syscall-names.js';
 import { syscallDef } from '../kernel/syscalls/index.js';
+import { INT3, isSyscallInsn } from '../kernel/x86-insn.js';
 import {
   PTRACE_EVENT_CLONE, PTRACE_EVENT_EXEC, PTRACE_EVENT_FORK, PTRACE_EVENT_VFORK, __WALL,
 } from '../kernel/ptrace.js';
@@ -43,15 +46,10 @@ import { SyscallStepGuard } from './syscall-step-guard.js';
 import { copyPath, sameAsRecorded } from './trace-files.js';
 import { basename } from 'node:path';
 
-const AT_FDCWD = -100n;
-const O_RDONLY_CLOEXEC = 0o2000000n;
+const O_RDONLY_CLOEXEC = O_RDONLY | O_CLOEXEC;
 
 /** Passes through a preemption point's instruction replay tries before it reports a divergence. */
 const MAX_SEARCH_HITS = 1_000_000;
-/** EFLAGS.RF: may differ between an interrupt stop and a breakpoint trap at the same instruction. */
-const RESUME_FLAG = 0x10000n;
-/** EFLAGS.TF, the single-step trap flag. */
-const TRAP_FLAG = 0x100n;
 
 /** Executed syscalls whose result names a task (a tid) rather than an effect: replay hands back the recorded one. */
 const RESULT_IS_IDENTITY = new Set<number>([SYS.set_tid_address, SYS.rt_sigreturn]);
@@ -147,7 +145,7 @@ export interface ReplayOutcome {
 /** Whether the task's next instruction is `syscall` (0f 05). */
 function atSyscallInstruction(task: Task): boolean {
   const code = task.readPartial(task.fetchRegs()[R.rip]!, 2);
-  return code.length === 2 && code[0] === 0x0f && code[1] === 0x05;
+  return isSyscallInsn(code);
 }
 
 /**
@@ -156,7 +154,7 @@ function atSyscallInstruction(task: Task): boolean {
  */
 function untraceSyscallFlags(task: Task): void {
   const regs = task.fetchRegs();
-  const r11 = (regs[R.r11]! & ~TRAP_FLAG) | (regs[R.eflags]! & TRAP_FLAG);
+  const r11 = (regs[R.r11]! & ~X86_EFLAGS_TF) | (regs[R.eflags]! & X86_EFLAGS_TF);
   if (r11 === regs[R.r11]) return;
   regs[R.r11] = r11;
   task.storeRegs();
@@ -407,7 +405,7 @@ export class Replayer {
       // step-over for an int3.
       if (this.hooks) {
         const regs = t.task.fetchRegs();
-        regs[R.eflags] = regs[R.eflags]! | RESUME_FLAG;
+        regs[R.eflags] = regs[R.eflags]! | X86_EFLAGS_RF;
         t.task.storeRegs();
         this.hooks.waitsAtPoint(t.task, t.recTid, regs[R.rip]!);
       }
@@ -579,7 +577,7 @@ export class Replayer {
     const task = t.task;
     const at = target[R.rip]!;
     if (!this.hooks && !process.env['REWIND_NO_POINT_TRAP'] && this.runToPointInProcess(t, target, point, what)) return;
-    const int3 = new Uint8Array([0xcc]);
+    const int3 = new Uint8Array([INT3]);
     for (let hits = 0; hits < MAX_SEARCH_HITS; hits++) {
       const original = task.read(at, 1);
       task.write(at, int3);
@@ -603,7 +601,7 @@ export class Replayer {
       if (regs[R.rip] !== at + 1n) throw this.diverge(`recorded task ${t.recTid} trapped at 0x${regs[R.rip]!.toString(16)} before ${what}`);
       regs[R.rip] = at;
       task.storeRegs();
-      const found = regsDifference(target, regs, [R.eflags]) === null && ((target[R.eflags]! ^ regs[R.eflags]!) & ~RESUME_FLAG) === 0n
+      const found = regsDifference(target, regs, [R.eflags]) === null && ((target[R.eflags]! ^ regs[R.eflags]!) & ~X86_EFLAGS_RF) === 0n
         && (!point || hashRanges(task, point.ranges) === point.hash);
       if (this.hooks?.breakpointAt(task, at)) {
         // The debugger's breakpoint at the same instruction is reported first.
@@ -617,7 +615,7 @@ export class Replayer {
       }
       // Not this pass: execute the instruction, then put the breakpoint back. A debugger's execute slot
       // here trapped before the int3 did (and was reported): RF keeps it from trapping again.
-      regs[R.eflags] = regs[R.eflags]! | RESUME_FLAG;
+      regs[R.eflags] = regs[R.eflags]! | X86_EFLAGS_RF;
       task.storeRegs();
       task.step();
       let s = waitStop(task.tid);
@@ -660,7 +658,7 @@ export class Replayer {
         if (regs[R.rip] !== trap.hitAddr + 1n) throw this.diverge(`recorded task ${t.recTid} trapped at 0x${regs[R.rip]!.toString(16)} before ${what}`);
         const resumeAt = regs[R.rip]!;
         regs[R.rip] = at;
-        found = regsDifference(target, regs, [R.eflags]) === null && ((target[R.eflags]! ^ regs[R.eflags]!) & ~RESUME_FLAG) === 0n
+        found = regsDifference(target, regs, [R.eflags]) === null && ((target[R.eflags]! ^ regs[R.eflags]!) & ~X86_EFLAGS_RF) === 0n
           && (!point || hashRanges(task, point.ranges) === point.hash);
         if (!found) regs[R.rip] = resumeAt;
         task.storeRegs();

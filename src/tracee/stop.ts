@@ -1,7 +1,6 @@
 // Traced-process model: decoding a waitpid status into the kind of stop the tracer is looking at.
-import { PTRACE_EVENT_SECCOMP, PTRACE_EVENT_STOP } from '../kernel/ptrace.js';
-
-const SIGTRAP = 5;
+import { PTRACE_EVENT_SECCOMP, PTRACE_EVENT_STOP, PTRACE_SYSCALL_TRAP_BIT } from '../kernel/ptrace.js';
+import { SIG } from '../kernel/signals.js';
 
 export type Stop =
   | { kind: 'exited'; code: number }
@@ -23,7 +22,7 @@ export function decodeStatus(status: number): Stop {
   if (low !== 0x7f) return { kind: 'killed', signal: low, core: (status & 0x80) !== 0 };
   const sig = (status >> 8) & 0xff;
   const event = (status >> 16) & 0xffff;
-  if (sig === (SIGTRAP | 0x80)) return { kind: 'syscall' };
+  if (sig === (SIG.SIGTRAP | PTRACE_SYSCALL_TRAP_BIT)) return { kind: 'syscall' };
   if (event === PTRACE_EVENT_SECCOMP) return { kind: 'seccomp' };
   if (event === PTRACE_EVENT_STOP) return { kind: 'group-stop', signal: sig };
   if (event !== 0) return { kind: 'event', event };
