@@ -3,7 +3,7 @@
 // signals and where they landed, trapped rdtsc/cpuid results, new tasks, execs, and exits.
 // A task that enters a blocking syscall is left waiting in the kernel while the next task runs.
 // Syscall rules come from the table in src/kernel/syscalls; this file only applies them.
-import { CLONE_THREAD, CLONE_VM } from '../kernel/clone-flags.js';
+import { CLONE_VM } from '../kernel/clone-flags.js';
 import { E } from '../kernel/errno.js';
 import { MAP_ANONYMOUS } from '../kernel/mman.js';
 import { readFileSync, readlinkSync } from 'node:fs';
@@ -17,6 +17,7 @@ import {
 } from '../kernel/ptrace.js';
 import type { FileRef, MemWrite, SyscallEvent, TraceEvent } from '../trace/events.js';
 import { SignalPlacement, SyscallMode, type TrappedInsn } from '../trace/events.js';
+import { createsThread } from '../trace/process-tree.js';
 import type { TraceWriter } from '../trace/trace-writer.js';
 import { native } from '../native/addon.js';
 import { TraceeError, UnsupportedError } from '../tracee/errors.js';
@@ -619,7 +620,7 @@ export class Recorder {
       this.append({ kind: 'newtask', tid: task.tid, child, nr, regs });
       const first = this.wait(child);
       if (first.kind === 'exited' || first.kind === 'killed') throw new TraceeError(`new task ${child} ended at once`);
-      const thread = nr === SYS.clone && (regs[R.rdi]! & CLONE_THREAD) !== 0n;
+      const thread = createsThread(nr, regs);
       this.spaces.created(task.tid, child, nr === SYS.vfork || (nr === SYS.clone && (regs[R.rdi]! & CLONE_VM) !== 0n));
       const cst = this.addTask(new Task(child, thread ? task.tgid : child), thread ? st.echo : st.echo.clone());
       this.sched.created(task.tid, child);

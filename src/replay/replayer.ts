@@ -4,7 +4,7 @@
 // Tasks run one at a time and only when their next event is the next event of the trace, so user code
 // runs in the recorded order. At every stop the state is checked against the recording; any difference
 // stops replay with a report.
-import { CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_PARENT_SETTID, CLONE_THREAD, CLONE_VM } from '../kernel/clone-flags.js';
+import { CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_PARENT_SETTID, CLONE_VM } from '../kernel/clone-flags.js';
 import { X86_EFLAGS_RF, X86_EFLAGS_TF } from '../kernel/eflags.js';
 import { AT_FDCWD, O_CLOEXEC, O_RDONLY } from '../kernel/fcntl.js';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_TYPE_MASK } from '../kernel/mman.js';
@@ -19,6 +19,8 @@ import {
 } from '../kernel/ptrace.js';
 import type { ExecEvent, NewTaskEvent, PatchEvent, PointMemory, SignalEvent, SyscallEvent, TraceEvent } from '../trace/events.js';
 import { SignalPlacement, SyscallMode } from '../trace/events.js';
+import { hasCopy } from '../trace/file-copies.js';
+import { createsThread } from '../trace/process-tree.js';
 import type { TraceReader } from '../trace/trace-reader.js';
 import { isSynchronous, rewindSyscallForSignal } from '../tracee/signal-points.js';
 import { TraceeError } from '../tracee/errors.js';
@@ -37,7 +39,8 @@ import { decodeStatus, describeStop, type Stop } from '../tracee/stop.js';
 import { Task } from '../tracee/task.js';
 import { writtenDataHash } from '../tracee/write-data.js';
 import { native } from '../native/addon.js';
-import { describeEvent, DivergenceError, regsDifference, TraceEndedEarly } from './divergence.js';
+import { describeEvent } from '../trace/describe-event.js';
+import { DivergenceError, regsDifference, TraceEndedEarly } from './divergence.js';
 import { echoWrite } from './echo.js';
 import { EventCursor } from './event-cursor.js';
 import { isRestartCode, restartedRegs } from './restart.js';
@@ -947,7 +950,7 @@ export class Replayer {
     const args = SYSCALL_ARG_REGS.map((r) => entry[r]!);
     let fd = -1n;
     let flags = (args[3]! & ~MAP_TYPE_MASK) | MAP_PRIVATE | MAP_FIXED;
-    if (file.copy === '') flags |= MAP_ANONYMOUS;
+    if (!hasCopy(file)) flags |= MAP_ANONYMOUS;
     else fd = this.openInTracee(task, copyPath(this.reader.filesDir, file));
     const r = injectSyscall(task, SYS.mmap, [ev.result, args[1]!, args[2]!, flags, fd, fd < 0n ? 0n : args[5]!]);
     if (fd >= 0n) injectSyscall(task, SYS.close, [fd]);
@@ -979,7 +982,7 @@ export class Replayer {
     const first = waitStop(childTid);
     if (first.kind === 'exited' || first.kind === 'killed') throw new TraceeError(`new task ${childTid} ended at once`);
     const flags = ev.nr === SYS.clone ? regs[R.rdi]! : 0n;
-    const child = new Task(childTid, (flags & CLONE_THREAD) !== 0n ? task.tgid : childTid);
+    const child = new Task(childTid, createsThread(ev.nr, regs) ? task.tgid : childTid);
     const tid = new Uint8Array(4);
     new DataView(tid.buffer).setInt32(0, ev.child, true);
     // The kernel wrote the new task's real tid where the program asked for it; the program must see the recorded one.

@@ -6,9 +6,9 @@ import { R } from '../../kernel/regs.js';
 import { SI_KERNEL, SIG } from '../../kernel/signals.js';
 import { waitStop } from '../../tracee/spawn.js';
 import { describeStop, type Stop } from '../../tracee/stop.js';
-import { CLONE_THREAD } from '../../kernel/clone-flags.js';
 import { SYS } from '../../kernel/syscall-names.js';
-import type { TraceEvent } from '../../trace/events.js';
+import type { ExecEvent, TraceEvent } from '../../trace/events.js';
+import { ProcessTree } from '../../trace/process-tree.js';
 import type { TraceReader } from '../../trace/trace-reader.js';
 import type { Task } from '../../tracee/task.js';
 import type { PatchedCode } from '../../patch/code-patcher.js';
@@ -154,26 +154,10 @@ export class Timeline implements DebugHooks {
    * The program image the debugged process runs now: its latest exec, or for a forked child that has
    * not executed one, what it inherited (its parent's, and so on up the tree).
    */
-  execEvent(): TraceEvent & { kind: 'exec' } {
-    const execs = new Map<number, TraceEvent & { kind: 'exec' }>(); // by recorded process id
-    const forkedFrom = new Map<number, number>(); // process → the process that forked it
-    const processOf = new Map<number, number>(); // thread → its process
-    let i = 0;
-    for (const ev of this.reader.events()) {
-      if (i++ >= this.replayer.index) break;
-      if (ev.kind === 'exec') {
-        execs.set(processOf.get(ev.tid) ?? ev.tid, ev);
-      } else if (ev.kind === 'newtask') {
-        const parent = processOf.get(ev.tid) ?? ev.tid;
-        if (ev.nr === SYS.clone && (ev.regs[R.rdi]! & CLONE_THREAD) !== 0n) processOf.set(ev.child, parent);
-        else forkedFrom.set(ev.child, parent);
-      }
-    }
-    for (let p: number | undefined = this.pid; p !== undefined; p = forkedFrom.get(p)) {
-      const found = execs.get(p);
-      if (found) return found;
-    }
-    throw new TimelineError(`process ${this.pid} has not executed a program yet`);
+  execEvent(): ExecEvent {
+    const found = ProcessTree.of(this.reader.events(), this.replayer.index).imageOf(this.pid);
+    if (!found) throw new TimelineError(`process ${this.pid} has not executed a program yet`);
+    return found;
   }
 
   interrupt(): void {
