@@ -3,6 +3,10 @@
 
 /** int3, the breakpoint instruction (one byte: it fits over any instruction). */
 export const INT3 = 0xcc;
+/** ud2 (0f 0b): always raises #UD (SIGILL), the trap patched sites hold. */
+export const UD2: readonly number[] = [0x0f, 0x0b];
+/** The one-byte nop. */
+export const NOP = 0x90;
 /** syscall (0f 05). */
 export const SYSCALL_INSN: readonly number[] = [0x0f, 0x05];
 
