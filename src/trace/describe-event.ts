@@ -1,4 +1,5 @@
 // Trace layer: one line describing an event, for `rewind dump` and replay's divergence reports.
+import { isSyscallError } from '../kernel/errno.js';
 import { R, SYSCALL_ARG_REGS, syscallNr } from '../kernel/regs.js';
 import { signalName } from '../kernel/signals.js';
 import { syscallName } from '../kernel/syscall-names.js';
@@ -18,7 +19,7 @@ export function describeEvent(ev: TraceEvent): string {
         + (ev.newTid !== ev.tid ? `, takes over tid ${ev.newTid}` : '');
     case 'syscall': {
       const args = SYSCALL_ARG_REGS.map((r) => hex(ev.regs[r]!)).join(', ');
-      const res = ev.result < 0n && ev.result > -4096n ? `-${-ev.result}` : hex(BigInt.asUintN(64, ev.result));
+      const res = isSyscallError(ev.result) ? `-${-ev.result}` : hex(BigInt.asUintN(64, ev.result));
       const bytes = ev.writes.reduce((n, w) => n + w.data.length, 0);
       const extra = [ev.mode === 1 ? 'executed' : '', bytes ? `${bytes} bytes out` : '', ev.file ? `file ${ev.file.path}` : '', ev.echo ? `echo fd ${ev.echo}` : '']
         .filter(Boolean).join(', ');
