@@ -1,5 +1,5 @@
 // CLI: `rewind dump [--json] [TRACE]`: one line per event.
-import { describeEvent } from '../replay/divergence.js';
+import { describeEvent } from '../trace/describe-event.js';
 import type { TraceEvent } from '../trace/events.js';
 import { TraceReader } from '../trace/trace-reader.js';
 import { parseArgs } from './args.js';

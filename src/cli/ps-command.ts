@@ -1,12 +1,9 @@
 // CLI: `rewind ps [--json] [TRACE]`: the recorded processes (pid, parent pid, exit status, command line).
-import { CLONE_THREAD } from '../kernel/clone-flags.js';
-import { R } from '../kernel/regs.js';
 import { signalName } from '../kernel/signals.js';
-import { SYS } from '../kernel/syscall-names.js';
+import { ProcessTree } from '../trace/process-tree.js';
 import { TraceReader } from '../trace/trace-reader.js';
 import { parseArgs } from './args.js';
 import { resolveTrace } from './trace-dirs.js';
-
 
 interface Proc {
   pid: number;
@@ -20,26 +17,23 @@ export function psCommand(args: string[]): number {
   const { options, operands } = parseArgs(args, { flags: ['--json'] });
   const reader = TraceReader.open(resolveTrace(operands[0]));
   const procs = new Map<number, Proc>();
-  const tgidOf = new Map<number, number>();
+  const tree = new ProcessTree();
   for (const ev of reader.events()) {
+    tree.add(ev);
     switch (ev.kind) {
       case 'exec': {
-        const tgid = tgidOf.get(ev.tid) ?? ev.tid;
-        tgidOf.set(ev.tid, tgid);
+        const tgid = tree.processOf(ev.tid)!;
         const p = procs.get(tgid);
         if (p) p.command = ev.argv;
         else procs.set(tgid, { pid: tgid, ppid: null, exit: null, command: ev.argv, threads: 1 });
         break;
       }
       case 'newtask': {
-        const parent = tgidOf.get(ev.tid) ?? ev.tid;
-        const thread = ev.nr === SYS.clone && (ev.regs[R.rdi]! & CLONE_THREAD) !== 0n;
-        if (thread) {
-          tgidOf.set(ev.child, parent);
-          const p = procs.get(parent);
+        const parent = tree.parentOf(ev.child);
+        if (tree.processOf(ev.child) !== ev.child || parent === undefined) {
+          const p = procs.get(tree.processOf(ev.child)!);
           if (p) p.threads++;
         } else {
-          tgidOf.set(ev.child, ev.child);
           procs.set(ev.child, { pid: ev.child, ppid: parent, exit: null, command: procs.get(parent)?.command ?? [], threads: 1 });
         }
         break;

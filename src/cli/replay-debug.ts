@@ -2,11 +2,9 @@
 // unless -s gave a port. Loaded by replay-command.ts only when it is needed.
 import { spawn } from 'node:child_process';
 import { serveGdb } from '../gdb/index.js';
-import { CLONE_THREAD } from '../kernel/clone-flags.js';
-import { R } from '../kernel/regs.js';
-import { SYS } from '../kernel/syscall-names.js';
 import { ReplayTarget } from '../replay/debug/replay-target.js';
 import { Timeline, TimelineError } from '../replay/debug/timeline.js';
+import { ProcessTree } from '../trace/process-tree.js';
 import type { TraceReader } from '../trace/trace-reader.js';
 import { findProgram } from './find-program.js';
 import { gdbArguments, writeGdbScript } from './gdb-script.js';
@@ -32,8 +30,7 @@ export async function debug(reader: TraceReader, o: DebugOptions): Promise<numbe
 
 async function serve(reader: TraceReader, o: DebugOptions): Promise<number> {
   if (o.pid !== undefined) {
-    const processOf = recordedProcesses(reader);
-    const owner = processOf.get(o.pid);
+    const owner = ProcessTree.of(reader.events()).processOf(o.pid);
     if (owner === undefined) throw new UsageError(`replay: the trace has no process ${o.pid} (rewind ps lists them)`, REPLAY_FAILED);
     if (owner !== o.pid) {
       throw new UsageError(`replay: ${o.pid} is a thread of process ${owner}; -p takes a process id (rewind ps lists them)`, REPLAY_FAILED);
@@ -83,19 +80,6 @@ function runGdb(gdb: string, exe: string, host: string, port: number, done: () =
     child.on('error', () => finish(REPLAY_FAILED));
     child.on('exit', (code) => finish(code ?? 0));
   });
-}
-
-/** Every recorded tid with the process it belongs to (a process's own id for its leader). */
-function recordedProcesses(reader: TraceReader): Map<number, number> {
-  const processOf = new Map<number, number>();
-  for (const ev of reader.events()) {
-    if (ev.kind === 'exec' && !processOf.has(ev.tid)) processOf.set(ev.tid, ev.tid);
-    if (ev.kind === 'newtask') {
-      const thread = ev.nr === SYS.clone && (ev.regs[R.rdi]! & CLONE_THREAD) !== 0n;
-      processOf.set(ev.child, thread ? processOf.get(ev.tid) ?? ev.tid : ev.child);
-    }
-  }
-  return processOf;
 }
 
 function shellQuote(s: string): string {

@@ -28,3 +28,19 @@ export const SHT_DYNSYM = 11;
 /** Symbols: size of one (Elf64_Sym), and the function type in st_info's low nibble. */
 export const SYM_SIZE = 24;
 export const STT_FUNC = 2;
+
+/** The ELF64 file header (Elf64_Ehdr): its size and the offsets of the fields rewind reads. */
+export const EHDR_SIZE = 64;
+export const E_PHOFF = 0x20;
+export const E_SHOFF = 0x28;
+export const E_PHENTSIZE = 0x36;
+export const E_PHNUM = 0x38;
+export const E_SHENTSIZE = 0x3a;
+export const E_SHNUM = 0x3c;
+export const E_SHSTRNDX = 0x3e;
+
+/** Whether `header` starts an ELF64 little-endian file (the only kind x86-64 runs): magic, ELFCLASS64, ELFDATA2LSB. */
+export function isElf64Le(header: Uint8Array): boolean {
+  return header.length >= EHDR_SIZE && header[0] === 0x7f && header[1] === 0x45 && header[2] === 0x4c && header[3] === 0x46
+    && header[4] === 2 && header[5] === 1;
+}

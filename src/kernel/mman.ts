@@ -10,6 +10,8 @@ export const MAP_PRIVATE = 0x2n;
 export const MAP_TYPE_MASK = 0x3n;
 export const MAP_FIXED = 0x10n;
 export const MAP_ANONYMOUS = 0x20n;
+/** Like MAP_FIXED, but fails with EEXIST instead of replacing a mapping already there. */
+export const MAP_FIXED_NOREPLACE = 0x100000n;
 
 export const PAGE_SIZE = 4096n;
 

@@ -20,6 +20,8 @@ export const PTRACE_SETSIGMASK = 0x420b;
 export const PTRACE_GET_SYSCALL_INFO = 0x420e;
 
 export const PTRACE_O_TRACESYSGOOD = 0x1;
+/** With TRACESYSGOOD, a syscall stop's signal is SIGTRAP with this bit set (ptrace(2)). */
+export const PTRACE_SYSCALL_TRAP_BIT = 0x80;
 export const PTRACE_O_TRACEFORK = 0x2;
 export const PTRACE_O_TRACEVFORK = 0x4;
 export const PTRACE_O_TRACECLONE = 0x8;

@@ -2,6 +2,7 @@
 // share. A mapping made executable (mmap or mprotect with PROT_EXEC, over a file) is patched right
 // after the call returns, before the program runs again; code unmapped or mapped over leaves the
 // table; code moved by mremap takes its sites along.
+import { isSyscallError } from '../kernel/errno.js';
 import { PAGE_SIZE, PROT_EXEC, MAP_ANONYMOUS, pageAlign } from '../kernel/mman.js';
 import { SYS } from '../kernel/syscall-names.js';
 import type { PatchSite } from '../trace/events.js';
@@ -20,7 +21,7 @@ export function changesCode(nr: number): boolean {
  */
 export function afterCodeChange(spaces: CodeSpaces, tid: number, task: Task, nr: number, args: readonly bigint[],
   result: bigint, kinds: ReadonlySet<TrappedInsn>): PatchSite[] {
-  if (result < 0n && result > -4096n) return [];
+  if (isSyscallError(result)) return [];
   let code = spaces.of(tid);
   let patch: [bigint, bigint] | null = null;
   switch (nr) {

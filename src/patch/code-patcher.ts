@@ -10,6 +10,7 @@
 // This is the base of a general patcher: the syscall buffer will patch syscall sites the same way
 // (found per mapping, patched at a stop of the whole process, undone in the debugger's view).
 import { statSync } from 'node:fs';
+import { INT3, NOP, UD2 } from '../kernel/x86-insn.js';
 import type { PatchSite } from '../trace/events.js';
 import { TrappedInsn } from '../trace/events.js';
 import { TraceeError } from '../tracee/errors.js';
@@ -17,10 +18,6 @@ import { mapFilesPath, readMaps, type Mapping } from '../tracee/maps.js';
 import type { Task } from '../tracee/task.js';
 import { INSN_BYTES } from './decoder.js';
 import { sitesOfFile } from './sites.js';
-
-const UD2 = [0x0f, 0x0b];
-const NOP = 0x90;
-const INT3 = 0xcc;
 
 /** The bytes a patched site holds: ud2, then nops to the instruction's length. */
 export function trapBytes(insn: TrappedInsn): Uint8Array {

@@ -5,6 +5,7 @@
 // and off data that happens to sit in a code segment.
 // Bounded against malformed input: anything that does not parse yields fewer ranges, never an error.
 import {
+  E_PHENTSIZE, E_PHNUM, E_PHOFF, E_SHENTSIZE, E_SHNUM, E_SHOFF, E_SHSTRNDX, isElf64Le,
   PF_X, PHDR_SIZE, PT_GNU_EH_FRAME, PT_LOAD, SHDR_SIZE, SHT_DYNSYM, SHT_SYMTAB, STT_FUNC, SYM_SIZE,
 } from '../kernel/elf.js';
 
@@ -24,15 +25,14 @@ const MAX_HEADERS = 65536;
 
 /** The file-offset ranges of the functions in an ELF64 little-endian x86-64 file's executable segments. */
 export function functionRanges(file: Uint8Array): Range[] {
-  if (file.length < 64 || file[0] !== 0x7f || file[1] !== 0x45 || file[2] !== 0x4c || file[3] !== 0x46) return [];
-  if (file[4] !== 2 || file[5] !== 1) return [];
+  if (!isElf64Le(file)) return [];
   const dv = new DataView(file.buffer, file.byteOffset, file.byteLength);
   const u64 = (o: number) => safe(dv.getBigUint64(o, true));
   const exec: Segment[] = [];
   const all: (Segment & { type: number })[] = [];
-  const phoff = u64(0x20);
-  const phnum = dv.getUint16(0x38, true);
-  if (phoff !== null && dv.getUint16(0x36, true) === PHDR_SIZE && phoff + phnum * PHDR_SIZE <= file.length) {
+  const phoff = u64(E_PHOFF);
+  const phnum = dv.getUint16(E_PHNUM, true);
+  if (phoff !== null && dv.getUint16(E_PHENTSIZE, true) === PHDR_SIZE && phoff + phnum * PHDR_SIZE <= file.length) {
     for (let i = 0; i < phnum; i++) {
       const o = phoff + i * PHDR_SIZE;
       const seg = { type: dv.getUint32(o, true), offset: u64(o + 8) ?? 0, vaddr: u64(o + 16) ?? 0, filesz: u64(o + 32) ?? 0 };
@@ -79,10 +79,10 @@ interface Section {
 }
 
 function sectionHeaders(file: Uint8Array, dv: DataView): Section[] {
-  const shoff = safe(dv.getBigUint64(0x28, true));
-  const shnum = dv.getUint16(0x3c, true);
-  const shstrndx = dv.getUint16(0x3e, true);
-  if (shoff === null || shoff === 0 || dv.getUint16(0x3a, true) !== SHDR_SIZE || shnum > MAX_HEADERS) return [];
+  const shoff = safe(dv.getBigUint64(E_SHOFF, true));
+  const shnum = dv.getUint16(E_SHNUM, true);
+  const shstrndx = dv.getUint16(E_SHSTRNDX, true);
+  if (shoff === null || shoff === 0 || dv.getUint16(E_SHENTSIZE, true) !== SHDR_SIZE || shnum > MAX_HEADERS) return [];
   if (shoff + shnum * SHDR_SIZE > file.length) return [];
   const raw: (Omit<Section, 'name'> & { nameOff: number })[] = [];
   for (let i = 0; i < shnum; i++) {

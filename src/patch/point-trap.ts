@@ -16,17 +16,17 @@
 // int3 search.
 import { createRequire } from 'node:module';
 import { readFileSync, readlinkSync, statSync } from 'node:fs';
+import { MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE, PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE } from '../kernel/mman.js';
 import { R } from '../kernel/regs.js';
+import { SYS } from '../kernel/syscall-names.js';
 import { injectSyscall } from '../tracee/inject.js';
 import { mapFilesPath, readMaps, type Mapping } from '../tracee/maps.js';
 import type { Task } from '../tracee/task.js';
 import { functionRanges, type Range } from './elf-code.js';
 
-const SYS_mmap = 9;
-const SYS_munmap = 11;
-const PROT_RWX = 7n;
-const MAP_PRIVATE_ANON_FIXED_NOREPLACE = 0x2n | 0x20n | 0x100000n;
-const PAGE = 4096n;
+const PROT_RWX = PROT_READ | PROT_WRITE | PROT_EXEC;
+const MAP_PRIVATE_ANON_FIXED_NOREPLACE = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
+const PAGE = PAGE_SIZE;
 const JMP_LEN = 5;
 
 interface IcedInstruction {
@@ -97,7 +97,7 @@ export function armPointTrap(task: Task, target: BigUint64Array): PointTrap | nu
     if (page === null) return null;
     tramp = buildTrampoline(x, page, target, region);
   } catch {
-    if (page !== null) injectSyscall(task, SYS_munmap, [page, PAGE]);
+    if (page !== null) injectSyscall(task, SYS.munmap, [page, PAGE]);
     return null;
   } finally {
     for (const i of region.all) i.free();
@@ -113,7 +113,7 @@ export function armPointTrap(task: Task, target: BigUint64Array): PointTrap | nu
     hitAddr: mapped + BigInt(tramp.hitAt),
     remove(t: Task): void {
       t.write(region.start, original);
-      injectSyscall(t, SYS_munmap, [mapped, PAGE]);
+      injectSyscall(t, SYS.munmap, [mapped, PAGE]);
     },
   };
 }
@@ -231,9 +231,9 @@ function allocateNear(task: Task, maps: Mapping[], addr: bigint): bigint | null 
   candidates.sort((a, b) => (dist(a) < dist(b) ? -1 : dist(a) > dist(b) ? 1 : 0));
   for (const c of candidates.slice(0, 4)) {
     if (dist(c) > reach) break;
-    const r = injectSyscall(task, SYS_mmap, [c, PAGE, PROT_RWX, MAP_PRIVATE_ANON_FIXED_NOREPLACE, -1n, 0n]);
+    const r = injectSyscall(task, SYS.mmap, [c, PAGE, PROT_RWX, MAP_PRIVATE_ANON_FIXED_NOREPLACE, -1n, 0n]);
     if (r === c) return c;
-    if (r >= 0n) injectSyscall(task, SYS_munmap, [r, PAGE]);
+    if (r >= 0n) injectSyscall(task, SYS.munmap, [r, PAGE]);
   }
   return null;
 }

@@ -1,11 +1,8 @@
 // Recording: which of the program's file descriptors still refer to rewind's own stdout and stderr,
 // so replay can re-emit exactly the writes that went there (followed through dup, dup2, dup3,
 // fcntl(F_DUPFD) and close).
+import { CLOSE_RANGE_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC } from '../kernel/fcntl.js';
 import { SYS } from '../kernel/syscall-names.js';
-
-const F_DUPFD = 0;
-const F_DUPFD_CLOEXEC = 1030;
-const CLOSE_RANGE_CLOEXEC = 4;
 
 export class FdEcho {
   private readonly fds = new Map<number, number>([[1, 1], [2, 2]]);

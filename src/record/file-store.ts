@@ -14,12 +14,13 @@
 // the same size and mtime — so it is copied at every mapping (while the mapping's fd or the mapping
 // keeps it alive) and never taken from the hash cache; identical copies are then stored once.
 import { closeSync, constants, copyFileSync, fstatSync, linkSync, openSync, readlinkSync, rmSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { pageAlign } from '../kernel/mman.js';
 import { readMaps } from '../tracee/maps.js';
 import { HashCache, identityOf } from '../trace/content-hash.js';
 import { clip, copySparse, dataRanges, totalBytes, type Range } from '../trace/sparse.js';
 import type { FileRef } from '../trace/events.js';
+import { copyName, NO_COPY, traceDirOf } from '../trace/file-copies.js';
 import { appendIndexEntry } from '../trace/file-index.js';
 import { UnsupportedError } from '../tracee/errors.js';
 
@@ -60,7 +61,7 @@ export class FileStore {
   private readonly pack: boolean;
 
   constructor(private readonly dir: string, opts: FileStoreOptions = {}) {
-    this.traceDir = dirname(dir);
+    this.traceDir = traceDirOf(dir);
     this.cache = opts.cache ?? new HashCache();
     this.pack = opts.pack ?? false;
   }
@@ -74,7 +75,7 @@ export class FileStore {
     const st = statSync(source, { bigint: true });
     const shown = source.startsWith('/proc/') ? readlinkSync(source) : source;
     if (!st.isFile()) {
-      if (shown === '/dev/zero') return { path: shown, copy: '', dev: st.dev, ino: st.ino, size: 0n, mtimeNs: 0n };
+      if (shown === '/dev/zero') return { path: shown, copy: NO_COPY, dev: st.dev, ino: st.ino, size: 0n, mtimeNs: 0n };
       throw new UnsupportedError(`mapping ${shown}, which is not a regular file`);
     }
     const size = Number(st.size);
@@ -87,7 +88,7 @@ export class FileStore {
       const known = this.byKey.get(key)?.find((k) => k.range === null || (k.range.start <= want.start && want.end <= k.range.end));
       if (known) return known.ref;
     }
-    const name = `${++this.count}-${basename(shown).replace(/[^\w.+-]/g, '_').slice(0, 64) || 'file'}`;
+    const name = copyName(++this.count, shown);
     const dst = join(this.dir, name);
     const sourceId = identityOf(st);
     let hash = named ? this.cache.get(sourceId) : null;

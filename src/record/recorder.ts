@@ -3,7 +3,9 @@
 // signals and where they landed, trapped rdtsc/cpuid results, new tasks, execs, and exits.
 // A task that enters a blocking syscall is left waiting in the kernel while the next task runs.
 // Syscall rules come from the table in src/kernel/syscalls; this file only applies them.
-import { CLONE_THREAD, CLONE_VM } from '../kernel/clone-flags.js';
+import { CLONE_VM } from '../kernel/clone-flags.js';
+import { E } from '../kernel/errno.js';
+import { MAP_ANONYMOUS } from '../kernel/mman.js';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { R, SYSCALL_ARG_REGS, syscallNr } from '../kernel/regs.js';
 import { ILL_ILLOPN, SI_KERNEL, SIG, siginfoCode, siginfoSigno } from '../kernel/signals.js';
@@ -15,6 +17,7 @@ import {
 } from '../kernel/ptrace.js';
 import type { FileRef, MemWrite, SyscallEvent, TraceEvent } from '../trace/events.js';
 import { SignalPlacement, SyscallMode, type TrappedInsn } from '../trace/events.js';
+import { createsThread } from '../trace/process-tree.js';
 import type { TraceWriter } from '../trace/trace-writer.js';
 import { native } from '../native/addon.js';
 import { TraceeError, UnsupportedError } from '../tracee/errors.js';
@@ -38,8 +41,7 @@ import { copiedBytes, inputOffset, kernelCopy } from './echo-capture.js';
 import { FdEcho } from './fd-echo.js';
 import type { FileStore } from './file-store.js';
 
-const ENOSYS = 38n;
-const MAP_ANONYMOUS = 0x20n;
+const ENOSYS = BigInt(E.ENOSYS);
 /** How long a task runs before it yields to another runnable task (at a syscall entry, or preempted). */
 const TIMESLICE_MS = 50;
 /** How long the recorder waits for a syscall that may block before it lets other tasks run. */
@@ -634,7 +636,7 @@ export class Recorder {
       this.append({ kind: 'newtask', tid: task.tid, child, nr, regs });
       const first = this.wait(child);
       if (first.kind === 'exited' || first.kind === 'killed') throw new TraceeError(`new task ${child} ended at once`);
-      const thread = nr === SYS.clone && (regs[R.rdi]! & CLONE_THREAD) !== 0n;
+      const thread = createsThread(nr, regs);
       this.spaces.created(task.tid, child, nr === SYS.vfork || (nr === SYS.clone && (regs[R.rdi]! & CLONE_VM) !== 0n));
       const cst = this.addTask(new Task(child, thread ? task.tgid : child), thread ? st.echo : st.echo.clone());
       this.sched.created(task.tid, child);

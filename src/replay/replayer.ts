@@ -4,18 +4,23 @@
 // Tasks run one at a time and only when their next event is the next event of the trace, so user code
 // runs in the recorded order. At every stop the state is checked against the recording; any difference
 // stops replay with a report.
-import { CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_PARENT_SETTID, CLONE_THREAD, CLONE_VM } from '../kernel/clone-flags.js';
+import { CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_PARENT_SETTID, CLONE_VM } from '../kernel/clone-flags.js';
+import { X86_EFLAGS_RF, X86_EFLAGS_TF } from '../kernel/eflags.js';
+import { AT_FDCWD, O_CLOEXEC, O_RDONLY } from '../kernel/fcntl.js';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_TYPE_MASK } from '../kernel/mman.js';
 import { PR_SET_NAME, TASK_COMM_LEN } from '../kernel/prctl.js';
 import { R, SYSCALL_ARG_REGS, syscallNr } from '../kernel/regs.js';
 import { ILL_ILLOPN, SI_KERNEL, SIG, siginfoCode } from '../kernel/signals.js';
 import { SYS, syscallName } from '../kernel/syscall-names.js';
 import { syscallDef } from '../kernel/syscalls/index.js';
+import { INT3, isSyscallInsn } from '../kernel/x86-insn.js';
 import {
   PTRACE_EVENT_CLONE, PTRACE_EVENT_EXEC, PTRACE_EVENT_FORK, PTRACE_EVENT_VFORK, __WALL,
 } from '../kernel/ptrace.js';
 import type { ExecEvent, NewTaskEvent, PatchEvent, PointMemory, SignalEvent, SyscallEvent, TraceEvent } from '../trace/events.js';
 import { SignalPlacement, SyscallMode } from '../trace/events.js';
+import { hasCopy } from '../trace/file-copies.js';
+import { createsThread } from '../trace/process-tree.js';
 import type { TraceReader } from '../trace/trace-reader.js';
 import { isSynchronous, rewindSyscallForSignal } from '../tracee/signal-points.js';
 import { TraceeError } from '../tracee/errors.js';
@@ -34,7 +39,8 @@ import { decodeStatus, describeStop, type Stop } from '../tracee/stop.js';
 import { Task } from '../tracee/task.js';
 import { writtenDataHash } from '../tracee/write-data.js';
 import { native } from '../native/addon.js';
-import { describeEvent, DivergenceError, regsDifference, TraceEndedEarly } from './divergence.js';
+import { describeEvent } from '../trace/describe-event.js';
+import { DivergenceError, regsDifference, TraceEndedEarly } from './divergence.js';
 import { echoWrite } from './echo.js';
 import { EventCursor } from './event-cursor.js';
 import { isRestartCode, restartedRegs } from './restart.js';
@@ -43,15 +49,10 @@ import { SyscallStepGuard } from './syscall-step-guard.js';
 import { copyPath, sameAsRecorded } from './trace-files.js';
 import { basename } from 'node:path';
 
-const AT_FDCWD = -100n;
-const O_RDONLY_CLOEXEC = 0o2000000n;
+const O_RDONLY_CLOEXEC = O_RDONLY | O_CLOEXEC;
 
 /** Passes through a preemption point's instruction replay tries before it reports a divergence. */
 const MAX_SEARCH_HITS = 1_000_000;
-/** EFLAGS.RF: may differ between an interrupt stop and a breakpoint trap at the same instruction. */
-const RESUME_FLAG = 0x10000n;
-/** EFLAGS.TF, the single-step trap flag. */
-const TRAP_FLAG = 0x100n;
 
 /** Executed syscalls whose result names a task (a tid) rather than an effect: replay hands back the recorded one. */
 const RESULT_IS_IDENTITY = new Set<number>([SYS.set_tid_address, SYS.rt_sigreturn]);
@@ -147,7 +148,7 @@ export interface ReplayOutcome {
 /** Whether the task's next instruction is `syscall` (0f 05). */
 function atSyscallInstruction(task: Task): boolean {
   const code = task.readPartial(task.fetchRegs()[R.rip]!, 2);
-  return code.length === 2 && code[0] === 0x0f && code[1] === 0x05;
+  return isSyscallInsn(code);
 }
 
 /**
@@ -156,7 +157,7 @@ function atSyscallInstruction(task: Task): boolean {
  */
 function untraceSyscallFlags(task: Task): void {
   const regs = task.fetchRegs();
-  const r11 = (regs[R.r11]! & ~TRAP_FLAG) | (regs[R.eflags]! & TRAP_FLAG);
+  const r11 = (regs[R.r11]! & ~X86_EFLAGS_TF) | (regs[R.eflags]! & X86_EFLAGS_TF);
   if (r11 === regs[R.r11]) return;
   regs[R.r11] = r11;
   task.storeRegs();
@@ -407,7 +408,7 @@ export class Replayer {
       // step-over for an int3.
       if (this.hooks) {
         const regs = t.task.fetchRegs();
-        regs[R.eflags] = regs[R.eflags]! | RESUME_FLAG;
+        regs[R.eflags] = regs[R.eflags]! | X86_EFLAGS_RF;
         t.task.storeRegs();
         this.hooks.waitsAtPoint(t.task, t.recTid, regs[R.rip]!);
       }
@@ -579,7 +580,7 @@ export class Replayer {
     const task = t.task;
     const at = target[R.rip]!;
     if (!this.hooks && !process.env['REWIND_NO_POINT_TRAP'] && this.runToPointInProcess(t, target, point, what)) return;
-    const int3 = new Uint8Array([0xcc]);
+    const int3 = new Uint8Array([INT3]);
     for (let hits = 0; hits < MAX_SEARCH_HITS; hits++) {
       const original = task.read(at, 1);
       task.write(at, int3);
@@ -603,7 +604,7 @@ export class Replayer {
       if (regs[R.rip] !== at + 1n) throw this.diverge(`recorded task ${t.recTid} trapped at 0x${regs[R.rip]!.toString(16)} before ${what}`);
       regs[R.rip] = at;
       task.storeRegs();
-      const found = regsDifference(target, regs, [R.eflags]) === null && ((target[R.eflags]! ^ regs[R.eflags]!) & ~RESUME_FLAG) === 0n
+      const found = regsDifference(target, regs, [R.eflags]) === null && ((target[R.eflags]! ^ regs[R.eflags]!) & ~X86_EFLAGS_RF) === 0n
         && (!point || hashRanges(task, point.ranges) === point.hash);
       if (this.hooks?.breakpointAt(task, at)) {
         // The debugger's breakpoint at the same instruction is reported first.
@@ -617,7 +618,7 @@ export class Replayer {
       }
       // Not this pass: execute the instruction, then put the breakpoint back. A debugger's execute slot
       // here trapped before the int3 did (and was reported): RF keeps it from trapping again.
-      regs[R.eflags] = regs[R.eflags]! | RESUME_FLAG;
+      regs[R.eflags] = regs[R.eflags]! | X86_EFLAGS_RF;
       task.storeRegs();
       task.step();
       let s = waitStop(task.tid);
@@ -660,7 +661,7 @@ export class Replayer {
         if (regs[R.rip] !== trap.hitAddr + 1n) throw this.diverge(`recorded task ${t.recTid} trapped at 0x${regs[R.rip]!.toString(16)} before ${what}`);
         const resumeAt = regs[R.rip]!;
         regs[R.rip] = at;
-        found = regsDifference(target, regs, [R.eflags]) === null && ((target[R.eflags]! ^ regs[R.eflags]!) & ~RESUME_FLAG) === 0n
+        found = regsDifference(target, regs, [R.eflags]) === null && ((target[R.eflags]! ^ regs[R.eflags]!) & ~X86_EFLAGS_RF) === 0n
           && (!point || hashRanges(task, point.ranges) === point.hash);
         if (!found) regs[R.rip] = resumeAt;
         task.storeRegs();
@@ -949,7 +950,7 @@ export class Replayer {
     const args = SYSCALL_ARG_REGS.map((r) => entry[r]!);
     let fd = -1n;
     let flags = (args[3]! & ~MAP_TYPE_MASK) | MAP_PRIVATE | MAP_FIXED;
-    if (file.copy === '') flags |= MAP_ANONYMOUS;
+    if (!hasCopy(file)) flags |= MAP_ANONYMOUS;
     else fd = this.openInTracee(task, copyPath(this.reader.filesDir, file));
     const r = injectSyscall(task, SYS.mmap, [ev.result, args[1]!, args[2]!, flags, fd, fd < 0n ? 0n : args[5]!]);
     if (fd >= 0n) injectSyscall(task, SYS.close, [fd]);
@@ -981,7 +982,7 @@ export class Replayer {
     const first = waitStop(childTid);
     if (first.kind === 'exited' || first.kind === 'killed') throw new TraceeError(`new task ${childTid} ended at once`);
     const flags = ev.nr === SYS.clone ? regs[R.rdi]! : 0n;
-    const child = new Task(childTid, (flags & CLONE_THREAD) !== 0n ? task.tgid : childTid);
+    const child = new Task(childTid, createsThread(ev.nr, regs) ? task.tgid : childTid);
     const tid = new Uint8Array(4);
     new DataView(tid.buffer).setInt32(0, ev.child, true);
     // The kernel wrote the new task's real tid where the program asked for it; the program must see the recorded one.

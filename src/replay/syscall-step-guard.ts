@@ -5,11 +5,10 @@
 // whatever stop comes first (the seccomp stop, a SIGSYS of SECCOMP_RET_TRAP, the guard's own trap).
 import { R } from '../kernel/regs.js';
 import { SI_KERNEL, SIG, siginfoCode } from '../kernel/signals.js';
+import { INT3 } from '../kernel/x86-insn.js';
 import { TraceeError } from '../tracee/errors.js';
 import type { Stop } from '../tracee/stop.js';
 import type { Task } from '../tracee/task.js';
-
-const INT3 = new Uint8Array([0xcc]);
 
 export class SyscallStepGuard {
   private constructor(private readonly addr: bigint, private readonly saved: Uint8Array) {}
@@ -19,7 +18,7 @@ export class SyscallStepGuard {
     const addr = task.fetchRegs()[R.rip]! + 2n;
     const saved = task.readPartial(addr, 1);
     if (saved.length !== 1) return null;
-    task.write(addr, INT3);
+    task.write(addr, new Uint8Array([INT3]));
     return new SyscallStepGuard(addr, saved);
   }
 

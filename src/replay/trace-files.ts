@@ -2,10 +2,10 @@
 // its size, and — when the trace has a files.index — its SHA-256, once per copy and process, from the
 // user's hash cache when the copy (same device, inode, size, mtime) was hashed before.
 import { statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { HashCache, hashKindOf, identityOf } from '../trace/content-hash.js';
 import type { FileRef } from '../trace/events.js';
-import { readFileIndex, type FileIndexEntry } from '../trace/file-index.js';
+import { copyFile, readCopyIndex } from '../trace/file-copies.js';
+import type { FileIndexEntry } from '../trace/file-index.js';
 import { TraceError } from '../trace/errors.js';
 import { UnsupportedError } from '../tracee/errors.js';
 
@@ -16,7 +16,7 @@ const verified = new Map<string, string>();
 let cache: HashCache | null = null;
 
 export function copyPath(filesDir: string, ref: FileRef): string {
-  const p = join(filesDir, ref.copy);
+  const p = copyFile(filesDir, ref);
   let st;
   try {
     st = statSync(p, { bigint: true });
@@ -38,7 +38,7 @@ function indexOf(filesDir: string): Map<string, FileIndexEntry> | null {
   let index = indexes.get(filesDir);
   if (index === undefined) {
     try {
-      index = readFileIndex(dirname(filesDir));
+      index = readCopyIndex(filesDir);
     } catch (e) {
       if (e instanceof TraceError) throw new UnsupportedError(e.message);
       throw e;
@@ -84,14 +84,11 @@ export function sameAsRecorded(filesDir: string, ref: FileRef, live: string): bo
   const st = statSync(live, { bigint: true });
   if (st.size !== ref.size) return false;
   if (st.mtimeNs === ref.mtimeNs) return true;
-  let index = indexes.get(filesDir);
-  if (index === undefined) {
-    try {
-      index = readFileIndex(dirname(filesDir));
-    } catch {
-      return false;
-    }
-    indexes.set(filesDir, index);
+  let index: Map<string, FileIndexEntry> | null;
+  try {
+    index = indexOf(filesDir);
+  } catch {
+    return false;
   }
   const entry = index?.get(ref.copy);
   if (!entry) return false;

@@ -11,6 +11,7 @@ import { copyWhole } from './sparse.js';
 import { describeError, TraceError } from './errors.js';
 import type { FileRef } from './events.js';
 import { FILE_INDEX, readFileIndex, writeIndexAtomic, type FileIndexEntry } from './file-index.js';
+import { byCopyNumber, hasCopy } from './file-copies.js';
 import { FILES_DIR, readMeta } from './meta.js';
 import { TraceReader } from './trace-reader.js';
 
@@ -41,7 +42,7 @@ export interface FilesState {
 function listCopies(filesDir: string): Copy[] {
   let names: string[];
   try {
-    names = fs.readdirSync(filesDir).sort(byNumber);
+    names = fs.readdirSync(filesDir).sort(byCopyNumber);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw new TraceError(`cannot list ${filesDir}: ${describeError(e)}`);
@@ -54,14 +55,6 @@ function listCopies(filesDir: string): Copy[] {
     if (st.isFile()) out.push({ name, file, st });
   }
   return out;
-}
-
-/** "12-libc.so.6" after "9-ld.so": by the number the recorder gave, then by name. */
-function byNumber(a: string, b: string): number {
-  const na = parseInt(a, 10);
-  const nb = parseInt(b, 10);
-  if (Number.isFinite(na) && Number.isFinite(nb) && na !== nb) return na - nb;
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 const inodeKey = (st: fs.BigIntStats): string => `${st.dev}:${st.ino}`;
@@ -212,7 +205,7 @@ export function packTrace(dir: string, cache: HashCache = new HashCache()): Pack
 function pathsFromEvents(dir: string): Map<string, string> {
   const out = new Map<string, string>();
   const add = (r: FileRef | null | undefined): void => {
-    if (r && r.copy !== '' && !out.has(r.copy)) out.set(r.copy, r.path);
+    if (r && hasCopy(r) && !out.has(r.copy)) out.set(r.copy, r.path);
   };
   try {
     for (const ev of TraceReader.open(dir).events()) {

@@ -1,6 +1,7 @@
 // Traced-process model: what rewind does to every fresh address space right after execve, identically
 // at record and at replay: CPUID faulting on (execve turns it off), and the vDSO's clock functions
 // replaced by real system calls so that every read of the clock is a recorded syscall.
+import { SHT_DYNSYM } from '../kernel/elf.js';
 import { ARCH_SET_CPUID } from '../kernel/ptrace.js';
 import { TraceeError } from './errors.js';
 import { injectSyscall } from './inject.js';
@@ -18,7 +19,6 @@ const VDSO_REPLACEMENTS: Record<string, number> = {
   __vdso_getcpu: 309, getcpu: 309,
 };
 
-const SHT_DYNSYM = 11;
 
 /** `trapCpuid`: turn on CPUID faulting (only where the CPU has it; the trace says whether it was on). */
 export function prepareAfterExec(task: Task, trapCpuid: boolean): void {

@@ -7,6 +7,7 @@ import {
 } from '../kernel/ptrace.js';
 import { KERNEL_SIGSET_SIZE, SIG } from '../kernel/signals.js';
 import { SYS } from '../kernel/syscall-names.js';
+import { SYSCALL_INSN } from '../kernel/x86-insn.js';
 import { native } from '../native/addon.js';
 import { TraceeError, UnsupportedError } from './errors.js';
 import { injectSyscall, skipToExit } from './inject.js';
@@ -246,7 +247,7 @@ function park(t: Task, from: Place, target: Stop, st: Saved): void {
     if (!(prev.length === 2 && prev[0] === 0x0f && prev[1] === 0x05)) {
       at = rip;
       borrowed = t.read(rip, 2);
-      t.write(rip, new Uint8Array([0x0f, 0x05]));
+      t.write(rip, new Uint8Array(SYSCALL_INSN));
     }
     try {
       regs[R.rip] = at;

@@ -4,6 +4,7 @@ import { PTRACE_GETSIGMASK, PTRACE_SETSIGMASK } from '../kernel/ptrace.js';
 import { R } from '../kernel/regs.js';
 import { KERNEL_SIGSET_SIZE, SIG } from '../kernel/signals.js';
 import { SYS, syscallName } from '../kernel/syscall-names.js';
+import { isSyscallInsn, SYSCALL_INSN } from '../kernel/x86-insn.js';
 import { native } from '../native/addon.js';
 import { TraceeError } from './errors.js';
 import { waitStop } from './spawn.js';
@@ -11,7 +12,6 @@ import { describeStop, type Stop } from './stop.js';
 import { ERESTARTSYS, ERESTART_RESTARTBLOCK } from '../kernel/errno.js';
 import type { Task } from './task.js';
 
-const SYSCALL_INSN = new Uint8Array([0x0f, 0x05]);
 const SIGCHLD = SIG.SIGCHLD;
 const ARG_REGS = [R.rdi, R.rsi, R.rdx, R.r10, R.r8, R.r9];
 /** How often a syscall interrupted by a signal is run again before its result is taken as it is. */
@@ -82,10 +82,10 @@ export function injectSyscall(
   let insnAddr = rip - 2n;
   let borrowed: Uint8Array | null = null;
   const before = task.readPartial(insnAddr, 2);
-  if (!(before.length === 2 && before[0] === 0x0f && before[1] === 0x05)) {
+  if (!isSyscallInsn(before)) {
     insnAddr = rip;
     borrowed = task.read(rip, 2);
-    task.write(rip, SYSCALL_INSN);
+    task.write(rip, new Uint8Array(SYSCALL_INSN));
   }
   try {
     const regs = saved.slice();

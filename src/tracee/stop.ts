@@ -1,7 +1,7 @@
 // Traced-process model: decoding a waitpid status into the kind of stop the tracer is looking at.
-import { PTRACE_EVENT_SECCOMP, PTRACE_EVENT_STOP } from '../kernel/ptrace.js';
-
-const SIGTRAP = 5;
+import { PTRACE_EVENT_SECCOMP, PTRACE_EVENT_STOP, PTRACE_SYSCALL_TRAP_BIT } from '../kernel/ptrace.js';
+import { SIG } from '../kernel/signals.js';
+import { W_STOPPED, WCOREFLAG, wHighByte, wPtraceEvent, wTermSig } from '../kernel/wait.js';
 
 export type Stop =
   | { kind: 'exited'; code: number }
@@ -18,12 +18,12 @@ export type Stop =
   | { kind: 'signal'; signal: number };
 
 export function decodeStatus(status: number): Stop {
-  const low = status & 0x7f;
-  if (low === 0) return { kind: 'exited', code: (status >> 8) & 0xff };
-  if (low !== 0x7f) return { kind: 'killed', signal: low, core: (status & 0x80) !== 0 };
-  const sig = (status >> 8) & 0xff;
-  const event = (status >> 16) & 0xffff;
-  if (sig === (SIGTRAP | 0x80)) return { kind: 'syscall' };
+  const low = wTermSig(status);
+  if (low === 0) return { kind: 'exited', code: wHighByte(status) };
+  if (low !== W_STOPPED) return { kind: 'killed', signal: low, core: (status & WCOREFLAG) !== 0 };
+  const sig = wHighByte(status);
+  const event = wPtraceEvent(status);
+  if (sig === (SIG.SIGTRAP | PTRACE_SYSCALL_TRAP_BIT)) return { kind: 'syscall' };
   if (event === PTRACE_EVENT_SECCOMP) return { kind: 'seccomp' };
   if (event === PTRACE_EVENT_STOP) return { kind: 'group-stop', signal: sig };
   if (event !== 0) return { kind: 'event', event };

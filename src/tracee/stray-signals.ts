@@ -7,7 +7,7 @@
 // signal-delivery stop it is dropped (the task is resumed as it was, with no signal) and the caller
 // never sees that stop. Recording does not use this (there every signal is part of the recording).
 import { PTRACE_CONT, PTRACE_GETSIGINFO } from '../kernel/ptrace.js';
-import { SIGINFO, siginfoCode } from '../kernel/signals.js';
+import { SIG, SIGINFO, siginfoCode } from '../kernel/signals.js';
 import { native } from '../native/addon.js';
 import { isSynchronous } from './signal-points.js';
 
@@ -18,7 +18,6 @@ const sent = new Map<number, number[]>();
 const lastRequest = new Map<number, number>();
 /** Tasks rewind interrupted (PTRACE_INTERRUPT) whose PTRACE_EVENT_STOP has not been seen yet. */
 const interrupts = new Set<number>();
-const SIGTRAP = 5;
 const info = new Uint8Array(SIGINFO.size);
 let dropped = 0;
 
@@ -67,7 +66,7 @@ export function dropIfStrayTrap(tid: number, signo: number): boolean {
   if (!insulated) return false;
   if (interrupts.delete(tid)) return false;
   const req = lastRequest.get(tid);
-  if (req === undefined || signo !== SIGTRAP) return false;
+  if (req === undefined || signo !== SIG.SIGTRAP) return false;
   dropped++;
   return native.ptrace(req, tid, 0, 0) >= 0;
 }

@@ -1,6 +1,7 @@
 // Traced-process model: one traced thread (task) — its registers, memory, and the ptrace calls on it.
 // Every method must be called from the thread that seized the task (the tracer's thread).
 import { R, REGS_COUNT } from '../kernel/regs.js';
+import { SIGINFO } from '../kernel/signals.js';
 import {
   PTRACE_CONT, PTRACE_GETSIGINFO, PTRACE_INTERRUPT, PTRACE_LISTEN, PTRACE_SETSIGINFO, PTRACE_SINGLESTEP, PTRACE_SYSCALL,
 } from '../kernel/ptrace.js';
@@ -8,7 +9,6 @@ import { native } from '../native/addon.js';
 import { TraceeError } from './errors.js';
 import { forgetTask, noteInterrupt, noteResume, noteSent } from './stray-signals.js';
 
-const SIGINFO_SIZE = 128;
 
 export class Task {
   /** Registers as last fetched (fetchRegs) or about to be stored (storeRegs). */
@@ -95,7 +95,7 @@ export class Task {
   }
 
   siginfo(): Uint8Array {
-    const buf = new Uint8Array(SIGINFO_SIZE);
+    const buf = new Uint8Array(SIGINFO.size);
     const r = native.ptraceBuf(PTRACE_GETSIGINFO, this.tid, 0, buf);
     if (r < 0) throw new TraceeError(`cannot read siginfo of task ${this.tid} (errno ${-r})`, -r);
     return buf;

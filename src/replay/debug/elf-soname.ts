@@ -2,7 +2,9 @@
 // DT_NEEDED asks for: libstdc++.so.6 for the file libstdc++.so.6.0.30). Reads only the ELF header,
 // the program headers, the dynamic segment and the one string; null for anything else or anything
 // malformed.
-import { DT_NULL, DT_SONAME, DT_STRTAB, PHDR_SIZE, PT_DYNAMIC, PT_LOAD } from '../../kernel/elf.js';
+import {
+  DT_NULL, DT_SONAME, DT_STRTAB, E_PHENTSIZE, E_PHNUM, E_PHOFF, EHDR_SIZE, isElf64Le, PHDR_SIZE, PT_DYNAMIC, PT_LOAD,
+} from '../../kernel/elf.js';
 
 /** Reads up to `length` bytes at `offset` (fewer at the end of the file). */
 export type ReadAt = (offset: number, length: number) => Uint8Array;
@@ -20,13 +22,12 @@ interface Segment {
 }
 
 export function elfSoname(read: ReadAt): string | null {
-  const header = read(0, 64);
-  if (header.length < 64 || header[0] !== 0x7f || header[1] !== 0x45 || header[2] !== 0x4c || header[3] !== 0x46) return null;
-  if (header[4] !== 2 || header[5] !== 1) return null; // ELFCLASS64, little-endian
+  const header = read(0, EHDR_SIZE);
+  if (!isElf64Le(header)) return null;
   const h = view(header);
-  const phoff = small(h.getBigUint64(0x20, true));
-  const phentsize = h.getUint16(0x36, true);
-  const phnum = h.getUint16(0x38, true);
+  const phoff = small(h.getBigUint64(E_PHOFF, true));
+  const phentsize = h.getUint16(E_PHENTSIZE, true);
+  const phnum = h.getUint16(E_PHNUM, true);
   if (phoff === null || phentsize !== PHDR_SIZE || phnum > MAX_PHDRS) return null;
   const table = read(phoff, phentsize * phnum);
   if (table.length < phentsize * phnum) return null;

@@ -2,6 +2,7 @@
 // replay maps the trace's copies of files where the recorded program mapped the originals; each such
 // line gets the original's path, device and inode back. Other lines (anonymous memory, the stack,
 // the vDSO, the interpreter, which the kernel maps from the host's file) stay as they are.
+import { devMajor, devMinor } from '../../kernel/dev-t.js';
 import type { FileRef } from '../../trace/events.js';
 
 const LINE = /^([0-9a-f]+-[0-9a-f]+) (\S+) ([0-9a-f]+) ([0-9a-f]+:[0-9a-f]+) (\d+)(\s+)(.+)$/;
@@ -21,8 +22,6 @@ export function mapsAsRecorded(text: string, recordedOf: (name: string) => FileR
 
 /** A st_dev as maps shows it: major:minor in hex (glibc's dev_t encoding). */
 export function deviceNumbers(dev: bigint): string {
-  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & 0xfffff000n);
-  const minor = (dev & 0xffn) | ((dev >> 12n) & 0xffffff00n);
   const two = (n: bigint) => n.toString(16).padStart(2, '0');
-  return `${two(major)}:${two(minor)}`;
+  return `${two(devMajor(dev))}:${two(devMinor(dev))}`;
 }

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { TargetError, type TargetFile } from '../../gdb/index.js';
+import { E } from '../../kernel/errno.js';
 import type { FileRef } from '../../trace/events.js';
 import type { TraceReader } from '../../trace/trace-reader.js';
 import { readMaps } from '../../tracee/maps.js';
@@ -15,8 +16,7 @@ import { mapsAsRecorded } from './proc-maps.js';
 import { readRange, RecordedFiles } from './recorded-files.js';
 import type { Timeline } from './timeline.js';
 
-const ENOENT = 2;
-const EINVAL = 22;
+const { ENOENT, EINVAL } = E;
 
 /** The part of the Timeline this needs. */
 type ProgramView = Pick<Timeline, 'pid' | 'threads' | 'task' | 'execEvent' | 'eventIndex'>;

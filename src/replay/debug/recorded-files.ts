@@ -11,8 +11,9 @@
 // When several copies answer (a file replaced while the program ran), the one the debugged process
 // has mapped now wins, then the newest recorded by the current event.
 import { closeSync, openSync, readSync, realpathSync } from 'node:fs';
-import { basename, join, posix } from 'node:path';
+import { basename, posix } from 'node:path';
 import type { FileRef } from '../../trace/events.js';
+import { copyFile, hasCopy } from '../../trace/file-copies.js';
 import type { TraceReader } from '../../trace/trace-reader.js';
 import { elfSoname } from './elf-soname.js';
 
@@ -36,10 +37,10 @@ export class RecordedFiles {
     if (this.list) return this.list;
     const seen = new Map<string, RecordedFile>();
     const add = (ref: FileRef | null | undefined, event: number) => {
-      if (!ref || ref.copy === '' || seen.has(ref.copy)) return;
+      if (!ref || !hasCopy(ref) || seen.has(ref.copy)) return;
       let copy: string;
       try {
-        copy = realpathSync(join(this.reader.filesDir, ref.copy));
+        copy = realpathSync(copyFile(this.reader.filesDir, ref));
       } catch {
         return; // a missing copy: replay reports it where it is needed
       }

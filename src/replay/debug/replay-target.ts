@@ -8,6 +8,8 @@ import type {
   Breakpoint, BreakpointSupport, DebugTarget, ResumeRequest, StopReason, TargetFile, ThreadId,
 } from '../../gdb/index.js';
 import { TargetError } from '../../gdb/index.js';
+import { E } from '../../kernel/errno.js';
+import { SIG } from '../../kernel/signals.js';
 import type { TraceReader } from '../../trace/trace-reader.js';
 import { copyPath } from '../trace-files.js';
 import { gdbRegisterFile, machineRegisterSet } from './gdb-registers.js';
@@ -18,10 +20,8 @@ import { ProgramFiles } from './program-files.js';
 import { parseRestartPoint } from './restart-point.js';
 import type { EngineStop, Timeline } from './timeline.js';
 
-const SIGTRAP = 5;
-const SIGINT = 2;
-const EIO = 5;
-const EINVAL = 22;
+const { SIGTRAP, SIGINT } = SIG;
+const { EIO, EINVAL } = E;
 
 const MONITOR_HELP = `rewind monitor commands:
   when            the current event number

@@ -2,29 +2,29 @@
 // watchpoints and single steps of one recorded process, and goes backwards by going to an earlier
 // restore point and re-executing forward (replay is deterministic), remembering marks of the stops
 // on the way. Positions are marks (marks.ts); every stop reported leaves `mark` naming it exactly.
+// Its parts: re-executing to a mark while collecting hits (reverse-scan.ts), what is armed in the
+// debugged process (trap-planting.ts), the hooks the replay loop calls (debug-hooks.ts), and the
+// debugged process's threads in the live replay (debugged-process.ts).
+import { X86_EFLAGS_RF } from '../../kernel/eflags.js';
 import { R } from '../../kernel/regs.js';
-import { SI_KERNEL, SIG } from '../../kernel/signals.js';
-import { waitStop } from '../../tracee/spawn.js';
-import { describeStop, type Stop } from '../../tracee/stop.js';
-import { CLONE_THREAD } from '../../kernel/clone-flags.js';
-import { SYS } from '../../kernel/syscall-names.js';
-import type { TraceEvent } from '../../trace/events.js';
-import type { TraceReader } from '../../trace/trace-reader.js';
-import type { Task } from '../../tracee/task.js';
 import type { PatchedCode } from '../../patch/code-patcher.js';
-import { DebugStop, isStopped, Replayer, type DebugHooks, type DebugTrap, type RTask } from '../replayer.js';
-import { Checkpoints, FINE_STEPS } from './checkpoints.js';
-import { HwSlots } from './hw-slots.js';
-import { PageWatch, type Place } from './page-watch.js';
+import type { ExecEvent } from '../../trace/events.js';
+import { ProcessTree } from '../../trace/process-tree.js';
+import type { TraceReader } from '../../trace/trace-reader.js';
 import { useHardware } from '../../tracee/capabilities.js';
-import { hasHandler } from '../../tracee/caught-signals.js';
+import type { Task } from '../../tracee/task.js';
+import { DebugStop, isStopped, Replayer } from '../replayer.js';
+import { Checkpoints, FINE_STEPS } from './checkpoints.js';
+import { TimelineHooks } from './debug-hooks.js';
+import { DebuggedProcess } from './debugged-process.js';
+import { boundary, describeMark, EMPTY_SPEC, prefix, remainder, withOp, type Mark, type MarkOp, type TrapSpec, type Watch } from './marks.js';
 import { QuietStretches } from './quiet.js';
-import {
-  boundary, describeMark, EMPTY_SPEC, prefix, remainder, sameWatch, unionSpec, withOp,
-  type Mark, type MarkOp, type TrapSpec, type Watch,
-} from './marks.js';
+import { lostStop, scan, type ScanContext } from './reverse-scan.js';
+import { TimelineError } from './timeline-error.js';
+import { ArmedTraps } from './trap-planting.js';
 
-const INT3 = new Uint8Array([0xcc]);
+export { TimelineError } from './timeline-error.js';
+
 /** Single steps a reverse-step may re-execute to find the previous instruction. */
 const MAX_STEPS_BACK = 200_000;
 /** Earlier event boundaries a reverse-step tries when the thread did not run in between. */
@@ -40,17 +40,6 @@ export type EngineStop =
   | { kind: 'interrupt'; recTid: number }
   | { kind: 'history'; recTid: number; edge: 'begin' | 'end' };
 
-/** A stop met while scanning for the last one before a point. */
-interface Candidate {
-  mark: Mark;
-  recTid: number;
-  /** A watchpoint's mark is after the writing instruction; reverse execution stops before it. */
-  watch?: Watch;
-  addr?: bigint;
-}
-
-export class TimelineError extends Error {}
-
 export interface TimelineOptions {
   /** Recorded pid of the process to debug (default: the first one). */
   pid?: number;
@@ -62,30 +51,19 @@ export interface TimelineOptions {
   softwareWatch?: boolean;
 }
 
-export class Timeline implements DebugHooks {
+export class Timeline implements ScanContext {
   private replayer!: Replayer;
   /** Where the replay is now. */
   mark: Mark = boundary(0);
   /** The first point of the debugged process's history. */
   beginEvent = 1;
   readonly pid: number;
-  private stepTid: number | null = null;
-  /** What is armed, what is planted (address → original byte), and the watchpoint slots. */
-  private spec: TrapSpec = EMPTY_SPEC;
-  private readonly planted = new Map<bigint, number>();
-  private readonly slots = new HwSlots();
-  /**
-   * Watchpoints and hardware breakpoints without debug registers (they do not fire on this machine, or
-   * REWIND_SOFTWARE=debugregs): watched pages are protected (page-watch.ts), `hbreak` is an int3
-   * reported as a hardware breakpoint.
-   */
-  readonly softwareWatch: boolean;
-  private readonly pageWatch = new PageWatch();
-  /** A software watchpoint hit by the instruction a page fault stepped, for trap() to report. */
-  private softHit: { tid: number; watch: Watch } | null = null;
-  /** The armed set is all in place in the debugged process (see quiet.ts). */
-  private armedWhole = false;
-  private readonly quiet = new QuietStretches();
+  private readonly process: DebuggedProcess;
+  /** The breakpoints and watchpoints armed in the debugged process during a run. */
+  readonly traps: ArmedTraps;
+  /** What the replay loop asks the debugger (replayer.hooks). */
+  readonly hooks: TimelineHooks;
+  readonly quiet = new QuietStretches();
   /** Intervals between restore points that going back skipped as known to hold no hit (quiet.ts). */
   quietSkips = 0;
   private interruptRequested = false;
@@ -97,52 +75,53 @@ export class Timeline implements DebugHooks {
   lastStop: EngineStop;
 
   constructor(private readonly reader: TraceReader, opts: TimelineOptions = {}) {
-    this.softwareWatch = opts.softwareWatch ?? !useHardware('debug-registers');
     this.checkpoints = new Checkpoints(reader);
     const first = reader.events().next();
     if (first.done) throw new TimelineError('the trace holds no events');
     this.pid = opts.pid ?? first.value.tid;
+    this.process = new DebuggedProcess(this.pid, () => this.replayer);
+    this.traps = new ArmedTraps(this.process, opts.softwareWatch ?? !useHardware('debug-registers'));
+    this.hooks = new TimelineHooks(this.process, this.traps, this.atBreakpoint, () => this.replayer.index <= this.beginEvent);
     this.restart();
-    this.runUntil(() => this.replayer.index >= 1 && this.realPid() !== undefined, `process ${this.pid} never appears in the recording`);
+    this.runUntil(() => this.replayer.index >= 1 && this.process.realPid() !== undefined, `process ${this.pid} never appears in the recording`);
     this.beginEvent = this.replayer.index;
     this.mark = boundary(this.beginEvent);
     if (opts.goto !== undefined && opts.goto > this.beginEvent) {
       this.runUntil(() => this.replayer.index >= opts.goto! || this.replayer.finished !== null, '');
       this.toStoppedBoundary();
     }
-    this.lastStop = { kind: 'signal', recTid: this.focusTid(), signo: 5 };
+    this.lastStop = { kind: 'signal', recTid: this.process.focusTid(), signo: 5 };
     this.checkpoints.maybeTake(this, this.replayer, this.mark, true);
   }
 
   // ---- what the debugger sees ----
 
+  /**
+   * Watchpoints and hardware breakpoints without debug registers (they do not fire on this machine, or
+   * REWIND_SOFTWARE=debugregs): by page protection (page-watch.ts); `hbreak` is an int3.
+   */
+  get softwareWatch(): boolean {
+    return this.traps.softwareWatch;
+  }
+
   /** Recorded tids of the debugged process's live threads (leader first). */
   threads(): number[] {
-    const real = this.realPid();
-    const out: number[] = [];
-    for (const [rec, t] of this.replayer.liveTasks()) if (t.task.tgid === real && isAlive(t)) out.push(rec);
-    return out.sort((a, b) => (a === this.pid ? -1 : b === this.pid ? 1 : a - b));
+    return this.process.threads();
   }
 
   /** The live task of a recorded thread of the debugged process. */
   task(recTid: number): Task {
-    const t = this.replayer.liveTasks().get(recTid);
-    if (!t || t.task.tgid !== this.realPid() || !isAlive(t)) throw new TimelineError(`no thread ${recTid}`);
-    return t.task;
+    return this.process.task(recTid);
   }
 
   /** The same, for reading its registers: it must be at a stop (not waiting in the kernel). */
+  stoppedTask(recTid: number): Task {
+    return this.process.stoppedTask(recTid);
+  }
+
   /** The sites rewind patched in a recorded task's code. */
   patchedCode(recTid: number): PatchedCode {
     return this.replayer.patchedCode(recTid);
-  }
-
-  stoppedTask(recTid: number): Task {
-    const task = this.task(recTid);
-    if (!isStopped(this.replayer.liveTasks().get(recTid)!)) {
-      throw new TimelineError(`thread ${recTid} is waiting inside a system call here (a vfork parent until its child executes): its registers cannot be read`);
-    }
-    return task;
   }
 
   /** Index of the next event to replay (rr's `when`). */
@@ -154,26 +133,10 @@ export class Timeline implements DebugHooks {
    * The program image the debugged process runs now: its latest exec, or for a forked child that has
    * not executed one, what it inherited (its parent's, and so on up the tree).
    */
-  execEvent(): TraceEvent & { kind: 'exec' } {
-    const execs = new Map<number, TraceEvent & { kind: 'exec' }>(); // by recorded process id
-    const forkedFrom = new Map<number, number>(); // process → the process that forked it
-    const processOf = new Map<number, number>(); // thread → its process
-    let i = 0;
-    for (const ev of this.reader.events()) {
-      if (i++ >= this.replayer.index) break;
-      if (ev.kind === 'exec') {
-        execs.set(processOf.get(ev.tid) ?? ev.tid, ev);
-      } else if (ev.kind === 'newtask') {
-        const parent = processOf.get(ev.tid) ?? ev.tid;
-        if (ev.nr === SYS.clone && (ev.regs[R.rdi]! & CLONE_THREAD) !== 0n) processOf.set(ev.child, parent);
-        else forkedFrom.set(ev.child, parent);
-      }
-    }
-    for (let p: number | undefined = this.pid; p !== undefined; p = forkedFrom.get(p)) {
-      const found = execs.get(p);
-      if (found) return found;
-    }
-    throw new TimelineError(`process ${this.pid} has not executed a program yet`);
+  execEvent(): ExecEvent {
+    const found = ProcessTree.of(this.reader.events(), this.replayer.index).imageOf(this.pid);
+    if (!found) throw new TimelineError(`process ${this.pid} has not executed a program yet`);
+    return found;
   }
 
   interrupt(): void {
@@ -181,7 +144,7 @@ export class Timeline implements DebugHooks {
   }
 
   close(): void {
-    this.disarm();
+    this.traps.disarm();
     this.replayer.abandon();
     this.checkpoints.discardAll();
   }
@@ -197,32 +160,31 @@ export class Timeline implements DebugHooks {
   }
 
   private async run(spec: TrapSpec, stepTid: number | null, user: boolean): Promise<EngineStop> {
-    this.arm(spec);
-    this.stepTid = stepTid;
+    this.traps.arm(spec);
+    this.hooks.stepTid = stepTid;
     const start = this.mark.ops.length ? this.mark.event + 1 : this.mark.event;
-    let whole = this.armedWhole;
+    let whole = this.traps.whole;
     let failed = false;
     try {
       for (;;) {
         if (user) await this.breathe();
         const before = this.replayer.index;
-        if (this.replayer.finished) return { kind: 'history', recTid: this.focusTid(), edge: 'end' };
+        if (this.replayer.finished) return { kind: 'history', recTid: this.process.focusTid(), edge: 'end' };
         const st = this.move();
-        whole &&= this.armedWhole;
+        whole &&= this.traps.whole;
         const moved = this.replayer.index !== before;
         if (moved) {
           this.mark = boundary(this.replayer.index);
           if (user && this.checkpoints.due()) {
             // A copy must not keep the breakpoints' int3 bytes.
-            const armed = this.spec;
-            this.disarm();
+            this.traps.disarm();
             this.checkpoints.maybeTake(this, this.replayer, this.mark, false);
-            this.arm(armed);
+            this.traps.arm(spec);
           }
         }
         if (!st) {
-          if (moved && user && this.interruptRequested && this.debuggedTasks().every(isStopped)) {
-            return { kind: 'interrupt', recTid: this.focusTid() };
+          if (moved && user && this.interruptRequested && this.process.tasks().every(isStopped)) {
+            return { kind: 'interrupt', recTid: this.process.focusTid() };
           }
           continue;
         }
@@ -234,9 +196,9 @@ export class Timeline implements DebugHooks {
       throw e;
     } finally {
       // Up to the boundary before the stop, nothing of spec was hit.
-      if (!failed && user && stepTid === null && whole && this.armedWhole) this.quiet.note(start, this.mark.event, spec);
-      this.stepTid = null;
-      this.disarm();
+      if (!failed && user && stepTid === null && whole && this.traps.whole) this.quiet.note(start, this.mark.event, spec);
+      this.hooks.stepTid = null;
+      this.traps.disarm();
     }
   }
 
@@ -249,7 +211,7 @@ export class Timeline implements DebugHooks {
         this.mark = withOp(this.mark, { kind: 'traps', spec, n: 1 });
         return { kind: 'breakpoint', recTid, addr: trap.addr };
       case 'watch': {
-        const w = this.firedWatch(trap);
+        const w = this.traps.firedWatch(trap);
         if (trap.step) this.mark = withOp(this.mark, { kind: 'steps', tid: recTid, n: 1 });
         else this.mark = withOp(this.mark, { kind: 'traps', spec, n: 1 });
         return w ? { kind: 'watch', recTid, watch: w } : { kind: 'step', recTid };
@@ -285,7 +247,7 @@ export class Timeline implements DebugHooks {
       }
       const from = this.checkpoints.restoreBefore(this, end);
       this.mark = from;
-      const found = await this.scan(end, spec, () => true);
+      const found = await scan(this, end, spec, () => true);
       const last = found[found.length - 1];
       if (last) {
         let target = last.mark;
@@ -303,7 +265,7 @@ export class Timeline implements DebugHooks {
       end = from;
     }
     await this.seek(boundary(this.beginEvent));
-    this.lastStop = { kind: 'history', recTid: this.focusTid(), edge: 'begin' };
+    this.lastStop = { kind: 'history', recTid: this.process.focusTid(), edge: 'begin' };
     return this.lastStop;
   }
 
@@ -331,7 +293,7 @@ export class Timeline implements DebugHooks {
   }
 
   private toStoppedBoundary(): void {
-    this.runUntil(() => this.replayer.finished !== null || this.debuggedTasks().every(isStopped), '');
+    this.runUntil(() => this.replayer.finished !== null || this.process.tasks().every(isStopped), '');
     this.mark = boundary(this.replayer.index);
   }
 
@@ -347,121 +309,6 @@ export class Timeline implements DebugHooks {
     if (this.replayer.index !== target.event) throw new TimelineError(`replay passed event ${target.event}`);
     this.mark = boundary(target.event);
     for (const op of target.ops) await this.apply(op);
-  }
-
-  /**
-   * From the current point (a prefix of `end`, or an earlier boundary), re-executes to `end` with
-   * spec armed, and returns every hit of spec on the way that `accept`s, strictly before `end`.
-   */
-  private async scan(end: Mark, spec: TrapSpec, accept: (c: Candidate) => boolean): Promise<Candidate[]> {
-    const found: Candidate[] = [];
-    const note = (c: Candidate) => { if (accept(c)) found.push(c); };
-    if (this.mark.event < end.event) {
-      this.arm(spec);
-      const start = this.mark.ops.length ? this.mark.event + 1 : this.mark.event;
-      let whole = this.armedWhole;
-      let hits = 0;
-      try {
-        while (this.replayer.index < end.event) {
-          await this.breathe();
-          const before = this.replayer.index;
-          const st = this.move();
-          whole &&= this.armedWhole;
-          if (this.replayer.index !== before) this.mark = boundary(this.replayer.index);
-          if (!st) continue;
-          if (st.trap.kind === 'breakpoint' || st.trap.kind === 'watch') {
-            hits++;
-            this.mark = withOp(this.mark, { kind: 'traps', spec, n: 1 });
-            note(this.candidate(st, this.mark));
-          } else if (st.trap.kind === 'signal' && this.replayer.index === before) {
-            this.mark = withOp(this.mark, { kind: 'signal' });
-          } else if (st.trap.kind === 'end') {
-            throw new TimelineError(`the history ended before event ${end.event}`);
-          }
-        }
-      } finally {
-        this.disarm();
-      }
-      if (hits === 0 && whole) this.quiet.note(start, end.event, spec);
-      this.mark = boundary(end.event);
-    }
-    const ops = end.ops;
-    let first = this.mark.ops.length;
-    // Restored part of the way through a run of steps (a fine restore point): the rest of it first.
-    let stepsDone = 0;
-    const partly = this.mark.ops[first - 1];
-    const whole = ops[first - 1];
-    if (partly?.kind === 'steps' && whole?.kind === 'steps' && partly.tid === whole.tid && partly.n < whole.n) {
-      first--;
-      stepsDone = partly.n;
-    }
-    for (let i = first; i < ops.length; i++) {
-      const op = ops[i]!;
-      const last = i === ops.length - 1;
-      const base = this.mark;
-      if (op.kind === 'traps') {
-        const all = unionSpec(spec, op.spec);
-        this.arm(all);
-        let k = 0;
-        let u = 0;
-        try {
-          while (k < op.n) {
-            const st = this.moveWithin(end);
-            if (!st) continue;
-            if (st.trap.kind !== 'breakpoint' && st.trap.kind !== 'watch') throw this.lost(end, st);
-            u++;
-            const forOp = this.matches(st, op.spec);
-            if (forOp) k++;
-            const m = withOp(base, { kind: 'traps', spec: all, n: u });
-            // The trap that ends `end` is not before it, unless it is a watchpoint's: the write came first.
-            if (this.matches(st, spec) && !(last && k === op.n && forOp && st.trap.kind === 'breakpoint')) note(this.candidate(st, m));
-          }
-        } finally {
-          this.disarm();
-        }
-        this.mark = withOp(base, { kind: 'traps', spec: all, n: u });
-      } else if (op.kind === 'steps') {
-        this.arm({ breakpoints: [], watches: spec.watches });
-        this.stepTid = op.tid;
-        try {
-          for (let j = (i === first ? stepsDone : 0) + 1; j <= op.n; j++) {
-            const beforeStep = this.mark;
-            let st: DebugStop | null = null;
-            while (!st) st = this.moveWithin(end);
-            if (st.recTid !== op.tid || (st.trap.kind !== 'step' && !(st.trap.kind === 'watch' && st.trap.step))) throw this.lost(end, st);
-            this.mark = withOp(beforeStep, { kind: 'steps', tid: op.tid, n: 1 });
-            const w = st.trap.kind === 'watch' ? this.firedWatch(st.trap) : null;
-            if (w && spec.watches.some((x) => sameWatch(x, w))) note({ mark: beforeStep, recTid: op.tid, watch: w });
-            const pc = this.replayer.liveTasks().get(op.tid)!.task.fetchRegs()[R.rip]!;
-            if (!(last && j === op.n) && spec.breakpoints.includes(pc)) note({ mark: this.mark, recTid: op.tid, addr: pc });
-          }
-        } finally {
-          this.stepTid = null;
-          this.disarm();
-        }
-      } else {
-        // To the next signal stop or the end: spec's hits on the way count.
-        this.arm(spec);
-        let k = 0;
-        try {
-          for (;;) {
-            const st = this.moveWithin(end);
-            if (!st) continue;
-            if (st.trap.kind === 'breakpoint' || st.trap.kind === 'watch') {
-              k++;
-              note(this.candidate(st, withOp(base, { kind: 'traps', spec, n: k })));
-              continue;
-            }
-            if (st.trap.kind === op.kind) break;
-            throw this.lost(end, st);
-          }
-        } finally {
-          this.disarm();
-        }
-        this.mark = withOp(k ? withOp(base, { kind: 'traps', spec, n: k }) : base, op);
-      }
-    }
-    return found;
   }
 
   /**
@@ -482,7 +329,7 @@ export class Timeline implements DebugHooks {
     for (let tries = 0; tries < MAX_BOUNDARIES_BACK; tries++) {
       if (anchor.event < this.beginEvent) return null;
       await this.seek(anchor);
-      const passes = await this.scan(at, { breakpoints: [pc], watches: [] }, (c) => c.recTid === recTid);
+      const passes = await scan(this, at, { breakpoints: [pc], watches: [] }, (c) => c.recTid === recTid);
       const from = passes[passes.length - 1]?.mark ?? anchor;
       await this.seek(from);
       // Reverse steps come in runs: keep this point so the next ones re-execute only from here.
@@ -509,11 +356,9 @@ export class Timeline implements DebugHooks {
   restart(): void {
     this.atBreakpoint.clear();
     this.replayer?.abandon();
-    this.planted.clear();
-    this.forgetPages();
-    this.spec = EMPTY_SPEC;
+    this.traps.forget();
     this.replayer = new Replayer(this.reader, { echo: false });
-    this.replayer.hooks = this;
+    this.replayer.hooks = this.hooks;
     this.replayer.start();
     this.mark = boundary(0);
   }
@@ -523,15 +368,13 @@ export class Timeline implements DebugHooks {
     this.atBreakpoint.clear();
     for (const [tid, addr] of atBreakpoint) this.atBreakpoint.set(tid, addr);
     this.replayer?.abandon();
-    this.planted.clear();
-    this.forgetPages();
-    this.spec = EMPTY_SPEC;
+    this.traps.forget();
     this.replayer = replayer;
-    replayer.hooks = this;
+    replayer.hooks = this.hooks;
     this.mark = mark;
   }
 
-  private move(): DebugStop | null {
+  move(): DebugStop | null {
     try {
       this.replayer.advance();
       return null;
@@ -539,25 +382,21 @@ export class Timeline implements DebugHooks {
       if (!(e instanceof DebugStop)) throw e;
       // A thread stopped on one of our int3s steps over it when resumed, also when the stop was
       // reported by the search for a recorded point at the same address (not by trap()).
-      if (e.trap.kind === 'breakpoint' && this.planted.has(e.trap.addr)) this.atBreakpoint.set(e.recTid, e.trap.addr);
+      if (e.trap.kind === 'breakpoint' && this.traps.isPlanted(e.trap.addr)) this.atBreakpoint.set(e.recTid, e.trap.addr);
       return e;
     }
   }
 
   /** A move while re-executing a mark's operations, which never cross an event boundary. */
-  private moveWithin(end: Mark): DebugStop | null {
+  moveWithin(end: Mark): DebugStop | null {
     const before = this.replayer.index;
     const st = this.move();
     if (this.replayer.index !== before) throw new TimelineError(`replay left event ${before} while going to ${describeMark(end)}`);
     return st;
   }
 
-  private lost(end: Mark, st: DebugStop): TimelineError {
-    return new TimelineError(`unexpected ${st.trap.kind} stop of thread ${st.recTid} going to ${describeMark(end)}`);
-  }
-
   private runUntil(done: () => boolean, what: string): void {
-    this.arm(EMPTY_SPEC);
+    this.traps.arm(EMPTY_SPEC);
     while (!done()) {
       if (this.replayer.finished) throw new TimelineError(what);
       const st = this.move();
@@ -568,37 +407,37 @@ export class Timeline implements DebugHooks {
   private async apply(op: MarkOp): Promise<void> {
     const end = withOp(this.mark, op);
     if (op.kind === 'traps') {
-      this.arm(op.spec);
+      this.traps.arm(op.spec);
       try {
         for (let k = 0; k < op.n;) {
           const st = this.moveWithin(end);
           if (!st) continue;
-          if (st.trap.kind !== 'breakpoint' && st.trap.kind !== 'watch') throw this.lost(end, st);
+          if (st.trap.kind !== 'breakpoint' && st.trap.kind !== 'watch') throw lostStop(end, st);
           k++;
         }
       } finally {
-        this.disarm();
+        this.traps.disarm();
       }
     } else if (op.kind === 'steps') {
       try {
         for (let k = 0; k < op.n; k++) {
-          this.stepTid = op.tid;
+          this.hooks.stepTid = op.tid;
           let st: DebugStop | null = null;
           while (!st) st = this.moveWithin(end);
-          if (st.recTid !== op.tid || st.trap.kind !== 'step') throw this.lost(end, st);
+          if (st.recTid !== op.tid || st.trap.kind !== 'step') throw lostStop(end, st);
           this.mark = withOp(this.mark, { kind: 'steps', tid: op.tid, n: 1 });
-          this.stepTid = null;
+          this.hooks.stepTid = null;
           this.keepFine();
         }
       } finally {
-        this.stepTid = null;
+        this.hooks.stepTid = null;
       }
     } else {
       for (;;) {
         const st = this.moveWithin(end);
         if (!st) continue;
         if (st.trap.kind === op.kind) break;
-        throw this.lost(end, st);
+        throw lostStop(end, st);
       }
     }
     this.mark = end;
@@ -611,329 +450,28 @@ export class Timeline implements DebugHooks {
     this.checkpoints.maybeTake(this, this.replayer, this.mark, true, true);
   }
 
-  private async breathe(): Promise<void> {
+  async breathe(): Promise<void> {
     if (Date.now() - this.lastYield < YIELD_MS) return;
     await new Promise((r) => setImmediate(r));
     this.lastYield = Date.now();
   }
 
-  // ---- breakpoints and watchpoints ----
-
-  private realPid(): number | undefined {
-    const real = this.replayer.realTid(this.pid);
-    if (real === undefined) return undefined;
-    return this.replayer.liveTasks().has(this.pid) ? real : undefined;
-  }
-
-  private debuggedTasks(): RTask[] {
-    const real = this.realPid();
-    return [...this.replayer.liveTasks().values()].filter((t) => t.task.tgid === real && isAlive(t));
-  }
-
-  /** The debugged process's threads at a ptrace stop (one running in the kernel cannot be changed). */
-  private stoppedTasks(): Task[] {
-    return this.debuggedTasks().filter(isStopped).map((t) => t.task);
-  }
-
-  /** The thread a stop not tied to one is reported in: the leader if alive, else any. */
-  private focusTid(): number {
-    const ts = this.threads();
-    return ts[0] ?? this.pid;
-  }
-
-  private arm(spec: TrapSpec): void {
-    this.disarm();
-    this.spec = spec;
-    const tasks = this.stoppedTasks();
-    this.plant(tasks[0]);
-    if (this.softwareWatch) {
-      this.pageWatch.set(spec.watches, this.realPid());
-      this.syncPages();
-    } else {
-      this.slots.set(spec.watches, spec.hardware ?? [], tasks);
-    }
-    this.armedWhole = tasks.length > 0 && tasks.length === this.debuggedTasks().length
-      && spec.breakpoints.every((a) => this.inSlot(a) || this.planted.has(a))
-      && (!this.pageWatch.armed || this.pageWatch.active);
-  }
-
-  /** A hardware breakpoint in a debug register (not an int3). */
-  private inSlot(addr: bigint): boolean {
-    return !this.softwareWatch && this.spec.hardware?.includes(addr) === true;
-  }
-
-  /**
-   * Software watchpoints: protects the watched pages when armed, gives them back their own permissions
-   * when not, through a stopped thread of the debugged process (prefer: the one to use first). With
-   * none stopped (a vfork parent waiting), it happens when one stops.
-   */
-  private syncPages(prefer?: Place): void {
-    if (!this.softwareWatch) return;
-    const want = this.pageWatch.armed;
-    if (want === this.pageWatch.active) return;
-    const place = prefer ?? this.injectionPlace();
-    if (!place) return;
-    if (want) this.pageWatch.protect(place);
-    else this.pageWatch.unprotect(place);
-  }
-
-  /** A stopped thread of the debugged process where an mprotect can be injected, or null. */
-  private injectionPlace(): Place | null {
-    for (const t of this.debuggedTasks()) {
-      if (!isStopped(t)) continue;
-      const at = t.at ?? t.stop;
-      if (!at || at.kind === 'exited' || at.kind === 'killed' || at.kind === 'event') continue;
-      return { task: t.task, at, pending: at.kind === 'signal' ? t.resume?.sig ?? 0 : 0 };
-    }
-    return null;
-  }
-
-  /** The replayed processes were replaced (restart, restore point): nothing of ours is protected in them. */
-  private forgetPages(): void {
-    this.pageWatch.forget();
-    this.pageWatch.set([], undefined);
-    this.softHit = null;
-  }
-
-  /** Writes int3 at the armed software breakpoints (the debugged process may not exist yet). */
-  private plant(task: Task | undefined): void {
-    if (!task) return;
-    for (const addr of this.spec.breakpoints) {
-      if (this.inSlot(addr)) continue;
-      const orig = task.readPartial(addr, 1);
-      if (orig.length !== 1) continue;
-      task.write(addr, INT3);
-      this.planted.set(addr, orig[0]!);
-    }
-  }
-
-  private disarm(): void {
-    const tasks = this.stoppedTasks();
-    const task = tasks[0];
-    if (task) {
-      for (const [addr, byte] of this.planted) {
-        const now = task.readPartial(addr, 1);
-        if (now.length === 1 && now[0] === 0xcc) task.write(addr, new Uint8Array([byte]));
-      }
-      this.slots.clear(tasks);
-    }
-    if (this.softwareWatch) {
-      this.pageWatch.set([], this.pageWatch.process);
-      this.syncPages();
-    }
-    this.planted.clear();
-    this.spec = EMPTY_SPEC;
-  }
-
-  private firedWatch(trap: DebugTrap & { kind: 'watch' }): Watch | null {
-    // Software: the slot is the watchpoint's index in the armed set.
-    if (this.softwareWatch) return this.spec.watches[trap.slots[0] ?? -1] ?? null;
-    for (const i of trap.slots) {
-      const w = this.slots.watchOf(i);
-      if (w) return w;
-    }
-    return null;
-  }
-
-  private matches(st: DebugStop, spec: TrapSpec): boolean {
-    const trap = st.trap;
-    if (trap.kind === 'breakpoint') return spec.breakpoints.includes(trap.addr);
-    if (trap.kind === 'watch') {
-      const w = this.firedWatch(trap);
-      return w !== null && spec.watches.some((x) => sameWatch(x, w));
-    }
-    return false;
-  }
-
-  private candidate(st: DebugStop, mark: Mark): Candidate {
-    const trap = st.trap;
-    if (trap.kind === 'watch') return { mark, recTid: st.recTid, watch: this.firedWatch(trap) ?? undefined };
-    return { mark, recTid: st.recTid, addr: trap.kind === 'breakpoint' ? trap.addr : undefined };
-  }
-
-  // ---- DebugHooks (called by the replay loop) ----
-
-  stepping(recTid: number): boolean {
-    return recTid === this.stepTid;
-  }
-
-  trap(task: Task, recTid: number, code: number): DebugTrap | null {
-    if (task.tgid !== this.realPid()) return null;
-    const soft = this.softHit;
-    if (soft && soft.tid === task.tid) {
-      this.softHit = null;
-      const i = this.spec.watches.indexOf(soft.watch);
-      if (i >= 0) return { kind: 'watch', slots: [i], step: recTid === this.stepTid };
-    }
-    if (code === SI_KERNEL) {
-      const regs = task.fetchRegs();
-      const addr = regs[R.rip]! - 1n;
-      if (!this.planted.has(addr)) return null;
-      regs[R.rip] = addr;
-      task.storeRegs();
-      this.atBreakpoint.set(recTid, addr);
-      return { kind: 'breakpoint', addr };
-    }
-    if (this.softwareWatch) return recTid === this.stepTid ? { kind: 'step' } : null;
-    const status = this.slots.status(task);
-    // An execute slot traps before its instruction runs, with EFLAGS.RF set in the saved registers (Linux
-    // does that for execute breakpoints), so resuming runs the instruction instead of trapping again.
-    for (const i of status.slots) {
-      const addr = this.slots.breakpointOf(i);
-      if (addr !== null) return { kind: 'breakpoint', addr };
-    }
-    if (status.slots.length) return { kind: 'watch', slots: status.slots, step: recTid === this.stepTid };
-    return recTid === this.stepTid ? { kind: 'step' } : null;
-  }
-
-  stepOverBreakpoint(task: Task, recTid: number): boolean | Stop {
-    const addr = this.atBreakpoint.get(recTid);
-    if (addr === undefined) return false;
-    this.atBreakpoint.delete(recTid);
-    const byte = this.planted.get(addr);
-    if (byte === undefined || task.fetchRegs()[R.rip] !== addr) return false;
-    const code = task.readPartial(addr, 2);
-    // A syscall instruction runs to its seccomp stop (a single step would leave TF in r11), which the
-    // replay loop then handles.
-    const syscall = byte === 0x0f && code[1] === 0x05;
-    task.write(addr, new Uint8Array([byte]));
-    try {
-      if (syscall) task.cont();
-      else task.step();
-      let s = waitStop(task.tid);
-      if (s.kind === 'signal' && s.signal === SIG.SIGSEGV) s = this.pageFault(task) ?? s;
-      if (syscall ? s.kind !== 'seccomp' : s.kind !== 'signal' || s.signal !== SIG.SIGTRAP) {
-        throw new TimelineError(`stepping over the breakpoint at 0x${addr.toString(16)}: ${describeStop(s)}`);
-      }
-      return syscall ? s : true;
-    } finally {
-      task.write(addr, INT3);
-    }
-  }
-
-  breakpointAt(task: Task, addr: bigint): boolean {
-    return task.tgid === this.realPid() && this.planted.has(addr);
-  }
-
-  waitsAtPoint(task: Task, recTid: number, addr: bigint): void {
-    // Resuming it steps over an int3 planted there (then or later), as after a breakpoint stop.
-    if (task.tgid === this.realPid()) this.atBreakpoint.set(recTid, addr);
-  }
-
-  reportSignal(recTid: number): boolean {
-    return this.inDebugged(recTid);
-  }
-
-  isEnd(recTid: number, ev: TraceEvent): boolean {
-    if (!this.inDebugged(recTid)) return false;
-    if (ev.kind === 'exit') return ev.signal !== null;
-    if (ev.kind !== 'syscall') return false;
-    return ev.nr === SYS.exit_group || (ev.nr === SYS.exit && this.debuggedTasks().length === 1);
-  }
-
-  taskAdded(task: Task, recTid: number): void {
-    const real = this.realPid();
-    if (real === undefined) return;
-    if (recTid === this.pid) {
-      // The debugged process appears (forked while a scan re-executes from before it): arm it.
-      this.plant(task);
-      if (this.softwareWatch) {
-        this.pageWatch.set(this.spec.watches, real);
-        this.syncPages({ task, at: { kind: 'group-stop', signal: 0 }, pending: 0 });
-      } else {
-        this.slots.apply(task);
-      }
-    } else if (task.tgid === real) {
-      if (!this.softwareWatch) this.slots.apply(task);
-    } else if (task.tgid === task.tid && this.planted.size) {
-      // A forked child inherits the planted breakpoints' bytes: put the program's back.
-      const debugged = this.debuggedTasks()[0]?.task;
-      for (const [addr, byte] of this.planted) {
-        const now = task.readPartial(addr, 1);
-        if (now.length === 1 && now[0] === 0xcc) task.write(addr, new Uint8Array([byte]));
-        // A vfork child shares the memory: that took the breakpoint out of the debugged process too.
-        if (debugged && debugged.readPartial(addr, 1)[0] !== 0xcc) this.armedWhole = false;
-      }
-    }
-  }
-
-  taskStopped(task: Task): void {
-    if (task.tgid !== this.realPid()) return;
-    if (this.softwareWatch) this.syncPages();
-    else this.slots.apply(task);
-  }
-
-  execed(task: Task): void {
-    if (task.tgid !== this.realPid()) return;
-    // A new image: the old breakpoints are gone with the old address space. The image that starts
-    // the debugged history (a scan re-executing from before it) gets them.
-    this.planted.clear();
-    this.armedWhole = false;
-    if (this.replayer.index <= this.beginEvent) this.plant(task);
-    if (this.softwareWatch) {
-      this.pageWatch.forget();
-      this.pageWatch.set(this.spec.watches, task.tgid);
-      this.syncPages();
-    } else {
-      this.slots.apply(task);
-    }
-  }
-
-  // ---- software watchpoints (page-watch.ts) ----
-
-  pageFault(task: Task): Stop | null {
-    if (!this.softwareWatch || !this.pageWatch.owns(task)) return null;
-    const { stop, hit } = this.pageWatch.stepFaulting(task);
-    if (hit && task.tgid === this.realPid()) this.softHit = { tid: task.tid, watch: hit };
-    return stop;
-  }
-
-  kernelRuns(t: RTask): void {
-    if (!this.softwareWatch || !this.pageWatch.active || t.task.tgid !== this.pageWatch.process) return;
-    this.pageWatch.unprotect({ task: t.task, at: { kind: 'seccomp' }, pending: 0 });
-  }
-
-  kernelRan(t: RTask): void {
-    if (!this.softwareWatch || !this.pageWatch.armed || this.pageWatch.active) return;
-    if (t.task.tgid !== this.pageWatch.process) return;
-    const at = t.at ?? t.stop;
-    const own = isStopped(t) && at && (at.kind === 'syscall' || at.kind === 'group-stop') ? { task: t.task, at, pending: 0 } : undefined;
-    this.syncPages(own);
-  }
-
-  liftForSignal(t: RTask, sig: number): boolean {
-    if (!this.softwareWatch || !this.pageWatch.active || t.task.tgid !== this.pageWatch.process) return false;
-    if (!hasHandler(t.task.tgid, sig)) return false;
-    this.pageWatch.unprotect({ task: t.task, at: t.stop ?? { kind: 'signal', signal: sig }, pending: sig });
-    return true;
-  }
-
-  signalDelivered(t: RTask, stop: Stop): void {
-    if (stop.kind === 'exited' || stop.kind === 'killed') return;
-    const pending = stop.kind === 'signal' && stop.signal !== SIG.SIGTRAP ? stop.signal : 0;
-    this.syncPages(stop.kind === 'event' ? undefined : { task: t.task, at: stop, pending });
+  /** The pc of a recorded thread now. */
+  pcOf(recTid: number): bigint {
+    return this.replayer.liveTasks().get(recTid)!.task.fetchRegs()[R.rip]!;
   }
 
   /** What software watchpoints cost so far, or null on the hardware path. */
   watchCost(): string | null {
-    return this.softwareWatch ? this.pageWatch.describe() : null;
+    return this.traps.watchCost();
   }
-
-  private inDebugged(recTid: number): boolean {
-    const t = this.replayer.liveTasks().get(recTid);
-    return t !== undefined && t.task.tgid === this.realPid();
-  }
-}
-
-function isAlive(t: RTask): boolean {
-  return t.at?.kind !== 'exited' && t.at?.kind !== 'killed';
 }
 
 /** Registers equal for "the same point", ignoring orig_rax and EFLAGS.RF (they differ by stop kind). */
 function sameState(a: BigUint64Array, b: BigUint64Array): boolean {
   for (let i = 0; i < a.length; i++) {
     if (i === R.orig_rax) continue;
-    if (i === R.eflags ? ((a[i]! ^ b[i]!) & ~0x10000n) !== 0n : a[i] !== b[i]) return false;
+    if (i === R.eflags ? ((a[i]! ^ b[i]!) & ~X86_EFLAGS_RF) !== 0n : a[i] !== b[i]) return false;
   }
   return true;
 }
