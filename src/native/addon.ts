@@ -42,6 +42,8 @@ export interface NativeAddon {
   allowedCpus(): number;
   tgkill(tgid: number, tid: number, sig: number): number;
   kill(pid: number, sig: number): number;
+  /** memfd_create(name, MFD_CLOEXEC) in rewind itself: the fd, or -errno. */
+  memfdCreate(name: string): number;
 }
 
 export const launcherPath = join(packageRoot, 'build', 'rewind-launcher');

@@ -36,6 +36,7 @@ import { programCpus } from '../tracee/spawn.js';
 import { copiedBytes, inputOffset, kernelCopy } from './echo-capture.js';
 import { FdEcho } from './fd-echo.js';
 import type { FileStore } from './file-store.js';
+import { SharedFiles } from './shared-files.js';
 
 const ENOSYS = 38n;
 const MAP_ANONYMOUS = 0x20n;
@@ -109,6 +110,8 @@ export class Recorder {
   private readonly spaces = new CodeSpaces();
   /** The program's own CPU affinity, policy and nice requests, answered without reaching the kernel. */
   private readonly sched: SchedEmulation;
+  /** Files the program maps shared, whose changes by emulated calls the trace must carry. */
+  private readonly shared = new SharedFiles();
 
   constructor(task: Task, private readonly writer: TraceWriter, private readonly files: FileStore,
     private readonly plan: TrapPlan, private readonly onIdle?: () => void) {
@@ -522,6 +525,10 @@ export class Recorder {
       : copyEcho && result > 0n ? copyEcho : 0;
     st.echo.update(nr, args, result);
     const ev = syscallEvent(task.tid, nr, modeOf(def), regs, result, writes, file, echo);
+    // Files mapped shared: replay backs them with one memory file, and needs the changes made by calls it emulates.
+    if (file && this.shared.mapped(task, args, file)) ev.fileWritable = true;
+    const change = this.shared.change(task, nr, args, result);
+    if (change) ev.fileChange = change;
     if (copyEcho && result > 0n) ev.output = copiedBytes(task, args[nr === SYS.sendfile ? 1 : 0]!, copyFrom, Number(result));
     // The data a write-like call took, for replay to check. Only when no other task ran while it was
     // in the kernel: one that did may have changed the buffer since.

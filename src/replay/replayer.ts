@@ -5,7 +5,7 @@
 // runs in the recorded order. At every stop the state is checked against the recording; any difference
 // stops replay with a report.
 import { CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_PARENT_SETTID, CLONE_THREAD, CLONE_VM } from '../kernel/clone-flags.js';
-import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_TYPE_MASK } from '../kernel/mman.js';
+import { isSharedMapping, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_TYPE_MASK, PROT_WRITE } from '../kernel/mman.js';
 import { PR_SET_NAME, TASK_COMM_LEN } from '../kernel/prctl.js';
 import { R, SYSCALL_ARG_REGS, syscallNr } from '../kernel/regs.js';
 import { ILL_ILLOPN, SI_KERNEL, SIG, siginfoCode } from '../kernel/signals.js';
@@ -39,10 +39,12 @@ import { EventCursor } from './event-cursor.js';
 import { isRestartCode, restartedRegs } from './restart.js';
 import { namedExecPath } from './exec-names.js';
 import { copyPath, sameAsRecorded } from './trace-files.js';
+import { SharedBackings } from './shared-backings.js';
 import { basename } from 'node:path';
 
 const AT_FDCWD = -100n;
 const O_RDONLY_CLOEXEC = 0o2000000n;
+const O_RDWR_CLOEXEC = 0o2000002n;
 
 /** Passes through a preemption point's instruction replay tries before it reports a divergence. */
 const MAX_SEARCH_HITS = 1_000_000;
@@ -222,6 +224,8 @@ export class Replayer {
   private readonly plan: TrapPlan;
   /** The patched code of each address space, by recorded tid. */
   private readonly spaces: CodeSpaces;
+  /** One memory file per recorded file mapped shared, which all its mappings map. */
+  private readonly backings: SharedBackings;
 
   constructor(private readonly reader: TraceReader, private readonly opts: ReplayOptions) {
     // Signals nobody recorded (a resized terminal, job control, a kill from elsewhere) never reach the replay.
@@ -230,6 +234,7 @@ export class Replayer {
     this.plan = replayPlan(reader.meta);
     const from = opts.from;
     this.spaces = new CodeSpaces(from?.code);
+    this.backings = new SharedBackings(reader.filesDir);
     if (from) {
       for (const t of from.tasks) this.tasks.set(t.recTid, t);
       for (const [r, real] of from.realTids) this.realTids.set(r, real);
@@ -275,6 +280,14 @@ export class Replayer {
       index: this.cursor.index, tasks: [...this.tasks.values()], realTids: [...this.realTids],
       leader: this.leader, leaderExit: this.leaderExit, code: this.spaces.snapshot(),
     };
+  }
+
+  /**
+   * Whether the replayed processes map a shared backing of a recorded file (shared-backings.ts): its
+   * content is the replay's, not a copy's, so their memory cannot be copied to go back to.
+   */
+  get sharesFiles(): boolean {
+    return this.backings.any;
   }
 
   /** The sites rewind patched in a recorded task's code (the debugger shows the original bytes). */
@@ -355,6 +368,7 @@ export class Replayer {
       }
     }
     this.tasks.clear();
+    this.backings.close();
   }
 
   /** Replays the next event (or handles one stop on the way to it). */
@@ -770,6 +784,7 @@ export class Replayer {
 
   private applyWrites(task: Task, ev: SyscallEvent): void {
     for (const w of ev.writes) task.write(w.addr, w.data);
+    if (ev.fileChange) this.backings.apply(ev.fileChange);
     if (ev.echo && this.opts.echo) echoWrite(task, ev);
   }
 
@@ -913,15 +928,26 @@ export class Replayer {
     t.task.signal(sig.signo);
   }
 
-  /** mmap of a file: maps the trace's copy (privately: replay never writes to files) at the recorded address. */
+  /**
+   * mmap of a file at the recorded address: the trace's copy, privately (replay never writes to files);
+   * a shared mapping, or any of a file mapped shared before, maps the file's shared backing instead
+   * (shared-backings.ts); /dev/zero is anonymous memory, shared if it was.
+   */
   private mapTraceCopy(task: Task, ev: SyscallEvent, entry: BigUint64Array): void {
     const file = ev.file!;
     skipToExit(task, ev.result);
     const args = SYSCALL_ARG_REGS.map((r) => entry[r]!);
     let fd = -1n;
-    let flags = (args[3]! & ~MAP_TYPE_MASK) | MAP_PRIVATE | MAP_FIXED;
+    const shared = isSharedMapping(args[3]!);
+    let flags = (args[3]! & ~MAP_TYPE_MASK) | (shared ? args[3]! & MAP_TYPE_MASK : MAP_PRIVATE) | MAP_FIXED;
     if (file.copy === '') flags |= MAP_ANONYMOUS;
-    else fd = this.openInTracee(task, copyPath(this.reader.filesDir, file));
+    else if (shared || this.backings.has(file)) {
+      const writable = shared && (ev.fileWritable || (args[2]! & PROT_WRITE) !== 0n);
+      fd = this.openInTracee(task, this.backings.pathOf(file), writable ? O_RDWR_CLOEXEC : O_RDONLY_CLOEXEC);
+    } else {
+      flags = (flags & ~MAP_TYPE_MASK) | MAP_PRIVATE;
+      fd = this.openInTracee(task, copyPath(this.reader.filesDir, file));
+    }
     const r = injectSyscall(task, SYS.mmap, [ev.result, args[1]!, args[2]!, flags, fd, fd < 0n ? 0n : args[5]!]);
     if (fd >= 0n) injectSyscall(task, SYS.close, [fd]);
     if (r !== ev.result) throw this.diverge(`mmap of ${file.path} landed at 0x${r.toString(16)}, recorded 0x${ev.result.toString(16)}`);
@@ -934,10 +960,10 @@ export class Replayer {
     task.storeRegs(after);
   }
 
-  /** Opens path read-only inside the tracee (at a syscall-exit stop); returns the fd. */
-  private openInTracee(task: Task, path: string): bigint {
-    const fd = withStringOnStack(task, path, (addr) => injectSyscall(task, SYS.openat, [AT_FDCWD, addr, O_RDONLY_CLOEXEC, 0n]));
-    if (fd < 0n) throw new TraceeError(`cannot open the trace's copy ${path} in the replayed process (errno ${-fd})`);
+  /** Opens path inside the tracee (at a syscall-exit stop; read-only unless told); returns the fd. */
+  private openInTracee(task: Task, path: string, flags = O_RDONLY_CLOEXEC): bigint {
+    const fd = withStringOnStack(task, path, (addr) => injectSyscall(task, SYS.openat, [AT_FDCWD, addr, flags, 0n]));
+    if (fd < 0n) throw new TraceeError(`cannot open ${path} (a trace's copy or a shared backing) in the replayed process (errno ${-fd})`);
     return fd;
   }
 
@@ -1158,6 +1184,7 @@ export class Replayer {
     if (this.tasks.size === 0) {
       if (!this.leaderExit) throw this.diverge('every task ended but the first one never did');
       this.outcome = { ...this.leaderExit, events: this.cursor.index };
+      this.backings.close();
     }
   }
 

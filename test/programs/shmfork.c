@@ -1,0 +1,88 @@
+/* shmfork.c [LOOPS]: memory shared between a parent and its forked child. Two regions are inherited
+ * over fork: a MAP_SHARED|MAP_ANONYMOUS one and a MAP_SHARED mapping of a memfd. Both processes wait
+ * for each other at a barrier in the shared memory, then increment counters in both regions in loops
+ * long enough to be preempted: plain ones (a load, an add and a store through a volatile: a data race
+ * on purpose, so updates get lost when the two interleave) and atomic ones (lock add: never lost).
+ * Every so often each side also copies what it sees of the other's progress into a private array and
+ * keeps a running sum of it, which depends on the interleaving too. The child reports what it saw
+ * when it finished; the parent, after wait, prints the final values. */
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "say.h"
+
+struct counters {
+  volatile long racy;
+  long atomic;
+  volatile long progress[2]; /* each side's loop index, published as it goes */
+  volatile int ready;
+};
+
+static long loops = 6000000;
+
+/* What one side saw of the other's progress, sampled every 65536 passes. */
+static long seen_sum;
+
+static void work(int side, struct counters *anon, struct counters *mfd) {
+  __atomic_fetch_add(&anon->ready, 1, __ATOMIC_SEQ_CST);
+  while (__atomic_load_n(&anon->ready, __ATOMIC_SEQ_CST) < 2) {
+  }
+  for (long i = 0; i < loops; i++) {
+    anon->racy = anon->racy + 1;
+    mfd->racy = mfd->racy + 1;
+    __atomic_fetch_add(&anon->atomic, 1, __ATOMIC_SEQ_CST);
+    __atomic_fetch_add(&mfd->atomic, 2, __ATOMIC_SEQ_CST);
+    if ((i & 0xffff) == 0) {
+      anon->progress[side] = i;
+      seen_sum += anon->progress[1 - side] + mfd->racy % 1000;
+    }
+  }
+  anon->progress[side] = loops;
+}
+
+int main(int argc, char **argv) {
+  if (argc > 1) loops = atol(argv[1]);
+  struct counters *anon = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (anon == MAP_FAILED) die("mmap MAP_SHARED|MAP_ANONYMOUS");
+  int fd = memfd_create("shmfork", MFD_CLOEXEC);
+  if (fd < 0) die("memfd_create");
+  if (ftruncate(fd, 8192) != 0) die("ftruncate");
+  char *region = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (region == MAP_FAILED) die("mmap memfd");
+  struct counters *mfd = (struct counters *)(region + 4096);
+  /* The memfd's first page is written through the mapping and read back with pread. */
+  say("parent pid %d\n", (int)getpid());
+  snprintf(region, 64, "written-through-mapping by %d", (int)getpid());
+  char back[64] = {0};
+  if (pread(fd, back, sizeof back - 1, 0) < 0) die("pread");
+  say("pread-sees-mapping %s\n", strcmp(back, region) == 0 ? "yes" : "no");
+
+  pid_t child = fork();
+  if (child < 0) die("fork");
+  if (child == 0) {
+    work(1, anon, mfd);
+    say("child saw racy %ld/%ld atomic %ld/%ld progress %ld sum %ld\n", anon->racy, mfd->racy, anon->atomic, mfd->atomic,
+        anon->progress[0], seen_sum);
+    snprintf(region + 100, 64, "child %d was here", (int)getpid());
+    _exit(0);
+  }
+  work(0, anon, mfd);
+  int status;
+  if (waitpid(child, &status, 0) != child) die("waitpid");
+  say("child exited %d code %d\n", WIFEXITED(status), WEXITSTATUS(status));
+  say("parent saw sum %ld\n", seen_sum);
+  say("final racy anon %ld memfd %ld of %ld\n", anon->racy, mfd->racy, 2 * loops);
+  say("final atomic anon %ld memfd %ld exact %s\n", anon->atomic, mfd->atomic,
+      anon->atomic == 2 * loops && mfd->atomic == 4 * loops ? "yes" : "no");
+  say("lost-updates anon %ld memfd %ld\n", 2 * loops - anon->racy, 2 * loops - mfd->racy);
+  say("child-note %s\n", region + 100);
+  memset(back, 0, sizeof back);
+  if (pread(fd, back, sizeof back - 1, 100) < 0) die("pread");
+  say("pread-sees-child %s\n", strcmp(back, region + 100) == 0 ? "yes" : "no");
+  say("EXIT-SUCCESS\n");
+  return 0;
+}
