@@ -1,4 +1,4 @@
-/* shmfork.c [LOOPS]: memory shared between a parent and its forked child. Two regions are inherited
+/* shmfork.c [LOOPS [CHILDREN]]: memory shared between a parent and its forked children (1 to 7). Two regions are inherited
  * over fork: a MAP_SHARED|MAP_ANONYMOUS one and a MAP_SHARED mapping of a memfd. Both processes wait
  * for each other at a barrier in the shared memory, then increment counters in both regions in loops
  * long enough to be preempted: plain ones (a load, an add and a store through a volatile: a data race
@@ -18,18 +18,19 @@
 struct counters {
   volatile long racy;
   long atomic;
-  volatile long progress[2]; /* each side's loop index, published as it goes */
+  volatile long progress[8]; /* each side's loop index, published as it goes */
   volatile int ready;
 };
 
 static long loops = 6000000;
+static int children = 1;
 
 /* What one side saw of the other's progress, sampled every 65536 passes. */
 static long seen_sum;
 
 static void work(int side, struct counters *anon, struct counters *mfd) {
   __atomic_fetch_add(&anon->ready, 1, __ATOMIC_SEQ_CST);
-  while (__atomic_load_n(&anon->ready, __ATOMIC_SEQ_CST) < 2) {
+  while (__atomic_load_n(&anon->ready, __ATOMIC_SEQ_CST) < children + 1) {
   }
   for (long i = 0; i < loops; i++) {
     anon->racy = anon->racy + 1;
@@ -38,7 +39,7 @@ static void work(int side, struct counters *anon, struct counters *mfd) {
     __atomic_fetch_add(&mfd->atomic, 2, __ATOMIC_SEQ_CST);
     if ((i & 0xffff) == 0) {
       anon->progress[side] = i;
-      seen_sum += anon->progress[1 - side] + mfd->racy % 1000;
+      seen_sum += anon->progress[(side + 1) % (children + 1)] + mfd->racy % 1000;
     }
   }
   anon->progress[side] = loops;
@@ -46,6 +47,9 @@ static void work(int side, struct counters *anon, struct counters *mfd) {
 
 int main(int argc, char **argv) {
   if (argc > 1) loops = atol(argv[1]);
+  if (argc > 2) children = atoi(argv[2]);
+  if (children < 1 || children > 7) children = 1;
+  long total = loops * (children + 1);
   struct counters *anon = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (anon == MAP_FAILED) die("mmap MAP_SHARED|MAP_ANONYMOUS");
   int fd = memfd_create("shmfork", MFD_CLOEXEC);
@@ -61,24 +65,29 @@ int main(int argc, char **argv) {
   if (pread(fd, back, sizeof back - 1, 0) < 0) die("pread");
   say("pread-sees-mapping %s\n", strcmp(back, region) == 0 ? "yes" : "no");
 
-  pid_t child = fork();
-  if (child < 0) die("fork");
-  if (child == 0) {
-    work(1, anon, mfd);
-    say("child saw racy %ld/%ld atomic %ld/%ld progress %ld sum %ld\n", anon->racy, mfd->racy, anon->atomic, mfd->atomic,
-        anon->progress[0], seen_sum);
-    snprintf(region + 100, 64, "child %d was here", (int)getpid());
-    _exit(0);
+  pid_t child[8];
+  for (int c = 1; c <= children; c++) {
+    child[c] = fork();
+    if (child[c] < 0) die("fork");
+    if (child[c] == 0) {
+      work(c, anon, mfd);
+      say("child%d saw racy %ld/%ld atomic %ld/%ld progress %ld sum %ld\n", c, anon->racy, mfd->racy, anon->atomic,
+          mfd->atomic, anon->progress[0], seen_sum);
+      if (c == 1) snprintf(region + 100, 64, "child %d was here", (int)getpid());
+      _exit(c);
+    }
   }
   work(0, anon, mfd);
-  int status;
-  if (waitpid(child, &status, 0) != child) die("waitpid");
-  say("child exited %d code %d\n", WIFEXITED(status), WEXITSTATUS(status));
+  for (int c = 1; c <= children; c++) {
+    int status;
+    if (waitpid(child[c], &status, 0) != child[c]) die("waitpid");
+    say("child%d exited %d code %d\n", c, WIFEXITED(status), WEXITSTATUS(status));
+  }
   say("parent saw sum %ld\n", seen_sum);
-  say("final racy anon %ld memfd %ld of %ld\n", anon->racy, mfd->racy, 2 * loops);
+  say("final racy anon %ld memfd %ld of %ld\n", anon->racy, mfd->racy, total);
   say("final atomic anon %ld memfd %ld exact %s\n", anon->atomic, mfd->atomic,
-      anon->atomic == 2 * loops && mfd->atomic == 4 * loops ? "yes" : "no");
-  say("lost-updates anon %ld memfd %ld\n", 2 * loops - anon->racy, 2 * loops - mfd->racy);
+      anon->atomic == total && mfd->atomic == 2 * total ? "yes" : "no");
+  say("lost-updates anon %ld memfd %ld\n", total - anon->racy, total - mfd->racy);
   say("child-note %s\n", region + 100);
   memset(back, 0, sizeof back);
   if (pread(fd, back, sizeof back - 1, 100) < 0) die("pread");
