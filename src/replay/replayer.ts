@@ -53,6 +53,9 @@ const RESUME_FLAG = 0x10000n;
 /** EFLAGS.TF, the single-step trap flag. */
 const TRAP_FLAG = 0x100n;
 
+/** The syscalls that create a task (replayed by replayNewTask when they did). */
+const CREATES_TASK = new Set<number>([SYS.fork, SYS.vfork, SYS.clone]);
+
 /** Executed syscalls whose result names a task (a tid) rather than an effect: replay hands back the recorded one. */
 const RESULT_IS_IDENTITY = new Set<number>([SYS.set_tid_address, SYS.rt_sigreturn]);
 
@@ -737,7 +740,9 @@ export class Replayer {
         }
         if (ev.dataHash !== undefined) this.checkWrittenData(task, ev, regs);
         this.cursor.take();
-        if (ev.mode === SyscallMode.Emulated) {
+        // A fork/vfork/clone that created nothing and was restarted (a stop rewind asked for was pending
+        // when it began: -ERESTARTNOINTR) is skipped like an emulated call: the restarted one follows.
+        if (ev.mode === SyscallMode.Emulated || (isRestartCode(ev.result) && CREATES_TASK.has(nr))) {
           regs[R.orig_rax] = BigInt.asUintN(64, -1n);
           regs[R.rax] = BigInt.asUintN(64, ev.result);
           if (isRestartCode(ev.result) && !this.signalAtExitFollows(t)) restartedRegs(regs, nr, ev.result);

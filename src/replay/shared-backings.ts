@@ -16,6 +16,17 @@ import { UnsupportedError } from '../tracee/errors.js';
 import { copyPath } from './trace-files.js';
 
 const CHUNK = 1 << 20;
+/** A backing's memfd name: this, then the name of the trace's copy it was made from. */
+const NAME_PREFIX = 'rewind-shared:';
+
+/**
+ * The trace copy's name (FileRef.copy) a mapping's name in /proc/PID/maps shows it is a shared backing
+ * of (`/memfd:rewind-shared:COPY`), or null.
+ */
+export function backingCopyName(mapName: string): string | null {
+  const prefix = `/memfd:${NAME_PREFIX}`;
+  return mapName.startsWith(prefix) ? mapName.slice(prefix.length) : null;
+}
 
 export class SharedBackings {
   /** rewind's fd of each backing, by `dev:ino` of the recorded file. */
@@ -58,7 +69,7 @@ export class SharedBackings {
   }
 
   private create(file: FileRef): number {
-    const fd = native.memfdCreate(`rewind-shared:${file.copy}`.slice(0, 249));
+    const fd = native.memfdCreate(`${NAME_PREFIX}${file.copy}`.slice(0, 249));
     if (fd < 0) throw new UnsupportedError(`cannot make the shared backing of ${file.path} (memfd_create: errno ${-fd})`);
     try {
       const src = openSync(copyPath(this.filesDir, file), 'r');

@@ -51,7 +51,9 @@ function checkShmfork(out: string, children: number, what: string): void {
   assert.ok(out.includes('pread-sees-mapping yes\n'), `${what}\n${out}`);
   assert.ok(out.includes(`final atomic anon ${total} memfd ${2 * total} exact yes\n`), `${what}: atomic increments were lost\n${out}`);
   assert.ok(out.includes('pread-sees-child yes\n'), `${what}\n${out}`);
-  for (let c = 1; c <= children; c++) assert.ok(out.includes(`child${c} exited 1 code ${c}\n`), `${what}\n${out}`);
+  for (let c = 1; c <= children; c++) {
+    assert.ok(out.includes(`child${c} exited 1 code ${c}\nchild${c} saw racy `), `${what}\n${out}`);
+  }
   const anon = Number(field(out, 'final racy', 'anon'));
   const memfd = Number(field(out, 'final racy', 'memfd'));
   for (const v of [anon, memfd]) assert.ok(v > 0 && v <= total, `${what}: racy value ${v} out of range\n${out}`);
@@ -139,7 +141,7 @@ describe('shmfile.c: a file mapped shared twice, changed by writes, growth and a
     const bytes = (at: string) => `print/x *(unsigned char (*)[9])(p + ${at})`;
     const { gdb } = await debugReplay(exe, rec.traceDir, [
       'break fnv', 'continue', 'continue', bytes('10'), bytes('4096 + 300'),
-      'continue', bytes('10'), bytes('4096 + 300'), 'print (char *)(p + 10)',
+      'continue', bytes('10'), bytes('4096 + 300'), 'print (char *)(p + 10)', 'info proc mappings',
       'reverse-continue', bytes('10'), bytes('4096 + 300'), 'monitor info', 'kill',
     ]);
     const values = printed(gdb);
@@ -152,6 +154,10 @@ describe('shmfile.c: a file mapped shared twice, changed by writes, growth and a
     assert.equal(back10, before10, gdb);
     assert.equal(back4396, before4396, gdb);
     assert.match(gdb, /Restore points: (the start|only the start)/, gdb);
+    // The debugger sees the recorded file where the replay maps its shared backing.
+    const file = path.join(dir, 'shmfile-');
+    assert.ok(gdb.split('\n').filter((l) => l.includes(file)).length >= 2, `info proc mappings does not show ${file}*:\n${gdb}`);
+    assert.doesNotMatch(gdb, /memfd:rewind-shared/, gdb);
     assert.deepEqual(snapshotDir(dir), [], 'the debugged replay created a file');
   });
 });

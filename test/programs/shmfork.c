@@ -4,8 +4,10 @@
  * long enough to be preempted: plain ones (a load, an add and a store through a volatile: a data race
  * on purpose, so updates get lost when the two interleave) and atomic ones (lock add: never lost).
  * Every so often each side also copies what it sees of the other's progress into a private array and
- * keeps a running sum of it, which depends on the interleaving too. The child reports what it saw
- * when it finished; the parent, after wait, prints the final values. */
+ * keeps a running sum of it, which depends on the interleaving too. Each child leaves a report of
+ * what it saw when it finished in the shared memory; the parent, after waiting for them, prints the
+ * reports and the final values (only the parent writes to stdout: the order of lines written by
+ * processes racing each other is not what this program is about). */
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,6 +22,7 @@ struct counters {
   long atomic;
   volatile long progress[8]; /* each side's loop index, published as it goes */
   volatile int ready;
+  char report[8][128]; /* each child's last words */
 };
 
 static long loops = 6000000;
@@ -71,8 +74,8 @@ int main(int argc, char **argv) {
     if (child[c] < 0) die("fork");
     if (child[c] == 0) {
       work(c, anon, mfd);
-      say("child%d saw racy %ld/%ld atomic %ld/%ld progress %ld sum %ld\n", c, anon->racy, mfd->racy, anon->atomic,
-          mfd->atomic, anon->progress[0], seen_sum);
+      snprintf(anon->report[c], sizeof anon->report[c], "child%d saw racy %ld/%ld atomic %ld/%ld progress %ld sum %ld", c,
+               anon->racy, mfd->racy, anon->atomic, mfd->atomic, anon->progress[0], seen_sum);
       if (c == 1) snprintf(region + 100, 64, "child %d was here", (int)getpid());
       _exit(c);
     }
@@ -82,6 +85,7 @@ int main(int argc, char **argv) {
     int status;
     if (waitpid(child[c], &status, 0) != child[c]) die("waitpid");
     say("child%d exited %d code %d\n", c, WIFEXITED(status), WEXITSTATUS(status));
+    say("%s\n", anon->report[c]);
   }
   say("parent saw sum %ld\n", seen_sum);
   say("final racy anon %ld memfd %ld of %ld\n", anon->racy, mfd->racy, total);
