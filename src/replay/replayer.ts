@@ -165,6 +165,13 @@ function untraceSyscallFlags(task: Task): void {
   task.storeRegs();
 }
 
+/** Whether the task (registers fetched, rip where the point's is) is at the point: registers, then memory. */
+function atPoint(task: Task, target: BigUint64Array, point: PointMemory | undefined): boolean {
+  const regs = task.regs;
+  return regsDifference(target, regs, [R.eflags]) === null && ((target[R.eflags]! ^ regs[R.eflags]!) & ~RESUME_FLAG) === 0n
+    && (!point || hashRanges(task, point.ranges) === point.hash);
+}
+
 /** si_code of the SIGTRAP the task stopped with. */
 function trapCode(task: Task): number {
   return siginfoCode(task.siginfo());
@@ -644,9 +651,37 @@ export class Replayer {
    * breakpoints and steps need the plain search).
    */
   private runToPointInProcess(t: RTask, target: BigUint64Array, point: PointMemory | undefined, what: string): boolean {
-    if (t.at || !t.resume || t.resume.sig !== 0 || !this.settle(t)) return false;
+    if (t.at || !t.resume || !this.settle(t)) return false;
     const task = t.task;
     const at = target[R.rip]!;
+    if (t.resending && t.resume.sig === 0 && !t.resume.syscall) {
+      // The signal re-sent at the task's last point is delivered before anything else (an injected
+      // syscall would meet it): take the task to its delivery stop.
+      const sent = t.resending;
+      task.cont();
+      const s = waitStop(task.tid);
+      if (s.kind !== 'signal' || s.signal !== sent.signo) throw this.diverge(`recorded task ${t.recTid}: expected signal ${sent.signo}, got ${describeStop(s)}`);
+      t.resending = null;
+      task.setSiginfo(sent.siginfo);
+      t.resume = { syscall: false, sig: sent.signo };
+      t.stop = s;
+    }
+    if (t.resume.sig !== 0) {
+      // A signal placed at the task's last point (SIGCHLD in a loop, say) is delivered first, by one
+      // single step, so the trap searches from a plain stop (the plain search would stop at every pass).
+      if (!this.deliverByStep(t)) return false;
+      // The step may leave the task inside the bytes the trap displaces (it ran the instruction at the
+      // point): a few more steps take it out, each stop checked.
+      for (let steps = 0; ; steps++) {
+        const rip = task.fetchRegs()[R.rip]!;
+        if (atPoint(task, target, point)) return true;
+        if (steps === 4 || rip <= at || rip >= at + 16n || atSyscallInstruction(task)) break;
+        task.step();
+        const s = waitStop(task.tid);
+        if (s.kind !== 'signal' || s.signal !== SIG.SIGTRAP) throw this.diverge(`recorded task ${t.recTid} reached ${describeStop(s)} before ${what}`);
+        t.stop = s;
+      }
+    }
     const trap = armPointTrap(task, target);
     if (!trap) return false;
     let found = false;
@@ -665,8 +700,7 @@ export class Replayer {
         if (regs[R.rip] !== trap.hitAddr + 1n) throw this.diverge(`recorded task ${t.recTid} trapped at 0x${regs[R.rip]!.toString(16)} before ${what}`);
         const resumeAt = regs[R.rip]!;
         regs[R.rip] = at;
-        found = regsDifference(target, regs, [R.eflags]) === null && ((target[R.eflags]! ^ regs[R.eflags]!) & ~RESUME_FLAG) === 0n
-          && (!point || hashRanges(task, point.ranges) === point.hash);
+        found = atPoint(task, target, point);
         if (!found) regs[R.rip] = resumeAt;
         task.storeRegs();
       }
@@ -680,6 +714,24 @@ export class Replayer {
     if (!found) throw this.diverge(`could not find ${what} within ${MAX_SEARCH_HITS} register matches at 0x${at.toString(16)}`);
     t.stop = { kind: 'signal', signal: SIG.SIGTRAP };
     t.resume = { syscall: false, sig: 0 };
+    return true;
+  }
+
+  /**
+   * Delivers the signal the task is to be resumed with by one single step (an ignored signal: the step
+   * runs one instruction; a handled one: it stops at the handler's first). False, having changed
+   * nothing, when the next instruction is `syscall`.
+   */
+  private deliverByStep(t: RTask): boolean {
+    if (atSyscallInstruction(t.task)) return false;
+    const sig = t.resume!.sig;
+    t.task.step(sig);
+    const s = waitStop(t.task.tid);
+    if (s.kind !== 'signal' || s.signal !== SIG.SIGTRAP) {
+      throw this.diverge(`recorded task ${t.recTid}: delivering signal ${sig} it got ${describeStop(s)}`);
+    }
+    t.resume = { syscall: false, sig: 0 };
+    t.stop = s;
     return true;
   }
 

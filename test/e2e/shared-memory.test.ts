@@ -46,7 +46,8 @@ async function preemptions(traceDir: string): Promise<Map<string, number>> {
 }
 
 function checkShmfork(out: string, children: number, what: string): void {
-  const total = Number(LOOPS) * (children + 1);
+  // Child 1 does an eighth of the loops when there are several children (it ends early).
+  const total = Number(LOOPS) * (children + 1) - (children > 1 ? Number(LOOPS) - Number(LOOPS) / 8 : 0);
   assert.ok(out.endsWith('EXIT-SUCCESS\n'), `${what}\n${out}`);
   assert.ok(out.includes('pread-sees-mapping yes\n'), `${what}\n${out}`);
   assert.ok(out.includes(`final atomic anon ${total} memfd ${2 * total} exact yes\n`), `${what}: atomic increments were lost\n${out}`);
