@@ -509,6 +509,20 @@ static napi_value Lseek(napi_env env, napi_callback_info info) {
   return num(env, r < 0 ? -errno : (double)r);
 }
 
+/**
+ * memfdCreate(name) -> fd | -errno: an anonymous memory file of rewind's own (MFD_CLOEXEC), the
+ * backing of a recorded file that the replayed processes map shared (src/replay/shared-backings.ts).
+ */
+static napi_value MemfdCreate(napi_env env, napi_callback_info info) {
+  napi_value a[1];
+  if (!get_args(env, info, 1, a)) return NULL;
+  char name[250];
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, a[0], name, sizeof name, &len) != napi_ok) return num(env, -EINVAL);
+  int fd = (int)syscall(SYS_memfd_create, name, 1u /* MFD_CLOEXEC */);
+  return num(env, fd < 0 ? -errno : fd);
+}
+
 #define EXPORT(name, fn) { name, NULL, fn, NULL, NULL, NULL, napi_enumerable, NULL }
 
 static napi_value Init(napi_env env, napi_value exports) {
@@ -522,7 +536,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     EXPORT("allowedCpus", AllowedCpus), EXPORT("tgkill", Tgkill), EXPORT("kill", Kill),
     EXPORT("tcsetpgrp", Tcsetpgrp), EXPORT("tcgetpgrp", Tcgetpgrp), EXPORT("getpgrp", Getpgrp),
     EXPORT("catchSignals", CatchSignals), EXPORT("takeSignals", TakeSignals),
-    EXPORT("prlimit", Prlimit), EXPORT("lseek", Lseek),
+    EXPORT("prlimit", Prlimit), EXPORT("lseek", Lseek), EXPORT("memfdCreate", MemfdCreate),
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

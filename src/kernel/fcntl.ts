@@ -4,6 +4,7 @@
 /** openat's dirfd meaning "relative to the working directory" (as a 64-bit register value, signed). */
 export const AT_FDCWD = -100n;
 export const O_RDONLY = 0n;
+export const O_RDWR = 2n;
 export const O_CLOEXEC = 0o2000000n;
 
 /** fcntl commands that duplicate a descriptor. */

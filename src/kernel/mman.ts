@@ -6,8 +6,15 @@ export const PROT_EXEC = 0x4n;
 
 export const MAP_SHARED = 0x1n;
 export const MAP_PRIVATE = 0x2n;
+/** MAP_SHARED that fails on unknown flags (Linux 4.15). */
+export const MAP_SHARED_VALIDATE = 0x3n;
 /** The bits of mmap's flags that say shared or private. */
 export const MAP_TYPE_MASK = 0x3n;
+
+/** Whether mmap flags ask for a shared mapping (MAP_SHARED or MAP_SHARED_VALIDATE). */
+export function isSharedMapping(flags: bigint): boolean {
+  return (flags & MAP_TYPE_MASK) !== MAP_PRIVATE;
+}
 export const MAP_FIXED = 0x10n;
 export const MAP_ANONYMOUS = 0x20n;
 /** Like MAP_FIXED, but fails with EEXIST instead of replacing a mapping already there. */

@@ -46,6 +46,8 @@ export interface NativeAddon {
   prlimit(pid: number, resource: number, set: number, soft: bigint, hard: bigint, old: BigUint64Array): number;
   /** lseek(fd, offset, whence): the new offset or -errno (SEEK_DATA, SEEK_HOLE). */
   lseek(fd: number, offset: number, whence: number): number;
+  /** memfd_create(name, MFD_CLOEXEC) in rewind itself: the fd, or -errno. */
+  memfdCreate(name: string): number;
 }
 
 export const launcherPath = join(packageRoot, 'build', 'rewind-launcher');

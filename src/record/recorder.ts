@@ -40,6 +40,7 @@ import { programCpus } from '../tracee/spawn.js';
 import { copiedBytes, inputOffset, kernelCopy } from './echo-capture.js';
 import { FdEcho } from './fd-echo.js';
 import type { FileStore } from './file-store.js';
+import { SharedFiles } from './shared-files.js';
 
 const ENOSYS = BigInt(E.ENOSYS);
 /** How long a task runs before it yields to another runnable task (at a syscall entry, or preempted). */
@@ -120,6 +121,8 @@ export class Recorder {
   private readonly sched: SchedEmulation;
   /** What the program's own seccomp filters and no_new_privs mean for recording. */
   private readonly seccomp: ProgramSeccomp;
+  /** Files the program maps shared, whose changes by emulated calls the trace must carry. */
+  private readonly shared = new SharedFiles();
 
   constructor(task: Task, private readonly writer: TraceWriter, private readonly files: FileStore,
     private readonly plan: TrapPlan, private readonly onIdle?: () => void) {
@@ -582,6 +585,10 @@ export class Recorder {
     this.seccomp.after(task.tid, nr, args, result, () => this.threadsOf(task.tgid));
     const mode = modeOf(def, { args, result, isRecorded: (pid) => this.tasks.has(Number(pid)) });
     const ev = syscallEvent(task.tid, nr, mode, regs, result, writes, file, echo);
+    // Files mapped shared: replay backs them with one memory file, and needs the changes made by calls it emulates.
+    if (file && this.shared.mapped(task, args, file)) ev.fileWritable = true;
+    const change = this.shared.change(task, nr, args, result);
+    if (change) ev.fileChange = change;
     if (copyEcho && result > 0n) ev.output = copiedBytes(task, args[nr === SYS.sendfile ? 1 : 0]!, copyFrom, Number(result));
     // The data a write-like call took, for replay to check. Only when no other task ran while it was
     // in the kernel: one that did may have changed the buffer since.

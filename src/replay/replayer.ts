@@ -6,8 +6,8 @@
 // stops replay with a report.
 import { CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_PARENT_SETTID, CLONE_VM } from '../kernel/clone-flags.js';
 import { X86_EFLAGS_RF, X86_EFLAGS_TF } from '../kernel/eflags.js';
-import { AT_FDCWD, O_CLOEXEC, O_RDONLY } from '../kernel/fcntl.js';
-import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_TYPE_MASK } from '../kernel/mman.js';
+import { AT_FDCWD, O_CLOEXEC, O_RDONLY, O_RDWR } from '../kernel/fcntl.js';
+import { isSharedMapping, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_TYPE_MASK, PROT_WRITE } from '../kernel/mman.js';
 import { PR_SET_NAME, TASK_COMM_LEN } from '../kernel/prctl.js';
 import { R, SYSCALL_ARG_REGS, syscallNr } from '../kernel/regs.js';
 import { ILL_ILLOPN, SI_KERNEL, SIG, siginfoCode } from '../kernel/signals.js';
@@ -47,12 +47,17 @@ import { isRestartCode, restartedRegs } from './restart.js';
 import { namedExecPath } from './exec-names.js';
 import { SyscallStepGuard } from './syscall-step-guard.js';
 import { copyPath, sameAsRecorded } from './trace-files.js';
+import { SharedBackings } from './shared-backings.js';
 import { basename } from 'node:path';
 
 const O_RDONLY_CLOEXEC = O_RDONLY | O_CLOEXEC;
+const O_RDWR_CLOEXEC = O_RDWR | O_CLOEXEC;
 
 /** Passes through a preemption point's instruction replay tries before it reports a divergence. */
 const MAX_SEARCH_HITS = 1_000_000;
+
+/** The syscalls that create a task (replayed by replayNewTask when they did). */
+const CREATES_TASK = new Set<number>([SYS.fork, SYS.vfork, SYS.clone]);
 
 /** Executed syscalls whose result names a task (a tid) rather than an effect: replay hands back the recorded one. */
 const RESULT_IS_IDENTITY = new Set<number>([SYS.set_tid_address, SYS.rt_sigreturn]);
@@ -163,6 +168,13 @@ function untraceSyscallFlags(task: Task): void {
   task.storeRegs();
 }
 
+/** Whether the task (registers fetched, rip where the point's is) is at the point: registers, then memory. */
+function atPoint(task: Task, target: BigUint64Array, point: PointMemory | undefined): boolean {
+  const regs = task.regs;
+  return regsDifference(target, regs, [R.eflags]) === null && ((target[R.eflags]! ^ regs[R.eflags]!) & ~X86_EFLAGS_RF) === 0n
+    && (!point || hashRanges(task, point.ranges) === point.hash);
+}
+
 /** si_code of the SIGTRAP the task stopped with. */
 function trapCode(task: Task): number {
   return siginfoCode(task.siginfo());
@@ -225,6 +237,8 @@ export class Replayer {
   private readonly plan: TrapPlan;
   /** The patched code of each address space, by recorded tid. */
   private readonly spaces: CodeSpaces;
+  /** One memory file per recorded file mapped shared, which all its mappings map. */
+  private readonly backings: SharedBackings;
 
   constructor(private readonly reader: TraceReader, private readonly opts: ReplayOptions) {
     // Signals nobody recorded (a resized terminal, job control, a kill from elsewhere) never reach the replay.
@@ -233,6 +247,7 @@ export class Replayer {
     this.plan = replayPlan(reader.meta);
     const from = opts.from;
     this.spaces = new CodeSpaces(from?.code);
+    this.backings = new SharedBackings(reader.filesDir);
     if (from) {
       for (const t of from.tasks) this.tasks.set(t.recTid, t);
       for (const [r, real] of from.realTids) this.realTids.set(r, real);
@@ -278,6 +293,14 @@ export class Replayer {
       index: this.cursor.index, tasks: [...this.tasks.values()], realTids: [...this.realTids],
       leader: this.leader, leaderExit: this.leaderExit, code: this.spaces.snapshot(),
     };
+  }
+
+  /**
+   * Whether the replayed processes map a shared backing of a recorded file (shared-backings.ts): its
+   * content is the replay's, not a copy's, so their memory cannot be copied to go back to.
+   */
+  get sharesFiles(): boolean {
+    return this.backings.any;
   }
 
   /** The sites rewind patched in a recorded task's code (the debugger shows the original bytes). */
@@ -359,6 +382,7 @@ export class Replayer {
       }
     }
     this.tasks.clear();
+    this.backings.close();
   }
 
   /** Replays the next event (or handles one stop on the way to it). */
@@ -640,9 +664,37 @@ export class Replayer {
    * breakpoints and steps need the plain search).
    */
   private runToPointInProcess(t: RTask, target: BigUint64Array, point: PointMemory | undefined, what: string): boolean {
-    if (t.at || !t.resume || t.resume.sig !== 0 || !this.settle(t)) return false;
+    if (t.at || !t.resume || !this.settle(t)) return false;
     const task = t.task;
     const at = target[R.rip]!;
+    if (t.resending && t.resume.sig === 0 && !t.resume.syscall) {
+      // The signal re-sent at the task's last point is delivered before anything else (an injected
+      // syscall would meet it): take the task to its delivery stop.
+      const sent = t.resending;
+      task.cont();
+      const s = waitStop(task.tid);
+      if (s.kind !== 'signal' || s.signal !== sent.signo) throw this.diverge(`recorded task ${t.recTid}: expected signal ${sent.signo}, got ${describeStop(s)}`);
+      t.resending = null;
+      task.setSiginfo(sent.siginfo);
+      t.resume = { syscall: false, sig: sent.signo };
+      t.stop = s;
+    }
+    if (t.resume.sig !== 0) {
+      // A signal placed at the task's last point (SIGCHLD in a loop, say) is delivered first, by one
+      // single step, so the trap searches from a plain stop (the plain search would stop at every pass).
+      if (!this.deliverByStep(t)) return false;
+      // The step may leave the task inside the bytes the trap displaces (it ran the instruction at the
+      // point): a few more steps take it out, each stop checked.
+      for (let steps = 0; ; steps++) {
+        const rip = task.fetchRegs()[R.rip]!;
+        if (atPoint(task, target, point)) return true;
+        if (steps === 4 || rip <= at || rip >= at + 16n || atSyscallInstruction(task)) break;
+        task.step();
+        const s = waitStop(task.tid);
+        if (s.kind !== 'signal' || s.signal !== SIG.SIGTRAP) throw this.diverge(`recorded task ${t.recTid} reached ${describeStop(s)} before ${what}`);
+        t.stop = s;
+      }
+    }
     const trap = armPointTrap(task, target);
     if (!trap) return false;
     let found = false;
@@ -661,8 +713,7 @@ export class Replayer {
         if (regs[R.rip] !== trap.hitAddr + 1n) throw this.diverge(`recorded task ${t.recTid} trapped at 0x${regs[R.rip]!.toString(16)} before ${what}`);
         const resumeAt = regs[R.rip]!;
         regs[R.rip] = at;
-        found = regsDifference(target, regs, [R.eflags]) === null && ((target[R.eflags]! ^ regs[R.eflags]!) & ~X86_EFLAGS_RF) === 0n
-          && (!point || hashRanges(task, point.ranges) === point.hash);
+        found = atPoint(task, target, point);
         if (!found) regs[R.rip] = resumeAt;
         task.storeRegs();
       }
@@ -676,6 +727,24 @@ export class Replayer {
     if (!found) throw this.diverge(`could not find ${what} within ${MAX_SEARCH_HITS} register matches at 0x${at.toString(16)}`);
     t.stop = { kind: 'signal', signal: SIG.SIGTRAP };
     t.resume = { syscall: false, sig: 0 };
+    return true;
+  }
+
+  /**
+   * Delivers the signal the task is to be resumed with by one single step (an ignored signal: the step
+   * runs one instruction; a handled one: it stops at the handler's first). False, having changed
+   * nothing, when the next instruction is `syscall`.
+   */
+  private deliverByStep(t: RTask): boolean {
+    if (atSyscallInstruction(t.task)) return false;
+    const sig = t.resume!.sig;
+    t.task.step(sig);
+    const s = waitStop(t.task.tid);
+    if (s.kind !== 'signal' || s.signal !== SIG.SIGTRAP) {
+      throw this.diverge(`recorded task ${t.recTid}: delivering signal ${sig} it got ${describeStop(s)}`);
+    }
+    t.resume = { syscall: false, sig: 0 };
+    t.stop = s;
     return true;
   }
 
@@ -736,7 +805,9 @@ export class Replayer {
         }
         if (ev.dataHash !== undefined) this.checkWrittenData(task, ev, regs);
         this.cursor.take();
-        if (ev.mode === SyscallMode.Emulated) {
+        // A fork/vfork/clone that created nothing and was restarted (a stop rewind asked for was pending
+        // when it began: -ERESTARTNOINTR) is skipped like an emulated call: the restarted one follows.
+        if (ev.mode === SyscallMode.Emulated || (isRestartCode(ev.result) && CREATES_TASK.has(nr))) {
           regs[R.orig_rax] = BigInt.asUintN(64, -1n);
           regs[R.rax] = BigInt.asUintN(64, ev.result);
           if (isRestartCode(ev.result) && !this.signalAtExitFollows(t)) restartedRegs(regs, nr, ev.result);
@@ -783,6 +854,7 @@ export class Replayer {
 
   private applyWrites(task: Task, ev: SyscallEvent): void {
     for (const w of ev.writes) task.write(w.addr, w.data);
+    if (ev.fileChange) this.backings.apply(ev.fileChange);
     if (ev.echo && this.opts.echo) echoWrite(task, ev);
   }
 
@@ -943,15 +1015,26 @@ export class Replayer {
     t.task.signal(sig.signo);
   }
 
-  /** mmap of a file: maps the trace's copy (privately: replay never writes to files) at the recorded address. */
+  /**
+   * mmap of a file at the recorded address: the trace's copy, privately (replay never writes to files);
+   * a shared mapping, or any of a file mapped shared before, maps the file's shared backing instead
+   * (shared-backings.ts); /dev/zero is anonymous memory, shared if it was.
+   */
   private mapTraceCopy(task: Task, ev: SyscallEvent, entry: BigUint64Array): void {
     const file = ev.file!;
     skipToExit(task, ev.result);
     const args = SYSCALL_ARG_REGS.map((r) => entry[r]!);
     let fd = -1n;
-    let flags = (args[3]! & ~MAP_TYPE_MASK) | MAP_PRIVATE | MAP_FIXED;
+    const shared = isSharedMapping(args[3]!);
+    let flags = (args[3]! & ~MAP_TYPE_MASK) | (shared ? args[3]! & MAP_TYPE_MASK : MAP_PRIVATE) | MAP_FIXED;
     if (!hasCopy(file)) flags |= MAP_ANONYMOUS;
-    else fd = this.openInTracee(task, copyPath(this.reader.filesDir, file));
+    else if (shared || this.backings.has(file)) {
+      const writable = shared && (ev.fileWritable || (args[2]! & PROT_WRITE) !== 0n);
+      fd = this.openInTracee(task, this.backings.pathOf(file), writable ? O_RDWR_CLOEXEC : O_RDONLY_CLOEXEC);
+    } else {
+      flags = (flags & ~MAP_TYPE_MASK) | MAP_PRIVATE;
+      fd = this.openInTracee(task, copyPath(this.reader.filesDir, file));
+    }
     const r = injectSyscall(task, SYS.mmap, [ev.result, args[1]!, args[2]!, flags, fd, fd < 0n ? 0n : args[5]!]);
     if (fd >= 0n) injectSyscall(task, SYS.close, [fd]);
     if (r !== ev.result) throw this.diverge(`mmap of ${file.path} landed at 0x${r.toString(16)}, recorded 0x${ev.result.toString(16)}`);
@@ -964,10 +1047,10 @@ export class Replayer {
     task.storeRegs(after);
   }
 
-  /** Opens path read-only inside the tracee (at a syscall-exit stop); returns the fd. */
-  private openInTracee(task: Task, path: string): bigint {
-    const fd = withStringOnStack(task, path, (addr) => injectSyscall(task, SYS.openat, [AT_FDCWD, addr, O_RDONLY_CLOEXEC, 0n]));
-    if (fd < 0n) throw new TraceeError(`cannot open the trace's copy ${path} in the replayed process (errno ${-fd})`);
+  /** Opens path inside the tracee (at a syscall-exit stop; read-only unless told); returns the fd. */
+  private openInTracee(task: Task, path: string, flags = O_RDONLY_CLOEXEC): bigint {
+    const fd = withStringOnStack(task, path, (addr) => injectSyscall(task, SYS.openat, [AT_FDCWD, addr, flags, 0n]));
+    if (fd < 0n) throw new TraceeError(`cannot open ${path} (a trace's copy or a shared backing) in the replayed process (errno ${-fd})`);
     return fd;
   }
 
@@ -1188,6 +1271,7 @@ export class Replayer {
     if (this.tasks.size === 0) {
       if (!this.leaderExit) throw this.diverge('every task ended but the first one never did');
       this.outcome = { ...this.leaderExit, events: this.cursor.index };
+      this.backings.close();
     }
   }
 

@@ -3,6 +3,8 @@
 // with a restart code and no handler runs: the kernel then restarts it on the way out (rip back onto
 // the `syscall` instruction; rax = the same number, or restart_syscall after ERESTART_RESTARTBLOCK).
 // Replay skips an emulated call at its entry, where the kernel does none of that, so replay does it.
+// The same holds for a fork/vfork/clone that failed with -ERESTARTNOINTR before creating anything (a
+// PTRACE_INTERRUPT of the recorder's was pending when it began) and ran again.
 import { ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS } from '../kernel/errno.js';
 import { R } from '../kernel/regs.js';
 import { SYS } from '../kernel/syscall-names.js';

@@ -79,6 +79,28 @@ export interface SyscallEvent {
    * program wrote the same bytes. Absent in traces before version 3.
    */
   dataHash?: bigint;
+  /**
+   * Version 4 on. For mmap with MAP_SHARED of a file: true when its fd was open for writing (replay
+   * opens the file's shared backing the same way, so a later mprotect adding PROT_WRITE behaves alike).
+   */
+  fileWritable?: boolean;
+  /**
+   * Version 4 on. How the call changed a file that the recording maps shared (write, pwrite64, writev,
+   * pwritev, pwritev2, ftruncate, truncate, fallocate): replay emulates the call and applies the change
+   * to the file's shared backing, so mappings of it show what they showed when recorded.
+   */
+  fileChange?: FileChange;
+}
+
+/** A change to a file mapped shared: `data` written at `offset`, then the file's size is `size`. */
+export interface FileChange {
+  /** The file's identity as recorded (FileRef.dev, FileRef.ino of its mappings). */
+  dev: bigint;
+  ino: bigint;
+  offset: bigint;
+  data: Uint8Array;
+  /** The file's size after the call. */
+  size: bigint;
 }
 
 /** Where a signal was delivered, so replay can deliver it at the same point. */

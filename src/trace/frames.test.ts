@@ -186,6 +186,10 @@ function sampleEvents(): TraceEvent[] {
     { ...exec, tid: 4251, newTid: 4242 },
     { kind: 'patch', tid: 4242, sites: [{ addr: 0x7ffff7fde4f8n, insn: TrappedInsn.Cpuid }, { addr: 0x401000n, insn: TrappedInsn.Rdtscp }, { addr: 0xffffffffffff0000n, insn: TrappedInsn.Rdtsc }] },
     { kind: 'patch', tid: 1, sites: [] },
+    // Version 4: a shared mapping of a file opened for writing, and changes to a file mapped shared.
+    { ...read, nr: 9, mode: SyscallMode.Executed, writes: [], file: { ...libc, path: '/tmp/shared' }, fileWritable: true },
+    { ...read, nr: 18, writes: [], fileChange: { dev: 2049n, ino: 77n, offset: 4096n, data: Uint8Array.from([1, 2, 3]), size: 16384n } },
+    { ...read, nr: 77, writes: [], dataHash: 0x1234n, fileChange: { dev: 1n, ino: 2n, offset: 0n, data: new Uint8Array(0), size: 0n } },
   ];
 }
 

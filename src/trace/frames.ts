@@ -210,7 +210,8 @@ function decodeExec(r: ByteReader, h: RegsHistory, version: number): ExecEvent {
 // ---------------------------------------------------------------------------------------------------
 // syscall: tid, svarint nr, u8 mode, regs, i64 result, write count, (u64 addr, blob data)…,
 //          optional FileRef, u8 echo, u8 flags (bit 0: blob output follows; bit 1, version 3 on: u64
-//          data hash follows) [blob output] [u64 dataHash].
+//          data hash follows; version 4 on: bit 2 fileWritable, bit 3 a file change follows) [blob
+//          output] [u64 dataHash] [u64 dev, u64 ino, u64 offset, blob data, u64 size].
 
 function encodeSyscall(w: ByteWriter, h: RegsHistory, e: SyscallEvent): void {
   w.u8(FrameTag.Syscall);
@@ -226,9 +227,17 @@ function encodeSyscall(w: ByteWriter, h: RegsHistory, e: SyscallEvent): void {
   }
   encodeOptFileRef(w, e.file);
   w.u8(checkU8Enum(e.echo, 2, 'echo'));
-  w.u8((e.output ? 1 : 0) | (e.dataHash !== undefined ? 2 : 0));
+  w.u8((e.output ? 1 : 0) | (e.dataHash !== undefined ? 2 : 0) | (e.fileWritable ? 4 : 0) | (e.fileChange ? 8 : 0));
   if (e.output) w.blob(e.output);
   if (e.dataHash !== undefined) w.u64(e.dataHash);
+  if (e.fileChange) {
+    const c = e.fileChange;
+    w.u64(c.dev);
+    w.u64(c.ino);
+    w.u64(c.offset);
+    w.blob(c.data);
+    w.u64(c.size);
+  }
 }
 
 function decodeSyscall(r: ByteReader, h: RegsHistory, version: number): SyscallEvent {
@@ -247,9 +256,17 @@ function decodeSyscall(r: ByteReader, h: RegsHistory, version: number): SyscallE
   const file = decodeOptFileRef(r);
   const echo = decodeU8Enum(r, 2, 'echo');
   const ev: SyscallEvent = { kind: 'syscall', tid, nr, mode, regs, result, writes, file, echo };
-  const flags = decodeU8Enum(r, version >= 3 ? 3 : 1, 'output flags');
+  const flags = decodeU8Enum(r, version >= 4 ? 15 : version >= 3 ? 3 : 1, 'output flags');
   if (flags & 1) ev.output = r.blob('output');
   if (flags & 2) ev.dataHash = r.u64();
+  if (flags & 4) ev.fileWritable = true;
+  if (flags & 8) {
+    const dev = r.u64();
+    const ino = r.u64();
+    const offset = r.u64();
+    const data = r.blob('file change data');
+    ev.fileChange = { dev, ino, offset, data, size: r.u64() };
+  }
   return ev;
 }
 

@@ -11,6 +11,9 @@
 //     file's last page) and the anonymous rw-p mapping that directly follows them (the rest of .bss),
 //     where global and static variables live. At most IMAGE_CAP bytes (1 MiB), in address order, so a
 //     program with a huge .bss is still cheap to compare (its first MiB is hashed).
+//  3. writable shared memory (rw-s mappings: MAP_SHARED anonymous memory, memfd and file mappings),
+//     where processes that share it keep counters and flags: at most SHARED_CAP bytes, in address
+//     order, each mapping cut where it stops being readable (a file mapping past the file's end).
 // Memory belonging to libraries, the heap and other mappings is not hashed: it is bigger and the
 // points that need memory to be told apart are overwhelmingly loops over a program's own variables.
 //
@@ -28,6 +31,8 @@ import type { Task } from './task.js';
 export const STACK_WINDOW = 512;
 /** Most bytes of the executable's writable memory hashed. */
 export const IMAGE_CAP = 1 << 20;
+/** Most bytes of writable shared memory hashed. */
+export const SHARED_CAP = 64 << 10;
 
 /** The ranges that identify task's current point (task stopped, registers fetched into task.regs). */
 export function pointRanges(task: Task): MemRange[] {
@@ -42,6 +47,7 @@ export function pointRanges(task: Task): MemRange[] {
   } catch {
     return ranges;
   }
+  const shared = sharedRanges(task, maps);
   let left = IMAGE_CAP;
   let lastEnd = -1n;
   for (const m of maps) {
@@ -55,7 +61,22 @@ export function pointRanges(task: Task): MemRange[] {
     left -= len;
     if (bss) lastEnd = -1n;
   }
-  return ranges;
+  return ranges.concat(shared);
+}
+
+/** The readable start of each writable shared mapping, SHARED_CAP bytes at most in all. */
+function sharedRanges(task: Task, maps: readonly { start: bigint; end: bigint; perms: string }[]): MemRange[] {
+  const out: MemRange[] = [];
+  let left = SHARED_CAP;
+  for (const m of maps) {
+    if (left <= 0) break;
+    if (m.perms !== 'rw-s') continue;
+    const len = task.readPartial(m.start, Math.min(left, Number(m.end - m.start))).length;
+    if (len === 0) continue;
+    out.push({ addr: m.start, len });
+    left -= len;
+  }
+  return out;
 }
 
 /** Hash of the bytes in ranges, or null when some of them cannot be read. */

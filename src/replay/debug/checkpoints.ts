@@ -8,8 +8,10 @@
 // are taken only where they are exact: every task at a plain ptrace stop with nothing pending (no
 // signal being re-sent, no emulated syscall half done) or parked at the entry of a syscall the replay
 // will finish later, no task ended but not yet replayed as ended, and no writable shared mapping
-// (fork-copy refuses those). A copy's kernel parent is its original's parent (CLONE_PARENT), not the
-// copy of that parent: replay emulates everything that would show it (getppid, wait4, SIGCHLD).
+// (fork-copy refuses those), nor any shared backing of a recorded file (src/replay/shared-backings.ts):
+// from the first, no copies are taken and going back re-executes from the earlier ones or the start.
+// A copy's kernel parent is its original's parent (CLONE_PARENT), not the copy of that parent: replay
+// emulates everything that would show it (getppid, wait4, SIGCHLD).
 import type { TraceReader } from '../../trace/trace-reader.js';
 import { TraceeError, UnsupportedError } from '../../tracee/errors.js';
 import { copyProcess, discardCopy, type ProcessCopy } from '../../tracee/fork-copy.js';
@@ -79,6 +81,12 @@ export class Checkpoints {
     const now = performance.now();
     if (!force && now - this.lastTaken < CHECKPOINT_EVERY_MS) return;
     if (this.list.some((c) => sameMark(c.mark, mark))) return;
+    if (replayer.sharesFiles) {
+      // A recorded file mapped shared lives in one backing whose content moves on with the replay: a
+      // copy of the processes would not have the backing as it was. Going back re-executes instead.
+      this.disabled = true;
+      return;
+    }
     const groups = copyable(replayer);
     if (!groups) return;
     const state = replayer.state();

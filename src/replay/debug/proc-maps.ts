@@ -1,6 +1,7 @@
 // Replay debugging: /proc/PID/maps of the replayed process as the recording would show it. The
 // replay maps the trace's copies of files where the recorded program mapped the originals; each such
-// line gets the original's path, device and inode back. Other lines (anonymous memory, the stack,
+// line gets the original's path, device and inode back (so does a mapping of a file mapped shared,
+// whose backing is a memfd named after the copy: src/replay/shared-backings.ts). Other lines (anonymous memory, the stack,
 // the vDSO, the interpreter, which the kernel maps from the host's file) stay as they are.
 import { devMajor, devMinor } from '../../kernel/dev-t.js';
 import type { FileRef } from '../../trace/events.js';

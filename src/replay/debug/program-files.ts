@@ -12,6 +12,7 @@ import type { TraceReader } from '../../trace/trace-reader.js';
 import { readMaps } from '../../tracee/maps.js';
 import type { Task } from '../../tracee/task.js';
 import { copyPath } from '../trace-files.js';
+import { backingCopyName } from '../shared-backings.js';
 import { mapsAsRecorded } from './proc-maps.js';
 import { readRange, RecordedFiles } from './recorded-files.js';
 import type { Timeline } from './timeline.js';
@@ -58,7 +59,10 @@ export class ProgramFiles {
     switch (proc.name) {
       case 'maps': {
         const real = proc.tid === null ? `/proc/${task.tgid}/maps` : `/proc/${task.tgid}/task/${task.tid}/maps`;
-        const text = mapsAsRecorded(readFileSync(real, 'utf8'), (name) => this.recorded.ofCopy(name)?.ref);
+        const text = mapsAsRecorded(readFileSync(real, 'utf8'), (name) => {
+          const backed = backingCopyName(name); // a file mapped shared maps its backing
+          return (backed === null ? this.recorded.ofCopy(name) : this.recorded.named(backed))?.ref;
+        });
         return bytesFile(new TextEncoder().encode(text));
       }
       case 'cmdline': {

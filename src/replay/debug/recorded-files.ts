@@ -66,6 +66,11 @@ export class RecordedFiles {
     return this.byCopy.get(copyPath);
   }
 
+  /** The recorded file whose copy is named `copy` in the trace's files/ (FileRef.copy). */
+  named(copy: string): RecordedFile | undefined {
+    return this.all().find((f) => f.ref.copy === copy);
+  }
+
   /**
    * The recorded file a debugger means by `path`, or null. `mappedNow`: copies the debugged process
    * maps at this point; `now`: the current event index.

@@ -1,0 +1,156 @@
+// Recording: files the program maps shared (mmap with MAP_SHARED of a regular file: a file on disk, a
+// memfd, a POSIX shm object), known by their identity (device, inode). Replay backs each such file with
+// one memory file, which all its mappings share (src/replay/shared-backings.ts). Replay emulates the
+// program's write/pwrite/ftruncate… calls, so when one of them changes a file mapped shared, its event
+// carries the change (FileChange: the bytes written and where, the size after) for replay to apply to
+// the backing; mappings then show what they showed when recorded. Calls that change such a file in ways
+// not followed here stop the recording with a message.
+import { readFileSync, readlinkSync, statSync } from 'node:fs';
+import {
+  FALLOC_FL_COLLAPSE_RANGE, FALLOC_FL_INSERT_RANGE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE,
+} from '../kernel/falloc.js';
+import { isSharedMapping } from '../kernel/mman.js';
+import { SYS, syscallName } from '../kernel/syscall-names.js';
+import type { FileChange, FileRef } from '../trace/events.js';
+import { hasCopy } from '../trace/file-copies.js';
+import { UnsupportedError } from '../tracee/errors.js';
+import type { Task } from '../tracee/task.js';
+import { writtenRanges } from '../tracee/write-data.js';
+
+const O_ACCMODE = 3;
+const O_RDONLY = 0;
+
+/** Calls whose output fd may be a file mapped shared, and which argument it is. */
+const WRITES_FD = new Map<number, number>([
+  [SYS.write, 0], [SYS.pwrite64, 0], [SYS.writev, 0], [SYS.pwritev, 0], [SYS.pwritev2, 0],
+  [SYS.ftruncate, 0], [SYS.fallocate, 0],
+  // Followed by no FileChange: refused when their output is such a file.
+  [SYS.sendfile, 0], [SYS.copy_file_range, 2], [SYS.splice, 2],
+]);
+
+interface Identity {
+  dev: bigint;
+  ino: bigint;
+  size: bigint;
+}
+
+export class SharedFiles {
+  /** `dev:ino` of every file mapped shared so far. */
+  private readonly files = new Set<string>();
+
+  /**
+   * A successful mmap of `file` (args: the call's arguments): remembers the file when the mapping is
+   * shared, and says whether its fd was open for writing (undefined for a private mapping).
+   */
+  mapped(task: Task, args: readonly bigint[], file: FileRef): boolean | undefined {
+    if (!isSharedMapping(args[3]!) || !hasCopy(file)) return undefined;
+    this.files.add(key(file.dev, file.ino));
+    const fd = Number(BigInt.asIntN(32, args[4]!));
+    return (fdFlags(task, fd) & O_ACCMODE) !== O_RDONLY;
+  }
+
+  /** After a syscall: how it changed a file mapped shared, or null. */
+  change(task: Task, nr: number, args: readonly bigint[], result: bigint): FileChange | null {
+    if (this.files.size === 0 || result < 0n) return null;
+    let id: Identity | null;
+    if (nr === SYS.truncate) {
+      id = identity(pathFor(task, task.readCString(args[0]!)));
+    } else {
+      const which = WRITES_FD.get(nr);
+      if (which === undefined) return null;
+      id = identity(`/proc/${task.tid}/fd/${BigInt.asIntN(32, args[which]!)}`);
+    }
+    if (!id || !this.files.has(key(id.dev, id.ino))) return null;
+    const fd = Number(BigInt.asIntN(32, args[0]!));
+    const { dev, ino, size } = id;
+    const none = new Uint8Array(0);
+    switch (nr) {
+      case SYS.truncate:
+      case SYS.ftruncate:
+        return { dev, ino, offset: 0n, data: none, size };
+      case SYS.fallocate: {
+        const mode = args[1]!;
+        if ((mode & (FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE)) !== 0n) throw unsupported(nr, task, fd);
+        if ((mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) === 0n) return { dev, ino, offset: 0n, data: none, size };
+        const offset = args[2]!;
+        const end = offset + args[3]! < size ? offset + args[3]! : size;
+        return { dev, ino, offset, data: new Uint8Array(end > offset ? Number(end - offset) : 0), size };
+      }
+      case SYS.write:
+      case SYS.writev:
+      case SYS.pwrite64:
+      case SYS.pwritev:
+      case SYS.pwritev2: {
+        if (result === 0n) return null;
+        const atPosition = nr === SYS.write || nr === SYS.writev || (nr === SYS.pwritev2 && BigInt.asIntN(64, args[3]!) === -1n);
+        // write/writev leave the fd's position after what they wrote (with O_APPEND too: at the end).
+        const offset = atPosition ? filePosition(task, fd) - result : args[3]!;
+        const data = gather(task, nr, args, result);
+        return { dev, ino, offset, data, size };
+      }
+      default:
+        if (result === 0n) return null;
+        throw unsupported(nr, task, Number(BigInt.asIntN(32, args[WRITES_FD.get(nr)!]!)));
+    }
+  }
+}
+
+function key(dev: bigint, ino: bigint): string {
+  return `${dev}:${ino}`;
+}
+
+function identity(path: string): Identity | null {
+  try {
+    const st = statSync(path, { bigint: true });
+    return st.isFile() ? { dev: st.dev, ino: st.ino, size: st.size } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A path as the task resolves it (relative to its working directory). */
+function pathFor(task: Task, path: string): string {
+  return path.startsWith('/') ? path : `/proc/${task.tid}/cwd/${path}`;
+}
+
+/** The `flags:` (octal) of the task's fd, from /proc/PID/fdinfo. */
+function fdFlags(task: Task, fd: number): number {
+  const m = /^flags:\s+([0-7]+)$/m.exec(fdInfo(task, fd));
+  return m ? parseInt(m[1]!, 8) : 0;
+}
+
+function filePosition(task: Task, fd: number): bigint {
+  const m = /^pos:\s+(\d+)$/m.exec(fdInfo(task, fd));
+  if (!m) throw new UnsupportedError(`cannot read the file position of fd ${fd} of task ${task.tid}`);
+  return BigInt(m[1]!);
+}
+
+function fdInfo(task: Task, fd: number): string {
+  try {
+    return readFileSync(`/proc/${task.tid}/fdinfo/${fd}`, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** The `result` bytes a write-like call took from the program's memory, in order. */
+function gather(task: Task, nr: number, args: readonly bigint[], result: bigint): Uint8Array {
+  const ranges = writtenRanges(task, nr, args, result) ?? [];
+  const out = new Uint8Array(Number(result));
+  let at = 0;
+  for (const r of ranges) {
+    out.set(task.read(r.addr, r.len), at);
+    at += r.len;
+  }
+  return out.subarray(0, at);
+}
+
+function unsupported(nr: number, task: Task, fd: number): UnsupportedError {
+  let path = `fd ${fd}`;
+  try {
+    path = readlinkSync(`/proc/${task.tid}/fd/${fd}`);
+  } catch {
+    // keep the fd number
+  }
+  return new UnsupportedError(`${syscallName(nr)} changed ${path}, a file the program maps shared, in a way rewind cannot replay yet`);
+}
