@@ -5,6 +5,7 @@
 // runs in the recorded order. At every stop the state is checked against the recording; any difference
 // stops replay with a report.
 import { CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_PARENT_SETTID, CLONE_VM } from '../kernel/clone-flags.js';
+import { E } from '../kernel/errno.js';
 import { X86_EFLAGS_RF, X86_EFLAGS_TF } from '../kernel/eflags.js';
 import { AT_FDCWD, O_CLOEXEC, O_RDONLY, O_RDWR } from '../kernel/fcntl.js';
 import { isSharedMapping, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_TYPE_MASK, PROT_WRITE } from '../kernel/mman.js';
@@ -1030,7 +1031,17 @@ export class Replayer {
     if (!hasCopy(file)) flags |= MAP_ANONYMOUS;
     else if (shared || this.backings.has(file)) {
       const writable = shared && (ev.fileWritable || (args[2]! & PROT_WRITE) !== 0n);
-      fd = this.openInTracee(task, this.backings.pathOf(file), writable ? O_RDWR_CLOEXEC : O_RDONLY_CLOEXEC);
+      const path = this.backings.pathOf(file);
+      fd = withStringOnStack(task, path, (addr) => injectSyscall(task, SYS.openat, [AT_FDCWD, addr, writable ? O_RDWR_CLOEXEC : O_RDONLY_CLOEXEC, 0n]));
+      if (fd === -BigInt(E.EACCES) && !writable) {
+        // rewind's backing is out of reach (the process is in a user namespace of its own): a read-only
+        // mapping gets the trace's copy, and a later change of the file is refused (SharedBackings).
+        this.backings.unreachable(file);
+        flags = (flags & ~MAP_TYPE_MASK) | MAP_PRIVATE;
+        fd = this.openInTracee(task, copyPath(this.reader.filesDir, file));
+      } else if (fd < 0n) {
+        throw new TraceeError(`cannot open ${path} (the shared backing of ${file.path}) in the replayed process (errno ${-fd})`);
+      }
     } else {
       flags = (flags & ~MAP_TYPE_MASK) | MAP_PRIVATE;
       fd = this.openInTracee(task, copyPath(this.reader.filesDir, file));

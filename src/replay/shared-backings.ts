@@ -31,6 +31,8 @@ export function backingCopyName(mapName: string): string | null {
 export class SharedBackings {
   /** rewind's fd of each backing, by `dev:ino` of the recorded file. */
   private readonly fds = new Map<string, number>();
+  /** Files some process mapped from the trace's copy because it could not reach their backing: path by key. */
+  private readonly unreached = new Map<string, string>();
 
   constructor(private readonly filesDir: string) {}
 
@@ -54,8 +56,21 @@ export class SharedBackings {
     return `/proc/${process.pid}/fd/${fd}`;
   }
 
+  /**
+   * A process could not reach file's backing (a user namespace of its own) and mapped it read-only from
+   * the trace's copy instead: that mapping would not see later changes, so they are refused.
+   */
+  unreachable(file: FileRef): void {
+    this.unreached.set(key(file.dev, file.ino), file.path);
+  }
+
   /** A change an emulated call made to a file mapped shared. */
   apply(change: FileChange): void {
+    const path = this.unreached.get(key(change.dev, change.ino));
+    if (path !== undefined) {
+      throw new UnsupportedError(`${path} is mapped shared by a process in a user namespace of its own and then changed: `
+        + 'rewind cannot replay that yet');
+    }
     const fd = this.fds.get(key(change.dev, change.ino));
     if (fd === undefined) return; // not mapped in this replay (yet): its copy will hold the change
     if (change.data.length > 0) writeAll(fd, change.data, Number(change.offset));
