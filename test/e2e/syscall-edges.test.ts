@@ -1,6 +1,7 @@
 // System-call fidelity: what Linux does at the edges, recorded and replayed exactly — unknown syscall
 // numbers (ENOSYS), bad pointers given to execve (EFAULT), programs that signal their own process
-// group, and the data of write-like calls checked at replay.
+// group, the data of write-like calls checked at replay, and effects replay once missed (locked pages,
+// FUTEX_WAKE_OP, a blocking FIFO open).
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -26,6 +27,24 @@ describe('unknown syscall numbers (badsyscall.c)', () => {
     }
     const rep = await replay(rec.traceDir);
     assertReplayMatches(rec, rep);
+  });
+});
+
+describe('effects replay once missed (kernelwrites.c)', () => {
+  test('madvise of a locked page, FUTEX_WAKE_OP\'s second word, a blocking open of a FIFO: as natively, replayed the same', async () => {
+    const exe = compileProgram('kernelwrites');
+    const dir = space.mkdir('fifo-');
+    const native = await runNative(exe, [dir]);
+    assert.equal(native.status, 0, explain(native));
+    const out = native.stdout.toString();
+    for (const line of ['madvise-locked -1 errno-einval yes byte x', 'madvise-unlocked 0 byte-zero yes', 'wake-op woken 0 b 8',
+      'from-child yes child-status 0 line hello from']) {
+      assert.ok(out.includes(line), `native run lacks "${line}"\n${explain(native)}`);
+    }
+    const rec = await record(exe, [dir], { space });
+    assertRecordedOk(rec, 0);
+    assert.equal(rec.stdout.toString().replace(/\d+\n(EXIT)/, 'N\n$1'), out.replace(/\d+\n(EXIT)/, 'N\n$1'), explain(rec));
+    assertReplayMatches(rec, await replay(rec.traceDir));
   });
 });
 

@@ -13,10 +13,10 @@ const FD_NOTE = 'replay hands back the recorded fd number; no file is opened';
 export const FILE_IO: readonly SyscallDef[] = [
   emulate('read', [resultBytes(1, 2)], BLOCKS), // read(2); pipes and ttys can block
   emulate('write', [], BLOCKS), // write(2); a full pipe blocks
-  emulate('open', [], { note: FD_NOTE }),
-  emulate('openat', [], { note: FD_NOTE }),
-  emulate('openat2', [], { note: FD_NOTE }),
-  emulate('creat', [], { note: FD_NOTE }),
+  emulate('open', [], { blocks: true, note: FD_NOTE }),
+  emulate('openat', [], { blocks: true, note: FD_NOTE }),
+  emulate('openat2', [], { blocks: true, note: FD_NOTE }),
+  emulate('creat', [], { blocks: true, note: FD_NOTE }),
   emulate('close'),
   emulate('close_range'),
   emulate('lseek'),

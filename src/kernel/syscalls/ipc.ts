@@ -3,14 +3,14 @@
 import { Struct } from '../structs.js';
 import { BLOCKS, emulate, unsupported } from './define.js';
 import { fixed, resultBytes, u32 } from './outputs.js';
-import { msgctlOut, msgrcvOut, semctlOut } from './outputs-cmd.js';
+import { futexOut, msgctlOut, msgrcvOut, semctlOut } from './outputs-cmd.js';
 import type { SyscallDef } from './types.js';
 
 const ORDERED = 'emulated: replay runs the threads one at a time in the recorded order, so a wait ends when and as it did';
 const SHM = 'System V shared memory is not supported yet';
 
 export const IPC: readonly SyscallDef[] = [
-  emulate('futex', [], { blocks: true, note: ORDERED }),
+  emulate('futex', [futexOut()], { blocks: true, note: ORDERED }),
   emulate('futex_waitv', [], { blocks: true, note: ORDERED }),
   emulate('futex_wake', [], { note: ORDERED }),
   emulate('futex_wait', [], { blocks: true, note: ORDERED }),

@@ -6,6 +6,8 @@ import { iovecResult } from './outputs.js';
 import { getMempolicyOut, mincoreOut, movePagesOut } from './outputs-cmd.js';
 import type { SyscallDef } from './types.js';
 
+const LOCKS = 'locked pages change what madvise and mremap may do: in force at replay as they were';
+
 export const MEMORY: readonly SyscallDef[] = [
   execute('mmap', [], { note: 'runs again at replay to rebuild the address space' }),
   execute('munmap'),
@@ -17,11 +19,11 @@ export const MEMORY: readonly SyscallDef[] = [
   execute('mseal'), // Linux 6.10
   emulate('msync'),
   emulate('mincore', [mincoreOut()]),
-  emulate('mlock'),
-  emulate('mlock2'),
-  emulate('munlock'),
-  emulate('mlockall'),
-  emulate('munlockall'),
+  execute('mlock', [], { note: LOCKS }),
+  execute('mlock2', [], { note: LOCKS }),
+  execute('munlock', [], { note: LOCKS }),
+  execute('mlockall', [], { note: LOCKS }),
+  execute('munlockall', [], { note: LOCKS }),
   emulate('mbind'),
   emulate('set_mempolicy'),
   emulate('set_mempolicy_home_node'),

@@ -28,6 +28,22 @@ export function fcntlOut(): Rule {
   });
 }
 
+// futex(uaddr, op, val, timeout/val2, uaddr2, val3) -------------------------------------------------
+// The futex words the kernel itself writes (include/uapi/linux/futex.h): FUTEX_WAKE_OP's operation on
+// uaddr2; the PI operations set the owner's tid and FUTEX_WAITERS in uaddr (and, requeueing, uaddr2).
+const FUTEX_CMD_MASK = ~(128 | 256); // FUTEX_PRIVATE_FLAG, FUTEX_CLOCK_REALTIME
+const FUTEX_WAKE_OP = 5, FUTEX_WAIT_REQUEUE_PI = 11, FUTEX_CMP_REQUEUE_PI = 12;
+const FUTEX_PI_OWN_WORD = new Set([6, 7, 8, 13]); // LOCK_PI, UNLOCK_PI, TRYLOCK_PI, LOCK_PI2
+export function futexOut(): Rule {
+  return rule('by operation: FUTEX_WAKE_OP uaddr2, PI operations uaddr (and uaddr2 when requeueing)', (c) => {
+    const cmd = argInt(c, 1) & FUTEX_CMD_MASK;
+    if (cmd === FUTEX_WAKE_OP) return at(c, 4, 4);
+    if (FUTEX_PI_OWN_WORD.has(cmd)) return at(c, 0, 4);
+    if (cmd === FUTEX_WAIT_REQUEUE_PI || cmd === FUTEX_CMP_REQUEUE_PI) return [...at(c, 0, 4), ...at(c, 4, 4)];
+    return [];
+  });
+}
+
 // prctl(option, arg2, arg3, arg4, arg5): args[1] is arg2 -------------------------------------------
 /** Options whose int result or nothing is all they produce. */
 const PRCTL_NO_OUTPUT = new Set([

@@ -33,7 +33,7 @@ test('names and numbers', () => {
 });
 
 test('execute policy', () => {
-  for (const n of ['mmap', 'munmap', 'mprotect', 'mremap', 'brk', 'madvise', 'arch_prctl', 'rt_sigaction', 'rt_sigprocmask',
+  for (const n of ['mmap', 'munmap', 'mprotect', 'mremap', 'brk', 'madvise', 'mlock', 'mlock2', 'munlock', 'mlockall', 'munlockall', 'arch_prctl', 'rt_sigaction', 'rt_sigprocmask',
     'rt_sigreturn', 'sigaltstack', 'set_tid_address', 'set_robust_list', 'exit', 'exit_group', 'execve', 'execveat', 'rt_sigsuspend']) {
     assert.equal(kindOf(n), 'execute', n);
   }
@@ -70,7 +70,7 @@ test('ordinary syscalls are emulated', () => {
     getcpu uname sysinfo getrusage times getrlimit setrlimit prlimit64 personality prctl capget capset clock_gettime
     clock_getres clock_nanosleep gettimeofday time nanosleep alarm setitimer getitimer timer_create timer_settime
     timer_gettime timer_delete timer_getoverrun getrandom kill tkill tgkill rt_sigqueueinfo rt_tgsigqueueinfo rt_sigpending
-    rt_sigtimedwait pause wait4 waitid futex get_robust_list mlock munlock mlockall munlockall mincore msync membarrier
+    rt_sigtimedwait pause wait4 waitid futex get_robust_list mincore msync membarrier
     getxattr lgetxattr fgetxattr listxattr llistxattr flistxattr setxattr lsetxattr fsetxattr removexattr lremovexattr
     fremovexattr sync_file_range readahead fadvise64 name_to_handle_at`.split(/\s+/).filter(Boolean);
   for (const n of names) assert.equal(kindOf(n), 'emulate', n);
