@@ -4,3 +4,8 @@
 export const PR_SET_NAME = 15;
 /** The kernel's comm buffer, NUL included (include/linux/sched.h). */
 export const TASK_COMM_LEN = 16;
+
+/** Reads the calling thread's time-stamp-counter mode into the int at arg2. */
+export const PR_GET_TSC = 25;
+/** TSC mode: rdtsc runs (the default). */
+export const PR_TSC_ENABLE = 1;

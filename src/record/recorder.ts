@@ -35,6 +35,7 @@ import { threadState } from '../tracee/proc-state.js';
 import { writtenDataHash } from '../tracee/write-data.js';
 import type { TrapPlan } from '../tracee/trap-plan.js';
 import { SchedEmulation, type SchedAnswer } from './sched-emulation.js';
+import { answerLauncherState } from './launcher-state.js';
 import { ProgramSeccomp } from './program-seccomp.js';
 import { programCpus } from '../tracee/spawn.js';
 import { copiedBytes, inputOffset, kernelCopy } from './echo-capture.js';
@@ -510,7 +511,8 @@ export class Recorder {
       st.resume = { syscall: false, sig: 0 };
       return 'continue';
     }
-    const answer = this.sched.answer(task, nr, regs, (tid) => this.tasks.has(tid)) ?? this.seccomp.answer(task, nr, regs);
+    const answer = this.sched.answer(task, nr, regs, (tid) => this.tasks.has(tid)) ?? this.seccomp.answer(task, nr, regs)
+      ?? answerLauncherState(task, nr, regs);
     if (answer) return this.answerHere(st, nr, regs, answer);
     if (nr === SYS.execve || nr === SYS.execveat) return this.onExec(st, regs);
     if (nr === SYS.fork || nr === SYS.vfork || nr === SYS.clone) return this.onClone(st, nr, def, regs);

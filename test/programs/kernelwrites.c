@@ -4,6 +4,7 @@
  *  2. FUTEX_WAKE_OP changes its second word (the kernel writes it): the new value is printed.
  *  3. open() of a FIFO blocks until a writer opens it: a child opens it for writing after a pause and
  *     sends a line the parent reads (the recorder must let the child run while the parent waits).
+ *  4. prctl(PR_GET_TSC) reports the default mode (rewind's own rdtsc trapping stays hidden).
  * The child's pid and times differ between native runs. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -69,6 +71,11 @@ int main(int argc, char **argv) {
   if (waitpid(c, &status, 0) != c) die("waitpid");
   say("fifo read %zd from-child %s child-status %d line %s", n, atoi(buf + 11) == c ? "yes" : "no", WEXITSTATUS(status), buf);
   unlink(fifo);
+
+  /* 4. the TSC mode */
+  int mode = -1;
+  if (prctl(PR_GET_TSC, &mode, 0, 0, 0) != 0) die("prctl PR_GET_TSC");
+  say("tsc-mode-enable %s\n", mode == PR_TSC_ENABLE ? "yes" : "no");
   say("EXIT-SUCCESS\n");
   return 0;
 }
