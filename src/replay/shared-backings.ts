@@ -9,8 +9,9 @@
 // recorded. A private mapping of a file that has a backing maps the backing privately (it sees the
 // file's current content, as it would have). Nothing outside rewind is written: the backings live in
 // memory and go away with the replay.
-import { closeSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import type { FileChange, FileRef } from '../trace/events.js';
+import { dataRanges } from '../trace/sparse.js';
 import { native } from '../native/addon.js';
 import { UnsupportedError } from '../tracee/errors.js';
 import { copyPath } from './trace-files.js';
@@ -89,12 +90,15 @@ export class SharedBackings {
     try {
       const src = openSync(copyPath(this.filesDir, file), 'r');
       try {
+        // Only the copy's data: its holes stay holes in the backing (a sparse copy may be 100 GiB long).
         const buf = new Uint8Array(CHUNK);
-        for (let at = 0; ;) {
-          const n = readSync(src, buf, 0, CHUNK, at);
-          if (n <= 0) break;
-          writeAll(fd, buf.subarray(0, n), at);
-          at += n;
+        for (const range of dataRanges(src, fstatSync(src).size)) {
+          for (let at = range.start; at < range.end;) {
+            const n = readSync(src, buf, 0, Math.min(CHUNK, range.end - at), at);
+            if (n <= 0) break;
+            writeAll(fd, buf.subarray(0, n), at);
+            at += n;
+          }
         }
       } finally {
         closeSync(src);
