@@ -9,14 +9,13 @@ import { E } from '../kernel/errno.js';
 import { X86_EFLAGS_RF, X86_EFLAGS_TF } from '../kernel/eflags.js';
 import { AT_FDCWD, O_CLOEXEC, O_RDONLY, O_RDWR } from '../kernel/fcntl.js';
 import { isSharedMapping, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_TYPE_MASK, PROT_WRITE } from '../kernel/mman.js';
-import { PR_SET_NAME, TASK_COMM_LEN } from '../kernel/prctl.js';
 import { R, SYSCALL_ARG_REGS, syscallNr } from '../kernel/regs.js';
 import { ILL_ILLOPN, SI_KERNEL, SIG, siginfoCode } from '../kernel/signals.js';
 import { SYS, syscallName } from '../kernel/syscall-names.js';
 import { syscallDef } from '../kernel/syscalls/index.js';
 import { INT3, isSyscallInsn } from '../kernel/x86-insn.js';
 import {
-  PTRACE_EVENT_CLONE, PTRACE_EVENT_EXEC, PTRACE_EVENT_FORK, PTRACE_EVENT_VFORK, __WALL,
+  PTRACE_EVENT_CLONE, PTRACE_EVENT_FORK, PTRACE_EVENT_VFORK, __WALL,
 } from '../kernel/ptrace.js';
 import type { ExecEvent, NewTaskEvent, PatchEvent, PointMemory, SignalEvent, SyscallEvent, TraceEvent } from '../trace/events.js';
 import { SignalPlacement, SyscallMode } from '../trace/events.js';
@@ -27,12 +26,10 @@ import { isSynchronous, rewindSyscallForSignal } from '../tracee/signal-points.j
 import { TraceeError } from '../tracee/errors.js';
 import { afterCodeChange, changesCode } from '../patch/code-changes.js';
 import { armPointTrap } from '../patch/point-trap.js';
-import { applySites, CodeSpaces, PatchedCode, patchCode, type CodeSpacesState } from '../patch/code-patcher.js';
-import { prepareAfterExec } from '../tracee/exec-setup.js';
+import { applySites, CodeSpaces, PatchedCode, type CodeSpacesState } from '../patch/code-patcher.js';
 import { replayPlan, type TrapPlan } from '../tracee/trap-plan.js';
 import { injectSyscall, interruptedBySignal, runToSyscallExit, skipToExit, withStringOnStack } from '../tracee/inject.js';
 import { applyInsnResult, decodeTrappedInsn } from '../tracee/insn.js';
-import { mapFilesPath, readMaps } from '../tracee/maps.js';
 import { hashRanges } from '../tracee/point-memory.js';
 import { chooseCpu, cpuAllowed, filtered, launch, waitStop } from '../tracee/spawn.js';
 import { forgetTask, insulate } from '../tracee/stray-signals.js';
@@ -47,9 +44,10 @@ import { EventCursor } from './event-cursor.js';
 import { isRestartCode, restartedRegs } from './restart.js';
 import { namedExecPath } from './exec-names.js';
 import { SyscallStepGuard } from './syscall-step-guard.js';
-import { copyPath, sameAsRecorded } from './trace-files.js';
+import { copyPath } from './trace-files.js';
 import { SharedBackings } from './shared-backings.js';
 import { basename } from 'node:path';
+import { enterReplayExec, finishReplayExec, isExec, waitExecEnd, type ExecReplay } from '../syscalls/exec.js';
 
 const O_RDONLY_CLOEXEC = O_RDONLY | O_CLOEXEC;
 const O_RDWR_CLOEXEC = O_RDWR | O_CLOEXEC;
@@ -782,7 +780,7 @@ export class Replayer {
         task.signal(ev.signo);
         return;
       case 'exec':
-        if (nr !== SYS.execve && nr !== SYS.execveat) break;
+        if (!isExec(nr)) break;
         this.cursor.take();
         this.hooks?.kernelRuns?.(t);
         this.replayExec(t, ev, regs);
@@ -1099,17 +1097,11 @@ export class Replayer {
     t.stop = back;
   }
 
-  /** execve: runs the trace's copy of the executable, then puts back the recorded initial stack and registers. */
+  /** execve: runs the trace's copy of the executable, then puts back the recorded initial stack and registers (syscalls/exec.ts). */
   private replayExec(t: RTask, ev: ExecEvent, entry: BigUint64Array): void {
     const task = t.task;
-    const nr = syscallNr(entry);
-    const argv = task.readStringArray(nr === SYS.execveat ? entry[R.rdx]! : entry[R.rsi]!);
-    if (JSON.stringify(argv) !== JSON.stringify(ev.argv)) {
-      throw this.diverge(`execve arguments differ: expected ${JSON.stringify(ev.argv)}, got ${JSON.stringify(argv)}`);
-    }
-    const name = this.execName(task, ev, entry, nr);
-    const comm = new TextDecoder().decode(new TextEncoder().encode(name).subarray(0, TASK_COMM_LEN - 1));
-    if (this.cursor.index > 1) this.pointExecAtCopy(task, ev, entry, name);
+    const home: ExecReplay = { filesDir: this.reader.filesDir, plan: this.plan, spaces: this.spaces, diverge: (m) => this.diverge(m) };
+    const comm = enterReplayExec(task, ev, entry, this.cursor.index > 1 ? null : this.reader.meta.exe, home);
     task.toSyscallExit();
     let s = this.waitExec(t, ev);
     if (s.kind === 'event') {
@@ -1117,41 +1109,19 @@ export class Replayer {
       s = waitStop(t.task.tid);
     }
     if (s.kind !== 'syscall') throw this.diverge(`execve of ${ev.path}: expected its exit, got ${describeStop(s)}`);
-    const now = t.task; // the leader's tid when it took it over
-    const result = BigInt.asIntN(64, now.fetchRegs()[R.rax]!);
-    if (result !== 0n) throw new TraceeError(`cannot execute the trace's copy of ${ev.path} (errno ${-result})`);
-    // ps and /proc/PID/comm show the program's name, not the trace copy's, from as soon as possible
-    // (registers and the stack bytes borrowed are put back; the program cannot tell).
-    withStringOnStack(now, comm, (addr) => injectSyscall(now, SYS.prctl, [BigInt(PR_SET_NAME), addr]));
-    this.checkInterpreter(now, ev);
-    prepareAfterExec(now, this.plan.cpuidFault);
-    this.spaces.execed(ev.tid, ev.newTid);
-    this.spaces.set(ev.newTid, PatchedCode.empty.with(patchCode(now, PatchedCode.empty, this.plan.patchLocally)));
+    finishReplayExec(t.task, ev, comm, home); // t.task: the leader's tid when it took it over
     t.clearTid = 0n; // exec drops it
-    now.write(ev.stackAddr, ev.stack);
-    now.storeRegs(ev.regs);
     t.resume = { syscall: false, sig: 0 };
     t.stop = { kind: 'syscall' };
     this.hooks?.execed(task, t.recTid);
   }
 
   /**
-   * The name the kernel gave the recorded task at this exec (its comm): the last component of the
-   * path the program passed to execve (for the first exec, the program rewind started), cut to 15
-   * bytes. execveat from a file descriptor names it after the file.
-   */
-  private execName(task: Task, ev: ExecEvent, entry: BigUint64Array, nr: number): string {
-    let path = this.cursor.index > 1 ? task.readCString(nr === SYS.execveat ? entry[R.rsi]! : entry[R.rdi]!) : this.reader.meta.exe;
-    if (nr === SYS.execveat && !path.startsWith('/')) path = ev.path;
-    return path.slice(path.lastIndexOf('/') + 1);
-  }
-
-  /**
    * Waits for the exec event (or the exit stop) of t's execve. With other threads in its process, the
    * kernel ends them first and waits until they are reaped: their exits are collected here and kept for
    * their exit events, which the recording has after the exec. When the recording says the task took
-   * over its leader's tid (ev.newTid), the event comes for the leader's real tid, the old leader is
-   * dropped without an exit (it has none), and the task is known by the new tids from here on.
+   * over its leader's tid (ev.newTid), the old leader is dropped without an exit (it has none), and the
+   * task is known by the new tids from here on.
    */
   private waitExec(t: RTask, ev: ExecEvent): Stop {
     const task = t.task;
@@ -1162,68 +1132,28 @@ export class Replayer {
       throw this.diverge(`execve by recorded task ${ev.tid}: the recording has it ${ev.newTid === ev.tid ? 'keep' : 'take over'} its tid, here it cannot`);
     }
     const status = new Int32Array(1);
-    for (;;) {
-      const r = native.waitpid(-1, __WALL, status);
-      if (r < 0) throw new TraceeError(`waitpid for the execve of task ${task.tid} failed (errno ${-r})`);
-      const stop = filtered(r, decodeStatus(status[0]!));
-      if (!stop) continue; // a stray signal, dropped
-      if (r === leader && stop.kind === 'event' && stop.event === PTRACE_EVENT_EXEC) {
-        if (ev.newTid !== ev.tid) this.takeOver(t, ev, Number(native.getEventMsg(leader)));
-        return stop;
-      }
-      if (r === task.tid) return stop;
-      if (r === leader) continue; // the old leader's last stop: it is going away
-      const u = others.find((x) => x.task.tid === r);
-      if (!u) throw this.diverge(`a stop of task ${r} (${describeStop(stop)}) during the execve of recorded task ${ev.tid}`);
-      if (stop.kind === 'exited' || stop.kind === 'killed') {
-        u.at = stop;
-        u.resume = null;
-      }
+    const { stop, tookOver } = waitExecEnd(task.tid, leader, {
+      next: () => {
+        const r = native.waitpid(-1, __WALL, status);
+        return { tid: r, stop: r < 0 ? null : filtered(r, decodeStatus(status[0]!)) };
+      },
+      other: (r, stop) => {
+        const u = others.find((x) => x.task.tid === r);
+        if (!u) throw this.diverge(`a stop of task ${r} (${describeStop(stop)}) during the execve of recorded task ${ev.tid}`);
+        if (stop.kind === 'exited' || stop.kind === 'killed') {
+          u.at = stop;
+          u.resume = null;
+        }
+      },
+    });
+    if (tookOver) {
+      this.tasks.delete(ev.newTid); // the old leader
+      this.tasks.delete(ev.tid);
+      t.task = new Task(leader, leader);
+      t.recTid = ev.newTid;
+      this.tasks.set(ev.newTid, t);
     }
-  }
-
-  /** t exec'd from a thread that is not its process's leader: it now has the leader's tid. */
-  private takeOver(t: RTask, ev: ExecEvent, formerTid: number): void {
-    const leader = t.task.tgid;
-    if (formerTid !== t.task.tid) throw new TraceeError(`execve by task ${t.task.tid}: the exec event names task ${formerTid}`);
-    this.tasks.delete(ev.newTid); // the old leader
-    this.tasks.delete(ev.tid);
-    t.task = new Task(leader, leader);
-    t.recTid = ev.newTid;
-    this.tasks.set(ev.newTid, t);
-  }
-
-  /**
-   * The program's own execve: make it execute the trace's copy. The path goes below the stack pointer,
-   * in memory nothing live uses (a vfork child shares its parent's memory, so nothing above rsp is touched).
-   */
-  private pointExecAtCopy(task: Task, ev: ExecEvent, entry: BigUint64Array, name: string): void {
-    const path = new TextEncoder().encode(namedExecPath(copyPath(this.reader.filesDir, ev.exe), name) + '\0');
-    const rsp = entry[R.rsp]!;
-    const addr = (rsp - 512n - BigInt(path.length)) & ~15n;
-    const vma = readMaps(task.tid).find((m) => m.start <= addr && rsp < m.end);
-    if (!vma) throw new TraceeError(`no room below the stack pointer to exec the trace's copy of ${ev.path}`);
-    task.write(addr, path);
-    const regs = entry.slice();
-    if (syscallNr(entry) === SYS.execveat) {
-      regs[R.rdi] = BigInt.asUintN(64, AT_FDCWD);
-      regs[R.rsi] = addr;
-      regs[R.r8] = 0n;
-    } else {
-      regs[R.rdi] = addr;
-    }
-    task.storeRegs(regs);
-  }
-
-  /** The kernel maps the program's interpreter (ld.so) from the live file system: it must be unchanged. */
-  private checkInterpreter(task: Task, ev: ExecEvent): void {
-    if (!ev.interp) return;
-    const exeCopy = copyPath(this.reader.filesDir, ev.exe);
-    const m = readMaps(task.tid).find((x) => x.name.startsWith('/') && x.name !== exeCopy);
-    if (!m) throw this.diverge(`the interpreter ${ev.interp.path} was not mapped`);
-    if (!sameAsRecorded(this.reader.filesDir, ev.interp, mapFilesPath(task.tid, m))) {
-      throw new TraceeError(`the program's interpreter ${ev.interp.path} changed since recording; replay needs the same one`);
-    }
+    return stop;
   }
 
   private atSignal(t: RTask, signo: number, ev: TraceEvent): void {
