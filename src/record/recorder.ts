@@ -3,7 +3,6 @@
 // signals and where they landed, trapped rdtsc/cpuid results, new tasks, execs, and exits.
 // A task that enters a blocking syscall is left waiting in the kernel while the next task runs.
 // Syscall rules come from the table in src/kernel/syscalls; this file only applies them.
-import { CLONE_VM } from '../kernel/clone-flags.js';
 import { E } from '../kernel/errno.js';
 import { MAP_ANONYMOUS } from '../kernel/mman.js';
 import { readFileSync } from 'node:fs';
@@ -12,12 +11,9 @@ import { ILL_ILLOPN, SI_KERNEL, SIG, siginfoCode, siginfoSigno } from '../kernel
 import { SYS, syscallName } from '../kernel/syscall-names.js';
 import { syscallDef, unknownSyscall, unsupportedMessage } from '../kernel/syscalls/index.js';
 import type { ExecuteCtx, SyscallDef } from '../kernel/syscalls/types.js';
-import {
-  PTRACE_EVENT_CLONE, PTRACE_EVENT_FORK, PTRACE_EVENT_VFORK, __WALL,
-} from '../kernel/ptrace.js';
+import { __WALL } from '../kernel/ptrace.js';
 import type { FileRef, MemWrite, SyscallEvent, TraceEvent } from '../trace/events.js';
 import { SignalPlacement, SyscallMode, type TrappedInsn } from '../trace/events.js';
-import { createsThread } from '../trace/process-tree.js';
 import type { TraceWriter } from '../trace/trace-writer.js';
 import { native } from '../native/addon.js';
 import { TraceeError, UnsupportedError } from '../tracee/errors.js';
@@ -39,6 +35,7 @@ import { copiedBytes, inputOffset, kernelCopy } from './echo-capture.js';
 import { FdEcho } from './fd-echo.js';
 import type { FileStore } from './file-store.js';
 import { SharedFiles } from './shared-files.js';
+import { createsTask, isNewTaskStop, parentWaits, recordNewTask, sharesMemory } from '../syscalls/clone.js';
 import { isExec, readExecArgs, recordExecImage, waitExecEnd } from '../syscalls/exec.js';
 
 const ENOSYS = BigInt(E.ENOSYS);
@@ -512,7 +509,7 @@ export class Recorder {
     const answer = this.sched.answer(task, nr, regs, (tid) => this.tasks.has(tid)) ?? this.seccomp.answer(task, nr, regs);
     if (answer) return this.answerHere(st, nr, regs, answer);
     if (isExec(nr)) return this.onExec(st, regs);
-    if (nr === SYS.fork || nr === SYS.vfork || nr === SYS.clone) return this.onClone(st, nr, def, regs);
+    if (createsTask(nr)) return this.onClone(st, nr, def, regs);
 
     const args = SYSCALL_ARG_REGS.map((r) => regs[r]!);
     const copy = kernelCopy(nr, args);
@@ -637,19 +634,15 @@ export class Recorder {
     const task = st.task;
     task.toSyscallExit();
     let s = this.wait(task.tid);
-    if (s.kind === 'event' && (s.event === PTRACE_EVENT_FORK || s.event === PTRACE_EVENT_VFORK || s.event === PTRACE_EVENT_CLONE)) {
-      const child = Number(native.getEventMsg(task.tid));
-      this.append({ kind: 'newtask', tid: task.tid, child, nr, regs });
-      const first = this.wait(child);
-      if (first.kind === 'exited' || first.kind === 'killed') throw new TraceeError(`new task ${child} ended at once`);
-      const thread = createsThread(nr, regs);
-      this.spaces.created(task.tid, child, nr === SYS.vfork || (nr === SYS.clone && (regs[R.rdi]! & CLONE_VM) !== 0n));
-      const cst = this.addTask(new Task(child, thread ? task.tgid : child), thread ? st.echo : st.echo.clone());
-      this.sched.created(task.tid, child);
-      this.seccomp.created(task.tid, child);
+    if (isNewTaskStop(s)) {
+      const child = recordNewTask(task, nr, regs, (ev) => this.append(ev), (tid) => this.wait(tid));
+      this.spaces.created(task.tid, child.tid, sharesMemory(nr, regs));
+      const cst = this.addTask(child, child.tgid === task.tgid ? st.echo : st.echo.clone());
+      this.sched.created(task.tid, child.tid);
+      this.seccomp.created(task.tid, child.tid);
       this.runnable.push(cst);
       task.toSyscallExit();
-      if (s.event === PTRACE_EVENT_VFORK) {
+      if (parentWaits(s)) {
         // The parent stays in the kernel until the child execs or exits; its syscall event comes then.
         st.blocked = { nr, def, regs, args: SYSCALL_ARG_REGS.map((r) => regs[r]!), copyEcho: 0, copyFrom: 0n };
         return 'blocked';

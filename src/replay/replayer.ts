@@ -4,7 +4,6 @@
 // Tasks run one at a time and only when their next event is the next event of the trace, so user code
 // runs in the recorded order. At every stop the state is checked against the recording; any difference
 // stops replay with a report.
-import { CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_PARENT_SETTID, CLONE_VM } from '../kernel/clone-flags.js';
 import { E } from '../kernel/errno.js';
 import { X86_EFLAGS_RF, X86_EFLAGS_TF } from '../kernel/eflags.js';
 import { AT_FDCWD, O_CLOEXEC, O_RDONLY, O_RDWR } from '../kernel/fcntl.js';
@@ -14,13 +13,10 @@ import { ILL_ILLOPN, SI_KERNEL, SIG, siginfoCode } from '../kernel/signals.js';
 import { SYS, syscallName } from '../kernel/syscall-names.js';
 import { syscallDef } from '../kernel/syscalls/index.js';
 import { INT3, isSyscallInsn } from '../kernel/x86-insn.js';
-import {
-  PTRACE_EVENT_CLONE, PTRACE_EVENT_FORK, PTRACE_EVENT_VFORK, __WALL,
-} from '../kernel/ptrace.js';
+import { __WALL } from '../kernel/ptrace.js';
 import type { ExecEvent, NewTaskEvent, PatchEvent, PointMemory, SignalEvent, SyscallEvent, TraceEvent } from '../trace/events.js';
 import { SignalPlacement, SyscallMode } from '../trace/events.js';
 import { hasCopy } from '../trace/file-copies.js';
-import { createsThread } from '../trace/process-tree.js';
 import type { TraceReader } from '../trace/trace-reader.js';
 import { isSynchronous, rewindSyscallForSignal } from '../tracee/signal-points.js';
 import { TraceeError } from '../tracee/errors.js';
@@ -47,6 +43,7 @@ import { SyscallStepGuard } from './syscall-step-guard.js';
 import { copyPath } from './trace-files.js';
 import { SharedBackings } from './shared-backings.js';
 import { basename } from 'node:path';
+import { createsTask, parentWaits, replayNewTask, replayNewTaskResult, sharesMemory } from '../syscalls/clone.js';
 import { enterReplayExec, finishReplayExec, isExec, waitExecEnd, type ExecReplay } from '../syscalls/exec.js';
 
 const O_RDONLY_CLOEXEC = O_RDONLY | O_CLOEXEC;
@@ -54,9 +51,6 @@ const O_RDWR_CLOEXEC = O_RDWR | O_CLOEXEC;
 
 /** Passes through a preemption point's instruction replay tries before it reports a divergence. */
 const MAX_SEARCH_HITS = 1_000_000;
-
-/** The syscalls that create a task (replayed by replayNewTask when they did). */
-const CREATES_TASK = new Set<number>([SYS.fork, SYS.vfork, SYS.clone]);
 
 /** Executed syscalls whose result names a task (a tid) rather than an effect: replay hands back the recorded one. */
 const RESULT_IS_IDENTITY = new Set<number>([SYS.set_tid_address, SYS.rt_sigreturn]);
@@ -806,7 +800,7 @@ export class Replayer {
         this.cursor.take();
         // A fork/vfork/clone that created nothing and was restarted (a stop rewind asked for was pending
         // when it began: -ERESTARTNOINTR) is skipped like an emulated call: the restarted one follows.
-        if (ev.mode === SyscallMode.Emulated || (isRestartCode(ev.result) && CREATES_TASK.has(nr))) {
+        if (ev.mode === SyscallMode.Emulated || (isRestartCode(ev.result) && createsTask(nr))) {
           regs[R.orig_rax] = BigInt.asUintN(64, -1n);
           regs[R.rax] = BigInt.asUintN(64, ev.result);
           if (isRestartCode(ev.result) && !this.signalAtExitFollows(t)) restartedRegs(regs, nr, ev.result);
@@ -835,18 +829,11 @@ export class Replayer {
 
   /** The exit stop of a syscall the task started earlier (fork, vfork, clone): hands back the recorded tid. */
   private atSyscallExit(t: RTask, ev: TraceEvent): void {
-    if (ev.kind !== 'syscall' || (ev.nr !== SYS.fork && ev.nr !== SYS.vfork && ev.nr !== SYS.clone)) {
+    if (ev.kind !== 'syscall' || !createsTask(ev.nr)) {
       throw this.diverge(`expected ${describeEvent(ev)}, got a syscall exit in recorded task ${t.recTid}`);
     }
     this.cursor.take();
-    const task = t.task;
-    const result = BigInt.asIntN(64, task.fetchRegs()[R.rax]!);
-    const child = this.realTids.get(Number(ev.result));
-    if (ev.result >= 0n ? child !== Number(result) : result !== ev.result) {
-      throw this.diverge(`${syscallName(ev.nr)} returned ${result}, recorded ${ev.result}`);
-    }
-    task.regs[R.rax] = BigInt.asUintN(64, ev.result);
-    task.storeRegs();
+    replayNewTaskResult(t.task, ev, this.realTids.get(Number(ev.result)), (m) => this.diverge(m));
     t.resume = { syscall: false, sig: 0 };
     t.stop = { kind: 'syscall' };
   }
@@ -1063,26 +1050,13 @@ export class Replayer {
     return fd;
   }
 
-  /** fork, vfork, clone: creates the task for real and makes it look like the recorded one. */
+  /** fork, vfork, clone: creates the task for real and makes it look like the recorded one (syscalls/clone.ts). */
   private replayNewTask(t: RTask, ev: NewTaskEvent, regs: BigUint64Array): void {
     const task = t.task;
-    const s = runToSyscallExit(task, regs);
-    if (s.kind !== 'event' || (s.event !== PTRACE_EVENT_FORK && s.event !== PTRACE_EVENT_VFORK && s.event !== PTRACE_EVENT_CLONE)) {
-      throw this.diverge(`${syscallName(ev.nr)} did not create a task (${describeStop(s)})`);
-    }
-    const childTid = Number(native.getEventMsg(task.tid));
-    const first = waitStop(childTid);
-    if (first.kind === 'exited' || first.kind === 'killed') throw new TraceeError(`new task ${childTid} ended at once`);
-    const flags = ev.nr === SYS.clone ? regs[R.rdi]! : 0n;
-    const child = new Task(childTid, createsThread(ev.nr, regs) ? task.tgid : childTid);
-    const tid = new Uint8Array(4);
-    new DataView(tid.buffer).setInt32(0, ev.child, true);
-    // The kernel wrote the new task's real tid where the program asked for it; the program must see the recorded one.
-    if ((flags & CLONE_CHILD_SETTID) !== 0n) child.write(regs[R.r10]!, tid);
-    if ((flags & CLONE_PARENT_SETTID) !== 0n) task.write(regs[R.rdx]!, tid);
-    this.spaces.created(ev.tid, ev.child, ev.nr === SYS.vfork || (flags & CLONE_VM) !== 0n);
+    const { child, first, clearTid, parentStop } = replayNewTask(task, ev, regs, waitStop, (m) => this.diverge(m));
+    this.spaces.created(ev.tid, ev.child, sharesMemory(ev.nr, regs));
     const ct = this.addTask(child, ev.child);
-    if ((flags & CLONE_CHILD_CLEARTID) !== 0n) ct.clearTid = regs[R.r10]!;
+    if (clearTid !== undefined) ct.clearTid = clearTid;
     ct.resume = { syscall: false, sig: 0 };
     ct.stop = first;
     task.toSyscallExit();
@@ -1090,7 +1064,7 @@ export class Replayer {
     // A vfork parent waits in the kernel until its child execs or exits: its exit stop is collected at
     // its syscall event. Any other returns at once, and waits at its exit stop (a stopped task's debug
     // registers can be set; a running one's cannot).
-    if (s.event === PTRACE_EVENT_VFORK) return;
+    if (parentWaits(parentStop)) return;
     const back = waitStop(task.tid);
     if (back.kind !== 'syscall') throw this.diverge(`${syscallName(ev.nr)}: expected its exit, got ${describeStop(back)}`);
     t.at = back;
