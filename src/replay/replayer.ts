@@ -44,6 +44,7 @@ import { copyPath } from './trace-files.js';
 import { SharedBackings } from './shared-backings.js';
 import { basename } from 'node:path';
 import { createsTask, parentWaits, replayNewTask, replayNewTaskResult, sharesMemory } from '../syscalls/clone.js';
+import { interruptUnderMask } from '../syscalls/signal-masks.js';
 import { enterReplayExec, finishReplayExec, isExec, waitExecEnd, type ExecReplay } from '../syscalls/exec.js';
 
 const O_RDONLY_CLOEXEC = O_RDONLY | O_CLOEXEC;
@@ -51,9 +52,6 @@ const O_RDWR_CLOEXEC = O_RDWR | O_CLOEXEC;
 
 /** Passes through a preemption point's instruction replay tries before it reports a divergence. */
 const MAX_SEARCH_HITS = 1_000_000;
-
-/** Executed syscalls whose result names a task (a tid) rather than an effect: replay hands back the recorded one. */
-const RESULT_IS_IDENTITY = new Set<number>([SYS.set_tid_address, SYS.rt_sigreturn]);
 
 export interface ReplayOptions {
   /** Re-emit the program's writes to stdout/stderr. */
@@ -171,18 +169,6 @@ function atPoint(task: Task, target: BigUint64Array, point: PointMemory | undefi
 /** si_code of the SIGTRAP the task stopped with. */
 function trapCode(task: Task): number {
   return siginfoCode(task.siginfo());
-}
-
-/** The temporary signal mask a waiting syscall installs (a pointer to a sigset_t), or 0. */
-function temporaryMask(task: Task, ev: SyscallEvent): bigint {
-  const a = SYSCALL_ARG_REGS.map((r) => ev.regs[r]!);
-  switch (ev.nr) {
-    case SYS.pselect6: return a[5] === 0n ? 0n : task.readU64(a[5]!);
-    case SYS.ppoll: return a[3]!;
-    case SYS.epoll_pwait:
-    case SYS.epoll_pwait2: return a[4]!;
-    default: return 0n;
-  }
 }
 
 /** A replayed task. */
@@ -857,28 +843,16 @@ export class Replayer {
     if (call) {
       // The syscall was skipped at its entry: go to its exit so the kernel sees an interrupted syscall.
       // One that waited with a temporary signal mask (pselect6, ppoll, epoll_pwait) becomes rt_sigsuspend
-      // on that mask, so the signal is delivered under it and the old mask is saved in the frame.
-      const mask = temporaryMask(t.task, call);
-      if (mask !== 0n) {
-        t.task.signal(ev.signo);
-        const regs = call.regs.slice();
-        regs[R.orig_rax] = BigInt(SYS.rt_sigsuspend);
-        regs[R.rdi] = mask;
-        regs[R.rsi] = 8n;
-        t.task.storeRegs(regs);
-        t.task.toSyscallExit();
-        const s = waitStop(t.task.tid);
-        if (s.kind !== 'syscall') throw this.diverge(`${syscallName(call.nr)}: expected its exit, got ${describeStop(s)}`);
-      } else {
-        skipToExit(t.task, call.result);
-      }
+      // on that mask, so the signal is delivered under it and the old mask is saved in the frame (syscalls/signal-masks.ts).
+      const masked = interruptUnderMask(t.task, call, ev.signo, (m) => this.diverge(m));
+      if (!masked) skipToExit(t.task, call.result);
       const exitRegs = t.task.fetchRegs();
       for (const r of SYSCALL_ARG_REGS) exitRegs[r] = call.regs[r]!;
       exitRegs[R.orig_rax] = BigInt(call.nr);
       exitRegs[R.rax] = BigInt.asUintN(64, call.result);
       t.task.storeRegs();
       t.stop = { kind: 'syscall' };
-      if (mask !== 0n) {
+      if (masked) {
         t.resume = { syscall: false, sig: 0 };
         return;
       }
@@ -931,7 +905,7 @@ export class Replayer {
     t.stop = { kind: 'syscall' };
     const result = BigInt.asIntN(64, task.fetchRegs()[R.rax]!);
     if (result !== ev.result) {
-      if (!RESULT_IS_IDENTITY.has(ev.nr)) throw this.diverge(`${syscallName(ev.nr)} returned ${result}, recorded ${ev.result}`);
+      if (!syscallDef(ev.nr)?.keepsRecordedResult) throw this.diverge(`${syscallName(ev.nr)} returned ${result}, recorded ${ev.result}`);
       task.regs[R.rax] = BigInt.asUintN(64, ev.result);
       task.storeRegs();
     }
