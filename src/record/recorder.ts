@@ -3,29 +3,23 @@
 // signals and where they landed, trapped rdtsc/cpuid results, new tasks, execs, and exits.
 // A task that enters a blocking syscall is left waiting in the kernel while the next task runs.
 // Syscall rules come from the table in src/kernel/syscalls; this file only applies them.
-import { CLONE_VM } from '../kernel/clone-flags.js';
 import { E } from '../kernel/errno.js';
 import { MAP_ANONYMOUS } from '../kernel/mman.js';
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { R, SYSCALL_ARG_REGS, syscallNr } from '../kernel/regs.js';
 import { ILL_ILLOPN, SI_KERNEL, SIG, siginfoCode, siginfoSigno } from '../kernel/signals.js';
 import { SYS, syscallName } from '../kernel/syscall-names.js';
 import { syscallDef, unknownSyscall, unsupportedMessage } from '../kernel/syscalls/index.js';
 import type { ExecuteCtx, SyscallDef } from '../kernel/syscalls/types.js';
-import {
-  PTRACE_EVENT_CLONE, PTRACE_EVENT_EXEC, PTRACE_EVENT_FORK, PTRACE_EVENT_VFORK, __WALL,
-} from '../kernel/ptrace.js';
+import { __WALL } from '../kernel/ptrace.js';
 import type { FileRef, MemWrite, SyscallEvent, TraceEvent } from '../trace/events.js';
 import { SignalPlacement, SyscallMode, type TrappedInsn } from '../trace/events.js';
-import { createsThread } from '../trace/process-tree.js';
 import type { TraceWriter } from '../trace/trace-writer.js';
 import { native } from '../native/addon.js';
 import { TraceeError, UnsupportedError } from '../tracee/errors.js';
 import { afterCodeChange, changesCode } from '../patch/code-changes.js';
-import { CodeSpaces, PatchedCode, patchCode } from '../patch/code-patcher.js';
-import { prepareAfterExec } from '../tracee/exec-setup.js';
+import { CodeSpaces } from '../patch/code-patcher.js';
 import { applyInsnResult, decodeTrappedInsn, executeInsn } from '../tracee/insn.js';
-import { mapFilesPath, readMaps } from '../tracee/maps.js';
 import { pointMemory } from '../tracee/point-memory.js';
 import { decodeStatus, describeStop, type Stop } from '../tracee/stop.js';
 import { atFreshFrame, isSynchronous, rewindSyscallForSignal, sameRegs } from '../tracee/signal-points.js';
@@ -42,6 +36,8 @@ import { copiedBytes, inputOffset, kernelCopy } from './echo-capture.js';
 import { FdEcho } from './fd-echo.js';
 import type { FileStore } from './file-store.js';
 import { SharedFiles } from './shared-files.js';
+import { createsTask, isNewTaskStop, parentWaits, recordNewTask, sharesMemory } from '../syscalls/clone.js';
+import { isExec, readExecArgs, recordExecImage, waitExecEnd } from '../syscalls/exec.js';
 
 const ENOSYS = BigInt(E.ENOSYS);
 /** How long a task runs before it yields to another runnable task (at a syscall entry, or preempted). */
@@ -514,8 +510,8 @@ export class Recorder {
     const answer = this.sched.answer(task, nr, regs, (tid) => this.tasks.has(tid)) ?? this.seccomp.answer(task, nr, regs)
       ?? answerLauncherState(task, nr, regs);
     if (answer) return this.answerHere(st, nr, regs, answer);
-    if (nr === SYS.execve || nr === SYS.execveat) return this.onExec(st, regs);
-    if (nr === SYS.fork || nr === SYS.vfork || nr === SYS.clone) return this.onClone(st, nr, def, regs);
+    if (isExec(nr)) return this.onExec(st, regs);
+    if (createsTask(nr)) return this.onClone(st, nr, def, regs);
 
     const args = SYSCALL_ARG_REGS.map((r) => regs[r]!);
     const copy = kernelCopy(nr, args);
@@ -640,19 +636,15 @@ export class Recorder {
     const task = st.task;
     task.toSyscallExit();
     let s = this.wait(task.tid);
-    if (s.kind === 'event' && (s.event === PTRACE_EVENT_FORK || s.event === PTRACE_EVENT_VFORK || s.event === PTRACE_EVENT_CLONE)) {
-      const child = Number(native.getEventMsg(task.tid));
-      this.append({ kind: 'newtask', tid: task.tid, child, nr, regs });
-      const first = this.wait(child);
-      if (first.kind === 'exited' || first.kind === 'killed') throw new TraceeError(`new task ${child} ended at once`);
-      const thread = createsThread(nr, regs);
-      this.spaces.created(task.tid, child, nr === SYS.vfork || (nr === SYS.clone && (regs[R.rdi]! & CLONE_VM) !== 0n));
-      const cst = this.addTask(new Task(child, thread ? task.tgid : child), thread ? st.echo : st.echo.clone());
-      this.sched.created(task.tid, child);
-      this.seccomp.created(task.tid, child);
+    if (isNewTaskStop(s)) {
+      const child = recordNewTask(task, nr, regs, (ev) => this.append(ev), (tid) => this.wait(tid));
+      this.spaces.created(task.tid, child.tid, sharesMemory(nr, regs));
+      const cst = this.addTask(child, child.tgid === task.tgid ? st.echo : st.echo.clone());
+      this.sched.created(task.tid, child.tid);
+      this.seccomp.created(task.tid, child.tid);
       this.runnable.push(cst);
       task.toSyscallExit();
-      if (s.event === PTRACE_EVENT_VFORK) {
+      if (parentWaits(s)) {
         // The parent stays in the kernel until the child execs or exits; its syscall event comes then.
         st.blocked = { nr, def, regs, args: SYSCALL_ARG_REGS.map((r) => regs[r]!), copyEcho: 0, copyFrom: 0n };
         return 'blocked';
@@ -669,18 +661,16 @@ export class Recorder {
     return 'continue';
   }
 
-  /** execve: on success the trace gets an exec event holding the new image and its initial stack. */
+  /** execve: on success the trace gets an exec event holding the new image and its initial stack (syscalls/exec.ts). */
   private onExec(st: TaskState, entry: BigUint64Array): Next {
     const task = st.task;
     const nr = syscallNr(entry);
     // Pointers the kernel cannot read either make the execve fail with EFAULT (recorded as such).
-    const argv = readArgs(task, nr === SYS.execveat ? entry[R.rdx]! : entry[R.rsi]!);
-    const envp = readArgs(task, nr === SYS.execveat ? entry[R.r10]! : entry[R.rdx]!);
+    const { argv, envp } = readExecArgs(task, entry);
     const formerTid = task.tid;
     task.toSyscallExit();
     let s = this.waitExec(st);
     if (s.kind === 'event') {
-      if (st.task.tid !== formerTid) this.takeOver(st, formerTid);
       st.task.toSyscallExit();
       s = this.wait(st.task.tid);
     }
@@ -697,40 +687,32 @@ export class Recorder {
       return 'continue';
     }
     if (!argv || !envp) throw new TraceeError(`execve succeeded with an argument or environment array rewind could not read`);
-    return this.afterExec(st, formerTid, argv, envp);
+    this.seccomp.execed(formerTid, st.task.tid);
+    const { exec, patch } = recordExecImage(st.task, formerTid, argv, envp, this.files, this.plan, this.spaces);
+    this.append(exec);
+    if (patch) this.append(patch);
+    st.lastExit = null;
+    return 'continue';
   }
 
-  /**
-   * Waits for the end of st's execve: its syscall-exit stop (it failed), or the exec event. When a
-   * thread other than the leader execs, the kernel ends the other threads (their exits are collected
-   * for later, as usual), and the event comes for the leader's tid, which the exec'ing thread takes
-   * over; the old leader vanishes without reporting anything. The task is then renamed here.
-   */
+  /** Waits for the end of st's execve; when st took over its leader's tid, renames it (the old leader is gone). */
   private waitExec(st: TaskState): Stop {
     const tid = st.task.tid;
     const leader = st.task.tgid;
     if (tid === leader) return this.wait(tid);
-    for (;;) {
-      const r = this.waitAny();
-      if (r < 0) throw new TraceeError(`waitpid for the execve of task ${tid} failed (errno ${-r})`);
-      const stop = decodeStatus(this.status[0]!);
-      if (r === tid) return stop;
-      if (r === leader && stop.kind === 'event' && stop.event === PTRACE_EVENT_EXEC) {
-        st.task = new Task(leader, leader);
-        return stop;
-      }
-      if (r === leader) continue; // the old leader's last stop: it is going away
-      if (this.tasks.has(r)) this.deferred.push([r, stop]);
-      else this.early.set(r, stop);
-    }
-  }
-
-  /** st (known as formerTid until now) exec'd and took over its leader's tid: the old leader is gone. */
-  private takeOver(st: TaskState, formerTid: number): void {
-    const newTid = st.task.tid;
-    const msg = Number(native.getEventMsg(newTid));
-    if (msg !== formerTid) throw new TraceeError(`execve by task ${formerTid}: the exec event names task ${msg}`);
-    const old = this.tasks.get(newTid);
+    const { stop, tookOver } = waitExecEnd(tid, leader, {
+      next: () => {
+        const r = this.waitAny();
+        return { tid: r, stop: r < 0 ? null : decodeStatus(this.status[0]!) };
+      },
+      other: (r, stop) => {
+        if (this.tasks.has(r)) this.deferred.push([r, stop]);
+        else this.early.set(r, stop);
+      },
+    });
+    if (!tookOver) return stop;
+    st.task = new Task(leader, leader);
+    const old = this.tasks.get(leader);
     if (old) {
       this.pendingEnter = this.pendingEnter.filter((p) => p.st !== old);
       const i = this.runnable.indexOf(old);
@@ -738,35 +720,12 @@ export class Recorder {
     }
     for (let i = this.deferred.length - 1; i >= 0; i--) {
       const t = this.deferred[i]![0];
-      if (t === newTid || t === formerTid) this.deferred.splice(i, 1);
+      if (t === leader || t === tid) this.deferred.splice(i, 1);
     }
-    this.early.delete(newTid);
-    this.tasks.delete(formerTid);
-    this.tasks.set(newTid, st);
-  }
-
-  /** A successful execve: copies of the new image's files, the post-exec setup and the exec event. */
-  private afterExec(st: TaskState, formerTid: number, argv: string[], envp: string[]): Next {
-    const task = st.task;
-    const exePath = readlinkSync(`/proc/${task.tid}/exe`);
-    const maps = readMaps(task.tid);
-    const interpMap = maps.find((m) => m.name.startsWith('/') && m.name !== exePath);
-    const stackMap = maps.find((m) => m.name === '[stack]');
-    if (!stackMap) throw new TraceeError(`execve of ${exePath}: cannot find its stack`);
-    const exe = this.files.capture(`/proc/${task.tid}/exe`);
-    const interp = interpMap ? this.files.capture(mapFilesPath(task.tid, interpMap)) : null;
-    prepareAfterExec(task, this.plan.cpuidFault);
-    this.spaces.execed(formerTid, task.tid);
-    this.seccomp.execed(formerTid, task.tid);
-    const sites = patchCode(task, PatchedCode.empty, this.plan.patch);
-    this.spaces.set(task.tid, PatchedCode.empty.with(sites));
-    const regs = task.fetchRegs().slice();
-    const stackAddr = regs[R.rsp]!;
-    const stack = task.read(stackAddr, Number(stackMap.end - stackAddr));
-    this.append({ kind: 'exec', tid: formerTid, path: exePath, argv, envp, exe, interp, stackAddr, stack, regs, newTid: task.tid });
-    if (sites.length > 0) this.append({ kind: 'patch', tid: task.tid, sites });
-    st.lastExit = null;
-    return 'continue';
+    this.early.delete(leader);
+    this.tasks.delete(tid);
+    this.tasks.set(leader, st);
+    return stop;
   }
 
   private onSignal(st: TaskState, signo: number): void {
@@ -870,16 +829,6 @@ export class Recorder {
     st.lastExit = null;
     task.signal(signo);
     st.resume = { syscall: false, sig: 0 };
-  }
-}
-
-/** An argv/envp array of the task, or null when a pointer in it cannot be read. */
-function readArgs(task: Task, addr: bigint): string[] | null {
-  try {
-    return task.readStringArray(addr);
-  } catch (e) {
-    if (e instanceof TraceeError && !e.taskGone) return null;
-    throw e;
   }
 }
 

@@ -4,35 +4,28 @@
 // Tasks run one at a time and only when their next event is the next event of the trace, so user code
 // runs in the recorded order. At every stop the state is checked against the recording; any difference
 // stops replay with a report.
-import { CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_PARENT_SETTID, CLONE_VM } from '../kernel/clone-flags.js';
 import { E } from '../kernel/errno.js';
 import { X86_EFLAGS_RF, X86_EFLAGS_TF } from '../kernel/eflags.js';
 import { AT_FDCWD, O_CLOEXEC, O_RDONLY, O_RDWR } from '../kernel/fcntl.js';
 import { isSharedMapping, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_TYPE_MASK, PROT_WRITE } from '../kernel/mman.js';
-import { PR_SET_NAME, TASK_COMM_LEN } from '../kernel/prctl.js';
 import { R, SYSCALL_ARG_REGS, syscallNr } from '../kernel/regs.js';
 import { ILL_ILLOPN, SI_KERNEL, SIG, siginfoCode } from '../kernel/signals.js';
 import { SYS, syscallName } from '../kernel/syscall-names.js';
 import { syscallDef } from '../kernel/syscalls/index.js';
 import { INT3, isSyscallInsn } from '../kernel/x86-insn.js';
-import {
-  PTRACE_EVENT_CLONE, PTRACE_EVENT_EXEC, PTRACE_EVENT_FORK, PTRACE_EVENT_VFORK, __WALL,
-} from '../kernel/ptrace.js';
+import { __WALL } from '../kernel/ptrace.js';
 import type { ExecEvent, NewTaskEvent, PatchEvent, PointMemory, SignalEvent, SyscallEvent, TraceEvent } from '../trace/events.js';
 import { SignalPlacement, SyscallMode } from '../trace/events.js';
 import { hasCopy } from '../trace/file-copies.js';
-import { createsThread } from '../trace/process-tree.js';
 import type { TraceReader } from '../trace/trace-reader.js';
 import { isSynchronous, rewindSyscallForSignal } from '../tracee/signal-points.js';
 import { TraceeError } from '../tracee/errors.js';
 import { afterCodeChange, changesCode } from '../patch/code-changes.js';
 import { armPointTrap } from '../patch/point-trap.js';
-import { applySites, CodeSpaces, PatchedCode, patchCode, type CodeSpacesState } from '../patch/code-patcher.js';
-import { prepareAfterExec } from '../tracee/exec-setup.js';
+import { applySites, CodeSpaces, PatchedCode, type CodeSpacesState } from '../patch/code-patcher.js';
 import { replayPlan, type TrapPlan } from '../tracee/trap-plan.js';
 import { injectSyscall, interruptedBySignal, runToSyscallExit, skipToExit, withStringOnStack } from '../tracee/inject.js';
 import { applyInsnResult, decodeTrappedInsn } from '../tracee/insn.js';
-import { mapFilesPath, readMaps } from '../tracee/maps.js';
 import { hashRanges } from '../tracee/point-memory.js';
 import { chooseCpu, cpuAllowed, filtered, launch, waitStop } from '../tracee/spawn.js';
 import { forgetTask, insulate } from '../tracee/stray-signals.js';
@@ -47,21 +40,18 @@ import { EventCursor } from './event-cursor.js';
 import { isRestartCode, restartedRegs } from './restart.js';
 import { namedExecPath } from './exec-names.js';
 import { SyscallStepGuard } from './syscall-step-guard.js';
-import { copyPath, sameAsRecorded } from './trace-files.js';
+import { copyPath } from './trace-files.js';
 import { SharedBackings } from './shared-backings.js';
 import { basename } from 'node:path';
+import { createsTask, parentWaits, replayNewTask, replayNewTaskResult, sharesMemory } from '../syscalls/clone.js';
+import { interruptUnderMask } from '../syscalls/signal-masks.js';
+import { enterReplayExec, finishReplayExec, isExec, waitExecEnd, type ExecReplay } from '../syscalls/exec.js';
 
 const O_RDONLY_CLOEXEC = O_RDONLY | O_CLOEXEC;
 const O_RDWR_CLOEXEC = O_RDWR | O_CLOEXEC;
 
 /** Passes through a preemption point's instruction replay tries before it reports a divergence. */
 const MAX_SEARCH_HITS = 1_000_000;
-
-/** The syscalls that create a task (replayed by replayNewTask when they did). */
-const CREATES_TASK = new Set<number>([SYS.fork, SYS.vfork, SYS.clone]);
-
-/** Executed syscalls whose result names a task (a tid) rather than an effect: replay hands back the recorded one. */
-const RESULT_IS_IDENTITY = new Set<number>([SYS.set_tid_address, SYS.rt_sigreturn]);
 
 export interface ReplayOptions {
   /** Re-emit the program's writes to stdout/stderr. */
@@ -179,18 +169,6 @@ function atPoint(task: Task, target: BigUint64Array, point: PointMemory | undefi
 /** si_code of the SIGTRAP the task stopped with. */
 function trapCode(task: Task): number {
   return siginfoCode(task.siginfo());
-}
-
-/** The temporary signal mask a waiting syscall installs (a pointer to a sigset_t), or 0. */
-function temporaryMask(task: Task, ev: SyscallEvent): bigint {
-  const a = SYSCALL_ARG_REGS.map((r) => ev.regs[r]!);
-  switch (ev.nr) {
-    case SYS.pselect6: return a[5] === 0n ? 0n : task.readU64(a[5]!);
-    case SYS.ppoll: return a[3]!;
-    case SYS.epoll_pwait:
-    case SYS.epoll_pwait2: return a[4]!;
-    default: return 0n;
-  }
 }
 
 /** A replayed task. */
@@ -782,7 +760,7 @@ export class Replayer {
         task.signal(ev.signo);
         return;
       case 'exec':
-        if (nr !== SYS.execve && nr !== SYS.execveat) break;
+        if (!isExec(nr)) break;
         this.cursor.take();
         this.hooks?.kernelRuns?.(t);
         this.replayExec(t, ev, regs);
@@ -808,7 +786,7 @@ export class Replayer {
         this.cursor.take();
         // A fork/vfork/clone that created nothing and was restarted (a stop rewind asked for was pending
         // when it began: -ERESTARTNOINTR) is skipped like an emulated call: the restarted one follows.
-        if (ev.mode === SyscallMode.Emulated || (isRestartCode(ev.result) && CREATES_TASK.has(nr))) {
+        if (ev.mode === SyscallMode.Emulated || (isRestartCode(ev.result) && createsTask(nr))) {
           regs[R.orig_rax] = BigInt.asUintN(64, -1n);
           regs[R.rax] = BigInt.asUintN(64, ev.result);
           if (isRestartCode(ev.result) && !this.signalAtExitFollows(t)) restartedRegs(regs, nr, ev.result);
@@ -837,18 +815,11 @@ export class Replayer {
 
   /** The exit stop of a syscall the task started earlier (fork, vfork, clone): hands back the recorded tid. */
   private atSyscallExit(t: RTask, ev: TraceEvent): void {
-    if (ev.kind !== 'syscall' || (ev.nr !== SYS.fork && ev.nr !== SYS.vfork && ev.nr !== SYS.clone)) {
+    if (ev.kind !== 'syscall' || !createsTask(ev.nr)) {
       throw this.diverge(`expected ${describeEvent(ev)}, got a syscall exit in recorded task ${t.recTid}`);
     }
     this.cursor.take();
-    const task = t.task;
-    const result = BigInt.asIntN(64, task.fetchRegs()[R.rax]!);
-    const child = this.realTids.get(Number(ev.result));
-    if (ev.result >= 0n ? child !== Number(result) : result !== ev.result) {
-      throw this.diverge(`${syscallName(ev.nr)} returned ${result}, recorded ${ev.result}`);
-    }
-    task.regs[R.rax] = BigInt.asUintN(64, ev.result);
-    task.storeRegs();
+    replayNewTaskResult(t.task, ev, this.realTids.get(Number(ev.result)), (m) => this.diverge(m));
     t.resume = { syscall: false, sig: 0 };
     t.stop = { kind: 'syscall' };
   }
@@ -872,28 +843,16 @@ export class Replayer {
     if (call) {
       // The syscall was skipped at its entry: go to its exit so the kernel sees an interrupted syscall.
       // One that waited with a temporary signal mask (pselect6, ppoll, epoll_pwait) becomes rt_sigsuspend
-      // on that mask, so the signal is delivered under it and the old mask is saved in the frame.
-      const mask = temporaryMask(t.task, call);
-      if (mask !== 0n) {
-        t.task.signal(ev.signo);
-        const regs = call.regs.slice();
-        regs[R.orig_rax] = BigInt(SYS.rt_sigsuspend);
-        regs[R.rdi] = mask;
-        regs[R.rsi] = 8n;
-        t.task.storeRegs(regs);
-        t.task.toSyscallExit();
-        const s = waitStop(t.task.tid);
-        if (s.kind !== 'syscall') throw this.diverge(`${syscallName(call.nr)}: expected its exit, got ${describeStop(s)}`);
-      } else {
-        skipToExit(t.task, call.result);
-      }
+      // on that mask, so the signal is delivered under it and the old mask is saved in the frame (syscalls/signal-masks.ts).
+      const masked = interruptUnderMask(t.task, call, ev.signo, (m) => this.diverge(m));
+      if (!masked) skipToExit(t.task, call.result);
       const exitRegs = t.task.fetchRegs();
       for (const r of SYSCALL_ARG_REGS) exitRegs[r] = call.regs[r]!;
       exitRegs[R.orig_rax] = BigInt(call.nr);
       exitRegs[R.rax] = BigInt.asUintN(64, call.result);
       t.task.storeRegs();
       t.stop = { kind: 'syscall' };
-      if (mask !== 0n) {
+      if (masked) {
         t.resume = { syscall: false, sig: 0 };
         return;
       }
@@ -946,7 +905,7 @@ export class Replayer {
     t.stop = { kind: 'syscall' };
     const result = BigInt.asIntN(64, task.fetchRegs()[R.rax]!);
     if (result !== ev.result) {
-      if (!RESULT_IS_IDENTITY.has(ev.nr)) throw this.diverge(`${syscallName(ev.nr)} returned ${result}, recorded ${ev.result}`);
+      if (!syscallDef(ev.nr)?.keepsRecordedResult) throw this.diverge(`${syscallName(ev.nr)} returned ${result}, recorded ${ev.result}`);
       task.regs[R.rax] = BigInt.asUintN(64, ev.result);
       task.storeRegs();
     }
@@ -1065,26 +1024,13 @@ export class Replayer {
     return fd;
   }
 
-  /** fork, vfork, clone: creates the task for real and makes it look like the recorded one. */
+  /** fork, vfork, clone: creates the task for real and makes it look like the recorded one (syscalls/clone.ts). */
   private replayNewTask(t: RTask, ev: NewTaskEvent, regs: BigUint64Array): void {
     const task = t.task;
-    const s = runToSyscallExit(task, regs);
-    if (s.kind !== 'event' || (s.event !== PTRACE_EVENT_FORK && s.event !== PTRACE_EVENT_VFORK && s.event !== PTRACE_EVENT_CLONE)) {
-      throw this.diverge(`${syscallName(ev.nr)} did not create a task (${describeStop(s)})`);
-    }
-    const childTid = Number(native.getEventMsg(task.tid));
-    const first = waitStop(childTid);
-    if (first.kind === 'exited' || first.kind === 'killed') throw new TraceeError(`new task ${childTid} ended at once`);
-    const flags = ev.nr === SYS.clone ? regs[R.rdi]! : 0n;
-    const child = new Task(childTid, createsThread(ev.nr, regs) ? task.tgid : childTid);
-    const tid = new Uint8Array(4);
-    new DataView(tid.buffer).setInt32(0, ev.child, true);
-    // The kernel wrote the new task's real tid where the program asked for it; the program must see the recorded one.
-    if ((flags & CLONE_CHILD_SETTID) !== 0n) child.write(regs[R.r10]!, tid);
-    if ((flags & CLONE_PARENT_SETTID) !== 0n) task.write(regs[R.rdx]!, tid);
-    this.spaces.created(ev.tid, ev.child, ev.nr === SYS.vfork || (flags & CLONE_VM) !== 0n);
+    const { child, first, clearTid, parentStop } = replayNewTask(task, ev, regs, waitStop, (m) => this.diverge(m));
+    this.spaces.created(ev.tid, ev.child, sharesMemory(ev.nr, regs));
     const ct = this.addTask(child, ev.child);
-    if ((flags & CLONE_CHILD_CLEARTID) !== 0n) ct.clearTid = regs[R.r10]!;
+    if (clearTid !== undefined) ct.clearTid = clearTid;
     ct.resume = { syscall: false, sig: 0 };
     ct.stop = first;
     task.toSyscallExit();
@@ -1092,24 +1038,18 @@ export class Replayer {
     // A vfork parent waits in the kernel until its child execs or exits: its exit stop is collected at
     // its syscall event. Any other returns at once, and waits at its exit stop (a stopped task's debug
     // registers can be set; a running one's cannot).
-    if (s.event === PTRACE_EVENT_VFORK) return;
+    if (parentWaits(parentStop)) return;
     const back = waitStop(task.tid);
     if (back.kind !== 'syscall') throw this.diverge(`${syscallName(ev.nr)}: expected its exit, got ${describeStop(back)}`);
     t.at = back;
     t.stop = back;
   }
 
-  /** execve: runs the trace's copy of the executable, then puts back the recorded initial stack and registers. */
+  /** execve: runs the trace's copy of the executable, then puts back the recorded initial stack and registers (syscalls/exec.ts). */
   private replayExec(t: RTask, ev: ExecEvent, entry: BigUint64Array): void {
     const task = t.task;
-    const nr = syscallNr(entry);
-    const argv = task.readStringArray(nr === SYS.execveat ? entry[R.rdx]! : entry[R.rsi]!);
-    if (JSON.stringify(argv) !== JSON.stringify(ev.argv)) {
-      throw this.diverge(`execve arguments differ: expected ${JSON.stringify(ev.argv)}, got ${JSON.stringify(argv)}`);
-    }
-    const name = this.execName(task, ev, entry, nr);
-    const comm = new TextDecoder().decode(new TextEncoder().encode(name).subarray(0, TASK_COMM_LEN - 1));
-    if (this.cursor.index > 1) this.pointExecAtCopy(task, ev, entry, name);
+    const home: ExecReplay = { filesDir: this.reader.filesDir, plan: this.plan, spaces: this.spaces, diverge: (m) => this.diverge(m) };
+    const comm = enterReplayExec(task, ev, entry, this.cursor.index > 1 ? null : this.reader.meta.exe, home);
     task.toSyscallExit();
     let s = this.waitExec(t, ev);
     if (s.kind === 'event') {
@@ -1117,41 +1057,19 @@ export class Replayer {
       s = waitStop(t.task.tid);
     }
     if (s.kind !== 'syscall') throw this.diverge(`execve of ${ev.path}: expected its exit, got ${describeStop(s)}`);
-    const now = t.task; // the leader's tid when it took it over
-    const result = BigInt.asIntN(64, now.fetchRegs()[R.rax]!);
-    if (result !== 0n) throw new TraceeError(`cannot execute the trace's copy of ${ev.path} (errno ${-result})`);
-    // ps and /proc/PID/comm show the program's name, not the trace copy's, from as soon as possible
-    // (registers and the stack bytes borrowed are put back; the program cannot tell).
-    withStringOnStack(now, comm, (addr) => injectSyscall(now, SYS.prctl, [BigInt(PR_SET_NAME), addr]));
-    this.checkInterpreter(now, ev);
-    prepareAfterExec(now, this.plan.cpuidFault);
-    this.spaces.execed(ev.tid, ev.newTid);
-    this.spaces.set(ev.newTid, PatchedCode.empty.with(patchCode(now, PatchedCode.empty, this.plan.patchLocally)));
+    finishReplayExec(t.task, ev, comm, home); // t.task: the leader's tid when it took it over
     t.clearTid = 0n; // exec drops it
-    now.write(ev.stackAddr, ev.stack);
-    now.storeRegs(ev.regs);
     t.resume = { syscall: false, sig: 0 };
     t.stop = { kind: 'syscall' };
     this.hooks?.execed(task, t.recTid);
   }
 
   /**
-   * The name the kernel gave the recorded task at this exec (its comm): the last component of the
-   * path the program passed to execve (for the first exec, the program rewind started), cut to 15
-   * bytes. execveat from a file descriptor names it after the file.
-   */
-  private execName(task: Task, ev: ExecEvent, entry: BigUint64Array, nr: number): string {
-    let path = this.cursor.index > 1 ? task.readCString(nr === SYS.execveat ? entry[R.rsi]! : entry[R.rdi]!) : this.reader.meta.exe;
-    if (nr === SYS.execveat && !path.startsWith('/')) path = ev.path;
-    return path.slice(path.lastIndexOf('/') + 1);
-  }
-
-  /**
    * Waits for the exec event (or the exit stop) of t's execve. With other threads in its process, the
    * kernel ends them first and waits until they are reaped: their exits are collected here and kept for
    * their exit events, which the recording has after the exec. When the recording says the task took
-   * over its leader's tid (ev.newTid), the event comes for the leader's real tid, the old leader is
-   * dropped without an exit (it has none), and the task is known by the new tids from here on.
+   * over its leader's tid (ev.newTid), the old leader is dropped without an exit (it has none), and the
+   * task is known by the new tids from here on.
    */
   private waitExec(t: RTask, ev: ExecEvent): Stop {
     const task = t.task;
@@ -1162,68 +1080,28 @@ export class Replayer {
       throw this.diverge(`execve by recorded task ${ev.tid}: the recording has it ${ev.newTid === ev.tid ? 'keep' : 'take over'} its tid, here it cannot`);
     }
     const status = new Int32Array(1);
-    for (;;) {
-      const r = native.waitpid(-1, __WALL, status);
-      if (r < 0) throw new TraceeError(`waitpid for the execve of task ${task.tid} failed (errno ${-r})`);
-      const stop = filtered(r, decodeStatus(status[0]!));
-      if (!stop) continue; // a stray signal, dropped
-      if (r === leader && stop.kind === 'event' && stop.event === PTRACE_EVENT_EXEC) {
-        if (ev.newTid !== ev.tid) this.takeOver(t, ev, Number(native.getEventMsg(leader)));
-        return stop;
-      }
-      if (r === task.tid) return stop;
-      if (r === leader) continue; // the old leader's last stop: it is going away
-      const u = others.find((x) => x.task.tid === r);
-      if (!u) throw this.diverge(`a stop of task ${r} (${describeStop(stop)}) during the execve of recorded task ${ev.tid}`);
-      if (stop.kind === 'exited' || stop.kind === 'killed') {
-        u.at = stop;
-        u.resume = null;
-      }
+    const { stop, tookOver } = waitExecEnd(task.tid, leader, {
+      next: () => {
+        const r = native.waitpid(-1, __WALL, status);
+        return { tid: r, stop: r < 0 ? null : filtered(r, decodeStatus(status[0]!)) };
+      },
+      other: (r, stop) => {
+        const u = others.find((x) => x.task.tid === r);
+        if (!u) throw this.diverge(`a stop of task ${r} (${describeStop(stop)}) during the execve of recorded task ${ev.tid}`);
+        if (stop.kind === 'exited' || stop.kind === 'killed') {
+          u.at = stop;
+          u.resume = null;
+        }
+      },
+    });
+    if (tookOver) {
+      this.tasks.delete(ev.newTid); // the old leader
+      this.tasks.delete(ev.tid);
+      t.task = new Task(leader, leader);
+      t.recTid = ev.newTid;
+      this.tasks.set(ev.newTid, t);
     }
-  }
-
-  /** t exec'd from a thread that is not its process's leader: it now has the leader's tid. */
-  private takeOver(t: RTask, ev: ExecEvent, formerTid: number): void {
-    const leader = t.task.tgid;
-    if (formerTid !== t.task.tid) throw new TraceeError(`execve by task ${t.task.tid}: the exec event names task ${formerTid}`);
-    this.tasks.delete(ev.newTid); // the old leader
-    this.tasks.delete(ev.tid);
-    t.task = new Task(leader, leader);
-    t.recTid = ev.newTid;
-    this.tasks.set(ev.newTid, t);
-  }
-
-  /**
-   * The program's own execve: make it execute the trace's copy. The path goes below the stack pointer,
-   * in memory nothing live uses (a vfork child shares its parent's memory, so nothing above rsp is touched).
-   */
-  private pointExecAtCopy(task: Task, ev: ExecEvent, entry: BigUint64Array, name: string): void {
-    const path = new TextEncoder().encode(namedExecPath(copyPath(this.reader.filesDir, ev.exe), name) + '\0');
-    const rsp = entry[R.rsp]!;
-    const addr = (rsp - 512n - BigInt(path.length)) & ~15n;
-    const vma = readMaps(task.tid).find((m) => m.start <= addr && rsp < m.end);
-    if (!vma) throw new TraceeError(`no room below the stack pointer to exec the trace's copy of ${ev.path}`);
-    task.write(addr, path);
-    const regs = entry.slice();
-    if (syscallNr(entry) === SYS.execveat) {
-      regs[R.rdi] = BigInt.asUintN(64, AT_FDCWD);
-      regs[R.rsi] = addr;
-      regs[R.r8] = 0n;
-    } else {
-      regs[R.rdi] = addr;
-    }
-    task.storeRegs(regs);
-  }
-
-  /** The kernel maps the program's interpreter (ld.so) from the live file system: it must be unchanged. */
-  private checkInterpreter(task: Task, ev: ExecEvent): void {
-    if (!ev.interp) return;
-    const exeCopy = copyPath(this.reader.filesDir, ev.exe);
-    const m = readMaps(task.tid).find((x) => x.name.startsWith('/') && x.name !== exeCopy);
-    if (!m) throw this.diverge(`the interpreter ${ev.interp.path} was not mapped`);
-    if (!sameAsRecorded(this.reader.filesDir, ev.interp, mapFilesPath(task.tid, m))) {
-      throw new TraceeError(`the program's interpreter ${ev.interp.path} changed since recording; replay needs the same one`);
-    }
+    return stop;
   }
 
   private atSignal(t: RTask, signo: number, ev: TraceEvent): void {

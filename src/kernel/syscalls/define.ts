@@ -9,6 +9,7 @@ export interface EntryOpts {
   refuse?: SyscallDef['refuse'];
   executesIf?: (c: ExecuteCtx) => boolean;
   pidArg?: number;
+  keepsRecordedResult?: boolean;
 }
 
 function entry(name: SyscallName, kind: SyscallDef['kind'], outputs: OutputRule[], opts: EntryOpts): SyscallDef {
@@ -19,6 +20,7 @@ function entry(name: SyscallName, kind: SyscallDef['kind'], outputs: OutputRule[
   if (opts.refuse) d.refuse = opts.refuse;
   if (opts.executesIf) d.executesIf = opts.executesIf;
   if (opts.pidArg !== undefined) d.pidArg = opts.pidArg;
+  if (opts.keepsRecordedResult) d.keepsRecordedResult = true;
   return d;
 }
 

@@ -10,7 +10,7 @@ export const SIGNAL: readonly SyscallDef[] = [
   // rt_sigaction(sig, act, oact, sigsetsize): the kernel sigaction is 24 bytes + the sigset
   execute('rt_sigaction', [sizeFromArg(2, 3, Struct.sigaction.sa_mask)]),
   execute('rt_sigprocmask', [sizeFromArg(2, 3)]), // old set: sigsetsize bytes
-  execute('rt_sigreturn'),
+  execute('rt_sigreturn', [], { keepsRecordedResult: true }), // returns the rax it restores
   execute('sigaltstack', [fixed(1, Struct.stack_t.size)]),
   execute('rt_sigsuspend', [], { blocks: true, note: 'returns when a signal arrives; replay re-creates the signal' }),
   emulate('rt_sigpending', [sizeFromArg(0, 1)]),

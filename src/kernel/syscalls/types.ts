@@ -66,4 +66,10 @@ export interface SyscallDef {
    * runs the call on the replayed process the recorded pid names.
    */
   pidArg?: number;
+  /**
+   * For calls run at replay whose result is not an effect to check (set_tid_address returns the
+   * caller's tid, which differs at replay; rt_sigreturn the rax it restores): replay hands back the
+   * recorded result instead of reporting a divergence.
+   */
+  keepsRecordedResult?: boolean;
 }
