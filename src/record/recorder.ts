@@ -4,7 +4,6 @@
 // A task that enters a blocking syscall is left waiting in the kernel while the next task runs.
 // Syscall rules come from the table in src/kernel/syscalls; this file only applies them.
 import { E } from '../kernel/errno.js';
-import { MAP_ANONYMOUS } from '../kernel/mman.js';
 import { readFileSync } from 'node:fs';
 import { R, SYSCALL_ARG_REGS, syscallNr } from '../kernel/regs.js';
 import { ILL_ILLOPN, SI_KERNEL, SIG, siginfoCode, siginfoSigno } from '../kernel/signals.js';
@@ -36,6 +35,7 @@ import { copiedBytes, inputOffset, kernelCopy } from './echo-capture.js';
 import { FdEcho } from './fd-echo.js';
 import type { FileStore } from './file-store.js';
 import { SharedFiles } from './shared-files.js';
+import { recordFileMapping } from '../syscalls/mmap.js';
 import { createsTask, isNewTaskStop, parentWaits, recordNewTask, sharesMemory } from '../syscalls/clone.js';
 import { isExec, readExecArgs, recordExecImage, waitExecEnd } from '../syscalls/exec.js';
 
@@ -575,7 +575,7 @@ export class Recorder {
     const exitRegs = task.fetchRegs();
     const result = BigInt.asIntN(64, exitRegs[R.rax]!);
     const writes = this.captureOutputs(task, def, args, result);
-    const file = nr === SYS.mmap && result >= 0n ? this.mappedFile(task, args, result) : null;
+    const file = nr === SYS.mmap && result >= 0n ? recordFileMapping(this.files, task.tid, args, result) : null;
     if (nr === SYS.mremap && result >= 0n && args[2]! > args[1]!) this.files.checkGrownMapping(task.tid, result, args[2]!);
     const echo = (nr === SYS.write || nr === SYS.writev) && result > 0n ? st.echo.target(args[0]!)
       : copyEcho && result > 0n ? copyEcho : 0;
@@ -620,12 +620,6 @@ export class Recorder {
       }
     }
     return writes;
-  }
-
-  private mappedFile(task: Task, args: bigint[], at: bigint): FileRef | null {
-    const fd = BigInt.asIntN(32, args[4]!);
-    if ((args[3]! & MAP_ANONYMOUS) !== 0n || fd < 0n) return null;
-    return this.files.captureMapping(task.tid, fd, at, args[1]!, args[5]!);
   }
 
   /**

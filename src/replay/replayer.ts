@@ -4,10 +4,8 @@
 // Tasks run one at a time and only when their next event is the next event of the trace, so user code
 // runs in the recorded order. At every stop the state is checked against the recording; any difference
 // stops replay with a report.
-import { E } from '../kernel/errno.js';
 import { X86_EFLAGS_RF, X86_EFLAGS_TF } from '../kernel/eflags.js';
-import { AT_FDCWD, O_CLOEXEC, O_RDONLY, O_RDWR } from '../kernel/fcntl.js';
-import { isSharedMapping, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_TYPE_MASK, PROT_WRITE } from '../kernel/mman.js';
+import { MAP_FIXED } from '../kernel/mman.js';
 import { R, SYSCALL_ARG_REGS, syscallNr } from '../kernel/regs.js';
 import { ILL_ILLOPN, SI_KERNEL, SIG, siginfoCode } from '../kernel/signals.js';
 import { SYS, syscallName } from '../kernel/syscall-names.js';
@@ -16,7 +14,6 @@ import { INT3, isSyscallInsn } from '../kernel/x86-insn.js';
 import { __WALL } from '../kernel/ptrace.js';
 import type { ExecEvent, NewTaskEvent, PatchEvent, PointMemory, SignalEvent, SyscallEvent, TraceEvent } from '../trace/events.js';
 import { SignalPlacement, SyscallMode } from '../trace/events.js';
-import { hasCopy } from '../trace/file-copies.js';
 import type { TraceReader } from '../trace/trace-reader.js';
 import { isSynchronous, rewindSyscallForSignal } from '../tracee/signal-points.js';
 import { TraceeError } from '../tracee/errors.js';
@@ -24,7 +21,7 @@ import { afterCodeChange, changesCode } from '../patch/code-changes.js';
 import { armPointTrap } from '../patch/point-trap.js';
 import { applySites, CodeSpaces, PatchedCode, type CodeSpacesState } from '../patch/code-patcher.js';
 import { replayPlan, type TrapPlan } from '../tracee/trap-plan.js';
-import { injectSyscall, interruptedBySignal, runToSyscallExit, skipToExit, withStringOnStack } from '../tracee/inject.js';
+import { interruptedBySignal, runToSyscallExit, skipToExit } from '../tracee/inject.js';
 import { applyInsnResult, decodeTrappedInsn } from '../tracee/insn.js';
 import { hashRanges } from '../tracee/point-memory.js';
 import { chooseCpu, cpuAllowed, filtered, launch, waitStop } from '../tracee/spawn.js';
@@ -44,11 +41,9 @@ import { copyPath } from './trace-files.js';
 import { SharedBackings } from './shared-backings.js';
 import { basename } from 'node:path';
 import { createsTask, parentWaits, replayNewTask, replayNewTaskResult, sharesMemory } from '../syscalls/clone.js';
+import { replayFileMapping } from '../syscalls/mmap.js';
 import { interruptUnderMask } from '../syscalls/signal-masks.js';
 import { enterReplayExec, finishReplayExec, isExec, waitExecEnd, type ExecReplay } from '../syscalls/exec.js';
-
-const O_RDONLY_CLOEXEC = O_RDONLY | O_CLOEXEC;
-const O_RDWR_CLOEXEC = O_RDWR | O_CLOEXEC;
 
 /** Passes through a preemption point's instruction replay tries before it reports a divergence. */
 const MAX_SEARCH_HITS = 1_000_000;
@@ -866,7 +861,7 @@ export class Replayer {
   private replayExecuted(t: RTask, ev: SyscallEvent, regs: BigUint64Array): void {
     const task = t.task;
     if (ev.file) {
-      this.mapTraceCopy(task, ev, regs);
+      replayFileMapping(task, ev, regs, this.reader.filesDir, this.backings, (m) => this.diverge(m));
       this.applyWrites(task, ev);
       t.stop = { kind: 'syscall' };
       this.codeChanged(t, ev);
@@ -973,55 +968,6 @@ export class Replayer {
     if (sig?.kind !== 'signal' || sig.placement !== SignalPlacement.SyscallExit) return;
     t.presented = sig;
     t.task.signal(sig.signo);
-  }
-
-  /**
-   * mmap of a file at the recorded address: the trace's copy, privately (replay never writes to files);
-   * a shared mapping, or any of a file mapped shared before, maps the file's shared backing instead
-   * (shared-backings.ts); /dev/zero is anonymous memory, shared if it was.
-   */
-  private mapTraceCopy(task: Task, ev: SyscallEvent, entry: BigUint64Array): void {
-    const file = ev.file!;
-    skipToExit(task, ev.result);
-    const args = SYSCALL_ARG_REGS.map((r) => entry[r]!);
-    let fd = -1n;
-    const shared = isSharedMapping(args[3]!);
-    let flags = (args[3]! & ~MAP_TYPE_MASK) | (shared ? args[3]! & MAP_TYPE_MASK : MAP_PRIVATE) | MAP_FIXED;
-    if (!hasCopy(file)) flags |= MAP_ANONYMOUS;
-    else if (shared || this.backings.has(file)) {
-      const writable = shared && (ev.fileWritable || (args[2]! & PROT_WRITE) !== 0n);
-      const path = this.backings.pathOf(file);
-      fd = withStringOnStack(task, path, (addr) => injectSyscall(task, SYS.openat, [AT_FDCWD, addr, writable ? O_RDWR_CLOEXEC : O_RDONLY_CLOEXEC, 0n]));
-      if (fd === -BigInt(E.EACCES) && !writable) {
-        // rewind's backing is out of reach (the process is in a user namespace of its own): a read-only
-        // mapping gets the trace's copy, and a later change of the file is refused (SharedBackings).
-        this.backings.unreachable(file);
-        flags = (flags & ~MAP_TYPE_MASK) | MAP_PRIVATE;
-        fd = this.openInTracee(task, copyPath(this.reader.filesDir, file));
-      } else if (fd < 0n) {
-        throw new TraceeError(`cannot open ${path} (the shared backing of ${file.path}) in the replayed process (errno ${-fd})`);
-      }
-    } else {
-      flags = (flags & ~MAP_TYPE_MASK) | MAP_PRIVATE;
-      fd = this.openInTracee(task, copyPath(this.reader.filesDir, file));
-    }
-    const r = injectSyscall(task, SYS.mmap, [ev.result, args[1]!, args[2]!, flags, fd, fd < 0n ? 0n : args[5]!]);
-    if (fd >= 0n) injectSyscall(task, SYS.close, [fd]);
-    if (r !== ev.result) throw this.diverge(`mmap of ${file.path} landed at 0x${r.toString(16)}, recorded 0x${ev.result.toString(16)}`);
-    const after = entry.slice();
-    after[R.rax] = BigInt.asUintN(64, ev.result);
-    after[R.orig_rax] = BigInt.asUintN(64, -1n);
-    task.fetchRegs();
-    after[R.rcx] = task.regs[R.rcx]!;
-    after[R.r11] = task.regs[R.r11]!;
-    task.storeRegs(after);
-  }
-
-  /** Opens path inside the tracee (at a syscall-exit stop; read-only unless told); returns the fd. */
-  private openInTracee(task: Task, path: string, flags = O_RDONLY_CLOEXEC): bigint {
-    const fd = withStringOnStack(task, path, (addr) => injectSyscall(task, SYS.openat, [AT_FDCWD, addr, flags, 0n]));
-    if (fd < 0n) throw new TraceeError(`cannot open ${path} (a trace's copy or a shared backing) in the replayed process (errno ${-fd})`);
-    return fd;
   }
 
   /** fork, vfork, clone: creates the task for real and makes it look like the recorded one (syscalls/clone.ts). */

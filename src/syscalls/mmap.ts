@@ -1,0 +1,82 @@
+// Irregular syscall: mmap(2) of a file. Recording keeps a copy of the file mapped (file-store.ts) and
+// names it in the event; replay maps the trace's copy at the recorded address, privately (replay never
+// writes to files), or, for a mapping shared or of a file mapped shared before, the file's shared
+// backing (shared-backings.ts). A home of the syscall layer: imports record/ and replay/ helpers,
+// never the engines.
+import { E } from '../kernel/errno.js';
+import { AT_FDCWD, O_CLOEXEC, O_RDONLY, O_RDWR } from '../kernel/fcntl.js';
+import { isSharedMapping, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_TYPE_MASK, PROT_WRITE } from '../kernel/mman.js';
+import { R, SYSCALL_ARG_REGS } from '../kernel/regs.js';
+import { SYS } from '../kernel/syscall-names.js';
+import type { FileRef, SyscallEvent } from '../trace/events.js';
+import { hasCopy } from '../trace/file-copies.js';
+import { TraceeError } from '../tracee/errors.js';
+import { injectSyscall, skipToExit, withStringOnStack } from '../tracee/inject.js';
+import type { Task } from '../tracee/task.js';
+import type { FileStore } from '../record/file-store.js';
+import type { SharedBackings } from '../replay/shared-backings.js';
+import { copyPath } from '../replay/trace-files.js';
+
+const O_RDONLY_CLOEXEC = O_RDONLY | O_CLOEXEC;
+const O_RDWR_CLOEXEC = O_RDWR | O_CLOEXEC;
+
+// ---- record --------------------------------------------------------------------------------------
+
+/** At the exit of a successful mmap (at `at`): the copy of the file it mapped, null for anonymous memory. */
+export function recordFileMapping(files: FileStore, tid: number, args: bigint[], at: bigint): FileRef | null {
+  const fd = BigInt.asIntN(32, args[4]!);
+  if ((args[3]! & MAP_ANONYMOUS) !== 0n || fd < 0n) return null;
+  return files.captureMapping(tid, fd, at, args[1]!, args[5]!);
+}
+
+// ---- replay --------------------------------------------------------------------------------------
+
+/**
+ * mmap of a file at the recorded address: the trace's copy, privately (replay never writes to files);
+ * a shared mapping, or any of a file mapped shared before, maps the file's shared backing instead
+ * (shared-backings.ts); /dev/zero is anonymous memory, shared if it was.
+ */
+export function replayFileMapping(task: Task, ev: SyscallEvent, entry: BigUint64Array, filesDir: string, backings: SharedBackings,
+  diverge: (message: string) => Error): void {
+  const file = ev.file!;
+  skipToExit(task, ev.result);
+  const args = SYSCALL_ARG_REGS.map((r) => entry[r]!);
+  let fd = -1n;
+  const shared = isSharedMapping(args[3]!);
+  let flags = (args[3]! & ~MAP_TYPE_MASK) | (shared ? args[3]! & MAP_TYPE_MASK : MAP_PRIVATE) | MAP_FIXED;
+  if (!hasCopy(file)) flags |= MAP_ANONYMOUS;
+  else if (shared || backings.has(file)) {
+    const writable = shared && (ev.fileWritable || (args[2]! & PROT_WRITE) !== 0n);
+    const path = backings.pathOf(file);
+    fd = withStringOnStack(task, path, (addr) => injectSyscall(task, SYS.openat, [AT_FDCWD, addr, writable ? O_RDWR_CLOEXEC : O_RDONLY_CLOEXEC, 0n]));
+    if (fd === -BigInt(E.EACCES) && !writable) {
+      // rewind's backing is out of reach (the process is in a user namespace of its own): a read-only
+      // mapping gets the trace's copy, and a later change of the file is refused (SharedBackings).
+      backings.unreachable(file);
+      flags = (flags & ~MAP_TYPE_MASK) | MAP_PRIVATE;
+      fd = openInTracee(task, copyPath(filesDir, file));
+    } else if (fd < 0n) {
+      throw new TraceeError(`cannot open ${path} (the shared backing of ${file.path}) in the replayed process (errno ${-fd})`);
+    }
+  } else {
+    flags = (flags & ~MAP_TYPE_MASK) | MAP_PRIVATE;
+    fd = openInTracee(task, copyPath(filesDir, file));
+  }
+  const r = injectSyscall(task, SYS.mmap, [ev.result, args[1]!, args[2]!, flags, fd, fd < 0n ? 0n : args[5]!]);
+  if (fd >= 0n) injectSyscall(task, SYS.close, [fd]);
+  if (r !== ev.result) throw diverge(`mmap of ${file.path} landed at 0x${r.toString(16)}, recorded 0x${ev.result.toString(16)}`);
+  const after = entry.slice();
+  after[R.rax] = BigInt.asUintN(64, ev.result);
+  after[R.orig_rax] = BigInt.asUintN(64, -1n);
+  task.fetchRegs();
+  after[R.rcx] = task.regs[R.rcx]!;
+  after[R.r11] = task.regs[R.r11]!;
+  task.storeRegs(after);
+}
+
+/** Opens path inside the tracee (at a syscall-exit stop; read-only unless told); returns the fd. */
+function openInTracee(task: Task, path: string, flags = O_RDONLY_CLOEXEC): bigint {
+  const fd = withStringOnStack(task, path, (addr) => injectSyscall(task, SYS.openat, [AT_FDCWD, addr, flags, 0n]));
+  if (fd < 0n) throw new TraceeError(`cannot open ${path} (a trace's copy or a shared backing) in the replayed process (errno ${-fd})`);
+  return fd;
+}
