@@ -41,15 +41,15 @@ static void *forker(void *arg) {
 }
 
 static volatile int worker_stop;
+static long worker_rounds;
 static void *worker(void *arg) {
   (void)arg;
-  long rounds = 0;
   while (!__atomic_load_n(&worker_stop, __ATOMIC_SEQ_CST)) {
     struct timespec ts = {0, 500000};
     nanosleep(&ts, NULL);
-    rounds++;
+    __atomic_add_fetch(&worker_rounds, 1, __ATOMIC_SEQ_CST);
   }
-  return (void *)(intptr_t)(rounds > 0);
+  return (void *)(intptr_t)(__atomic_load_n(&worker_rounds, __ATOMIC_SEQ_CST) > 0);
 }
 
 int main(void) {
@@ -87,6 +87,11 @@ int main(void) {
   int status = -1;
   pid_t w = waitpid(c, &status, 0);
   say("main reaped %s exited %d code %d\n", w == c ? "yes" : "no", WIFEXITED(status), WEXITSTATUS(status));
+  /* on a busy machine the worker may not have run yet: it ends after one round at least */
+  while (__atomic_load_n(&worker_rounds, __ATOMIC_SEQ_CST) == 0) {
+    struct timespec nap = {0, 1000000};
+    nanosleep(&nap, NULL);
+  }
   __atomic_store_n(&worker_stop, 1, __ATOMIC_SEQ_CST);
   pthread_join(t, &ret);
   say("worker returned %ld\n", (long)(intptr_t)ret);
