@@ -108,6 +108,8 @@ export class Recorder {
   private sliceStart = 0;
   /** The running task's CPU time (ns) when its time slice started. */
   private sliceCpuStart = 0;
+  /** The last CPU time read of a task at a stop, and at which (Task.resumes): a new slice from there starts at it. */
+  private cpuAtStop: { task: Task; resumes: number; ns: number } | null = null;
   /** Processes a SIGSYS was delivered to (a death by SIGSYS without one was rewind's seccomp filter). */
   private readonly sigsysDelivered = new Set<number>();
   /** What rewind itself did to the program that the user must be told (one line each). */
@@ -237,7 +239,17 @@ export class Recorder {
 
   private startSlice(st: TaskState): void {
     this.sliceStart = performance.now();
-    this.sliceCpuStart = cpuTimeNs(st.task);
+    // A task at a ptrace stop uses no CPU: a reading taken at this very stop (the one that ended its
+    // previous slice) is exactly where this slice starts.
+    const r = this.cpuAtStop;
+    this.sliceCpuStart = r && r.task === st.task && r.resumes === st.task.resumes ? r.ns : this.readCpuAtStop(st.task);
+  }
+
+  /** The CPU time of a task at a ptrace stop, kept for the next slice that starts at the same stop. */
+  private readCpuAtStop(task: Task): number {
+    const ns = cpuTimeNs(task);
+    this.cpuAtStop = { task, resumes: task.resumes, ns };
+    return ns;
   }
 
   /**
@@ -246,7 +258,7 @@ export class Recorder {
    */
   private sliceUsed(st: TaskState): boolean {
     if (performance.now() - this.sliceStart <= TIMESLICE_MS) return false;
-    return (cpuTimeNs(st.task) - this.sliceCpuStart) / 1e6 >= TIMESLICE_MS * 0.9;
+    return (this.readCpuAtStop(st.task) - this.sliceCpuStart) / 1e6 >= TIMESLICE_MS * 0.9;
   }
 
   /** Drives one task until it blocks in the kernel, yields, or ends. */
