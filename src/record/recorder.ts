@@ -35,7 +35,7 @@ import { copiedBytes, inputOffset, kernelCopy } from './echo-capture.js';
 import { FdEcho } from './fd-echo.js';
 import type { FileStore } from './file-store.js';
 import { SharedFiles } from './shared-files.js';
-import { recordFileMapping } from '../syscalls/mmap.js';
+import { recordMapping } from '../syscalls/mmap.js';
 import { createsTask, isNewTaskStop, parentWaits, recordNewTask, sharesMemory } from '../syscalls/clone.js';
 import { isExec, readExecArgs, recordExecImage, waitExecEnd } from '../syscalls/exec.js';
 
@@ -587,16 +587,14 @@ export class Recorder {
     const exitRegs = task.fetchRegs();
     const result = BigInt.asIntN(64, exitRegs[R.rax]!);
     const writes = this.captureOutputs(task, def, args, result);
-    const file = nr === SYS.mmap && result >= 0n ? recordFileMapping(this.files, task.tid, args, result) : null;
-    if (nr === SYS.mremap && result >= 0n && args[2]! > args[1]!) this.files.checkGrownMapping(task.tid, result, args[2]!);
+    const mapping = recordMapping(this.files, this.shared, task, nr, args, result);
     const echo = (nr === SYS.write || nr === SYS.writev) && result > 0n ? st.echo.target(args[0]!)
       : copyEcho && result > 0n ? copyEcho : 0;
     st.echo.update(nr, args, result);
     this.seccomp.after(task.tid, nr, args, result, () => this.threadsOf(task.tgid));
     const mode = modeOf(def, { args, result, isRecorded: (pid) => this.tasks.has(Number(pid)) });
-    const ev = syscallEvent(task.tid, nr, mode, regs, result, writes, file, echo);
-    // Files mapped shared: replay backs them with one memory file, and needs the changes made by calls it emulates.
-    if (file && this.shared.mapped(task, args, file)) ev.fileWritable = true;
+    const ev = syscallEvent(task.tid, nr, mode, regs, result, writes, mapping.file, echo);
+    if (mapping.writable) ev.fileWritable = true;
     const change = this.shared.change(task, nr, args, result);
     if (change) ev.fileChange = change;
     if (copyEcho && result > 0n) ev.output = copiedBytes(task, args[nr === SYS.sendfile ? 1 : 0]!, copyFrom, Number(result));
