@@ -639,7 +639,7 @@ export class Replayer {
     }
     const pidReg = this.pointAtReplayedProcess(task, ev, regs);
     if (ev.nr === SYS.rt_sigsuspend) this.presendSignal(t);
-    if (ev.nr === SYS.exit || ev.nr === SYS.exit_group) {
+    if (syscallDef(ev.nr)?.noReturn) {
       // The task never comes back; its exit is collected at its exit event (a thread-group leader's
       // exit is reported only after its other threads', whose exit events come first).
       task.toSyscallExit();
