@@ -27,6 +27,13 @@ const targets = [
   { src: 'native/addon.c', dst: 'rewind.node', args: ['-shared', '-fPIC', '-fvisibility=hidden', `-I${nodeInclude}`] },
   { src: 'native/launcher.c', dst: 'rewind-launcher', args: [] },
   { src: 'native/probe.c', dst: 'rewind-probe', args: [] },
+  // Replay's stand-in for a recorded execve (src/syscalls/exec-image.ts): static, no libc, at an address
+  // the kernel gives no executable, loader, stack or vDSO.
+  {
+    src: 'native/exec-stub.c', dst: 'rewind-exec-stub',
+    args: ['-static', '-nostdlib', '-no-pie', '-fno-pie', '-fno-asynchronous-unwind-tables', '-fno-stack-protector',
+      '-Wl,--build-id=none', '-Wl,-z,noexecstack', '-Wl,-Ttext-segment=0x100000000000'],
+  },
 ];
 
 for (const t of targets) {

@@ -1,0 +1,71 @@
+// Traced-process model: a process's address space as rewind keeps it across record and replay — each
+// mapping with what it holds (a file's copy at an offset, anonymous memory, the stack, the kernel's vDSO
+// and vvar pages), its protection, and the mm layout the kernel keeps beside the mappings (code, data,
+// brk, argument and environment bounds, the saved auxv). Record reads it from /proc right after an
+// execve (trace event `exec`, its `image`); replay builds the same (src/syscalls/exec-image.ts).
+import { readFileSync } from 'node:fs';
+import { ImageKind, type FileRef, type ImageLayout, type ImageMapping } from '../trace/events.js';
+import { protOfPerms, PROT_WRITE } from '../kernel/mman.js';
+import type { Mapping } from './maps.js';
+
+/** PROT_* of a maps line's permissions ("r-xp"). */
+export function protOf(perms: string): number {
+  return Number(protOfPerms(perms));
+}
+
+/** A maps line's name without the " (deleted)" the kernel adds for a file gone from its directory. */
+export function fileName(m: Mapping): string {
+  return m.name.replace(/ \(deleted\)$/, '');
+}
+
+/** What a mapping of a fresh image is, from its name in /proc/PID/maps. */
+export function kindOf(m: Mapping): ImageKind {
+  if (m.name === '[stack]') return ImageKind.Stack;
+  if (m.name === '[vdso]') return ImageKind.Vdso;
+  if (m.name.startsWith('[vvar')) return ImageKind.Vvar;
+  if (m.name === '[vsyscall]') return ImageKind.Vsyscall;
+  if (m.name.startsWith('/')) return ImageKind.File;
+  return ImageKind.Anon; // '' or [heap] (a .bss ending at the brk start is shown as the heap)
+}
+
+/** The kernel's own mappings, which replay moves but never makes. */
+export function isSpecial(kind: ImageKind): boolean {
+  return kind === ImageKind.Vdso || kind === ImageKind.Vvar || kind === ImageKind.Vsyscall;
+}
+
+/**
+ * The mappings of a fresh image. `fileOf` names the copy of a file mapping's file (by its maps name);
+ * `contents` reads the bytes kept of a writable private mapping and of the vDSO.
+ */
+export function imageMappings(maps: Mapping[], fileOf: (name: string) => FileRef | null,
+  contents: (m: Mapping) => Uint8Array): ImageMapping[] {
+  return maps.map((m) => {
+    const kind = kindOf(m);
+    const prot = protOf(m.perms);
+    let file: FileRef | null = null;
+    if (kind === ImageKind.File) {
+      file = fileOf(fileName(m));
+      if (!file) throw new Error(`no copy of ${m.name}, mapped by the exec`);
+    }
+    const keep = kind === ImageKind.Vdso || ((kind === ImageKind.File || kind === ImageKind.Anon) && (prot & Number(PROT_WRITE)) !== 0);
+    return { start: m.start, end: m.end, prot, kind, file, offset: m.offset, name: m.name, data: keep ? contents(m) : null };
+  });
+}
+
+/** The mm layout of a process, from /proc/PID/stat (fields 26-28 and 45-51); brk is its start after an exec. */
+export function readLayout(pid: number): ImageLayout {
+  const text = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  // Fields after the command name, which may hold spaces and parentheses: field 3 is the first.
+  const f = text.slice(text.lastIndexOf(')') + 2).trim().split(' ');
+  const at = (n: number) => BigInt(f[n - 3]!);
+  const startBrk = at(47);
+  return {
+    startCode: at(26), endCode: at(27), startStack: at(28), startData: at(45), endData: at(46),
+    startBrk, brk: startBrk, argStart: at(48), argEnd: at(49), envStart: at(50), envEnd: at(51),
+  };
+}
+
+/** The auxiliary vector the kernel saved for the process (/proc/PID/auxv). */
+export function readAuxv(pid: number): Uint8Array {
+  return new Uint8Array(readFileSync(`/proc/${pid}/auxv`));
+}
