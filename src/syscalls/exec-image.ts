@@ -4,7 +4,7 @@
 // resets what exec resets) and, by injected system calls, replaces the stub's mappings by the recorded
 // ones, from the trace's copies at the recorded addresses and protections. Nothing of the replaying
 // machine's own files is loaded: not the program, not the dynamic loader.
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { AT_FDCWD, O_CLOEXEC, O_RDONLY } from '../kernel/fcntl.js';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MREMAP_FIXED, MREMAP_MAYMOVE, PAGE_SIZE } from '../kernel/mman.js';
 import { PR_SET_MM, PR_SET_MM_MAP, PRCTL_MM_MAP_SIZE } from '../kernel/prctl.js';
@@ -16,7 +16,7 @@ import { ImageKind, type ExecEvent, type ExecImage, type FileRef, type ImageMapp
 import { imageMappings, isSpecial, kindOf, protOf, readAuxv, readLayout } from '../tracee/address-space.js';
 import { TraceeError, UnsupportedError } from '../tracee/errors.js';
 import { injectSyscall, withStringOnStack } from '../tracee/inject.js';
-import { readMaps, type Mapping } from '../tracee/maps.js';
+import { mapFilesPath, readMaps, type Mapping } from '../tracee/maps.js';
 import type { Task } from '../tracee/task.js';
 import { copyPath } from '../replay/trace-files.js';
 import { join } from 'node:path';
@@ -42,8 +42,22 @@ export function captureImage(task: Task, exePath: string, exe: FileRef, interp: 
   const maps = readMaps(task.tid);
   const interpName = interpMap ? interpMap.name.replace(/ \(deleted\)$/, '') : null;
   const fileOf = (name: string): FileRef | null => (name === exePath ? exe : name === interpName ? interp : null);
-  const mappings = imageMappings(maps, fileOf, (m) => task.read(m.start, Number(m.end - m.start)));
+  const mappings = imageMappings(maps, fileOf, (m) => task.read(m.start, Number(m.end - m.start)),
+    (m) => readRange(mapFilesPath(task.tid, m), m.offset, Number(m.end - m.start)));
   return { mappings, layout: readLayout(task.tid), auxv: readAuxv(task.tid) };
+}
+
+/** Up to len bytes of a file from offset (fewer past its end). */
+function readRange(path: string, offset: bigint, len: number): Uint8Array {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = new Uint8Array(len);
+    let n = 0;
+    for (let r; n < len && (r = readSync(fd, buf, n, len - n, Number(offset) + n)) > 0;) n += r;
+    return buf.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 // ---- replay --------------------------------------------------------------------------------------
@@ -83,7 +97,7 @@ export function buildImage(task: Task, ev: ExecEvent, filesDir: string): void {
         const from = specials.get(m)!;
         check(task, 'mremap', m, injectSyscall(task, SYS.mremap, [from, m.end - m.start, m.end - m.start, MREMAP_MAYMOVE | MREMAP_FIXED, m.start]), m.start);
       }
-      if (m.data && m.kind !== ImageKind.Vdso) task.write(m.start, m.data);
+      if (m.kind !== ImageKind.Vdso) for (const p of m.pieces) task.write(p.addr, p.data);
     }
     useRecordedVdso(task, img);
     // From here the injections borrow the recorded entry point's bytes: the stub's code goes.
@@ -126,9 +140,9 @@ function moveSpecialsAside(task: Task, live: Mapping[], img: ExecImage): Map<Ima
  */
 function useRecordedVdso(task: Task, img: ExecImage): void {
   const vdso = img.mappings.find((m) => m.kind === ImageKind.Vdso);
-  if (!vdso?.data) return;
-  const now = task.read(vdso.start, vdso.data.length);
-  if (!Buffer.from(now).equals(vdso.data)) task.write(vdso.start, vdso.data);
+  for (const p of vdso?.pieces ?? []) {
+    if (!Buffer.from(task.read(p.addr, p.data.length)).equals(p.data)) task.write(p.addr, p.data);
+  }
 }
 
 function unmap(task: Task, start: bigint, end: bigint): void {

@@ -85,8 +85,11 @@ export interface ImageMapping {
   offset: bigint;
   /** The name /proc/PID/maps shows ([vvar_vclock]…, or the file's path). */
   name: string;
-  /** Writable private mappings (File, Anon): their bytes as the kernel left them (zeroed .bss tails). */
-  data: Uint8Array | null;
+  /**
+   * What the mapping holds beyond its file's bytes (or zeros): for writable private mappings (File,
+   * Anon), the pages the kernel wrote (a .bss tail zeroed in a file's last page); for the vDSO, all of it.
+   */
+  pieces: MemWrite[];
 }
 
 /** The mm fields prctl(PR_SET_MM_MAP) sets, as /proc/PID/stat showed them after the exec. */

@@ -220,10 +220,10 @@ test('an exec\'s image (version 5) round-trips; a version 4 exec frame has none'
   const exec = sampleEvents()[0] as ExecEvent;
   const image: ExecImage = {
     mappings: [
-      { start: 0x5555_5555_4000n, end: 0x5555_5555_6000n, prot: 5, kind: ImageKind.File, file: exec.exe, offset: 0x1000n, name: '/usr/bin/cat', data: null },
-      { start: 0x5555_5555_6000n, end: 0x5555_5555_7000n, prot: 3, kind: ImageKind.Anon, file: null, offset: 0n, name: '[heap]', data: new Uint8Array(4096).fill(7) },
-      { start: 0x7fff_f7fc_2000n, end: 0x7fff_f7fc_4000n, prot: 5, kind: ImageKind.Vdso, file: null, offset: 0n, name: '[vdso]', data: new Uint8Array(8192).fill(1) },
-      { start: 0x7fff_fffd_e000n, end: 0x7fff_ffff_f000n, prot: 3, kind: ImageKind.Stack, file: null, offset: 0n, name: '[stack]', data: null },
+      { start: 0x5555_5555_4000n, end: 0x5555_5555_6000n, prot: 5, kind: ImageKind.File, file: exec.exe, offset: 0x1000n, name: '/usr/bin/cat', pieces: [] },
+      { start: 0x5555_5555_6000n, end: 0x5555_5555_7000n, prot: 3, kind: ImageKind.Anon, file: null, offset: 0n, name: '[heap]', pieces: [{ addr: 0x5555_5555_6ff0n, data: new Uint8Array(16).fill(7) }] },
+      { start: 0x7fff_f7fc_2000n, end: 0x7fff_f7fc_4000n, prot: 5, kind: ImageKind.Vdso, file: null, offset: 0n, name: '[vdso]', pieces: [{ addr: 0x7fff_f7fc_2000n, data: new Uint8Array(8192).fill(1) }] },
+      { start: 0x7fff_fffd_e000n, end: 0x7fff_ffff_f000n, prot: 3, kind: ImageKind.Stack, file: null, offset: 0n, name: '[stack]', pieces: [] },
     ],
     layout: {
       startCode: 1n, endCode: 2n, startData: 3n, endData: 4n, startBrk: 5n, brk: 6n, startStack: 7n, argStart: 8n, argEnd: 9n, envStart: 10n, envEnd: 11n,

@@ -214,7 +214,8 @@ function decodeExec(r: ByteReader, h: RegsHistory, version: number): ExecEvent {
 }
 
 // image (version 5 on): u8 0 (none) or 1, then varint n, n × (u64 start, u64 end, u8 prot, u8 kind,
-//   optional FileRef, u64 offset, string name, u8 hasData [blob data]), 11 × u64 layout, blob auxv.
+//   optional FileRef, u64 offset, string name, varint pieces, pieces × (u64 addr, blob data)),
+//   11 × u64 layout, blob auxv.
 
 const LAYOUT_FIELDS = ['startCode', 'endCode', 'startData', 'endData', 'startBrk', 'brk', 'startStack',
   'argStart', 'argEnd', 'envStart', 'envEnd'] as const;
@@ -234,8 +235,11 @@ function encodeImage(w: ByteWriter, img: ExecImage | null): void {
     encodeOptFileRef(w, m.file);
     w.u64(m.offset);
     w.string(m.name);
-    w.u8(m.data ? 1 : 0);
-    if (m.data) w.blob(m.data);
+    w.varint(m.pieces.length);
+    for (const p of m.pieces) {
+      w.u64(p.addr);
+      w.blob(p.data);
+    }
   }
   for (const f of LAYOUT_FIELDS) w.u64(img.layout[f]);
   w.blob(img.auxv);
@@ -253,8 +257,13 @@ function decodeImage(r: ByteReader): ExecImage | null {
     const file = decodeOptFileRef(r);
     const offset = r.u64();
     const name = r.string('image mapping name');
-    const data = decodeU8Enum(r, 1, 'image data flag') === 1 ? r.blob('image mapping data') : null;
-    mappings.push({ start, end, prot, kind, file, offset, name, data });
+    const np = r.count('image piece count', 9);
+    const pieces: MemWrite[] = [];
+    for (let j = 0; j < np; j++) {
+      const addr = r.u64();
+      pieces.push({ addr, data: r.blob('image piece') });
+    }
+    mappings.push({ start, end, prot, kind, file, offset, name, pieces });
   }
   const layout = {} as ImageLayout;
   for (const f of LAYOUT_FIELDS) layout[f] = r.u64();

@@ -4,7 +4,7 @@
 // brk, argument and environment bounds, the saved auxv). Record reads it from /proc right after an
 // execve (trace event `exec`, its `image`); replay builds the same (src/syscalls/exec-image.ts).
 import { readFileSync } from 'node:fs';
-import { ImageKind, type FileRef, type ImageLayout, type ImageMapping } from '../trace/events.js';
+import { ImageKind, type FileRef, type ImageLayout, type ImageMapping, type MemWrite } from '../trace/events.js';
 import { protOfPerms, PROT_WRITE } from '../kernel/mman.js';
 import type { Mapping } from './maps.js';
 
@@ -35,10 +35,11 @@ export function isSpecial(kind: ImageKind): boolean {
 
 /**
  * The mappings of a fresh image. `fileOf` names the copy of a file mapping's file (by its maps name);
- * `contents` reads the bytes kept of a writable private mapping and of the vDSO.
+ * `contents` reads a mapping's bytes, `original` what its file holds there (null: anonymous, zeros):
+ * kept are the whole vDSO and, of writable private mappings, the pages that differ from the original.
  */
 export function imageMappings(maps: Mapping[], fileOf: (name: string) => FileRef | null,
-  contents: (m: Mapping) => Uint8Array): ImageMapping[] {
+  contents: (m: Mapping) => Uint8Array, original: (m: Mapping) => Uint8Array | null): ImageMapping[] {
   return maps.map((m) => {
     const kind = kindOf(m);
     const prot = protOf(m.perms);
@@ -47,9 +48,36 @@ export function imageMappings(maps: Mapping[], fileOf: (name: string) => FileRef
       file = fileOf(fileName(m));
       if (!file) throw new Error(`no copy of ${m.name}, mapped by the exec`);
     }
-    const keep = kind === ImageKind.Vdso || ((kind === ImageKind.File || kind === ImageKind.Anon) && (prot & Number(PROT_WRITE)) !== 0);
-    return { start: m.start, end: m.end, prot, kind, file, offset: m.offset, name: m.name, data: keep ? contents(m) : null };
+    let pieces: MemWrite[] = [];
+    if (kind === ImageKind.Vdso) pieces = [{ addr: m.start, data: contents(m) }];
+    else if ((kind === ImageKind.File || kind === ImageKind.Anon) && (prot & Number(PROT_WRITE)) !== 0) {
+      pieces = changedPages(m.start, contents(m), kind === ImageKind.File ? original(m) : null);
+    }
+    return { start: m.start, end: m.end, prot, kind, file, offset: m.offset, name: m.name, pieces };
   });
+}
+
+const PAGE = 4096;
+
+/** The runs of pages of `now` (at `start`) that differ from `base` (zeros where base is null or short). */
+export function changedPages(start: bigint, now: Uint8Array, base: Uint8Array | null): MemWrite[] {
+  const out: MemWrite[] = [];
+  const zero = new Uint8Array(PAGE);
+  let run = -1;
+  const close = (end: number) => {
+    if (run >= 0) out.push({ addr: start + BigInt(run), data: now.slice(run, end) });
+    run = -1;
+  };
+  for (let o = 0; o < now.length; o += PAGE) {
+    const page = now.subarray(o, o + PAGE);
+    const was = base && o < base.length ? base.subarray(o, o + PAGE) : zero.subarray(0, page.length);
+    const same = was.length === page.length ? Buffer.from(page).equals(was)
+      : Buffer.from(page.subarray(0, was.length)).equals(was) && page.subarray(was.length).every((b) => b === 0);
+    if (same) close(o);
+    else if (run < 0) run = o;
+  }
+  close(now.length);
+  return out;
 }
 
 /** The mm layout of a process, from /proc/PID/stat (fields 26-28 and 45-51); brk is its start after an exec. */
