@@ -6,7 +6,7 @@
 // machine's own files is loaded: not the program, not the dynamic loader.
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { AT_FDCWD, O_CLOEXEC, O_RDONLY } from '../kernel/fcntl.js';
-import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MREMAP_FIXED, MREMAP_MAYMOVE, PAGE_SIZE } from '../kernel/mman.js';
+import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MREMAP_FIXED, MREMAP_MAYMOVE, PAGE_SIZE, PROT_READ, PROT_WRITE } from '../kernel/mman.js';
 import { PR_SET_MM, PR_SET_MM_MAP, PRCTL_MM_MAP_SIZE } from '../kernel/prctl.js';
 import { R } from '../kernel/regs.js';
 import { SYS } from '../kernel/syscall-names.js';
@@ -75,8 +75,10 @@ export function emulatesExec(ev: ExecEvent): boolean {
 /**
  * At the exit stop of the stub's exec: the recorded image in place of the stub's, the registers left
  * at the recorded ones (the stack bytes and the rest are put back by the caller, as after a real exec).
+ * Returns where the vDSO is when it is a copy of the recorded one in anonymous memory (this kernel's
+ * vDSO pages are not the recorded ones), null when this kernel's [vdso] is there.
  */
-export function buildImage(task: Task, ev: ExecEvent, filesDir: string): void {
+export function buildImage(task: Task, ev: ExecEvent, filesDir: string): { start: bigint; end: bigint } | null {
   const img = ev.image!;
   const stubRsp = task.fetchRegs()[R.rsp]!;
   const codeAt = task.regs[R.rip]!;
@@ -84,22 +86,33 @@ export function buildImage(task: Task, ev: ExecEvent, filesDir: string): void {
   const specials = moveSpecialsAside(task, live, img);
   for (const m of live) {
     const kind = kindOf(m);
-    if (kind === ImageKind.Stack || isSpecial(kind) || (m.start <= codeAt && codeAt < m.end)) continue;
+    if (kind === ImageKind.Stack || kind === ImageKind.Vsyscall || (specials && isSpecial(kind)) || (m.start <= codeAt && codeAt < m.end)) continue;
     unmap(task, m.start, m.end);
   }
+  let copiedVdso: { start: bigint; end: bigint } | null = null;
   const fds = new Map<string, bigint>();
   try {
     for (const m of img.mappings) {
       if (m.kind === ImageKind.File) mapFile(task, m, fileFd(task, m.file!, filesDir, fds));
-      else if (m.kind === ImageKind.Anon) check(task, 'mmap', m, injectSyscall(task, SYS.mmap, [m.start, m.end - m.start, BigInt(m.prot), MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1n, 0n]), m.start);
+      else if (m.kind === ImageKind.Anon) mapAnon(task, m, m.prot);
       else if (m.kind === ImageKind.Stack) fitStack(task, m, live, stubRsp < ev.stackAddr ? stubRsp : ev.stackAddr, ev.stackAddr);
-      else if (m.kind !== ImageKind.Vsyscall) {
+      else if (m.kind === ImageKind.Vsyscall) continue;
+      else if (specials) {
         const from = specials.get(m)!;
         check(task, 'mremap', m, injectSyscall(task, SYS.mremap, [from, m.end - m.start, m.end - m.start, MREMAP_MAYMOVE | MREMAP_FIXED, m.start]), m.start);
+      } else if (m.kind === ImageKind.Vvar) {
+        mapAnon(task, m, m.prot); // read by no recorded code rewind leaves unpatched (below)
+      } else {
+        mapAnon(task, m, Number(PROT_READ | PROT_WRITE));
+        copiedVdso = { start: m.start, end: m.end };
       }
       if (m.kind !== ImageKind.Vdso) for (const p of m.pieces) task.write(p.addr, p.data);
     }
     useRecordedVdso(task, img);
+    if (copiedVdso) {
+      const m = img.mappings.find((x) => x.kind === ImageKind.Vdso)!;
+      check(task, 'mprotect', m, injectSyscall(task, SYS.mprotect, [m.start, m.end - m.start, BigInt(m.prot)]), 0n);
+    }
     // From here the injections borrow the recorded entry point's bytes: the stub's code goes.
     task.storeRegs(ev.regs);
     const code = live.find((m) => m.start <= codeAt && codeAt < m.end);
@@ -108,18 +121,30 @@ export function buildImage(task: Task, ev: ExecEvent, filesDir: string): void {
   } finally {
     for (const fd of fds.values()) injectSyscall(task, SYS.close, [fd]);
   }
+  return copiedVdso;
+}
+
+function mapAnon(task: Task, m: ImageMapping, prot: number): void {
+  const r = injectSyscall(task, SYS.mmap, [m.start, m.end - m.start, BigInt(prot), MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1n, 0n]);
+  check(task, 'mmap', m, r, m.start);
 }
 
 /**
  * The kernel's vDSO and vvar pages go to a scratch place first (where the recording has them may be
- * where the stub's are). This kernel must give the same ones, by name and size.
+ * where the stub's are), when this kernel's are the recorded ones by name and size. Otherwise (another
+ * kernel, or REWIND_VDSO=recorded) they are unmapped, and null returned: the recorded vDSO's bytes are
+ * then copied into anonymous memory at its address, and the vvar pages are left empty there. The
+ * recorded vDSO's clock functions become system calls as always (exec-setup.ts), so the code left in it
+ * that reads the kernel's vvar is none that glibc calls here (getcpu is patched too; vDSO getrandom,
+ * Linux 6.11, would read zeros: such a trace needs this kernel's vDSO).
  */
-function moveSpecialsAside(task: Task, live: Mapping[], img: ExecImage): Map<ImageMapping, bigint> {
+function moveSpecialsAside(task: Task, live: Mapping[], img: ExecImage): Map<ImageMapping, bigint> | null {
   const mine = live.filter((m) => { const k = kindOf(m); return k === ImageKind.Vdso || k === ImageKind.Vvar; });
   const recorded = img.mappings.filter((m) => m.kind === ImageKind.Vdso || m.kind === ImageKind.Vvar);
   const shape = (l: { name: string; start: bigint; end: bigint }[]) => l.map((m) => `${m.name}:${m.end - m.start}`).join(' ');
-  if (shape(mine) !== shape(recorded)) {
-    throw new UnsupportedError(`this kernel's vDSO pages (${shape(mine)}) differ from the recording's (${shape(recorded)}); replay with REWIND_EXEC=real`);
+  if (shape(mine) !== shape(recorded) || process.env['REWIND_VDSO'] === 'recorded') {
+    for (const m of mine) unmap(task, m.start, m.end);
+    return null;
   }
   const out = new Map<ImageMapping, bigint>();
   let at = SCRATCH;

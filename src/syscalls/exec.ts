@@ -165,12 +165,12 @@ export function finishReplayExec(now: Task, ev: ExecEvent, how: ExecStart, r: Ex
   const result = BigInt.asIntN(64, now.fetchRegs()[R.rax]!);
   if (result !== 0n) throw new TraceeError(`cannot execute ${how.emulated ? 'rewind\'s exec stub' : 'the trace\'s copy of ' + ev.path} (errno ${-result})`);
   const comm = how.comm;
-  if (how.emulated) buildImage(now, ev, r.filesDir);
+  const copiedVdso = how.emulated ? buildImage(now, ev, r.filesDir) : null;
   // ps and /proc/PID/comm show the program's name, not the trace copy's, from as soon as possible
   // (registers and the stack bytes borrowed are put back; the program cannot tell).
   withStringOnStack(now, comm, (addr) => injectSyscall(now, SYS.prctl, [BigInt(PR_SET_NAME), addr]));
   if (!how.emulated) checkInterpreter(now, ev, r);
-  prepareAfterExec(now, r.plan.cpuidFault);
+  prepareAfterExec(now, r.plan.cpuidFault, copiedVdso);
   r.spaces.execed(ev.tid, ev.newTid);
   r.spaces.set(ev.newTid, PatchedCode.empty.with(patchCode(now, PatchedCode.empty, r.plan.patchLocally)));
   now.write(ev.stackAddr, ev.stack);

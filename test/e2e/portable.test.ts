@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { assertOneLineError, assertReplayMatches } from '../helpers/checks.js';
 import { debugReplay } from '../helpers/gdb-session.js';
 import {
-  CFLAGS, compileTo, explain, programsDir, record, replay, rewindBin, run, stderrLines, TempSpace, which,
+  CFLAGS, compileProgram, compileTo, explain, programsDir, record, replay, rewindBin, run, stderrLines, TempSpace, which,
   type RecordResult, type RunOptions, type RunResult,
 } from '../helpers/harness.js';
 import { assertTraceOwns, flipBytes } from '../helpers/trace-guard.js';
@@ -109,6 +109,14 @@ describe('the machine\'s loader and libc replaced', () => {
     assertOneLineError(rep, 'replay with a damaged loader copy');
     assert.ok(stderrLines(rep)[0]!.includes(copy), explain(rep));
     assert.equal(rep.stdout.length, 0, explain(rep));
+  });
+});
+
+describe('the vDSO of another kernel', () => {
+  it('with this kernel\'s vDSO taken as foreign (REWIND_VDSO=recorded), the recorded one, copied, replays vDSO clock reads', async () => {
+    const rec = await record(compileProgram('time'), [], { space, extraArgs: ['--pack'] });
+    assert.equal(rec.status, 0, explain(rec));
+    assertReplayMatches(rec, await inChangedSystem(['replay', '-a', rec.traceDir], { env: { ...process.env, REWIND_VDSO: 'recorded' } }));
   });
 });
 
