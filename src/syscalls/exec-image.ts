@@ -13,7 +13,7 @@ import { SYS } from '../kernel/syscall-names.js';
 import { E } from '../kernel/errno.js';
 import { packageRoot } from '../native/addon.js';
 import { ImageKind, type ExecEvent, type ExecImage, type FileRef, type ImageMapping } from '../trace/events.js';
-import { imageMappings, isSpecial, kindOf, protOf, readAuxv, readLayout } from '../tracee/address-space.js';
+import { fileName, imageMappings, isSpecial, kindOf, protOf, readAuxv, readLayout } from '../tracee/address-space.js';
 import { TraceeError, UnsupportedError } from '../tracee/errors.js';
 import { injectSyscall, withStringOnStack } from '../tracee/inject.js';
 import { mapFilesPath, readMaps, type Mapping } from '../tracee/maps.js';
@@ -35,15 +35,18 @@ const CLOCK_MONOTONIC = 1n;
  * Right after a successful exec, before rewind changes anything in it (the vDSO's clock functions,
  * patched sites): the image's mappings (files named by their copies: the executable's and the
  * interpreter's, found by path or, failing that, by the file behind the mapping), the bytes of its
- * writable private mappings and of the vDSO, the mm layout and the saved auxv.
+ * writable private mappings and of the vDSO, the mm layout and the saved auxv. Null (the exec is then
+ * replayed by a real exec of the trace's copy) when the exec mapped another file.
  */
 export function captureImage(task: Task, exePath: string, exe: FileRef, interp: FileRef | null,
-  interpMap: Mapping | undefined): ExecImage {
+  interpMap: Mapping | undefined): ExecImage | null {
   const maps = readMaps(task.tid);
-  const interpName = interpMap ? interpMap.name.replace(/ \(deleted\)$/, '') : null;
-  const fileOf = (name: string): FileRef | null => (name === exePath ? exe : name === interpName ? interp : null);
+  const exeName = exePath.replace(/ \(deleted\)$/, '');
+  const interpName = interpMap ? fileName(interpMap) : null;
+  const fileOf = (name: string): FileRef | null => (name === exeName ? exe : name === interpName ? interp : null);
   const mappings = imageMappings(maps, fileOf, (m) => task.read(m.start, Number(m.end - m.start)),
     (m) => readRange(mapFilesPath(task.tid, m), m.offset, Number(m.end - m.start)));
+  if (!mappings) return null; // replayed by a real exec of the trace's copy
   return { mappings, layout: readLayout(task.tid), auxv: readAuxv(task.tid) };
 }
 

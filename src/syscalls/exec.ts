@@ -109,7 +109,7 @@ export function recordExecImage(task: Task, formerTid: number, argv: string[], e
   const stackAddr = regs[R.rsp]!;
   const stack = task.read(stackAddr, Number(stackMap.end - stackAddr));
   return {
-    exec: { kind: 'exec', tid: formerTid, path: exePath, argv, envp, exe, interp, stackAddr, stack, regs, newTid: task.tid, image },
+    exec: { kind: 'exec', tid: formerTid, path: exePath, argv, envp, exe, interp, stackAddr, stack, regs, newTid: task.tid, ...(image && { image }) },
     patch: sites.length > 0 ? { kind: 'patch', tid: task.tid, sites } : null,
   };
 }

@@ -37,24 +37,27 @@ export function isSpecial(kind: ImageKind): boolean {
  * The mappings of a fresh image. `fileOf` names the copy of a file mapping's file (by its maps name);
  * `contents` reads a mapping's bytes, `original` what its file holds there (null: anonymous, zeros):
  * kept are the whole vDSO and, of writable private mappings, the pages that differ from the original.
+ * Null when a file is mapped whose copy `fileOf` does not know.
  */
 export function imageMappings(maps: Mapping[], fileOf: (name: string) => FileRef | null,
-  contents: (m: Mapping) => Uint8Array, original: (m: Mapping) => Uint8Array | null): ImageMapping[] {
-  return maps.map((m) => {
+  contents: (m: Mapping) => Uint8Array, original: (m: Mapping) => Uint8Array | null): ImageMapping[] | null {
+  const out: ImageMapping[] = [];
+  for (const m of maps) {
     const kind = kindOf(m);
     const prot = protOf(m.perms);
     let file: FileRef | null = null;
     if (kind === ImageKind.File) {
       file = fileOf(fileName(m));
-      if (!file) throw new Error(`no copy of ${m.name}, mapped by the exec`);
+      if (!file) return null; // a file rewind kept no copy of: no image
     }
     let pieces: MemWrite[] = [];
     if (kind === ImageKind.Vdso) pieces = [{ addr: m.start, data: contents(m) }];
     else if ((kind === ImageKind.File || kind === ImageKind.Anon) && (prot & Number(PROT_WRITE)) !== 0) {
       pieces = changedPages(m.start, contents(m), kind === ImageKind.File ? original(m) : null);
     }
-    return { start: m.start, end: m.end, prot, kind, file, offset: m.offset, name: m.name, pieces };
-  });
+    out.push({ start: m.start, end: m.end, prot, kind, file, offset: m.offset, name: m.name, pieces });
+  }
+  return out;
 }
 
 const PAGE = 4096;

@@ -95,6 +95,19 @@ describe('the machine\'s loader and libc replaced', () => {
     assertReplayMatches(rec, await inChangedSystem(['replay', '-a', rec.traceDir]));
   });
 
+  it('a program exec\'d by a 3000-byte path (its initial stack reaches lower than the stub\'s) replays the same', async () => {
+    let dir = space.mkdir('deep-');
+    for (let i = 0; i < 14; i++) dir = path.join(dir, `${i}`.padStart(200, 'd'));
+    fs.mkdirSync(dir, { recursive: true });
+    const exe = path.join(dir, 'say-exe');
+    compileTo('#include <stdio.h>\n#include <unistd.h>\nint main(int c, char **v) { char b[4096]; ssize_t n = readlink("/proc/self/exe", b, sizeof b - 1); '
+      + 'printf("%d %zd %zu\\n", c, n, sizeof(v)); return 0; }\n', exe, { text: true });
+    const rec = await record(exe, ['arg'], { space, extraArgs: ['--pack'] });
+    assert.equal(rec.status, 0, explain(rec));
+    assert.match(rec.stdout.toString(), /^2 \d{4} 8\n$/, explain(rec));
+    assertReplayMatches(rec, await inChangedSystem(['replay', '-a', rec.traceDir]));
+  });
+
   it('a copy damaged after recording (packed trace): one line naming it, exit 125', async () => {
     const { rec } = await recordOwnProgram();
     const index = fs.readFileSync(path.join(rec.traceDir, 'files.index'), 'utf8').split('\n').filter((l) => l)
