@@ -1,6 +1,8 @@
 // Irregular syscall: execve(2) and execveat(2), record and replay halves side by side. Recording
 // turns a successful exec into an `exec` event (copies of the executable and interpreter, the initial
-// stack and registers); replay execs the trace's copy and puts that stack and those registers back.
+// stack and registers, the image: exec-image.ts); replay execs rewind's stub and builds the recorded
+// image in its place (a trace without images: execs the trace's copy), then puts that stack and those
+// registers back.
 // Shared by both: where each call keeps its arguments, and the wait for the exec's end, during which
 // a thread other than the leader takes over the leader's tid. A home of the syscall layer: it imports
 // record/ and replay/ helpers and never the engines (recorder.ts, replayer.ts), which call it.
@@ -200,7 +202,7 @@ function pointExecAt(task: Task, ev: ExecEvent, entry: BigUint64Array, target: s
   task.storeRegs(regs);
 }
 
-/** The kernel maps the program's interpreter (ld.so) from the live file system: it must be unchanged. */
+/** After a real exec the kernel maps the program's interpreter (ld.so) from the live file system: it must be unchanged. */
 function checkInterpreter(task: Task, ev: ExecEvent, r: ExecReplay): void {
   if (!ev.interp) return;
   const exeCopy = copyPath(r.filesDir, ev.exe);
