@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { assertOneLineError, assertReplayMatches } from '../helpers/checks.js';
 import { debugReplay } from '../helpers/gdb-session.js';
 import {
-  CFLAGS, compileProgram, compileTo, explain, programsDir, record, replay, rewindBin, run, stderrLines, TempSpace, which,
+  CFLAGS, compileProgram, compileTo, explain, programsDir, record, replay, rewind, rewindBin, run, stderrLines, TempSpace, which,
   type RecordResult, type RunOptions, type RunResult,
 } from '../helpers/harness.js';
 import { assertTraceOwns, flipBytes } from '../helpers/trace-guard.js';
@@ -80,6 +80,8 @@ describe('the machine\'s loader and libc replaced', () => {
 
   it('a packed trace moved elsewhere replays after the program and its library are deleted', async () => {
     const { rec, dir } = await recordOwnProgram();
+    const info = await rewind(['info', '--json', rec.traceDir]);
+    assert.deepEqual((JSON.parse(info.stdout.toString()) as { execsBuilt: boolean; packed: boolean }), { ...(JSON.parse(info.stdout.toString()) as object), execsBuilt: true, packed: true });
     const moved = path.join(space.mkdir('moved-'), 'trace');
     execFileSync('mv', [rec.traceDir, moved]);
     fs.rmSync(dir, { recursive: true, force: true });
