@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Builds the C parts with the machine's compiler: build/rewind.node (N-API addon), build/rewind-launcher and
-// build/rewind-probe (the capability probes).
+// Builds the C parts with the machine's compiler: build/rewind.node (N-API addon), build/rewind-launcher,
+// build/rewind-probe (the capability probes) and build/rewind-exec-stub (replay's stand-in for an execve).
 // Run by `npm install` (prepare script). Needs gcc (or $CC) and Node's headers, which ship with Node.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
@@ -25,8 +25,17 @@ mkdirSync(out, { recursive: true });
 const warn = ['-Wall', '-Wextra', '-Werror', '-O2', '-g'];
 const targets = [
   { src: 'native/addon.c', dst: 'rewind.node', args: ['-shared', '-fPIC', '-fvisibility=hidden', `-I${nodeInclude}`] },
-  { src: 'native/launcher.c', dst: 'rewind-launcher', args: [] },
+  // Static: a replay needs nothing of the machine's loader and libc (a portable trace replays where they
+  // differ or are missing; src/syscalls/exec-image.ts).
+  { src: 'native/launcher.c', dst: 'rewind-launcher', args: ['-static'] },
   { src: 'native/probe.c', dst: 'rewind-probe', args: [] },
+  // Replay's stand-in for a recorded execve (src/syscalls/exec-image.ts): static, no libc, at an address
+  // the kernel gives no executable, loader, stack or vDSO.
+  {
+    src: 'native/exec-stub.c', dst: 'rewind-exec-stub',
+    args: ['-static', '-nostdlib', '-no-pie', '-fno-pie', '-fno-asynchronous-unwind-tables', '-fno-stack-protector',
+      '-Wl,--build-id=none', '-Wl,-z,noexecstack', '-Wl,-Ttext-segment=0x100000000000'],
+  },
 ];
 
 for (const t of targets) {

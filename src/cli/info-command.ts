@@ -5,6 +5,9 @@ import { TraceReader } from '../trace/trace-reader.js';
 import { parseArgs } from './args.js';
 import { resolveTrace } from './trace-dirs.js';
 
+/** The first trace format version whose exec events carry the image replay builds (src/syscalls/exec-image.ts). */
+const EXEC_IMAGE_VERSION = 5;
+
 export function infoCommand(args: string[]): number {
   const { options, operands } = parseArgs(args, { flags: ['--json'] });
   const dir = resolveTrace(operands[0]);
@@ -24,6 +27,7 @@ export function infoCommand(args: string[]): number {
     trace: dir, formatVersion: m.version, command: m.command, exe: m.exe, cwd: m.cwd,
     startTime: m.startTime, durationMs: m.end?.durationMs ?? null, events, complete,
     status, sizeBytes: reader.sizeBytes(), hostname: m.hostname, kernel: m.kernel, rewindVersion: m.rewindVersion,
+    execsBuilt: m.version >= EXEC_IMAGE_VERSION,
     packed: files.packed, files: { copies: files.copies, sharedWithSystem: files.shared, bytes: files.bytes, diskBytes: files.diskBytes, hashed: files.indexed },
     machine: m.machine ?? null,
   };
@@ -46,6 +50,8 @@ export function infoCommand(args: string[]): number {
     ['files', `${files.copies} copies, ${files.bytes} bytes (${files.diskBytes} on disk)${files.indexed ? ', sizes and SHA-256 in files.index' : ', no hashes (older trace)'}`],
     ['packed', files.packed ? 'yes (self-contained: no copy is shared with a file outside the trace)'
       : `no: ${files.shared} of the copies are hard links to system files (rewind pack makes them private)`],
+    ['execs', info.execsBuilt ? 'built at replay from the trace\'s copies (no file of the replaying machine is loaded)'
+      : 'replayed by a real exec of the trace\'s copy (older trace: needs the recorded dynamic loader on the replaying machine)'],
   ];
   const mc = m.machine;
   if (mc) {

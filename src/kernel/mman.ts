@@ -33,3 +33,7 @@ export const PROT_NONE = 0n;
 export function protOfPerms(perms: string): bigint {
   return (perms[0] === 'r' ? PROT_READ : 0n) | (perms[1] === 'w' ? PROT_WRITE : 0n) | (perms[2] === 'x' ? PROT_EXEC : 0n);
 }
+
+/** mremap flags: the mapping may move, to exactly new_address. */
+export const MREMAP_MAYMOVE = 0x1n;
+export const MREMAP_FIXED = 0x2n;

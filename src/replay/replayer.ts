@@ -35,16 +35,14 @@ import { DivergenceError, regsDifference, TraceEndedEarly } from './divergence.j
 import { echoWrite } from './echo.js';
 import { EventCursor } from './event-cursor.js';
 import { isRestartCode, restartedRegs } from './restart.js';
-import { namedExecPath } from './exec-names.js';
 import { atSyscallInstruction, debugStop, isDebugStop, resumeAndWait, stepEndsAtSyscall, toSkippedExit, trapCode, trapStop, type DebugHooks, type DebugStop } from './debug-stepping.js';
 import { RTask } from './replayed-task.js';
-import { copyPath } from './trace-files.js';
 import { SharedBackings } from './shared-backings.js';
 import { basename } from 'node:path';
 import { createsTask, parentWaits, replayNewTask, replayNewTaskResult, sharesMemory } from '../syscalls/clone.js';
 import { replayFileMapping } from '../syscalls/mmap.js';
 import { interruptUnderMask } from '../syscalls/signal-masks.js';
-import { enterReplayExec, finishReplayExec, isExec, waitExecEnd, type ExecReplay } from '../syscalls/exec.js';
+import { enterReplayExec, finishReplayExec, firstExecPath, isExec, waitExecEnd, type ExecReplay } from '../syscalls/exec.js';
 
 /** Passes through a preemption point's instruction replay tries before it reports a divergence. */
 const MAX_SEARCH_HITS = 1_000_000;
@@ -200,7 +198,7 @@ export class Replayer {
     if (first.kind !== 'exec') throw this.diverge(`the trace does not start with an exec (${describeEvent(first)})`);
     const meta = this.reader.meta;
     const task = launch({
-      path: namedExecPath(copyPath(this.reader.filesDir, first.exe), basename(meta.exe)), argv: first.argv, envp: first.envp,
+      path: firstExecPath(first, this.reader.filesDir, basename(meta.exe)), argv: first.argv, envp: first.envp,
       cpu: cpuAllowed(meta.cpu) ? meta.cpu : chooseCpu(), noCore: true, noTscTrap: !this.plan.tscTrap,
       ...(meta.limits && { limits: meta.limits }),
     });
@@ -758,7 +756,7 @@ export class Replayer {
   private replayExec(t: RTask, ev: ExecEvent, entry: BigUint64Array): void {
     const task = t.task;
     const home: ExecReplay = { filesDir: this.reader.filesDir, plan: this.plan, spaces: this.spaces, diverge: this.diverger };
-    const comm = enterReplayExec(task, ev, entry, this.cursor.index > 1 ? null : this.reader.meta.exe, home);
+    const how = enterReplayExec(task, ev, entry, this.cursor.index > 1 ? null : this.reader.meta.exe, home);
     task.toSyscallExit();
     let s = this.waitExec(t, ev);
     if (s.kind === 'event') {
@@ -766,7 +764,7 @@ export class Replayer {
       s = waitStop(t.task.tid);
     }
     if (s.kind !== 'syscall') throw this.diverge(`execve of ${ev.path}: expected its exit, got ${describeStop(s)}`);
-    finishReplayExec(t.task, ev, comm, home); // t.task: the leader's tid when it took it over
+    finishReplayExec(t.task, ev, how, home); // t.task: the leader's tid when it took it over
     t.clearTid = 0n; // exec drops it
     t.waitToResume();
     t.saw({ kind: 'syscall' });

@@ -1,6 +1,8 @@
 // Irregular syscall: execve(2) and execveat(2), record and replay halves side by side. Recording
 // turns a successful exec into an `exec` event (copies of the executable and interpreter, the initial
-// stack and registers); replay execs the trace's copy and puts that stack and those registers back.
+// stack and registers, the image: exec-image.ts); replay execs rewind's stub and builds the recorded
+// image in its place (a trace without images: execs the trace's copy), then puts that stack and those
+// registers back.
 // Shared by both: where each call keeps its arguments, and the wait for the exec's end, during which
 // a thread other than the leader takes over the leader's tid. A home of the syscall layer: it imports
 // record/ and replay/ helpers and never the engines (recorder.ts, replayer.ts), which call it.
@@ -22,6 +24,7 @@ import type { TrapPlan } from '../tracee/trap-plan.js';
 import type { FileStore } from '../record/file-store.js';
 import { namedExecPath } from '../replay/exec-names.js';
 import { copyPath, sameAsRecorded } from '../replay/trace-files.js';
+import { buildImage, captureImage, emulatesExec, execStubPath } from './exec-image.js';
 import { readlinkSync } from 'node:fs';
 
 // ---- shared --------------------------------------------------------------------------------------
@@ -99,6 +102,7 @@ export function recordExecImage(task: Task, formerTid: number, argv: string[], e
   if (!stackMap) throw new TraceeError(`execve of ${exePath}: cannot find its stack`);
   const exe = files.capture(`/proc/${task.tid}/exe`);
   const interp = interpMap ? files.capture(mapFilesPath(task.tid, interpMap)) : null;
+  const image = captureImage(task, exePath, exe, interp, interpMap);
   prepareAfterExec(task, plan.cpuidFault);
   spaces.execed(formerTid, task.tid);
   const sites = patchCode(task, PatchedCode.empty, plan.patch);
@@ -107,7 +111,7 @@ export function recordExecImage(task: Task, formerTid: number, argv: string[], e
   const stackAddr = regs[R.rsp]!;
   const stack = task.read(stackAddr, Number(stackMap.end - stackAddr));
   return {
-    exec: { kind: 'exec', tid: formerTid, path: exePath, argv, envp, exe, interp, stackAddr, stack, regs, newTid: task.tid },
+    exec: { kind: 'exec', tid: formerTid, path: exePath, argv, envp, exe, interp, stackAddr, stack, regs, newTid: task.tid, ...(image && { image }) },
     patch: sites.length > 0 ? { kind: 'patch', tid: task.tid, sites } : null,
   };
 }
@@ -122,12 +126,25 @@ export interface ExecReplay {
   diverge(message: string): Error;
 }
 
+/** How a replayed exec goes: the name (comm) the kernel gave the recorded process, and whether the image is built by rewind. */
+export interface ExecStart {
+  comm: string;
+  /** The stub was exec'd and the recorded image is built in its place (exec-image.ts); else the trace's copy was exec'd. */
+  emulated: boolean;
+}
+
+/** What the launcher execs for the first exec of a replay: the stub, or the trace's copy (exec-image.ts). */
+export function firstExecPath(ev: ExecEvent, filesDir: string, name: string): string {
+  return namedExecPath(emulatesExec(ev) ? execStubPath : copyPath(filesDir, ev.exe), name);
+}
+
 /**
  * At the entry of the program's execve: checks its arguments against the recording and, unless it is
- * the first exec (`launched`: the program rewind started, already running the trace's copy), makes it
- * exec the trace's copy. Returns the name (comm) the kernel gave the recorded process.
+ * the first exec (`launched`: the program rewind started, already running the stub or the trace's
+ * copy: firstExecPath), makes it exec the stub (the image is then built from the recording) or the
+ * trace's copy (a trace older than format version 5).
  */
-export function enterReplayExec(task: Task, ev: ExecEvent, entry: BigUint64Array, launched: string | null, r: ExecReplay): string {
+export function enterReplayExec(task: Task, ev: ExecEvent, entry: BigUint64Array, launched: string | null, r: ExecReplay): ExecStart {
   const a = execArgs(entry);
   const argv = task.readStringArray(a.argv);
   if (JSON.stringify(argv) !== JSON.stringify(ev.argv)) {
@@ -137,22 +154,25 @@ export function enterReplayExec(task: Task, ev: ExecEvent, entry: BigUint64Array
   let path = launched ?? task.readCString(a.path);
   if (a.at && !path.startsWith('/')) path = ev.path;
   const name = path.slice(path.lastIndexOf('/') + 1);
-  if (launched === null) pointExecAtCopy(task, ev, entry, name, r.filesDir);
-  return new TextDecoder().decode(new TextEncoder().encode(name).subarray(0, TASK_COMM_LEN - 1));
+  const emulated = emulatesExec(ev);
+  if (launched === null) pointExecAt(task, ev, entry, namedExecPath(emulated ? execStubPath : copyPath(r.filesDir, ev.exe), name));
+  return { comm: new TextDecoder().decode(new TextEncoder().encode(name).subarray(0, TASK_COMM_LEN - 1)), emulated };
 }
 
 /**
  * At the exit stop of the replayed execve (now: the task by its new tid): the recorded name, the
  * interpreter check, the post-exec setup and patches, then the recorded initial stack and registers.
  */
-export function finishReplayExec(now: Task, ev: ExecEvent, comm: string, r: ExecReplay): void {
+export function finishReplayExec(now: Task, ev: ExecEvent, how: ExecStart, r: ExecReplay): void {
   const result = BigInt.asIntN(64, now.fetchRegs()[R.rax]!);
-  if (result !== 0n) throw new TraceeError(`cannot execute the trace's copy of ${ev.path} (errno ${-result})`);
+  if (result !== 0n) throw new TraceeError(`cannot execute ${how.emulated ? 'rewind\'s exec stub' : 'the trace\'s copy of ' + ev.path} (errno ${-result})`);
+  const comm = how.comm;
+  const copiedVdso = how.emulated ? buildImage(now, ev, r.filesDir) : null;
   // ps and /proc/PID/comm show the program's name, not the trace copy's, from as soon as possible
   // (registers and the stack bytes borrowed are put back; the program cannot tell).
   withStringOnStack(now, comm, (addr) => injectSyscall(now, SYS.prctl, [BigInt(PR_SET_NAME), addr]));
-  checkInterpreter(now, ev, r);
-  prepareAfterExec(now, r.plan.cpuidFault);
+  if (!how.emulated) checkInterpreter(now, ev, r);
+  prepareAfterExec(now, r.plan.cpuidFault, copiedVdso);
   r.spaces.execed(ev.tid, ev.newTid);
   r.spaces.set(ev.newTid, PatchedCode.empty.with(patchCode(now, PatchedCode.empty, r.plan.patchLocally)));
   now.write(ev.stackAddr, ev.stack);
@@ -160,11 +180,12 @@ export function finishReplayExec(now: Task, ev: ExecEvent, comm: string, r: Exec
 }
 
 /**
- * The program's own execve: make it execute the trace's copy. The path goes below the stack pointer,
- * in memory nothing live uses (a vfork child shares its parent's memory, so nothing above rsp is touched).
+ * The program's own execve: make it execute `target` (the stub or the trace's copy), with its own argv
+ * and envp. The path goes below the stack pointer, in memory nothing live uses (a vfork child shares its
+ * parent's memory, so nothing above rsp is touched).
  */
-function pointExecAtCopy(task: Task, ev: ExecEvent, entry: BigUint64Array, name: string, filesDir: string): void {
-  const path = new TextEncoder().encode(namedExecPath(copyPath(filesDir, ev.exe), name) + '\0');
+function pointExecAt(task: Task, ev: ExecEvent, entry: BigUint64Array, target: string): void {
+  const path = new TextEncoder().encode(target + '\0');
   const rsp = entry[R.rsp]!;
   const addr = (rsp - 512n - BigInt(path.length)) & ~15n;
   const vma = readMaps(task.tid).find((m) => m.start <= addr && rsp < m.end);
@@ -181,7 +202,7 @@ function pointExecAtCopy(task: Task, ev: ExecEvent, entry: BigUint64Array, name:
   task.storeRegs(regs);
 }
 
-/** The kernel maps the program's interpreter (ld.so) from the live file system: it must be unchanged. */
+/** After a real exec the kernel maps the program's interpreter (ld.so) from the live file system: it must be unchanged. */
 function checkInterpreter(task: Task, ev: ExecEvent, r: ExecReplay): void {
   if (!ev.interp) return;
   const exeCopy = copyPath(r.filesDir, ev.exe);

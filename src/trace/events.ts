@@ -50,6 +50,68 @@ export interface ExecEvent {
    * exit of its own). Equal to tid otherwise, and in traces of format version 1.
    */
   newTid: number;
+  /**
+   * The address space the exec left, for replay to build without the kernel loading anything (format
+   * version 5 on; absent in older traces, which replay by a real exec of the trace's copy).
+   */
+  image?: ExecImage;
+}
+
+/** What a mapping of an exec'd image holds: a file's copy, anonymous memory, or one of the kernel's own. */
+export const enum ImageKind {
+  /** Private mapping of `file` at `offset` (the executable's or the interpreter's segments). */
+  File = 0,
+  /** Private anonymous memory (a .bss past a file's end). */
+  Anon = 1,
+  /** The initial stack ([stack]). */
+  Stack = 2,
+  /** The kernel's vDSO code ([vdso]). */
+  Vdso = 3,
+  /** The kernel's data pages read by the vDSO ([vvar], [vvar_vclock]). */
+  Vvar = 4,
+  /** The fixed legacy page ([vsyscall]), never moved. */
+  Vsyscall = 5,
+}
+
+/** One mapping of an exec'd image, as /proc/PID/maps showed it right after the exec. */
+export interface ImageMapping {
+  start: bigint;
+  end: bigint;
+  /** PROT_READ | PROT_WRITE | PROT_EXEC. */
+  prot: number;
+  kind: ImageKind;
+  /** File: the copy mapped; null for the other kinds. */
+  file: FileRef | null;
+  offset: bigint;
+  /** The name /proc/PID/maps shows ([vvar_vclock]…, or the file's path). */
+  name: string;
+  /**
+   * What the mapping holds beyond its file's bytes (or zeros): for writable private mappings (File,
+   * Anon), the pages the kernel wrote (a .bss tail zeroed in a file's last page); for the vDSO, all of it.
+   */
+  pieces: MemWrite[];
+}
+
+/** The mm fields prctl(PR_SET_MM_MAP) sets, as /proc/PID/stat showed them after the exec. */
+export interface ImageLayout {
+  startCode: bigint;
+  endCode: bigint;
+  startData: bigint;
+  endData: bigint;
+  startBrk: bigint;
+  brk: bigint;
+  startStack: bigint;
+  argStart: bigint;
+  argEnd: bigint;
+  envStart: bigint;
+  envEnd: bigint;
+}
+
+/** A new image: its mappings, mm layout, and the auxiliary vector the kernel saved (/proc/PID/auxv). */
+export interface ExecImage {
+  mappings: ImageMapping[];
+  layout: ImageLayout;
+  auxv: Uint8Array;
 }
 
 export interface SyscallEvent {

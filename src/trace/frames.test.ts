@@ -4,6 +4,8 @@ import { ByteWriter } from './buffer.js';
 import { TraceError } from './errors.js';
 import {
   type ExecEvent,
+  type ExecImage,
+  ImageKind,
   type FileRef,
   type InsnEvent,
   type Regs,
@@ -210,7 +212,30 @@ test('version 1 frames (no point identity, no newTid) still decode', () => {
   assert.deepEqual(decodeChunk(s2.subarray(0, s2.length - 1), 1), [sig]);
   const exec = sampleEvents()[0] as ExecEvent;
   const e2 = encodeAll([exec]);
-  assert.deepEqual(decodeChunk(e2.subarray(0, e2.length - 2), 1), [exec]); // varint 4242 is 2 bytes
+  // varint 4242 is 2 bytes, then version 5's image flag (0: none)
+  assert.deepEqual(decodeChunk(e2.subarray(0, e2.length - 3), 1), [exec]);
+});
+
+test('an exec\'s image (version 5) round-trips; a version 4 exec frame has none', () => {
+  const exec = sampleEvents()[0] as ExecEvent;
+  const image: ExecImage = {
+    mappings: [
+      { start: 0x5555_5555_4000n, end: 0x5555_5555_6000n, prot: 5, kind: ImageKind.File, file: exec.exe, offset: 0x1000n, name: '/usr/bin/cat', pieces: [] },
+      { start: 0x5555_5555_6000n, end: 0x5555_5555_7000n, prot: 3, kind: ImageKind.Anon, file: null, offset: 0n, name: '[heap]', pieces: [{ addr: 0x5555_5555_6ff0n, data: new Uint8Array(16).fill(7) }] },
+      { start: 0x7fff_f7fc_2000n, end: 0x7fff_f7fc_4000n, prot: 5, kind: ImageKind.Vdso, file: null, offset: 0n, name: '[vdso]', pieces: [{ addr: 0x7fff_f7fc_2000n, data: new Uint8Array(8192).fill(1) }] },
+      { start: 0x7fff_fffd_e000n, end: 0x7fff_ffff_f000n, prot: 3, kind: ImageKind.Stack, file: null, offset: 0n, name: '[stack]', pieces: [] },
+    ],
+    layout: {
+      startCode: 1n, endCode: 2n, startData: 3n, endData: 4n, startBrk: 5n, brk: 6n, startStack: 7n, argStart: 8n, argEnd: 9n, envStart: 10n, envEnd: 11n,
+    },
+    auxv: Uint8Array.from({ length: 64 }, (_, i) => i),
+  };
+  const withImage = { ...exec, image };
+  assert.deepEqual(decodeChunk(encodeAll([withImage])), [withImage]);
+  const plain = encodeAll([exec]);
+  assert.equal(plain[plain.length - 1], 0, 'no image: flag 0');
+  assert.deepEqual(decodeChunk(plain.subarray(0, plain.length - 1), 4), [exec]);
+  assert.throws(() => decodeChunk(Uint8Array.from([...plain.subarray(0, plain.length - 1), 2])), /image flag 2/);
 });
 
 test('round-trip of a long run of changing registers for several tids', () => {

@@ -12,6 +12,10 @@ import { describeError, TraceError } from './errors.js';
 import { TRACE_FORMAT_VERSION } from './meta.js';
 import {
   type ExecEvent,
+  type ExecImage,
+  type ImageLayout,
+  type ImageMapping,
+  ImageKind,
   type EnterEvent,
   type ExitEvent,
   type NewTaskEvent,
@@ -187,6 +191,7 @@ function encodeExec(w: ByteWriter, h: RegsHistory, e: ExecEvent): void {
   w.blob(e.stack);
   encodeRegs(w, h, e.tid, e.regs);
   w.varint(e.newTid);
+  encodeImage(w, e.image ?? null);
 }
 
 function decodeExec(r: ByteReader, h: RegsHistory, version: number): ExecEvent {
@@ -204,7 +209,66 @@ function decodeExec(r: ByteReader, h: RegsHistory, version: number): ExecEvent {
   const stack = r.blob('stack');
   const regs = decodeRegs(r, h, tid);
   const newTid = version >= 2 ? r.varint() : tid;
-  return { kind: 'exec', tid, path, argv, envp, exe, interp, stackAddr, stack, regs, newTid };
+  const image = version >= 5 ? decodeImage(r) : null;
+  return { kind: 'exec', tid, path, argv, envp, exe, interp, stackAddr, stack, regs, newTid, ...(image && { image }) };
+}
+
+// image (version 5 on): u8 0 (none) or 1, then varint n, n × (u64 start, u64 end, u8 prot, u8 kind,
+//   optional FileRef, u64 offset, string name, varint pieces, pieces × (u64 addr, blob data)),
+//   11 × u64 layout, blob auxv.
+
+const LAYOUT_FIELDS = ['startCode', 'endCode', 'startData', 'endData', 'startBrk', 'brk', 'startStack',
+  'argStart', 'argEnd', 'envStart', 'envEnd'] as const;
+
+function encodeImage(w: ByteWriter, img: ExecImage | null): void {
+  if (!img) {
+    w.u8(0);
+    return;
+  }
+  w.u8(1);
+  w.varint(img.mappings.length);
+  for (const m of img.mappings) {
+    w.u64(m.start);
+    w.u64(m.end);
+    w.u8(checkU8Enum(m.prot, 7, 'image mapping prot'));
+    w.u8(checkU8Enum(m.kind, ImageKind.Vsyscall, 'image mapping kind'));
+    encodeOptFileRef(w, m.file);
+    w.u64(m.offset);
+    w.string(m.name);
+    w.varint(m.pieces.length);
+    for (const p of m.pieces) {
+      w.u64(p.addr);
+      w.blob(p.data);
+    }
+  }
+  for (const f of LAYOUT_FIELDS) w.u64(img.layout[f]);
+  w.blob(img.auxv);
+}
+
+function decodeImage(r: ByteReader): ExecImage | null {
+  if (decodeU8Enum(r, 1, 'image flag') === 0) return null;
+  const n = r.count('image mapping count', 34);
+  const mappings: ImageMapping[] = [];
+  for (let i = 0; i < n; i++) {
+    const start = r.u64();
+    const end = r.u64();
+    const prot = decodeU8Enum(r, 7, 'image mapping prot');
+    const kind = decodeU8Enum(r, ImageKind.Vsyscall, 'image mapping kind') as ImageKind;
+    const file = decodeOptFileRef(r);
+    const offset = r.u64();
+    const name = r.string('image mapping name');
+    const np = r.count('image piece count', 9);
+    const pieces: MemWrite[] = [];
+    for (let j = 0; j < np; j++) {
+      const addr = r.u64();
+      pieces.push({ addr, data: r.blob('image piece') });
+    }
+    mappings.push({ start, end, prot, kind, file, offset, name, pieces });
+  }
+  const layout = {} as ImageLayout;
+  for (const f of LAYOUT_FIELDS) layout[f] = r.u64();
+  const auxv = r.blob('auxv');
+  return { mappings, layout, auxv };
 }
 
 // ---------------------------------------------------------------------------------------------------

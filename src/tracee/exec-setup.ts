@@ -20,18 +20,22 @@ const VDSO_REPLACEMENTS: Record<string, number> = {
 };
 
 
-/** `trapCpuid`: turn on CPUID faulting (only where the CPU has it; the trace says whether it was on). */
-export function prepareAfterExec(task: Task, trapCpuid: boolean): void {
+/**
+ * `trapCpuid`: turn on CPUID faulting (only where the CPU has it; the trace says whether it was on).
+ * `vdso`: where the vDSO is when it is not the kernel's [vdso] mapping (a replay's copy of the recorded
+ * one in anonymous memory: src/syscalls/exec-image.ts).
+ */
+export function prepareAfterExec(task: Task, trapCpuid: boolean, vdso: { start: bigint; end: bigint } | null = null): void {
   if (trapCpuid) {
     const r = injectSyscall(task, SYS_arch_prctl, [BigInt(ARCH_SET_CPUID), 0n]);
     if (r !== 0n) throw new TraceeError(`cannot turn on CPUID faulting (errno ${-r})`);
   }
-  patchVdso(task);
+  patchVdso(task, vdso);
 }
 
 /** Overwrites each vDSO time function with `mov eax, NR; syscall; ret`. */
-function patchVdso(task: Task): void {
-  const vdso = findMapping(readMaps(task.tid), '[vdso]');
+function patchVdso(task: Task, at: { start: bigint; end: bigint } | null): void {
+  const vdso = at ?? findMapping(readMaps(task.tid), '[vdso]');
   if (!vdso) return;
   const image = task.read(vdso.start, Number(vdso.end - vdso.start));
   const dv = new DataView(image.buffer, image.byteOffset, image.byteLength);

@@ -24,6 +24,8 @@ export interface DebugOptions {
   separate?: boolean;
   /** More environment for `rewind replay` (REWIND_SOFTWARE…). */
   env?: Record<string, string>;
+  /** Runs `rewind replay` through another command (a mount namespace of the test's own…). */
+  wrap?: (cmd: string, args: string[]) => [string, string[]];
 }
 
 /**
@@ -31,7 +33,8 @@ export interface DebugOptions {
  * fails the test. `exe` null: gdb is given no program and reads it from the server.
  */
 export async function debugReplay(exe: string | null, traceDir: string, commands: string[], opts: DebugOptions = {}): Promise<GdbRun> {
-  const server = start(rewindBin, ['replay', '-s', '0', ...(opts.args ?? []), traceDir], {
+  const [cmd, cmdArgs] = (opts.wrap ?? ((c: string, a: string[]): [string, string[]] => [c, a]))(rewindBin, ['replay', '-s', '0', ...(opts.args ?? []), traceDir]);
+  const server = start(cmd, cmdArgs, {
     timeoutMs: 180_000,
     env: { ...process.env, REWIND_GDB_LOG: '1', ...opts.env },
   });
