@@ -38,6 +38,8 @@ import { SharedFiles } from './shared-files.js';
 import { recordFileMapping } from '../syscalls/mmap.js';
 import { createsTask, isNewTaskStop, parentWaits, recordNewTask, sharesMemory } from '../syscalls/clone.js';
 import { isExec, readExecArgs, recordExecImage, waitExecEnd } from '../syscalls/exec.js';
+import { inSyscallbufCode } from '../syscallbuf/blob.js';
+import { takeRecords } from '../syscallbuf/install.js';
 
 const ENOSYS = BigInt(E.ENOSYS);
 /** How long a task runs before it yields to another runnable task (at a syscall entry, or preempted). */
@@ -94,6 +96,8 @@ interface TaskState {
   yielded: boolean;
   /** The signal it was resumed with at its last stop (a delivery), 0 if none. */
   delivered: number;
+  /** It has a syscall buffer, whose records are taken at each of its stops. */
+  buffered: boolean;
 }
 
 type Next = 'continue' | 'blocked' | 'yield' | 'gone';
@@ -158,7 +162,7 @@ export class Recorder {
   private addTask(task: Task, echo: FdEcho): TaskState {
     const st: TaskState = {
       task, resume: { syscall: false, sig: 0 }, parked: null, blocked: null, lastExit: null, held: [], resending: null, echo,
-      interrupted: false, yielded: false, delivered: 0,
+      interrupted: false, yielded: false, delivered: 0, buffered: false,
     };
     this.tasks.set(task.tid, st);
     return st;
@@ -341,6 +345,7 @@ export class Recorder {
   /** Handles one stop of the running task and says what happens to it next. */
   private handle(st: TaskState, stop: Stop): Next {
     if (stop.kind !== 'signal') st.delivered = 0;
+    if (st.buffered && stop.kind !== 'exited' && stop.kind !== 'killed') this.takeBuffered(st);
     switch (stop.kind) {
       case 'seccomp':
         return this.onSyscall(st);
@@ -370,6 +375,15 @@ export class Recorder {
         st.resume = { syscall: false, sig: 0 };
         return 'continue';
     }
+  }
+
+  /**
+   * The calls the task ran in its syscall buffer since its last stop, written before anything about
+   * this stop: replay gives them back before running the task to it.
+   */
+  private takeBuffered(st: TaskState): void {
+    const taken = takeRecords(st.task);
+    if (taken) this.append({ kind: 'buffered', tid: st.task.tid, count: taken.count, records: taken.records });
   }
 
   /** Appends an event, first writing the entries of tasks waiting in the kernel if order needs them. */
@@ -634,6 +648,7 @@ export class Recorder {
       const child = recordNewTask(task, nr, regs, (ev) => this.append(ev), (tid) => this.wait(tid));
       this.spaces.created(task.tid, child.tid, sharesMemory(nr, regs));
       const cst = this.addTask(child, child.tgid === task.tgid ? st.echo : st.echo.clone());
+      cst.buffered = st.buffered && !sharesMemory(nr, regs); // a fork child keeps its copy of the buffer
       this.sched.created(task.tid, child.tid);
       this.seccomp.created(task.tid, child.tid);
       this.runnable.push(cst);
@@ -682,7 +697,8 @@ export class Recorder {
     }
     if (!argv || !envp) throw new TraceeError(`execve succeeded with an argument or environment array rewind could not read`);
     this.seccomp.execed(formerTid, st.task.tid);
-    const { exec, patch } = recordExecImage(st.task, formerTid, argv, envp, this.files, this.plan, this.spaces);
+    const { exec, patch, buffered } = recordExecImage(st.task, formerTid, argv, envp, this.files, this.plan, this.spaces);
+    st.buffered = buffered;
     this.append(exec);
     if (patch) this.append(patch);
     st.lastExit = null;
@@ -787,6 +803,9 @@ export class Recorder {
     st.resume = { syscall: false, sig: 0 };
     st.lastExit = null;
     if (regs[R.orig_rax] !== BigInt.asUintN(64, -1n)) return 'continue'; // inside a syscall: not a user-code point
+    // Inside the syscall buffer: replay runs other code there (it takes records instead of making
+    // calls), so this is no point it could find. The task is interrupted again shortly, outside.
+    if (inSyscallbufCode(regs[R.rip]!)) return 'continue';
     // A signal re-sent at an earlier stop is not delivered yet (a loaded machine may interrupt first):
     // the next held one waits for it, or resending would name the wrong signal.
     if (st.resending) return 'continue';

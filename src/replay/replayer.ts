@@ -12,7 +12,7 @@ import { SYS, syscallName } from '../kernel/syscall-names.js';
 import { syscallDef } from '../kernel/syscalls/index.js';
 import { INT3, isSyscallInsn } from '../kernel/x86-insn.js';
 import { __WALL } from '../kernel/ptrace.js';
-import type { ExecEvent, NewTaskEvent, PatchEvent, PointMemory, SignalEvent, SyscallEvent, TraceEvent } from '../trace/events.js';
+import type { BufferedEvent, ExecEvent, NewTaskEvent, PatchEvent, PointMemory, SignalEvent, SyscallEvent, TraceEvent } from '../trace/events.js';
 import { SignalPlacement, SyscallMode } from '../trace/events.js';
 import type { TraceReader } from '../trace/trace-reader.js';
 import { isSynchronous, rewindSyscallForSignal } from '../tracee/signal-points.js';
@@ -44,6 +44,8 @@ import { createsTask, parentWaits, replayNewTask, replayNewTaskResult, sharesMem
 import { replayFileMapping } from '../syscalls/mmap.js';
 import { interruptUnderMask } from '../syscalls/signal-masks.js';
 import { enterReplayExec, finishReplayExec, isExec, waitExecEnd, type ExecReplay } from '../syscalls/exec.js';
+import { checkRecordsUsed, giveRecords } from '../syscallbuf/install.js';
+import { decodeRecords } from '../syscallbuf/layout.js';
 
 /** Passes through a preemption point's instruction replay tries before it reports a divergence. */
 const MAX_SEARCH_HITS = 1_000_000;
@@ -190,6 +192,8 @@ export interface RTask {
    * fork): a copy of the task needs it, and the kernel does not tell a tracer.
    */
   clearTid?: bigint;
+  /** Buffered calls given to its syscall buffer, to be used up by its next stop: the first event's index and the events. */
+  batch?: { index: number; events: BufferedEvent[] };
 }
 
 /** Whether the task sits at a ptrace stop (else it runs in the kernel, e.g. a vfork parent). */
@@ -392,8 +396,17 @@ export class Replayer {
       this.applyPatch(t, ev);
       return;
     }
+    if (ev.kind === 'buffered') {
+      // The calls the task made in its syscall buffer before its next stop: the program takes them from there.
+      giveRecords(t.task, ev.count, ev.records);
+      t.batch ??= { index: this.cursor.index, events: [] };
+      t.batch.events.push(ev);
+      this.cursor.take();
+      return;
+    }
     if (ev.kind === 'preempt' || (ev.kind === 'signal' && ev.placement === SignalPlacement.Instruction)) {
       this.runToPoint(t, ev.regs, ev.point, describeEvent(ev));
+      this.checkBuffered(t, describeEvent(ev));
       this.cursor.take();
       if (ev.kind === 'signal') {
         t.resending = ev;
@@ -415,6 +428,8 @@ export class Replayer {
     const stop = t.at ?? this.resumeAndWait(t);
     t.at = null;
     t.skipped = null;
+    if (stop.kind === 'exited' || stop.kind === 'killed') delete t.batch;
+    else this.checkBuffered(t, describeStop(stop));
     switch (stop.kind) {
       case 'seccomp': this.atSyscallEntry(t, ev); this.endStepAtSyscall(t, ev); return;
       case 'syscall': this.atSyscallExit(t, ev); this.endStepAtSyscall(t, ev); return;
@@ -727,6 +742,24 @@ export class Replayer {
     if (diff) throw this.diverge(`${what}: registers differ (${diff})`);
   }
 
+  /**
+   * At the stop the recording took buffered calls at: the program must have made every one of them.
+   * A call that differs from the next record went to the tracer instead (the buffer saw the mismatch).
+   */
+  private checkBuffered(t: RTask, reached: string): void {
+    const batch = t.batch;
+    if (!batch) return;
+    delete t.batch;
+    const left = checkRecordsUsed(t.task);
+    if (!left) return;
+    const calls = batch.events.flatMap((e) => decodeRecords(e.records, e.count));
+    const want = calls[left.used];
+    const expected = want ? `${syscallName(want.nr)}(${want.args.map((a) => '0x' + a.toString(16)).join(', ')})` : '?';
+    const then = left.mismatchNr >= 0 ? `then called ${syscallName(left.mismatchNr)} where the recording has ${expected}`
+      : `then reached ${reached} where the recording has ${expected}`;
+    throw this.diverge(`recorded task ${t.recTid} made ${left.used} of the ${left.count} buffered calls of event ${batch.index} (buffered call ${left.used} is next), ${then}`);
+  }
+
   diverge(message: string): DivergenceError {
     const details = this.cursor.recent.map((r) => `  event ${r.index}: ${describeEvent(r.ev)}`);
     const next = this.cursor.peek();
@@ -1004,6 +1037,7 @@ export class Replayer {
     }
     if (s.kind !== 'syscall') throw this.diverge(`execve of ${ev.path}: expected its exit, got ${describeStop(s)}`);
     finishReplayExec(t.task, ev, comm, home); // t.task: the leader's tid when it took it over
+    delete t.batch;
     t.clearTid = 0n; // exec drops it
     t.resume = { syscall: false, sig: 0 };
     t.stop = { kind: 'syscall' };
