@@ -345,7 +345,6 @@ export class Recorder {
   /** Handles one stop of the running task and says what happens to it next. */
   private handle(st: TaskState, stop: Stop): Next {
     if (stop.kind !== 'signal') st.delivered = 0;
-    if (st.buffered && stop.kind !== 'exited' && stop.kind !== 'killed') this.takeBuffered(st);
     switch (stop.kind) {
       case 'seccomp':
         return this.onSyscall(st);
@@ -378,12 +377,21 @@ export class Recorder {
   }
 
   /**
-   * The calls the task ran in its syscall buffer since its last stop, written before anything about
-   * this stop: replay gives them back before running the task to it.
+   * The calls the task ran in its syscall buffer since they were last taken, written right before its
+   * next event: replay gives them back before running the task to the stop of that event. Taken only
+   * then (not at stops that write nothing, a held signal's, an interrupt's), so one batch never holds
+   * more than the buffer; and before an exec or a fork, whose new image or copy must not hold them.
    */
   private takeBuffered(st: TaskState): void {
-    const taken = takeRecords(st.task);
-    if (taken) this.append({ kind: 'buffered', tid: st.task.tid, count: taken.count, records: taken.records });
+    if (!st.buffered) return;
+    let taken;
+    try {
+      taken = takeRecords(st.task);
+    } catch (e) {
+      if (e instanceof TraceeError) return; // gone (killed in a call): its records went with it
+      throw e;
+    }
+    if (taken) this.writer.append({ kind: 'buffered', tid: st.task.tid, count: taken.count, records: taken.records });
   }
 
   /** Appends an event, first writing the entries of tasks waiting in the kernel if order needs them. */
@@ -392,9 +400,16 @@ export class Recorder {
     if (pending.length > 0) {
       const ownCompletion = pending.length === 1 && pending[0]!.st.task.tid === ev.tid && ev.kind === 'syscall';
       if (!ownCompletion) {
-        for (const p of pending) this.writer.append({ kind: 'enter', tid: p.st.task.tid, regs: p.regs });
+        for (const p of pending) {
+          this.takeBuffered(p.st);
+          this.writer.append({ kind: 'enter', tid: p.st.task.tid, regs: p.regs });
+        }
       }
       this.pendingEnter = [];
+    }
+    if (ev.kind !== 'exit' && ev.kind !== 'exec') {
+      const st = this.tasks.get(ev.tid);
+      if (st) this.takeBuffered(st);
     }
     this.writer.append(ev);
   }
@@ -524,6 +539,7 @@ export class Recorder {
     const answer = this.sched.answer(task, nr, regs, (tid) => this.tasks.has(tid)) ?? this.seccomp.answer(task, nr, regs)
       ?? answerLauncherState(task, nr, regs);
     if (answer) return this.answerHere(st, nr, regs, answer);
+    if (isExec(nr) || createsTask(nr)) this.takeBuffered(st); // not into the new image, nor into a fork child's copy
     if (isExec(nr)) return this.onExec(st, regs);
     if (createsTask(nr)) return this.onClone(st, nr, def, regs);
 

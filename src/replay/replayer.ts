@@ -429,7 +429,8 @@ export class Replayer {
     t.at = null;
     t.skipped = null;
     if (stop.kind === 'exited' || stop.kind === 'killed') delete t.batch;
-    else this.checkBuffered(t, describeStop(stop));
+    // The records come before the event this stop is for (not a re-sent signal's delivery, nor a job-control stop).
+    else if (stop.kind !== 'group-stop' && !(stop.kind === 'signal' && t.resending)) this.checkBuffered(t, describeStop(stop));
     switch (stop.kind) {
       case 'seccomp': this.atSyscallEntry(t, ev); this.endStepAtSyscall(t, ev); return;
       case 'syscall': this.atSyscallExit(t, ev); this.endStepAtSyscall(t, ev); return;
