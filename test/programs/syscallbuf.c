@@ -196,13 +196,11 @@ static int branch(const char *file) {
   return 0;
 }
 
-int main(int argc, char **argv) {
-  if (argc < 2) return 2;
-  const char *c = argv[1], *f = argc > 2 ? argv[2] : "";
+static int run(const char *c, const char *f, const char *self) {
   if (!strcmp(c, "basic")) return basic(f);
   if (!strcmp(c, "signals")) return signals();
   if (!strcmp(c, "full")) return full(f);
-  if (!strcmp(c, "exec")) return exec_self(argv[0]);
+  if (!strcmp(c, "exec")) return exec_self(self);
   if (!strcmp(c, "after")) return after_exec();
   if (!strcmp(c, "fork")) return forking();
   if (!strcmp(c, "vfork")) return vforking();
@@ -210,4 +208,11 @@ int main(int argc, char **argv) {
   if (!strcmp(c, "thread")) return threaded();
   if (!strcmp(c, "branch")) return branch(f);
   return 2;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) return 2;
+  int rc = run(argv[1], argc > 2 ? argv[2] : "", argv[0]);
+  if (rc == 0) say("EXIT-SUCCESS\n");
+  return rc;
 }
