@@ -1,4 +1,4 @@
-// CLI: `rewind record [-o DIR] [--cpu-features=native|portable] [--] CMD [ARGS...]`.
+// CLI: `rewind record [-o DIR] [--pack] [--cpu-features=native|portable] [--[no-]syscall-buffer] [--] CMD [ARGS...]`.
 import { hostname, release } from 'node:os';
 import { SIG } from '../kernel/signals.js';
 import { resolve } from 'node:path';

@@ -15,6 +15,8 @@ import { TraceeError } from '../tracee/errors.js';
 import { runToSyscallExit } from '../tracee/inject.js';
 import { describeStop, type Stop } from '../tracee/stop.js';
 import { Task } from '../tracee/task.js';
+import { withoutBuffer } from '../syscallbuf/install.js';
+import { BUFFER } from '../syscallbuf/layout.js';
 
 // ---- shared --------------------------------------------------------------------------------------
 
@@ -55,9 +57,6 @@ function awaitChild(parent: Task, tid: number, nr: number, regs: BigUint64Array,
   if (sharesMemory(nr, regs) && regs[R.gs_base] === BUFFER) withoutBuffer(child);
   return { child, first };
 }
-
-import { withoutBuffer } from '../syscallbuf/install.js';
-import { BUFFER } from '../syscallbuf/layout.js';
 
 // ---- record --------------------------------------------------------------------------------------
 
