@@ -3,14 +3,16 @@
  * system call instructions. In: rax = syscall number, rdi rsi rdx r10 r8 r9 = arguments, as for
  * `syscall`. Out: rax = result; every other register as before except rcx and r11, which `syscall`
  * clobbers too (set here to the same values whether the call was recorded or replayed, so the
- * program's registers never depend on the mode). The C part runs on the buffer's own stack: nothing
- * below the program's stack pointer but the return address and the saved flags changes.
+ * program's registers never depend on the mode). The flags are not kept (no caller of a syscall
+ * wrapper or vDSO function relies on them); they end the same way in both modes. No pushf/popf: under
+ * a debugger's single steps pushf would save the trap flag and popf give it back to the program.
+ * The C part runs on the buffer's own stack: nothing
+ * below the program's stack pointer but the return address changes.
  * Header fields read here (struct sb_header in syscallbuf.c): mode at %gs:12, stack top at %gs:16.
  */
   .text
   .globl sb_entry
 sb_entry:
-  pushfq
   movl %gs:12, %r11d
   testl %r11d, %r11d
   jz sb_traced
@@ -40,7 +42,6 @@ sb_entry:
   jnz sb_traced
   mov %r11, %rax
   xor %r11d, %r11d
-  popfq
   ret
   .globl sb_traced
 sb_traced:
@@ -49,7 +50,6 @@ sb_traced:
 sb_traced_ip:
   xor %ecx, %ecx
   xor %r11d, %r11d
-  popfq
   ret
 
 /* long sb_untraced(long nr, long a1, long a2, long a3, long a4, long a5, long a6): the one syscall

@@ -164,6 +164,17 @@ describe('syscallbuf.c with the syscall buffer', () => {
       /diverged at event \d+: recorded task \d+ made 5 of the 10 buffered calls of event \d+ \(buffered call 5 is next\), then called newfstatat where the recording has newfstatat\(/, explain(rep));
   });
 
+  test('a program that sets its own GS base is refused with one line (the buffer uses GS)', async () => {
+    const exe = compileProgram('syscallbuf');
+    assert.equal((await runNative(exe, ['setgs'])).status, 0);
+    const rec = await record(exe, ['setgs'], { space, extraArgs: ['--syscall-buffer'] });
+    assert.equal(rec.status, 125, explain(rec));
+    assertOneLineError(rec, 'ARCH_SET_GS with the syscall buffer');
+    assert.match(rec.stderr.toString(), /unsupported arch_prctl\(ARCH_SET_GS\) with the syscall buffer \(record with --no-syscall-buffer\)/);
+    const plain = await record(exe, ['setgs'], { space, extraArgs: ['--no-syscall-buffer'] });
+    assertRecordedOk(plain, 0);
+  });
+
   test('gdb sees a patched libc wrapper\'s original instructions', async () => {
     const { rec } = await recordCase(['basic', dataFile()]);
     const { gdb } = await debugReplay(compileProgram('syscallbuf'), rec.traceDir,

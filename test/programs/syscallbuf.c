@@ -10,6 +10,7 @@
  *   thread        a thread makes calls (traced: no buffer of its own) and exits; main buffers meanwhile
  *   branch FILE   maps FILE and stats one of two paths by its first byte (a trace with the copy
  *                 changed makes replay call the other: a divergence inside a buffered run)
+ *   setgs         sets its own GS base (arch_prctl ARCH_SET_GS), which the buffer uses: refused
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -207,6 +208,10 @@ static int run(const char *c, const char *f, const char *self) {
   if (!strcmp(c, "dup2")) return dup_over(f);
   if (!strcmp(c, "thread")) return threaded();
   if (!strcmp(c, "branch")) return branch(f);
+  if (!strcmp(c, "setgs")) {
+    static long area[64];
+    return syscall(SYS_arch_prctl, 0x1001 /* ARCH_SET_GS */, area) == 0 ? 0 : 1;
+  }
   return 2;
 }
 
