@@ -38,6 +38,21 @@ const targets = [
   },
 ];
 
+// The syscall buffer's in-process code (native/syscallbuf/): freestanding, linked at the fixed address
+// rewind maps it to, written out as raw bytes (build/syscallbuf.bin), not a program or a library.
+const blobSrc = ['native/syscallbuf/entry.S', 'native/syscallbuf/syscallbuf.c', 'native/syscallbuf/syscallbuf.ld'].map((f) => join(root, f));
+const blobDst = join(out, 'syscallbuf.bin');
+if (!existsSync(blobDst) || blobSrc.some((f) => statSync(f).mtimeMs >= statSync(blobDst).mtimeMs)) {
+  try {
+    execFileSync(cc, [...warn, '-nostdlib', '-ffreestanding', '-fno-builtin', '-fno-stack-protector', '-fpie', '-no-pie', '-static',
+      '-mno-red-zone', '-mgeneral-regs-only', '-fcf-protection=none', '-fno-asynchronous-unwind-tables',
+      `-Wl,-T,${blobSrc[2]}`, '-Wl,--oformat=binary', '-Wl,--build-id=none', '-o', blobDst, blobSrc[0], blobSrc[1]], { stdio: 'inherit' });
+  } catch {
+    console.error('rewind: building native/syscallbuf with ' + cc + ' failed');
+    process.exit(1);
+  }
+}
+
 for (const t of targets) {
   const src = join(root, t.src);
   const dst = join(out, t.dst);

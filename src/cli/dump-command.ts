@@ -1,5 +1,6 @@
 // CLI: `rewind dump [--json] [TRACE]`: one line per event.
-import { describeEvent } from '../trace/describe-event.js';
+import { describeBufferedCalls, describeEvent } from '../trace/describe-event.js';
+import { decodeRecords } from '../syscallbuf/layout.js';
 import type { TraceEvent } from '../trace/events.js';
 import { TraceReader } from '../trace/trace-reader.js';
 import { parseArgs } from './args.js';
@@ -23,7 +24,14 @@ export function dumpCommand(args: string[]): number {
   const lines: string[] = [];
   const flush = () => { process.stdout.write(lines.join('')); lines.length = 0; };
   for (const ev of reader.events()) {
-    lines.push(json ? JSON.stringify({ index: i, ...(eventToJson(ev) as object) }) + '\n' : `${i}: ${describeEvent(ev)}\n`);
+    if (json) {
+      const calls = ev.kind === 'buffered' ? { calls: eventToJson(safeRecords(ev.records, ev.count) as never) } : {};
+      lines.push(JSON.stringify({ index: i, ...(eventToJson(ev) as object), ...calls }) + '\n');
+    } else {
+      lines.push(`${i}: ${describeEvent(ev)}\n`);
+      // Calls the program made inside its syscall buffer, one line each, marked as buffered.
+      if (ev.kind === 'buffered') for (const l of describeBufferedCalls(ev)) lines.push(l + '\n');
+    }
     i++;
     if (lines.length >= 512) flush();
   }
@@ -33,4 +41,12 @@ export function dumpCommand(args: string[]): number {
     return 125;
   }
   return 0;
+}
+
+function safeRecords(records: Uint8Array, count: number): unknown {
+  try {
+    return decodeRecords(records, count);
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
 }

@@ -29,7 +29,7 @@ export function infoCommand(args: string[]): number {
     status, sizeBytes: reader.sizeBytes(), hostname: m.hostname, kernel: m.kernel, rewindVersion: m.rewindVersion,
     execsBuilt: m.version >= EXEC_IMAGE_VERSION,
     packed: files.packed, files: { copies: files.copies, sharedWithSystem: files.shared, bytes: files.bytes, diskBytes: files.diskBytes, hashed: files.indexed },
-    machine: m.machine ?? null,
+    machine: m.machine ?? null, syscallBuffer: m.syscallBuffer === true,
   };
   if (options.has('--json')) {
     process.stdout.write(JSON.stringify(info, null, 2) + '\n');
@@ -46,6 +46,7 @@ export function infoCommand(args: string[]): number {
     ['status', status ?? 'unknown'],
     ['size', `${info.sizeBytes} bytes`],
     ['format version', String(m.version)],
+    ['syscall buffer', m.syscallBuffer ? 'yes (calls that cannot block ran in the program; dump marks them [buffered])' : 'no'],
     ['recorded on', `${m.hostname}, Linux ${m.kernel}, rewind ${m.rewindVersion}`],
     ['files', `${files.copies} copies, ${files.bytes} bytes (${files.diskBytes} on disk)${files.indexed ? ', sizes and SHA-256 in files.index' : ', no hashes (older trace)'}`],
     ['packed', files.packed ? 'yes (self-contained: no copy is shared with a file outside the trace)'

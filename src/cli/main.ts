@@ -7,9 +7,10 @@ import { VERSION } from './version.js';
 const HELP = `rewind ${VERSION} — record and replay Linux x86-64 programs, no hardware counters needed
 
 usage:
-  rewind record [-o DIR] [--pack] [--cpu-features=native|portable] [--] CMD [ARGS...]
+  rewind record [-o DIR] [--pack] [--cpu-features=native|portable] [--[no-]syscall-buffer] [--] CMD [ARGS...]
                                               run CMD and record it (exits with CMD's status);
-                                              --pack: private copies of every file, as rewind pack makes
+                                              --pack: private copies of every file, as rewind pack makes;
+                                              --syscall-buffer: run calls that cannot block in the program
   rewind replay [-v] [-g EVENT] [-p PID] [TRACE]
                                               debug the replay in gdb, forwards and backwards
   rewind replay -s PORT [--host HOST] [...]   only serve it to a debugger (gdb remote protocol)

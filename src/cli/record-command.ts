@@ -1,4 +1,4 @@
-// CLI: `rewind record [-o DIR] [--cpu-features=native|portable] [--] CMD [ARGS...]`.
+// CLI: `rewind record [-o DIR] [--pack] [--cpu-features=native|portable] [--[no-]syscall-buffer] [--] CMD [ARGS...]`.
 import { hostname, release } from 'node:os';
 import { SIG } from '../kernel/signals.js';
 import { resolve } from 'node:path';
@@ -12,6 +12,7 @@ import { chooseCpu, launch } from '../tracee/spawn.js';
 import { startLimits } from '../tracee/start-limits.js';
 import { patchedKinds, recordingPlan } from '../tracee/trap-plan.js';
 import { native } from '../native/addon.js';
+import { syscallbufBlob } from '../syscallbuf/blob.js';
 import { parseArgs } from './args.js';
 import { findProgram } from './find-program.js';
 import { markLatest, newTraceDir } from './trace-dirs.js';
@@ -21,7 +22,9 @@ import { VERSION } from './version.js';
 
 export function recordCommand(args: string[]): number {
   checkpoint('record: modules loaded');
-  const { options, operands } = parseArgs(args, { withValue: ['-o', '--output', '--cpu-features'], flags: ['--pack'], stopAtOperand: true });
+  const { options, operands } = parseArgs(args, { withValue: ['-o', '--output', '--cpu-features'], flags: ['--pack', '--syscall-buffer', '--no-syscall-buffer'], stopAtOperand: true });
+  if (options.has('--syscall-buffer') && options.has('--no-syscall-buffer')) throw new UsageError('record: --syscall-buffer and --no-syscall-buffer contradict each other');
+  const syscallbuf = wantSyscallBuffer(options.has('--syscall-buffer'), options.has('--no-syscall-buffer'));
   const cpuFeatures = (options.get('--cpu-features') ?? 'native') as string;
   if (cpuFeatures !== 'native' && cpuFeatures !== 'portable') {
     throw new UsageError(`record: --cpu-features must be native or portable (got ${cpuFeatures})`);
@@ -32,12 +35,12 @@ export function recordCommand(args: string[]): number {
   const dir = out ? resolve(out) : newTraceDir(operands[0]!);
   const start = Date.now();
   const cpu = chooseCpu();
-  const plan = recordingPlan(cpuFeatures);
+  const plan = recordingPlan(cpuFeatures, syscallbuf);
   checkpoint('record: capabilities');
   const writer = TraceWriter.create(dir, {
     command: operands, exe: path, cwd: process.cwd(), startTime: new Date(start).toISOString(),
     hostname: hostname(), kernel: release(), rewindVersion: VERSION, cpu, cpuidFaulting: plan.cpuidFault,
-    patched: patchedKinds(plan), cpuFeatures,
+    patched: patchedKinds(plan), cpuFeatures, ...(syscallbuf && { syscallBuffer: true }),
     machine: thisMachine(), limits: startLimits(),
   });
   if (!out) markLatest(dir);
@@ -52,7 +55,10 @@ export function recordCommand(args: string[]): number {
   if (native.catchSignals([...FORWARDED]) < 0) throw new Error('cannot catch SIGINT/SIGTERM/SIGHUP/SIGQUIT');
 
   const env = Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
-  const task = launch({ path, argv: operands, envp: env, cpu, noCore: false, noTscTrap: !plan.tscTrap, ownGroup: true });
+  const task = launch({
+    path, argv: operands, envp: env, cpu, noCore: false, noTscTrap: !plan.tscTrap, ownGroup: true,
+    ...(syscallbuf && { untracedIp: syscallbufBlob().untracedIp }),
+  });
   const group = task.tid;
   checkpoint('record: launched');
   const giveBack = takeTerminal(group);
@@ -91,6 +97,17 @@ export function recordCommand(args: string[]): number {
     endTime: new Date().toISOString(), durationMs: Date.now() - start,
   });
   return outcome.exitSignal !== null ? 128 + outcome.exitSignal : outcome.exitCode ?? 0;
+}
+
+/**
+ * Whether the recording uses the syscall buffer: `--syscall-buffer` / `--no-syscall-buffer` (rr's
+ * `-n`), else the environment (REWIND_SYSCALL_BUFFER=1 turns it on, REWIND_NO_SYSCALL_BUFFER=1 off,
+ * for running the test suite both ways); off by default while it is new.
+ */
+function wantSyscallBuffer(on: boolean, off: boolean): boolean {
+  if (on || off) return on;
+  if (process.env['REWIND_NO_SYSCALL_BUFFER'] === '1') return false;
+  return process.env['REWIND_SYSCALL_BUFFER'] === '1';
 }
 
 /** Signals sent to rewind while it records that the recorded program gets instead. */

@@ -46,5 +46,7 @@ export const WUNTRACED = 2;
 export const __WNOTHREAD = 0x20000000;
 export const __WALL = 0x40000000;
 
+/** arch_prctl(ARCH_SET_GS, base): the thread's GS base (rewind's syscall buffer uses it). */
+export const ARCH_SET_GS = 0x1001;
 /** arch_prctl(ARCH_SET_CPUID, 0) turns on CPUID faulting for the calling thread (reset by execve). */
 export const ARCH_SET_CPUID = 0x1012;

@@ -44,7 +44,9 @@ export function afterCodeChange(spaces: CodeSpaces, tid: number, task: Task, nr:
     case SYS.mremap: {
       const from = args[0]!;
       const to = BigInt.asUintN(64, result);
-      const moved = code.sitesIn(from, from + pageAlign(args[1]!)).map((s) => ({ addr: s.addr - from + to, insn: s.insn }));
+      // A syscall site's stub jumps back to where the code was: such sites stay behind (unpatched in the table's view).
+      const moved = code.sitesIn(from, from + pageAlign(args[1]!)).filter((s) => s.insn !== TrappedInsn.Syscall)
+        .map((s) => ({ addr: s.addr - from + to, insn: s.insn }));
       code = code.without(from, from + pageAlign(args[1]!)).without(to, to + pageAlign(args[2]!)).with(moved);
       break;
     }

@@ -7,8 +7,9 @@
 // table and emulates like a kernel trap. The debugger (and anything that asks) sees the original
 // bytes through `PatchedCode.originalView`.
 //
-// This is the base of a general patcher: the syscall buffer will patch syscall sites the same way
-// (found per mapping, patched at a stop of the whole process, undone in the debugger's view).
+// The syscall buffer's sites (libc's syscall wrappers jumping to stubs, syscall-sites.ts) are kept in
+// the same tables: found per mapping, patched at a stop of the whole process, undone in the
+// debugger's view.
 import { statSync } from 'node:fs';
 import { INT3, NOP, UD2 } from '../kernel/x86-insn.js';
 import type { PatchSite } from '../trace/events.js';
@@ -16,8 +17,10 @@ import { TrappedInsn } from '../trace/events.js';
 import { TraceeError } from '../tracee/errors.js';
 import { mapFilesPath, readMaps, type Mapping } from '../tracee/maps.js';
 import type { Task } from '../tracee/task.js';
+import { syscallbufBlob } from '../syscallbuf/blob.js';
 import { INSN_BYTES } from './decoder.js';
 import { sitesOfFile } from './sites.js';
+import { applySyscallSite, patchSyscallSites } from './syscall-sites.js';
 
 /** The bytes a patched site holds: ud2, then nops to the instruction's length. */
 export function trapBytes(insn: TrappedInsn): Uint8Array {
@@ -30,32 +33,38 @@ export function trapBytes(insn: TrappedInsn): Uint8Array {
 export class PatchedCode {
   static readonly empty = new PatchedCode(new Map());
 
-  private constructor(private readonly sites: ReadonlyMap<bigint, TrappedInsn>) {}
+  private constructor(private readonly sites: ReadonlyMap<bigint, PatchSite>) {}
 
   get size(): number {
     return this.sites.size;
   }
 
-  /** The instruction patched at addr, if a site starts there. */
+  /** The instruction patched at addr into a trap, if a trap site starts there (not a syscall site: it never traps). */
   siteAt(addr: bigint): TrappedInsn | undefined {
-    return this.sites.get(addr);
+    const insn = this.sites.get(addr)?.insn;
+    return insn === TrappedInsn.Syscall ? undefined : insn;
+  }
+
+  /** Whether any site (trap or syscall) starts at addr. */
+  has(addr: bigint): boolean {
+    return this.sites.has(addr);
   }
 
   with(added: readonly PatchSite[]): PatchedCode {
     if (added.length === 0) return this;
     const next = new Map(this.sites);
-    for (const s of added) next.set(s.addr, s.insn);
+    for (const s of added) next.set(s.addr, s);
     return new PatchedCode(next);
   }
 
   /** The sites in [start, end). */
   sitesIn(start: bigint, end: bigint): PatchSite[] {
-    return [...this.sites].filter(([a]) => a >= start && a < end).map(([addr, insn]) => ({ addr, insn }));
+    return [...this.sites.values()].filter((s) => s.addr >= start && s.addr < end);
   }
 
   /** Without the sites in [start, end) (the code there was unmapped or replaced). */
   without(start: bigint, end: bigint): PatchedCode {
-    let next: Map<bigint, TrappedInsn> | null = null;
+    let next: Map<bigint, PatchSite> | null = null;
     for (const addr of this.sites.keys()) {
       if (addr >= start && addr < end) {
         next ??= new Map(this.sites);
@@ -69,8 +78,8 @@ export class PatchedCode {
   originalView(addr: bigint, data: Uint8Array): Uint8Array {
     if (this.sites.size === 0 || data.length === 0) return data;
     const end = addr + BigInt(data.length);
-    for (const [site, insn] of this.sites) {
-      const bytes = INSN_BYTES[insn];
+    for (const [site, s] of this.sites) {
+      const bytes = s.original ?? INSN_BYTES[s.insn];
       if (site + BigInt(bytes.length) <= addr || site >= end) continue;
       bytes.forEach((b, i) => {
         const at = Number(site - addr) + i;
@@ -98,6 +107,7 @@ export function patchKinds(patchTsc: boolean, patchCpuid: boolean): ReadonlySet<
 export function patchCode(task: Task, code: PatchedCode, kinds: ReadonlySet<TrappedInsn>, start = 0n, end = 1n << 64n): PatchSite[] {
   if (kinds.size === 0) return [];
   const out: PatchSite[] = [];
+  if (kinds.has(TrappedInsn.Syscall)) out.push(...patchSyscallSites(task, (a) => code.has(a), syscallbufBlob().entry, start, end));
   for (const m of readMaps(task.tid)) {
     if (!patchable(m) || m.end <= start || m.start >= end) continue;
     const lo = m.start > start ? m.start : start;
@@ -114,7 +124,7 @@ export function patchCode(task: Task, code: PatchedCode, kinds: ReadonlySet<Trap
       if (!kinds.has(s.insn)) continue;
       const addr = m.start + BigInt(s.offset) - m.offset;
       const len = INSN_BYTES[s.insn].length;
-      if (addr < lo || addr + BigInt(len) > hi || code.siteAt(addr) !== undefined) continue;
+      if (addr < lo || addr + BigInt(len) > hi || code.has(addr)) continue;
       if (!holdsInsn(task, addr, s.insn)) continue;
       writeTrap(task, addr, s.insn);
       out.push({ addr, insn: s.insn });
@@ -129,6 +139,10 @@ export function patchCode(task: Task, code: PatchedCode, kinds: ReadonlySet<Trap
  */
 export function applySites(task: Task, code: PatchedCode, sites: readonly PatchSite[]): void {
   for (const s of sites) {
+    if (s.insn === TrappedInsn.Syscall) {
+      if (!code.has(s.addr)) applySyscallSite(task, s, syscallbufBlob().entry);
+      continue;
+    }
     if (code.siteAt(s.addr) === s.insn) continue;
     if (!holdsInsn(task, s.addr, s.insn)) {
       throw new TraceeError(`the code at 0x${s.addr.toString(16)} is not the instruction the recording patched there`);

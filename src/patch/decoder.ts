@@ -18,6 +18,7 @@ export const INSN_BYTES: Record<TrappedInsn, readonly number[]> = {
   [TrappedInsn.Rdtsc]: [0x0f, 0x31],
   [TrappedInsn.Rdtscp]: [0x0f, 0x01, 0xf9],
   [TrappedInsn.Cpuid]: [0x0f, 0xa2],
+  [TrappedInsn.Syscall]: [0x0f, 0x05],
 };
 
 interface IcedDecoder {

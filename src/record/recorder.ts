@@ -10,7 +10,7 @@ import { ILL_ILLOPN, SI_KERNEL, SIG, siginfoCode, siginfoSigno } from '../kernel
 import { SYS, syscallName } from '../kernel/syscall-names.js';
 import { syscallDef, unknownSyscall, unsupportedMessage } from '../kernel/syscalls/index.js';
 import type { ExecuteCtx, SyscallDef } from '../kernel/syscalls/types.js';
-import { __WALL } from '../kernel/ptrace.js';
+import { ARCH_SET_GS, __WALL } from '../kernel/ptrace.js';
 import type { FileRef, MemWrite, SyscallEvent, TraceEvent } from '../trace/events.js';
 import { SignalPlacement, SyscallMode, type TrappedInsn } from '../trace/events.js';
 import type { TraceWriter } from '../trace/trace-writer.js';
@@ -38,6 +38,8 @@ import { SharedFiles } from './shared-files.js';
 import { recordMapping } from '../syscalls/mmap.js';
 import { createsTask, isNewTaskStop, parentWaits, recordNewTask, sharesMemory } from '../syscalls/clone.js';
 import { isExec, readExecArgs, recordExecImage, waitExecEnd } from '../syscalls/exec.js';
+import { inSyscallbufCode } from '../syscallbuf/blob.js';
+import { takeRecords } from '../syscallbuf/install.js';
 
 const ENOSYS = BigInt(E.ENOSYS);
 /** How long a task runs before it yields to another runnable task (at a syscall entry, or preempted). */
@@ -94,6 +96,8 @@ interface TaskState {
   yielded: boolean;
   /** The signal it was resumed with at its last stop (a delivery), 0 if none. */
   delivered: number;
+  /** It has a syscall buffer, whose records are taken at each of its stops. */
+  buffered: boolean;
 }
 
 type Next = 'continue' | 'blocked' | 'yield' | 'gone';
@@ -160,7 +164,7 @@ export class Recorder {
   private addTask(task: Task, echo: FdEcho): TaskState {
     const st: TaskState = {
       task, resume: { syscall: false, sig: 0 }, parked: null, blocked: null, lastExit: null, held: [], resending: null, echo,
-      interrupted: false, yielded: false, delivered: 0,
+      interrupted: false, yielded: false, delivered: 0, buffered: false,
     };
     this.tasks.set(task.tid, st);
     return st;
@@ -385,15 +389,40 @@ export class Recorder {
     }
   }
 
+  /**
+   * The calls the task ran in its syscall buffer since they were last taken, written right before its
+   * next event: replay gives them back before running the task to the stop of that event. Taken only
+   * then (not at stops that write nothing, a held signal's, an interrupt's), so one batch never holds
+   * more than the buffer; and before an exec or a fork, whose new image or copy must not hold them.
+   */
+  private takeBuffered(st: TaskState): void {
+    if (!st.buffered) return;
+    let taken;
+    try {
+      taken = takeRecords(st.task);
+    } catch (e) {
+      if (e instanceof TraceeError) return; // gone (killed in a call): its records went with it
+      throw e;
+    }
+    if (taken) this.writer.append({ kind: 'buffered', tid: st.task.tid, count: taken.count, records: taken.records });
+  }
+
   /** Appends an event, first writing the entries of tasks waiting in the kernel if order needs them. */
   private append(ev: TraceEvent): void {
     const pending = this.pendingEnter;
     if (pending.length > 0) {
       const ownCompletion = pending.length === 1 && pending[0]!.st.task.tid === ev.tid && ev.kind === 'syscall';
       if (!ownCompletion) {
-        for (const p of pending) this.writer.append({ kind: 'enter', tid: p.st.task.tid, regs: p.regs });
+        for (const p of pending) {
+          this.takeBuffered(p.st);
+          this.writer.append({ kind: 'enter', tid: p.st.task.tid, regs: p.regs });
+        }
       }
       this.pendingEnter = [];
+    }
+    if (ev.kind !== 'exit' && ev.kind !== 'exec') {
+      const st = this.tasks.get(ev.tid);
+      if (st) this.takeBuffered(st);
     }
     this.writer.append(ev);
   }
@@ -497,6 +526,10 @@ export class Recorder {
     if (!def ? !unknownSyscall(nr) : def.kind === 'unsupported') throw new UnsupportedError(unsupportedMessage(nr));
     const refusal = def?.refuse?.(SYSCALL_ARG_REGS.map((r) => regs[r]!));
     if (refusal) throw new UnsupportedError(`unsupported ${def!.name}: ${refusal}`);
+    if (this.plan.syscallbuf && nr === SYS.arch_prctl && regs[R.rdi] === BigInt(ARCH_SET_GS)) {
+      // The syscall buffer finds each thread's buffer through GS; a program that sets it itself is not supported yet.
+      throw new UnsupportedError('unsupported arch_prctl(ARCH_SET_GS) with the syscall buffer (record with --no-syscall-buffer)');
+    }
     // Let others run at a syscall entry once this task has had its time slice (or asks to yield), and
     // once they have, run the syscall (a yield handled again would only give way again, for ever).
     if (st.yielded) st.yielded = false;
@@ -518,6 +551,7 @@ export class Recorder {
     const answer = this.sched.answer(task, nr, regs, (tid) => this.tasks.has(tid)) ?? this.seccomp.answer(task, nr, regs)
       ?? answerLauncherState(task, nr, regs);
     if (answer) return this.answerHere(st, nr, regs, answer);
+    if (isExec(nr) || createsTask(nr)) this.takeBuffered(st); // not into the new image, nor into a fork child's copy
     if (isExec(nr)) return this.onExec(st, regs);
     if (createsTask(nr)) return this.onClone(st, nr, def, regs);
 
@@ -636,6 +670,7 @@ export class Recorder {
       const child = recordNewTask(task, nr, regs, (ev) => this.append(ev), (tid) => this.wait(tid));
       this.spaces.created(task.tid, child.tid, sharesMemory(nr, regs));
       const cst = this.addTask(child, child.tgid === task.tgid ? st.echo : st.echo.clone());
+      cst.buffered = st.buffered && !sharesMemory(nr, regs); // a fork child keeps its copy of the buffer
       this.sched.created(task.tid, child.tid);
       this.seccomp.created(task.tid, child.tid);
       this.runnable.push(cst);
@@ -684,7 +719,8 @@ export class Recorder {
     }
     if (!argv || !envp) throw new TraceeError(`execve succeeded with an argument or environment array rewind could not read`);
     this.seccomp.execed(formerTid, st.task.tid);
-    const { exec, patch } = recordExecImage(st.task, formerTid, argv, envp, this.files, this.plan, this.spaces);
+    const { exec, patch, buffered } = recordExecImage(st.task, formerTid, argv, envp, this.files, this.plan, this.spaces);
+    st.buffered = buffered;
     this.append(exec);
     if (patch) this.append(patch);
     st.lastExit = null;
@@ -795,6 +831,9 @@ export class Recorder {
     st.resume = { syscall: false, sig: 0 };
     st.lastExit = null;
     if (regs[R.orig_rax] !== BigInt.asUintN(64, -1n)) return 'continue'; // inside a syscall: not a user-code point
+    // Inside the syscall buffer: replay runs other code there (it takes records instead of making
+    // calls), so this is no point it could find. The task is interrupted again shortly, outside.
+    if (inSyscallbufCode(regs[R.rip]!)) return 'continue';
     // A signal re-sent at an earlier stop is not delivered yet (a loaded machine may interrupt first):
     // the next held one waits for it, or resending would name the wrong signal.
     if (st.resending) return 'continue';

@@ -1,7 +1,7 @@
 // Replay: a replayed task and where it stands between two events of the replay loop (replayer.ts).
 // Its position is one value of `Position`, changed only by the named transitions of `RTask`; the
 // debugger (src/replay/debug/) and checkpoints read it. Imports the tracee and trace layers only.
-import type { SignalEvent, SyscallEvent } from '../trace/events.js';
+import type { BufferedEvent, SignalEvent, SyscallEvent } from '../trace/events.js';
 import type { Stop } from '../tracee/stop.js';
 import type { Task } from '../tracee/task.js';
 
@@ -35,6 +35,11 @@ export class RTask {
    * fork): a copy of the task needs it, and the kernel does not tell a tracer.
    */
   clearTid?: bigint;
+  /**
+   * Calls given to its syscall buffer (`buffered` events), to be used up by the stop of its next event:
+   * the first event's index and the events.
+   */
+  batch?: { index: number; events: BufferedEvent[] };
 
   /** recTid: its tid in the recording (replay's tids differ). */
   constructor(public task: Task, public recTid: number) {}
@@ -168,6 +173,7 @@ export class RTask {
     c.early = this.early;
     c.reported = this.reported;
     if (this.clearTid !== undefined) c.clearTid = this.clearTid;
+    if (this.batch) c.batch = { index: this.batch.index, events: [...this.batch.events] };
     return c;
   }
 }

@@ -43,6 +43,8 @@ import { createsTask, parentWaits, replayNewTask, replayNewTaskResult, sharesMem
 import { replayFileMapping } from '../syscalls/mmap.js';
 import { interruptUnderMask } from '../syscalls/signal-masks.js';
 import { enterReplayExec, finishReplayExec, firstExecPath, isExec, waitExecEnd, type ExecReplay } from '../syscalls/exec.js';
+import { checkRecordsUsed, giveRecords } from '../syscallbuf/install.js';
+import { decodeRecords } from '../syscallbuf/layout.js';
 
 /** Passes through a preemption point's instruction replay tries before it reports a divergence. */
 const MAX_SEARCH_HITS = 1_000_000;
@@ -267,9 +269,18 @@ export class Replayer {
       this.applyPatch(t, ev);
       return null;
     }
+    if (ev.kind === 'buffered') {
+      // The calls the task made in its syscall buffer before its next stop: the program takes them from there.
+      giveRecords(t.task, ev.count, ev.records);
+      t.batch ??= { index: this.cursor.index, events: [] };
+      t.batch.events.push(ev);
+      this.cursor.take();
+      return null;
+    }
     if (ev.kind === 'preempt' || (ev.kind === 'signal' && ev.placement === SignalPlacement.Instruction)) {
       const st = this.runToPoint(t, ev.regs, ev.point, describeEvent(ev));
       if (st) return st;
+      this.checkBuffered(t, describeEvent(ev));
       this.cursor.take();
       if (ev.kind === 'signal') {
         t.resend(ev);
@@ -290,6 +301,9 @@ export class Replayer {
     }
     const stop = t.takeParked() ?? resumeAndWait(t, this.hooks, this.diverger);
     if (isDebugStop(stop)) return stop;
+    if (stop.kind === 'exited' || stop.kind === 'killed') delete t.batch;
+    // The records come before the event this stop is for (not a re-sent signal's delivery, nor a job-control stop).
+    else if (stop.kind !== 'group-stop' && !(stop.kind === 'signal' && t.resending)) this.checkBuffered(t, describeStop(stop));
     switch (stop.kind) {
       case 'seccomp': return this.atSyscallEntry(t, ev) ?? stepEndsAtSyscall(this.hooks, t, ev);
       case 'syscall':
@@ -492,6 +506,24 @@ export class Replayer {
 
   /** diverge, for the helpers that take it as an argument. */
   private readonly diverger = (message: string): DivergenceError => this.diverge(message);
+
+  /**
+   * At the stop the recording took buffered calls at: the program must have made every one of them.
+   * A call that differs from the next record went to the tracer instead (the buffer saw the mismatch).
+   */
+  private checkBuffered(t: RTask, reached: string): void {
+    const batch = t.batch;
+    if (!batch) return;
+    delete t.batch;
+    const left = checkRecordsUsed(t.task);
+    if (!left) return;
+    const calls = batch.events.flatMap((e) => decodeRecords(e.records, e.count));
+    const want = calls[left.used];
+    const expected = want ? `${syscallName(want.nr)}(${want.args.map((a) => '0x' + a.toString(16)).join(', ')})` : '?';
+    const then = left.mismatchNr >= 0 ? `then called ${syscallName(left.mismatchNr)} where the recording has ${expected}`
+      : `then reached ${reached} where the recording has ${expected}`;
+    throw this.diverge(`recorded task ${t.recTid} made ${left.used} of the ${left.count} buffered calls of event ${batch.index} (buffered call ${left.used} is next), ${then}`);
+  }
 
   diverge(message: string): DivergenceError {
     const details = this.cursor.recent.map((r) => `  event ${r.index}: ${describeEvent(r.ev)}`);
@@ -765,6 +797,7 @@ export class Replayer {
     }
     if (s.kind !== 'syscall') throw this.diverge(`execve of ${ev.path}: expected its exit, got ${describeStop(s)}`);
     finishReplayExec(t.task, ev, how, home); // t.task: the leader's tid when it took it over
+    delete t.batch;
     t.clearTid = 0n; // exec drops it
     t.waitToResume();
     t.saw({ kind: 'syscall' });

@@ -15,6 +15,8 @@ import { TraceeError } from '../tracee/errors.js';
 import { runToSyscallExit } from '../tracee/inject.js';
 import { describeStop, type Stop } from '../tracee/stop.js';
 import { Task } from '../tracee/task.js';
+import { withoutBuffer } from '../syscallbuf/install.js';
+import { BUFFER } from '../syscallbuf/layout.js';
 
 // ---- shared --------------------------------------------------------------------------------------
 
@@ -49,7 +51,11 @@ function newTid(parent: Task): number {
 function awaitChild(parent: Task, tid: number, nr: number, regs: BigUint64Array, waitStop: (tid: number) => Stop): { child: Task; first: Stop } {
   const first = waitStop(tid);
   if (first.kind === 'exited' || first.kind === 'killed') throw new TraceeError(`new task ${tid} ended at once`);
-  return { child: new Task(tid, createsThread(nr, regs) ? parent.tgid : tid), first };
+  const child = new Task(tid, createsThread(nr, regs) ? parent.tgid : tid);
+  // The syscall buffer is per thread: a task sharing its creator's memory must not use its creator's
+  // (a fork child has its own copy, emptied at the fork's stop, and keeps it).
+  if (sharesMemory(nr, regs) && regs[R.gs_base] === BUFFER) withoutBuffer(child);
+  return { child, first };
 }
 
 // ---- record --------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import { CodeSpaces, PatchedCode, patchCode } from '../patch/code-patcher.js';
 import type { ExecEvent, PatchEvent } from '../trace/events.js';
 import { TraceeError } from '../tracee/errors.js';
 import { prepareAfterExec } from '../tracee/exec-setup.js';
+import { Mode } from '../syscallbuf/layout.js';
 import { injectSyscall, withStringOnStack } from '../tracee/inject.js';
 import { mapFilesPath, readMaps } from '../tracee/maps.js';
 import type { Stop } from '../tracee/stop.js';
@@ -94,7 +95,7 @@ function readArgs(task: Task, addr: bigint): string[] | null {
  * were patched).
  */
 export function recordExecImage(task: Task, formerTid: number, argv: string[], envp: string[],
-  files: FileStore, plan: TrapPlan, spaces: CodeSpaces): { exec: ExecEvent; patch: PatchEvent | null } {
+  files: FileStore, plan: TrapPlan, spaces: CodeSpaces): { exec: ExecEvent; patch: PatchEvent | null; buffered: boolean } {
   const exePath = readlinkSync(`/proc/${task.tid}/exe`);
   const maps = readMaps(task.tid);
   const interpMap = maps.find((m) => m.name.startsWith('/') && m.name !== exePath);
@@ -103,7 +104,7 @@ export function recordExecImage(task: Task, formerTid: number, argv: string[], e
   const exe = files.capture(`/proc/${task.tid}/exe`);
   const interp = interpMap ? files.capture(mapFilesPath(task.tid, interpMap)) : null;
   const image = captureImage(task, exePath, exe, interp, interpMap);
-  prepareAfterExec(task, plan.cpuidFault);
+  const buffered = prepareAfterExec(task, plan.cpuidFault, plan.syscallbuf ? Mode.Record : null);
   spaces.execed(formerTid, task.tid);
   const sites = patchCode(task, PatchedCode.empty, plan.patch);
   spaces.set(task.tid, PatchedCode.empty.with(sites));
@@ -113,6 +114,7 @@ export function recordExecImage(task: Task, formerTid: number, argv: string[], e
   return {
     exec: { kind: 'exec', tid: formerTid, path: exePath, argv, envp, exe, interp, stackAddr, stack, regs, newTid: task.tid, ...(image && { image }) },
     patch: sites.length > 0 ? { kind: 'patch', tid: task.tid, sites } : null,
+    buffered,
   };
 }
 
@@ -163,7 +165,7 @@ export function enterReplayExec(task: Task, ev: ExecEvent, entry: BigUint64Array
  * At the exit stop of the replayed execve (now: the task by its new tid): the recorded name, the
  * interpreter check, the post-exec setup and patches, then the recorded initial stack and registers.
  */
-export function finishReplayExec(now: Task, ev: ExecEvent, how: ExecStart, r: ExecReplay): void {
+export function finishReplayExec(now: Task, ev: ExecEvent, how: ExecStart, r: ExecReplay): boolean {
   const result = BigInt.asIntN(64, now.fetchRegs()[R.rax]!);
   if (result !== 0n) throw new TraceeError(`cannot execute ${how.emulated ? 'rewind\'s exec stub' : 'the trace\'s copy of ' + ev.path} (errno ${-result})`);
   const comm = how.comm;
@@ -172,11 +174,12 @@ export function finishReplayExec(now: Task, ev: ExecEvent, how: ExecStart, r: Ex
   // (registers and the stack bytes borrowed are put back; the program cannot tell).
   withStringOnStack(now, comm, (addr) => injectSyscall(now, SYS.prctl, [BigInt(PR_SET_NAME), addr]));
   if (!how.emulated) checkInterpreter(now, ev, r);
-  prepareAfterExec(now, r.plan.cpuidFault, copiedVdso);
+  const buffered = prepareAfterExec(now, r.plan.cpuidFault, r.plan.syscallbuf ? Mode.Replay : null, copiedVdso);
   r.spaces.execed(ev.tid, ev.newTid);
   r.spaces.set(ev.newTid, PatchedCode.empty.with(patchCode(now, PatchedCode.empty, r.plan.patchLocally)));
   now.write(ev.stackAddr, ev.stack);
   now.storeRegs(ev.regs);
+  return buffered;
 }
 
 /**

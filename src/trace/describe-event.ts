@@ -3,13 +3,14 @@ import { isSyscallError } from '../kernel/errno.js';
 import { R, SYSCALL_ARG_REGS, syscallNr } from '../kernel/regs.js';
 import { signalName } from '../kernel/signals.js';
 import { syscallName } from '../kernel/syscall-names.js';
-import type { PointMemory, TraceEvent } from './events.js';
+import { decodeRecords } from '../syscallbuf/layout.js';
+import type { BufferedEvent, PointMemory, TraceEvent } from './events.js';
 import { SignalPlacement, TrappedInsn } from './events.js';
 
 const hex = (v: bigint) => '0x' + v.toString(16);
 
 const PLACEMENT = ['fault', 'at syscall exit', 'before syscall', 'at instruction'];
-const INSN = ['rdtsc', 'rdtscp', 'cpuid'];
+const INSN = ['rdtsc', 'rdtscp', 'cpuid', 'syscall'];
 
 /** One line describing an event: `tid 5 write(0x1, …) = 6 (echo fd 1) @0x401000`. */
 export function describeEvent(ev: TraceEvent): string {
@@ -42,6 +43,8 @@ export function describeEvent(ev: TraceEvent): string {
       const shown = ev.sites.slice(0, 4).map((s) => `${INSN[s.insn as TrappedInsn] ?? '?'}@${hex(s.addr)}`).join(' ');
       return `tid ${ev.tid} patched ${ev.sites.length} site${ev.sites.length === 1 ? '' : 's'}: ${shown}${ev.sites.length > 4 ? ' …' : ''}`;
     }
+    case 'buffered':
+      return `tid ${ev.tid} buffered ${ev.count} call${ev.count === 1 ? '' : 's'} (${ev.records.length} bytes)`;
   }
 }
 
@@ -50,4 +53,19 @@ function describePoint(p: PointMemory | undefined): string {
   if (!p) return 'by regs';
   const bytes = p.ranges.reduce((n, r) => n + r.len, 0);
   return `by regs+memory ${p.hash.toString(16).padStart(16, '0')} (${bytes} bytes)`;
+}
+
+/** One line per call of a `buffered` event, each marked as buffered: `  [buffered 2] tid 5 fstat(0x3, 0x7ff…) = 0 (144 bytes out)`. */
+export function describeBufferedCalls(ev: BufferedEvent): string[] {
+  let calls;
+  try {
+    calls = decodeRecords(ev.records, ev.count);
+  } catch (e) {
+    return [`  [buffered] unreadable records: ${(e as Error).message}`];
+  }
+  return calls.map((c, i) => {
+    const res = isSyscallError(c.result) ? `-${-c.result}` : hex(BigInt.asUintN(64, c.result));
+    const bytes = c.writes.reduce((n, w) => n + w.len, 0);
+    return `  [buffered ${i}] tid ${ev.tid} ${syscallName(c.nr)}(${c.args.map(hex).join(', ')}) = ${res}${bytes ? ` (${bytes} bytes out)` : ''}`;
+  });
 }

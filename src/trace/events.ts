@@ -217,6 +217,11 @@ export const enum TrappedInsn {
   Rdtsc = 0,
   Rdtscp = 1,
   Cpuid = 2,
+  /**
+   * Not a trap: a libc syscall site sent to the syscall buffer (version 6 on; only in `patch` events).
+   * Its original bytes and the stub it jumps to are in the PatchSite.
+   */
+  Syscall = 3,
 }
 
 export interface InsnEvent {
@@ -282,6 +287,9 @@ export interface PatchSite {
   addr: bigint;
   /** The instruction that was there (its bytes are fixed: 0f 31, 0f 01 f9, 0f a2). */
   insn: TrappedInsn;
+  /** Syscall sites only: the stub the site jumps to, and the bytes the jump replaced. */
+  stub?: bigint;
+  original?: Uint8Array;
 }
 
 /**
@@ -296,5 +304,18 @@ export interface PatchEvent {
   sites: PatchSite[];
 }
 
+/**
+ * Syscalls the task ran inside its syscall buffer (src/syscallbuf) since its previous stop, in order:
+ * `count` records as the buffer holds them (layout in src/syscallbuf/layout.ts and
+ * docs/TRACE_FORMAT.md). Written at the task's next stop, before that stop's own event; replay writes
+ * them into the task's buffer before running it to that stop, and the program takes them from there.
+ */
+export interface BufferedEvent {
+  kind: 'buffered';
+  tid: number;
+  count: number;
+  records: Uint8Array;
+}
+
 export type TraceEvent = ExecEvent | SyscallEvent | SignalEvent | InsnEvent | ExitEvent | EnterEvent | NewTaskEvent
-  | PreemptEvent | PatchEvent;
+  | PreemptEvent | PatchEvent | BufferedEvent;

@@ -192,6 +192,9 @@ function sampleEvents(): TraceEvent[] {
     { ...read, nr: 9, mode: SyscallMode.Executed, writes: [], file: { ...libc, path: '/tmp/shared' }, fileWritable: true },
     { ...read, nr: 18, writes: [], fileChange: { dev: 2049n, ino: 77n, offset: 4096n, data: Uint8Array.from([1, 2, 3]), size: 16384n } },
     { ...read, nr: 77, writes: [], dataHash: 0x1234n, fileChange: { dev: 1n, ino: 2n, offset: 0n, data: new Uint8Array(0), size: 0n } },
+    // Version 5: syscall sites sent to the syscall buffer, and its records.
+    { kind: 'patch', tid: 4242, sites: [{ addr: 0x7ffff7eaa4e0n, insn: TrappedInsn.Syscall, stub: 0x7fffc0010000n, original: Uint8Array.from([0xb8, 0x27, 0, 0, 0, 0x0f, 0x05]) }, { addr: 0x401000n, insn: TrappedInsn.Rdtsc }] },
+    { kind: 'buffered', tid: 4242, count: 1, records: new Uint8Array(72).fill(7) },
   ];
 }
 
@@ -365,6 +368,9 @@ test('values that cannot be encoded are TraceErrors naming the event', () => {
 test('malformed frames are TraceErrors', () => {
   assert.throws(() => decodeChunk(new Uint8Array([0x7e, 1, 2])), /unknown frame type 126/);
   assert.throws(() => decodeChunk(new Uint8Array([9, 1, 0]), 2), /patch frame at offset 0 in a version 2 trace/);
+  assert.throws(() => decodeChunk(new Uint8Array([10, 1, 1, 0]), 5), /buffered frame at offset 0 in a version 5 trace/);
+  assert.throws(() => decodeChunk(new Uint8Array([9, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 3]), 4), /patched instruction 3/);
+  assert.throws(() => decodeChunk(new Uint8Array([10, 1, 2, 72, ...new Array(72).fill(0)])), /buffered frame with 2 records in 72 bytes/);
   assert.throws(() => decodeChunk(new Uint8Array([0])), /unknown frame type 0/);
   // Truncated exit frame.
   assert.throws(() => decodeChunk(new Uint8Array([5, 1, 1])), /frame 0 \(exit\)/);

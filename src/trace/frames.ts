@@ -24,6 +24,7 @@ import {
   type FileRef,
   type InsnEvent,
   type PatchEvent,
+  type BufferedEvent,
   type MemWrite,
   type Regs,
   type SignalEvent,
@@ -48,6 +49,7 @@ export const enum FrameTag {
   NewTask = 7,
   Preempt = 8,
   Patch = 9,
+  Buffered = 10,
 }
 
 // Registers are compared and copied as pairs of u32 halves through a Uint32Array view (no bigint
@@ -497,7 +499,8 @@ function decodePreempt(r: ByteReader, h: RegsHistory, version: number): PreemptE
 }
 
 // ---------------------------------------------------------------------------------------------------
-// patch (version 3 on): tid, varint count, then per site: u64 address, u8 instruction.
+// patch (version 3 on): tid, varint count, then per site: u64 address, u8 instruction; for
+// instruction 3 (a syscall site, version 6 on) then u64 stub, bytes original.
 
 function encodePatch(w: ByteWriter, e: PatchEvent): void {
   w.u8(FrameTag.Patch);
@@ -505,19 +508,44 @@ function encodePatch(w: ByteWriter, e: PatchEvent): void {
   w.varint(e.sites.length);
   for (const s of e.sites) {
     w.u64(s.addr);
-    w.u8(checkU8Enum(s.insn, TrappedInsn.Cpuid, 'patched instruction'));
+    w.u8(checkU8Enum(s.insn, TrappedInsn.Syscall, 'patched instruction'));
+    if (s.insn === TrappedInsn.Syscall) {
+      if (s.stub === undefined || !s.original) throw new TraceError('a syscall site without its stub or original bytes');
+      w.u64(s.stub);
+      w.blob(s.original);
+    }
   }
 }
 
-function decodePatch(r: ByteReader): PatchEvent {
+function decodePatch(r: ByteReader, version: number): PatchEvent {
   const tid = r.varint();
   const n = r.count('patch site count', 9);
   const sites: PatchEvent['sites'] = [];
   for (let i = 0; i < n; i++) {
     const addr = r.u64();
-    sites.push({ addr, insn: decodeU8Enum(r, TrappedInsn.Cpuid, 'patched instruction') as TrappedInsn });
+    const insn = decodeU8Enum(r, version >= 6 ? TrappedInsn.Syscall : TrappedInsn.Cpuid, 'patched instruction') as TrappedInsn;
+    if (insn === TrappedInsn.Syscall) sites.push({ addr, insn, stub: r.u64(), original: r.blob('original bytes') });
+    else sites.push({ addr, insn });
   }
   return { kind: 'patch', tid, sites };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// buffered (version 6 on): tid, varint count, bytes records.
+
+function encodeBuffered(w: ByteWriter, e: BufferedEvent): void {
+  w.u8(FrameTag.Buffered);
+  w.varint(e.tid);
+  w.varint(e.count);
+  w.blob(e.records);
+}
+
+function decodeBuffered(r: ByteReader): BufferedEvent {
+  const tid = r.varint();
+  const count = r.varint();
+  const records = r.blob('records');
+  if (count === 0 || records.length < count * 72) throw new TraceError(`buffered frame with ${count} records in ${records.length} bytes`);
+  return { kind: 'buffered', tid, count, records };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -548,6 +576,8 @@ export function encodeEvent(w: ByteWriter, h: RegsHistory, ev: TraceEvent): void
         return encodePreempt(w, h, ev);
       case 'patch':
         return encodePatch(w, ev);
+      case 'buffered':
+        return encodeBuffered(w, ev);
       default:
         throw new TraceError(`unknown event kind ${JSON.stringify((ev as { kind: unknown }).kind)}`);
     }
@@ -558,7 +588,7 @@ export function encodeEvent(w: ByteWriter, h: RegsHistory, ev: TraceEvent): void
   }
 }
 
-const KIND_NAMES = ['', 'exec', 'syscall', 'signal', 'insn', 'exit', 'enter', 'newtask', 'preempt', 'patch'];
+const KIND_NAMES = ['', 'exec', 'syscall', 'signal', 'insn', 'exit', 'enter', 'newtask', 'preempt', 'patch', 'buffered'];
 
 /**
  * Decodes one frame at r's position, laid out as trace format `version` has it (the current one unless
@@ -586,7 +616,10 @@ export function decodeEvent(r: ByteReader, h: RegsHistory, version = TRACE_FORMA
       return decodePreempt(r, h, version);
     case FrameTag.Patch:
       if (version < 3) throw new TraceError(`patch frame at offset ${at} in a version ${version} trace`);
-      return decodePatch(r);
+      return decodePatch(r, version);
+    case FrameTag.Buffered:
+      if (version < 6) throw new TraceError(`buffered frame at offset ${at} in a version ${version} trace`);
+      return decodeBuffered(r);
     default:
       throw new TraceError(`unknown frame type ${tag} at offset ${at}`);
   }

@@ -7,7 +7,7 @@ import { describeError, TraceError } from './errors.js';
 import type { CpuFacts, MachineFacts } from './machine.js';
 
 /** Version of the whole trace format (meta.json and the events file). Readers refuse newer ones. */
-export const TRACE_FORMAT_VERSION = 5;
+export const TRACE_FORMAT_VERSION = 6;
 
 /** The value of meta.json's "format" field. */
 export const TRACE_FORMAT_NAME = 'rewind-trace';
@@ -41,6 +41,8 @@ export interface TraceMetaStart {
   patched?: PatchedKind[];
   /** What CPUID told the program: the CPU's own answers, or masked to a portable baseline (version 3 on). */
   cpuFeatures?: CpuFeatures;
+  /** The program ran with rewind's syscall buffer (version 6 on): replay maps it and its buffers too. */
+  syscallBuffer?: boolean;
   /**
    * The limits that shape the address space the program started with (RLIMIT_STACK, RLIMIT_AS,
    * RLIMIT_DATA, RLIMIT_MEMLOCK, by short name: stack, as, data, memlock); replay starts it with the
@@ -186,6 +188,8 @@ function checkMeta(dir: string, raw: unknown): TraceMeta {
     cpuidFaulting: typeof raw['cpuidFaulting'] === 'boolean' ? raw['cpuidFaulting'] : bad('cpuidFaulting', 'a boolean'),
     ...(machine ? { machine } : {}),
     ...optionalPatching(raw, bad),
+    ...(raw['syscallBuffer'] === undefined ? {}
+      : { syscallBuffer: typeof raw['syscallBuffer'] === 'boolean' ? raw['syscallBuffer'] : bad('syscallBuffer', 'a boolean') }),
     ...optionalLimits(raw, bad),
     end,
   };

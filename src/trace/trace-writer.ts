@@ -276,6 +276,7 @@ function pickStart(m: TraceMetaStart): TraceMetaStart {
     ...(m.machine ? { machine: m.machine } : {}),
     ...(m.patched && { patched: [...m.patched] }),
     ...(m.cpuFeatures && { cpuFeatures: m.cpuFeatures }),
+    ...(m.syscallBuffer && { syscallBuffer: true }),
     ...(m.limits && { limits: structuredClone(m.limits) }),
   };
 }

@@ -1,12 +1,16 @@
 // Traced-process model: what rewind does to every fresh address space right after execve, identically
-// at record and at replay: CPUID faulting on (execve turns it off), and the vDSO's clock functions
-// replaced by real system calls so that every read of the clock is a recorded syscall.
+// at record and at replay: CPUID faulting on (execve turns it off), the syscall buffer mapped (when the
+// recording uses it), and the vDSO's clock functions replaced by system calls so that every read of
+// the clock is recorded: a call into the syscall buffer where there is one, else a real syscall.
 import { SHT_DYNSYM } from '../kernel/elf.js';
 import { ARCH_SET_CPUID } from '../kernel/ptrace.js';
 import { TraceeError } from './errors.js';
 import { injectSyscall } from './inject.js';
 import { findMapping, readMaps } from './maps.js';
 import type { Task } from './task.js';
+import { syscallbufBlob } from '../syscallbuf/blob.js';
+import { installSyscallbuf } from '../syscallbuf/install.js';
+import type { Mode } from '../syscallbuf/layout.js';
 
 const SYS_arch_prctl = 158;
 
@@ -22,20 +26,27 @@ const VDSO_REPLACEMENTS: Record<string, number> = {
 
 /**
  * `trapCpuid`: turn on CPUID faulting (only where the CPU has it; the trace says whether it was on).
- * `vdso`: where the vDSO is when it is not the kernel's [vdso] mapping (a replay's copy of the recorded
- * one in anonymous memory: src/syscalls/exec-image.ts).
+ * `syscallbuf`: map the syscall buffer in that mode. `vdso`: where the vDSO is when it is not the
+ * kernel's [vdso] mapping (a replay's copy of the recorded one in anonymous memory:
+ * src/syscalls/exec-image.ts). Returns whether the process has the buffer.
  */
-export function prepareAfterExec(task: Task, trapCpuid: boolean, vdso: { start: bigint; end: bigint } | null = null): void {
+export function prepareAfterExec(task: Task, trapCpuid: boolean, syscallbuf: Mode.Record | Mode.Replay | null = null,
+  vdso: { start: bigint; end: bigint } | null = null): boolean {
   if (trapCpuid) {
     const r = injectSyscall(task, SYS_arch_prctl, [BigInt(ARCH_SET_CPUID), 0n]);
     if (r !== 0n) throw new TraceeError(`cannot turn on CPUID faulting (errno ${-r})`);
   }
-  patchVdso(task, vdso);
+  const buffered = syscallbuf !== null && installSyscallbuf(task, syscallbuf);
+  patchVdso(task, buffered ? syscallbufBlob().entry : null, vdso);
+  return buffered;
 }
 
-/** Overwrites each vDSO time function with `mov eax, NR; syscall; ret`. */
-function patchVdso(task: Task, at: { start: bigint; end: bigint } | null): void {
-  const vdso = at ?? findMapping(readMaps(task.tid), '[vdso]');
+/**
+ * Overwrites each vDSO time function with `mov eax, NR; syscall; ret`, or with the syscall buffer,
+ * `mov eax, NR; call ENTRY; ret` (the entry keeps every register a syscall keeps).
+ */
+function patchVdso(task: Task, entry: bigint | null, where: { start: bigint; end: bigint } | null): void {
+  const vdso = where ?? findMapping(readMaps(task.tid), '[vdso]');
   if (!vdso) return;
   const image = task.read(vdso.start, Number(vdso.end - vdso.start));
   const dv = new DataView(image.buffer, image.byteOffset, image.byteLength);
@@ -66,8 +77,14 @@ function patchVdso(task: Task, at: { start: bigint; end: bigint } | null): void 
       const size = Number(dv.getBigUint64(o + 16, true));
       if (nr === undefined || value === 0n) continue;
       if (size < 8) throw new TraceeError(`vDSO function ${name} is too small to patch (${size} bytes)`);
-      const stub = new Uint8Array([0xb8, nr & 0xff, (nr >> 8) & 0xff, 0, 0, 0x0f, 0x05, 0xc3]);
-      task.write(vdso.start + value, stub);
+      const at = vdso.start + value;
+      const call = entry === null ? null : entry - (at + 10n);
+      let stub = new Uint8Array([0xb8, nr & 0xff, (nr >> 8) & 0xff, 0, 0, 0x0f, 0x05, 0xc3]);
+      if (call !== null && size >= 11 && call >= -(2n ** 31n) && call < 2n ** 31n) {
+        stub = new Uint8Array([0xb8, nr & 0xff, (nr >> 8) & 0xff, 0, 0, 0xe8, 0, 0, 0, 0, 0xc3]);
+        new DataView(stub.buffer).setInt32(6, Number(call), true);
+      }
+      task.write(at, stub);
       patched++;
     }
   }

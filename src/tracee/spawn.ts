@@ -87,6 +87,8 @@ export interface LaunchOptions {
   noTscTrap?: boolean;
   /** Start the program with these address-space limits (replay: the recorded ones; see start-limits.ts). */
   limits?: StartLimits;
+  /** Let syscalls made from this address run without a stop (the syscall buffer's, at record). */
+  untracedIp?: bigint;
 }
 
 let cpusBeforePin: bigint | null = null;
@@ -107,6 +109,7 @@ export function launch(opts: LaunchOptions): Task {
   if (opts.cpu >= 0) args.push('--cpu', String(opts.cpu));
   if (opts.noCore) args.push('--no-core');
   if (opts.noTscTrap) args.push('--no-tsc-trap');
+  if (opts.untracedIp) args.push('--untraced-ip', opts.untracedIp.toString(16));
   args.push('--', opts.path, ...opts.argv);
   const pid = native.spawn(launcherPath, args, opts.envp, opts.ownGroup ? 1 : 0);
   if (pid < 0) throw new TraceeError(`cannot start the launcher (errno ${-pid})`);

@@ -16,16 +16,19 @@ export interface TrapPlan {
   patchLocally: ReadonlySet<TrappedInsn>;
   /** CPUID answers masked to the portable baseline. */
   portable: boolean;
+  /** The syscall buffer is mapped into every process (its syscall sites are in `patch` at record). */
+  syscallbuf: boolean;
 }
 
 const TSC = [TrappedInsn.Rdtsc, TrappedInsn.Rdtscp];
 
 /** The plan for recording on this machine. */
-export function recordingPlan(cpuFeatures: CpuFeatures): TrapPlan {
+export function recordingPlan(cpuFeatures: CpuFeatures, syscallbuf = false): TrapPlan {
   const tscTrap = useHardware('rdtsc-trap');
   const cpuidFault = useHardware('cpuid-fault');
-  const patch = new Set<TrappedInsn>([...(tscTrap ? [] : TSC), ...(cpuidFault ? [] : [TrappedInsn.Cpuid])]);
-  return { tscTrap, cpuidFault, patch, patchLocally: new Set(), portable: cpuFeatures === 'portable' };
+  const patch = new Set<TrappedInsn>([...(tscTrap ? [] : TSC), ...(cpuidFault ? [] : [TrappedInsn.Cpuid]),
+    ...(syscallbuf ? [TrappedInsn.Syscall] : [])]);
+  return { tscTrap, cpuidFault, patch, patchLocally: new Set(), portable: cpuFeatures === 'portable', syscallbuf };
 }
 
 /** What the trace's meta says was patched (the `patched` field). */
@@ -42,7 +45,7 @@ export function patchedKinds(plan: TrapPlan): PatchedKind[] {
  * (deterministically, from the same files). Patched sites come from the trace's `patch` events.
  * Traces older than version 3 patched nothing.
  */
-export function replayPlan(meta: Pick<TraceMetaStart, 'cpuidFaulting' | 'patched'>): TrapPlan {
+export function replayPlan(meta: Pick<TraceMetaStart, 'cpuidFaulting' | 'patched' | 'syscallBuffer'>): TrapPlan {
   const patched = new Set(meta.patched ?? []);
   const recordedTscTrap = !patched.has('rdtsc');
   const tscTrap = recordedTscTrap && useHardware('rdtsc-trap');
@@ -51,5 +54,5 @@ export function replayPlan(meta: Pick<TraceMetaStart, 'cpuidFaulting' | 'patched
     ...(recordedTscTrap && !tscTrap ? TSC : []),
     ...(meta.cpuidFaulting && !cpuidFault ? [TrappedInsn.Cpuid] : []),
   ]);
-  return { tscTrap, cpuidFault, patch: new Set(), patchLocally, portable: false };
+  return { tscTrap, cpuidFault, patch: new Set(), patchLocally, portable: false, syscallbuf: meta.syscallBuffer === true };
 }

@@ -1,0 +1,268 @@
+// Code patcher: libc's syscall wrappers sent to the syscall buffer (src/syscallbuf). A site is a
+// `syscall` instruction with the instruction that loads its number right before it (`mov $NR, %eax`,
+// or `xor %eax, %eax` for read), for a number the buffer handles, plus the instruction after it when
+// those two are shorter than a jump (5 bytes). The bytes are replaced by a jump (and nops) to a stub
+// of its own in the buffer's stub area, which steps over the red zone, loads the number as the site
+// did, calls the buffer's entry, steps back, runs the displaced instruction after the syscall and
+// jumps back after the site. Found with iced-x86 from each function's start, like the trapped
+// instructions (decoder.ts), and only where no branch of the function lands inside the replaced
+// bytes. Cached per file identity on disk, beside the trap sites.
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { PatchSite } from '../trace/events.js';
+import { TrappedInsn } from '../trace/events.js';
+import { TraceeError } from '../tracee/errors.js';
+import { mapFilesPath, readMaps } from '../tracee/maps.js';
+import type { Task } from '../tracee/task.js';
+import { functionRanges } from './elf-code.js';
+import type { FileIdentity } from './site-cache.js';
+import { STUB_NEXT, STUBS, STUBS_SIZE } from '../syscallbuf/layout.js';
+import { BUFFERED_SYSCALLS } from '../syscallbuf/calls.js';
+
+/** A site in a file: the replaced bytes are [offset, offset + length), the syscall at offset + sysOff. */
+export interface SyscallFileSite {
+  offset: number;
+  length: number;
+  sysOff: number;
+}
+
+const JMP = 5;
+const FINDER_VERSION = 1;
+const LEA_DOWN = [0x48, 0x8d, 0x64, 0x24, 0x80]; // lea -0x80(%rsp),%rsp
+const LEA_UP = [0x48, 0x8d, 0xa4, 0x24, 0x80, 0x00, 0x00, 0x00]; // lea 0x80(%rsp),%rsp
+
+interface IcedInstruction {
+  readonly ip: bigint;
+  readonly length: number;
+  readonly mnemonic: number;
+  readonly isJccShortOrNear: boolean;
+  readonly isJmpShortOrNear: boolean;
+  readonly isCallNear: boolean;
+  readonly nearBranchTarget: bigint;
+  free(): void;
+}
+interface Iced {
+  Decoder: new (bitness: number, data: Uint8Array, options: number) => { ip: bigint; readonly canDecode: boolean; decode(): IcedInstruction; free(): void };
+  Mnemonic: Record<string, number>;
+}
+let iced: Iced | null = null;
+const load = (): Iced => (iced ??= createRequire(import.meta.url)('iced-x86') as Iced);
+
+/** The instruction after a syscall that may be displaced into the stub: position-independent, no branch. */
+function movableAfter(b: Uint8Array, at: number, len: number): boolean {
+  if (len === 6 && b[at] === 0x48 && b[at + 1] === 0x3d) return true; // cmp $imm32, %rax
+  if (len === 2 && b[at] === 0x85 && b[at + 1] === 0xc0) return true; // test %eax, %eax
+  if (len === 3 && (b[at] === 0x48 || b[at] === 0x49) && b[at + 1] === 0x89 && (b[at + 2]! & 0xf8) === 0xc0) return true; // mov %rax, %reg
+  return false;
+}
+
+/** The syscall number the instruction before a syscall loads, or null. */
+function loadedNr(b: Uint8Array, at: number, len: number): number | null {
+  if (len === 5 && b[at] === 0xb8) return b[at + 1]! | (b[at + 2]! << 8) | (b[at + 3]! << 16) | (b[at + 4]! << 24);
+  if (len === 2 && b[at] === 0x31 && b[at + 1] === 0xc0) return 0;
+  return null;
+}
+
+/** The sites of a file's functions (sorted by offset). */
+export function findSyscallSites(file: Uint8Array): SyscallFileSite[] {
+  const hits: number[] = [];
+  const buf = Buffer.from(file.buffer, file.byteOffset, file.byteLength);
+  for (let at = buf.indexOf(0x0f); at >= 0 && at + 1 < buf.length; at = buf.indexOf(0x0f, at + 1)) if (buf[at + 1] === 0x05) hits.push(at);
+  if (hits.length === 0) return [];
+  const functions = functionRanges(file);
+  const toDecode = new Set<{ start: number; end: number }>();
+  for (const at of hits) {
+    for (const f of functions) {
+      if (f.start > at) break;
+      if (at < f.end) toDecode.add(f);
+    }
+  }
+  const x = load();
+  const SYSCALL = x.Mnemonic['Syscall'];
+  const found = new Map<number, SyscallFileSite>();
+  for (const f of toDecode) {
+    const decoder = new x.Decoder(64, file.subarray(f.start, f.end), 0);
+    const all: IcedInstruction[] = [];
+    try {
+      decoder.ip = BigInt(f.start);
+      while (decoder.canDecode) all.push(decoder.decode());
+      const targets = new Set<number>();
+      for (const i of all) if (i.isJccShortOrNear || i.isJmpShortOrNear || i.isCallNear) targets.add(Number(i.nearBranchTarget));
+      for (let k = 1; k < all.length; k++) {
+        const sys = all[k]!;
+        if (sys.mnemonic !== SYSCALL || sys.length !== 2) continue;
+        const pre = all[k - 1]!;
+        const nr = loadedNr(file, Number(pre.ip), pre.length);
+        if (nr === null || !BUFFERED_SYSCALLS.has(nr)) continue;
+        const offset = Number(pre.ip);
+        let length = pre.length + 2;
+        if (length < JMP) {
+          const post = all[k + 1];
+          if (!post || !movableAfter(file, Number(post.ip), post.length)) continue;
+          length += post.length;
+        }
+        let inside = false;
+        for (let o = offset + 1; o < offset + length; o++) if (targets.has(o)) inside = true;
+        if (!inside) found.set(offset, { offset, length, sysOff: pre.length });
+      }
+    } finally {
+      for (const i of all) i.free();
+      decoder.free();
+    }
+  }
+  return [...found.values()].sort((a, b) => a.offset - b.offset);
+}
+
+// ---- per-file cache ----------------------------------------------------------------------------
+
+const memory = new Map<string, SyscallFileSite[]>();
+
+function cachePath(id: FileIdentity): string {
+  const dir = join(process.env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'rewind', 'sites');
+  return join(dir, `syscall-v${FINDER_VERSION}-${id.dev}-${id.ino}-${id.size}-${id.mtimeNs}.json`);
+}
+
+/** The syscall sites of the file at path, from the cache or found now. */
+export function syscallSitesOfFile(path: string, id: FileIdentity): SyscallFileSite[] {
+  const cp = cachePath(id);
+  const hit = memory.get(cp);
+  if (hit) return hit;
+  try {
+    const raw = JSON.parse(readFileSync(cp, 'utf8')) as unknown;
+    if (Array.isArray(raw) && raw.every((s) => Array.isArray(s) && s.length === 3 && s.every((v) => Number.isInteger(v)))) {
+      const sites = (raw as number[][]).map(([offset, length, sysOff]) => ({ offset: offset!, length: length!, sysOff: sysOff! }));
+      memory.set(cp, sites);
+      return sites;
+    }
+  } catch {
+    // not cached
+  }
+  let sites: SyscallFileSite[] = [];
+  try {
+    if (isElf(path)) sites = findSyscallSites(readFileSync(path));
+  } catch {
+    sites = [];
+  }
+  memory.set(cp, sites);
+  try {
+    mkdirSync(join(cp, '..'), { recursive: true });
+    writeFileSync(`${cp}.${process.pid}`, JSON.stringify(sites.map((s) => [s.offset, s.length, s.sysOff])));
+    renameSync(`${cp}.${process.pid}`, cp);
+  } catch {
+    // an unwritable cache is only slower
+  }
+  return sites;
+}
+
+function isElf(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const m = new Uint8Array(4);
+    return readSync(fd, m, 0, 4, 0) === 4 && m[0] === 0x7f && m[1] === 0x45 && m[2] === 0x4c && m[3] === 0x46;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// ---- patching ----------------------------------------------------------------------------------
+
+function rel32(from: bigint, to: bigint): number | null {
+  const d = to - from;
+  return d >= -(2n ** 31n) && d < 2n ** 31n ? Number(d) : null;
+}
+
+/** The stub of a site at addr whose original bytes are `original` (syscall at sysOff), placed at stub. */
+function stubBytes(addr: bigint, original: Uint8Array, sysOff: number, stub: bigint, entry: bigint): Uint8Array | null {
+  const pre = original.subarray(0, sysOff);
+  const post = original.subarray(sysOff + 2);
+  const out = [...LEA_DOWN, ...pre, 0xe8, 0, 0, 0, 0, ...LEA_UP, ...post, 0xe9, 0, 0, 0, 0];
+  const b = new Uint8Array(out);
+  const dv = new DataView(b.buffer);
+  const callAt = LEA_DOWN.length + pre.length;
+  const call = rel32(stub + BigInt(callAt + 5), entry);
+  const jmp = rel32(stub + BigInt(b.length), addr + BigInt(original.length));
+  if (call === null || jmp === null) return null;
+  dv.setInt32(callAt + 1, call, true);
+  dv.setInt32(b.length - 4, jmp, true);
+  return b;
+}
+
+function jumpBytes(addr: bigint, length: number, stub: bigint): Uint8Array | null {
+  const d = rel32(addr + BigInt(JMP), stub);
+  if (d === null) return null;
+  const b = new Uint8Array(length).fill(0x90);
+  b[0] = 0xe9;
+  new DataView(b.buffer).setInt32(1, d, true);
+  return b;
+}
+
+/** Whether the bytes are a site's shape: the number load, then `syscall` at sysOff. */
+function siteShape(bytes: Uint8Array, sysOff: number): boolean {
+  return bytes[sysOff] === 0x0f && bytes[sysOff + 1] === 0x05 && loadedNr(bytes, 0, sysOff) !== null;
+}
+
+/** The syscall's offset in a recorded site's original bytes. */
+function sysOffOf(original: Uint8Array): number {
+  return original[0] === 0xb8 ? 5 : 2;
+}
+
+/**
+ * Patches the syscall sites of the executable file mappings overlapping [start, end), skipping sites
+ * already in `patched` and those the stub area cannot reach. The process must be stopped (every
+ * thread) and have the buffer mapped (its stub area). Returns the sites patched.
+ */
+export function patchSyscallSites(task: Task, patched: (addr: bigint) => boolean, entry: bigint, start: bigint, end: bigint): PatchSite[] {
+  const nextRaw = task.readPartial(STUB_NEXT, 8);
+  if (nextRaw.length !== 8) return [];
+  let next = new DataView(nextRaw.buffer, nextRaw.byteOffset).getBigUint64(0, true);
+  if (next < STUBS || next > STUBS + BigInt(STUBS_SIZE)) return [];
+  const out: PatchSite[] = [];
+  for (const m of readMaps(task.tid)) {
+    if (m.perms[2] !== 'x' || m.perms[3] !== 'p' || !m.name.startsWith('/') || m.end <= start || m.start >= end) continue;
+    const path = mapFilesPath(task.tid, m);
+    let st;
+    try {
+      st = statSync(path, { bigint: true });
+    } catch {
+      continue;
+    }
+    for (const s of syscallSitesOfFile(path, { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs })) {
+      const addr = m.start + BigInt(s.offset) - m.offset;
+      if (addr < m.start || addr + BigInt(s.length) > m.end || addr < start || addr >= end || patched(addr)) continue;
+      const original = task.readPartial(addr, s.length);
+      if (original.length !== s.length || !siteShape(original, s.sysOff)) continue;
+      const stub = stubBytes(addr, original, s.sysOff, next, entry);
+      const jump = jumpBytes(addr, s.length, next);
+      if (!stub || !jump || next + BigInt(stub.length) > STUBS + BigInt(STUBS_SIZE)) continue;
+      task.write(next, stub);
+      task.write(addr, jump);
+      out.push({ addr, insn: TrappedInsn.Syscall, stub: next, original: original.slice() });
+      next += BigInt((stub.length + 15) & ~15);
+    }
+  }
+  if (out.length > 0) writeNext(task, next);
+  return out;
+}
+
+/** Replay: applies a recorded syscall site (same stub address, same bytes); the code must be the recorded code. */
+export function applySyscallSite(task: Task, site: PatchSite, entry: bigint): void {
+  const original = site.original!;
+  const now = task.readPartial(site.addr, original.length);
+  if (now.length !== original.length || now.some((b, i) => b !== original[i])) {
+    throw new TraceeError(`the code at 0x${site.addr.toString(16)} is not the syscall site the recording patched there`);
+  }
+  const stub = stubBytes(site.addr, original, sysOffOf(original), site.stub!, entry);
+  const jump = jumpBytes(site.addr, original.length, site.stub!);
+  if (!stub || !jump) throw new TraceeError(`the syscall site at 0x${site.addr.toString(16)} cannot reach its recorded stub`);
+  task.write(site.stub!, stub);
+  task.write(site.addr, jump);
+  writeNext(task, site.stub! + BigInt((stub.length + 15) & ~15));
+}
+
+function writeNext(task: Task, next: bigint): void {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigUint64(0, next, true);
+  task.write(STUB_NEXT, b);
+}

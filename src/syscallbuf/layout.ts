@@ -1,0 +1,92 @@
+// Syscall buffer: where its pieces live in every process that has one, and the byte layout of its header
+// and records, shared with native/syscallbuf/syscallbuf.c (struct sb_header, struct sb_record).
+//
+// One region at a fixed address, the same at record and replay (ADDR_NO_RANDOMIZE puts the libraries
+// within 2 GiB of it, so a patched site reaches its stub with a 32-bit jump):
+//   BASE            the code (build/syscallbuf.bin), r-x
+//   STUBS           one stub per patched syscall site, written by rewind, r-x
+//   OFF_HEADER      a header with mode 0 (every call traced): the gs_base of threads without a buffer
+//   BUFFER          the buffer of the process's first thread: header, own stack, records
+export const SYSCALLBUF_BASE = 0x7fffc0000000n;
+export const CODE_SIZE = 0x10000;
+export const STUBS = SYSCALLBUF_BASE + 0x10000n;
+export const STUBS_SIZE = 0x20000;
+export const OFF_HEADER = SYSCALLBUF_BASE + 0x30000n;
+/** In the off header's page: the next free byte of the stub area (kept in the process, so fork copies it). */
+export const STUB_NEXT = OFF_HEADER + 0x800n;
+/** Code, stubs and the off header: mapped read-only and executable once written. */
+export const FIXED_SIZE = 0x31000;
+export const BUFFER = SYSCALLBUF_BASE + 0x100000n;
+export const BUFFER_SIZE = 0x100000;
+export const REGION_SIZE = 0x200000;
+const STACK_SIZE = 0x10000;
+export const STACK_TOP = BUFFER + 0x1000n + BigInt(STACK_SIZE);
+export const RECORDS = STACK_TOP;
+export const CAPACITY = BUFFER_SIZE - 0x1000 - STACK_SIZE;
+
+export const MAGIC = 0x62737772; // "rwsb"
+
+export const enum Mode { Off = 0, Record = 1, Replay = 2 }
+
+/** Header field offsets. */
+export const H = {
+  self: 0, magic: 8, mode: 12, stackTop: 16, records: 24, capacity: 32, used: 36, count: 40,
+  consumed: 44, consumedBytes: 48, mismatchNr: 52, mismatchAt: 56,
+} as const;
+export const HEADER_SIZE = 64;
+
+/** A header as the tracer writes it. */
+export function headerBytes(self: bigint, mode: Mode, withBuffer: boolean): Uint8Array {
+  const b = new Uint8Array(HEADER_SIZE);
+  const dv = new DataView(b.buffer);
+  dv.setBigUint64(H.self, self, true);
+  dv.setUint32(H.magic, MAGIC, true);
+  dv.setUint32(H.mode, mode, true);
+  if (withBuffer) {
+    dv.setBigUint64(H.stackTop, STACK_TOP, true);
+    dv.setBigUint64(H.records, RECORDS, true);
+    dv.setUint32(H.capacity, CAPACITY, true);
+  }
+  dv.setInt32(H.mismatchNr, -1, true);
+  return b;
+}
+
+/** One buffered call, decoded from the records (for dump and divergence reports). */
+export interface BufferedCall {
+  nr: number;
+  args: bigint[];
+  result: bigint;
+  writes: { addr: bigint; len: number }[];
+}
+
+const RECORD_HEADER = 72;
+
+/** Decodes `count` records; throws on bytes that are not records. */
+export function decodeRecords(data: Uint8Array, count: number): BufferedCall[] {
+  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const out: BufferedCall[] = [];
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    if (at + RECORD_HEADER > data.length) throw new Error(`buffered record ${i} runs past the data`);
+    const size = dv.getUint32(at, true);
+    if (size < RECORD_HEADER || size % 8 !== 0 || at + size > data.length) throw new Error(`buffered record ${i} has a bad size (${size})`);
+    const nr = dv.getInt32(at + 4, true);
+    const args = [0, 1, 2, 3, 4, 5].map((k) => dv.getBigUint64(at + 8 + 8 * k, true));
+    const result = dv.getBigInt64(at + 56, true);
+    const nout = dv.getUint32(at + 64, true);
+    const writes: { addr: bigint; len: number }[] = [];
+    let p = at + RECORD_HEADER;
+    for (let k = 0; k < nout; k++) {
+      if (p + 16 > at + size) throw new Error(`buffered record ${i}: output ${k} runs past the record`);
+      const addr = dv.getBigUint64(p, true);
+      const len = Number(dv.getBigUint64(p + 8, true));
+      p += 16 + Math.ceil(len / 8) * 8;
+      if (p > at + size) throw new Error(`buffered record ${i}: output ${k} runs past the record`);
+      writes.push({ addr, len });
+    }
+    out.push({ nr, args, result, writes });
+    at += size;
+  }
+  if (at !== data.length) throw new Error(`buffered records: ${data.length - at} bytes after the last record`);
+  return out;
+}

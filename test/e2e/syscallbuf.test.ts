@@ -1,0 +1,187 @@
+// The syscall buffer (`rewind record --syscall-buffer`): calls that cannot block run inside the
+// program without a ptrace stop and are recorded in a per-thread buffer; replay gives the records
+// back to the program, which takes them without a stop. Each case of syscallbuf.c is recorded with the
+// buffer, compared with a native run, replayed, and its trace checked for what the buffer did: output
+// read back at once, a timer signal landing while the buffer's code runs, more records than one
+// buffer holds, exec and exit with records in the buffer, a fork child's copy, a vfork child and a
+// thread (no buffer of their own), a pipe dup2'd over a buffered file, a divergence inside a
+// buffered run, and gdb's view of a patched wrapper.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { assertOneLineError, assertRecordedOk, assertReplayMatches } from '../helpers/checks.js';
+import { debugReplay } from '../helpers/gdb-session.js';
+import { bytesEqual, compileProgram, explain, record, replay, rewind, runNative, TempSpace, type RecordResult } from '../helpers/harness.js';
+
+const space = new TempSpace('syscallbuf');
+after(() => space.cleanup());
+
+const BUFFER_CODE_START = 0x7fffc0000000n;
+const BUFFER_CODE_END = 0x7fffc0030000n;
+
+function dataFile(): string {
+  const file = space.path('data.txt');
+  if (!fs.existsSync(file)) fs.writeFileSync(file, 'A first line of data\n' + 'more lines follow\n'.repeat(300));
+  return file;
+}
+
+async function recordCase(args: string[]): Promise<{ rec: RecordResult; dump: string }> {
+  const rec = await record(compileProgram('syscallbuf'), args, { space, extraArgs: ['--syscall-buffer'] });
+  assertRecordedOk(rec, 0);
+  const d = await rewind(['dump', rec.traceDir]);
+  assert.equal(d.status, 0, explain(d));
+  return { rec, dump: d.stdout.toString() };
+}
+
+/** The tids with buffered calls, and the number of buffered calls of each. */
+function bufferedByTid(dump: string): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const m of dump.matchAll(/^ {2}\[buffered \d+\] tid (\d+) /gm)) out.set(Number(m[1]), (out.get(Number(m[1])) ?? 0) + 1);
+  return out;
+}
+
+async function sameAsNative(rec: RecordResult, args: string[]): Promise<void> {
+  const native = await runNative(compileProgram('syscallbuf'), args);
+  assert.equal(native.status, 0, explain(native));
+  assert.ok(bytesEqual(rec.stdout, native.stdout), `record printed other than a native run\n${explain(rec)}\n${explain(native)}`);
+}
+
+describe('syscallbuf.c with the syscall buffer', () => {
+  test('basic: outputs read back at once are the buffered ones; dump marks buffered calls; replay matches', async () => {
+    const args = ['basic', dataFile()];
+    const { rec, dump } = await recordCase(args);
+    await sameAsNative(rec, args);
+    assert.match(dump, /^\d+: tid \d+ buffered \d+ calls? \(\d+ bytes\)$/m, dump.slice(0, 3000));
+    // glibc's fstat is newfstatat(fd, "", buf, AT_EMPTY_PATH)
+    assert.match(dump, /^ {2}\[buffered \d+\] tid \d+ newfstatat\(0x3, .*\) = 0x0 \(144 bytes out\)$/m, dump.slice(0, 6000));
+    assert.match(dump, /^ {2}\[buffered \d+\] tid \d+ read\(0x3, .*\) = 0x10 \(16 bytes out\)$/m, dump.slice(0, 6000));
+    assert.match(dump, / patched \d+ sites: syscall@/, 'the libc wrappers were patched');
+    const meta = JSON.parse(fs.readFileSync(path.join(rec.traceDir, 'meta.json'), 'utf8')) as { version: number; syscallBuffer?: boolean };
+    assert.equal(meta.syscallBuffer, true);
+    assert.equal(meta.version, 5);
+    const json = await rewind(['dump', '--json', rec.traceDir]);
+    const batch = json.stdout.toString().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { kind: string; calls?: { nr: number }[] })
+      .find((e) => e.kind === 'buffered');
+    assert.ok(batch?.calls && batch.calls.length > 0, 'dump --json decodes the buffered calls');
+    assertReplayMatches(rec, await replay(rec.traceDir));
+  });
+
+  test('signals: timer signals that arrive while the buffer runs are delivered at its traced call or outside its code, and replay', async () => {
+    const { rec, dump } = await recordCase(['signals']);
+    assert.match(rec.stdout.toString(), /^alarms >=30 /m, explain(rec));
+    const alarms = [...dump.matchAll(/^\d+: tid \d+ signal SIGALRM (.*) @0x([0-9a-f]+)/gm)];
+    assert.ok(alarms.length >= 30, `SIGALRM events: ${alarms.length}`);
+    // A signal placed at an instruction (not a syscall) is never inside the buffer's code: replay runs
+    // other instructions there. At its traced syscall it is exact, as at any syscall.
+    for (const a of alarms.filter((x) => /at instruction/.test(x[1]!))) {
+      const rip = BigInt('0x' + a[2]!);
+      assert.ok(rip < BUFFER_CODE_START || rip >= BUFFER_CODE_END, `a signal placed inside the buffer's code: ${a[0]}`);
+    }
+    assert.ok((bufferedByTid(dump).values().next().value ?? 0) > 100, 'the loop\'s calls were buffered');
+    assertReplayMatches(rec, await replay(rec.traceDir));
+  });
+
+  test('full: more records than one buffer holds are taken in several batches; replay matches', async () => {
+    const args = ['full', dataFile()];
+    const { rec, dump } = await recordCase(args);
+    await sameAsNative(rec, args);
+    const batches = [...dump.matchAll(/^\d+: tid \d+ buffered (\d+) calls? \((\d+) bytes\)$/gm)];
+    const calls = batches.reduce((n, b) => n + Number(b[1]), 0);
+    assert.ok(calls >= 20400, `buffered calls: ${calls}`);
+    assert.ok(batches.some((b) => Number(b[2]) > 900_000), 'a batch taken when the buffer was full');
+    assert.ok(batches.length >= 4, `batches: ${batches.length}`);
+    assertReplayMatches(rec, await replay(rec.traceDir));
+  });
+
+  test('exec: the calls still in the buffer at execve are taken before the exec; the new image has its own', async () => {
+    const { rec, dump } = await recordCase(['exec']);
+    assert.match(rec.stdout.toString(), /^before exec ino \d+\nafter exec ino \d+$/m, explain(rec));
+    const lines = dump.split('\n');
+    const second = lines.findIndex((l, i) => i > 0 && / exec .*syscallbuf/.test(l) && lines.slice(0, i).some((x) => / exec .*syscallbuf/.test(x)));
+    assert.ok(second > 0, 'the second exec');
+    const before = lines.slice(0, second).reverse().find((l) => /^\d+: /.test(l) && !/ execve\(/.test(l) && !/ enters /.test(l));
+    assert.match(lines.slice(second - 8, second).join('\n'), /newfstatat\(0xffffff9c, .*\) = 0x0 \(144 bytes out\)/, `before the exec: ${before}`);
+    assert.ok(lines.slice(second).some((l) => /\[buffered \d+\]/.test(l)), 'buffered calls after the exec');
+    assertReplayMatches(rec, await replay(rec.traceDir));
+  });
+
+  test('fork: the child buffers in its own copy (empty at the fork); parent and child replay', async () => {
+    const { rec, dump } = await recordCase(['fork']);
+    await sameAsNative(rec, ['fork']);
+    const byTid = bufferedByTid(dump);
+    assert.equal(byTid.size, 2, `tids with buffered calls: ${[...byTid.keys()].join(', ')}`);
+    const child = Number(/creates tid (\d+)/.exec(dump)?.[1]);
+    assert.ok((byTid.get(child) ?? 0) >= 100, `the child's buffered calls: ${byTid.get(child)}`);
+    assertReplayMatches(rec, await replay(rec.traceDir));
+  });
+
+  test('vfork: the child shares its parent\'s memory, so it has no buffer: its calls are traced', async () => {
+    const { rec, dump } = await recordCase(['vfork']);
+    await sameAsNative(rec, ['vfork']);
+    const child = Number(/vfork creates tid (\d+)|clone creates tid (\d+)/.exec(dump)?.slice(1).find(Boolean));
+    assert.ok(child > 0, dump.slice(0, 3000));
+    const beforeExec = dump.split('\n').filter((l) => l.includes(`tid ${child} `) && !/exec/.test(l));
+    assert.ok(beforeExec.some((l) => /newfstatat\(/.test(l)), `the child's stat went to the tracer:\n${beforeExec.join('\n')}`);
+    assertReplayMatches(rec, await replay(rec.traceDir));
+  });
+
+  test('dup2: a pipe put over a buffered file\'s fd is read through the tracer; the file again buffered', async () => {
+    const args = ['dup2', dataFile()];
+    const { rec, dump } = await recordCase(args);
+    await sameAsNative(rec, args);
+    assert.match(rec.stdout.toString(), /^pipe read 13 \[from the pipe\]$/m, explain(rec));
+    assert.match(dump, /^\d+: tid \d+ read\(0x3, .*\) = 0xd /m, 'the pipe read is a traced event');
+    assert.match(dump, /^ {2}\[buffered \d+\] tid \d+ pread64\(0x3, .*\) = 0x8 \(8 bytes out\)$/m, 'the file read after dup2 back is buffered');
+    assertReplayMatches(rec, await replay(rec.traceDir));
+  });
+
+  test('thread: a second thread has no buffer (its calls are traced) and exits; replay matches', async () => {
+    const { rec, dump } = await recordCase(['thread']);
+    await sameAsNative(rec, ['thread']);
+    const byTid = bufferedByTid(dump);
+    assert.equal(byTid.size, 1, `only the main thread buffers: ${[...byTid.keys()].join(', ')}`);
+    assertReplayMatches(rec, await replay(rec.traceDir));
+  });
+
+  test('a divergence inside a buffered run names the buffered event and the call', async () => {
+    const data = space.path('branch.txt');
+    fs.writeFileSync(data, 'A'.repeat(4096));
+    const { rec } = await recordCase(['branch', data]);
+    assertReplayMatches(rec, await replay(rec.traceDir));
+    // The trace's copy of the mapped file changed: replay maps the copy, so the program stats the other path.
+    const tampered = path.join(space.mkdir('tampered-'), 'trace');
+    fs.cpSync(rec.traceDir, tampered, { recursive: true });
+    const copy = fs.readdirSync(path.join(tampered, 'files')).find((n) => n.endsWith('-branch.txt'));
+    assert.ok(copy, 'the copy of the mapped file');
+    fs.rmSync(path.join(tampered, 'files', copy));
+    fs.writeFileSync(path.join(tampered, 'files', copy), 'B'.repeat(4096));
+    fs.rmSync(path.join(tampered, 'files.index'), { force: true });
+    const rep = await replay(tampered);
+    assert.equal(rep.status, 125, explain(rep));
+    assertOneLineError(rep, 'a divergence in a buffered run');
+    assert.match(rep.stderr.toString(),
+      /diverged at event \d+: recorded task \d+ made 5 of the 10 buffered calls of event \d+ \(buffered call 5 is next\), then called newfstatat where the recording has newfstatat\(/, explain(rep));
+  });
+
+  test('a program that sets its own GS base is refused with one line (the buffer uses GS)', async () => {
+    const exe = compileProgram('syscallbuf');
+    assert.equal((await runNative(exe, ['setgs'])).status, 0);
+    const rec = await record(exe, ['setgs'], { space, extraArgs: ['--syscall-buffer'] });
+    assert.equal(rec.status, 125, explain(rec));
+    assertOneLineError(rec, 'ARCH_SET_GS with the syscall buffer');
+    assert.match(rec.stderr.toString(), /unsupported arch_prctl\(ARCH_SET_GS\) with the syscall buffer \(record with --no-syscall-buffer\)/);
+    const plain = await record(exe, ['setgs'], { space, extraArgs: ['--no-syscall-buffer'] });
+    assertRecordedOk(plain, 0);
+  });
+
+  test('gdb sees a patched libc wrapper\'s original instructions', async () => {
+    const { rec } = await recordCase(['basic', dataFile()]);
+    const { gdb } = await debugReplay(compileProgram('syscallbuf'), rec.traceDir,
+      ['break main', 'continue', 'break getpid', 'continue', 'x/2i $pc', 'x/7xb $pc', 'finish'], {});
+    assert.match(gdb, /mov\s+\$0x27,%eax/, gdb);
+    assert.match(gdb, /syscall/, gdb);
+    assert.match(gdb, /0xb8\s+0x27\s+0x00\s+0x00\s+0x00\s+0x0f\s+0x05/, gdb);
+    assert.doesNotMatch(gdb, /jmp\s+0x7fffc0/, gdb);
+  });
+});

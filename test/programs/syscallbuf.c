@@ -1,0 +1,223 @@
+/* The syscall buffer's cases, one per argument (test/e2e/syscallbuf.test.ts). Each prints what it
+ * read back from buffered calls, so record, replay and a native run can be compared.
+ *   basic FILE    fstat, read, lseek, pread of FILE; the output read back and printed at once
+ *   signals       a fast interval timer whose SIGALRM lands while buffered calls run
+ *   full FILE     more buffered output than one buffer holds (20000 fstat + 4 KiB preads)
+ *   exec          buffered calls, then execve of itself ("after"), which makes its own
+ *   fork          buffered calls in a fork child (its own copy of the buffer) and in the parent
+ *   vfork         a vfork child (shares the parent's memory, so it has no buffer) calls getpid, execs
+ *   dup2 FILE     fd 3 a regular file (buffered reads), then a pipe dup2'd over it (not buffered)
+ *   thread        a thread makes calls (traced: no buffer of its own) and exits; main buffers meanwhile
+ *   branch FILE   maps FILE and stats one of two paths by its first byte (a trace with the copy
+ *                 changed makes replay call the other: a divergence inside a buffered run)
+ *   setgs         sets its own GS base (arch_prctl ARCH_SET_GS), which the buffer uses: refused
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include "say.h"
+
+static unsigned sum(const char *p, long n) {
+  unsigned s = 0;
+  for (long i = 0; i < n; i++) s = s * 31 + (unsigned char)p[i];
+  return s;
+}
+
+static int basic(const char *file) {
+  int fd = open(file, O_RDONLY);
+  if (fd < 0) die("open");
+  struct stat st;
+  if (fstat(fd, &st) != 0) die("fstat");
+  char buf[64] = { 0 };
+  long n = read(fd, buf, 16);
+  say("size %lld read %ld [%.16s]\n", (long long)st.st_size, n, buf);
+  off_t at = lseek(fd, 4, SEEK_SET);
+  n = pread(fd, buf, 8, 2);
+  say("lseek %lld pread %ld [%.8s] pid-same %d\n", (long long)at, n, buf, getpid() == (pid_t)syscall(SYS_getpid));
+  if (stat(file, &st) != 0 || access(file, R_OK) != 0) die("stat");
+  struct timespec t1, t2;
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  clock_gettime(CLOCK_MONOTONIC, &t2);
+  say("clock-order %s\n", t2.tv_sec > t1.tv_sec || (t2.tv_sec == t1.tv_sec && t2.tv_nsec >= t1.tv_nsec) ? "ok" : "BAD");
+  return 0;
+}
+
+static volatile sig_atomic_t alarms;
+static void on_alarm(int sig) { (void)sig; alarms++; }
+
+static int signals(void) {
+  signal(SIGALRM, on_alarm);
+  struct itimerval it = { { 0, 300 }, { 0, 300 } };
+  setitimer(ITIMER_REAL, &it, NULL);
+  struct stat st;
+  long calls = 0;
+  unsigned s = 0;
+  while (alarms < 30 && calls < 50000000) {
+    fstat(1, &st);
+    s = s * 31 + (unsigned)getpid();
+    calls++;
+  }
+  struct itimerval off = { { 0, 0 }, { 0, 0 } };
+  setitimer(ITIMER_REAL, &off, NULL);
+  say("alarms %s calls %ld sum %u\n", alarms >= 30 ? ">=30" : "few", calls, s);
+  return 0;
+}
+
+static int full(const char *file) {
+  int fd = open(file, O_RDONLY);
+  if (fd < 0) die("open");
+  struct stat st;
+  long long total = 0;
+  for (int i = 0; i < 20000; i++) {
+    if (fstat(fd, &st) != 0) die("fstat");
+    total += st.st_size;
+  }
+  char buf[4096];
+  unsigned s = 0;
+  for (int i = 0; i < 400; i++) {
+    long n = pread(fd, buf, sizeof buf, (i * 997) % 4096);
+    s ^= sum(buf, n) + (unsigned)i;
+  }
+  say("total %lld sum %u\n", total, s);
+  return 0;
+}
+
+static int exec_self(const char *self) {
+  struct stat st;
+  for (int i = 0; i < 10; i++) stat("/", &st);
+  say("before exec ino %lu\n", (unsigned long)st.st_ino);
+  for (int i = 0; i < 5; i++) stat("/tmp", &st); /* left in the buffer when execve comes */
+  execl(self, self, "after", (char *)NULL);
+  die("execl");
+}
+
+static int after_exec(void) {
+  struct stat st;
+  if (stat("/", &st) != 0) die("stat");
+  say("after exec ino %lu\n", (unsigned long)st.st_ino);
+  return 0;
+}
+
+static int forking(void) {
+  struct stat st;
+  for (int i = 0; i < 10; i++) stat("/", &st);
+  pid_t child = fork();
+  if (child < 0) die("fork");
+  if (child == 0) {
+    long long t = 0;
+    for (int i = 0; i < 100; i++) { stat("/tmp", &st); t += st.st_nlink > 0; }
+    say("child stats %lld same-pid %d\n", t, getpid() == (pid_t)syscall(SYS_getpid));
+    _exit(0);
+  }
+  int status;
+  if (waitpid(child, &status, 0) != child) die("waitpid");
+  for (int i = 0; i < 10; i++) stat("/", &st);
+  say("parent after child: status %d ino %lu\n", WEXITSTATUS(status), (unsigned long)st.st_ino);
+  return 0;
+}
+
+static int vforking(void) {
+  struct stat st;
+  stat("/", &st);
+  pid_t me = getpid();
+  pid_t child = vfork();
+  if (child < 0) die("vfork");
+  if (child == 0) {
+    if (getpid() == me) _exit(9);
+    stat("/tmp", &st);
+    execl("/bin/true", "true", (char *)NULL);
+    _exit(8);
+  }
+  int status;
+  if (waitpid(child, &status, 0) != child) die("waitpid");
+  for (int i = 0; i < 10; i++) stat("/", &st);
+  say("vfork child status %d, parent pid same %d\n", WEXITSTATUS(status), getpid() == me);
+  return 0;
+}
+
+static int dup_over(const char *file) {
+  int fd = fcntl(open(file, O_RDONLY), F_DUPFD, 10);
+  if (fd < 0 || dup2(fd, 3) != 3) die("open");
+  char buf[32] = { 0 };
+  long n = read(3, buf, 8);
+  say("file read %ld [%.8s]\n", n, buf);
+  int p[2];
+  if (pipe(p) != 0) die("pipe");
+  if (dup2(p[0], 3) != 3) die("dup2");
+  if (write(p[1], "from the pipe", 13) != 13) die("write");
+  memset(buf, 0, sizeof buf);
+  n = read(3, buf, sizeof buf - 1); /* a pipe now: must go to the tracer, which sees it may block */
+  say("pipe read %ld [%s]\n", n, buf);
+  close(p[1]);
+  n = read(3, buf, sizeof buf); /* end of file on the pipe */
+  say("pipe end %ld\n", n);
+  if (dup2(fd, 3) != 3) die("dup2 back");
+  n = pread(3, buf, 8, 0); /* fd is 3's old file again */
+  say("file again %ld [%.8s]\n", n, buf);
+  return 0;
+}
+
+static void *worker(void *arg) {
+  (void)arg;
+  struct stat st;
+  long ok = 0;
+  for (int i = 0; i < 50; i++) ok += stat("/", &st) == 0;
+  return (void *)ok;
+}
+
+static int threaded(void) {
+  pthread_t t;
+  if (pthread_create(&t, NULL, worker, NULL) != 0) die("pthread_create");
+  struct stat st;
+  long ok = 0;
+  for (int i = 0; i < 50; i++) ok += stat("/tmp", &st) == 0;
+  void *r;
+  pthread_join(t, &r);
+  say("thread %ld main %ld\n", (long)r, ok);
+  return 0;
+}
+
+static int branch(const char *file) {
+  int fd = open(file, O_RDONLY);
+  if (fd < 0) die("open");
+  const char *m = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+  if (m == MAP_FAILED) die("mmap");
+  struct stat st;
+  for (int i = 0; i < 5; i++) stat("/", &st);
+  const char *which = m[0] == 'A' ? "/" : "/tmp";
+  for (int i = 0; i < 5; i++) stat(which, &st);
+  say("branch %c\n", m[0]);
+  return 0;
+}
+
+static int run(const char *c, const char *f, const char *self) {
+  if (!strcmp(c, "basic")) return basic(f);
+  if (!strcmp(c, "signals")) return signals();
+  if (!strcmp(c, "full")) return full(f);
+  if (!strcmp(c, "exec")) return exec_self(self);
+  if (!strcmp(c, "after")) return after_exec();
+  if (!strcmp(c, "fork")) return forking();
+  if (!strcmp(c, "vfork")) return vforking();
+  if (!strcmp(c, "dup2")) return dup_over(f);
+  if (!strcmp(c, "thread")) return threaded();
+  if (!strcmp(c, "branch")) return branch(f);
+  if (!strcmp(c, "setgs")) {
+    static long area[64];
+    return syscall(SYS_arch_prctl, 0x1001 /* ARCH_SET_GS */, area) == 0 ? 0 : 1;
+  }
+  return 2;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) return 2;
+  int rc = run(argv[1], argc > 2 ? argv[2] : "", argv[0]);
+  if (rc == 0) say("EXIT-SUCCESS\n");
+  return rc;
+}
