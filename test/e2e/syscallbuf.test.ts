@@ -13,6 +13,7 @@ import { after, describe, test } from 'node:test';
 import { assertOneLineError, assertRecordedOk, assertReplayMatches } from '../helpers/checks.js';
 import { debugReplay } from '../helpers/gdb-session.js';
 import { bytesEqual, compileProgram, explain, record, replay, rewind, runNative, TempSpace, type RecordResult } from '../helpers/harness.js';
+import { TRACE_FORMAT_VERSION } from '../../src/trace/meta.js';
 
 const space = new TempSpace('syscallbuf');
 after(() => space.cleanup());
@@ -59,7 +60,7 @@ describe('syscallbuf.c with the syscall buffer', () => {
     assert.match(dump, / patched \d+ sites: syscall@/, 'the libc wrappers were patched');
     const meta = JSON.parse(fs.readFileSync(path.join(rec.traceDir, 'meta.json'), 'utf8')) as { version: number; syscallBuffer?: boolean };
     assert.equal(meta.syscallBuffer, true);
-    assert.equal(meta.version, 5);
+    assert.equal(meta.version, TRACE_FORMAT_VERSION);
     const json = await rewind(['dump', '--json', rec.traceDir]);
     const batch = json.stdout.toString().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { kind: string; calls?: { nr: number }[] })
       .find((e) => e.kind === 'buffered');
