@@ -36,6 +36,7 @@ import { FdEcho } from './fd-echo.js';
 import type { FileStore } from './file-store.js';
 import { SharedFiles } from './shared-files.js';
 import { recordFileMapping } from '../syscalls/mmap.js';
+import { perfEventRefusal } from '../syscalls/perf-event.js';
 import { createsTask, isNewTaskStop, parentWaits, recordNewTask, sharesMemory } from '../syscalls/clone.js';
 import { isExec, readExecArgs, recordExecImage, waitExecEnd } from '../syscalls/exec.js';
 
@@ -487,7 +488,8 @@ export class Recorder {
     if (this.seccomp.ownTrace(task.tid)) return this.answerHere(st, nr, regs, { result: -ENOSYS, writes: [] });
     const def = syscallDef(nr);
     if (!def ? !unknownSyscall(nr) : def.kind === 'unsupported') throw new UnsupportedError(unsupportedMessage(nr));
-    const refusal = def?.refuse?.(SYSCALL_ARG_REGS.map((r) => regs[r]!));
+    const refusal = def?.refuse?.(SYSCALL_ARG_REGS.map((r) => regs[r]!))
+      ?? perfEventRefusal(task, nr, SYSCALL_ARG_REGS.map((r) => regs[r]!));
     if (refusal) throw new UnsupportedError(`unsupported ${def!.name}: ${refusal}`);
     // Let others run at a syscall entry once this task has had its time slice (or asks to yield), and
     // once they have, run the syscall (a yield handled again would only give way again, for ever).
