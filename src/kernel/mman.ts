@@ -33,3 +33,7 @@ export const PROT_NONE = 0n;
 export function protOfPerms(perms: string): bigint {
   return (perms[0] === 'r' ? PROT_READ : 0n) | (perms[1] === 'w' ? PROT_WRITE : 0n) | (perms[2] === 'x' ? PROT_EXEC : 0n);
 }
+
+/** shmat flags (include/uapi/linux/shm.h): attach read-only; attach executable. */
+export const SHM_RDONLY = 0o10000n;
+export const SHM_EXEC = 0o100000n;

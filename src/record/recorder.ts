@@ -37,6 +37,7 @@ import type { FileStore } from './file-store.js';
 import { SharedFiles } from './shared-files.js';
 import { recordFileMapping } from '../syscalls/mmap.js';
 import { perfEventRefusal } from '../syscalls/perf-event.js';
+import { recordShmAttach } from '../syscalls/shm.js';
 import { createsTask, isNewTaskStop, parentWaits, recordNewTask, sharesMemory } from '../syscalls/clone.js';
 import { isExec, readExecArgs, recordExecImage, waitExecEnd } from '../syscalls/exec.js';
 
@@ -577,7 +578,8 @@ export class Recorder {
     const exitRegs = task.fetchRegs();
     const result = BigInt.asIntN(64, exitRegs[R.rax]!);
     const writes = this.captureOutputs(task, def, args, result);
-    const file = nr === SYS.mmap && result >= 0n ? recordFileMapping(this.files, task.tid, args, result) : null;
+    const file = result < 0n ? null : nr === SYS.mmap ? recordFileMapping(this.files, task.tid, args, result)
+      : nr === SYS.shmat ? recordShmAttach(this.files, task.tid, result) : null;
     if (nr === SYS.mremap && result >= 0n && args[2]! > args[1]!) this.files.checkGrownMapping(task.tid, result, args[2]!);
     const echo = (nr === SYS.write || nr === SYS.writev) && result > 0n ? st.echo.target(args[0]!)
       : copyEcho && result > 0n ? copyEcho : 0;
@@ -586,7 +588,7 @@ export class Recorder {
     const mode = modeOf(def, { args, result, isRecorded: (pid) => this.tasks.has(Number(pid)) });
     const ev = syscallEvent(task.tid, nr, mode, regs, result, writes, file, echo);
     // Files mapped shared: replay backs them with one memory file, and needs the changes made by calls it emulates.
-    if (file && this.shared.mapped(task, args, file)) ev.fileWritable = true;
+    if (file && nr === SYS.mmap && this.shared.mapped(task, args, file)) ev.fileWritable = true;
     const change = this.shared.change(task, nr, args, result);
     if (change) ev.fileChange = change;
     if (copyEcho && result > 0n) ev.output = copiedBytes(task, args[nr === SYS.sendfile ? 1 : 0]!, copyFrom, Number(result));

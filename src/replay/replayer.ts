@@ -42,6 +42,7 @@ import { SharedBackings } from './shared-backings.js';
 import { basename } from 'node:path';
 import { createsTask, parentWaits, replayNewTask, replayNewTaskResult, sharesMemory } from '../syscalls/clone.js';
 import { replayFileMapping } from '../syscalls/mmap.js';
+import { replayShmAttach, replayShmDetach } from '../syscalls/shm.js';
 import { interruptUnderMask } from '../syscalls/signal-masks.js';
 import { enterReplayExec, finishReplayExec, isExec, waitExecEnd, type ExecReplay } from '../syscalls/exec.js';
 
@@ -860,8 +861,11 @@ export class Replayer {
   /** A syscall that runs for real; anonymous mmaps are pinned to the recorded address. */
   private replayExecuted(t: RTask, ev: SyscallEvent, regs: BigUint64Array): void {
     const task = t.task;
-    if (ev.file) {
-      replayFileMapping(task, ev, regs, this.reader.filesDir, this.backings, (m) => this.diverge(m));
+    if (ev.file || ev.nr === SYS.shmdt) {
+      const diverge = (m: string): Error => this.diverge(m);
+      if (ev.nr === SYS.shmat) replayShmAttach(task, ev, regs, this.reader.filesDir, this.backings, diverge);
+      else if (ev.nr === SYS.shmdt) replayShmDetach(task, ev, regs, diverge);
+      else replayFileMapping(task, ev, regs, this.reader.filesDir, this.backings, diverge);
       this.applyWrites(task, ev);
       t.stop = { kind: 'syscall' };
       this.codeChanged(t, ev);

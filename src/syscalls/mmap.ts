@@ -34,13 +34,13 @@ export function recordFileMapping(files: FileStore, tid: number, args: bigint[],
 /**
  * mmap of a file at the recorded address: the trace's copy, privately (replay never writes to files);
  * a shared mapping, or any of a file mapped shared before, maps the file's shared backing instead
- * (shared-backings.ts); /dev/zero is anonymous memory, shared if it was.
+ * (shared-backings.ts); /dev/zero is anonymous memory, shared if it was. `args` are mmap's arguments
+ * (another call that maps a file, shmat, passes its own equivalent).
  */
 export function replayFileMapping(task: Task, ev: SyscallEvent, entry: BigUint64Array, filesDir: string, backings: SharedBackings,
-  diverge: (message: string) => Error): void {
+  diverge: (message: string) => Error, args: readonly bigint[] = SYSCALL_ARG_REGS.map((r) => entry[r]!)): void {
   const file = ev.file!;
   skipToExit(task, ev.result);
-  const args = SYSCALL_ARG_REGS.map((r) => entry[r]!);
   let fd = -1n;
   const shared = isSharedMapping(args[3]!);
   let flags = (args[3]! & ~MAP_TYPE_MASK) | (shared ? args[3]! & MAP_TYPE_MASK : MAP_PRIVATE) | MAP_FIXED;

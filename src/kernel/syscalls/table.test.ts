@@ -46,7 +46,7 @@ test('enosys and unsupported policy, each with a note', () => {
     assert.equal(kindOf(n), 'enosys', n);
   }
   for (const n of ['fork', 'vfork', 'clone']) assert.equal(kindOf(n), 'execute', n);
-  for (const n of ['ptrace', 'shmget', 'shmat', 'shmctl', 'shmdt', 'process_vm_writev',
+  for (const n of ['ptrace', 'process_vm_writev',
     'kexec_load', 'kexec_file_load', 'modify_ldt', 'iopl', 'ioperm', 'setns', 'pivot_root']) {
     assert.equal(kindOf(n), 'unsupported', n);
   }
