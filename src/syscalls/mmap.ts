@@ -19,6 +19,7 @@ import { copyPath } from '../replay/trace-files.js';
 
 const O_RDONLY_CLOEXEC = O_RDONLY | O_CLOEXEC;
 const O_RDWR_CLOEXEC = O_RDWR | O_CLOEXEC;
+const DEV_ZERO = '/dev/zero';
 
 // ---- record --------------------------------------------------------------------------------------
 
@@ -44,8 +45,13 @@ export function replayFileMapping(task: Task, ev: SyscallEvent, entry: BigUint64
   let fd = -1n;
   const shared = isSharedMapping(args[3]!);
   let flags = (args[3]! & ~MAP_TYPE_MASK) | (shared ? args[3]! & MAP_TYPE_MASK : MAP_PRIVATE) | MAP_FIXED;
-  if (!hasCopy(file)) flags |= MAP_ANONYMOUS;
-  else if (shared || backings.has(file)) {
+  if (!hasCopy(file)) {
+    // /dev/zero. Mapped shared, the kernel makes it shared anonymous memory, as MAP_ANONYMOUS does. Mapped
+    // privately it stays a mapping of /dev/zero, which never merges with adjacent anonymous memory (an
+    // mremap across both fails with EFAULT): the same device is mapped, so the address space matches.
+    if (!shared) fd = withStringOnStack(task, DEV_ZERO, (addr) => injectSyscall(task, SYS.openat, [AT_FDCWD, addr, O_RDONLY_CLOEXEC, 0n]));
+    if (fd < 0n) flags |= MAP_ANONYMOUS;
+  } else if (shared || backings.has(file)) {
     const writable = shared && (ev.fileWritable || (args[2]! & PROT_WRITE) !== 0n);
     const path = backings.pathOf(file);
     fd = withStringOnStack(task, path, (addr) => injectSyscall(task, SYS.openat, [AT_FDCWD, addr, writable ? O_RDWR_CLOEXEC : O_RDONLY_CLOEXEC, 0n]));
