@@ -458,6 +458,11 @@ export class Recorder {
   }
 
   /** The recorded threads of process tgid. */
+  /** The tgids of the recording's live processes. */
+  private processes(): number[] {
+    return [...new Set([...this.tasks.values()].map((s) => s.task.tgid))];
+  }
+
   private threadsOf(tgid: number): number[] {
     return [...this.tasks.values()].filter((s) => s.task.tgid === tgid).map((s) => s.task.tid);
   }
@@ -588,8 +593,12 @@ export class Recorder {
     const mode = modeOf(def, { args, result, isRecorded: (pid) => this.tasks.has(Number(pid)) });
     const ev = syscallEvent(task.tid, nr, mode, regs, result, writes, file, echo);
     // Files mapped shared: replay backs them with one memory file, and needs the changes made by calls it emulates.
-    if (file && nr === SYS.mmap && this.shared.mapped(task, args, file)) ev.fileWritable = true;
-    const change = this.shared.change(task, nr, args, result);
+    if (file && nr === SYS.mmap) {
+      const writable = this.shared.mapped(task, args, file);
+      if (writable) ev.fileWritable = true;
+      else if (writable === undefined) this.shared.mappedPrivately(file);
+    }
+    const change = this.shared.change(task, nr, args, result, () => this.processes());
     if (change) ev.fileChange = change;
     if (copyEcho && result > 0n) ev.output = copiedBytes(task, args[nr === SYS.sendfile ? 1 : 0]!, copyFrom, Number(result));
     // The data a write-like call took, for replay to check. Only when no other task ran while it was

@@ -16,6 +16,9 @@ import { hasCopy } from '../trace/file-copies.js';
 import { UnsupportedError } from '../tracee/errors.js';
 import type { Task } from '../tracee/task.js';
 import { writtenRanges } from '../tracee/write-data.js';
+import { readMaps } from '../tracee/maps.js';
+import { devMajor, devMinor } from '../kernel/dev-t.js';
+import { SYSTEM_DIRS } from './file-store.js';
 
 const O_ACCMODE = 3;
 const O_RDONLY = 0;
@@ -37,6 +40,20 @@ interface Identity {
 export class SharedFiles {
   /** `dev:ino` of every file mapped shared so far. */
   private readonly files = new Set<string>();
+  /**
+   * `dev:ino` of files mapped privately (outside the system's directories) and not shared. Replay maps
+   * such a mapping from the file's copy as it was at the mmap, so a later change of the file that the
+   * mapping would show (its pages not yet copied on write read the file) cannot be replayed: it stops
+   * the recording (followPrivate). Following it would take a backing per privately mapped file, and a
+   * backing ends the checkpoints gdb's reverse execution uses.
+   */
+  private readonly privately = new Set<string>();
+
+  /** A file mapped privately by a successful mmap (not shared: `mapped` said undefined). */
+  mappedPrivately(file: FileRef): void {
+    if (!hasCopy(file) || SYSTEM_DIRS.some((d) => file.path.startsWith(d))) return;
+    this.privately.add(key(file.dev, file.ino));
+  }
 
   /**
    * A successful mmap of `file` (args: the call's arguments): remembers the file when the mapping is
@@ -50,8 +67,8 @@ export class SharedFiles {
   }
 
   /** After a syscall: how it changed a file mapped shared, or null. */
-  change(task: Task, nr: number, args: readonly bigint[], result: bigint): FileChange | null {
-    if (this.files.size === 0 || result < 0n) return null;
+  change(task: Task, nr: number, args: readonly bigint[], result: bigint, processes: () => number[]): FileChange | null {
+    if ((this.files.size === 0 && this.privately.size === 0) || result < 0n) return null;
     let id: Identity | null;
     if (nr === SYS.truncate) {
       id = identity(pathFor(task, task.readCString(args[0]!)));
@@ -60,8 +77,12 @@ export class SharedFiles {
       if (which === undefined) return null;
       id = identity(`/proc/${task.tid}/fd/${BigInt.asIntN(32, args[which]!)}`);
     }
-    if (!id || !this.files.has(key(id.dev, id.ino))) return null;
+    if (!id) return null;
     const fd = Number(BigInt.asIntN(32, args[0]!));
+    if (!this.files.has(key(id.dev, id.ino))) {
+      if (this.privately.has(key(id.dev, id.ino))) this.checkPrivate(task, nr, args, result, fd, id, processes);
+      return null;
+    }
     const { dev, ino, size } = id;
     const none = new Uint8Array(0);
     switch (nr) {
@@ -93,6 +114,50 @@ export class SharedFiles {
         throw unsupported(nr, task, Number(BigInt.asIntN(32, args[WRITES_FD.get(nr)!]!)));
     }
   }
+
+  /**
+   * A call changed a file mapped privately: stops the recording when a process of the recording (its
+   * tgids: `processes`) still maps the changed part privately; forgets the file when none maps it.
+   */
+  private checkPrivate(task: Task, nr: number, args: readonly bigint[], result: bigint, fd: number, id: Identity, processes: () => number[]): void {
+    if (result === 0n && nr !== SYS.truncate && nr !== SYS.ftruncate && nr !== SYS.fallocate) return;
+    let from = 0n;
+    let to = -1n; // -1: to the end
+    if (nr === SYS.truncate || nr === SYS.ftruncate) from = id.size; // pages past the new size
+    else if (nr === SYS.fallocate) {
+      if ((args[1]! & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE | FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE)) === 0n) return;
+      from = args[2]!;
+      if ((args[1]! & (FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE)) === 0n) to = args[2]! + args[3]!;
+    } else if (nr !== SYS.sendfile && nr !== SYS.copy_file_range && nr !== SYS.splice) {
+      const atPosition = nr === SYS.write || nr === SYS.writev || (nr === SYS.pwritev2 && BigInt.asIntN(64, args[3]!) === -1n);
+      from = atPosition ? filePosition(task, fd) - result : args[3]!;
+      to = from + result;
+    }
+    const dev = `${hex2(devMajor(id.dev))}:${hex2(devMinor(id.dev))}`;
+    let mapped = false;
+    for (const pid of processes()) {
+      let maps;
+      try {
+        maps = readMaps(pid);
+      } catch {
+        continue; // gone meanwhile
+      }
+      for (const m of maps) {
+        if (m.inode !== Number(id.ino) || m.dev !== dev || m.perms[3] !== 'p') continue;
+        mapped = true;
+        const end = m.offset + (m.end - m.start);
+        if (end > from && (to < 0n || m.offset < to)) {
+          throw new UnsupportedError(`${syscallName(nr)} changed ${m.name} where process ${pid} maps it privately (MAP_PRIVATE): `
+            + 'replay maps the file as it was at the mmap and would not show the change there');
+        }
+      }
+    }
+    if (!mapped) this.privately.delete(key(id.dev, id.ino));
+  }
+}
+
+function hex2(n: bigint): string {
+  return n.toString(16).padStart(2, '0');
 }
 
 function key(dev: bigint, ino: bigint): string {
