@@ -3,6 +3,18 @@
 // fcntl(F_DUPFD) and close).
 import { CLOSE_RANGE_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC } from '../kernel/fcntl.js';
 import { SYS } from '../kernel/syscall-names.js';
+import { fstatSync } from 'node:fs';
+
+/** Whether rewind's stdout and stderr are one file (a terminal, `2>&1`): writes to either share one order. */
+export function stdoutIsStderr(): boolean {
+  try {
+    const a = fstatSync(1, { bigint: true });
+    const b = fstatSync(2, { bigint: true });
+    return a.dev === b.dev && a.ino === b.ino;
+  } catch {
+    return false;
+  }
+}
 
 export class FdEcho {
   private readonly fds = new Map<number, number>([[1, 1], [2, 2]]);

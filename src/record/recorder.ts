@@ -32,7 +32,7 @@ import { answerLauncherState } from './launcher-state.js';
 import { ProgramSeccomp } from './program-seccomp.js';
 import { programCpus } from '../tracee/spawn.js';
 import { copiedBytes, inputOffset, kernelCopy } from './echo-capture.js';
-import { FdEcho } from './fd-echo.js';
+import { FdEcho, stdoutIsStderr } from './fd-echo.js';
 import type { FileStore } from './file-store.js';
 import { SharedFiles } from './shared-files.js';
 import { recordFileMapping } from '../syscalls/mmap.js';
@@ -50,6 +50,8 @@ const QUICK_MS = 1;
 const ECHO_WRITE_MS = 250;
 /** …and once it is seen asleep (a full pipe whose reader is slow), for as long as it stays so. */
 const ECHO_ASLEEP_MS = 20;
+/** How long a write to the recording's stdout/stderr waits for another one already waiting for the reader. */
+const ECHO_ORDER_MS = 10_000;
 /** Signals whose group-stop is a job-control stop. */
 const JOB_STOP_SIGNALS = new Set<number>([SIG.SIGSTOP, SIG.SIGTSTP, SIG.SIGTTIN, SIG.SIGTTOU]);
 /** How long the recorder waits for a task seen woken in the kernel to reach its syscall-exit stop. */
@@ -120,6 +122,8 @@ export class Recorder {
   private readonly sched: SchedEmulation;
   /** What the program's own seccomp filters and no_new_privs mean for recording. */
   private readonly seccomp: ProgramSeccomp;
+  /** Whether rewind's stdout and stderr are one file: writes to them share one order. */
+  private readonly echoShared = stdoutIsStderr();
   /** Files the program maps shared, whose changes by emulated calls the trace must carry. */
   private readonly shared = new SharedFiles();
 
@@ -437,6 +441,23 @@ export class Recorder {
     }
   }
 
+  /**
+   * Before a write to rewind's stdout or stderr enters the kernel: other tasks' writes to the same one
+   * still waiting in the kernel for the reader (past the echo wait) end first, so the kernel takes the
+   * bytes in the order of the events, which replay re-emits in that order (two writers woken together
+   * by the reader would otherwise race for the pipe). The wait is bounded (ECHO_ORDER_MS), in case the
+   * reader outside waits for something only other tasks can do; then the order may differ again.
+   */
+  private finishEchoWrites(st: TaskState, target: number): void {
+    for (const [tid, other] of this.tasks) {
+      const call = other.blocked;
+      if (other === st || !call || !this.writesToEcho(other, call.nr, call.args)) continue;
+      if (other.echo.target(call.args[0]!) !== target && !this.echoShared) continue;
+      const stop = this.waitTask(tid, ECHO_ORDER_MS);
+      if (stop) this.onBackgroundStop(tid, stop);
+    }
+  }
+
   /** Whether the call is a write to rewind's own stdout/stderr (output the recording shows). */
   private writesToEcho(st: TaskState, nr: number, args: bigint[]): boolean {
     return (nr === SYS.write || nr === SYS.writev) && st.echo.target(args[0]!) !== 0;
@@ -522,6 +543,7 @@ export class Recorder {
     if (createsTask(nr)) return this.onClone(st, nr, def, regs);
 
     const args = SYSCALL_ARG_REGS.map((r) => regs[r]!);
+    if (this.writesToEcho(st, nr, args)) this.finishEchoWrites(st, st.echo.target(args[0]!));
     const copy = kernelCopy(nr, args);
     const copyEcho = copy ? st.echo.target(copy.out) : 0;
     const copyFrom = copyEcho ? inputOffset(task, nr, copy!.in, copy!.offPtr) : 0n;
