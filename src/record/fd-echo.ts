@@ -3,7 +3,24 @@
 // fcntl(F_DUPFD) and close).
 import { CLOSE_RANGE_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC } from '../kernel/fcntl.js';
 import { SYS } from '../kernel/syscall-names.js';
-import { fstatSync } from 'node:fs';
+import { fstatSync, statSync } from 'node:fs';
+
+/**
+ * 1 or 2 when the open file `procFd` (/proc/TID/fd/N) is rewind's own stdout or stderr (the same file
+ * and device), else 0: for a descriptor the program got from elsewhere than its own table (pidfd_getfd).
+ */
+export function echoTargetOf(procFd: string): number {
+  try {
+    const st = statSync(procFd, { bigint: true });
+    for (const fd of [1, 2]) {
+      const own = fstatSync(fd, { bigint: true });
+      if (own.dev === st.dev && own.ino === st.ino) return fd;
+    }
+  } catch {
+    // gone, or rewind's own closed: not an echo target
+  }
+  return 0;
+}
 
 /** Whether rewind's stdout and stderr are one file (a terminal, `2>&1`): writes to either share one order. */
 export function stdoutIsStderr(): boolean {
@@ -30,6 +47,12 @@ export class FdEcho {
   /** 1 or 2 if fd is the recorder's stdout or stderr, else 0. */
   target(fd: bigint): number {
     return this.fds.get(Number(BigInt.asIntN(32, fd))) ?? 0;
+  }
+
+  /** A new descriptor the program got from elsewhere (pidfd_getfd) that is rewind's stdout or stderr. */
+  adopt(fd: number, target: number): void {
+    if (target) this.fds.set(fd, target);
+    else this.fds.delete(fd);
   }
 
   /** Follows a completed syscall's effect on the descriptor table. */

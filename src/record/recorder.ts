@@ -32,7 +32,7 @@ import { answerLauncherState } from './launcher-state.js';
 import { ProgramSeccomp } from './program-seccomp.js';
 import { programCpus } from '../tracee/spawn.js';
 import { copiedBytes, inputOffset, kernelCopy } from './echo-capture.js';
-import { FdEcho, stdoutIsStderr } from './fd-echo.js';
+import { echoTargetOf, FdEcho, stdoutIsStderr } from './fd-echo.js';
 import type { FileStore } from './file-store.js';
 import { SharedFiles } from './shared-files.js';
 import { recordFileMapping } from '../syscalls/mmap.js';
@@ -611,6 +611,7 @@ export class Recorder {
     const echo = (nr === SYS.write || nr === SYS.writev) && result > 0n ? st.echo.target(args[0]!)
       : copyEcho && result > 0n ? copyEcho : 0;
     st.echo.update(nr, args, result);
+    if (nr === SYS.pidfd_getfd && result >= 0n) st.echo.adopt(Number(result), echoTargetOf(`/proc/${task.tid}/fd/${result}`));
     this.seccomp.after(task.tid, nr, args, result, () => this.threadsOf(task.tgid));
     const mode = modeOf(def, { args, result, isRecorded: (pid) => this.tasks.has(Number(pid)) });
     const ev = syscallEvent(task.tid, nr, mode, regs, result, writes, file, echo);
