@@ -32,7 +32,7 @@ import { answerLauncherState } from './launcher-state.js';
 import { ProgramSeccomp } from './program-seccomp.js';
 import { programCpus } from '../tracee/spawn.js';
 import { copiedBytes, inputOffset, kernelCopy } from './echo-capture.js';
-import { echoTargetOf, FdEcho, stdoutIsStderr } from './fd-echo.js';
+import { echoTargetOf, FdEcho, receivedFds, stdoutIsStderr } from './fd-echo.js';
 import type { FileStore } from './file-store.js';
 import { SharedFiles } from './shared-files.js';
 import { recordFileMapping } from '../syscalls/mmap.js';
@@ -612,6 +612,11 @@ export class Recorder {
       : copyEcho && result > 0n ? copyEcho : 0;
     st.echo.update(nr, args, result);
     if (nr === SYS.pidfd_getfd && result >= 0n) st.echo.adopt(Number(result), echoTargetOf(`/proc/${task.tid}/fd/${result}`));
+    if ((nr === SYS.recvmsg || nr === SYS.recvmmsg) && result >= 0n) {
+      for (const fd of receivedFds((a, n) => task.read(a, n), args[1]!, nr === SYS.recvmsg ? 1 : Number(result))) {
+        st.echo.adopt(fd, echoTargetOf(`/proc/${task.tid}/fd/${fd}`));
+      }
+    }
     this.seccomp.after(task.tid, nr, args, result, () => this.threadsOf(task.tgid));
     const mode = modeOf(def, { args, result, isRecorded: (pid) => this.tasks.has(Number(pid)) });
     const ev = syscallEvent(task.tid, nr, mode, regs, result, writes, file, echo);

@@ -40,7 +40,9 @@ int main(void) {
   timer_create(CLOCK_THREAD_CPUTIME_ID, &ce, &ct);
   struct itimerspec once = {{0, 0}, {0, 3000000}};
   timer_settime(ct, 0, &once, NULL);
-  while (!cpu) sink++;
+  unsigned long spins = 0; /* in a register: each pass differs, so replay finds where the signal landed */
+  while (!cpu) spins++;
+  sink = spins;
   say("cpu-timer fired %d\n", cpu);
   struct timespec now;
   clock_gettime(CLOCK_MONOTONIC, &now);
