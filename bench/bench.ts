@@ -2,7 +2,9 @@
 // `rewind replay -a`, several runs each; prints medians and the record/native and replay/native
 // ratios as a table (and the milliseconds rewind adds: the startup workload, /bin/true, is rewind's
 // start-up cost, with node's own start-up timed beside it), and writes JSON with every sample when
-// given `--json FILE`.
+// given `--json FILE`. As a reference it also times `strace -f` of each workload, pinned to one CPU
+// as rewind pins itself (`--no-strace` leaves it out), and prints the geometric mean of the ratios
+// over the workloads that do real work (all but startup).
 //
 //   npm run bench                      # all workloads
 //   npm run bench -- --json out.json   # also write JSON
@@ -35,6 +37,8 @@ interface Samples {
   traceBytes: number[];
   /** `node -e 0`, for workloads with nodeFloor. */
   node?: number[];
+  /** `strace -f -o /dev/null`, pinned to one CPU: the reference for a ptrace-based tool. */
+  strace: number[];
 }
 
 interface WorkloadResult {
@@ -43,8 +47,8 @@ interface WorkloadResult {
   command: string;
   runs: number;
   samplesMs: Samples;
-  medianMs: { native: number; record: number; replay: number; node?: number };
-  ratio: { record: number; replay: number };
+  medianMs: { native: number; record: number; replay: number; strace: number; node?: number };
+  ratio: { record: number; replay: number; strace: number };
   /** What rewind adds to the native run: median(record) - median(native), median(replay) - median(native). */
   addedMs: { record: number; replay: number };
   medianTraceBytes: number;
@@ -68,17 +72,21 @@ function dirSize(dir: string): number {
   return total;
 }
 
-function parseArgs(argv: string[]): { json: string | null; runs: number | null; only: string | null } {
+interface BenchOptions { json: string | null; runs: number | null; only: string | null; strace: boolean }
+
+function parseArgs(argv: string[]): BenchOptions {
   let json: string | null = null;
   let runs: number | null = null;
   let only: string | null = null;
+  let strace = true;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--json') json = argv[++i] ?? null;
+    else if (a === '--no-strace') strace = false;
     else if (a === '--runs') runs = Number(argv[++i]);
     else if (a === '--only') only = argv[++i] ?? null;
     else if (a === '--help' || a === '-h') {
-      console.log('usage: node dist/bench/bench.js [--json FILE] [--runs N] [--only NAME]');
+      console.log('usage: node dist/bench/bench.js [--json FILE] [--runs N] [--only NAME] [--no-strace]');
       process.exit(0);
     } else {
       console.error(`bench: unknown argument ${a}`);
@@ -93,7 +101,7 @@ function parseArgs(argv: string[]): { json: string | null; runs: number | null; 
     console.error('bench: --runs needs a positive number');
     process.exit(2);
   }
-  return { json, runs, only };
+  return { json, runs, only, strace };
 }
 
 const PYTHON_SCRIPT = `
@@ -134,6 +142,55 @@ for root, dirs, files in os.walk(sys.argv[1]):
         break
 print(len(ps), ps[-1], small[-1], count, total, h.hexdigest())
 `;
+
+/** sqlite3: a table filled in 400 transactions (each a journal write), an index, aggregate queries. */
+const SQLITE_SCRIPT = `
+CREATE TABLE t(id INTEGER PRIMARY KEY, k INTEGER, v TEXT);
+${Array.from({ length: 400 }, (_, i) =>
+  `BEGIN; WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100) ` +
+  `INSERT INTO t(k, v) SELECT (x * ${i + 7919}) % 1000, printf('row-%d-%d', ${i}, x) FROM c; COMMIT;`).join('\n')}
+CREATE INDEX tk ON t(k);
+SELECT count(*), sum(k), max(v) FROM t;
+SELECT k, count(*) FROM t GROUP BY k ORDER BY count(*) DESC, k LIMIT 5;
+SELECT count(*) FROM t a JOIN t b ON a.k = b.k WHERE a.id < 2000 AND b.id < 2000;
+`;
+
+/** node: JSON and string work, then reads and hashes 2000 files of /usr/share. */
+const NODE_SCRIPT = `
+const fs = require('node:fs'); const path = require('node:path'); const crypto = require('node:crypto');
+let objs = [];
+for (let i = 0; i < 200000; i++) objs.push({ i, s: 'item-' + i.toString(36), v: (i * 2654435761) % 1000003 });
+const text = JSON.stringify(objs); objs = JSON.parse(text);
+const h = crypto.createHash('sha256');
+let count = 0, bytes = 0;
+const walk = (dir) => {
+  let entries; try { entries = fs.readdirSync(dir, { withFileTypes: true }); } catch { return; }
+  entries.sort((a, b) => (a.name < b.name ? -1 : 1));
+  for (const e of entries) {
+    if (count >= 2000) return;
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) walk(p);
+    else if (e.isFile()) { try { const d = fs.readFileSync(p); h.update(d.subarray(0, 65536)); bytes += d.length; count++; } catch {} }
+  }
+};
+walk(process.argv[2]);
+console.log(objs.length, text.length, count, bytes, h.digest('hex'));
+`;
+
+/** A source tree for cp -a: 40 directories of 50 files, 4 KiB each (8 MiB), symlinks and modes kept. */
+function writeSourceTree(dir: string): void {
+  const content = u8(mixedContent(4096 * 50, 5));
+  for (let d = 0; d < 40; d++) {
+    const sub = path.join(dir, `dir${d}`);
+    fs.mkdirSync(sub);
+    for (let f = 0; f < 50; f++) {
+      const file = path.join(sub, `file${f}.c`);
+      fs.writeFileSync(file, content.subarray(f * 4096, (f + 1) * 4096));
+      if (f % 10 === 0) fs.chmodSync(file, 0o755);
+    }
+    fs.symlinkSync(`file0.c`, path.join(sub, 'link.c'));
+  }
+}
 
 const MAKE_UNITS = 6;
 
@@ -239,6 +296,35 @@ async function main(): Promise<void> {
       fs.writeFileSync(input, u8(mixedContent(30 * 1024 * 1024, 17)));
       workloads.push({ name: 'gzip', description: 'gzip -c of a 30 MiB mixed file > /dev/null', cmd: gzip, args: ['-c', input] });
     }
+    const cp = which('cp');
+    if (cp) {
+      const tree = space.mkdir('cp-tree-');
+      writeSourceTree(tree);
+      const dest = space.path('cp-dest');
+      workloads.push({
+        name: 'cp-a',
+        description: 'cp -a of a source tree (40 directories, 2000 files of 4 KiB, symlinks), the copy removed before every run',
+        cmd: cp,
+        args: ['-a', tree, dest],
+        prepare: async () => fs.rmSync(dest, { recursive: true, force: true }),
+      });
+    }
+    const sqlite = which('sqlite3');
+    if (sqlite) {
+      const db = space.path('bench.db');
+      const sql = space.path('bench.sql');
+      fs.writeFileSync(sql, SQLITE_SCRIPT);
+      workloads.push({
+        name: 'sqlite3',
+        description: 'sqlite3: 40000 rows inserted in 400 transactions, an index, aggregate queries and a join (database removed before every run)',
+        cmd: sqlite,
+        args: [db, `.read ${sql}`],
+        runs: 3,
+        prepare: async () => {
+          for (const f of [db, `${db}-journal`]) fs.rmSync(f, { force: true });
+        },
+      });
+    }
     // Start-up: what rewind adds to a program that does nothing (node's start, loading rewind, the
     // capability and patch-site caches, creating and opening the trace). Node's own start is timed too.
     workloads.push({ name: 'startup', description: '/bin/true (a program that does nothing), with node -e 0 for node\'s own start-up', cmd: '/bin/true', args: [], runs: 15, nodeFloor: true });
@@ -270,6 +356,17 @@ async function main(): Promise<void> {
         },
       });
     }
+    {
+      const script = space.path('work.js');
+      fs.writeFileSync(script, NODE_SCRIPT);
+      workloads.push({
+        name: 'node',
+        description: 'node: 200000 objects through JSON, then read and hash 2000 files of /usr/share',
+        cmd: process.execPath,
+        args: [script, '/usr/share'],
+        runs: 3,
+      });
+    }
     if (which('gcc')) {
       const exe = space.path('threads-work');
       compileTo(THREADS_PROGRAM, exe, { text: true, flags: ['-pthread'] });
@@ -286,11 +383,17 @@ async function main(): Promise<void> {
       process.exit(1);
     }
 
+    // strace -f as a reference, pinned to one CPU (rewind pins its recordings too).
+    const strace = opts.strace ? which('strace') : null;
+    const taskset = which('taskset');
+    const straceCmd = (w: Workload): [string, string[]] | null =>
+      strace && taskset ? [taskset, ['-c', '0', strace, '-f', '-qq', '-o', '/dev/null', w.cmd, ...w.args]] : null;
+
     const devNull = fs.openSync('/dev/null', 'w');
     const results: WorkloadResult[] = [];
     for (const w of selected) {
       const runs = opts.runs ?? w.runs ?? 5;
-      const samples: Samples = { native: [], record: [], replay: [], traceBytes: [], ...(w.nodeFloor ? { node: [] } : {}) };
+      const samples: Samples = { native: [], record: [], replay: [], traceBytes: [], strace: [], ...(w.nodeFloor ? { node: [] } : {}) };
       let error: string | undefined;
       const timed = async (cmd: string, args: string[], i: number, kind: string): Promise<RunResult> => {
         if (w.prepare) await w.prepare();
@@ -324,6 +427,13 @@ async function main(): Promise<void> {
             samples.node.push(nodeRun.durationMs);
           }
 
+          const st = straceCmd(w);
+          if (st) {
+            const r = await timed(st[0], st[1], i, 'strace');
+            check(r, 'strace');
+            samples.strace.push(r.durationMs);
+          }
+
           const traceDir = path.join(space.mkdir('trace-'), 'trace');
           const rec = await timed(rewindBin, ['record', '-o', traceDir, '--', w.cmd, ...w.args], i, 'record');
           check(rec, 'record');
@@ -341,7 +451,7 @@ async function main(): Promise<void> {
       }
       process.stderr.write(error ? ` failed\n` : ' done\n');
       const med = {
-        native: median(samples.native), record: median(samples.record), replay: median(samples.replay),
+        native: median(samples.native), record: median(samples.record), replay: median(samples.replay), strace: median(samples.strace),
         ...(samples.node ? { node: median(samples.node) } : {}),
       };
       results.push({
@@ -351,7 +461,7 @@ async function main(): Promise<void> {
         runs,
         samplesMs: samples,
         medianMs: med,
-        ratio: { record: med.record / med.native, replay: med.replay / med.native },
+        ratio: { record: med.record / med.native, replay: med.replay / med.native, strace: med.strace / med.native },
         addedMs: { record: med.record - med.native, replay: med.replay - med.native },
         medianTraceBytes: median(samples.traceBytes),
         ...(error ? { error } : {}),
@@ -365,6 +475,7 @@ async function main(): Promise<void> {
         date: new Date().toISOString(),
         host: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', kernel: os.release(), node: process.version },
         results,
+        geometricMean: geometricMeans(results),
       };
       fs.writeFileSync(opts.json, JSON.stringify(report, null, 2) + '\n');
       console.log(`\nJSON written to ${opts.json}`);
@@ -375,12 +486,30 @@ async function main(): Promise<void> {
   }
 }
 
+/** Workloads whose ratios say how fast rewind runs a program (startup measures a constant, not a ratio). */
+const isWork = (r: WorkloadResult): boolean => r.name !== 'startup' && !r.error;
+
+/** The geometric means of the ratios over the working workloads (NaN where none has a value). */
+function geometricMeans(results: WorkloadResult[]): { record: number; replay: number; strace: number; workloads: string[] } {
+  const work = results.filter(isWork);
+  const gm = (xs: number[]): number => {
+    const ok = xs.filter((x) => Number.isFinite(x) && x > 0);
+    return ok.length === xs.length && ok.length > 0 ? Math.exp(ok.reduce((a, x) => a + Math.log(x), 0) / ok.length) : NaN;
+  };
+  return {
+    record: gm(work.map((r) => r.ratio.record)),
+    replay: gm(work.map((r) => r.ratio.replay)),
+    strace: gm(work.map((r) => r.ratio.strace)),
+    workloads: work.map((r) => r.name),
+  };
+}
+
 function printTable(results: WorkloadResult[]): void {
   const fmtMs = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(0)} ms` : '-');
   const fmtRatio = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(2)}x` : '-');
   const fmtBytes = (x: number): string => (Number.isFinite(x) ? `${(x / 1024 / 1024).toFixed(1)} MiB` : '-');
   const rows = [
-    ['workload', 'runs', 'native', 'record', 'replay', 'record/native', 'replay/native', 'record added', 'replay added', 'trace size'],
+    ['workload', 'runs', 'native', 'record', 'replay', 'record/native', 'replay/native', 'record added', 'replay added', 'trace size', 'strace -f/native'],
     ...results.map((r) => [
       r.name,
       String(r.runs),
@@ -392,14 +521,21 @@ function printTable(results: WorkloadResult[]): void {
       fmtMs(r.addedMs.record),
       fmtMs(r.addedMs.replay),
       fmtBytes(r.medianTraceBytes),
+      fmtRatio(r.ratio.strace),
     ]),
   ];
+  const gm = geometricMeans(results);
+  if (gm.workloads.length > 1) {
+    rows.push(['geo. mean', '', '', '', '', fmtRatio(gm.record), fmtRatio(gm.replay), '', '', '', fmtRatio(gm.strace)]);
+  }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
   const line = (row: string[]): string => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
   console.log('rewind benchmark (medians of wall time)');
   console.log(line(rows[0]!));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const row of rows.slice(1)) console.log(line(row));
+  if (gm.workloads.length > 1) console.log(`  geo. mean: of the ratios of ${gm.workloads.join(', ')} (startup is a constant, not a ratio)`);
+  console.log('  strace -f: strace -f -o /dev/null of the same command, pinned to CPU 0, for reference');
   for (const r of results) {
     console.log(`  ${r.name}: ${r.description}`);
     if (r.medianMs.node !== undefined) {

@@ -1,10 +1,12 @@
 // Code patcher: how a system call changes a process's executable code, the one rule record and replay
 // share. A mapping made executable (mmap or mprotect with PROT_EXEC, over a file) is patched right
 // after the call returns, before the program runs again; code unmapped or mapped over leaves the
-// table; code moved by mremap takes its sites along.
+// table; code moved by mremap takes its sites along. Which calls can do that is the syscall table's
+// `changesCode`; what each of them does to the code is this file's (their one home).
 import { isSyscallError } from '../kernel/errno.js';
 import { PAGE_SIZE, PROT_EXEC, MAP_ANONYMOUS, pageAlign } from '../kernel/mman.js';
 import { SYS } from '../kernel/syscall-names.js';
+import { syscallDef } from '../kernel/syscalls/index.js';
 import type { PatchSite } from '../trace/events.js';
 import { TrappedInsn } from '../trace/events.js';
 import type { Task } from '../tracee/task.js';
@@ -12,7 +14,7 @@ import { patchCode, type CodeSpaces } from './code-patcher.js';
 
 /** Whether the syscall can change what code a process has (worth a look after it returns). */
 export function changesCode(nr: number): boolean {
-  return nr === SYS.mmap || nr === SYS.mprotect || nr === SYS.pkey_mprotect || nr === SYS.munmap || nr === SYS.mremap;
+  return syscallDef(nr)?.changesCode === true;
 }
 
 /**

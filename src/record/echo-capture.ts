@@ -1,28 +1,34 @@
 // Recording: bytes that reach rewind's stdout/stderr without passing through the program's memory
-// (sendfile, copy_file_range, splice from a file). The recorder reads them back from the source file
-// at the offset the call used, so replay can re-emit them.
+// (the table's `copies`: sendfile, copy_file_range, splice from a file). The recorder reads them back
+// from the source file at the offset the call used, so replay can re-emit them.
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
-import { SYS } from '../kernel/syscall-names.js';
+import type { SyscallDef } from '../kernel/syscalls/types.js';
 import { UnsupportedError } from '../tracee/errors.js';
 import type { Task } from '../tracee/task.js';
+import type { FdEcho } from './fd-echo.js';
 
-/** For a syscall that moves data between fds in the kernel: its out fd, in fd and in-offset pointer. */
-export function kernelCopy(nr: number, args: readonly bigint[]): { out: bigint; in: bigint; offPtr: bigint } | null {
-  switch (nr) {
-    case SYS.sendfile: return { out: args[0]!, in: args[1]!, offPtr: args[2]! };
-    case SYS.copy_file_range:
-    case SYS.splice: return { out: args[2]!, in: args[0]!, offPtr: args[1]! };
-    case SYS.tee: return { out: args[1]!, in: args[0]!, offPtr: 0n };
-    default: return null;
-  }
+/** A kernel copy to rewind's stdout/stderr: which (1, 2), and the input fd and offset it reads from. */
+export interface EchoedCopy {
+  echo: number;
+  fdIn: bigint;
+  from: bigint;
 }
 
-/** At syscall entry: the offset the call will read its input from. */
-export function inputOffset(task: Task, nr: number, fdIn: bigint, offPtr: bigint): bigint {
+/** At a syscall's entry: when it is a kernel copy (the table's `copies`) to rewind's stdout/stderr, where it reads. */
+export function echoedCopy(task: Task, def: SyscallDef, args: readonly bigint[], fds: FdEcho): EchoedCopy | null {
+  const c = def.copies;
+  const echo = c ? fds.target(args[c.out]!) : 0;
+  if (!c || !echo) return null;
+  const fdIn = args[c.in]!;
+  return { echo, fdIn, from: inputOffset(task, fdIn, c.inOffset === undefined ? null : args[c.inOffset]!) };
+}
+
+/** At syscall entry: the offset the call will read its input from (offPtr null: its input is a pipe). */
+function inputOffset(task: Task, fdIn: bigint, offPtr: bigint | null): bigint {
   const source = `/proc/${task.tid}/fd/${fdIn}`;
   let isFile = false;
   try { isFile = statSync(source).isFile(); } catch { /* closed fd: the call will fail */ }
-  if (!isFile || nr === SYS.tee) {
+  if (!isFile || offPtr === null) {
     throw new UnsupportedError('output sent to stdout/stderr from a pipe or socket in the kernel (splice, tee, sendfile) cannot be reproduced yet');
   }
   if (offPtr !== 0n) return task.readU64(offPtr);

@@ -1,8 +1,8 @@
 // Recording: which of the program's file descriptors still refer to rewind's own stdout and stderr,
-// so replay can re-emit exactly the writes that went there (followed through dup, dup2, dup3,
-// fcntl(F_DUPFD) and close).
-import { CLOSE_RANGE_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC } from '../kernel/fcntl.js';
-import { SYS } from '../kernel/syscall-names.js';
+// so replay can re-emit exactly the writes that went there. Followed through the fd-table changes the
+// syscall table states (`fds`: dup, dup2, dup3, fcntl(F_DUPFD), close, close_range); which writes are
+// re-emitted is the table's `writes.echo`.
+import type { SyscallDef } from '../kernel/syscalls/types.js';
 import { fstatSync, statSync } from 'node:fs';
 
 /**
@@ -91,33 +91,22 @@ export class FdEcho {
     else this.fds.delete(fd);
   }
 
+  /** For a write the table marks `echo`: 1 or 2 when its fd is the recorder's stdout or stderr, else 0. */
+  echoOf(def: SyscallDef | undefined, args: readonly bigint[]): number {
+    const w = def?.writes;
+    return w?.echo ? this.target(args[w.fd]!) : 0;
+  }
+
   /** Follows a completed syscall's effect on the descriptor table. */
-  update(nr: number, args: readonly bigint[], result: bigint): void {
-    if (result < 0n) return;
-    const a0 = Number(BigInt.asIntN(32, args[0]!));
-    switch (nr) {
-      case SYS.dup:
-        this.copy(a0, Number(result));
-        break;
-      case SYS.dup2:
-      case SYS.dup3:
-        if (a0 !== Number(result)) this.copy(a0, Number(result));
-        break;
-      case SYS.fcntl: {
-        const cmd = Number(args[1]);
-        if (cmd === F_DUPFD || cmd === F_DUPFD_CLOEXEC) this.copy(a0, Number(result));
-        break;
-      }
-      case SYS.close:
-        this.fds.delete(a0);
-        break;
-      case SYS.close_range: {
-        if ((Number(args[2]) & CLOSE_RANGE_CLOEXEC) !== 0) break;
-        const lo = Number(args[0]);
-        const hi = Number(BigInt.asUintN(32, args[1]!));
-        for (const fd of [...this.fds.keys()]) if (fd >= lo && fd <= hi) this.fds.delete(fd);
-        break;
-      }
+  update(def: SyscallDef | undefined, args: readonly bigint[], result: bigint): void {
+    const change = result < 0n ? null : def?.fds?.(args, result);
+    if (!change) return;
+    if ('copy' in change) {
+      this.copy(change.copy, change.to);
+    } else if ('close' in change) {
+      this.fds.delete(change.close);
+    } else {
+      for (const fd of [...this.fds.keys()]) if (fd >= change.closeFrom && fd <= change.closeTo) this.fds.delete(fd);
     }
   }
 

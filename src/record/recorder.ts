@@ -31,11 +31,11 @@ import { SchedEmulation, type SchedAnswer } from './sched-emulation.js';
 import { answerLauncherState } from './launcher-state.js';
 import { ProgramSeccomp } from './program-seccomp.js';
 import { programCpus } from '../tracee/spawn.js';
-import { copiedBytes, inputOffset, kernelCopy } from './echo-capture.js';
+import { copiedBytes, echoedCopy, type EchoedCopy } from './echo-capture.js';
 import { echoTargetOf, FdEcho, receivedFds, stdoutIsStderr } from './fd-echo.js';
 import type { FileStore } from './file-store.js';
 import { SharedFiles } from './shared-files.js';
-import { recordFileMapping } from '../syscalls/mmap.js';
+import { recordMapping } from '../syscalls/mmap.js';
 import { perfEventRefusal } from '../syscalls/perf-event.js';
 import { recordShmAttach } from '../syscalls/shm.js';
 import { createsTask, isNewTaskStop, parentWaits, recordNewTask, sharesMemory } from '../syscalls/clone.js';
@@ -72,8 +72,8 @@ interface Blocked {
   def: SyscallDef;
   regs: BigUint64Array;
   args: bigint[];
-  copyEcho: number;
-  copyFrom: bigint;
+  /** A kernel copy to rewind's stdout/stderr: the bytes are read back after it. */
+  copy: EchoedCopy | null;
 }
 
 /** Per-task recording state. */
@@ -112,6 +112,8 @@ export class Recorder {
   private sliceStart = 0;
   /** The running task's CPU time (ns) when its time slice started. */
   private sliceCpuStart = 0;
+  /** The last CPU time read of a task at a stop, and at which (Task.resumes): a new slice from there starts at it. */
+  private cpuAtStop: { task: Task; resumes: number; ns: number } | null = null;
   /** Processes a SIGSYS was delivered to (a death by SIGSYS without one was rewind's seccomp filter). */
   private readonly sigsysDelivered = new Set<number>();
   /** What rewind itself did to the program that the user must be told (one line each). */
@@ -243,7 +245,17 @@ export class Recorder {
 
   private startSlice(st: TaskState): void {
     this.sliceStart = performance.now();
-    this.sliceCpuStart = cpuTimeNs(st.task);
+    // A task at a ptrace stop uses no CPU: a reading taken at this very stop (the one that ended its
+    // previous slice) is exactly where this slice starts.
+    const r = this.cpuAtStop;
+    this.sliceCpuStart = r && r.task === st.task && r.resumes === st.task.resumes ? r.ns : this.readCpuAtStop(st.task);
+  }
+
+  /** The CPU time of a task at a ptrace stop, kept for the next slice that starts at the same stop. */
+  private readCpuAtStop(task: Task): number {
+    const ns = cpuTimeNs(task);
+    this.cpuAtStop = { task, resumes: task.resumes, ns };
+    return ns;
   }
 
   /**
@@ -252,7 +264,7 @@ export class Recorder {
    */
   private sliceUsed(st: TaskState): boolean {
     if (performance.now() - this.sliceStart <= TIMESLICE_MS) return false;
-    return (cpuTimeNs(st.task) - this.sliceCpuStart) / 1e6 >= TIMESLICE_MS * 0.9;
+    return (this.readCpuAtStop(st.task) - this.sliceCpuStart) / 1e6 >= TIMESLICE_MS * 0.9;
   }
 
   /** Drives one task until it blocks in the kernel, yields, or ends. */
@@ -451,16 +463,11 @@ export class Recorder {
   private finishEchoWrites(st: TaskState, target: number): void {
     for (const [tid, other] of this.tasks) {
       const call = other.blocked;
-      if (other === st || !call || !this.writesToEcho(other, call.nr, call.args)) continue;
-      if (other.echo.target(call.args[0]!) !== target && !this.echoShared) continue;
+      const theirs = call ? other.echo.echoOf(call.def, call.args) : 0;
+      if (other === st || !theirs || (theirs !== target && !this.echoShared)) continue;
       const stop = this.waitTask(tid, ECHO_ORDER_MS);
       if (stop) this.onBackgroundStop(tid, stop);
     }
-  }
-
-  /** Whether the call is a write to rewind's own stdout/stderr (output the recording shows). */
-  private writesToEcho(st: TaskState, nr: number, args: bigint[]): boolean {
-    return (nr === SYS.write || nr === SYS.writev) && st.echo.target(args[0]!) !== 0;
   }
 
   /**
@@ -543,13 +550,11 @@ export class Recorder {
     if (createsTask(nr)) return this.onClone(st, nr, def, regs);
 
     const args = SYSCALL_ARG_REGS.map((r) => regs[r]!);
-    if (this.writesToEcho(st, nr, args)) this.finishEchoWrites(st, st.echo.target(args[0]!));
-    const copy = kernelCopy(nr, args);
-    const copyEcho = copy ? st.echo.target(copy.out) : 0;
-    const copyFrom = copyEcho ? inputOffset(task, nr, copy!.in, copy!.offPtr) : 0n;
-    const call: Blocked = { nr, def, regs, args, copyEcho, copyFrom };
+    const echoTarget = st.echo.echoOf(def, args);
+    if (echoTarget) this.finishEchoWrites(st, echoTarget);
+    const call: Blocked = { nr, def, regs, args, copy: echoedCopy(task, def, args, st.echo) };
 
-    if (nr === SYS.exit || nr === SYS.exit_group) {
+    if (def.noReturn) {
       // It never returns. Written now, so the exits of the threads exit_group kills come after it.
       this.append(syscallEvent(task.tid, nr, modeOf(def), regs, 0n, [], null, 0));
       task.toSyscallExit();
@@ -563,7 +568,7 @@ export class Recorder {
     if (def.blocks && this.tasks.size > 1) {
       // Most calls that may block do not: give it a moment, so its event keeps its place in order
       // (waitpid(-1) reports stops in task order, not in the order the calls finished).
-      after = this.waitQuick(st, this.writesToEcho(st, nr, args));
+      after = this.waitQuick(st, st.echo.echoOf(def, args) !== 0);
       if (!after) {
         st.blocked = call;
         this.pendingEnter.push({ st, regs });
@@ -600,17 +605,15 @@ export class Recorder {
 
   /** At a syscall's exit stop: reads its result and outputs and appends its event. */
   private finishSyscall(st: TaskState, call: Blocked, alone = true): void {
-    const { nr, def, regs, args, copyEcho, copyFrom } = call;
+    const { nr, def, regs, args, copy } = call;
     const task = st.task;
     const exitRegs = task.fetchRegs();
     const result = BigInt.asIntN(64, exitRegs[R.rax]!);
     const writes = this.captureOutputs(task, def, args, result);
-    const file = result < 0n ? null : nr === SYS.mmap ? recordFileMapping(this.files, task.tid, args, result)
-      : nr === SYS.shmat ? recordShmAttach(this.files, task.tid, result) : null;
-    if (nr === SYS.mremap && result >= 0n && args[2]! > args[1]!) this.files.checkGrownMapping(task.tid, result, args[2]!);
-    const echo = (nr === SYS.write || nr === SYS.writev) && result > 0n ? st.echo.target(args[0]!)
-      : copyEcho && result > 0n ? copyEcho : 0;
-    st.echo.update(nr, args, result);
+    const mapping = nr === SYS.shmat && result >= 0n ? { file: recordShmAttach(this.files, task.tid, result), writable: false }
+      : recordMapping(this.files, this.shared, task, nr, args, result);
+    const echo = result <= 0n ? 0 : copy ? copy.echo : st.echo.echoOf(def, args);
+    st.echo.update(def, args, result);
     if (nr === SYS.pidfd_getfd && result >= 0n) st.echo.adopt(Number(result), echoTargetOf(`/proc/${task.tid}/fd/${result}`));
     if ((nr === SYS.recvmsg || nr === SYS.recvmmsg) && result >= 0n) {
       for (const fd of receivedFds((a, n) => task.read(a, n), args[1]!, nr === SYS.recvmsg ? 1 : Number(result))) {
@@ -619,16 +622,11 @@ export class Recorder {
     }
     this.seccomp.after(task.tid, nr, args, result, () => this.threadsOf(task.tgid));
     const mode = modeOf(def, { args, result, isRecorded: (pid) => this.tasks.has(Number(pid)) });
-    const ev = syscallEvent(task.tid, nr, mode, regs, result, writes, file, echo);
-    // Files mapped shared: replay backs them with one memory file, and needs the changes made by calls it emulates.
-    if (file && nr === SYS.mmap) {
-      const writable = this.shared.mapped(task, args, file);
-      if (writable) ev.fileWritable = true;
-      else if (writable === undefined) this.shared.mappedPrivately(file);
-    }
+    const ev = syscallEvent(task.tid, nr, mode, regs, result, writes, mapping.file, echo);
+    if (mapping.writable) ev.fileWritable = true;
     const change = this.shared.change(task, nr, args, result, () => this.processes());
     if (change) ev.fileChange = change;
-    if (copyEcho && result > 0n) ev.output = copiedBytes(task, args[nr === SYS.sendfile ? 1 : 0]!, copyFrom, Number(result));
+    if (copy && result > 0n) ev.output = copiedBytes(task, copy.fdIn, copy.from, Number(result));
     // The data a write-like call took, for replay to check. Only when no other task ran while it was
     // in the kernel: one that did may have changed the buffer since.
     if (alone) {
@@ -681,7 +679,7 @@ export class Recorder {
       task.toSyscallExit();
       if (parentWaits(s)) {
         // The parent stays in the kernel until the child execs or exits; its syscall event comes then.
-        st.blocked = { nr, def, regs, args: SYSCALL_ARG_REGS.map((r) => regs[r]!), copyEcho: 0, copyFrom: 0n };
+        st.blocked = { nr, def, regs, args: SYSCALL_ARG_REGS.map((r) => regs[r]!), copy: null };
         return 'blocked';
       }
       s = this.wait(task.tid);
@@ -691,7 +689,7 @@ export class Recorder {
       return 'gone';
     }
     if (s.kind !== 'syscall') throw new TraceeError(`${syscallName(nr)}: expected its exit, got ${describeStop(s)}`);
-    this.finishSyscall(st, { nr, def, regs, args: SYSCALL_ARG_REGS.map((r) => regs[r]!), copyEcho: 0, copyFrom: 0n });
+    this.finishSyscall(st, { nr, def, regs, args: SYSCALL_ARG_REGS.map((r) => regs[r]!), copy: null });
     st.resume = { syscall: false, sig: 0 };
     return 'continue';
   }

@@ -4,13 +4,16 @@
 // program's write/pwrite/ftruncate… calls, so when one of them changes a file mapped shared, its event
 // carries the change (FileChange: the bytes written and where, the size after) for replay to apply to
 // the backing; mappings then show what they showed when recorded. Calls that change such a file in ways
-// not followed here stop the recording with a message.
+// not followed here stop the recording with a message. Which calls may change a file is the syscall
+// table's (`writes`, `copies`, `sizes`); fallocate's modes are this file's own rule.
 import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import {
   FALLOC_FL_COLLAPSE_RANGE, FALLOC_FL_INSERT_RANGE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE,
 } from '../kernel/falloc.js';
 import { isSharedMapping } from '../kernel/mman.js';
 import { SYS, syscallName } from '../kernel/syscall-names.js';
+import { syscallDef } from '../kernel/syscalls/index.js';
+import type { SyscallDef } from '../kernel/syscalls/types.js';
 import type { FileChange, FileRef } from '../trace/events.js';
 import { hasCopy } from '../trace/file-copies.js';
 import { UnsupportedError } from '../tracee/errors.js';
@@ -23,13 +26,14 @@ import { SYSTEM_DIRS } from './file-store.js';
 const O_ACCMODE = 3;
 const O_RDONLY = 0;
 
-/** Calls whose output fd may be a file mapped shared, and which argument it is. */
-const WRITES_FD = new Map<number, number>([
-  [SYS.write, 0], [SYS.pwrite64, 0], [SYS.writev, 0], [SYS.pwritev, 0], [SYS.pwritev2, 0],
-  [SYS.ftruncate, 0], [SYS.fallocate, 0],
-  // Followed by no FileChange: refused when their output is such a file.
-  [SYS.sendfile, 0], [SYS.copy_file_range, 2], [SYS.splice, 2],
-]);
+/**
+ * The argument holding the fd a call may change a file through: a write-like call's, a resize's, a
+ * kernel copy's output (followed by no FileChange: refused when its output is such a file).
+ */
+function changedFdArg(def: SyscallDef | undefined): number | undefined {
+  const sized = def?.sizes;
+  return def?.writes?.fd ?? (sized && 'fd' in sized ? sized.fd : undefined) ?? def?.copies?.out;
+}
 
 interface Identity {
   dev: bigint;
@@ -69,70 +73,64 @@ export class SharedFiles {
   /** After a syscall: how it changed a file mapped shared, or null. */
   change(task: Task, nr: number, args: readonly bigint[], result: bigint, processes: () => number[]): FileChange | null {
     if ((this.files.size === 0 && this.privately.size === 0) || result < 0n) return null;
+    const def = syscallDef(nr);
+    const sized = def?.sizes;
+    const which = changedFdArg(def);
     let id: Identity | null;
-    if (nr === SYS.truncate) {
-      id = identity(pathFor(task, task.readCString(args[0]!)));
+    if (sized && 'path' in sized) {
+      id = identity(pathFor(task, task.readCString(args[sized.path]!)));
     } else {
-      const which = WRITES_FD.get(nr);
       if (which === undefined) return null;
       id = identity(`/proc/${task.tid}/fd/${BigInt.asIntN(32, args[which]!)}`);
     }
     if (!id) return null;
-    const fd = Number(BigInt.asIntN(32, args[0]!));
+    const fd = which === undefined ? -1 : Number(BigInt.asIntN(32, args[which]!));
     if (!this.files.has(key(id.dev, id.ino))) {
-      if (this.privately.has(key(id.dev, id.ino))) this.checkPrivate(task, nr, args, result, fd, id, processes);
+      if (this.privately.has(key(id.dev, id.ino))) this.checkPrivate(task, nr, def, args, result, fd, id, processes);
       return null;
     }
     const { dev, ino, size } = id;
     const none = new Uint8Array(0);
-    switch (nr) {
-      case SYS.truncate:
-      case SYS.ftruncate:
-        return { dev, ino, offset: 0n, data: none, size };
-      case SYS.fallocate: {
-        const mode = args[1]!;
-        if ((mode & (FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE)) !== 0n) throw unsupported(nr, task, fd);
-        if ((mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) === 0n) return { dev, ino, offset: 0n, data: none, size };
-        const offset = args[2]!;
-        const end = offset + args[3]! < size ? offset + args[3]! : size;
-        return { dev, ino, offset, data: new Uint8Array(end > offset ? Number(end - offset) : 0), size };
-      }
-      case SYS.write:
-      case SYS.writev:
-      case SYS.pwrite64:
-      case SYS.pwritev:
-      case SYS.pwritev2: {
-        if (result === 0n) return null;
-        const atPosition = nr === SYS.write || nr === SYS.writev || (nr === SYS.pwritev2 && BigInt.asIntN(64, args[3]!) === -1n);
-        // write/writev leave the fd's position after what they wrote (with O_APPEND too: at the end).
-        const offset = atPosition ? filePosition(task, fd) - result : args[3]!;
-        const data = gather(task, nr, args, result);
-        return { dev, ino, offset, data, size };
-      }
-      default:
-        if (result === 0n) return null;
-        throw unsupported(nr, task, Number(BigInt.asIntN(32, args[WRITES_FD.get(nr)!]!)));
+    if (nr === SYS.fallocate) {
+      // fallocate(2): its mode says whether it only resizes, zeroes a range, or moves data.
+      const mode = args[1]!;
+      if ((mode & (FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE)) !== 0n) throw unsupported(nr, task, fd);
+      if ((mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) === 0n) return { dev, ino, offset: 0n, data: none, size };
+      const offset = args[2]!;
+      const end = offset + args[3]! < size ? offset + args[3]! : size;
+      return { dev, ino, offset, data: new Uint8Array(end > offset ? Number(end - offset) : 0), size };
     }
+    if (sized) return { dev, ino, offset: 0n, data: none, size };
+    if (result === 0n) return null;
+    const w = def?.writes;
+    if (!w) throw unsupported(nr, task, fd);
+    // Writes at the fd's position leave it after what they wrote (with O_APPEND too: at the end).
+    const atPosition = w.offset === undefined || BigInt.asIntN(64, args[w.offset]!) === -1n;
+    const offset = atPosition ? filePosition(task, fd) - result : args[w.offset!]!;
+    return { dev, ino, offset, data: gather(task, nr, args, result), size };
   }
 
   /**
    * A call changed a file mapped privately: stops the recording when a process of the recording (its
    * tgids: `processes`) still maps the changed part privately; forgets the file when none maps it.
    */
-  private checkPrivate(task: Task, nr: number, args: readonly bigint[], result: bigint, fd: number, id: Identity, processes: () => number[]): void {
-    if (result === 0n && nr !== SYS.truncate && nr !== SYS.ftruncate && nr !== SYS.fallocate) return;
+  private checkPrivate(task: Task, nr: number, def: SyscallDef | undefined, args: readonly bigint[], result: bigint, fd: number, id: Identity,
+    processes: () => number[]): void {
+    const sized = def?.sizes;
+    const w = def?.writes;
+    if (result === 0n && !sized && nr !== SYS.fallocate) return;
     let from = 0n;
     let to = -1n; // -1: to the end
-    if (nr === SYS.truncate || nr === SYS.ftruncate) from = id.size; // pages past the new size
+    if (sized) from = id.size; // truncate, ftruncate: the pages past the new size
     else if (nr === SYS.fallocate) {
       if ((args[1]! & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE | FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE)) === 0n) return;
       from = args[2]!;
       if ((args[1]! & (FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE)) === 0n) to = args[2]! + args[3]!;
-    } else if (nr !== SYS.sendfile && nr !== SYS.copy_file_range && nr !== SYS.splice) {
-      const atPosition = nr === SYS.write || nr === SYS.writev || (nr === SYS.pwritev2 && BigInt.asIntN(64, args[3]!) === -1n);
-      from = atPosition ? filePosition(task, fd) - result : args[3]!;
+    } else if (w) {
+      const atPosition = w.offset === undefined || BigInt.asIntN(64, args[w.offset]!) === -1n;
+      from = atPosition ? filePosition(task, fd) - result : args[w.offset!]!;
       to = from + result;
-    }
+    } // a kernel copy (sendfile, copy_file_range, splice): anywhere
     const dev = `${hex2(devMajor(id.dev))}:${hex2(devMinor(id.dev))}`;
     let mapped = false;
     for (const pid of processes()) {

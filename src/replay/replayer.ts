@@ -4,13 +4,13 @@
 // Tasks run one at a time and only when their next event is the next event of the trace, so user code
 // runs in the recorded order. At every stop the state is checked against the recording; any difference
 // stops replay with a report.
-import { X86_EFLAGS_RF, X86_EFLAGS_TF } from '../kernel/eflags.js';
+import { X86_EFLAGS_RF } from '../kernel/eflags.js';
 import { MAP_FIXED } from '../kernel/mman.js';
 import { R, SYSCALL_ARG_REGS, syscallNr } from '../kernel/regs.js';
 import { ILL_ILLOPN, SI_KERNEL, SIG, siginfoCode } from '../kernel/signals.js';
 import { SYS, syscallName } from '../kernel/syscall-names.js';
 import { syscallDef } from '../kernel/syscalls/index.js';
-import { INT3, isSyscallInsn } from '../kernel/x86-insn.js';
+import { INT3 } from '../kernel/x86-insn.js';
 import { __WALL } from '../kernel/ptrace.js';
 import type { ExecEvent, NewTaskEvent, PatchEvent, PointMemory, SignalEvent, SyscallEvent, TraceEvent } from '../trace/events.js';
 import { SignalPlacement, SyscallMode } from '../trace/events.js';
@@ -36,7 +36,8 @@ import { echoWrite } from './echo.js';
 import { EventCursor } from './event-cursor.js';
 import { isRestartCode, restartedRegs } from './restart.js';
 import { namedExecPath } from './exec-names.js';
-import { SyscallStepGuard } from './syscall-step-guard.js';
+import { atSyscallInstruction, debugStop, isDebugStop, resumeAndWait, stepEndsAtSyscall, toSkippedExit, trapCode, trapStop, type DebugHooks, type DebugStop } from './debug-stepping.js';
+import { RTask } from './replayed-task.js';
 import { copyPath } from './trace-files.js';
 import { SharedBackings } from './shared-backings.js';
 import { basename } from 'node:path';
@@ -56,70 +57,6 @@ export interface ReplayOptions {
   from?: ReplayState;
 }
 
-/** Why a debugger stop interrupted the replay loop (see DebugHooks). */
-export type DebugTrap =
-  | { kind: 'breakpoint'; addr: bigint }
-  /** Debug-register slots that fired; `step` when the instruction was also a single step of the debugger's. */
-  | { kind: 'watch'; slots: number[]; step: boolean }
-  | { kind: 'step' }
-  | { kind: 'signal'; signo: number }
-  /** The debugged process is about to end (exit_group, or a fatal signal): the end of its history. */
-  | { kind: 'end' };
-
-/** Thrown out of the replay loop at a debugger stop; the loop continues from there on the next call. */
-export class DebugStop extends Error {
-  constructor(readonly trap: DebugTrap, readonly recTid: number) {
-    super('debugger stop');
-  }
-}
-
-/** What a debugger asks of the replay loop; absent when replaying on autopilot. */
-export interface DebugHooks {
-  /** Whether task recTid runs one instruction at a time now. */
-  stepping(recTid: number): boolean;
-  /**
-   * A SIGTRAP stop the replay did not cause (si_code given): the debugger's breakpoint (rip is moved
-   * back onto it), watchpoint or single step, or null when it is the program's own SIGTRAP.
-   */
-  trap(task: Task, recTid: number, code: number): DebugTrap | null;
-  /**
-   * Before a task resumes: if it stopped at one of the debugger's breakpoints, execute the instruction
-   * under it (breakpoint lifted for one single step). Returns true when it did; when that instruction
-   * is `syscall`, the task is run to the syscall's seccomp stop instead, which is returned.
-   */
-  stepOverBreakpoint(task: Task, recTid: number): boolean | Stop;
-  /** A software breakpoint of the debugger's is planted at addr in task's address space. */
-  breakpointAt(task: Task, addr: bigint): boolean;
-  /** A task was run to a recorded point (a preemption) at addr and waits there, its instruction not run. */
-  waitsAtPoint(task: Task, recTid: number, addr: bigint): void;
-  /** Whether to stop before a signal is delivered to task recTid (it is delivered on resume). */
-  reportSignal(recTid: number, signo: number): boolean;
-  /** Whether this event ends the debugged process's history (stop there, never run it). */
-  isEnd(recTid: number, ev: TraceEvent): boolean;
-  /** A task appeared (debug registers are per thread), or an execve replaced an address space. */
-  taskAdded(task: Task, recTid: number): void;
-  /** A task that was left running (a vfork parent waiting for its child) has stopped. */
-  taskStopped(task: Task, recTid: number): void;
-  execed(task: Task, recTid: number): void;
-  /**
-   * Software watchpoints (page-watch.ts). A SIGSEGV stop of the task: when it is a fault on a page the
-   * debugger protected, the debugger runs the faulting instruction (one single step) and returns the
-   * stop after it (a hit is then reported by trap()); null when the fault is the program's own.
-   */
-  pageFault?(task: Task, recTid: number): Stop | null;
-  /** The task, at a syscall's entry, is about to run it for real: the kernel must reach every page. */
-  kernelRuns?(t: RTask): void;
-  /** The syscall of kernelRuns ran (the task may have ended, or wait in the kernel: a vfork parent). */
-  kernelRan?(t: RTask): void;
-  /**
-   * The task is about to be given signal sig: true when the debugger lifted its page protections for
-   * the signal frame; the replay then delivers it by a single step (which stops at the handler) and
-   * calls signalDelivered with that stop.
-   */
-  liftForSignal?(t: RTask, sig: number): boolean;
-  signalDelivered?(t: RTask, stop: Stop): void;
-}
-
 /** Everything the replay loop keeps between steps, so a forked copy of the tree can resume from it. */
 export interface ReplayState {
   index: number;
@@ -137,65 +74,11 @@ export interface ReplayOutcome {
   events: number;
 }
 
-/** Whether the task's next instruction is `syscall` (0f 05). */
-function atSyscallInstruction(task: Task): boolean {
-  const code = task.readPartial(task.fetchRegs()[R.rip]!, 2);
-  return isSyscallInsn(code);
-}
-
-/**
- * A syscall instruction executed by a single step saves RFLAGS in r11 with the trap flag the step set;
- * the recorded run had none (the kernel hides a ptrace step's TF from eflags, not from r11).
- */
-function untraceSyscallFlags(task: Task): void {
-  const regs = task.fetchRegs();
-  const r11 = (regs[R.r11]! & ~X86_EFLAGS_TF) | (regs[R.eflags]! & X86_EFLAGS_TF);
-  if (r11 === regs[R.r11]) return;
-  regs[R.r11] = r11;
-  task.storeRegs();
-}
-
 /** Whether the task (registers fetched, rip where the point's is) is at the point: registers, then memory. */
 function atPoint(task: Task, target: BigUint64Array, point: PointMemory | undefined): boolean {
   const regs = task.regs;
   return regsDifference(target, regs, [R.eflags]) === null && ((target[R.eflags]! ^ regs[R.eflags]!) & ~X86_EFLAGS_RF) === 0n
     && (!point || hashRanges(task, point.ranges) === point.hash);
-}
-
-/** si_code of the SIGTRAP the task stopped with. */
-function trapCode(task: Task): number {
-  return siginfoCode(task.siginfo());
-}
-
-/** A replayed task. */
-export interface RTask {
-  task: Task;
-  /** Its tid in the recording (replay's tids differ). */
-  recTid: number;
-  /** A stop it sits at that the next event will use (parked by an `enter` event, or an early exit). */
-  at: Stop | null;
-  /** How to resume it when its next event is due; null when it is already running in the kernel. */
-  resume: { syscall: boolean; sig: number } | null;
-  /** It sits at the seccomp stop of this emulated syscall, skipped with the recorded result. */
-  skipped: SyscallEvent | null;
-  /** A signal replay re-sent; its delivery stop gets the recorded siginfo. */
-  resending: SignalEvent | null;
-  /** A recorded signal already re-sent ahead of time (before an rt_sigsuspend ran). */
-  presented: SignalEvent | null;
-  /** A debugger stop was reported at the preemption/signal point this task was run to. */
-  pointReached?: boolean;
-  /** The ptrace stop it sits at (when it is stopped), for checkpoints that copy it. */
-  stop?: Stop;
-  /**
-   * Its clear_child_tid (set_tid_address, clone's CLONE_CHILD_CLEARTID; 0 after exec and for a plain
-   * fork): a copy of the task needs it, and the kernel does not tell a tracer.
-   */
-  clearTid?: bigint;
-}
-
-/** Whether the task sits at a ptrace stop (else it runs in the kernel, e.g. a vfork parent). */
-export function isStopped(t: RTask): boolean {
-  return t.at !== null || t.resume !== null;
 }
 
 export class Replayer {
@@ -284,11 +167,11 @@ export class Replayer {
   }
 
   /**
-   * One move of the replay loop: handles one stop (usually replaying one event). A debugger stop
-   * surfaces as a DebugStop exception; calling advance() again continues from it.
+   * One move of the replay loop: handles one stop (usually replaying one event). Returns the debugger
+   * stop it ended at, if any; calling advance() again continues from it.
    */
-  advance(): void {
-    this.step();
+  advance(): DebugStop | null {
+    return this.step();
   }
 
   /**
@@ -298,15 +181,10 @@ export class Replayer {
    */
   settle(t: RTask): boolean {
     if (!t.skipped) return true;
-    if (t.at || !t.resume) return false;
     const next = this.cursor.peek();
     // A signal due at that exit is delivered from the entry; one placed later, at an instruction, is not.
     if (next?.kind === 'signal' && next.tid === t.recTid && next.placement !== SignalPlacement.Instruction) return false;
-    t.task.toSyscallExit();
-    const s = waitStop(t.task.tid);
-    if (s.kind !== 'syscall') throw this.diverge(`recorded task ${t.recTid}: expected a syscall exit, got ${describeStop(s)}`);
-    t.skipped = null;
-    t.stop = s;
+    toSkippedExit(t, this.diverger);
     return true;
   }
 
@@ -328,11 +206,11 @@ export class Replayer {
       ...(meta.limits && { limits: meta.limits }),
     });
     this.leader = first.tid;
-    this.addTask(task, first.tid).at = { kind: 'seccomp' };
+    this.addTask(task, first.tid).park({ kind: 'seccomp' });
   }
 
   private addTask(task: Task, recTid: number): RTask {
-    const t: RTask = { task, recTid, at: null, resume: null, skipped: null, resending: null, presented: null };
+    const t = new RTask(task, recTid);
     this.tasks.set(recTid, t);
     this.realTids.set(recTid, task.tid);
     this.hooks?.taskAdded(task, recTid);
@@ -360,8 +238,8 @@ export class Replayer {
     this.backings.close();
   }
 
-  /** Replays the next event (or handles one stop on the way to it). */
-  private step(): void {
+  /** Replays the next event (or handles one stop on the way to it); returns the debugger stop met, if any. */
+  private step(): DebugStop | null {
     const ev = this.cursor.peek();
     if (!ev) {
       if (this.cursor.truncated) {
@@ -371,35 +249,35 @@ export class Replayer {
     }
     const t = this.tasks.get(ev.tid);
     if (!t) throw this.diverge(`an event for task ${ev.tid}, which does not exist at this point`);
-    if (this.hooks && ev.kind === 'exit' && this.hooks.isEnd(ev.tid, ev)) throw new DebugStop({ kind: 'end' }, ev.tid);
-    if (ev.kind === 'exit' && ev.signal === SIG.SIGKILL && t.at?.kind !== 'killed') {
+    if (this.hooks && ev.kind === 'exit' && this.hooks.isEnd(ev.tid, ev)) return debugStop({ kind: 'end' }, ev.tid);
+    if (ev.kind === 'exit' && ev.signal === SIG.SIGKILL && t.parked?.kind !== 'killed') {
       // SIGKILL ended the recorded task here; it has no delivery stop, so replay kills at the same point.
       native.kill(t.task.tid, SIG.SIGKILL);
-      t.at = null;
-      t.resume = null;
+      t.run();
     }
-    if (ev.kind === 'exit' && t.at && t.at.kind !== 'exited' && t.at.kind !== 'killed') {
+    const parked = t.parked;
+    if (ev.kind === 'exit' && parked && parked.kind !== 'exited' && parked.kind !== 'killed') {
       // Parked in a syscall when another thread's exit_group (already replayed) killed it.
-      t.at = null;
-      t.resume = null;
+      t.run();
     }
-    if (ev.kind === 'exit' && t.task.tid === t.task.tgid && !t.at) this.reapSiblings(t);
+    if (ev.kind === 'exit' && t.task.tid === t.task.tgid && !t.parked) this.reapSiblings(t);
     // A signal re-sent for the previous event is delivered first (the next one goes on top of its frame).
     if (ev.kind === 'signal' && ev.placement === SignalPlacement.SyscallExit && !t.resending) {
       this.signalAtSyscallExit(t, ev);
-      return;
+      return null;
     }
     if (ev.kind === 'patch') {
       this.applyPatch(t, ev);
-      return;
+      return null;
     }
     if (ev.kind === 'preempt' || (ev.kind === 'signal' && ev.placement === SignalPlacement.Instruction)) {
-      this.runToPoint(t, ev.regs, ev.point, describeEvent(ev));
+      const st = this.runToPoint(t, ev.regs, ev.point, describeEvent(ev));
+      if (st) return st;
       this.cursor.take();
       if (ev.kind === 'signal') {
-        t.resending = ev;
+        t.resend(ev);
         t.task.signal(ev.signo);
-        return;
+        return null;
       }
       // The task waits at the point, its instruction not run. A debugger breakpoint there counts as met
       // for this pass (reported when the task arrived, or not armed then), so the state here is the
@@ -411,20 +289,23 @@ export class Replayer {
         t.task.storeRegs();
         this.hooks.waitsAtPoint(t.task, t.recTid, regs[R.rip]!);
       }
-      return;
+      return null;
     }
-    const stop = t.at ?? this.resumeAndWait(t);
-    t.at = null;
-    t.skipped = null;
+    const stop = t.takeParked() ?? resumeAndWait(t, this.hooks, this.diverger);
+    if (isDebugStop(stop)) return stop;
     switch (stop.kind) {
-      case 'seccomp': this.atSyscallEntry(t, ev); this.endStepAtSyscall(t, ev); return;
-      case 'syscall': this.atSyscallExit(t, ev); this.endStepAtSyscall(t, ev); return;
-      case 'signal': this.atSignal(t, stop.signal, ev); return;
+      case 'seccomp': return this.atSyscallEntry(t, ev) ?? stepEndsAtSyscall(this.hooks, t, ev);
+      case 'syscall':
+        this.atSyscallExit(t, ev);
+        return stepEndsAtSyscall(this.hooks, t, ev);
+      case 'signal': return this.atSignal(t, stop.signal, ev);
       case 'exited':
-      case 'killed': this.atExit(t, stop, ev); return;
+      case 'killed':
+        this.atExit(t, stop, ev);
+        return null;
       case 'group-stop':
-        t.resume = { syscall: false, sig: 0 };
-        return;
+        t.waitToResume();
+        return null;
       case 'event':
         throw this.diverge(`unexpected ${describeStop(stop)} in recorded task ${t.recTid}`);
     }
@@ -436,12 +317,11 @@ export class Replayer {
    */
   private reapSiblings(leader: RTask): void {
     for (const u of this.tasks.values()) {
-      if (u === leader || u.task.tgid !== leader.task.tgid || u.at?.kind === 'exited' || u.at?.kind === 'killed') continue;
+      if (u === leader || u.task.tgid !== leader.task.tgid || u.parked?.kind === 'exited' || u.parked?.kind === 'killed') continue;
       for (;;) {
         const s = waitStop(u.task.tid);
         if (s.kind === 'exited' || s.kind === 'killed') {
-          u.at = s;
-          u.resume = null;
+          u.park(s);
           break;
         }
         try { u.task.cont(); } catch { /* dying */ }
@@ -450,149 +330,33 @@ export class Replayer {
   }
 
   /**
-   * Resumes the task and waits for its next stop. Under a debugger, a task being stepped runs one
-   * instruction, and a SIGTRAP of the debugger's (not `own`, runToPoint's breakpoint) throws DebugStop.
-   */
-  private resumeAndWait(t: RTask, own = -1n): Stop {
-    const stepping = this.hooks?.stepping(t.recTid) ?? false;
-    if (stepping && t.skipped && !t.at) {
-      // Its emulated syscall is complete as far as the program can tell (the step that ran the syscall
-      // instruction ended at its event): take it to the exit, then step the next instruction.
-      t.task.toSyscallExit();
-      const s = waitStop(t.task.tid);
-      if (s.kind !== 'syscall') throw this.diverge(`recorded task ${t.recTid}: expected a syscall exit, got ${describeStop(s)}`);
-      t.skipped = null;
-      t.stop = { kind: 'syscall' };
-    }
-    const r = t.resume;
-    t.resume = null;
-    // Once resumed it has left the syscall it sat in (a debugger stop may come before step() sees it).
-    if (r) t.skipped = null;
-    const over = r && r.sig === 0 ? this.hooks?.stepOverBreakpoint(t.task, t.recTid) : false;
-    if (typeof over === 'object') {
-      // A breakpoint on a syscall instruction: the syscall ran to its seccomp stop.
-      t.stop = over;
-      return over;
-    }
-    if (over) {
-      if (stepping) {
-        t.resume = r;
-        throw new DebugStop({ kind: 'step' }, t.recTid);
-      }
-      this.debugTrap(t, trapCode(t.task));
-      t.resume = null;
-    }
-    let early: Stop | null = null;
-    let guard: SyscallStepGuard | null = null;
-    if (r) {
-      let sig = r.sig;
-      if (sig !== 0 && this.hooks?.liftForSignal?.(t, sig)) {
-        // Software watchpoints: the frame is written with the pages unprotected; a single step with the
-        // signal stops at the handler's first instruction, where the protections go back.
-        t.task.step(sig);
-        const first = waitStop(t.task.tid);
-        if (first.kind === 'seccomp') untraceSyscallFlags(t.task);
-        this.hooks.signalDelivered?.(t, first);
-        sig = 0;
-        if (stepping || first.kind !== 'signal' || first.signal !== SIG.SIGTRAP) early = first;
-      }
-      if (!early) {
-        try {
-          // A step onto a syscall instruction runs it to its seccomp stop (no trap flag for the syscall
-          // to save in r11); the step ends once its event is replayed (endStepAtSyscall).
-          if (stepping && (r.syscall || sig !== 0 || !atSyscallInstruction(t.task))) t.task.step(sig);
-          else if (r.syscall) t.task.toSyscallExit(sig);
-          else {
-            if (stepping) guard = SyscallStepGuard.plant(t.task); // in case the program's filter answers it
-            t.task.cont(sig);
-          }
-        } catch {
-          // Killed while stopped (another thread's exit_group): its exit is what waitpid reports next.
-        }
-      }
-    }
-    let s = early ?? waitStop(t.task.tid);
-    t.stop = s;
-    if (guard?.lift(t.task, s)) {
-      // The program's own seccomp filter answered the syscall: the step ends right after it.
-      t.resume = { syscall: false, sig: 0 };
-      throw new DebugStop({ kind: 'step' }, t.recTid);
-    }
-    // A task left running (a vfork parent) has stopped: the debugger may have changed its slots meanwhile.
-    if (!r && s.kind !== 'exited' && s.kind !== 'killed') this.hooks?.taskStopped(t.task, t.recTid);
-    if (stepping && s.kind === 'seccomp') untraceSyscallFlags(t.task);
-    while (this.hooks?.pageFault && s.kind === 'signal' && s.signal === SIG.SIGSEGV) {
-      // Software watchpoints: a fault on a watched page. The debugger ran the instruction (one step).
-      const after = this.hooks.pageFault(t.task, t.recTid);
-      if (!after) break;
-      s = after;
-      t.stop = s;
-      if (s.kind !== 'signal' || s.signal !== SIG.SIGTRAP) break;
-      // A watchpoint hit, or the debugger's step, is reported; otherwise the run goes on.
-      this.debugTrap(t, trapCode(t.task));
-      try {
-        t.task.cont();
-      } catch {
-        // Killed meanwhile: its exit is what waitpid reports next.
-      }
-      s = waitStop(t.task.tid);
-      t.stop = s;
-    }
-    if (this.hooks && s.kind === 'signal' && s.signal === SIG.SIGTRAP) {
-      const code = trapCode(t.task);
-      if (own >= 0n && code === SI_KERNEL && t.task.fetchRegs()[R.rip] === own + 1n) return s;
-      this.debugTrap(t, code);
-    }
-    return s;
-  }
-
-  /**
-   * A task being stepped ran a syscall instruction and its syscall event was just replayed: the step
-   * ends here, at the event boundary after it (an emulated syscall sits at its entry, already skipped
-   * with its result in place; a later step takes it to the exit first).
-   */
-  private endStepAtSyscall(t: RTask, ev: TraceEvent): void {
-    if (ev.kind !== 'syscall' || t.resume === null || !this.hooks?.stepping(t.recTid)) return;
-    throw new DebugStop({ kind: 'step' }, t.recTid);
-  }
-
-  /** Throws DebugStop when a SIGTRAP (si_code `code`) was the debugger's; the task resumes from there. */
-  private debugTrap(t: RTask, code: number): void {
-    const trap = this.hooks?.trap(t.task, t.recTid, code);
-    if (!trap) return;
-    t.resume = { syscall: false, sig: 0 };
-    throw new DebugStop(trap, t.recTid);
-  }
-
-  /**
    * Runs the task to the point where its registers equal target and, when the recording has it, the
    * hash of the recorded memory ranges equals point's: a breakpoint at target's rip, and a comparison at
    * each hit (stepping over the breakpoint when they differ). Without a hardware counter this costs one
-   * trap per pass through that instruction, so it is capped.
+   * trap per pass through that instruction, so it is capped. Returns the debugger stop met on the way, if any.
    */
-  private runToPoint(t: RTask, target: BigUint64Array, point: PointMemory | undefined, what: string): void {
+  private runToPoint(t: RTask, target: BigUint64Array, point: PointMemory | undefined, what: string): DebugStop | null {
     if (t.pointReached) {
       // A debugger breakpoint at the point was reported when the search got there.
-      t.pointReached = false;
-      return;
+      t.reportedAtPoint(false);
+      return null;
     }
     const task = t.task;
     const at = target[R.rip]!;
-    if (!this.hooks && !process.env['REWIND_NO_POINT_TRAP'] && this.runToPointInProcess(t, target, point, what)) return;
+    if (!this.hooks && !process.env['REWIND_NO_POINT_TRAP'] && this.runToPointInProcess(t, target, point, what)) return null;
     const int3 = new Uint8Array([INT3]);
     for (let hits = 0; hits < MAX_SEARCH_HITS; hits++) {
       const original = task.read(at, 1);
       task.write(at, int3);
-      let stop: Stop;
+      let stop: Stop | DebugStop;
       try {
-        stop = t.at ?? this.resumeAndWait(t, at);
+        stop = t.takeParked() ?? resumeAndWait(t, this.hooks, this.diverger, at);
       } finally {
         task.write(at, original);
       }
-      t.at = null;
-      t.skipped = null;
+      if (isDebugStop(stop)) return stop;
       if (stop.kind === 'signal' && stop.signal === SIG.SIGCHLD) {
-        t.resume = { syscall: false, sig: 0 };
+        t.waitToResume();
         hits--;
         continue;
       }
@@ -607,13 +371,13 @@ export class Replayer {
         && (!point || hashRanges(task, point.ranges) === point.hash);
       if (this.hooks?.breakpointAt(task, at)) {
         // The debugger's breakpoint at the same instruction is reported first.
-        t.pointReached = found;
-        t.resume = { syscall: false, sig: 0 };
-        throw new DebugStop({ kind: 'breakpoint', addr: at }, t.recTid);
+        t.reportedAtPoint(found);
+        t.waitToResume();
+        return debugStop({ kind: 'breakpoint', addr: at }, t.recTid);
       }
       if (found) {
-        t.resume = { syscall: false, sig: 0 };
-        return;
+        t.waitToResume();
+        return null;
       }
       // Not this pass: execute the instruction, then put the breakpoint back. A debugger's execute slot
       // here trapped before the int3 did (and was reported): RF keeps it from trapping again.
@@ -625,9 +389,10 @@ export class Replayer {
       if (s.kind !== 'signal' || s.signal !== SIG.SIGTRAP) {
         throw this.diverge(`recorded task ${t.recTid} reached ${describeStop(s)} before ${what}`);
       }
-      t.resume = { syscall: false, sig: 0 };
+      t.waitToResume();
       // That instruction may be the debugger's step, or trip its watchpoint.
-      if (this.hooks) this.debugTrap(t, trapCode(task));
+      const st = this.hooks && trapStop(this.hooks, t, trapCode(task));
+      if (st) return st;
     }
     throw this.diverge(`could not find ${what} within ${MAX_SEARCH_HITS} passes through 0x${at.toString(16)}`);
   }
@@ -639,22 +404,22 @@ export class Replayer {
    * breakpoints and steps need the plain search).
    */
   private runToPointInProcess(t: RTask, target: BigUint64Array, point: PointMemory | undefined, what: string): boolean {
-    if (t.at || !t.resume || !this.settle(t)) return false;
+    if (t.pendingSig === null || !this.settle(t)) return false;
     const task = t.task;
     const at = target[R.rip]!;
-    if (t.resending && t.resume.sig === 0 && !t.resume.syscall) {
+    const sent = t.resending;
+    if (sent && t.pendingSig === 0) {
       // The signal re-sent at the task's last point is delivered before anything else (an injected
       // syscall would meet it): take the task to its delivery stop.
-      const sent = t.resending;
       task.cont();
       const s = waitStop(task.tid);
       if (s.kind !== 'signal' || s.signal !== sent.signo) throw this.diverge(`recorded task ${t.recTid}: expected signal ${sent.signo}, got ${describeStop(s)}`);
-      t.resending = null;
+      t.takeResent();
       task.setSiginfo(sent.siginfo);
-      t.resume = { syscall: false, sig: sent.signo };
-      t.stop = s;
+      t.waitToResume(sent.signo);
+      t.saw(s);
     }
-    if (t.resume.sig !== 0) {
+    if (t.pendingSig !== 0) {
       // A signal placed at the task's last point (SIGCHLD in a loop, say) is delivered first, by one
       // single step, so the trap searches from a plain stop (the plain search would stop at every pass).
       if (!this.deliverByStep(t)) return false;
@@ -667,7 +432,7 @@ export class Replayer {
         task.step();
         const s = waitStop(task.tid);
         if (s.kind !== 'signal' || s.signal !== SIG.SIGTRAP) throw this.diverge(`recorded task ${t.recTid} reached ${describeStop(s)} before ${what}`);
-        t.stop = s;
+        t.saw(s);
       }
     }
     const trap = armPointTrap(task, target);
@@ -700,8 +465,8 @@ export class Replayer {
       }
     }
     if (!found) throw this.diverge(`could not find ${what} within ${MAX_SEARCH_HITS} register matches at 0x${at.toString(16)}`);
-    t.stop = { kind: 'signal', signal: SIG.SIGTRAP };
-    t.resume = { syscall: false, sig: 0 };
+    t.saw({ kind: 'signal', signal: SIG.SIGTRAP });
+    t.waitToResume();
     return true;
   }
 
@@ -712,14 +477,14 @@ export class Replayer {
    */
   private deliverByStep(t: RTask): boolean {
     if (atSyscallInstruction(t.task)) return false;
-    const sig = t.resume!.sig;
+    const sig = t.pendingSig!;
     t.task.step(sig);
     const s = waitStop(t.task.tid);
     if (s.kind !== 'signal' || s.signal !== SIG.SIGTRAP) {
       throw this.diverge(`recorded task ${t.recTid}: delivering signal ${sig} it got ${describeStop(s)}`);
     }
-    t.resume = { syscall: false, sig: 0 };
-    t.stop = s;
+    t.waitToResume();
+    t.saw(s);
     return true;
   }
 
@@ -728,6 +493,9 @@ export class Replayer {
     if (diff) throw this.diverge(`${what}: registers differ (${diff})`);
   }
 
+  /** diverge, for the helpers that take it as an argument. */
+  private readonly diverger = (message: string): DivergenceError => this.diverge(message);
+
   diverge(message: string): DivergenceError {
     const details = this.cursor.recent.map((r) => `  event ${r.index}: ${describeEvent(r.ev)}`);
     const next = this.cursor.peek();
@@ -735,32 +503,32 @@ export class Replayer {
     return new DivergenceError(`replay diverged at event ${this.cursor.index}: ${message}`, details);
   }
 
-  private atSyscallEntry(t: RTask, ev: TraceEvent): void {
+  /** The task is at a syscall's entry: replays its event there; returns the debugger stop met, if any. */
+  private atSyscallEntry(t: RTask, ev: TraceEvent): DebugStop | null {
     const task = t.task;
     const regs = task.fetchRegs().slice();
     const nr = syscallNr(regs);
-    t.resume = { syscall: false, sig: 0 };
+    t.waitToResume();
     switch (ev.kind) {
       case 'enter':
         this.checkRegs(ev.regs, regs, `entering ${syscallName(nr)}`);
         this.cursor.take();
-        t.at = { kind: 'seccomp' };
-        t.resume = null;
-        return;
+        t.park({ kind: 'seccomp' });
+        return null;
       case 'signal':
         if (ev.placement !== SignalPlacement.SyscallEntry) break;
         this.checkRegs(ev.regs, regs, `before ${syscallName(nr)}, delivering signal ${ev.signo}`);
         this.cursor.take();
         rewindSyscallForSignal(task, regs);
-        t.resending = ev;
+        t.resend(ev);
         task.signal(ev.signo);
-        return;
+        return null;
       case 'exec':
         if (!isExec(nr)) break;
         this.cursor.take();
         this.hooks?.kernelRuns?.(t);
         this.replayExec(t, ev, regs);
-        return;
+        return null;
       case 'newtask':
         if (nr !== ev.nr) break;
         this.checkRegs(ev.regs, regs, `at ${syscallName(nr)}`);
@@ -768,15 +536,14 @@ export class Replayer {
         this.hooks?.kernelRuns?.(t);
         this.replayNewTask(t, ev, regs);
         this.hooks?.kernelRan?.(t);
-        return;
+        return null;
       case 'syscall': {
         if (ev.nr !== nr) throw this.diverge(`expected syscall ${syscallName(ev.nr)}, got ${syscallName(nr)}`);
         this.checkRegs(ev.regs, regs, `at ${syscallName(nr)}`);
         if (nr === SYS.set_tid_address) t.clearTid = regs[R.rdi]!;
         if (this.hooks?.isEnd(t.recTid, ev)) {
-          t.at = { kind: 'seccomp' };
-          t.resume = null;
-          throw new DebugStop({ kind: 'end' }, t.recTid);
+          t.park({ kind: 'seccomp' });
+          return debugStop({ kind: 'end' }, t.recTid);
         }
         if (ev.dataHash !== undefined) this.checkWrittenData(task, ev, regs);
         this.cursor.take();
@@ -788,13 +555,13 @@ export class Replayer {
           if (isRestartCode(ev.result) && !this.signalAtExitFollows(t)) restartedRegs(regs, nr, ev.result);
           task.storeRegs(regs);
           this.applyWrites(task, ev);
-          t.skipped = ev;
+          t.skip(ev);
         } else {
           this.hooks?.kernelRuns?.(t);
           this.replayExecuted(t, ev, regs);
           this.hooks?.kernelRan?.(t);
         }
-        return;
+        return null;
       }
     }
     throw this.diverge(`expected ${describeEvent(ev)}, got syscall ${syscallName(nr)} in recorded task ${t.recTid}`);
@@ -815,9 +582,9 @@ export class Replayer {
       throw this.diverge(`expected ${describeEvent(ev)}, got a syscall exit in recorded task ${t.recTid}`);
     }
     this.cursor.take();
-    replayNewTaskResult(t.task, ev, this.realTids.get(Number(ev.result)), (m) => this.diverge(m));
-    t.resume = { syscall: false, sig: 0 };
-    t.stop = { kind: 'syscall' };
+    replayNewTaskResult(t.task, ev, this.realTids.get(Number(ev.result)), this.diverger);
+    t.waitToResume();
+    t.saw({ kind: 'syscall' });
   }
 
   private applyWrites(task: Task, ev: SyscallEvent): void {
@@ -829,45 +596,41 @@ export class Replayer {
   /** A recorded signal that was pending when the task's last syscall returned: re-send it there. */
   private signalAtSyscallExit(t: RTask, ev: SignalEvent): void {
     this.cursor.take();
-    t.resending = ev;
-    if (t.presented === ev) {
-      t.presented = null;
-      return;
-    }
-    const call = t.skipped;
-    t.skipped = null;
+    t.resend(ev);
+    if (t.takePresented(ev)) return;
+    const sig = t.pendingSig ?? 0;
+    const call = t.leaveSkipped();
     if (call) {
       // The syscall was skipped at its entry: go to its exit so the kernel sees an interrupted syscall.
       // One that waited with a temporary signal mask (pselect6, ppoll, epoll_pwait) becomes rt_sigsuspend
       // on that mask, so the signal is delivered under it and the old mask is saved in the frame (syscalls/signal-masks.ts).
-      const masked = interruptUnderMask(t.task, call, ev.signo, (m) => this.diverge(m));
+      const masked = interruptUnderMask(t.task, call, ev.signo, this.diverger);
       if (!masked) skipToExit(t.task, call.result);
       const exitRegs = t.task.fetchRegs();
       for (const r of SYSCALL_ARG_REGS) exitRegs[r] = call.regs[r]!;
       exitRegs[R.orig_rax] = BigInt(call.nr);
       exitRegs[R.rax] = BigInt.asUintN(64, call.result);
       t.task.storeRegs();
-      t.stop = { kind: 'syscall' };
+      t.saw({ kind: 'syscall' });
       if (masked) {
-        t.resume = { syscall: false, sig: 0 };
+        t.waitToResume();
         return;
       }
     }
     t.task.signal(ev.signo);
     // At the delivery stop of another signal (delivered on resume), this one comes right on top of it.
-    t.resume = { syscall: false, sig: t.resume?.sig ?? 0 };
+    t.waitToResume(sig);
   }
 
   /** A syscall that runs for real; anonymous mmaps are pinned to the recorded address. */
   private replayExecuted(t: RTask, ev: SyscallEvent, regs: BigUint64Array): void {
     const task = t.task;
     if (ev.file || ev.nr === SYS.shmdt) {
-      const diverge = (m: string): Error => this.diverge(m);
-      if (ev.nr === SYS.shmat) replayShmAttach(task, ev, regs, this.reader.filesDir, this.backings, diverge);
-      else if (ev.nr === SYS.shmdt) replayShmDetach(task, ev, regs, diverge);
-      else replayFileMapping(task, ev, regs, this.reader.filesDir, this.backings, diverge);
+      if (ev.nr === SYS.shmat) replayShmAttach(task, ev, regs, this.reader.filesDir, this.backings, this.diverger);
+      else if (ev.nr === SYS.shmdt) replayShmDetach(task, ev, regs, this.diverger);
+      else replayFileMapping(task, ev, regs, this.reader.filesDir, this.backings, this.diverger);
       this.applyWrites(task, ev);
-      t.stop = { kind: 'syscall' };
+      t.saw({ kind: 'syscall' });
       this.codeChanged(t, ev);
       return;
     }
@@ -879,11 +642,11 @@ export class Replayer {
     }
     const pidReg = this.pointAtReplayedProcess(task, ev, regs);
     if (ev.nr === SYS.rt_sigsuspend) this.presendSignal(t);
-    if (ev.nr === SYS.exit || ev.nr === SYS.exit_group) {
+    if (syscallDef(ev.nr)?.noReturn) {
       // The task never comes back; its exit is collected at its exit event (a thread-group leader's
       // exit is reported only after its other threads', whose exit events come first).
       task.toSyscallExit();
-      t.resume = null;
+      t.run();
       return;
     }
     // A stray signal may interrupt the call (fork refuses to start with one pending); unless the
@@ -896,12 +659,11 @@ export class Replayer {
       s = runToSyscallExit(task, regs);
     }
     if (s.kind === 'exited' || s.kind === 'killed') {
-      t.at = s;
-      t.resume = null;
+      t.park(s);
       return;
     }
     if (s.kind !== 'syscall') throw this.diverge(`${syscallName(ev.nr)}: expected its exit, got ${describeStop(s)}`);
-    t.stop = { kind: 'syscall' };
+    t.saw({ kind: 'syscall' });
     const result = BigInt.asIntN(64, task.fetchRegs()[R.rax]!);
     if (result !== ev.result) {
       if (!syscallDef(ev.nr)?.keepsRecordedResult) throw this.diverge(`${syscallName(ev.nr)} returned ${result}, recorded ${ev.result}`);
@@ -970,35 +732,35 @@ export class Replayer {
   private presendSignal(t: RTask): void {
     const sig = this.nextEventOf(t);
     if (sig?.kind !== 'signal' || sig.placement !== SignalPlacement.SyscallExit) return;
-    t.presented = sig;
+    t.present(sig);
     t.task.signal(sig.signo);
   }
 
   /** fork, vfork, clone: creates the task for real and makes it look like the recorded one (syscalls/clone.ts). */
   private replayNewTask(t: RTask, ev: NewTaskEvent, regs: BigUint64Array): void {
     const task = t.task;
-    const { child, first, clearTid, parentStop } = replayNewTask(task, ev, regs, waitStop, (m) => this.diverge(m));
+    const { child, first, clearTid, parentStop } = replayNewTask(task, ev, regs, waitStop, this.diverger);
     this.spaces.created(ev.tid, ev.child, sharesMemory(ev.nr, regs));
     const ct = this.addTask(child, ev.child);
     if (clearTid !== undefined) ct.clearTid = clearTid;
-    ct.resume = { syscall: false, sig: 0 };
-    ct.stop = first;
+    ct.waitToResume();
+    ct.saw(first);
     task.toSyscallExit();
-    t.resume = null;
+    t.run();
     // A vfork parent waits in the kernel until its child execs or exits: its exit stop is collected at
     // its syscall event. Any other returns at once, and waits at its exit stop (a stopped task's debug
     // registers can be set; a running one's cannot).
     if (parentWaits(parentStop)) return;
     const back = waitStop(task.tid);
     if (back.kind !== 'syscall') throw this.diverge(`${syscallName(ev.nr)}: expected its exit, got ${describeStop(back)}`);
-    t.at = back;
-    t.stop = back;
+    t.park(back);
+    t.saw(back);
   }
 
   /** execve: runs the trace's copy of the executable, then puts back the recorded initial stack and registers (syscalls/exec.ts). */
   private replayExec(t: RTask, ev: ExecEvent, entry: BigUint64Array): void {
     const task = t.task;
-    const home: ExecReplay = { filesDir: this.reader.filesDir, plan: this.plan, spaces: this.spaces, diverge: (m) => this.diverge(m) };
+    const home: ExecReplay = { filesDir: this.reader.filesDir, plan: this.plan, spaces: this.spaces, diverge: this.diverger };
     const comm = enterReplayExec(task, ev, entry, this.cursor.index > 1 ? null : this.reader.meta.exe, home);
     task.toSyscallExit();
     let s = this.waitExec(t, ev);
@@ -1009,8 +771,8 @@ export class Replayer {
     if (s.kind !== 'syscall') throw this.diverge(`execve of ${ev.path}: expected its exit, got ${describeStop(s)}`);
     finishReplayExec(t.task, ev, comm, home); // t.task: the leader's tid when it took it over
     t.clearTid = 0n; // exec drops it
-    t.resume = { syscall: false, sig: 0 };
-    t.stop = { kind: 'syscall' };
+    t.waitToResume();
+    t.saw({ kind: 'syscall' });
     this.hooks?.execed(task, t.recTid);
   }
 
@@ -1038,10 +800,7 @@ export class Replayer {
       other: (r, stop) => {
         const u = others.find((x) => x.task.tid === r);
         if (!u) throw this.diverge(`a stop of task ${r} (${describeStop(stop)}) during the execve of recorded task ${ev.tid}`);
-        if (stop.kind === 'exited' || stop.kind === 'killed') {
-          u.at = stop;
-          u.resume = null;
-        }
+        if (stop.kind === 'exited' || stop.kind === 'killed') u.park(stop);
       },
     });
     if (tookOver) {
@@ -1054,20 +813,18 @@ export class Replayer {
     return stop;
   }
 
-  private atSignal(t: RTask, signo: number, ev: TraceEvent): void {
+  /** The task stopped with signal signo: replays its event there; returns the debugger stop met, if any. */
+  private atSignal(t: RTask, signo: number, ev: TraceEvent): DebugStop | null {
     const task = t.task;
     const regs = task.fetchRegs();
-    t.resume = { syscall: false, sig: 0 };
-    if (t.resending && t.resending.signo === signo) {
-      const sent = t.resending;
-      t.resending = null;
+    t.waitToResume();
+    if (t.resending?.signo === signo) {
+      const sent = t.takeResent()!;
       // A signal re-sent before a syscall was checked at that syscall's entry (the delivery stop sees
       // the syscall rewound); one at a syscall exit is checked here.
       if (sent.placement === SignalPlacement.SyscallExit) this.checkRegs(sent.regs, regs, `delivering signal ${signo}`, [R.orig_rax]);
       task.setSiginfo(sent.siginfo);
-      t.resume.sig = signo;
-      if (this.hooks?.reportSignal(t.recTid, signo)) throw new DebugStop({ kind: 'signal', signo }, t.recTid);
-      return;
+      return this.deliver(t, signo);
     }
     const siginfo = task.siginfo();
     const code = siginfoCode(siginfo);
@@ -1081,20 +838,24 @@ export class Replayer {
       this.cursor.take();
       applyInsnResult(regs, insn, ev.out);
       task.storeRegs(regs);
-      return;
+      return null;
     }
     if (ev.kind === 'signal' && ev.signo === signo && ev.placement === SignalPlacement.Fault && isSynchronous(signo, code)) {
       this.checkRegs(ev.regs, regs, `signal ${signo}`);
       this.cursor.take();
       task.setSiginfo(ev.siginfo);
-      t.resume.sig = signo;
-      if (this.hooks?.reportSignal(t.recTid, signo)) throw new DebugStop({ kind: 'signal', signo }, t.recTid);
-      return;
+      return this.deliver(t, signo);
     }
     // The kernel tells a replayed parent about its replayed children's real exits; the recorded
     // SIGCHLDs come from the trace instead.
-    if (signo === SIG.SIGCHLD) return;
+    if (signo === SIG.SIGCHLD) return null;
     throw this.diverge(`expected ${describeEvent(ev)}, got signal ${signo} at 0x${regs[R.rip]!.toString(16)} in recorded task ${t.recTid}`);
+  }
+
+  /** The task is to be given signal signo on resume; a debugger may stop before that. */
+  private deliver(t: RTask, signo: number): DebugStop | null {
+    t.waitToResume(signo);
+    return this.hooks?.reportSignal(t.recTid, signo) ? debugStop({ kind: 'signal', signo }, t.recTid) : null;
   }
 
   private atExit(t: RTask, stop: Stop & { kind: 'exited' | 'killed' }, ev: TraceEvent): void {

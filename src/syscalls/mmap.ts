@@ -1,5 +1,7 @@
-// Irregular syscall: mmap(2) of a file. Recording keeps a copy of the file mapped (file-store.ts) and
-// names it in the event; replay maps the trace's copy at the recorded address, privately (replay never
+// Irregular syscall: mmap(2) of a file, and mremap(2) growing one. Recording keeps a copy of the file
+// mapped (file-store.ts), names it in the event and, for a file mapped shared, remembers the file
+// (shared-files.ts: replay needs the changes emulated calls make to it); a mapping mremap grows must
+// still be within the copy. Replay maps the trace's copy at the recorded address, privately (replay never
 // writes to files), or, for a mapping shared or of a file mapped shared before, the file's shared
 // backing (shared-backings.ts). A home of the syscall layer: imports record/ and replay/ helpers,
 // never the engines.
@@ -14,6 +16,7 @@ import { TraceeError } from '../tracee/errors.js';
 import { injectSyscall, skipToExit, withStringOnStack } from '../tracee/inject.js';
 import type { Task } from '../tracee/task.js';
 import type { FileStore } from '../record/file-store.js';
+import type { SharedFiles } from '../record/shared-files.js';
 import type { SharedBackings } from '../replay/shared-backings.js';
 import { copyPath } from '../replay/trace-files.js';
 
@@ -23,11 +26,35 @@ const DEV_ZERO = '/dev/zero';
 
 // ---- record --------------------------------------------------------------------------------------
 
-/** At the exit of a successful mmap (at `at`): the copy of the file it mapped, null for anonymous memory. */
-export function recordFileMapping(files: FileStore, tid: number, args: bigint[], at: bigint): FileRef | null {
+/** What a recorded mmap's event carries about the file it mapped. */
+export interface RecordedMapping {
+  /** The copy of the file mapped; null for anonymous memory (and for any other call). */
+  file: FileRef | null;
+  /** Mapped shared from an fd open for writing (replay then opens the file's backing read-write). */
+  writable: boolean;
+}
+
+/**
+ * At the exit of any syscall: for a successful mmap of a file, the copy of the file it mapped, the file
+ * remembered when mapped shared; for a successful mremap that grew a mapping, the check that the copy
+ * holds the grown part. Nothing for other calls.
+ */
+export function recordMapping(files: FileStore, shared: SharedFiles, task: Task, nr: number, args: bigint[], result: bigint): RecordedMapping {
+  const none = { file: null, writable: false };
+  if (result < 0n) return none;
+  if (nr === SYS.mremap) {
+    if (args[2]! > args[1]!) files.checkGrownMapping(task.tid, result, args[2]!);
+    return none;
+  }
+  if (nr !== SYS.mmap) return none;
   const fd = BigInt.asIntN(32, args[4]!);
-  if ((args[3]! & MAP_ANONYMOUS) !== 0n || fd < 0n) return null;
-  return files.captureMapping(tid, fd, at, args[1]!, args[5]!);
+  if ((args[3]! & MAP_ANONYMOUS) !== 0n || fd < 0n) return none;
+  const file = files.captureMapping(task.tid, fd, result, args[1]!, args[5]!);
+  // Files mapped shared: replay backs them with one memory file, and needs the changes made by calls it
+  // emulates; files mapped privately are remembered so that a change replay could not show is refused.
+  const writable = shared.mapped(task, args, file);
+  if (writable === undefined) shared.mappedPrivately(file);
+  return { file, writable: writable === true };
 }
 
 // ---- replay --------------------------------------------------------------------------------------

@@ -30,14 +30,24 @@ test('argument checks: slot, length, alignment, exec length', () => {
   assert.deepEqual(decodeDr6(0xffff0ff0n), { slots: [], singleStep: false });
 });
 
+/**
+ * Runs hwwatch to the int3 that hands over its addresses (rax: the watched word, rbx: hw_target, rcx:
+ * right after the write, rdx: right after the read) and arms slot 0 on writes to the word and slot 1
+ * on hw_target. Returns the registers at the int3.
+ */
+function armWriteAndExec(task: Task): BigUint64Array {
+  runToTrap(task);
+  const r = task.fetchRegs().slice();
+  setSlot(task, 0, r[R.rax]!, 8, 'write');
+  setSlot(task, 1, r[R.rbx]!, 1, 'exec');
+  return r;
+}
+
 /** Arms a write slot on hwwatch's watched word and an exec slot on hw_target; whether the next stop is the write's trap. */
 function directCheck(): { fires: boolean; accepted: boolean } {
   const task = startTraced(compileProgram('hwwatch'));
   try {
-    runToTrap(task);
-    const r = task.fetchRegs();
-    setSlot(task, 0, r[R.rax]!, 8, 'write');
-    setSlot(task, 1, r[R.rbx]!, 1, 'exec');
+    const r = armWriteAndExec(task);
     const accepted = readSlots(task).length === 2;
     const s = runToSignal(task);
     if (s.kind === 'exited') {
@@ -67,10 +77,7 @@ test('write, exec and access slots stop where they should; cleared slots do not 
     // program runs through the write, both calls and the read to its end; the slots are still set.
     const task = startTraced(compileProgram('hwwatch'));
     try {
-      runToTrap(task);
-      const r = task.fetchRegs();
-      setSlot(task, 0, r[R.rax]!, 8, 'write');
-      setSlot(task, 1, r[R.rbx]!, 1, 'exec');
+      const r = armWriteAndExec(task);
       setSlot(task, 2, r[R.rax]!, 8, 'access');
       assert.deepEqual(readSlots(task).map((x) => [x.slot, x.kind]), [[0, 'write'], [1, 'exec'], [2, 'access']]);
       assert.deepEqual(runToSignal(task), { kind: 'exited', code: 44 }, 'no debug-register trap on this machine');
@@ -81,13 +88,9 @@ test('write, exec and access slots stop where they should; cleared slots do not 
   }
   const task = startTraced(compileProgram('hwwatch'));
   try {
-    runToTrap(task); // the int3 that hands over the addresses
-    const r = task.fetchRegs();
+    const r = armWriteAndExec(task);
     const watched = r[R.rax]!, target = r[R.rbx]!, afterWrite = r[R.rcx]!, afterRead = r[R.rdx]!;
     assert.equal(task.readU64(watched), 1n);
-
-    setSlot(task, 0, watched, 8, 'write');
-    setSlot(task, 1, target, 1, 'exec');
     assert.equal(readDebugReg(task, 0), watched);
     assert.deepEqual(readSlots(task).map((s) => [s.slot, s.kind, s.len]), [[0, 'write', 8], [1, 'exec', 1]]);
     clearStatus(task);

@@ -131,7 +131,15 @@ export class Task {
   private resume(req: number, sig: number): void {
     const r = native.ptrace(req, this.tid, 0, sig);
     if (r < 0) throw new TraceeError(`cannot resume task ${this.tid} (errno ${-r})`, -r);
+    this.resumed++;
     noteResume(this.tid, req);
+  }
+
+  private resumed = 0;
+
+  /** How many times rewind resumed the task: unchanged while it sits at one stop. */
+  get resumes(): number {
+    return this.resumed;
   }
 
   /** Sends signal sig to this task (tgkill). */

@@ -1,21 +1,14 @@
 // Traced-process model: the bytes a write-like syscall took from the program's memory, and their hash,
 // so replay can check the program wrote what it wrote when recorded (same registers are not enough:
-// the data is memory).
+// the data is memory). Which calls are write-like, and where their bytes are, is the table's `writes`.
 import { Struct } from '../kernel/structs.js';
-import { SYS } from '../kernel/syscall-names.js';
+import { syscallDef } from '../kernel/syscalls/index.js';
 import type { MemRange } from '../trace/events.js';
 import { hashRanges } from './point-memory.js';
 import type { Task } from './task.js';
 
 /** At most this many iovecs are followed (the kernel's UIO_MAXIOV). */
 const MAX_IOV = 1024;
-
-const WRITE_LIKE = new Set<number>([SYS.write, SYS.pwrite64, SYS.writev, SYS.pwritev, SYS.pwritev2, SYS.sendto, SYS.sendmsg]);
-
-/** Whether replay checks the data of this syscall. */
-export function isWriteLike(nr: number): boolean {
-  return WRITE_LIKE.has(nr);
-}
 
 /** The first `total` bytes of an iovec array, as ranges. */
 function iovRanges(task: Task, iov: bigint, count: bigint, total: bigint): MemRange[] {
@@ -38,25 +31,14 @@ function iovRanges(task: Task, iov: bigint, count: bigint, total: bigint): MemRa
  * write-like or moved nothing.
  */
 export function writtenRanges(task: Task, nr: number, args: readonly bigint[], result: bigint): MemRange[] | null {
-  if (!WRITE_LIKE.has(nr) || result <= 0n) return null;
-  switch (nr) {
-    case SYS.write:
-    case SYS.pwrite64:
-    case SYS.sendto:
-      return [{ addr: args[1]!, len: Number(result) }];
-    case SYS.writev:
-    case SYS.pwritev:
-    case SYS.pwritev2:
-      return iovRanges(task, args[1]!, args[2]!, result);
-    case SYS.sendmsg: {
-      const msg = args[1]!;
-      const iov = task.readU64(msg + BigInt(Struct.msghdr.msg_iov));
-      const count = task.readU64(msg + BigInt(Struct.msghdr.msg_iovlen));
-      return iovRanges(task, iov, count, result);
-    }
-    default:
-      return null;
-  }
+  const from = syscallDef(nr)?.writes?.from;
+  if (!from || result <= 0n) return null;
+  if ('buf' in from) return [{ addr: args[from.buf]!, len: Number(result) }];
+  if ('iov' in from) return iovRanges(task, args[from.iov]!, args[from.iov + 1]!, result);
+  const msg = args[from.msghdr]!;
+  const iov = task.readU64(msg + BigInt(Struct.msghdr.msg_iov));
+  const count = task.readU64(msg + BigInt(Struct.msghdr.msg_iovlen));
+  return iovRanges(task, iov, count, result);
 }
 
 /**

@@ -1,7 +1,7 @@
 // Small constructors the family files use to declare table entries by kernel name.
 
 import { SYS, type SyscallName } from '../syscall-names.js';
-import type { ExecuteCtx, OutputRule, SyscallDef } from './types.js';
+import type { CopyRule, ExecuteCtx, OutputRule, SizedFile, SyscallDef, WriteRule } from './types.js';
 
 export interface EntryOpts {
   blocks?: boolean;
@@ -10,6 +10,12 @@ export interface EntryOpts {
   executesIf?: (c: ExecuteCtx) => boolean;
   pidArg?: number;
   keepsRecordedResult?: boolean;
+  writes?: WriteRule;
+  copies?: CopyRule;
+  fds?: SyscallDef['fds'];
+  sizes?: SizedFile;
+  changesCode?: boolean;
+  noReturn?: boolean;
 }
 
 function entry(name: SyscallName, kind: SyscallDef['kind'], outputs: OutputRule[], opts: EntryOpts): SyscallDef {
@@ -21,6 +27,12 @@ function entry(name: SyscallName, kind: SyscallDef['kind'], outputs: OutputRule[
   if (opts.executesIf) d.executesIf = opts.executesIf;
   if (opts.pidArg !== undefined) d.pidArg = opts.pidArg;
   if (opts.keepsRecordedResult) d.keepsRecordedResult = true;
+  if (opts.writes) d.writes = opts.writes;
+  if (opts.copies) d.copies = opts.copies;
+  if (opts.fds) d.fds = opts.fds;
+  if (opts.sizes) d.sizes = opts.sizes;
+  if (opts.changesCode) d.changesCode = true;
+  if (opts.noReturn) d.noReturn = true;
   return d;
 }
 

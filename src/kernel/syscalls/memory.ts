@@ -9,13 +9,13 @@ import type { SyscallDef } from './types.js';
 const LOCKS = 'locked pages change what madvise and mremap may do: in force at replay as they were';
 
 export const MEMORY: readonly SyscallDef[] = [
-  execute('mmap', [], { note: 'runs again at replay to rebuild the address space' }),
-  execute('munmap'),
-  execute('mprotect'),
-  execute('mremap'),
+  execute('mmap', [], { note: 'runs again at replay to rebuild the address space', changesCode: true }),
+  execute('munmap', [], { changesCode: true }),
+  execute('mprotect', [], { changesCode: true }),
+  execute('mremap', [], { changesCode: true }),
   execute('brk'),
   execute('madvise', [], { note: 'MADV_DONTNEED and friends change memory contents' }),
-  execute('pkey_mprotect', [], { note: 'behaves as mprotect: pkey_alloc is refused, so the key is -1' }),
+  execute('pkey_mprotect', [], { note: 'behaves as mprotect: pkey_alloc is refused, so the key is -1', changesCode: true }),
   execute('mseal'), // Linux 6.10
   emulate('msync'),
   emulate('mincore', [mincoreOut()]),

@@ -16,8 +16,8 @@ export const NET: readonly SyscallDef[] = [
   emulate('accept4', [sockaddrOut(1, 2)], BLOCKS),
   emulate('getsockname', [sockaddrOut(1, 2)]),
   emulate('getpeername', [sockaddrOut(1, 2)]),
-  emulate('sendto', [], BLOCKS),
-  emulate('sendmsg', [], BLOCKS),
+  emulate('sendto', [], { blocks: true, writes: { fd: 0, from: { buf: 1 } } }),
+  emulate('sendmsg', [], { blocks: true, writes: { fd: 0, from: { msghdr: 1 } } }),
   emulate('sendmmsg', [sendmmsgOut()], BLOCKS),
   // recvfrom(fd, buf, len, flags, src, addrlen): with MSG_TRUNC the result may exceed len
   emulate('recvfrom', [resultBytes(1, 2), sockaddrOut(4, 5)], BLOCKS),

@@ -1,8 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { CLOSE_RANGE_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC } from '../fcntl.js';
 import { SYS, syscallName, syscallNumber } from '../syscall-names.js';
 import { ALL_SYSCALLS, syscallDef, unsupportedMessage } from './index.js';
 import type { SyscallKind } from './types.js';
+
+/** fcntl(F_GETFL), include/uapi/asm-generic/fcntl.h: not a duplication. */
+const F_GETFL = 3;
 
 const kindOf = (name: string): SyscallKind | undefined => syscallDef(syscallNumber(name) ?? -1)?.kind;
 
@@ -116,4 +120,31 @@ test('spot checks of output sizes', () => {
   const sa = { ...z, args: [10n, 0n, 0x2000n, 8n, 0n, 0n] };
   assert.deepEqual(syscallDef(SYS.rt_sigaction)!.outputs![0]!(sa), [{ addr: 0x2000n, len: 32 }]);
   assert.deepEqual(syscallDef(SYS.rt_sigprocmask)!.outputs![0]!(sa), [{ addr: 0x2000n, len: 8 }]);
+});
+
+test('fd-table changes, write-like and kernel-copy rules (what echo, shared files and data checks follow)', () => {
+  const fds = (name: string, args: number[], result: number) =>
+    syscallDef(syscallNumber(name)!)!.fds?.(args.map((a) => BigInt(a)), BigInt(result)) ?? null;
+  assert.deepEqual(fds('dup', [1], 5), { copy: 1, to: 5 });
+  assert.equal(fds('dup2', [1, 1], 1), null, 'dup2 onto itself changes nothing');
+  assert.deepEqual(fds('dup3', [2, 7, 0], 7), { copy: 2, to: 7 });
+  assert.deepEqual(fds('fcntl', [1, F_DUPFD_CLOEXEC, 10], 10), { copy: 1, to: 10 });
+  assert.deepEqual(fds('fcntl', [2, F_DUPFD, 0], 3), { copy: 2, to: 3 });
+  assert.equal(fds('fcntl', [1, F_GETFL, 0], 2), null);
+  assert.deepEqual(fds('close', [0xffffffff], 0), { close: -1 }, 'an fd is an int');
+  assert.deepEqual(fds('close_range', [3, 0xffffffff, 0], 0), { closeFrom: 3, closeTo: 0xffffffff });
+  assert.equal(fds('close_range', [3, 10, CLOSE_RANGE_CLOEXEC], 0), null, 'CLOSE_RANGE_CLOEXEC closes nothing');
+  assert.equal(fds('read', [0], 1), null);
+  // Re-emitted at replay: only writes at the fd's position, whose bytes replay reads from memory.
+  assert.deepEqual(ALL_SYSCALLS.filter((d) => d.writes?.echo).map((d) => d.name), ['write', 'writev']);
+  assert.deepEqual(ALL_SYSCALLS.filter((d) => d.writes).map((d) => d.name).sort(),
+    ['pwrite64', 'pwritev', 'pwritev2', 'sendmsg', 'sendto', 'write', 'writev']);
+  assert.deepEqual(ALL_SYSCALLS.filter((d) => d.copies).map((d) => d.name).sort(), ['copy_file_range', 'sendfile', 'splice', 'tee']);
+  assert.deepEqual(ALL_SYSCALLS.filter((d) => d.noReturn).map((d) => d.name), ['exit', 'exit_group']);
+  for (const d of ALL_SYSCALLS) {
+    // Replay emulates what these rules describe; code changes come from calls it runs again.
+    if (d.writes || d.copies || d.fds || d.sizes) assert.equal(d.kind, 'emulate', d.name);
+    if (d.changesCode) assert.equal(d.kind, 'execute', d.name);
+    if (d.writes?.echo) assert.equal(d.writes.offset, undefined, `${d.name}: an echoed write is at the fd's position`);
+  }
 });

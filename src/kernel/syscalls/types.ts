@@ -41,6 +41,47 @@ export interface Region {
 /** Computes the regions one output parameter covers. Called only when result >= 0 unless `onError`. */
 export type OutputRule = (c: SyscallCtx) => Region[];
 
+/** Where a write-like call takes the bytes it writes from, in the program's memory. */
+export type WriteSource =
+  /** A buffer (this argument), `result` bytes. */
+  | { buf: number }
+  /** An iovec array (this argument; the next argument is its count). */
+  | { iov: number }
+  /** A struct msghdr (this argument), through its iovec array. */
+  | { msghdr: number };
+
+/** A call that writes bytes from the program's memory to a file descriptor. */
+export interface WriteRule {
+  /** The argument holding the fd written to. */
+  fd: number;
+  from: WriteSource;
+  /** The argument holding the file offset written at; absent, or -1 there: the fd's position. */
+  offset?: number;
+  /** What it writes to rewind's own stdout/stderr is re-emitted at replay (from the replayed program's memory). */
+  echo?: boolean;
+}
+
+/** A call that moves bytes between two file descriptors inside the kernel, not through the program's memory. */
+export interface CopyRule {
+  /** The argument holding the fd written to. */
+  out: number;
+  /** The argument holding the fd read from. */
+  in: number;
+  /** The argument pointing at the input offset (NULL there: the fd's position); absent: the input is a pipe. */
+  inOffset?: number;
+}
+
+/** What a successful call does to the file descriptor table. */
+export type FdChange =
+  /** fd `copy` is duplicated as `to`. */
+  | { copy: number; to: number }
+  | { close: number }
+  /** Every fd from `from` to `to` (inclusive) is closed. */
+  | { closeFrom: number; closeTo: number };
+
+/** The file whose size a call sets: the fd in this argument, or the path in this argument. */
+export type SizedFile = { fd: number } | { path: number };
+
 export interface SyscallDef {
   nr: number;
   name: string;
@@ -72,4 +113,16 @@ export interface SyscallDef {
    * recorded result instead of reporting a divergence.
    */
   keepsRecordedResult?: boolean;
+  /** A write-like call: replay checks it took the same bytes; output to rewind's stdout/stderr is re-emitted (`echo`). */
+  writes?: WriteRule;
+  /** Moves bytes between fds in the kernel (sendfile, splice…): what it sends to rewind's stdout/stderr is recorded. */
+  copies?: CopyRule;
+  /** Its change of the fd table (result >= 0), which the recorder follows to know which fds are its stdout/stderr. */
+  fds?: (args: readonly bigint[], result: bigint) => FdChange | null;
+  /** It sets the size of a file (a change replay applies to a file mapped shared). */
+  sizes?: SizedFile;
+  /** It never returns: the task (exit) or its whole process (exit_group) ends in it. */
+  noReturn?: boolean;
+  /** It changes which code is mapped where (the code patcher's tables follow it: src/patch/code-changes.ts). */
+  changesCode?: boolean;
 }

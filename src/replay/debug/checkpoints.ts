@@ -15,7 +15,8 @@
 import type { TraceReader } from '../../trace/trace-reader.js';
 import { TraceeError, UnsupportedError } from '../../tracee/errors.js';
 import { copyProcess, discardCopy, type ProcessCopy } from '../../tracee/fork-copy.js';
-import { Replayer, type ReplayState, type RTask } from '../replayer.js';
+import type { RTask } from '../replayed-task.js';
+import { Replayer, type ReplayState } from '../replayer.js';
 import { boundary, precedes, sameMark, type Mark } from './marks.js';
 
 /** Replay time between two kept copies. */
@@ -169,14 +170,15 @@ function copyable(replayer: Replayer): RTask[][] | null {
   if (tasks.length === 0) return null;
   for (const t of tasks) {
     if (t.resending || t.presented || t.pointReached) return null;
-    if (t.at) {
+    const parked = t.parked;
+    if (parked) {
       // Parked at the entry of a syscall whose end is a later event.
-      if (t.at.kind !== 'seccomp' || t.resume) return null;
+      if (parked.kind !== 'seccomp') return null;
       continue;
     }
     // Not stopped (running in the kernel towards a stop the replay loop will wait for), or about to
-    // get a signal or a syscall resume.
-    if (!t.resume || t.resume.sig !== 0 || t.resume.syscall || !replayer.settle(t)) return null;
+    // get a signal.
+    if (t.pendingSig !== 0 || !replayer.settle(t)) return null;
     const k = t.stop?.kind;
     if (k !== 'syscall' && k !== 'signal' && k !== 'group-stop') return null;
   }
@@ -202,11 +204,11 @@ function copyAll(state: ReplayState, groups: readonly RTask[][]): { copies: Proc
   const byRec = new Map<number, RTask>();
   try {
     for (const g of groups) {
-      const copy = copyProcess(g.map((t) => t.task), { threads: g.map((t) => ({ stop: t.at ?? t.stop!, clearTid: t.clearTid })) });
+      const copy = copyProcess(g.map((t) => t.task), { threads: g.map((t) => ({ stop: t.stop!, clearTid: t.clearTid })) });
       copies.push(copy);
       g.forEach((t, i) => {
         const stop = copy.stops[i]!;
-        byRec.set(t.recTid, { ...t, task: copy.tasks[i]!, stop, at: t.at ? { ...stop } : null, resume: t.resume ? { ...t.resume } : null });
+        byRec.set(t.recTid, t.copyTo(copy.tasks[i]!, stop));
       });
     }
   } catch (e) {
@@ -217,7 +219,7 @@ function copyAll(state: ReplayState, groups: readonly RTask[][]): { copies: Proc
     copies,
     state: {
       ...state,
-      tasks: state.tasks.map((t) => byRec.get(t.recTid) ?? { ...t }),
+      tasks: state.tasks.map((t) => byRec.get(t.recTid) ?? t.copyTo()),
       realTids: state.realTids.map(([rec, real]) => [rec, byRec.get(rec)?.task.tid ?? real] as [number, number]),
     },
   };

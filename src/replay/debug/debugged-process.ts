@@ -3,7 +3,8 @@
 // The replay (restarted, or rebuilt on a restore point's copies) changes under it: each look-up asks the
 // replay of the moment.
 import type { Task } from '../../tracee/task.js';
-import { isStopped, type Replayer, type RTask } from '../replayer.js';
+import { isStopped, type RTask } from '../replayed-task.js';
+import type { Replayer } from '../replayer.js';
 import { TimelineError } from './timeline-error.js';
 
 export class DebuggedProcess {
@@ -67,5 +68,5 @@ export class DebuggedProcess {
 }
 
 function isAlive(t: RTask): boolean {
-  return t.at?.kind !== 'exited' && t.at?.kind !== 'killed';
+  return t.parked?.kind !== 'exited' && t.parked?.kind !== 'killed';
 }

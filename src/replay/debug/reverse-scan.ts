@@ -2,7 +2,7 @@
 // a set of breakpoints and watchpoints armed and collects every hit on the way, each named by a mark of
 // its own; going back (timeline.ts) then seeks to the last one. The way to the mark is its event
 // boundary, then each of its operations (marks.ts) re-executed by a function of its kind.
-import type { DebugStop } from '../replayer.js';
+import type { DebugStop } from '../debug-stepping.js';
 import type { TimelineHooks } from './debug-hooks.js';
 import {
   boundary, describeMark, sameWatch, unionSpec, withOp,

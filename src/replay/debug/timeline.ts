@@ -13,7 +13,9 @@ import { ProcessTree } from '../../trace/process-tree.js';
 import type { TraceReader } from '../../trace/trace-reader.js';
 import { useHardware } from '../../tracee/capabilities.js';
 import type { Task } from '../../tracee/task.js';
-import { DebugStop, isStopped, Replayer } from '../replayer.js';
+import type { DebugStop } from '../debug-stepping.js';
+import { isStopped } from '../replayed-task.js';
+import { Replayer } from '../replayer.js';
 import { Checkpoints, FINE_STEPS } from './checkpoints.js';
 import { TimelineHooks } from './debug-hooks.js';
 import { DebuggedProcess } from './debugged-process.js';
@@ -375,16 +377,11 @@ export class Timeline implements ScanContext {
   }
 
   move(): DebugStop | null {
-    try {
-      this.replayer.advance();
-      return null;
-    } catch (e) {
-      if (!(e instanceof DebugStop)) throw e;
-      // A thread stopped on one of our int3s steps over it when resumed, also when the stop was
-      // reported by the search for a recorded point at the same address (not by trap()).
-      if (e.trap.kind === 'breakpoint' && this.traps.isPlanted(e.trap.addr)) this.atBreakpoint.set(e.recTid, e.trap.addr);
-      return e;
-    }
+    const st = this.replayer.advance();
+    // A thread stopped on one of our int3s steps over it when resumed, also when the stop was
+    // reported by the search for a recorded point at the same address (not by trap()).
+    if (st?.trap.kind === 'breakpoint' && this.traps.isPlanted(st.trap.addr)) this.atBreakpoint.set(st.recTid, st.trap.addr);
+    return st;
   }
 
   /** A move while re-executing a mark's operations, which never cross an event boundary. */

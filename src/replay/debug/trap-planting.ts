@@ -7,7 +7,8 @@ import { INT3 } from '../../kernel/x86-insn.js';
 import { hasHandler } from '../../tracee/caught-signals.js';
 import type { Stop } from '../../tracee/stop.js';
 import type { Task } from '../../tracee/task.js';
-import { isStopped, type DebugStop, type DebugTrap, type RTask } from '../replayer.js';
+import type { DebugStop, DebugTrap } from '../debug-stepping.js';
+import { isStopped, type RTask } from '../replayed-task.js';
 import type { DebuggedProcess } from './debugged-process.js';
 import { HwSlots } from './hw-slots.js';
 import { EMPTY_SPEC, sameWatch, type TrapSpec, type Watch } from './marks.js';
@@ -192,7 +193,7 @@ export class ArmedTraps {
   kernelRan(t: RTask): void {
     if (!this.softwareWatch || !this.pageWatch.armed || this.pageWatch.active) return;
     if (t.task.tgid !== this.pageWatch.process) return;
-    const at = t.at ?? t.stop;
+    const at = t.stop;
     const own = isStopped(t) && at && (at.kind === 'syscall' || at.kind === 'group-stop') ? { task: t.task, at, pending: 0 } : undefined;
     this.syncPages(own);
   }
@@ -259,9 +260,9 @@ export class ArmedTraps {
   private injectionPlace(): Place | null {
     for (const t of this.process.tasks()) {
       if (!isStopped(t)) continue;
-      const at = t.at ?? t.stop;
+      const at = t.stop;
       if (!at || at.kind === 'exited' || at.kind === 'killed' || at.kind === 'event') continue;
-      return { task: t.task, at, pending: at.kind === 'signal' ? t.resume?.sig ?? 0 : 0 };
+      return { task: t.task, at, pending: at.kind === 'signal' ? t.pendingSig ?? 0 : 0 };
     }
     return null;
   }
