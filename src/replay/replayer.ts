@@ -425,15 +425,12 @@ export class Replayer {
       if (!this.deliverByStep(t)) return false;
       // The step may leave the task inside the bytes the trap displaces (it ran the instruction at the
       // point): a few more steps take it out, each stop checked.
-      for (let steps = 0; ; steps++) {
-        const rip = task.fetchRegs()[R.rip]!;
-        if (atPoint(task, target, point)) return true;
-        if (steps === 4 || rip <= at || rip >= at + 16n || atSyscallInstruction(task)) break;
-        task.step();
-        const s = waitStop(task.tid);
-        if (s.kind !== 'signal' || s.signal !== SIG.SIGTRAP) throw this.diverge(`recorded task ${t.recTid} reached ${describeStop(s)} before ${what}`);
-        t.saw(s);
-      }
+      if (this.stepPastPoint(t, target, point, what)) return true;
+    } else {
+      // The task may stand just past the point already (the previous point was the next instruction
+      // of the same loop, and a handler returned there): inside the bytes the trap would displace.
+      const rip = task.fetchRegs()[R.rip]!;
+      if (rip > at && rip < at + 16n && this.stepPastPoint(t, target, point, what)) return true;
     }
     const trap = armPointTrap(task, target);
     if (!trap) return false;
@@ -468,6 +465,24 @@ export class Replayer {
     t.saw({ kind: 'signal', signal: SIG.SIGTRAP });
     t.waitToResume();
     return true;
+  }
+
+  /**
+   * Single-steps the task (at most 4 instructions) while it stands within 16 bytes after the point's
+   * rip, where the trap's jump could cover it; true when a stop on the way is the point itself.
+   */
+  private stepPastPoint(t: RTask, target: BigUint64Array, point: PointMemory | undefined, what: string): boolean {
+    const task = t.task;
+    const at = target[R.rip]!;
+    for (let steps = 0; ; steps++) {
+      const rip = task.fetchRegs()[R.rip]!;
+      if (atPoint(task, target, point)) return true;
+      if (steps === 4 || rip <= at || rip >= at + 16n || atSyscallInstruction(task)) return false;
+      task.step();
+      const s = waitStop(task.tid);
+      if (s.kind !== 'signal' || s.signal !== SIG.SIGTRAP) throw this.diverge(`recorded task ${t.recTid} reached ${describeStop(s)} before ${what}`);
+      t.saw(s);
+    }
   }
 
   /**
