@@ -358,6 +358,7 @@ export class Recorder {
 
   /** Handles one stop of the running task and says what happens to it next. */
   private handle(st: TaskState, stop: Stop): Next {
+    const delivered = st.delivered;
     if (stop.kind !== 'signal') st.delivered = 0;
     switch (stop.kind) {
       case 'seccomp':
@@ -372,7 +373,7 @@ export class Recorder {
       case 'group-stop':
         if (st.interrupted) {
           st.interrupted = false;
-          return this.onInterrupted(st);
+          return this.onInterrupted(st, delivered);
         }
         if (JOB_STOP_SIGNALS.has(stop.signal)) {
           // A job-control stop (SIGSTOP, SIGTSTP…): the task really stops, as its parent may wait for,
@@ -819,8 +820,14 @@ export class Recorder {
    * The task ran out of time without a syscall. A held signal is delivered right here; otherwise the task
    * is preempted here if another task waits. Either way the point is identified by rip, all registers and
    * a hash of the memory a loop may keep its state in (src/tracee/point-memory.ts).
+   *
+   * Not where the kernel has just built a frame for the signal delivered at the task's last stop (the
+   * interrupt came before the handler's first instruction): the hashed stack would hold that frame, and
+   * the kernel writes the thread's last trap number, error code and cr2 into it, which differ at replay
+   * (rewind's own traps). A held signal goes on top of that frame instead, as the kernel does with two
+   * pending signals (replay re-sends it there without a search); a preemption waits for a later point.
    */
-  private onInterrupted(st: TaskState): Next {
+  private onInterrupted(st: TaskState, delivered: number): Next {
     const task = st.task;
     const regs = task.fetchRegs().slice();
     st.resume = { syscall: false, sig: 0 };
@@ -829,7 +836,19 @@ export class Recorder {
     // A signal re-sent at an earlier stop is not delivered yet (a loaded machine may interrupt first):
     // the next held one waits for it, or resending would name the wrong signal.
     if (st.resending) return 'continue';
+    const freshFrame = delivered !== 0 && atFreshFrame(regs, delivered);
     const siginfo = st.held.shift();
+    if (siginfo && freshFrame) {
+      const signo = siginfoSigno(siginfo);
+      this.append({ kind: 'signal', tid: task.tid, signo, placement: SignalPlacement.SyscallExit, siginfo, regs });
+      st.resending = { signo, siginfo };
+      task.signal(signo);
+      return 'continue';
+    }
+    if (freshFrame) {
+      this.startSlice(st);
+      return 'continue';
+    }
     if (siginfo) {
       const signo = siginfoSigno(siginfo);
       const point = pointMemory(task);
