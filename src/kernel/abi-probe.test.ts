@@ -30,7 +30,7 @@ const PRELUDES: Record<GroupName, string[]> = {
   glibc: [
     'sys/stat.h', 'sys/statfs.h', 'sys/time.h', 'time.h', 'sys/timex.h', 'sys/resource.h', 'sys/times.h', 'sys/utsname.h',
     'sys/sysinfo.h', 'signal.h', 'poll.h', 'sys/epoll.h', 'sys/socket.h', 'sys/un.h', 'sys/uio.h', 'sys/select.h',
-    'sched.h', 'fcntl.h', 'sys/ptrace.h', 'sys/user.h', 'net/if.h', 'mqueue.h', 'sys/msg.h', 'sys/sem.h', 'dirent.h', 'sys/ioctl.h',
+    'sched.h', 'fcntl.h', 'sys/ptrace.h', 'sys/user.h', 'net/if.h', 'mqueue.h', 'sys/msg.h', 'sys/sem.h', 'sys/shm.h', 'dirent.h', 'sys/ioctl.h',
     'errno.h', 'sys/syscall.h', 'linux/capability.h', 'linux/futex.h', 'linux/openat2.h', 'linux/sockios.h',
   ],
   ksignal: ['asm/signal.h'], // the kernel's struct sigaction (glibc's differs)
@@ -87,6 +87,9 @@ const C_STRUCTS: Record<StructName, { group: GroupName; ctype: string } | null> 
   semid_ds: { group: 'glibc', ctype: 'struct semid_ds' },
   msginfo: { group: 'glibc', ctype: 'struct msginfo' },
   seminfo: { group: 'glibc', ctype: 'struct seminfo' },
+  shmid_ds: { group: 'glibc', ctype: 'struct shmid_ds' },
+  shminfo: { group: 'glibc', ctype: 'struct shminfo' },
+  shm_info: { group: 'glibc', ctype: 'struct shm_info' },
   sched_attr: { group: 'schedattr', ctype: 'struct sched_attr' },
   ustat: null, // kernel-only (glibc dropped <ustat.h>): int, long, char[6], char[6] → 32
   cachestat: null, // Linux 6.5, newer than these headers: five __u64

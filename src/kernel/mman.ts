@@ -37,3 +37,7 @@ export function protOfPerms(perms: string): bigint {
 /** mremap flags: the mapping may move, to exactly new_address. */
 export const MREMAP_MAYMOVE = 0x1n;
 export const MREMAP_FIXED = 0x2n;
+
+/** shmat flags (include/uapi/linux/shm.h): attach read-only; attach executable. */
+export const SHM_RDONLY = 0o10000n;
+export const SHM_EXEC = 0o100000n;

@@ -71,6 +71,10 @@ export const Struct = {
   semid_ds: { size: 104 },
   msginfo: { size: 32 },
   seminfo: { size: 40 },
+  /** struct shmid_ds (shmid64_ds), struct shminfo (shminfo64), struct shm_info. */
+  shmid_ds: { size: 112 },
+  shminfo: { size: 72 },
+  shm_info: { size: 48 },
   /** struct sched_attr, SCHED_ATTR_SIZE_VER1. */
   sched_attr: { size: 56 },
   /** struct ustat (kernel, 64-bit f_tinode). */

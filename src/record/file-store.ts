@@ -24,7 +24,8 @@ import { copyName, NO_COPY, traceDirOf } from '../trace/file-copies.js';
 import { appendIndexEntry } from '../trace/file-index.js';
 import { UnsupportedError } from '../tracee/errors.js';
 
-const SYSTEM_DIRS = ['/usr/', '/lib/', '/lib64/', '/bin/', '/sbin/', '/opt/'];
+/** Directories of system files: their copies are hard links, and the program is not expected to change them. */
+export const SYSTEM_DIRS = ['/usr/', '/lib/', '/lib64/', '/bin/', '/sbin/', '/opt/'];
 
 export interface FileStoreOptions {
   /** Never hard-link files from outside the trace (rewind record --pack). */

@@ -32,10 +32,12 @@ import { answerLauncherState } from './launcher-state.js';
 import { ProgramSeccomp } from './program-seccomp.js';
 import { programCpus } from '../tracee/spawn.js';
 import { copiedBytes, echoedCopy, type EchoedCopy } from './echo-capture.js';
-import { FdEcho } from './fd-echo.js';
+import { echoTargetOf, FdEcho, receivedFds, stdoutIsStderr } from './fd-echo.js';
 import type { FileStore } from './file-store.js';
 import { SharedFiles } from './shared-files.js';
 import { recordMapping } from '../syscalls/mmap.js';
+import { perfEventRefusal } from '../syscalls/perf-event.js';
+import { recordShmAttach } from '../syscalls/shm.js';
 import { createsTask, isNewTaskStop, parentWaits, recordNewTask, sharesMemory } from '../syscalls/clone.js';
 import { isExec, readExecArgs, recordExecImage, waitExecEnd } from '../syscalls/exec.js';
 import { inSyscallbufCode } from '../syscallbuf/blob.js';
@@ -50,6 +52,8 @@ const QUICK_MS = 1;
 const ECHO_WRITE_MS = 250;
 /** …and once it is seen asleep (a full pipe whose reader is slow), for as long as it stays so. */
 const ECHO_ASLEEP_MS = 20;
+/** How long a write to the recording's stdout/stderr waits for another one already waiting for the reader. */
+const ECHO_ORDER_MS = 10_000;
 /** Signals whose group-stop is a job-control stop. */
 const JOB_STOP_SIGNALS = new Set<number>([SIG.SIGSTOP, SIG.SIGTSTP, SIG.SIGTTIN, SIG.SIGTTOU]);
 /** How long the recorder waits for a task seen woken in the kernel to reach its syscall-exit stop. */
@@ -124,6 +128,8 @@ export class Recorder {
   private readonly sched: SchedEmulation;
   /** What the program's own seccomp filters and no_new_privs mean for recording. */
   private readonly seccomp: ProgramSeccomp;
+  /** Whether rewind's stdout and stderr are one file: writes to them share one order. */
+  private readonly echoShared = stdoutIsStderr();
   /** Files the program maps shared, whose changes by emulated calls the trace must carry. */
   private readonly shared = new SharedFiles();
 
@@ -478,6 +484,23 @@ export class Recorder {
   }
 
   /**
+   * Before a write to rewind's stdout or stderr enters the kernel: other tasks' writes to the same one
+   * still waiting in the kernel for the reader (past the echo wait) end first, so the kernel takes the
+   * bytes in the order of the events, which replay re-emits in that order (two writers woken together
+   * by the reader would otherwise race for the pipe). The wait is bounded (ECHO_ORDER_MS), in case the
+   * reader outside waits for something only other tasks can do; then the order may differ again.
+   */
+  private finishEchoWrites(st: TaskState, target: number): void {
+    for (const [tid, other] of this.tasks) {
+      const call = other.blocked;
+      const theirs = call ? other.echo.echoOf(call.def, call.args) : 0;
+      if (other === st || !theirs || (theirs !== target && !this.echoShared)) continue;
+      const stop = this.waitTask(tid, ECHO_ORDER_MS);
+      if (stop) this.onBackgroundStop(tid, stop);
+    }
+  }
+
+  /**
    * Tasks left waiting in the kernel whose wait is over (woken by a futex wake, a write, a child's
    * exit) are runnable but need the CPU to reach their exit stop: give them a moment to, so they take
    * their turn now rather than after the tasks that are already queued run out of work.
@@ -493,6 +516,11 @@ export class Recorder {
   }
 
   /** The recorded threads of process tgid. */
+  /** The tgids of the recording's live processes. */
+  private processes(): number[] {
+    return [...new Set([...this.tasks.values()].map((s) => s.task.tgid))];
+  }
+
   private threadsOf(tgid: number): number[] {
     return [...this.tasks.values()].filter((s) => s.task.tgid === tgid).map((s) => s.task.tid);
   }
@@ -524,7 +552,8 @@ export class Recorder {
     if (this.seccomp.ownTrace(task.tid)) return this.answerHere(st, nr, regs, { result: -ENOSYS, writes: [] });
     const def = syscallDef(nr);
     if (!def ? !unknownSyscall(nr) : def.kind === 'unsupported') throw new UnsupportedError(unsupportedMessage(nr));
-    const refusal = def?.refuse?.(SYSCALL_ARG_REGS.map((r) => regs[r]!));
+    const refusal = def?.refuse?.(SYSCALL_ARG_REGS.map((r) => regs[r]!))
+      ?? perfEventRefusal(task, nr, SYSCALL_ARG_REGS.map((r) => regs[r]!));
     if (refusal) throw new UnsupportedError(`unsupported ${def!.name}: ${refusal}`);
     if (this.plan.syscallbuf && nr === SYS.arch_prctl && regs[R.rdi] === BigInt(ARCH_SET_GS)) {
       // The syscall buffer finds each thread's buffer through GS; a program that sets it itself is not supported yet.
@@ -556,6 +585,8 @@ export class Recorder {
     if (createsTask(nr)) return this.onClone(st, nr, def, regs);
 
     const args = SYSCALL_ARG_REGS.map((r) => regs[r]!);
+    const echoTarget = st.echo.echoOf(def, args);
+    if (echoTarget) this.finishEchoWrites(st, echoTarget);
     const call: Blocked = { nr, def, regs, args, copy: echoedCopy(task, def, args, st.echo) };
 
     if (def.noReturn) {
@@ -614,14 +645,21 @@ export class Recorder {
     const exitRegs = task.fetchRegs();
     const result = BigInt.asIntN(64, exitRegs[R.rax]!);
     const writes = this.captureOutputs(task, def, args, result);
-    const mapping = recordMapping(this.files, this.shared, task, nr, args, result);
+    const mapping = nr === SYS.shmat && result >= 0n ? { file: recordShmAttach(this.files, task.tid, result), writable: false }
+      : recordMapping(this.files, this.shared, task, nr, args, result);
     const echo = result <= 0n ? 0 : copy ? copy.echo : st.echo.echoOf(def, args);
     st.echo.update(def, args, result);
+    if (nr === SYS.pidfd_getfd && result >= 0n) st.echo.adopt(Number(result), echoTargetOf(`/proc/${task.tid}/fd/${result}`));
+    if ((nr === SYS.recvmsg || nr === SYS.recvmmsg) && result >= 0n) {
+      for (const fd of receivedFds((a, n) => task.read(a, n), args[1]!, nr === SYS.recvmsg ? 1 : Number(result))) {
+        st.echo.adopt(fd, echoTargetOf(`/proc/${task.tid}/fd/${fd}`));
+      }
+    }
     this.seccomp.after(task.tid, nr, args, result, () => this.threadsOf(task.tgid));
     const mode = modeOf(def, { args, result, isRecorded: (pid) => this.tasks.has(Number(pid)) });
     const ev = syscallEvent(task.tid, nr, mode, regs, result, writes, mapping.file, echo);
     if (mapping.writable) ev.fileWritable = true;
-    const change = this.shared.change(task, nr, args, result);
+    const change = this.shared.change(task, nr, args, result, () => this.processes());
     if (change) ev.fileChange = change;
     if (copy && result > 0n) ev.output = copiedBytes(task, copy.fdIn, copy.from, Number(result));
     // The data a write-like call took, for replay to check. Only when no other task ran while it was

@@ -19,6 +19,9 @@ import { hasCopy } from '../trace/file-copies.js';
 import { UnsupportedError } from '../tracee/errors.js';
 import type { Task } from '../tracee/task.js';
 import { writtenRanges } from '../tracee/write-data.js';
+import { readMaps } from '../tracee/maps.js';
+import { devMajor, devMinor } from '../kernel/dev-t.js';
+import { SYSTEM_DIRS } from './file-store.js';
 
 const O_ACCMODE = 3;
 const O_RDONLY = 0;
@@ -41,6 +44,20 @@ interface Identity {
 export class SharedFiles {
   /** `dev:ino` of every file mapped shared so far. */
   private readonly files = new Set<string>();
+  /**
+   * `dev:ino` of files mapped privately (outside the system's directories) and not shared. Replay maps
+   * such a mapping from the file's copy as it was at the mmap, so a later change of the file that the
+   * mapping would show (its pages not yet copied on write read the file) cannot be replayed: it stops
+   * the recording (followPrivate). Following it would take a backing per privately mapped file, and a
+   * backing ends the checkpoints gdb's reverse execution uses.
+   */
+  private readonly privately = new Set<string>();
+
+  /** A file mapped privately by a successful mmap (not shared: `mapped` said undefined). */
+  mappedPrivately(file: FileRef): void {
+    if (!hasCopy(file) || SYSTEM_DIRS.some((d) => file.path.startsWith(d))) return;
+    this.privately.add(key(file.dev, file.ino));
+  }
 
   /**
    * A successful mmap of `file` (args: the call's arguments): remembers the file when the mapping is
@@ -54,8 +71,8 @@ export class SharedFiles {
   }
 
   /** After a syscall: how it changed a file mapped shared, or null. */
-  change(task: Task, nr: number, args: readonly bigint[], result: bigint): FileChange | null {
-    if (this.files.size === 0 || result < 0n) return null;
+  change(task: Task, nr: number, args: readonly bigint[], result: bigint, processes: () => number[]): FileChange | null {
+    if ((this.files.size === 0 && this.privately.size === 0) || result < 0n) return null;
     const def = syscallDef(nr);
     const sized = def?.sizes;
     const which = changedFdArg(def);
@@ -66,8 +83,12 @@ export class SharedFiles {
       if (which === undefined) return null;
       id = identity(`/proc/${task.tid}/fd/${BigInt.asIntN(32, args[which]!)}`);
     }
-    if (!id || !this.files.has(key(id.dev, id.ino))) return null;
+    if (!id) return null;
     const fd = which === undefined ? -1 : Number(BigInt.asIntN(32, args[which]!));
+    if (!this.files.has(key(id.dev, id.ino))) {
+      if (this.privately.has(key(id.dev, id.ino))) this.checkPrivate(task, nr, def, args, result, fd, id, processes);
+      return null;
+    }
     const { dev, ino, size } = id;
     const none = new Uint8Array(0);
     if (nr === SYS.fallocate) {
@@ -88,6 +109,53 @@ export class SharedFiles {
     const offset = atPosition ? filePosition(task, fd) - result : args[w.offset!]!;
     return { dev, ino, offset, data: gather(task, nr, args, result), size };
   }
+
+  /**
+   * A call changed a file mapped privately: stops the recording when a process of the recording (its
+   * tgids: `processes`) still maps the changed part privately; forgets the file when none maps it.
+   */
+  private checkPrivate(task: Task, nr: number, def: SyscallDef | undefined, args: readonly bigint[], result: bigint, fd: number, id: Identity,
+    processes: () => number[]): void {
+    const sized = def?.sizes;
+    const w = def?.writes;
+    if (result === 0n && !sized && nr !== SYS.fallocate) return;
+    let from = 0n;
+    let to = -1n; // -1: to the end
+    if (sized) from = id.size; // truncate, ftruncate: the pages past the new size
+    else if (nr === SYS.fallocate) {
+      if ((args[1]! & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE | FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE)) === 0n) return;
+      from = args[2]!;
+      if ((args[1]! & (FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE)) === 0n) to = args[2]! + args[3]!;
+    } else if (w) {
+      const atPosition = w.offset === undefined || BigInt.asIntN(64, args[w.offset]!) === -1n;
+      from = atPosition ? filePosition(task, fd) - result : args[w.offset!]!;
+      to = from + result;
+    } // a kernel copy (sendfile, copy_file_range, splice): anywhere
+    const dev = `${hex2(devMajor(id.dev))}:${hex2(devMinor(id.dev))}`;
+    let mapped = false;
+    for (const pid of processes()) {
+      let maps;
+      try {
+        maps = readMaps(pid);
+      } catch {
+        continue; // gone meanwhile
+      }
+      for (const m of maps) {
+        if (m.inode !== Number(id.ino) || m.dev !== dev || m.perms[3] !== 'p') continue;
+        mapped = true;
+        const end = m.offset + (m.end - m.start);
+        if (end > from && (to < 0n || m.offset < to)) {
+          throw new UnsupportedError(`${syscallName(nr)} changed ${m.name} where process ${pid} maps it privately (MAP_PRIVATE): `
+            + 'replay maps the file as it was at the mmap and would not show the change there');
+        }
+      }
+    }
+    if (!mapped) this.privately.delete(key(id.dev, id.ino));
+  }
+}
+
+function hex2(n: bigint): string {
+  return n.toString(16).padStart(2, '0');
 }
 
 function key(dev: bigint, ino: bigint): string {

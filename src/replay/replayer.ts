@@ -41,6 +41,7 @@ import { SharedBackings } from './shared-backings.js';
 import { basename } from 'node:path';
 import { createsTask, parentWaits, replayNewTask, replayNewTaskResult, sharesMemory } from '../syscalls/clone.js';
 import { replayFileMapping } from '../syscalls/mmap.js';
+import { replayShmAttach, replayShmDetach } from '../syscalls/shm.js';
 import { interruptUnderMask } from '../syscalls/signal-masks.js';
 import { enterReplayExec, finishReplayExec, firstExecPath, isExec, waitExecEnd, type ExecReplay } from '../syscalls/exec.js';
 import { checkRecordsUsed, giveRecords } from '../syscallbuf/install.js';
@@ -436,15 +437,12 @@ export class Replayer {
       if (!this.deliverByStep(t)) return false;
       // The step may leave the task inside the bytes the trap displaces (it ran the instruction at the
       // point): a few more steps take it out, each stop checked.
-      for (let steps = 0; ; steps++) {
-        const rip = task.fetchRegs()[R.rip]!;
-        if (atPoint(task, target, point)) return true;
-        if (steps === 4 || rip <= at || rip >= at + 16n || atSyscallInstruction(task)) break;
-        task.step();
-        const s = waitStop(task.tid);
-        if (s.kind !== 'signal' || s.signal !== SIG.SIGTRAP) throw this.diverge(`recorded task ${t.recTid} reached ${describeStop(s)} before ${what}`);
-        t.saw(s);
-      }
+      if (this.stepPastPoint(t, target, point, what)) return true;
+    } else {
+      // The task may stand just past the point already (the previous point was the next instruction
+      // of the same loop, and a handler returned there): inside the bytes the trap would displace.
+      const rip = task.fetchRegs()[R.rip]!;
+      if (rip > at && rip < at + 16n && this.stepPastPoint(t, target, point, what)) return true;
     }
     const trap = armPointTrap(task, target);
     if (!trap) return false;
@@ -479,6 +477,24 @@ export class Replayer {
     t.saw({ kind: 'signal', signal: SIG.SIGTRAP });
     t.waitToResume();
     return true;
+  }
+
+  /**
+   * Single-steps the task (at most 4 instructions) while it stands within 16 bytes after the point's
+   * rip, where the trap's jump could cover it; true when a stop on the way is the point itself.
+   */
+  private stepPastPoint(t: RTask, target: BigUint64Array, point: PointMemory | undefined, what: string): boolean {
+    const task = t.task;
+    const at = target[R.rip]!;
+    for (let steps = 0; ; steps++) {
+      const rip = task.fetchRegs()[R.rip]!;
+      if (atPoint(task, target, point)) return true;
+      if (steps === 4 || rip <= at || rip >= at + 16n || atSyscallInstruction(task)) return false;
+      task.step();
+      const s = waitStop(task.tid);
+      if (s.kind !== 'signal' || s.signal !== SIG.SIGTRAP) throw this.diverge(`recorded task ${t.recTid} reached ${describeStop(s)} before ${what}`);
+      t.saw(s);
+    }
   }
 
   /**
@@ -654,8 +670,10 @@ export class Replayer {
   /** A syscall that runs for real; anonymous mmaps are pinned to the recorded address. */
   private replayExecuted(t: RTask, ev: SyscallEvent, regs: BigUint64Array): void {
     const task = t.task;
-    if (ev.file) {
-      replayFileMapping(task, ev, regs, this.reader.filesDir, this.backings, this.diverger);
+    if (ev.file || ev.nr === SYS.shmdt) {
+      if (ev.nr === SYS.shmat) replayShmAttach(task, ev, regs, this.reader.filesDir, this.backings, this.diverger);
+      else if (ev.nr === SYS.shmdt) replayShmDetach(task, ev, regs, this.diverger);
+      else replayFileMapping(task, ev, regs, this.reader.filesDir, this.backings, this.diverger);
       this.applyWrites(task, ev);
       t.saw({ kind: 'syscall' });
       this.codeChanged(t, ev);

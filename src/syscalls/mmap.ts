@@ -22,6 +22,7 @@ import { copyPath } from '../replay/trace-files.js';
 
 const O_RDONLY_CLOEXEC = O_RDONLY | O_CLOEXEC;
 const O_RDWR_CLOEXEC = O_RDWR | O_CLOEXEC;
+const DEV_ZERO = '/dev/zero';
 
 // ---- record --------------------------------------------------------------------------------------
 
@@ -49,8 +50,11 @@ export function recordMapping(files: FileStore, shared: SharedFiles, task: Task,
   const fd = BigInt.asIntN(32, args[4]!);
   if ((args[3]! & MAP_ANONYMOUS) !== 0n || fd < 0n) return none;
   const file = files.captureMapping(task.tid, fd, result, args[1]!, args[5]!);
-  // Files mapped shared: replay backs them with one memory file, and needs the changes made by calls it emulates.
-  return { file, writable: shared.mapped(task, args, file) === true };
+  // Files mapped shared: replay backs them with one memory file, and needs the changes made by calls it
+  // emulates; files mapped privately are remembered so that a change replay could not show is refused.
+  const writable = shared.mapped(task, args, file);
+  if (writable === undefined) shared.mappedPrivately(file);
+  return { file, writable: writable === true };
 }
 
 // ---- replay --------------------------------------------------------------------------------------
@@ -58,18 +62,23 @@ export function recordMapping(files: FileStore, shared: SharedFiles, task: Task,
 /**
  * mmap of a file at the recorded address: the trace's copy, privately (replay never writes to files);
  * a shared mapping, or any of a file mapped shared before, maps the file's shared backing instead
- * (shared-backings.ts); /dev/zero is anonymous memory, shared if it was.
+ * (shared-backings.ts); /dev/zero is anonymous memory, shared if it was. `args` are mmap's arguments
+ * (another call that maps a file, shmat, passes its own equivalent).
  */
 export function replayFileMapping(task: Task, ev: SyscallEvent, entry: BigUint64Array, filesDir: string, backings: SharedBackings,
-  diverge: (message: string) => Error): void {
+  diverge: (message: string) => Error, args: readonly bigint[] = SYSCALL_ARG_REGS.map((r) => entry[r]!)): void {
   const file = ev.file!;
   skipToExit(task, ev.result);
-  const args = SYSCALL_ARG_REGS.map((r) => entry[r]!);
   let fd = -1n;
   const shared = isSharedMapping(args[3]!);
   let flags = (args[3]! & ~MAP_TYPE_MASK) | (shared ? args[3]! & MAP_TYPE_MASK : MAP_PRIVATE) | MAP_FIXED;
-  if (!hasCopy(file)) flags |= MAP_ANONYMOUS;
-  else if (shared || backings.has(file)) {
+  if (!hasCopy(file)) {
+    // /dev/zero. Mapped shared, the kernel makes it shared anonymous memory, as MAP_ANONYMOUS does. Mapped
+    // privately it stays a mapping of /dev/zero, which never merges with adjacent anonymous memory (an
+    // mremap across both fails with EFAULT): the same device is mapped, so the address space matches.
+    if (!shared) fd = withStringOnStack(task, DEV_ZERO, (addr) => injectSyscall(task, SYS.openat, [AT_FDCWD, addr, O_RDONLY_CLOEXEC, 0n]));
+    if (fd < 0n) flags |= MAP_ANONYMOUS;
+  } else if (shared || backings.has(file)) {
     const writable = shared && (ev.fileWritable || (args[2]! & PROT_WRITE) !== 0n);
     const path = backings.pathOf(file);
     fd = withStringOnStack(task, path, (addr) => injectSyscall(task, SYS.openat, [AT_FDCWD, addr, writable ? O_RDWR_CLOEXEC : O_RDONLY_CLOEXEC, 0n]));

@@ -6,7 +6,7 @@ import { basename, dirname, join } from 'node:path';
 import type { FileRef } from './events.js';
 import { readFileIndex, type FileIndexEntry } from './file-index.js';
 
-/** FileRef.copy of a mapped file the trace holds no copy of: /dev/zero, replayed as anonymous memory. */
+/** FileRef.copy of a mapped file the trace holds no copy of: /dev/zero (replay maps the device privately, anonymous memory shared). */
 export const NO_COPY = '';
 
 /** Whether the trace holds a copy of the file a FileRef names. */

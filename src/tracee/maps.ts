@@ -6,6 +6,8 @@ export interface Mapping {
   end: bigint;
   perms: string;
   offset: bigint;
+  /** The device, as maps shows it (major:minor in hex). */
+  dev: string;
   inode: number;
   /** File path, or a pseudo name like [stack], [vdso]; '' for anonymous memory. */
   name: string;
@@ -14,11 +16,11 @@ export interface Mapping {
 export function parseMaps(text: string): Mapping[] {
   const out: Mapping[] = [];
   for (const line of text.split('\n')) {
-    const m = /^([0-9a-f]+)-([0-9a-f]+) (\S+) ([0-9a-f]+) \S+ (\d+)\s*(.*)$/.exec(line);
+    const m = /^([0-9a-f]+)-([0-9a-f]+) (\S+) ([0-9a-f]+) (\S+) (\d+)\s*(.*)$/.exec(line);
     if (!m) continue;
     out.push({
       start: BigInt('0x' + m[1]), end: BigInt('0x' + m[2]), perms: m[3]!,
-      offset: BigInt('0x' + m[4]), inode: Number(m[5]), name: m[6]!,
+      offset: BigInt('0x' + m[4]), dev: m[5]!, inode: Number(m[6]), name: m[7]!,
     });
   }
   return out;

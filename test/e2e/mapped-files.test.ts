@@ -164,3 +164,30 @@ describe('hugesparse.c: a 100 GiB sparse file and a 100 GiB memfd with a few byt
     assert.match(rep.stderr.toString(), /memfd:huge \(deleted\).*has changed since it was recorded/, explain(rep));
   });
 });
+
+describe('privwrite.c: a file mapped privately, then written', () => {
+  it('an append past the mapping and a write after munmap: recorded and replayed as natively', async () => {
+    const exe = compileProgram('privwrite');
+    const dir = space.mkdir('privwrite-');
+    const native = await runNative(exe, [dir]);
+    assert.equal(native.status, 0, explain(native));
+    const rec = await record(exe, [dir], { space });
+    assertRecordedOk(rec, 0);
+    assert.equal(rec.stdout.toString(), native.stdout.toString(), explain(rec));
+    assert.equal(rec.stdout.toString(), 'mapped aaaa\nafter-append aaaa size 4104\nremapped late\nEXIT-SUCCESS\n');
+    assertReplayMatches(rec, await replay(rec.traceDir));
+  });
+
+  it('a pwrite into the mapped page (natively shown through the mapping) stops recording with one line', async () => {
+    const exe = compileProgram('privwrite');
+    const dir = space.mkdir('privwrite-');
+    const native = await runNative(exe, [dir, 'overlap']);
+    assert.ok(native.stdout.toString().includes('after-pwrite NEW!\n'), explain(native));
+    const rec = await record(exe, [dir, 'overlap'], { space });
+    assertStatus(rec, 125, 'record');
+    assertOneLineError(rec, 'record');
+    assert.match(rec.stderr.toString(), /pwrite64 changed .*privwrite\.dat where process \d+ maps it privately \(MAP_PRIVATE\)/);
+    const rep = await replay(rec.traceDir);
+    assert.ok(rep.stdout.toString().startsWith('mapped aaaa\nafter-append aaaa size 4104\n'), explain(rep));
+  });
+});

@@ -8,6 +8,9 @@
 //     file, ftruncate growth with mremap over the new pages, a child writing through its inherited
 //     mapping, a late private mapping, a read-only shared memfd mapping: replay prints what the
 //     recording printed and touches no file.
+//   - sysvshm.c: a System V segment (shmget, shmat) inherited over fork by 1-3 children, each attaching it
+//     a second time read-only, racy and atomic increments, IPC_STAT, shmdt, IPC_RMID while attached:
+//     20 rounds of record + replay -a print exactly what the recording printed.
 //   - Under gdb, a replay that maps a file shared goes back in time (no copies of it are kept: it
 //     re-executes) and shows the memory as it was.
 
@@ -81,6 +84,43 @@ describe('shmfork.c: anonymous and memfd shared memory inherited over fork', () 
       const out = rec.stdout.toString();
       checkShmfork(out, children, `${where}: recording`);
       // The loops were long enough for the recorder to take the CPU from them in the middle.
+      const per = await preemptions(rec.traceDir);
+      assert.ok(per.size >= 2, `${where}: fewer than two tasks were preempted (${JSON.stringify([...per])})`);
+      assertReplayMatches(rec, await replay(rec.traceDir));
+      fs.rmSync(path.dirname(rec.traceDir), { recursive: true, force: true });
+    }
+  });
+});
+
+describe('sysvshm.c: System V shared memory inherited over fork and attached again', () => {
+  /** Its loop does less per pass than shmfork's: more passes for a few time slices each. */
+  const SYSV_LOOPS = '20000000';
+  function checkSysv(out: string, children: number, what: string): void {
+    const total = Number(SYSV_LOOPS) * (children + 1);
+    assert.ok(out.startsWith('segsz 10000 nattch-at-least-1 yes\n'), `${what}\n${out}`);
+    assert.ok(out.includes(`atomic ${total} expected ${total} atomic-ok yes\n`), `${what}: atomic increments were lost\n${out}`);
+    for (let c = 1; c <= children; c++) assert.match(out, new RegExp(`^child ${c} seen \\d+ alias yes$`, 'm'), `${what}\n${out}`);
+    assert.ok(out.endsWith('removed-but-attached: still here\nEXIT-SUCCESS\n'), `${what}\n${out}`);
+  }
+
+  it('native runs differ and print their sanity lines', async () => {
+    const exe = compileProgram('sysvshm');
+    const [a, b] = await nativePair(exe, [SYSV_LOOPS, '2']);
+    for (const r of [a, b]) {
+      assert.equal(r.status, 0, explain(r));
+      checkSysv(r.stdout.toString(), 2, 'native');
+    }
+    assertDiffer(a, b, 'sysvshm');
+  });
+
+  it(`${ROUNDS} rounds of record + replay -a with 1 to 3 children: the replay prints exactly what the recording printed`, async () => {
+    const exe = compileProgram('sysvshm');
+    for (let round = 0; round < ROUNDS; round++) {
+      const children = 1 + (round % 3);
+      const where = `round ${round + 1} of ${ROUNDS} (${children} children)`;
+      const rec = await record(exe, [SYSV_LOOPS, String(children)], { space });
+      assertRecordedOk(rec, 0);
+      checkSysv(rec.stdout.toString(), children, `${where}: recording`);
       const per = await preemptions(rec.traceDir);
       assert.ok(per.size >= 2, `${where}: fewer than two tasks were preempted (${JSON.stringify([...per])})`);
       assertReplayMatches(rec, await replay(rec.traceDir));

@@ -187,3 +187,19 @@ describe('a death rewind causes is reported', () => {
     assert.match(rec.stderr.toString(), /unsupported syscall ptrace.*the program was killed/, explain(rec));
   });
 });
+
+describe('mremap across adjacent mappings (mremapmerge.c)', () => {
+  test('merged anonymous mappings grow; a private /dev/zero mapping next to anonymous memory is not merged (EFAULT): as natively, replayed the same', async () => {
+    const exe = compileProgram('mremapmerge');
+    const native = await runNative(exe);
+    assert.equal(native.status, 0, explain(native));
+    const out = native.stdout.toString();
+    for (const line of ['anon+anon mremap ok moved no first a second b', 'devzero+anon mremap errno 14', 'grow-in-place yes']) {
+      assert.ok(out.includes(`${line}\n`), `native run lacks "${line}"\n${explain(native)}`);
+    }
+    const rec = await record(exe, [], { space });
+    assertRecordedOk(rec, 0);
+    assert.ok(bytesEqual(rec.stdout, native.stdout), `record printed other than a native run\n${explain(rec)}\n${explain(native)}`);
+    assertReplayMatches(rec, await replay(rec.traceDir));
+  });
+});

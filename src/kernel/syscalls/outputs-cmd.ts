@@ -109,6 +109,16 @@ export function msgctlOut(): Rule {
     throw new Error(`unsupported msgctl command ${hex(cmd)}`);
   });
 }
+export function shmctlOut(): Rule {
+  return rule('IPC_STAT/SHM_STAT/SHM_STAT_ANY shmid_ds, IPC_INFO shminfo, SHM_INFO shm_info at arg2', (c) => {
+    const cmd = argInt(c, 1) & ~IPC_64;
+    if (cmd === 2 || cmd === 13 || cmd === 15) return at(c, 2, Struct.shmid_ds.size);
+    if (cmd === 3) return at(c, 2, Struct.shminfo.size);
+    if (cmd === 14) return at(c, 2, Struct.shm_info.size);
+    if (cmd === 0 || cmd === 1 || cmd === 11 || cmd === 12) return []; // IPC_RMID, IPC_SET, SHM_LOCK, SHM_UNLOCK
+    throw new Error(`unsupported shmctl command ${hex(cmd)}`);
+  });
+}
 /** msgrcv(id, msgp, msgsz, type, flags): the long mtype then `result` bytes of text. */
 export function msgrcvOut(): Rule {
   return rule('arg1: 8 + result bytes', (c) => at(c, 1, 8 + resultNum(c)));

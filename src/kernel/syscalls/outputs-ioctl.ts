@@ -3,6 +3,7 @@
 // direction and size, so _IOR/_IOWR requests write `size` bytes at arg and _IOW ones write nothing.
 // Anything else may write memory rewind cannot size: the rule throws and recording stops cleanly.
 
+import { PERF_EVENT_IOC_NO_MEMORY } from '../perf-event.js';
 import { Struct } from '../structs.js';
 import type { Region } from './types.js';
 import { argU32, argU64, readU32, readU64, rule, type Rule } from './outputs.js';
@@ -62,6 +63,8 @@ export const IOCTL_OUT: ReadonlyMap<number, number> = new Map([
   // block devices (include/uapi/linux/fs.h)
   [0x125e, 4], [0x125f, 0], [0x1260, 8], [0x1261, 0], [0x1268, 4], // BLKROGET, BLKRRPART, BLKGETSIZE, BLKFLSBUF, BLKSSZGET
   [0x0001, 4], [0x0002, 4], // FIBMAP (in/out int), FIGETBSZ
+  // perf events (include/uapi/linux/perf_event.h): ENABLE, DISABLE, REFRESH, RESET, SET_OUTPUT
+  ...PERF_EVENT_IOC_NO_MEMORY.map((r): [number, number] => [r, 0]),
   // sockets (include/uapi/linux/sockios.h)
   [0x8902, 0], [0x8904, 4], [0x8905, 4], // SIOCSPGRP, SIOCGPGRP, SIOCATMARK
   [0x8906, Struct.timeval.size], [0x8907, Struct.timespec.size], // SIOCGSTAMP_OLD, SIOCGSTAMPNS_OLD

@@ -3,7 +3,9 @@
 
 import { Struct } from '../structs.js';
 import { emulate, enosys, unsupported } from './define.js';
-import { fixed, inOutLen, resultBytes, resultItems } from './outputs.js';
+import { fixed, inOutLen, resultBytes, resultItems, rule } from './outputs.js';
+import { E } from '../errno.js';
+import { PERF_ATTR_SIZE } from '../perf-event.js';
 import { statmountOut, syslogOut } from './outputs-cmd.js';
 import type { SyscallDef } from './types.js';
 
@@ -11,6 +13,11 @@ const MOUNTS = 'mount namespace changes alter what later execve and mmap see';
 const MOUNTED = 'runs at record; replay returns its result without mounting (what the program reads there comes from the trace)';
 const ADMIN = 'system administration is not recorded';
 const NI = 'not implemented by the x86-64 kernel';
+
+/** perf_event_open: on E2BIG the kernel writes the attr size it expects into attr.size. */
+function perfAttrSize() {
+  return rule('arg0.size (u32) on E2BIG', (c) => (c.result === -BigInt(E.E2BIG) ? [{ addr: c.args[0]! + BigInt(PERF_ATTR_SIZE), len: 4 }] : []), true);
+}
 
 export const SYSTEM: readonly SyscallDef[] = [
   emulate('uname', [fixed(0, Struct.utsname.size)]),
@@ -55,7 +62,10 @@ export const SYSTEM: readonly SyscallDef[] = [
   unsupported('request_key', 'kernel keyrings are not recorded yet'),
   unsupported('keyctl', 'kernel keyrings are not recorded yet'),
   enosys('bpf', 'BPF programs and maps cannot be recorded'),
-  enosys('perf_event_open', 'performance counters are nondeterministic'),
+  emulate('perf_event_open', [perfAttrSize()], {
+    note: 'runs at record (software events count; a hardware one gets the kernel\'s answer); replay hands back the fd, and '
+      + 'reads and ioctls on it are emulated; its ring buffer (mmap) and signals (O_ASYNC, sigtrap) are refused (src/syscalls/perf-event.ts)',
+  }),
   enosys('landlock_create_ruleset', 'programs run without Landlock under rewind'),
   enosys('landlock_add_rule', 'programs run without Landlock under rewind'),
   enosys('landlock_restrict_self', 'programs run without Landlock under rewind'),
