@@ -129,6 +129,11 @@ export function siginfoSigno(info: Uint8Array): number {
   return new DataView(info.buffer, info.byteOffset, info.byteLength).getInt32(SIGINFO.si_signo, true);
 }
 
+/** si_pid of a siginfo_t (meaningful for sent signals: SI_USER, SI_TKILL, SI_QUEUE). */
+export function siginfoPid(info: Uint8Array): number {
+  return new DataView(info.buffer, info.byteOffset, info.byteLength).getInt32(SIGINFO.si_pid, true);
+}
+
 /** si_code of a siginfo_t. */
 export function siginfoCode(info: Uint8Array): number {
   return new DataView(info.buffer, info.byteOffset, info.byteLength).getInt32(SIGINFO.si_code, true);

@@ -6,7 +6,7 @@
 import { E } from '../kernel/errno.js';
 import { readFileSync } from 'node:fs';
 import { R, SYSCALL_ARG_REGS, syscallNr } from '../kernel/regs.js';
-import { ILL_ILLOPN, SI_KERNEL, SIG, siginfoCode, siginfoSigno } from '../kernel/signals.js';
+import { ILL_ILLOPN, KERNEL_SIGRTMIN, SI_KERNEL, SI_TKILL, SIG, siginfoCode, siginfoPid, siginfoSigno } from '../kernel/signals.js';
 import { SYS, syscallName } from '../kernel/syscall-names.js';
 import { syscallDef, unknownSyscall, unsupportedMessage } from '../kernel/syscalls/index.js';
 import type { ExecuteCtx, SyscallDef } from '../kernel/syscalls/types.js';
@@ -19,6 +19,7 @@ import { TraceeError, UnsupportedError } from '../tracee/errors.js';
 import { afterCodeChange, changesCode } from '../patch/code-changes.js';
 import { CodeSpaces } from '../patch/code-patcher.js';
 import { applyInsnResult, decodeTrappedInsn, executeInsn } from '../tracee/insn.js';
+import { getSigMask } from '../tracee/inject.js';
 import { pointMemory } from '../tracee/point-memory.js';
 import { decodeStatus, describeStop, type Stop } from '../tracee/stop.js';
 import { atFreshFrame, isSynchronous, rewindSyscallForSignal, sameRegs } from '../tracee/signal-points.js';
@@ -544,8 +545,9 @@ export class Recorder {
     const task = st.task;
     const regs = task.fetchRegs().slice();
     const nr = syscallNr(regs);
-    if (st.held.length > 0) {
-      this.deliverHeld(st, regs);
+    const held = this.deliverableHeld(st);
+    if (held >= 0) {
+      this.deliverHeld(st, regs, held);
       return 'continue';
     }
     // The program's own filter answered SECCOMP_RET_TRACE: without a tracer of its own, -ENOSYS.
@@ -807,7 +809,17 @@ export class Recorder {
     const previous = st.delivered;
     st.delivered = 0;
 
-    if (st.resending && st.resending.signo === signo) {
+    // rewind re-sends a held signal with tgkill, so its copy arrives with si_code SI_TKILL from rewind's
+    // own pid (a program's tgkill names the program). A real-time signal queues every instance: a real
+    // one of the same number may be delivered before the copy (a POSIX timer expiring again after the
+    // held instance was taken), and is a signal of its own; the copy, still queued, is the resend. (A
+    // copy with nothing left to resend is dropped: its siginfo would tell the handler si_value 0.) A
+    // standard signal does not queue: a pending real instance absorbs the copy, and stands for it.
+    const queues = signo >= KERNEL_SIGRTMIN;
+    const ownCopy = code === SI_TKILL && siginfoPid(siginfo) === process.pid;
+    const resend = st.resending !== null && st.resending.signo === signo && (ownCopy || !queues);
+    if (queues && ownCopy && !resend) return;
+    if (st.resending && resend) {
       task.setSiginfo(st.resending.siginfo);
       st.resending = null;
       st.resume.sig = signo;
@@ -876,7 +888,8 @@ export class Recorder {
     // the next held one waits for it, or resending would name the wrong signal.
     if (st.resending) return 'continue';
     const freshFrame = delivered !== 0 && atFreshFrame(regs, delivered);
-    const siginfo = st.held.shift();
+    const held = this.deliverableHeld(st);
+    const siginfo = held >= 0 ? st.held.splice(held, 1)[0] : undefined;
     if (siginfo && freshFrame) {
       const signo = siginfoSigno(siginfo);
       this.append({ kind: 'signal', tid: task.tid, signo, placement: SignalPlacement.SyscallExit, siginfo, regs });
@@ -906,13 +919,27 @@ export class Recorder {
   }
 
   /**
+   * The first held signal the task's mask lets through now (its index in st.held), or -1. A held
+   * signal was unblocked when the kernel took it, but the task may since have entered a handler that
+   * blocks it: re-sent there it would stay pending, and be delivered later than recorded.
+   */
+  private deliverableHeld(st: TaskState): number {
+    if (st.held.length === 0) return -1;
+    const mask = getSigMask(st.task);
+    return st.held.findIndex((info) => {
+      const bit = siginfoSigno(info) - 1;
+      return ((mask[bit >> 3]! >> (bit & 7)) & 1) === 0;
+    });
+  }
+
+  /**
    * Delivers a held signal just before the syscall the task is entering: the syscall is skipped and
    * rewound so it runs again after the handler returns, and the signal is re-sent so the kernel
    * delivers it on the way out (with its original siginfo restored at the delivery stop).
    */
-  private deliverHeld(st: TaskState, entry: BigUint64Array): void {
+  private deliverHeld(st: TaskState, entry: BigUint64Array, index: number): void {
     const task = st.task;
-    const siginfo = st.held.shift()!;
+    const siginfo = st.held.splice(index, 1)[0]!;
     const signo = siginfoSigno(siginfo);
     this.append({ kind: 'signal', tid: task.tid, signo, placement: SignalPlacement.SyscallEntry, siginfo, regs: entry });
     rewindSyscallForSignal(task, entry);
