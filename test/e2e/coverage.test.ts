@@ -24,8 +24,6 @@ interface Case {
   varies?: boolean;
   /** Timing-dependent (timers, a child racing its parent): recorded and replayed this many times. */
   rounds?: number;
-  /** A failure known and not fixed yet: reported, without failing the suite (the reason says what). */
-  todo?: string;
 }
 
 const TIMED = 20;
@@ -49,13 +47,7 @@ const CASES: Case[] = [
   { name: 'cov-statx', dir: true },
   { name: 'cov-xattr', dir: true },
   { name: 'cov-locks', dir: true },
-  {
-    name: 'cov-posixtimer',
-    rounds: TIMED,
-    // Seen once in 20 recordings (after merging main's 1292241): the SIGRTMIN handler was told
-    // si_value 0, not the timer's 77, at record; the held timer signal's siginfo is lost somewhere.
-    todo: 'a held POSIX timer signal sometimes reaches its handler without its si_value at record',
-  },
+  { name: 'cov-posixtimer', rounds: TIMED },
   { name: 'cov-sigaltstack' },
   { name: 'cov-sysinfo', varies: true },
   { name: 'cov-mremap' },
@@ -68,7 +60,7 @@ const CASES: Case[] = [
 
 describe('coverage programs: native, recorded, replayed', () => {
   for (const c of CASES) {
-    test(`${c.name}.c`, { todo: c.todo }, async () => {
+    test(`${c.name}.c`, async () => {
       const exe = compileProgram(c.name);
       const args = (): string[] => (c.dir ? [space.mkdir(`${c.name}-`)] : []);
       const native = await runNative(exe, args());
