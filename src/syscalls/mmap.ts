@@ -8,12 +8,12 @@
 import { E } from '../kernel/errno.js';
 import { AT_FDCWD, O_CLOEXEC, O_RDONLY, O_RDWR } from '../kernel/fcntl.js';
 import { isSharedMapping, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_TYPE_MASK, PROT_WRITE } from '../kernel/mman.js';
-import { R, SYSCALL_ARG_REGS } from '../kernel/regs.js';
+import { SYSCALL_ARG_REGS } from '../kernel/regs.js';
 import { SYS } from '../kernel/syscall-names.js';
 import type { FileRef, SyscallEvent } from '../trace/events.js';
 import { hasCopy } from '../trace/file-copies.js';
 import { TraceeError } from '../tracee/errors.js';
-import { injectSyscall, skipToExit, withStringOnStack } from '../tracee/inject.js';
+import { injectSyscall, setExitRegs, skipToExit, withStringOnStack } from '../tracee/inject.js';
 import type { Task } from '../tracee/task.js';
 import type { FileStore } from '../record/file-store.js';
 import type { SharedFiles } from '../record/shared-files.js';
@@ -98,13 +98,7 @@ export function replayFileMapping(task: Task, ev: SyscallEvent, entry: BigUint64
   const r = injectSyscall(task, SYS.mmap, [ev.result, args[1]!, args[2]!, flags, fd, fd < 0n ? 0n : args[5]!]);
   if (fd >= 0n) injectSyscall(task, SYS.close, [fd]);
   if (r !== ev.result) throw diverge(`mmap of ${file.path} landed at 0x${r.toString(16)}, recorded 0x${ev.result.toString(16)}`);
-  const after = entry.slice();
-  after[R.rax] = BigInt.asUintN(64, ev.result);
-  after[R.orig_rax] = BigInt.asUintN(64, -1n);
-  task.fetchRegs();
-  after[R.rcx] = task.regs[R.rcx]!;
-  after[R.r11] = task.regs[R.r11]!;
-  task.storeRegs(after);
+  setExitRegs(task, entry, ev.result);
 }
 
 /** Opens path inside the tracee (at a syscall-exit stop; read-only unless told); returns the fd. */

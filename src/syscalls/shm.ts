@@ -7,11 +7,11 @@
 // each other as they did. shmget and shmctl are emulated (the table): replay makes no segment. shmdt at
 // replay unmaps the backing mapped at its address.
 import { MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE, SHM_EXEC, SHM_RDONLY } from '../kernel/mman.js';
-import { R, SYSCALL_ARG_REGS } from '../kernel/regs.js';
+import { SYSCALL_ARG_REGS } from '../kernel/regs.js';
 import { SYS } from '../kernel/syscall-names.js';
 import type { FileRef, SyscallEvent } from '../trace/events.js';
 import { TraceeError } from '../tracee/errors.js';
-import { injectSyscall, skipToExit } from '../tracee/inject.js';
+import { injectSyscall, setExitRegs, skipToExit } from '../tracee/inject.js';
 import { readMaps } from '../tracee/maps.js';
 import type { Task } from '../tracee/task.js';
 import type { FileStore } from '../record/file-store.js';
@@ -60,11 +60,5 @@ export function replayShmDetach(task: Task, ev: SyscallEvent, entry: BigUint64Ar
     const r = injectSyscall(task, SYS.munmap, [addr, end - addr]);
     if (r !== 0n) throw diverge(`unmapping the segment detached at 0x${addr.toString(16)} failed (errno ${-r})`);
   }
-  const after = entry.slice();
-  after[R.rax] = BigInt.asUintN(64, ev.result);
-  after[R.orig_rax] = BigInt.asUintN(64, -1n);
-  task.fetchRegs();
-  after[R.rcx] = task.regs[R.rcx]!;
-  after[R.r11] = task.regs[R.r11]!;
-  task.storeRegs(after);
+  setExitRegs(task, entry, ev.result);
 }

@@ -59,6 +59,21 @@ export function skipToExit(task: Task, result: bigint): void {
   if (s.kind !== 'syscall') throw new TraceeError(`task ${task.tid}: expected a syscall exit, got ${describeStop(s)}`);
 }
 
+/**
+ * At the exit stop of a syscall rewind performed by other means (skipped, then done by injected calls):
+ * the registers the recorded call left, from its entry registers and result. rcx and r11 are the
+ * kernel's (the syscall instruction's return address and flags).
+ */
+export function setExitRegs(task: Task, entry: BigUint64Array, result: bigint): void {
+  const after = entry.slice();
+  after[R.rax] = BigInt.asUintN(64, result);
+  after[R.orig_rax] = BigInt.asUintN(64, -1n);
+  task.fetchRegs();
+  after[R.rcx] = task.regs[R.rcx]!;
+  after[R.r11] = task.regs[R.r11]!;
+  task.storeRegs(after);
+}
+
 const FILTER_HINT = '; a seccomp filter of the program\'s own may refuse it';
 
 /** Whether a seccomp stop is the entry of the syscall set up in `set` (same instruction, number and arguments). */
