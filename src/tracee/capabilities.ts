@@ -39,7 +39,7 @@ const USING: Record<Capability, [hardware: string, software: string]> = {
   'cpuid-fault': ['kernel trap (CPUID faulting)', 'patching cpuid in the program\'s code'],
   'debug-registers': ['debug registers (4 slots)', 'software watchpoints by page protection (any number; hbreak is an int3)'],
   'single-step': ['PTRACE_SINGLESTEP', 'none: stepping and reverse stepping in the debugger fail'],
-  'perf-context-switches': ['available (not used yet: no syscall buffer)', 'none needed yet (no syscall buffer)'],
+  'perf-context-switches': ['available (not used yet: the syscall buffer does not take blocking calls yet)', 'none needed yet (the syscall buffer does not take blocking calls yet)'],
 };
 
 /** The software paths REWIND_SOFTWARE forces (throws a usage message on an unknown word). */
