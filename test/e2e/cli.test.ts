@@ -15,6 +15,7 @@ import {
   record,
   repoRoot,
   rewind,
+  run,
   TempSpace,
   which,
   type RecordResult,
@@ -123,6 +124,27 @@ describe('the recorded program gets the caller\'s environment, cwd and stdio', (
     assertStatus(rec, 0, 'record');
     assert.equal(rec.stdout.toString(), 'value with spaces\n', explain(rec));
     assertReplayMatches(rec, await rewind(['replay', '-a', rec.traceDir], { env: { ...process.env, REWIND_TEST_VARIABLE: 'other' } }));
+  });
+
+  // bin/rewind starts node with NODE_EXTRA_CA_CERTS emptied (node would read the certificates at
+  // start) and gives it back before anything reads the environment: the program must not see that.
+  it('environment: the program gets exactly the caller\'s, in order, whether NODE_EXTRA_CA_CERTS is set, empty or unset', async () => {
+    const envTool = which('env');
+    assert.ok(envTool, 'env not found');
+    const base = envWithout('NODE_EXTRA_CA_CERTS', 'REWIND_NODE_EXTRA_CA_CERTS');
+    const cases: [string, NodeJS.ProcessEnv][] = [
+      ['set', { REWIND_TEST_FIRST: '1', NODE_EXTRA_CA_CERTS: '/no/such file $HOME \'q\' "d"', ...base, REWIND_TEST_LAST: '2' }],
+      ['empty', { ...base, NODE_EXTRA_CA_CERTS: '', REWIND_TEST_LAST: '2' }],
+      ['unset', { REWIND_TEST_FIRST: '1', ...base }],
+    ];
+    for (const [name, env] of cases) {
+      const native = await run(envTool, [], { env });
+      assertStatus(native, 0, `env (${name})`);
+      const rec = await record(envTool, [], { space, env });
+      assertStatus(rec, 0, `record env (${name})`);
+      assert.equal(rec.stdout.toString(), native.stdout.toString(), `NODE_EXTRA_CA_CERTS ${name}: the recorded environment differs from the native one\n${explain(rec)}`);
+      assertReplayMatches(rec, await rewind(['replay', '-a', rec.traceDir], { env }));
+    }
   });
 
   it('cwd: the program runs in the caller\'s directory; replay from elsewhere still matches', async () => {
