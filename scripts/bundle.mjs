@@ -15,8 +15,9 @@
 // Each module is converted from ES module to CommonJS syntax by TypeScript's own single-file
 // transform (typescript is already the build's compiler; no esModuleInterop: `import * as fs` is the
 // module itself, not a copy of its bindings), comments dropped, and wrapped in a function
-// that gets its exports, a require for its relative imports (resolved inside the bundle, evaluated on
-// first use, as ESM evaluates them on import) and `import.meta.url` = the URL of its file in dist/src,
+// that gets its exports, a require for its relative imports (resolved to the bundle's module ids at
+// build time, evaluated on first use, as ESM evaluates them on import) and `import.meta.url` = the
+// URL of its file in dist/src,
 // so code that finds files from its own location (build/, node_modules) finds the same ones.
 // Test files are left out. Nothing else changes: the modules in dist/src stay the reference (tests
 // import them), and bin/rewind falls back to them when the bundle is missing or older than them.
@@ -68,11 +69,18 @@ for (const file of modules(join(dist, 'src'))) {
   if (out.diagnostics?.length) {
     throw new Error(`bundle: ${id}: ${ts.flattenDiagnosticMessageText(out.diagnostics[0].messageText, '\n')}`);
   }
-  const code = out.outputText.replace(/^\/\/# sourceMappingURL=.*$/m, '');
+  // Relative requires resolved here, once, to module ids: at run time a require is a table lookup
+  // (resolving them there cost node:path work at every call).
+  const code = out.outputText.replace(/^\/\/# sourceMappingURL=.*$/m, '')
+    .replace(/\brequire\((['"])(\.[^'"]+)\1\)/g, (_, q, spec) => `require(${JSON.stringify(resolveSpec(spec))})`);
   mods.set(id, { code: `${JSON.stringify(id)}: function (exports, require, module, ${META}) {\n${code}},\n`, statics, dynamics });
 }
 for (const [id, m] of mods) {
   for (const dep of [...m.statics, ...m.dynamics]) if (!mods.has(dep)) throw new Error(`bundle: ${id} imports ${dep}, which is not in dist/src`);
+  for (const r of m.code.matchAll(/\brequire\("(src\/[^"]+)"\)/g)) if (!mods.has(r[1])) throw new Error(`bundle: ${id} requires ${r[1]}, which is not in dist/src`);
+  // Its import.meta.url is the directory's URL and the id joined, which pathToFileURL would give
+  // only for ids of these characters (nothing to escape).
+  if (!/^[A-Za-z0-9._\/-]+$/.test(id)) throw new Error(`bundle: module id ${id} has characters a file URL escapes`);
 }
 
 /** id and every module it imports statically, transitively. */
@@ -140,6 +148,7 @@ function __rewind_external(spec) {
   }
   return m;
 }
+const __rewind_base = __rewind_url.pathToFileURL(__dirname).href + '/';
 function __rewind_load(id) {
   const loaded = __rewind_loaded.get(id);
   if (loaded) return loaded.exports;
@@ -151,10 +160,13 @@ function __rewind_load(id) {
   if (!define) throw new Error('rewind bundle: no module ' + id);
   const module = { exports: {} };
   __rewind_loaded.set(id, module);
-  const dir = __rewind_path.posix.dirname(id);
-  const own = (spec) => spec.startsWith('.') ? __rewind_load(__rewind_path.posix.join(dir, spec)) : __rewind_external(spec);
-  define.call(undefined, module.exports, own, module, __rewind_url.pathToFileURL(__rewind_path.join(__dirname, id)).href);
+  define.call(undefined, module.exports, __rewind_require, module, __rewind_base + id);
   return module.exports;
+}
+// A module's require: the bundle's ids (its relative requires were resolved at build time) or a
+// module from outside.
+function __rewind_require(spec) {
+  return spec.startsWith('src/') ? __rewind_load(spec) : __rewind_external(spec);
 }
 __rewind_load(${JSON.stringify(ENTRY)});
 `;
