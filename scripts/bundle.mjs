@@ -9,7 +9,8 @@
 // each module imported dynamically (`await import('./record-command.js')`: the commands, replay's
 // debugger half) starts a chunk, dist/rewind-chunks/NAME.cjs, with the modules it needs that the
 // main file lacks, so a command reads and compiles only its own code (record: about half of it;
-// --version: none). A module several chunks need is in each; it is evaluated once, from whichever
+// --version: none); a chunk is compiled with V8's code cache, kept per chunk file under
+// ~/.cache/rewind/code (see __rewind_load_chunk below). A module several chunks need is in each; it is evaluated once, from whichever
 // chunk came first. Modules no entry reaches go to a last chunk, so every module is somewhere.
 //
 // Each module is converted from ES module to CommonJS syntax by TypeScript's own single-file
@@ -149,11 +150,52 @@ function __rewind_external(spec) {
   return m;
 }
 const __rewind_base = __rewind_url.pathToFileURL(__dirname).href + '/';
+// A chunk is compiled with V8's code cache: the code V8 compiled for it in an earlier run (the
+// functions that ran, not only the top level), kept under $XDG_CACHE_HOME/rewind/code (default
+// ~/.cache/rewind/code) in a file named by the chunk file's identity (device, inode, size,
+// modification time: a build writes each chunk anew) and node's version. V8 itself refuses data made
+// by another V8 version or with other flags (it checks the source only by its length, hence the
+// identity in the name); refused or missing data is made again when the process exits, replacing the
+// chunk's older entries. A cache that cannot be read or written only costs the compile.
+function __rewind_load_chunk(name) {
+  const fs = require('node:fs');
+  const file = __rewind_path.join(__dirname, 'rewind-chunks', name + '.cjs');
+  const source = fs.readFileSync(file, 'latin1'); // pure ASCII (see ascii() in scripts/bundle.mjs)
+  let cacheDir = null;
+  let cacheFile = null;
+  let cachedData;
+  try {
+    const st = fs.statSync(file, { bigint: true });
+    cacheDir = __rewind_path.join(process.env.XDG_CACHE_HOME || __rewind_path.join(require('node:os').homedir(), '.cache'), 'rewind', 'code');
+    cacheFile = __rewind_path.join(cacheDir, name + '-' + st.dev + '-' + st.ino + '-' + st.size + '-' + st.mtimeNs + '-' + process.version + '.bin');
+    cachedData = fs.readFileSync(cacheFile);
+  } catch {
+    cachedData = undefined;
+  }
+  const vm = require('node:vm');
+  const script = new vm.Script('(function (exports, require, module, __filename, __dirname) {' + source + '\\n})', { filename: file, cachedData });
+  if (cacheFile && (cachedData === undefined || script.cachedDataRejected)) {
+    process.once('exit', () => {
+      try {
+        fs.mkdirSync(cacheDir, { recursive: true });
+        for (const old of fs.readdirSync(cacheDir)) if (old.startsWith(name + '-')) fs.rmSync(__rewind_path.join(cacheDir, old), { force: true });
+        const tmp = cacheFile + '.' + process.pid;
+        fs.writeFileSync(tmp, script.createCachedData());
+        fs.renameSync(tmp, cacheFile);
+      } catch {
+        // a read-only home: compile again next time
+      }
+    });
+  }
+  const module = { exports: {} };
+  script.runInThisContext().call(module.exports, module.exports, require, module, file, __rewind_path.dirname(file));
+  return module.exports;
+}
 function __rewind_load(id) {
   const loaded = __rewind_loaded.get(id);
   if (loaded) return loaded.exports;
   if (!__rewind_modules[id] && __rewind_chunk_of[id]) {
-    const chunk = require(__rewind_path.join(__dirname, 'rewind-chunks', __rewind_chunk_of[id] + '.cjs'));
+    const chunk = __rewind_load_chunk(__rewind_chunk_of[id]);
     for (const other of Object.keys(chunk)) __rewind_modules[other] ??= chunk[other];
   }
   const define = __rewind_modules[id];

@@ -225,6 +225,28 @@ describe('info and dump', () => {
     }
   });
 
+  it('the bundle keeps V8\'s code cache of a command\'s chunk per chunk file; bad cache data is refused, compiled again and replaced', async () => {
+    assertRecordedOk(rec, 0);
+    const cache = space.mkdir('xdg-cache-');
+    const env = { ...process.env, XDG_CACHE_HOME: cache };
+    const codeDir = path.join(cache, 'rewind', 'code');
+    const entries = (): string[] => (fs.existsSync(codeDir) ? fs.readdirSync(codeDir).filter((n) => n.startsWith('cli-dump-command-')) : []);
+    const reference = await rewind(['dump', rec.traceDir], { env });
+    assertStatus(reference, 0, 'dump (no code cache yet)');
+    assert.equal(entries().length, 1, `no code cache entry for the dump chunk in ${codeDir}: ${fs.existsSync(codeDir) ? fs.readdirSync(codeDir).join(', ') : 'no directory'}`);
+    const entry = path.join(codeDir, entries()[0]!);
+    assert.ok(fs.statSync(entry).size > 1000, `${entry} is too small to be V8 code`);
+    const again = await rewind(['dump', rec.traceDir], { env });
+    assertStatus(again, 0, 'dump (code cache)');
+    assert.ok(bytesEqual(again.stdout, reference.stdout), `dump differs with the code cache\n${explain(again)}`);
+    fs.writeFileSync(entry, Buffer.alloc(fs.statSync(entry).size, 0x5a));
+    const garbage = await rewind(['dump', rec.traceDir], { env });
+    assertStatus(garbage, 0, 'dump (garbage in the code cache)');
+    assert.ok(bytesEqual(garbage.stdout, reference.stdout), `dump differs with garbage in the code cache\n${explain(garbage)}`);
+    assert.deepEqual(entries(), [path.basename(entry)]);
+    assert.notEqual(fs.readFileSync(entry)[0], 0x5a, 'the refused cache entry was not made again');
+  });
+
   it('info mentions the command and the format version', async () => {
     assertRecordedOk(rec, 0);
     const r = await rewind(['info', rec.traceDir]);
