@@ -129,6 +129,14 @@ export function defaultCacheDir(): string | null {
 
 /** Above this many entries, a store now and then drops the entries whose file is gone. */
 const PRUNE_ABOVE = 2000;
+/**
+ * …at most once in this long per cache directory (the time is the mtime of PRUNE_STAMP in it): the
+ * check lists the directory, and dropping reads every entry and stats its file (165 ms for 2000
+ * entries here), which each recording's first store paid while the count stayed above PRUNE_ABOVE.
+ */
+export const PRUNE_EVERY_MS = 24 * 3600_000;
+/** The file whose mtime is the last prune's time (a dot file: never taken for an entry). */
+export const PRUNE_STAMP = '.pruned';
 
 export class HashCache {
   /** Hashes taken or found by this process (the disk is not asked twice). */
@@ -202,17 +210,25 @@ export class HashCache {
     return { hash, cached: false };
   }
 
-  /** Drops entries whose file no longer exists under the path it was seen at, once there are many. */
+  /**
+   * Drops entries whose file no longer exists under the path it was seen at, once there are many;
+   * at most once per PRUNE_EVERY_MS (one stat when it is not due).
+   */
   private prune(): void {
     if (this.dir === null) return;
+    const stamp = path.join(this.dir, PRUNE_STAMP);
+    const last = fs.statSync(stamp, { throwIfNoEntry: false })?.mtimeMs;
+    if (last !== undefined && Date.now() - last < PRUNE_EVERY_MS) return;
     let names: string[];
     try {
+      fs.writeFileSync(stamp, '');
       names = fs.readdirSync(this.dir);
     } catch {
       return;
     }
     if (names.length <= PRUNE_ABOVE) return;
     for (const name of names) {
+      if (name.startsWith('.')) continue;
       const p = path.join(this.dir, name);
       try {
         if (name.includes('.tmp-')) {

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
-import { BLOCK_HASH_FROM, HashCache, hashFile, hashKindFor, hashKindOf, identityOf } from './content-hash.js';
+import { BLOCK_HASH_FROM, HashCache, hashFile, hashKindFor, hashKindOf, identityOf, PRUNE_EVERY_MS, PRUNE_STAMP } from './content-hash.js';
 import { TraceError } from './errors.js';
 import { appendIndexEntry, FILE_INDEX, readFileIndex, writeIndexAtomic } from './file-index.js';
 
@@ -86,6 +86,34 @@ test('HashCache: a hit for the same identity (also in a new process-like instanc
   fs.writeFileSync(blocked, 'a file where the cache directory should be');
   const c = new HashCache(path.join(blocked, 'sub'));
   assert.equal(c.hashOf(f, identityOf(st2)).cached, false);
+});
+
+test('HashCache: above PRUNE_ABOVE entries a store drops those whose file is gone, at most once per PRUNE_EVERY_MS', () => {
+  const cacheDir = path.join(dir(), 'cache');
+  fs.mkdirSync(cacheDir);
+  const live = path.join(dir(), 'live');
+  fs.writeFileSync(live, 'still here');
+  const liveSt = fs.statSync(live, { bigint: true });
+  const liveName = `${liveSt.dev}-${liveSt.ino}`;
+  const gone = (from: number): void => {
+    for (let i = 0; i < 2001; i++) fs.writeFileSync(path.join(cacheDir, `1-${from + i}`), `v1 1 1 ${H1} /no/such/file/${i}\n`);
+  };
+  const entries = (): string[] => fs.readdirSync(cacheDir).filter((n) => !n.startsWith('.'));
+  gone(0);
+  fs.writeFileSync(path.join(cacheDir, liveName), `v1 ${liveSt.size} ${liveSt.mtimeNs} ${H2} ${live}\n`);
+  const store = (): void => new HashCache(cacheDir).put({ dev: 2n, ino: BigInt(n++), size: 1n, mtimeNs: 1n }, H1, live);
+  store(); // a new process's first store: prunes
+  assert.ok(fs.existsSync(path.join(cacheDir, PRUNE_STAMP)));
+  assert.deepEqual(entries().filter((e) => e.startsWith('1-')), [], 'the entries of gone files were not dropped');
+  assert.ok(entries().includes(liveName), 'the entry of a file still there was dropped');
+  gone(10_000);
+  store(); // pruned less than PRUNE_EVERY_MS ago: left alone
+  assert.equal(entries().filter((e) => e.startsWith('1-')).length, 2001);
+  const long = new Date(Date.now() - PRUNE_EVERY_MS - 60_000);
+  fs.utimesSync(path.join(cacheDir, PRUNE_STAMP), long, long);
+  store();
+  assert.deepEqual(entries().filter((e) => e.startsWith('1-')), []);
+  assert.ok(entries().includes(liveName));
 });
 
 /** The block hash computed the slow way: every 64 KiB block of the content, zero blocks left out. */
