@@ -15,6 +15,7 @@ import type { FileRef, MemWrite, SyscallEvent, TraceEvent } from '../trace/event
 import { SignalPlacement, SyscallMode, type TrappedInsn } from '../trace/events.js';
 import type { TraceWriter } from '../trace/trace-writer.js';
 import { native } from '../native/addon.js';
+import { monotonicMs } from '../native/clock.js';
 import { TraceeError, UnsupportedError } from '../tracee/errors.js';
 import { afterCodeChange, changesCode } from '../patch/code-changes.js';
 import { CodeSpaces } from '../patch/code-patcher.js';
@@ -190,13 +191,13 @@ export class Recorder {
     }
     const i = this.deferred.findIndex(([t]) => t === tid);
     if (i >= 0) return this.deferred.splice(i, 1)[0]![1];
-    const deadline = ms === null ? 0 : performance.now() + ms;
+    const deadline = ms === null ? 0 : monotonicMs() + ms;
     for (;;) {
       let r: number;
       if (ms === null) {
         r = this.waitAny();
       } else {
-        const left = deadline - performance.now();
+        const left = deadline - monotonicMs();
         if (left <= 0) return null;
         r = native.waitpidTimeout(-1, __WALL, this.status, Math.max(1, Math.ceil(Math.min(left, IDLE_MS, this.writer.msUntilFlush()))));
         if (r === 0) {
@@ -249,7 +250,7 @@ export class Recorder {
   }
 
   private startSlice(st: TaskState): void {
-    this.sliceStart = performance.now();
+    this.sliceStart = monotonicMs();
     // A task at a ptrace stop uses no CPU: a reading taken at this very stop (the one that ended its
     // previous slice) is exactly where this slice starts.
     const r = this.cpuAtStop;
@@ -268,7 +269,7 @@ export class Recorder {
    * busy machine wall time overstates it, and a task would give way at its first syscall after any wait).
    */
   private sliceUsed(st: TaskState): boolean {
-    if (performance.now() - this.sliceStart <= TIMESLICE_MS) return false;
+    if (monotonicMs() - this.sliceStart <= TIMESLICE_MS) return false;
     return (this.readCpuAtStop(st.task) - this.sliceCpuStart) / 1e6 >= TIMESLICE_MS * 0.9;
   }
 
@@ -309,7 +310,7 @@ export class Recorder {
     // machine wall time overstates it, and each needless preemption is costly to find again at replay).
     const held = st.held.length > 0;
     const limit = held ? HELD_SIGNAL_MS : TIMESLICE_MS;
-    const used = (): number => (held ? performance.now() - this.sliceStart : (cpuTimeNs(st.task) - this.sliceCpuStart) / 1e6);
+    const used = (): number => (held ? monotonicMs() - this.sliceStart : (cpuTimeNs(st.task) - this.sliceCpuStart) / 1e6);
     let left = Math.max(1, Math.ceil(limit - used()));
     for (;;) {
       const stop = this.waitTask(st.task.tid, left);
@@ -463,13 +464,13 @@ export class Recorder {
    * shows the task asleep in it (it waits for something; the tasks that could wake it need the CPU).
    */
   private waitQuick(st: TaskState, toEcho: boolean): Stop | null {
-    const start = performance.now();
+    const start = monotonicMs();
     let asleepSince = 0;
     let step = 0.05;
     for (;;) {
       const s = this.waitTask(st.task.tid, step);
       if (s) return s;
-      const now = performance.now();
+      const now = monotonicMs();
       const asleep = threadState(st.task) === 'S';
       if (!toEcho) {
         if (asleep || now - start >= QUICK_MS) return null;

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
+import { monotonicMs } from '../native/clock.js';
 import { ByteWriter, crc32 } from './buffer.js';
 import { describeError, TraceError } from './errors.js';
 import type { TraceEvent } from './events.js';
@@ -57,8 +58,8 @@ export class TraceWriter {
   private readonly pending = new ByteWriter(FLUSH_BYTES + 64 * 1024);
   private readonly history = new RegsHistory();
   private pendingEvents = 0;
-  /** performance.now() of the last flush (the global: importing node:perf_hooks costs start-up time). */
-  private lastFlush = performance.now();
+  /** monotonicMs() of the last flush. */
+  private lastFlush = monotonicMs();
   private count = 0;
   private chunks = 0;
   private offset = 0; // where the next write goes in the events file
@@ -150,13 +151,13 @@ export class TraceWriter {
     }
     this.pendingEvents++;
     this.count++;
-    if (this.pending.length >= FLUSH_BYTES || performance.now() - this.lastFlush >= FLUSH_MS) this.flush();
+    if (this.pending.length >= FLUSH_BYTES || monotonicMs() - this.lastFlush >= FLUSH_MS) this.flush();
   }
 
   /** Milliseconds until pending events are due to be written (Infinity when nothing is pending). */
   msUntilFlush(): number {
     if (this.pendingEvents === 0 || this.fd === null || this.finished) return Infinity;
-    return Math.max(0, FLUSH_MS - (performance.now() - this.lastFlush));
+    return Math.max(0, FLUSH_MS - (monotonicMs() - this.lastFlush));
   }
 
   /** Writes the pending events if they have waited FLUSH_MS (the recorder calls it while it waits). */
@@ -170,7 +171,7 @@ export class TraceWriter {
    */
   flush(): void {
     this.checkOpen('flush');
-    this.lastFlush = performance.now();
+    this.lastFlush = monotonicMs();
     if (this.pending.length === 0) {
       this.history.reset(); // nothing written depends on it (append may have cut a half-encoded frame)
       return;

@@ -6,6 +6,7 @@ import {
 } from '../kernel/ptrace.js';
 import { SIG } from '../kernel/signals.js';
 import { launcherPath, native } from '../native/addon.js';
+import { monotonicMs } from '../native/clock.js';
 import type { StartLimits } from '../trace/meta.js';
 import { TraceeError } from './errors.js';
 import { applyStartLimits } from './start-limits.js';
@@ -52,9 +53,9 @@ export function cpuAllowed(cpu: number): boolean {
 
 /** Waits for the next stop of tid for at most ms milliseconds; null on timeout. */
 export function waitStopFor(tid: number, ms: number): Stop | null {
-  const deadline = performance.now() + ms;
+  const deadline = monotonicMs() + ms;
   for (;;) {
-    const left = Math.max(0, Math.ceil(deadline - performance.now()));
+    const left = Math.max(0, Math.ceil(deadline - monotonicMs()));
     const r = native.waitpidTimeout(tid, __WALL, statusBuf, left);
     if (r < 0) throw new TraceeError(`waitpid(${tid}) failed (errno ${-r})`);
     if (r === 0) return null;
