@@ -3,8 +3,8 @@
 // anything else wrong with a complete chunk is a TraceError "corrupt trace …".
 
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import * as zlib from 'node:zlib';
 import { crc32 } from './buffer.js';
 import { describeError, TraceError } from './errors.js';
 import type { TraceEvent } from './events.js';
@@ -17,6 +17,10 @@ import {
   MAX_CHUNK_COMPRESSED,
   MAX_CHUNK_RAW,
 } from './trace-writer.js';
+import { storedInflate } from './stored-deflate.js';
+
+/** node:zlib, loaded by the first chunk that is not stored blocks. */
+let zlib: typeof import('node:zlib') | undefined;
 
 export type EndState = 'complete' | 'truncated' | 'unknown';
 
@@ -161,12 +165,17 @@ export class TraceReader {
     if (this.read(fd, body, compLen, bodyAt) < compLen) return 'truncated';
     if (crc32(body) !== crc) throw corrupt('fails its checksum');
 
-    let raw: Uint8Array;
-    try {
-      const out = zlib.inflateRawSync(body, { maxOutputLength: rawLen });
-      raw = new Uint8Array(out.buffer, out.byteOffset, out.length);
-    } catch (e) {
-      throw corrupt(`does not inflate (${describeError(e)})`);
+    // A chunk of stored blocks (a short recording's: stored-deflate.ts) is read without node:zlib;
+    // anything else, or stored blocks that do not add up, is zlib's to inflate or to refuse.
+    let raw = storedInflate(body, rawLen);
+    if (raw === null) {
+      try {
+        zlib ??= createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib');
+        const out = zlib.inflateRawSync(body, { maxOutputLength: rawLen });
+        raw = new Uint8Array(out.buffer, out.byteOffset, out.length);
+      } catch (e) {
+        throw corrupt(`does not inflate (${describeError(e)})`);
+      }
     }
     if (raw.length !== rawLen) throw corrupt(`inflates to ${raw.length} bytes, not the ${rawLen} its header says`);
 

@@ -5,8 +5,8 @@
 // recorder is killed. Everything is synchronous: the recorder spends its time in waitpid.
 
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import * as zlib from 'node:zlib';
 import { monotonicMs } from '../native/clock.js';
 import { ByteWriter, crc32 } from './buffer.js';
 import { describeError, TraceError } from './errors.js';
@@ -22,6 +22,10 @@ import {
   type TraceMetaStart,
   writeMetaAtomic,
 } from './meta.js';
+import { STORED_UP_TO, storedDeflate } from './stored-deflate.js';
+
+/** node:zlib, loaded by the first chunk deflated (a short recording stores its chunks: stored-deflate.ts). */
+let zlib: typeof import('node:zlib') | undefined;
 
 /** "RWNDEVT\0": the first 8 bytes of every events file. */
 export const EVENTS_MAGIC = new Uint8Array([0x52, 0x57, 0x4e, 0x44, 0x45, 0x56, 0x54, 0x00]);
@@ -63,6 +67,7 @@ export class TraceWriter {
   private count = 0;
   private chunks = 0;
   private offset = 0; // where the next write goes in the events file
+  private rawWritten = 0; // raw (inflated) bytes of the chunks written
   private finished = false;
 
   private constructor(dir: string, meta: TraceMetaStart, fd: number) {
@@ -166,7 +171,7 @@ export class TraceWriter {
   }
 
   /**
-   * Deflates the pending chunk and writes it. When this returns the bytes are in the kernel's page
+   * Deflates the pending chunk (stores it, while the trace's raw bytes are within STORED_UP_TO) and writes it. When this returns the bytes are in the kernel's page
    * cache: they survive the recorder being killed (not a machine crash; there is no fsync).
    */
   flush(): void {
@@ -178,12 +183,18 @@ export class TraceWriter {
     }
     const raw = this.pending.bytes();
     let compressed: Uint8Array;
-    try {
-      const out = zlib.deflateRawSync(raw, { level: 1 });
-      compressed = new Uint8Array(out.buffer, out.byteOffset, out.length);
-    } catch (e) {
-      throw new TraceError(`cannot compress trace chunk for ${this.dir}: ${describeError(e)}`);
+    if (this.rawWritten + raw.length <= STORED_UP_TO) {
+      compressed = storedDeflate(raw);
+    } else {
+      try {
+        zlib ??= createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib');
+        const out = zlib.deflateRawSync(raw, { level: 1 });
+        compressed = new Uint8Array(out.buffer, out.byteOffset, out.length);
+      } catch (e) {
+        throw new TraceError(`cannot compress trace chunk for ${this.dir}: ${describeError(e)}`);
+      }
     }
+    this.rawWritten += raw.length;
     const chunk = new Uint8Array(CHUNK_HEADER_SIZE + compressed.length);
     const hv = new DataView(chunk.buffer);
     hv.setUint32(0, raw.length, true);

@@ -8,6 +8,7 @@ import { TraceError } from './errors.js';
 import { type Regs, type SyscallEvent, type TraceEvent, SignalPlacement, SyscallMode, TrappedInsn } from './events.js';
 import { readMeta, TRACE_FORMAT_VERSION, type TraceMetaEnd, type TraceMetaStart } from './meta.js';
 import { TraceReader } from './trace-reader.js';
+import { STORED_UP_TO, storedInflate } from './stored-deflate.js';
 import { FLUSH_BYTES, TraceWriter } from './trace-writer.js';
 
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-trace-test-'));
@@ -190,6 +191,32 @@ test('round trip through writer and reader, several chunks, meta end filled in',
     break;
   }
   assert.deepEqual([...reader.events()].length, all.length);
+});
+
+test('chunks are stored blocks while the raw bytes written stay within STORED_UP_TO, deflated after; all read back', () => {
+  const dir = tmpDir();
+  const all = writeChunked(dir, [1, 50, 3000, 3000, 3000, 3000, 50]).flat();
+  const file = new Uint8Array(fs.readFileSync(path.join(dir, 'events')));
+  const v = new DataView(file.buffer, file.byteOffset, file.length);
+  let raw = 0;
+  let stored = 0;
+  let deflated = 0;
+  for (let pos = 16; ; ) {
+    const rawLen = v.getUint32(pos, true);
+    const compLen = v.getUint32(pos + 4, true);
+    if (rawLen === 0) break;
+    raw += rawLen;
+    const isStored = storedInflate(file.subarray(pos + 12, pos + 12 + compLen), rawLen) !== null;
+    assert.equal(isStored, raw <= STORED_UP_TO, `chunk at ${pos}: ${rawLen} raw bytes, ${raw} in all, stored ${isStored}`);
+    if (isStored) stored++;
+    else {
+      assert.ok(compLen < rawLen, `chunk at ${pos} past STORED_UP_TO is not compressed (${compLen} of ${rawLen})`);
+      deflated++;
+    }
+    pos += 12 + compLen;
+  }
+  assert.ok(stored >= 2 && deflated >= 2, `stored ${stored}, deflated ${deflated}: make the groups cross STORED_UP_TO`);
+  assert.deepEqual(readAll(dir).events, all);
 });
 
 test('sizeBytes counts events, meta.json and files/', () => {
