@@ -37,6 +37,8 @@ interface Samples {
   traceBytes: number[];
   /** `node -e 0`, for workloads with nodeFloor. */
   node?: number[];
+  /** `node -e 0` with NODE_EXTRA_CA_CERTS empty, as bin/rewind starts node (it reads no certificates then). */
+  nodeBare?: number[];
   /** `strace -f -o /dev/null`, pinned to one CPU: the reference for a ptrace-based tool. */
   strace: number[];
 }
@@ -47,7 +49,7 @@ interface WorkloadResult {
   command: string;
   runs: number;
   samplesMs: Samples;
-  medianMs: { native: number; record: number; replay: number; strace: number; node?: number };
+  medianMs: { native: number; record: number; replay: number; strace: number; node?: number; nodeBare?: number };
   ratio: { record: number; replay: number; strace: number };
   /** What rewind adds to the native run: median(record) - median(native), median(replay) - median(native). */
   addedMs: { record: number; replay: number };
@@ -393,14 +395,14 @@ async function main(): Promise<void> {
     const results: WorkloadResult[] = [];
     for (const w of selected) {
       const runs = opts.runs ?? w.runs ?? 5;
-      const samples: Samples = { native: [], record: [], replay: [], traceBytes: [], strace: [], ...(w.nodeFloor ? { node: [] } : {}) };
+      const samples: Samples = { native: [], record: [], replay: [], traceBytes: [], strace: [], ...(w.nodeFloor ? { node: [], nodeBare: [] } : {}) };
       let error: string | undefined;
-      const timed = async (cmd: string, args: string[], i: number, kind: string): Promise<RunResult> => {
+      const timed = async (cmd: string, args: string[], i: number, kind: string, env?: NodeJS.ProcessEnv): Promise<RunResult> => {
         if (w.prepare) await w.prepare();
         let fd = devNull;
         if (w.stdoutToFile) fd = fs.openSync(space.path(`${w.name}-${kind}-${i}.out`), 'w');
         try {
-          return await run(cmd, args, { stdoutFd: fd, timeoutMs: 600_000 });
+          return await run(cmd, args, { stdoutFd: fd, timeoutMs: 600_000, ...(env && { env }) });
         } finally {
           if (fd !== devNull) {
             fs.closeSync(fd);
@@ -425,6 +427,9 @@ async function main(): Promise<void> {
             const nodeRun = await timed(process.execPath, ['-e', '0'], i, 'node');
             check(nodeRun, 'node -e 0');
             samples.node.push(nodeRun.durationMs);
+            const bareRun = await timed(process.execPath, ['-e', '0'], i, 'node', { ...process.env, NODE_EXTRA_CA_CERTS: '' });
+            check(bareRun, 'node -e 0 (NODE_EXTRA_CA_CERTS empty)');
+            samples.nodeBare!.push(bareRun.durationMs);
           }
 
           const st = straceCmd(w);
@@ -452,7 +457,7 @@ async function main(): Promise<void> {
       process.stderr.write(error ? ` failed\n` : ' done\n');
       const med = {
         native: median(samples.native), record: median(samples.record), replay: median(samples.replay), strace: median(samples.strace),
-        ...(samples.node ? { node: median(samples.node) } : {}),
+        ...(samples.node ? { node: median(samples.node), nodeBare: median(samples.nodeBare!) } : {}),
       };
       results.push({
         name: w.name,
@@ -504,6 +509,9 @@ function geometricMeans(results: WorkloadResult[]): { record: number; replay: nu
   };
 }
 
+/** Issue 12: record and replay -a of /bin/true add at most this to a native run. */
+const STARTUP_TARGET_MS = 60;
+
 function printTable(results: WorkloadResult[]): void {
   const fmtMs = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(0)} ms` : '-');
   const fmtRatio = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(2)}x` : '-');
@@ -538,9 +546,13 @@ function printTable(results: WorkloadResult[]): void {
   console.log('  strace -f: strace -f -o /dev/null of the same command, pinned to CPU 0, for reference');
   for (const r of results) {
     console.log(`  ${r.name}: ${r.description}`);
-    if (r.medianMs.node !== undefined) {
-      const node = r.medianMs.node - r.medianMs.native;
-      console.log(`    node -e 0: ${fmtMs(r.medianMs.node)} (${fmtMs(node)} more than native), so rewind itself adds ` +
+    if (r.medianMs.node !== undefined && r.medianMs.nodeBare !== undefined) {
+      const ok = (added: number): string => (added <= STARTUP_TARGET_MS ? 'within' : 'over');
+      console.log(`    start-up: record -- ${r.command} adds ${fmtMs(r.addedMs.record)} (${ok(r.addedMs.record)} the ${STARTUP_TARGET_MS} ms target), ` +
+        `replay -a adds ${fmtMs(r.addedMs.replay)} (${ok(r.addedMs.replay)} it): medians, minus native's`);
+      const node = r.medianMs.nodeBare - r.medianMs.native;
+      console.log(`    node -e 0: ${fmtMs(r.medianMs.node)} as this environment starts it, ${fmtMs(r.medianMs.nodeBare)} with ` +
+        `NODE_EXTRA_CA_CERTS empty as bin/rewind starts it (${fmtMs(node)} more than native), so rewind itself adds ` +
         `${fmtMs(r.addedMs.record - node)} to record and ${fmtMs(r.addedMs.replay - node)} to replay beyond node's start-up`);
     }
     if (r.error) console.log(`    FAILED: ${r.error}`);
