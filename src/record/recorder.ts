@@ -10,7 +10,7 @@ import { ILL_ILLOPN, KERNEL_SIGRTMIN, SI_KERNEL, SI_TKILL, SIG, siginfoCode, sig
 import { SYS, syscallName } from '../kernel/syscall-names.js';
 import { syscallDef, unknownSyscall, unsupportedMessage } from '../kernel/syscalls/index.js';
 import type { ExecuteCtx, SyscallDef } from '../kernel/syscalls/types.js';
-import { ARCH_SET_GS, __WALL } from '../kernel/ptrace.js';
+import { __WALL } from '../kernel/ptrace.js';
 import type { FileRef, MemWrite, SyscallEvent, TraceEvent } from '../trace/events.js';
 import { SignalPlacement, SyscallMode, type TrappedInsn } from '../trace/events.js';
 import type { TraceWriter } from '../trace/trace-writer.js';
@@ -43,6 +43,7 @@ import { createsTask, isNewTaskStop, parentWaits, recordNewTask, sharesMemory } 
 import { isExec, readExecArgs, recordExecImage, waitExecEnd } from '../syscalls/exec.js';
 import { inSyscallbufCode } from '../syscallbuf/blob.js';
 import { takeRecords } from '../syscallbuf/install.js';
+import { syscallbufRefusal } from '../syscallbuf/refusals.js';
 
 const ENOSYS = BigInt(E.ENOSYS);
 /** How long a task runs before it yields to another runnable task (at a syscall entry, or preempted). */
@@ -554,13 +555,11 @@ export class Recorder {
     if (this.seccomp.ownTrace(task.tid)) return this.answerHere(st, nr, regs, { result: -ENOSYS, writes: [] });
     const def = syscallDef(nr);
     if (!def ? !unknownSyscall(nr) : def.kind === 'unsupported') throw new UnsupportedError(unsupportedMessage(nr));
-    const refusal = def?.refuse?.(SYSCALL_ARG_REGS.map((r) => regs[r]!))
-      ?? perfEventRefusal(task, nr, SYSCALL_ARG_REGS.map((r) => regs[r]!));
+    const args = SYSCALL_ARG_REGS.map((r) => regs[r]!);
+    const refusal = def?.refuse?.(args) ?? perfEventRefusal(task, nr, args);
     if (refusal) throw new UnsupportedError(`unsupported ${def!.name}: ${refusal}`);
-    if (this.plan.syscallbuf && nr === SYS.arch_prctl && regs[R.rdi] === BigInt(ARCH_SET_GS)) {
-      // The syscall buffer finds each thread's buffer through GS; a program that sets it itself is not supported yet.
-      throw new UnsupportedError('unsupported arch_prctl(ARCH_SET_GS) with the syscall buffer (record with --no-syscall-buffer)');
-    }
+    const unbuffered = this.plan.syscallbuf ? syscallbufRefusal(nr, args) : null;
+    if (unbuffered) throw new UnsupportedError(unbuffered);
     // Let others run at a syscall entry once this task has had its time slice (or asks to yield), and
     // once they have, run the syscall (a yield handled again would only give way again, for ever).
     if (st.yielded) st.yielded = false;
@@ -586,7 +585,6 @@ export class Recorder {
     if (isExec(nr)) return this.onExec(st, regs);
     if (createsTask(nr)) return this.onClone(st, nr, def, regs);
 
-    const args = SYSCALL_ARG_REGS.map((r) => regs[r]!);
     const echoTarget = st.echo.echoOf(def, args);
     if (echoTarget) this.finishEchoWrites(st, echoTarget);
     const call: Blocked = { nr, def, regs, args, copy: echoedCopy(task, def, args, st.echo) };
