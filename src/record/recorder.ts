@@ -33,7 +33,7 @@ import { answerLauncherState } from './launcher-state.js';
 import { ProgramSeccomp } from './program-seccomp.js';
 import { programCpus } from '../tracee/spawn.js';
 import { copiedBytes, echoedCopy, type EchoedCopy } from './echo-capture.js';
-import { echoTargetOf, FdEcho, receivedFds, stdoutIsStderr } from './fd-echo.js';
+import { FdEcho, stdoutIsStderr } from './fd-echo.js';
 import type { FileStore } from './file-store.js';
 import { SharedFiles } from './shared-files.js';
 import { recordMapping } from '../syscalls/mmap.js';
@@ -648,13 +648,7 @@ export class Recorder {
     const mapping = nr === SYS.shmat && result >= 0n ? { file: recordShmAttach(this.files, task.tid, result), writable: false }
       : recordMapping(this.files, this.shared, task, nr, args, result);
     const echo = result <= 0n ? 0 : copy ? copy.echo : st.echo.echoOf(def, args);
-    st.echo.update(def, args, result);
-    if (nr === SYS.pidfd_getfd && result >= 0n) st.echo.adopt(Number(result), echoTargetOf(`/proc/${task.tid}/fd/${result}`));
-    if ((nr === SYS.recvmsg || nr === SYS.recvmmsg) && result >= 0n) {
-      for (const fd of receivedFds((a, n) => task.read(a, n), args[1]!, nr === SYS.recvmsg ? 1 : Number(result))) {
-        st.echo.adopt(fd, echoTargetOf(`/proc/${task.tid}/fd/${fd}`));
-      }
-    }
+    st.echo.update(def, args, result, task);
     this.seccomp.after(task.tid, nr, args, result, () => this.threadsOf(task.tgid));
     const mode = modeOf(def, { args, result, isRecorded: (pid) => this.tasks.has(Number(pid)) });
     const ev = syscallEvent(task.tid, nr, mode, regs, result, writes, mapping.file, echo);

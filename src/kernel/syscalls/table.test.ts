@@ -135,6 +135,10 @@ test('fd-table changes, write-like and kernel-copy rules (what echo, shared file
   assert.deepEqual(fds('close_range', [3, 0xffffffff, 0], 0), { closeFrom: 3, closeTo: 0xffffffff });
   assert.equal(fds('close_range', [3, 10, CLOSE_RANGE_CLOEXEC], 0), null, 'CLOSE_RANGE_CLOEXEC closes nothing');
   assert.equal(fds('read', [0], 1), null);
+  // fds received from elsewhere: the recorder looks at each through /proc/TID/fd
+  assert.deepEqual(fds('pidfd_getfd', [3, 1, 0], 6), { received: 6 });
+  assert.deepEqual(fds('recvmsg', [4, 0x1000, 0], 1), { rightsIn: 0x1000n, count: 1 });
+  assert.deepEqual(fds('recvmmsg', [4, 0x2000, 8, 0, 0], 3), { rightsIn: 0x2000n, count: 3 }, 'one control buffer per message received');
   // Re-emitted at replay: only writes at the fd's position, whose bytes replay reads from memory.
   assert.deepEqual(ALL_SYSCALLS.filter((d) => d.writes?.echo).map((d) => d.name), ['write', 'writev']);
   assert.deepEqual(ALL_SYSCALLS.filter((d) => d.writes).map((d) => d.name).sort(),

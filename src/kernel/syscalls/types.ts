@@ -77,7 +77,14 @@ export type FdChange =
   | { copy: number; to: number }
   | { close: number }
   /** Every fd from `from` to `to` (inclusive) is closed. */
-  | { closeFrom: number; closeTo: number };
+  | { closeFrom: number; closeTo: number }
+  /** fd `received` is a new one taken from outside the program's table (pidfd_getfd: another process's). */
+  | { received: number }
+  /**
+   * The fds that came with SCM_RIGHTS in the control buffers of `count` struct mmsghdr at `rightsIn`
+   * (recvmmsg; recvmsg: one struct msghdr), read from the program's memory after the call.
+   */
+  | { rightsIn: bigint; count: number };
 
 /** The file whose size a call sets: the fd in this argument, or the path in this argument. */
 export type SizedFile = { fd: number } | { path: number };
@@ -117,7 +124,10 @@ export interface SyscallDef {
   writes?: WriteRule;
   /** Moves bytes between fds in the kernel (sendfile, splice…): what it sends to rewind's stdout/stderr is recorded. */
   copies?: CopyRule;
-  /** Its change of the fd table (result >= 0), which the recorder follows to know which fds are its stdout/stderr. */
+  /**
+   * Its change of the fd table (result >= 0), which the recorder follows to know which fds are its
+   * stdout/stderr: fds copied or closed, or fds received from elsewhere (pidfd_getfd, SCM_RIGHTS).
+   */
   fds?: (args: readonly bigint[], result: bigint) => FdChange | null;
   /** It sets the size of a file (a change replay applies to a file mapped shared). */
   sizes?: SizedFile;
