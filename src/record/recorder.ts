@@ -36,9 +36,8 @@ import { copiedBytes, echoedCopy, type EchoedCopy } from './echo-capture.js';
 import { FdEcho, stdoutIsStderr } from './fd-echo.js';
 import type { FileStore } from './file-store.js';
 import { SharedFiles } from './shared-files.js';
-import { recordMapping } from '../syscalls/mmap.js';
+import { irregularCall, NO_MAPPING } from '../syscalls/irregular.js';
 import { perfEventRefusal } from '../syscalls/perf-event.js';
-import { recordShmAttach } from '../syscalls/shm.js';
 import { createsTask, isNewTaskStop, parentWaits, recordNewTask, sharesMemory } from '../syscalls/clone.js';
 import { isExec, readExecArgs, recordExecImage, waitExecEnd } from '../syscalls/exec.js';
 import { inSyscallbufCode } from '../syscallbuf/blob.js';
@@ -645,8 +644,8 @@ export class Recorder {
     const exitRegs = task.fetchRegs();
     const result = BigInt.asIntN(64, exitRegs[R.rax]!);
     const writes = this.captureOutputs(task, def, args, result);
-    const mapping = nr === SYS.shmat && result >= 0n ? { file: recordShmAttach(this.files, task.tid, result), writable: false }
-      : recordMapping(this.files, this.shared, task, nr, args, result);
+    const atExit = irregularCall(nr)?.recordExit;
+    const mapping = atExit ? atExit({ task, args, result, files: this.files, shared: this.shared }) : NO_MAPPING;
     const echo = result <= 0n ? 0 : copy ? copy.echo : st.echo.echoOf(def, args);
     st.echo.update(def, args, result, task);
     this.seccomp.after(task.tid, nr, args, result, () => this.threadsOf(task.tgid));

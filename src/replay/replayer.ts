@@ -40,8 +40,7 @@ import { RTask } from './replayed-task.js';
 import { SharedBackings } from './shared-backings.js';
 import { basename } from 'node:path';
 import { createsTask, parentWaits, replayNewTask, replayNewTaskResult, sharesMemory } from '../syscalls/clone.js';
-import { replayFileMapping } from '../syscalls/mmap.js';
-import { replayShmAttach, replayShmDetach } from '../syscalls/shm.js';
+import { irregularCall } from '../syscalls/irregular.js';
 import { interruptUnderMask } from '../syscalls/signal-masks.js';
 import { enterReplayExec, finishReplayExec, firstExecPath, isExec, waitExecEnd, type ExecReplay } from '../syscalls/exec.js';
 import { checkRecordsUsed, giveRecords } from '../syscallbuf/install.js';
@@ -670,10 +669,9 @@ export class Replayer {
   /** A syscall that runs for real; anonymous mmaps are pinned to the recorded address. */
   private replayExecuted(t: RTask, ev: SyscallEvent, regs: BigUint64Array): void {
     const task = t.task;
-    if (ev.file || ev.nr === SYS.shmdt) {
-      if (ev.nr === SYS.shmat) replayShmAttach(task, ev, regs, this.reader.filesDir, this.backings, this.diverger);
-      else if (ev.nr === SYS.shmdt) replayShmDetach(task, ev, regs, this.diverger);
-      else replayFileMapping(task, ev, regs, this.reader.filesDir, this.backings, this.diverger);
+    // A call whose replay half does what it did in its place (a file mapped, a segment attached: syscalls/irregular.ts).
+    const inPlace = irregularCall(ev.nr)?.replay;
+    if (inPlace?.({ task, ev, entry: regs, filesDir: this.reader.filesDir, backings: this.backings, diverge: this.diverger })) {
       this.applyWrites(task, ev);
       t.saw({ kind: 'syscall' });
       this.codeChanged(t, ev);
