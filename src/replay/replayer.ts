@@ -5,7 +5,6 @@
 // runs in the recorded order. At every stop the state is checked against the recording; any difference
 // stops replay with a report.
 import { X86_EFLAGS_RF } from '../kernel/eflags.js';
-import { MAP_FIXED } from '../kernel/mman.js';
 import { R, SYSCALL_ARG_REGS, syscallNr } from '../kernel/regs.js';
 import { ILL_ILLOPN, SI_KERNEL, SIG, siginfoCode } from '../kernel/signals.js';
 import { SYS, syscallName } from '../kernel/syscall-names.js';
@@ -46,6 +45,8 @@ import { enterReplayExec, finishReplayExec, firstExecPath, isExec, waitExecEnd, 
 import { checkRecordsUsed, giveRecords } from '../syscallbuf/install.js';
 import { decodeRecords } from '../syscallbuf/layout.js';
 
+/** The registers an irregular call's replay half changed before it ran for real, when none did. */
+const NOT_PINNED: readonly number[] = [];
 /** Passes through a preemption point's instruction replay tries before it reports a divergence. */
 const MAX_SEARCH_HITS = 1_000_000;
 
@@ -666,23 +667,19 @@ export class Replayer {
     t.waitToResume(sig);
   }
 
-  /** A syscall that runs for real; anonymous mmaps are pinned to the recorded address. */
+  /** A syscall that runs for real (an irregular call's replay half may act in its place, or pin its arguments). */
   private replayExecuted(t: RTask, ev: SyscallEvent, regs: BigUint64Array): void {
     const task = t.task;
     // A call whose replay half does what it did in its place (a file mapped, a segment attached: syscalls/irregular.ts).
-    const inPlace = irregularCall(ev.nr)?.replay;
-    if (inPlace?.({ task, ev, entry: regs, filesDir: this.reader.filesDir, backings: this.backings, diverge: this.diverger })) {
+    const irregular = irregularCall(ev.nr);
+    if (irregular?.replay?.({ task, ev, entry: regs, filesDir: this.reader.filesDir, backings: this.backings, diverge: this.diverger })) {
       this.applyWrites(task, ev);
       t.saw({ kind: 'syscall' });
       this.codeChanged(t, ev);
       return;
     }
-    const pinned = ev.nr === SYS.mmap && ev.result >= 0n;
-    if (pinned) {
-      regs[R.rdi] = BigInt.asUintN(64, ev.result);
-      regs[R.r10] = regs[R.r10]! | MAP_FIXED;
-      task.storeRegs(regs);
-    }
+    const pinned = irregular?.runsAsRecorded?.(regs, ev) ?? NOT_PINNED;
+    if (pinned.length > 0) task.storeRegs(regs);
     const pidReg = this.pointAtReplayedProcess(task, ev, regs);
     if (ev.nr === SYS.rt_sigsuspend) this.presendSignal(t);
     if (syscallDef(ev.nr)?.noReturn) {
@@ -713,9 +710,9 @@ export class Replayer {
       task.regs[R.rax] = BigInt.asUintN(64, ev.result);
       task.storeRegs();
     }
-    if (pinned || pidReg !== null) {
+    if (pinned.length > 0 || pidReg !== null) {
       // The program must see its own arguments, not the pinned ones or the replay's pid.
-      for (const r of pidReg !== null ? [pidReg] : [R.rdi, R.r10]) task.regs[r] = ev.regs[r]!;
+      for (const r of pidReg !== null ? [pidReg] : pinned) task.regs[r] = ev.regs[r]!;
       task.storeRegs();
     }
     this.applyWrites(task, ev);

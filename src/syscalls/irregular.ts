@@ -41,6 +41,12 @@ export interface IrregularCall {
    * with the recorded result, and returns true; false leaves the event to run for real as any other.
    */
   replay?: (c: ReplayInPlace) => boolean;
+  /**
+   * Replay of a call that runs for real: changes the entry registers `regs` so that it acts as recorded,
+   * and returns the registers changed (the engine stores them, and gives the program its own back at
+   * the exit); empty when nothing changed.
+   */
+  runsAsRecorded?: (regs: BigUint64Array, ev: SyscallEvent) => readonly number[];
 }
 
 /** One file's irregular calls, by kernel name. */

@@ -3,12 +3,12 @@
 // (shared-files.ts: replay needs the changes emulated calls make to it); a mapping mremap grows must
 // still be within the copy. Replay maps the trace's copy at the recorded address, privately (replay never
 // writes to files), or, for a mapping shared or of a file mapped shared before, the file's shared
-// backing (shared-backings.ts). A home of the syscall layer: imports record/ and replay/ helpers,
-// never the engines.
+// backing (shared-backings.ts); anonymous memory is mapped for real, pinned to the recorded address.
+// A home of the syscall layer: imports record/ and replay/ helpers, never the engines.
 import { E } from '../kernel/errno.js';
 import { AT_FDCWD, O_CLOEXEC, O_RDONLY, O_RDWR } from '../kernel/fcntl.js';
 import { isSharedMapping, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_TYPE_MASK, PROT_WRITE } from '../kernel/mman.js';
-import { SYSCALL_ARG_REGS } from '../kernel/regs.js';
+import { R, SYSCALL_ARG_REGS } from '../kernel/regs.js';
 import { SYS } from '../kernel/syscall-names.js';
 import type { FileRef, SyscallEvent } from '../trace/events.js';
 import { hasCopy } from '../trace/file-copies.js';
@@ -102,6 +102,16 @@ export function replayFileMapping(task: Task, ev: SyscallEvent, entry: BigUint64
   setExitRegs(task, entry, ev.result);
 }
 
+const PINNED = [R.rdi, R.r10];
+
+/** An mmap of anonymous memory runs for real, pinned to the address it returned when recorded. */
+function pinAnonymous(regs: BigUint64Array, ev: SyscallEvent): readonly number[] {
+  if (ev.result < 0n) return [];
+  regs[R.rdi] = BigInt.asUintN(64, ev.result);
+  regs[R.r10] = regs[R.r10]! | MAP_FIXED;
+  return PINNED;
+}
+
 /** Opens path inside the tracee (at a syscall-exit stop; read-only unless told); returns the fd. */
 function openInTracee(task: Task, path: string, flags = O_RDONLY_CLOEXEC): bigint {
   const fd = withStringOnStack(task, path, (addr) => injectSyscall(task, SYS.openat, [AT_FDCWD, addr, flags, 0n]));
@@ -119,6 +129,7 @@ export const MMAP_CALLS: IrregularCalls = {
       replayFileMapping(task, ev, entry, filesDir, backings, diverge);
       return true;
     },
+    runsAsRecorded: pinAnonymous,
   },
   mremap: { recordExit: recordMremap },
 };
