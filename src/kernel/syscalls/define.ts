@@ -15,7 +15,7 @@ export interface EntryOpts {
   fds?: SyscallDef['fds'];
   sizes?: SizedFile;
   changesCode?: boolean;
-  noReturn?: boolean;
+  noReturn?: SyscallDef['noReturn'];
 }
 
 function entry(name: SyscallName, kind: SyscallDef['kind'], outputs: OutputRule[], opts: EntryOpts): SyscallDef {
@@ -32,7 +32,7 @@ function entry(name: SyscallName, kind: SyscallDef['kind'], outputs: OutputRule[
   if (opts.fds) d.fds = opts.fds;
   if (opts.sizes) d.sizes = opts.sizes;
   if (opts.changesCode) d.changesCode = true;
-  if (opts.noReturn) d.noReturn = true;
+  if (opts.noReturn) d.noReturn = opts.noReturn;
   return d;
 }
 

@@ -23,8 +23,8 @@ const SCHED_NOTE = 'answered by the recorder from what the program asked for (it
 export const PROCESS: readonly SyscallDef[] = [
   execute('execve', [], { note: 'runs again at replay to rebuild the address space' }),
   execute('execveat', [], { note: 'runs again at replay to rebuild the address space' }),
-  execute('exit', [], { noReturn: true }),
-  execute('exit_group', [], { noReturn: true }),
+  execute('exit', [], { noReturn: 'task' }),
+  execute('exit_group', [], { noReturn: 'process' }),
   execute('arch_prctl', [archPrctlOut()]), // fs/gs base; ARCH_SET_CPUID stops recording
   execute('set_tid_address', [], { keepsRecordedResult: true }), // returns the caller's tid: the recorded one
   execute('set_robust_list'),

@@ -132,7 +132,7 @@ export interface SyscallDef {
   /** It sets the size of a file (a change replay applies to a file mapped shared). */
   sizes?: SizedFile;
   /** It never returns: the task (exit) or its whole process (exit_group) ends in it. */
-  noReturn?: boolean;
+  noReturn?: 'task' | 'process';
   /** It changes which code is mapped where (the code patcher's tables follow it: src/patch/code-changes.ts). */
   changesCode?: boolean;
 }
