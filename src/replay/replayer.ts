@@ -585,7 +585,8 @@ export class Replayer {
       case 'syscall': {
         if (ev.nr !== nr) throw this.diverge(`expected syscall ${syscallName(ev.nr)}, got ${syscallName(nr)}`);
         this.checkRegs(ev.regs, regs, `at ${syscallName(nr)}`);
-        if (nr === SYS.set_tid_address) t.clearTid = regs[R.rdi]!;
+        const clearTidArg = syscallDef(nr)?.setsClearTid;
+        if (clearTidArg !== undefined) t.clearTid = regs[SYSCALL_ARG_REGS[clearTidArg]!]!;
         if (this.hooks?.isEnd(t.recTid, ev)) {
           t.park({ kind: 'seccomp' });
           return debugStop({ kind: 'end' }, t.recTid);

@@ -16,6 +16,7 @@ export interface EntryOpts {
   sizes?: SizedFile;
   changesCode?: boolean;
   noReturn?: SyscallDef['noReturn'];
+  setsClearTid?: number;
 }
 
 function entry(name: SyscallName, kind: SyscallDef['kind'], outputs: OutputRule[], opts: EntryOpts): SyscallDef {
@@ -33,6 +34,7 @@ function entry(name: SyscallName, kind: SyscallDef['kind'], outputs: OutputRule[
   if (opts.sizes) d.sizes = opts.sizes;
   if (opts.changesCode) d.changesCode = true;
   if (opts.noReturn) d.noReturn = opts.noReturn;
+  if (opts.setsClearTid !== undefined) d.setsClearTid = opts.setsClearTid;
   return d;
 }
 

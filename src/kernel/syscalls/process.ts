@@ -26,7 +26,7 @@ export const PROCESS: readonly SyscallDef[] = [
   execute('exit', [], { noReturn: 'task' }),
   execute('exit_group', [], { noReturn: 'process' }),
   execute('arch_prctl', [archPrctlOut()]), // fs/gs base; ARCH_SET_CPUID stops recording
-  execute('set_tid_address', [], { keepsRecordedResult: true }), // returns the caller's tid: the recorded one
+  execute('set_tid_address', [], { keepsRecordedResult: true, setsClearTid: 0 }), // returns the caller's tid: the recorded one
   execute('set_robust_list'),
   emulate('get_robust_list', [u64(1), u64(2)]),
   execute('fork', [], { note: 'creates the task at replay too; replay hands back the recorded pid' }),

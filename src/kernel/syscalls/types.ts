@@ -133,6 +133,11 @@ export interface SyscallDef {
   sizes?: SizedFile;
   /** It never returns: the task (exit) or its whole process (exit_group) ends in it. */
   noReturn?: 'task' | 'process';
+  /**
+   * For a call run at replay: the argument (0-5) it sets the calling thread's clear_child_tid to
+   * (set_tid_address). Replay keeps it for the thread, for the copies a checkpoint makes of it.
+   */
+  setsClearTid?: number;
   /** It changes which code is mapped where (the code patcher's tables follow it: src/patch/code-changes.ts). */
   changesCode?: boolean;
 }
