@@ -7,7 +7,7 @@
 import { X86_EFLAGS_RF } from '../kernel/eflags.js';
 import { R, SYSCALL_ARG_REGS, syscallNr } from '../kernel/regs.js';
 import { ILL_ILLOPN, SI_KERNEL, SIG, siginfoCode } from '../kernel/signals.js';
-import { SYS, syscallName } from '../kernel/syscall-names.js';
+import { syscallName } from '../kernel/syscall-names.js';
 import { syscallDef } from '../kernel/syscalls/index.js';
 import { INT3 } from '../kernel/x86-insn.js';
 import { __WALL } from '../kernel/ptrace.js';
@@ -682,7 +682,7 @@ export class Replayer {
     const pinned = irregular?.runsAsRecorded?.(regs, ev) ?? NOT_PINNED;
     if (pinned.length > 0) task.storeRegs(regs);
     const pidReg = this.pointAtReplayedProcess(task, ev, regs);
-    if (ev.nr === SYS.rt_sigsuspend) this.presendSignal(t);
+    if (syscallDef(ev.nr)?.waitsForSignal) this.presendSignal(t);
     if (syscallDef(ev.nr)?.noReturn) {
       // The task never comes back; its exit is collected at its exit event (a thread-group leader's
       // exit is reported only after its other threads', whose exit events come first).
@@ -769,7 +769,7 @@ export class Replayer {
     return next?.kind === 'signal' && next.placement === SignalPlacement.SyscallExit;
   }
 
-  /** rt_sigsuspend waits for a signal: the recorded one must be pending before it runs. */
+  /** A call that waits for a signal (rt_sigsuspend): the recorded one must be pending before it runs. */
   private presendSignal(t: RTask): void {
     const sig = this.nextEventOf(t);
     if (sig?.kind !== 'signal' || sig.placement !== SignalPlacement.SyscallExit) return;

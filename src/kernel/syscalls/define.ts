@@ -17,6 +17,7 @@ export interface EntryOpts {
   changesCode?: boolean;
   noReturn?: SyscallDef['noReturn'];
   setsClearTid?: number;
+  waitsForSignal?: boolean;
 }
 
 function entry(name: SyscallName, kind: SyscallDef['kind'], outputs: OutputRule[], opts: EntryOpts): SyscallDef {
@@ -35,6 +36,7 @@ function entry(name: SyscallName, kind: SyscallDef['kind'], outputs: OutputRule[
   if (opts.changesCode) d.changesCode = true;
   if (opts.noReturn) d.noReturn = opts.noReturn;
   if (opts.setsClearTid !== undefined) d.setsClearTid = opts.setsClearTid;
+  if (opts.waitsForSignal) d.waitsForSignal = true;
   return d;
 }
 

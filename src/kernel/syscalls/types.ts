@@ -138,6 +138,8 @@ export interface SyscallDef {
    * (set_tid_address). Replay keeps it for the thread, for the copies a checkpoint makes of it.
    */
   setsClearTid?: number;
+  /** It returns only when a signal arrives (rt_sigsuspend): replay, running it, sends the recorded signal first. */
+  waitsForSignal?: boolean;
   /** It changes which code is mapped where (the code patcher's tables follow it: src/patch/code-changes.ts). */
   changesCode?: boolean;
 }
