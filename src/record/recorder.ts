@@ -7,7 +7,7 @@ import { E } from '../kernel/errno.js';
 import { readFileSync } from 'node:fs';
 import { R, SYSCALL_ARG_REGS, syscallNr } from '../kernel/regs.js';
 import { ILL_ILLOPN, KERNEL_SIGRTMIN, SI_KERNEL, SI_TKILL, SIG, siginfoCode, siginfoPid, siginfoSigno } from '../kernel/signals.js';
-import { SYS, syscallName } from '../kernel/syscall-names.js';
+import { syscallName } from '../kernel/syscall-names.js';
 import { syscallDef, unknownSyscall, unsupportedMessage } from '../kernel/syscalls/index.js';
 import type { ExecuteCtx, SyscallDef } from '../kernel/syscalls/types.js';
 import { __WALL } from '../kernel/ptrace.js';
@@ -562,7 +562,7 @@ export class Recorder {
     // Let others run at a syscall entry once this task has had its time slice (or asks to yield), and
     // once they have, run the syscall (a yield handled again would only give way again, for ever).
     if (st.yielded) st.yielded = false;
-    else if ((nr === SYS.sched_yield || this.sliceUsed(st)) && this.othersWaiting(st)) {
+    else if ((def?.yields || this.sliceUsed(st)) && this.othersWaiting(st)) {
       st.yielded = true;
       st.parked = { kind: 'seccomp' };
       this.pendingEnter.push({ st, regs });

@@ -18,6 +18,7 @@ export interface EntryOpts {
   noReturn?: SyscallDef['noReturn'];
   setsClearTid?: number;
   waitsForSignal?: boolean;
+  yields?: boolean;
 }
 
 function entry(name: SyscallName, kind: SyscallDef['kind'], outputs: OutputRule[], opts: EntryOpts): SyscallDef {
@@ -37,6 +38,7 @@ function entry(name: SyscallName, kind: SyscallDef['kind'], outputs: OutputRule[
   if (opts.noReturn) d.noReturn = opts.noReturn;
   if (opts.setsClearTid !== undefined) d.setsClearTid = opts.setsClearTid;
   if (opts.waitsForSignal) d.waitsForSignal = true;
+  if (opts.yields) d.yields = true;
   return d;
 }
 

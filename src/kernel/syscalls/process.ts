@@ -86,7 +86,7 @@ export const PROCESS: readonly SyscallDef[] = [
   emulate('setpriority', [], { note: SCHED_NOTE }),
   emulate('ioprio_get'),
   emulate('ioprio_set'),
-  emulate('sched_yield'),
+  emulate('sched_yield', [], { yields: true }),
   emulate('sched_getaffinity', [resultBytes(2)], { note: SCHED_NOTE }), // result = bytes of the mask written
   emulate('sched_setaffinity', [], { note: SCHED_NOTE }),
   emulate('sched_getparam', [fixed(1, Struct.sched_param.size)], { note: SCHED_NOTE }),

@@ -140,6 +140,8 @@ export interface SyscallDef {
   setsClearTid?: number;
   /** It returns only when a signal arrives (rt_sigsuspend): replay, running it, sends the recorded signal first. */
   waitsForSignal?: boolean;
+  /** It asks to give way to the other threads (sched_yield): the recorder lets those waiting run first. */
+  yields?: boolean;
   /** It changes which code is mapped where (the code patcher's tables follow it: src/patch/code-changes.ts). */
   changesCode?: boolean;
 }
