@@ -144,11 +144,16 @@ test('fd-table changes, write-like and kernel-copy rules (what echo, shared file
   assert.deepEqual(ALL_SYSCALLS.filter((d) => d.writes).map((d) => d.name).sort(),
     ['pwrite64', 'pwritev', 'pwritev2', 'sendmsg', 'sendto', 'write', 'writev']);
   assert.deepEqual(ALL_SYSCALLS.filter((d) => d.copies).map((d) => d.name).sort(), ['copy_file_range', 'sendfile', 'splice', 'tee']);
-  assert.deepEqual(ALL_SYSCALLS.filter((d) => d.noReturn).map((d) => d.name), ['exit', 'exit_group']);
+  assert.deepEqual(ALL_SYSCALLS.filter((d) => d.noReturn).map((d) => [d.name, d.noReturn]), [['exit', 'task'], ['exit_group', 'process']]);
+  assert.deepEqual(ALL_SYSCALLS.filter((d) => d.setsClearTid !== undefined).map((d) => [d.name, d.setsClearTid]), [['set_tid_address', 0]]);
+  assert.deepEqual(ALL_SYSCALLS.filter((d) => d.waitsForSignal).map((d) => d.name), ['rt_sigsuspend']);
+  assert.deepEqual(ALL_SYSCALLS.filter((d) => d.yields).map((d) => d.name), ['sched_yield']);
   for (const d of ALL_SYSCALLS) {
     // Replay emulates what these rules describe; code changes come from calls it runs again.
     if (d.writes || d.copies || d.fds || d.sizes) assert.equal(d.kind, 'emulate', d.name);
     if (d.changesCode) assert.equal(d.kind, 'execute', d.name);
+    // Read by replay only for the calls it runs for real.
+    if (d.setsClearTid !== undefined || d.waitsForSignal || d.noReturn) assert.equal(d.kind, 'execute', d.name);
     if (d.writes?.echo) assert.equal(d.writes.offset, undefined, `${d.name}: an echoed write is at the fd's position`);
   }
 });
