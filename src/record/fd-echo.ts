@@ -1,7 +1,8 @@
 // Recording: which of the program's file descriptors still refer to rewind's own stdout and stderr,
 // so replay can re-emit exactly the writes that went there. Followed through the fd-table changes the
-// syscall table states (`fds`: dup, dup2, dup3, fcntl(F_DUPFD), close, close_range); which writes are
-// re-emitted is the table's `writes.echo`.
+// syscall table states (`fds`: dup, dup2, dup3, fcntl(F_DUPFD), close, close_range, and the fds a call
+// receives from elsewhere: pidfd_getfd, recvmsg/recvmmsg with SCM_RIGHTS, each looked at through
+// /proc/TID/fd); which writes are re-emitted is the table's `writes.echo`.
 import type { SyscallDef } from '../kernel/syscalls/types.js';
 import { fstatSync, statSync } from 'node:fs';
 
@@ -69,6 +70,12 @@ export function stdoutIsStderr(): boolean {
   }
 }
 
+/** What `FdEcho.update` looks at for fds a call received: the task's fd table in /proc and its memory. */
+export interface TaskFds {
+  readonly tid: number;
+  read(addr: bigint, len: number): Uint8Array;
+}
+
 export class FdEcho {
   private readonly fds = new Map<number, number>([[1, 1], [2, 2]]);
 
@@ -86,7 +93,7 @@ export class FdEcho {
   }
 
   /** A new descriptor the program got from elsewhere (pidfd_getfd, SCM_RIGHTS): rewind's stdout or stderr, or not. */
-  adopt(fd: number, target: number): void {
+  private adopt(fd: number, target: number): void {
     if (target) this.fds.set(fd, target);
     else this.fds.delete(fd);
   }
@@ -97,16 +104,22 @@ export class FdEcho {
     return w?.echo ? this.target(args[w.fd]!) : 0;
   }
 
-  /** Follows a completed syscall's effect on the descriptor table. */
-  update(def: SyscallDef | undefined, args: readonly bigint[], result: bigint): void {
+  /** Follows a completed syscall's effect on the descriptor table of `task` (stopped at the call's exit). */
+  update(def: SyscallDef | undefined, args: readonly bigint[], result: bigint, task: TaskFds): void {
     const change = result < 0n ? null : def?.fds?.(args, result);
     if (!change) return;
     if ('copy' in change) {
       this.copy(change.copy, change.to);
     } else if ('close' in change) {
       this.fds.delete(change.close);
-    } else {
+    } else if ('closeFrom' in change) {
       for (const fd of [...this.fds.keys()]) if (fd >= change.closeFrom && fd <= change.closeTo) this.fds.delete(fd);
+    } else if ('received' in change) {
+      this.adopt(change.received, echoTargetOf(`/proc/${task.tid}/fd/${change.received}`));
+    } else {
+      for (const fd of receivedFds((a, n) => task.read(a, n), change.rightsIn, change.count)) {
+        this.adopt(fd, echoTargetOf(`/proc/${task.tid}/fd/${fd}`));
+      }
     }
   }
 

@@ -7,10 +7,10 @@ import { E } from '../kernel/errno.js';
 import { readFileSync } from 'node:fs';
 import { R, SYSCALL_ARG_REGS, syscallNr } from '../kernel/regs.js';
 import { ILL_ILLOPN, KERNEL_SIGRTMIN, SI_KERNEL, SI_TKILL, SIG, siginfoCode, siginfoPid, siginfoSigno } from '../kernel/signals.js';
-import { SYS, syscallName } from '../kernel/syscall-names.js';
+import { syscallName } from '../kernel/syscall-names.js';
 import { syscallDef, unknownSyscall, unsupportedMessage } from '../kernel/syscalls/index.js';
 import type { ExecuteCtx, SyscallDef } from '../kernel/syscalls/types.js';
-import { ARCH_SET_GS, __WALL } from '../kernel/ptrace.js';
+import { __WALL } from '../kernel/ptrace.js';
 import type { FileRef, MemWrite, SyscallEvent, TraceEvent } from '../trace/events.js';
 import { SignalPlacement, SyscallMode, type TrappedInsn } from '../trace/events.js';
 import type { TraceWriter } from '../trace/trace-writer.js';
@@ -34,16 +34,16 @@ import { answerLauncherState } from './launcher-state.js';
 import { ProgramSeccomp } from './program-seccomp.js';
 import { programCpus } from '../tracee/spawn.js';
 import { copiedBytes, echoedCopy, type EchoedCopy } from './echo-capture.js';
-import { echoTargetOf, FdEcho, receivedFds, stdoutIsStderr } from './fd-echo.js';
+import { FdEcho, stdoutIsStderr } from './fd-echo.js';
 import type { FileStore } from './file-store.js';
 import { SharedFiles } from './shared-files.js';
-import { recordMapping } from '../syscalls/mmap.js';
+import { irregularCall, NO_MAPPING } from '../syscalls/irregular.js';
 import { perfEventRefusal } from '../syscalls/perf-event.js';
-import { recordShmAttach } from '../syscalls/shm.js';
 import { createsTask, isNewTaskStop, parentWaits, recordNewTask, sharesMemory } from '../syscalls/clone.js';
 import { isExec, readExecArgs, recordExecImage, waitExecEnd } from '../syscalls/exec.js';
 import { inSyscallbufCode } from '../syscallbuf/blob.js';
 import { takeRecords } from '../syscallbuf/install.js';
+import { syscallbufRefusal } from '../syscallbuf/refusals.js';
 
 const ENOSYS = BigInt(E.ENOSYS);
 /** How long a task runs before it yields to another runnable task (at a syscall entry, or preempted). */
@@ -555,17 +555,15 @@ export class Recorder {
     if (this.seccomp.ownTrace(task.tid)) return this.answerHere(st, nr, regs, { result: -ENOSYS, writes: [] });
     const def = syscallDef(nr);
     if (!def ? !unknownSyscall(nr) : def.kind === 'unsupported') throw new UnsupportedError(unsupportedMessage(nr));
-    const refusal = def?.refuse?.(SYSCALL_ARG_REGS.map((r) => regs[r]!))
-      ?? perfEventRefusal(task, nr, SYSCALL_ARG_REGS.map((r) => regs[r]!));
+    const args = SYSCALL_ARG_REGS.map((r) => regs[r]!);
+    const refusal = def?.refuse?.(args) ?? perfEventRefusal(task, nr, args);
     if (refusal) throw new UnsupportedError(`unsupported ${def!.name}: ${refusal}`);
-    if (this.plan.syscallbuf && nr === SYS.arch_prctl && regs[R.rdi] === BigInt(ARCH_SET_GS)) {
-      // The syscall buffer finds each thread's buffer through GS; a program that sets it itself is not supported yet.
-      throw new UnsupportedError('unsupported arch_prctl(ARCH_SET_GS) with the syscall buffer (record with --no-syscall-buffer)');
-    }
+    const unbuffered = this.plan.syscallbuf ? syscallbufRefusal(nr, args) : null;
+    if (unbuffered) throw new UnsupportedError(unbuffered);
     // Let others run at a syscall entry once this task has had its time slice (or asks to yield), and
     // once they have, run the syscall (a yield handled again would only give way again, for ever).
     if (st.yielded) st.yielded = false;
-    else if ((nr === SYS.sched_yield || this.sliceUsed(st)) && this.othersWaiting(st)) {
+    else if ((def?.yields || this.sliceUsed(st)) && this.othersWaiting(st)) {
       st.yielded = true;
       st.parked = { kind: 'seccomp' };
       this.pendingEnter.push({ st, regs });
@@ -587,7 +585,6 @@ export class Recorder {
     if (isExec(nr)) return this.onExec(st, regs);
     if (createsTask(nr)) return this.onClone(st, nr, def, regs);
 
-    const args = SYSCALL_ARG_REGS.map((r) => regs[r]!);
     const echoTarget = st.echo.echoOf(def, args);
     if (echoTarget) this.finishEchoWrites(st, echoTarget);
     const call: Blocked = { nr, def, regs, args, copy: echoedCopy(task, def, args, st.echo) };
@@ -648,16 +645,10 @@ export class Recorder {
     const exitRegs = task.fetchRegs();
     const result = BigInt.asIntN(64, exitRegs[R.rax]!);
     const writes = this.captureOutputs(task, def, args, result);
-    const mapping = nr === SYS.shmat && result >= 0n ? { file: recordShmAttach(this.files, task.tid, result), writable: false }
-      : recordMapping(this.files, this.shared, task, nr, args, result);
+    const atExit = irregularCall(nr)?.recordExit;
+    const mapping = atExit ? atExit({ task, args, result, files: this.files, shared: this.shared }) : NO_MAPPING;
     const echo = result <= 0n ? 0 : copy ? copy.echo : st.echo.echoOf(def, args);
-    st.echo.update(def, args, result);
-    if (nr === SYS.pidfd_getfd && result >= 0n) st.echo.adopt(Number(result), echoTargetOf(`/proc/${task.tid}/fd/${result}`));
-    if ((nr === SYS.recvmsg || nr === SYS.recvmmsg) && result >= 0n) {
-      for (const fd of receivedFds((a, n) => task.read(a, n), args[1]!, nr === SYS.recvmsg ? 1 : Number(result))) {
-        st.echo.adopt(fd, echoTargetOf(`/proc/${task.tid}/fd/${fd}`));
-      }
-    }
+    st.echo.update(def, args, result, task);
     this.seccomp.after(task.tid, nr, args, result, () => this.threadsOf(task.tgid));
     const mode = modeOf(def, { args, result, isRecorded: (pid) => this.tasks.has(Number(pid)) });
     const ev = syscallEvent(task.tid, nr, mode, regs, result, writes, mapping.file, echo);

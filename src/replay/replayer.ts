@@ -5,10 +5,9 @@
 // runs in the recorded order. At every stop the state is checked against the recording; any difference
 // stops replay with a report.
 import { X86_EFLAGS_RF } from '../kernel/eflags.js';
-import { MAP_FIXED } from '../kernel/mman.js';
 import { R, SYSCALL_ARG_REGS, syscallNr } from '../kernel/regs.js';
 import { ILL_ILLOPN, SI_KERNEL, SIG, siginfoCode } from '../kernel/signals.js';
-import { SYS, syscallName } from '../kernel/syscall-names.js';
+import { syscallName } from '../kernel/syscall-names.js';
 import { syscallDef } from '../kernel/syscalls/index.js';
 import { INT3 } from '../kernel/x86-insn.js';
 import { __WALL } from '../kernel/ptrace.js';
@@ -40,13 +39,14 @@ import { RTask } from './replayed-task.js';
 import { SharedBackings } from './shared-backings.js';
 import { basename } from 'node:path';
 import { createsTask, parentWaits, replayNewTask, replayNewTaskResult, sharesMemory } from '../syscalls/clone.js';
-import { replayFileMapping } from '../syscalls/mmap.js';
-import { replayShmAttach, replayShmDetach } from '../syscalls/shm.js';
+import { irregularCall } from '../syscalls/irregular.js';
 import { interruptUnderMask } from '../syscalls/signal-masks.js';
 import { enterReplayExec, finishReplayExec, firstExecPath, isExec, waitExecEnd, type ExecReplay } from '../syscalls/exec.js';
 import { checkRecordsUsed, giveRecords } from '../syscallbuf/install.js';
 import { decodeRecords } from '../syscallbuf/layout.js';
 
+/** The registers an irregular call's replay half changed before it ran for real, when none did. */
+const NOT_PINNED: readonly number[] = [];
 /** Passes through a preemption point's instruction replay tries before it reports a divergence. */
 const MAX_SEARCH_HITS = 1_000_000;
 
@@ -585,7 +585,8 @@ export class Replayer {
       case 'syscall': {
         if (ev.nr !== nr) throw this.diverge(`expected syscall ${syscallName(ev.nr)}, got ${syscallName(nr)}`);
         this.checkRegs(ev.regs, regs, `at ${syscallName(nr)}`);
-        if (nr === SYS.set_tid_address) t.clearTid = regs[R.rdi]!;
+        const clearTidArg = syscallDef(nr)?.setsClearTid;
+        if (clearTidArg !== undefined) t.clearTid = regs[SYSCALL_ARG_REGS[clearTidArg]!]!;
         if (this.hooks?.isEnd(t.recTid, ev)) {
           t.park({ kind: 'seccomp' });
           return debugStop({ kind: 'end' }, t.recTid);
@@ -667,26 +668,21 @@ export class Replayer {
     t.waitToResume(sig);
   }
 
-  /** A syscall that runs for real; anonymous mmaps are pinned to the recorded address. */
+  /** A syscall that runs for real (an irregular call's replay half may act in its place, or pin its arguments). */
   private replayExecuted(t: RTask, ev: SyscallEvent, regs: BigUint64Array): void {
     const task = t.task;
-    if (ev.file || ev.nr === SYS.shmdt) {
-      if (ev.nr === SYS.shmat) replayShmAttach(task, ev, regs, this.reader.filesDir, this.backings, this.diverger);
-      else if (ev.nr === SYS.shmdt) replayShmDetach(task, ev, regs, this.diverger);
-      else replayFileMapping(task, ev, regs, this.reader.filesDir, this.backings, this.diverger);
+    // A call whose replay half does what it did in its place (a file mapped, a segment attached: syscalls/irregular.ts).
+    const irregular = irregularCall(ev.nr);
+    if (irregular?.replay?.({ task, ev, entry: regs, filesDir: this.reader.filesDir, backings: this.backings, diverge: this.diverger })) {
       this.applyWrites(task, ev);
       t.saw({ kind: 'syscall' });
       this.codeChanged(t, ev);
       return;
     }
-    const pinned = ev.nr === SYS.mmap && ev.result >= 0n;
-    if (pinned) {
-      regs[R.rdi] = BigInt.asUintN(64, ev.result);
-      regs[R.r10] = regs[R.r10]! | MAP_FIXED;
-      task.storeRegs(regs);
-    }
+    const pinned = irregular?.runsAsRecorded?.(regs, ev) ?? NOT_PINNED;
+    if (pinned.length > 0) task.storeRegs(regs);
     const pidReg = this.pointAtReplayedProcess(task, ev, regs);
-    if (ev.nr === SYS.rt_sigsuspend) this.presendSignal(t);
+    if (syscallDef(ev.nr)?.waitsForSignal) this.presendSignal(t);
     if (syscallDef(ev.nr)?.noReturn) {
       // The task never comes back; its exit is collected at its exit event (a thread-group leader's
       // exit is reported only after its other threads', whose exit events come first).
@@ -715,9 +711,9 @@ export class Replayer {
       task.regs[R.rax] = BigInt.asUintN(64, ev.result);
       task.storeRegs();
     }
-    if (pinned || pidReg !== null) {
+    if (pinned.length > 0 || pidReg !== null) {
       // The program must see its own arguments, not the pinned ones or the replay's pid.
-      for (const r of pidReg !== null ? [pidReg] : [R.rdi, R.r10]) task.regs[r] = ev.regs[r]!;
+      for (const r of pidReg !== null ? [pidReg] : pinned) task.regs[r] = ev.regs[r]!;
       task.storeRegs();
     }
     this.applyWrites(task, ev);
@@ -773,7 +769,7 @@ export class Replayer {
     return next?.kind === 'signal' && next.placement === SignalPlacement.SyscallExit;
   }
 
-  /** rt_sigsuspend waits for a signal: the recorded one must be pending before it runs. */
+  /** A call that waits for a signal (rt_sigsuspend): the recorded one must be pending before it runs. */
   private presendSignal(t: RTask): void {
     const sig = this.nextEventOf(t);
     if (sig?.kind !== 'signal' || sig.placement !== SignalPlacement.SyscallExit) return;

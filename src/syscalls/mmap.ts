@@ -3,22 +3,21 @@
 // (shared-files.ts: replay needs the changes emulated calls make to it); a mapping mremap grows must
 // still be within the copy. Replay maps the trace's copy at the recorded address, privately (replay never
 // writes to files), or, for a mapping shared or of a file mapped shared before, the file's shared
-// backing (shared-backings.ts). A home of the syscall layer: imports record/ and replay/ helpers,
-// never the engines.
+// backing (shared-backings.ts); anonymous memory is mapped for real, pinned to the recorded address.
+// A home of the syscall layer: imports record/ and replay/ helpers, never the engines.
 import { E } from '../kernel/errno.js';
 import { AT_FDCWD, O_CLOEXEC, O_RDONLY, O_RDWR } from '../kernel/fcntl.js';
 import { isSharedMapping, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_TYPE_MASK, PROT_WRITE } from '../kernel/mman.js';
-import { SYSCALL_ARG_REGS } from '../kernel/regs.js';
+import { R, SYSCALL_ARG_REGS } from '../kernel/regs.js';
 import { SYS } from '../kernel/syscall-names.js';
 import type { FileRef, SyscallEvent } from '../trace/events.js';
 import { hasCopy } from '../trace/file-copies.js';
 import { TraceeError } from '../tracee/errors.js';
 import { injectSyscall, setExitRegs, skipToExit, withStringOnStack } from '../tracee/inject.js';
 import type { Task } from '../tracee/task.js';
-import type { FileStore } from '../record/file-store.js';
-import type { SharedFiles } from '../record/shared-files.js';
 import type { SharedBackings } from '../replay/shared-backings.js';
 import { copyPath } from '../replay/trace-files.js';
+import type { IrregularCalls, RecordExit } from './irregular.js';
 
 const O_RDONLY_CLOEXEC = O_RDONLY | O_CLOEXEC;
 const O_RDWR_CLOEXEC = O_RDWR | O_CLOEXEC;
@@ -34,27 +33,29 @@ export interface RecordedMapping {
   writable: boolean;
 }
 
+/** What the event of a call that mapped no file carries. */
+export const NO_MAPPING: RecordedMapping = Object.freeze({ file: null, writable: false });
+
 /**
- * At the exit of any syscall: for a successful mmap of a file, the copy of the file it mapped, the file
- * remembered when mapped shared; for a successful mremap that grew a mapping, the check that the copy
- * holds the grown part. Nothing for other calls.
+ * At the exit of mmap: for a successful mmap of a file, the copy of the file it mapped, the file
+ * remembered when mapped shared.
  */
-export function recordMapping(files: FileStore, shared: SharedFiles, task: Task, nr: number, args: bigint[], result: bigint): RecordedMapping {
-  const none = { file: null, writable: false };
-  if (result < 0n) return none;
-  if (nr === SYS.mremap) {
-    if (args[2]! > args[1]!) files.checkGrownMapping(task.tid, result, args[2]!);
-    return none;
-  }
-  if (nr !== SYS.mmap) return none;
+function recordMmap({ files, shared, task, args, result }: RecordExit): RecordedMapping {
+  if (result < 0n) return NO_MAPPING;
   const fd = BigInt.asIntN(32, args[4]!);
-  if ((args[3]! & MAP_ANONYMOUS) !== 0n || fd < 0n) return none;
+  if ((args[3]! & MAP_ANONYMOUS) !== 0n || fd < 0n) return NO_MAPPING;
   const file = files.captureMapping(task.tid, fd, result, args[1]!, args[5]!);
   // Files mapped shared: replay backs them with one memory file, and needs the changes made by calls it
   // emulates; files mapped privately are remembered so that a change replay could not show is refused.
   const writable = shared.mapped(task, args, file);
   if (writable === undefined) shared.mappedPrivately(file);
   return { file, writable: writable === true };
+}
+
+/** At the exit of mremap: a mapping it grew must still be within the copy of its file. */
+function recordMremap({ files, task, args, result }: RecordExit): RecordedMapping {
+  if (result >= 0n && args[2]! > args[1]!) files.checkGrownMapping(task.tid, result, args[2]!);
+  return NO_MAPPING;
 }
 
 // ---- replay --------------------------------------------------------------------------------------
@@ -101,9 +102,34 @@ export function replayFileMapping(task: Task, ev: SyscallEvent, entry: BigUint64
   setExitRegs(task, entry, ev.result);
 }
 
+const PINNED = [R.rdi, R.r10];
+
+/** An mmap of anonymous memory runs for real, pinned to the address it returned when recorded. */
+function pinAnonymous(regs: BigUint64Array, ev: SyscallEvent): readonly number[] {
+  if (ev.result < 0n) return [];
+  regs[R.rdi] = BigInt.asUintN(64, ev.result);
+  regs[R.r10] = regs[R.r10]! | MAP_FIXED;
+  return PINNED;
+}
+
 /** Opens path inside the tracee (at a syscall-exit stop; read-only unless told); returns the fd. */
 function openInTracee(task: Task, path: string, flags = O_RDONLY_CLOEXEC): bigint {
   const fd = withStringOnStack(task, path, (addr) => injectSyscall(task, SYS.openat, [AT_FDCWD, addr, flags, 0n]));
   if (fd < 0n) throw new TraceeError(`cannot open ${path} (a trace's copy or a shared backing) in the replayed process (errno ${-fd})`);
   return fd;
 }
+
+// ---- how the engines reach it (irregular.ts) -----------------------------------------------------
+
+export const MMAP_CALLS: IrregularCalls = {
+  mmap: {
+    recordExit: recordMmap,
+    replay: ({ task, ev, entry, filesDir, backings, diverge }) => {
+      if (!ev.file) return false; // anonymous memory: run for real (the engine pins it to the recorded address)
+      replayFileMapping(task, ev, entry, filesDir, backings, diverge);
+      return true;
+    },
+    runsAsRecorded: pinAnonymous,
+  },
+  mremap: { recordExit: recordMremap },
+};

@@ -9,14 +9,14 @@
 import { MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE, SHM_EXEC, SHM_RDONLY } from '../kernel/mman.js';
 import { SYSCALL_ARG_REGS } from '../kernel/regs.js';
 import { SYS } from '../kernel/syscall-names.js';
-import type { FileRef, SyscallEvent } from '../trace/events.js';
+import type { SyscallEvent } from '../trace/events.js';
 import { TraceeError } from '../tracee/errors.js';
 import { injectSyscall, setExitRegs, skipToExit } from '../tracee/inject.js';
 import { readMaps } from '../tracee/maps.js';
 import type { Task } from '../tracee/task.js';
-import type { FileStore } from '../record/file-store.js';
 import type { SharedBackings } from '../replay/shared-backings.js';
-import { replayFileMapping } from './mmap.js';
+import type { IrregularCalls, RecordExit } from './irregular.js';
+import { NO_MAPPING, replayFileMapping, type RecordedMapping } from './mmap.js';
 
 /** shmat(shmid, addr, flags): the protection of the attachment. */
 function protOf(flags: bigint): bigint {
@@ -25,17 +25,19 @@ function protOf(flags: bigint): bigint {
 
 // ---- record --------------------------------------------------------------------------------------
 
-/** At the exit of a successful shmat (attached at `at`): the copy of the segment. */
-export function recordShmAttach(files: FileStore, tid: number, at: bigint): FileRef {
+/** At the exit of shmat: when it attached (at `result`), the copy of the segment. */
+function recordShmAttach({ files, task, result: at }: RecordExit): RecordedMapping {
+  if (at < 0n) return NO_MAPPING;
+  const tid = task.tid;
   const m = readMaps(tid).find((x) => x.start === at);
   if (!m) throw new TraceeError(`shmat attached at 0x${at.toString(16)}, which /proc/${tid}/maps does not show`);
-  return files.captureMapping(tid, -1n, at, m.end - m.start, 0n);
+  return { file: files.captureMapping(tid, -1n, at, m.end - m.start, 0n), writable: false };
 }
 
 // ---- replay --------------------------------------------------------------------------------------
 
 /** shmat: the segment's backing mapped shared at the recorded address. */
-export function replayShmAttach(task: Task, ev: SyscallEvent, entry: BigUint64Array, filesDir: string, backings: SharedBackings,
+function replayShmAttach(task: Task, ev: SyscallEvent, entry: BigUint64Array, filesDir: string, backings: SharedBackings,
   diverge: (message: string) => Error): void {
   const size = (ev.file!.size + 4095n) & ~4095n;
   const mmapArgs = [ev.result, size, protOf(entry[SYSCALL_ARG_REGS[2]!]!), MAP_SHARED, -1n, 0n];
@@ -46,7 +48,7 @@ export function replayShmAttach(task: Task, ev: SyscallEvent, entry: BigUint64Ar
  * shmdt(addr): the mappings of the backing attached at addr are unmapped (the kernel detaches every
  * piece of the attachment: an mprotect may have split it). A failed one (EINVAL) is only skipped.
  */
-export function replayShmDetach(task: Task, ev: SyscallEvent, entry: BigUint64Array, diverge: (message: string) => Error): void {
+function replayShmDetach(task: Task, ev: SyscallEvent, entry: BigUint64Array, diverge: (message: string) => Error): void {
   const addr = entry[SYSCALL_ARG_REGS[0]!]!;
   skipToExit(task, ev.result);
   if (ev.result === 0n) {
@@ -62,3 +64,22 @@ export function replayShmDetach(task: Task, ev: SyscallEvent, entry: BigUint64Ar
   }
   setExitRegs(task, entry, ev.result);
 }
+
+// ---- how the engines reach it (irregular.ts) -----------------------------------------------------
+
+export const SHM_CALLS: IrregularCalls = {
+  shmat: {
+    recordExit: recordShmAttach,
+    replay: ({ task, ev, entry, filesDir, backings, diverge }) => {
+      if (!ev.file) return false; // it failed: run for real, to fail again
+      replayShmAttach(task, ev, entry, filesDir, backings, diverge);
+      return true;
+    },
+  },
+  shmdt: {
+    replay: ({ task, ev, entry, diverge }) => {
+      replayShmDetach(task, ev, entry, diverge);
+      return true;
+    },
+  },
+};

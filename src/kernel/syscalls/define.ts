@@ -15,7 +15,10 @@ export interface EntryOpts {
   fds?: SyscallDef['fds'];
   sizes?: SizedFile;
   changesCode?: boolean;
-  noReturn?: boolean;
+  noReturn?: SyscallDef['noReturn'];
+  setsClearTid?: number;
+  waitsForSignal?: boolean;
+  yields?: boolean;
 }
 
 function entry(name: SyscallName, kind: SyscallDef['kind'], outputs: OutputRule[], opts: EntryOpts): SyscallDef {
@@ -32,7 +35,10 @@ function entry(name: SyscallName, kind: SyscallDef['kind'], outputs: OutputRule[
   if (opts.fds) d.fds = opts.fds;
   if (opts.sizes) d.sizes = opts.sizes;
   if (opts.changesCode) d.changesCode = true;
-  if (opts.noReturn) d.noReturn = true;
+  if (opts.noReturn) d.noReturn = opts.noReturn;
+  if (opts.setsClearTid !== undefined) d.setsClearTid = opts.setsClearTid;
+  if (opts.waitsForSignal) d.waitsForSignal = true;
+  if (opts.yields) d.yields = true;
   return d;
 }
 

@@ -21,8 +21,11 @@ export const NET: readonly SyscallDef[] = [
   emulate('sendmmsg', [sendmmsgOut()], BLOCKS),
   // recvfrom(fd, buf, len, flags, src, addrlen): with MSG_TRUNC the result may exceed len
   emulate('recvfrom', [resultBytes(1, 2), sockaddrOut(4, 5)], BLOCKS),
-  emulate('recvmsg', [recvmsgOut()], BLOCKS),
-  emulate('recvmmsg', [recvmmsgOut(), fixed(4, Struct.timespec.size)], BLOCKS), // timeout updated
+  // fds that come with SCM_RIGHTS may be rewind's stdout/stderr (their writes are re-emitted at replay)
+  emulate('recvmsg', [recvmsgOut()], { blocks: true, fds: (a) => ({ rightsIn: a[1]!, count: 1 }) }),
+  emulate('recvmmsg', [recvmmsgOut(), fixed(4, Struct.timespec.size)], { // timeout updated
+    blocks: true, fds: (a, r) => ({ rightsIn: a[1]!, count: Number(r) }),
+  }),
   emulate('shutdown'),
   emulate('setsockopt'),
   emulate('getsockopt', [inOutLen(3, 4)]), // *optlen after the call = bytes written

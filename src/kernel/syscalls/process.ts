@@ -23,10 +23,10 @@ const SCHED_NOTE = 'answered by the recorder from what the program asked for (it
 export const PROCESS: readonly SyscallDef[] = [
   execute('execve', [], { note: 'runs again at replay to rebuild the address space' }),
   execute('execveat', [], { note: 'runs again at replay to rebuild the address space' }),
-  execute('exit', [], { noReturn: true }),
-  execute('exit_group', [], { noReturn: true }),
+  execute('exit', [], { noReturn: 'task' }),
+  execute('exit_group', [], { noReturn: 'process' }),
   execute('arch_prctl', [archPrctlOut()]), // fs/gs base; ARCH_SET_CPUID stops recording
-  execute('set_tid_address', [], { keepsRecordedResult: true }), // returns the caller's tid: the recorded one
+  execute('set_tid_address', [], { keepsRecordedResult: true, setsClearTid: 0 }), // returns the caller's tid: the recorded one
   execute('set_robust_list'),
   emulate('get_robust_list', [u64(1), u64(2)]),
   execute('fork', [], { note: 'creates the task at replay too; replay hands back the recorded pid' }),
@@ -86,7 +86,7 @@ export const PROCESS: readonly SyscallDef[] = [
   emulate('setpriority', [], { note: SCHED_NOTE }),
   emulate('ioprio_get'),
   emulate('ioprio_set'),
-  emulate('sched_yield'),
+  emulate('sched_yield', [], { yields: true }),
   emulate('sched_getaffinity', [resultBytes(2)], { note: SCHED_NOTE }), // result = bytes of the mask written
   emulate('sched_setaffinity', [], { note: SCHED_NOTE }),
   emulate('sched_getparam', [fixed(1, Struct.sched_param.size)], { note: SCHED_NOTE }),
@@ -105,5 +105,5 @@ export const PROCESS: readonly SyscallDef[] = [
   emulate('getrusage', [fixed(1, Struct.rusage.size)]),
   emulate('kcmp'),
   emulate('pidfd_open'),
-  emulate('pidfd_getfd'),
+  emulate('pidfd_getfd', [], { fds: (_a, r) => ({ received: Number(r) }) }), // may be rewind's stdout/stderr
 ];

@@ -12,7 +12,7 @@ export const SIGNAL: readonly SyscallDef[] = [
   execute('rt_sigprocmask', [sizeFromArg(2, 3)]), // old set: sigsetsize bytes
   execute('rt_sigreturn', [], { keepsRecordedResult: true }), // returns the rax it restores
   execute('sigaltstack', [fixed(1, Struct.stack_t.size)]),
-  execute('rt_sigsuspend', [], { blocks: true, note: 'returns when a signal arrives; replay re-creates the signal' }),
+  execute('rt_sigsuspend', [], { blocks: true, waitsForSignal: true, note: 'returns when a signal arrives; replay re-creates the signal' }),
   emulate('rt_sigpending', [sizeFromArg(0, 1)]),
   emulate('rt_sigtimedwait', [fixed(1, Struct.siginfo.size)], BLOCKS), // info filled when result is a signal
   emulate('rt_sigqueueinfo'),

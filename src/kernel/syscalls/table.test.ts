@@ -135,16 +135,25 @@ test('fd-table changes, write-like and kernel-copy rules (what echo, shared file
   assert.deepEqual(fds('close_range', [3, 0xffffffff, 0], 0), { closeFrom: 3, closeTo: 0xffffffff });
   assert.equal(fds('close_range', [3, 10, CLOSE_RANGE_CLOEXEC], 0), null, 'CLOSE_RANGE_CLOEXEC closes nothing');
   assert.equal(fds('read', [0], 1), null);
+  // fds received from elsewhere: the recorder looks at each through /proc/TID/fd
+  assert.deepEqual(fds('pidfd_getfd', [3, 1, 0], 6), { received: 6 });
+  assert.deepEqual(fds('recvmsg', [4, 0x1000, 0], 1), { rightsIn: 0x1000n, count: 1 });
+  assert.deepEqual(fds('recvmmsg', [4, 0x2000, 8, 0, 0], 3), { rightsIn: 0x2000n, count: 3 }, 'one control buffer per message received');
   // Re-emitted at replay: only writes at the fd's position, whose bytes replay reads from memory.
   assert.deepEqual(ALL_SYSCALLS.filter((d) => d.writes?.echo).map((d) => d.name), ['write', 'writev']);
   assert.deepEqual(ALL_SYSCALLS.filter((d) => d.writes).map((d) => d.name).sort(),
     ['pwrite64', 'pwritev', 'pwritev2', 'sendmsg', 'sendto', 'write', 'writev']);
   assert.deepEqual(ALL_SYSCALLS.filter((d) => d.copies).map((d) => d.name).sort(), ['copy_file_range', 'sendfile', 'splice', 'tee']);
-  assert.deepEqual(ALL_SYSCALLS.filter((d) => d.noReturn).map((d) => d.name), ['exit', 'exit_group']);
+  assert.deepEqual(ALL_SYSCALLS.filter((d) => d.noReturn).map((d) => [d.name, d.noReturn]), [['exit', 'task'], ['exit_group', 'process']]);
+  assert.deepEqual(ALL_SYSCALLS.filter((d) => d.setsClearTid !== undefined).map((d) => [d.name, d.setsClearTid]), [['set_tid_address', 0]]);
+  assert.deepEqual(ALL_SYSCALLS.filter((d) => d.waitsForSignal).map((d) => d.name), ['rt_sigsuspend']);
+  assert.deepEqual(ALL_SYSCALLS.filter((d) => d.yields).map((d) => d.name), ['sched_yield']);
   for (const d of ALL_SYSCALLS) {
     // Replay emulates what these rules describe; code changes come from calls it runs again.
     if (d.writes || d.copies || d.fds || d.sizes) assert.equal(d.kind, 'emulate', d.name);
     if (d.changesCode) assert.equal(d.kind, 'execute', d.name);
+    // Read by replay only for the calls it runs for real.
+    if (d.setsClearTid !== undefined || d.waitsForSignal || d.noReturn) assert.equal(d.kind, 'execute', d.name);
     if (d.writes?.echo) assert.equal(d.writes.offset, undefined, `${d.name}: an echoed write is at the fd's position`);
   }
 });

@@ -77,7 +77,14 @@ export type FdChange =
   | { copy: number; to: number }
   | { close: number }
   /** Every fd from `from` to `to` (inclusive) is closed. */
-  | { closeFrom: number; closeTo: number };
+  | { closeFrom: number; closeTo: number }
+  /** fd `received` is a new one taken from outside the program's table (pidfd_getfd: another process's). */
+  | { received: number }
+  /**
+   * The fds that came with SCM_RIGHTS in the control buffers of `count` struct mmsghdr at `rightsIn`
+   * (recvmmsg; recvmsg: one struct msghdr), read from the program's memory after the call.
+   */
+  | { rightsIn: bigint; count: number };
 
 /** The file whose size a call sets: the fd in this argument, or the path in this argument. */
 export type SizedFile = { fd: number } | { path: number };
@@ -117,12 +124,24 @@ export interface SyscallDef {
   writes?: WriteRule;
   /** Moves bytes between fds in the kernel (sendfile, splice…): what it sends to rewind's stdout/stderr is recorded. */
   copies?: CopyRule;
-  /** Its change of the fd table (result >= 0), which the recorder follows to know which fds are its stdout/stderr. */
+  /**
+   * Its change of the fd table (result >= 0), which the recorder follows to know which fds are its
+   * stdout/stderr: fds copied or closed, or fds received from elsewhere (pidfd_getfd, SCM_RIGHTS).
+   */
   fds?: (args: readonly bigint[], result: bigint) => FdChange | null;
   /** It sets the size of a file (a change replay applies to a file mapped shared). */
   sizes?: SizedFile;
   /** It never returns: the task (exit) or its whole process (exit_group) ends in it. */
-  noReturn?: boolean;
+  noReturn?: 'task' | 'process';
+  /**
+   * For a call run at replay: the argument (0-5) it sets the calling thread's clear_child_tid to
+   * (set_tid_address). Replay keeps it for the thread, for the copies a checkpoint makes of it.
+   */
+  setsClearTid?: number;
+  /** It returns only when a signal arrives (rt_sigsuspend): replay, running it, sends the recorded signal first. */
+  waitsForSignal?: boolean;
+  /** It asks to give way to the other threads (sched_yield): the recorder lets those waiting run first. */
+  yields?: boolean;
   /** It changes which code is mapped where (the code patcher's tables follow it: src/patch/code-changes.ts). */
   changesCode?: boolean;
 }

@@ -3,7 +3,7 @@
 // process, and the upkeep of the armed traps as tasks appear, stop and exec (trap-planting.ts).
 import { R } from '../../kernel/regs.js';
 import { SI_KERNEL, SIG } from '../../kernel/signals.js';
-import { SYS } from '../../kernel/syscall-names.js';
+import { syscallDef } from '../../kernel/syscalls/index.js';
 import { INT3, isSyscallInsn } from '../../kernel/x86-insn.js';
 import type { TraceEvent } from '../../trace/events.js';
 import { waitStop } from '../../tracee/spawn.js';
@@ -87,7 +87,8 @@ export class TimelineHooks implements DebugHooks {
     if (!this.process.hasThread(recTid)) return false;
     if (ev.kind === 'exit') return ev.signal !== null;
     if (ev.kind !== 'syscall') return false;
-    return ev.nr === SYS.exit_group || (ev.nr === SYS.exit && this.process.tasks().length === 1);
+    const ends = syscallDef(ev.nr)?.noReturn;
+    return ends === 'process' || (ends === 'task' && this.process.tasks().length === 1);
   }
 
   taskAdded(task: Task, recTid: number): void {
