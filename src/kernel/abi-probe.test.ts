@@ -33,7 +33,7 @@ const PRELUDES: Record<GroupName, string[]> = {
     'sched.h', 'fcntl.h', 'sys/ptrace.h', 'sys/user.h', 'net/if.h', 'mqueue.h', 'sys/msg.h', 'sys/sem.h', 'sys/shm.h', 'dirent.h', 'sys/ioctl.h',
     'errno.h', 'sys/syscall.h', 'linux/capability.h', 'linux/futex.h', 'linux/openat2.h', 'linux/sockios.h',
   ],
-  ksignal: ['asm/signal.h'], // the kernel's struct sigaction (glibc's differs)
+  ksignal: ['asm/signal.h', 'asm/sigcontext.h', 'asm/ucontext.h'], // the kernel's struct sigaction (glibc's differs)
   ktermios: ['asm/termbits.h', 'asm/ioctls.h'], // the kernel's struct termios (glibc's is 60 bytes)
   linux: ['linux/fs.h', 'linux/kd.h', 'linux/vt.h', 'linux/serial.h'],
   schedattr: ['linux/sched/types.h'],
@@ -56,6 +56,8 @@ const C_STRUCTS: Record<StructName, { group: GroupName; ctype: string } | null> 
   sysinfo: { group: 'glibc', ctype: 'struct sysinfo' },
   rlimit: { group: 'glibc', ctype: 'struct rlimit' },
   sigaction: { group: 'ksignal', ctype: 'struct sigaction' },
+  sigcontext: { group: 'ksignal', ctype: 'struct sigcontext' },
+  ucontext: { group: 'ksignal', ctype: 'struct ucontext' },
   stack_t: { group: 'glibc', ctype: 'stack_t' },
   siginfo: { group: 'glibc', ctype: 'siginfo_t' },
   pollfd: { group: 'glibc', ctype: 'struct pollfd' },

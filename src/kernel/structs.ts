@@ -26,6 +26,11 @@ export const Struct = {
   rlimit: { size: 16 },
   /** Kernel struct sigaction as rt_sigaction reads and writes it: handler, flags, restorer, mask (8-byte sigset). */
   sigaction: { size: 32, sa_handler: 0, sa_flags: 8, sa_restorer: 16, sa_mask: 24 },
+  /** The kernel's struct sigcontext (asm/sigcontext.h): the registers a signal frame saves, and the
+   *  fields the kernel fills from the thread's last fault (err, trapno, cr2). */
+  sigcontext: { size: 256, eflags: 136, err: 152, trapno: 160, cr2: 176 },
+  /** The kernel's struct ucontext (asm/ucontext.h); an rt_sigframe is the return address (pretcode), then this. */
+  ucontext: { uc_mcontext: 40 },
   /** stack_t (sigaltstack). */
   stack_t: { size: 24, ss_sp: 0, ss_flags: 8, ss_size: 16 },
   /** siginfo_t; field offsets are in signals.ts (SIGINFO). */

@@ -6,7 +6,10 @@
 // What is hashed, in order:
 //  1. the top of the stack: STACK_WINDOW bytes from rsp, cut at the end of the mapping holding rsp.
 //     512 bytes hold the current frame and usually its callers' locals (an -O0 loop counter sits a few
-//     bytes above rsp), and cost one small read per comparison;
+//     bytes above rsp), and cost one small read per comparison. Left out: in each signal frame the
+//     window holds (a handler with a small frame, or a task about to return through the restorer), the
+//     saved EFLAGS and the fields the kernel fills from the thread's last fault (err, trapno, cr2):
+//     rewind's own traps and steps make them differ between record and replay;
 //  2. the main executable's writable private memory: its rw-p mappings (.data, .got, .bss in the
 //     file's last page) and the anonymous rw-p mapping that directly follows them (the rest of .bss),
 //     where global and static variables live. At most IMAGE_CAP bytes (1 MiB), in address order, so a
@@ -22,9 +25,12 @@
 // FNV-1a written in JavaScript.
 import { readlinkSync } from 'node:fs';
 import { R } from '../kernel/regs.js';
+import { SIZEOF_LONG, SIZEOF_PTR, Struct } from '../kernel/structs.js';
+import { SYS } from '../kernel/syscall-names.js';
+import { SYSCALL_INSN } from '../kernel/x86-insn.js';
 import type { MemRange, PointMemory } from '../trace/events.js';
 import { sha256 } from '../trace/sha256.js';
-import { readMaps } from './maps.js';
+import { type Mapping, readMaps } from './maps.js';
 import type { Task } from './task.js';
 
 /** Bytes of stack hashed from rsp up. */
@@ -40,7 +46,7 @@ export function pointRanges(task: Task): MemRange[] {
   const ranges: MemRange[] = [];
   const rsp = task.regs[R.rsp]!;
   const stack = maps.find((m) => m.start <= rsp && rsp < m.end && m.perms.startsWith('rw'));
-  if (stack) ranges.push({ addr: rsp, len: Number(min(stack.end - rsp, BigInt(STACK_WINDOW))) });
+  if (stack) ranges.push(...stackRanges(task, maps, stack, rsp));
   let exe: string;
   try {
     exe = readlinkSync(`/proc/${task.tid}/exe`);
@@ -77,6 +83,50 @@ function sharedRanges(task: Task, maps: readonly { start: bigint; end: bigint; p
     left -= len;
   }
   return out;
+}
+
+/**
+ * The stack window from rsp, without the kernel-filled fields of the signal frames in it. A frame is
+ * found by its return address (pretcode, at a 16-byte boundary + 8, the handler's entry rsp): an address
+ * in executable memory whose code is a restorer, `mov $15, %rax|%eax; syscall` (rt_sigreturn). Looked
+ * for from rsp - 8, since a task in the restorer has popped the return address off its frame.
+ */
+function stackRanges(task: Task, maps: readonly Mapping[], stack: Mapping, rsp: bigint): MemRange[] {
+  const end = min(stack.end, rsp + BigInt(STACK_WINDOW));
+  const from = rsp - 8n >= stack.start ? rsp - 8n : rsp;
+  const bytes = task.readPartial(from, Number(end - from));
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const holes: [bigint, bigint][] = [];
+  for (let off = Number((8n - (from % 16n) + 16n) % 16n); off + 8 <= bytes.length; off += 16) {
+    const v = dv.getBigUint64(off, true);
+    if (!maps.some((m) => m.start <= v && v < m.end && m.perms[2] === 'x') || !isRestorer(task, v)) continue;
+    const frame = from + BigInt(off);
+    holes.push([frame + FRAME_VOLATILE_START, frame + FRAME_VOLATILE_END]);
+  }
+  const out: MemRange[] = [];
+  let at = rsp;
+  for (const [a, b] of holes) {
+    if (a > at) out.push({ addr: at, len: Number(min(a, end) - at) });
+    if (b > at) at = b;
+    if (at >= end) break;
+  }
+  if (at < end) out.push({ addr: at, len: Number(end - at) });
+  return out;
+}
+
+/** In an rt_sigframe (pretcode, then the ucontext): from the saved EFLAGS to the end of cr2. */
+const FRAME_VOLATILE_START = BigInt(SIZEOF_PTR + Struct.ucontext.uc_mcontext + Struct.sigcontext.eflags);
+const FRAME_VOLATILE_END = BigInt(SIZEOF_PTR + Struct.ucontext.uc_mcontext + Struct.sigcontext.cr2 + SIZEOF_LONG);
+
+/** `mov $15, %rax; syscall` and `mov $15, %eax; syscall`: a signal restorer (glibc's, musl's, Go's). */
+const RESTORERS: readonly (readonly number[])[] = [
+  [0x48, 0xc7, 0xc0, SYS.rt_sigreturn, 0, 0, 0, ...SYSCALL_INSN],
+  [0xb8, SYS.rt_sigreturn, 0, 0, 0, ...SYSCALL_INSN],
+];
+
+function isRestorer(task: Task, addr: bigint): boolean {
+  const code = task.readPartial(addr, 9);
+  return RESTORERS.some((r) => r.every((b, i) => code[i] === b));
 }
 
 /** Hash of the bytes in ranges, or null when some of them cannot be read. */
