@@ -44,7 +44,7 @@ import { replayFileMapping } from '../syscalls/mmap.js';
 import { replayShmAttach, replayShmDetach } from '../syscalls/shm.js';
 import { interruptUnderMask } from '../syscalls/signal-masks.js';
 import { enterReplayExec, finishReplayExec, firstExecPath, isExec, waitExecEnd, type ExecReplay } from '../syscalls/exec.js';
-import { checkRecordsUsed, giveRecords } from '../syscallbuf/install.js';
+import { bufferOf, checkRecordsUsed, giveRecords, releaseBuffer } from '../syscallbuf/install.js';
 import { decodeRecords } from '../syscallbuf/layout.js';
 
 /** Passes through a preemption point's instruction replay tries before it reports a divergence. */
@@ -272,7 +272,9 @@ export class Replayer {
     }
     if (ev.kind === 'buffered') {
       // The calls the task made in its syscall buffer before its next stop: the program takes them from there.
-      giveRecords(t.task, ev.count, ev.records);
+      const buffer = bufferOf(t.task);
+      if (buffer === 0n) throw this.diverge(`recorded task ${t.recTid} has buffered calls but no syscall buffer here`);
+      giveRecords(t.task, buffer, ev.count, ev.records);
       t.batch ??= { index: this.cursor.index, events: [] };
       t.batch.events.push(ev);
       this.cursor.take();
@@ -531,7 +533,7 @@ export class Replayer {
     const batch = t.batch;
     if (!batch) return;
     delete t.batch;
-    const left = checkRecordsUsed(t.task);
+    const left = checkRecordsUsed(t.task, bufferOf(t.task));
     if (!left) return;
     const calls = batch.events.flatMap((e) => decodeRecords(e.records, e.count));
     const want = calls[left.used];
@@ -689,7 +691,9 @@ export class Replayer {
     if (ev.nr === SYS.rt_sigsuspend) this.presendSignal(t);
     if (syscallDef(ev.nr)?.noReturn) {
       // The task never comes back; its exit is collected at its exit event (a thread-group leader's
-      // exit is reported only after its other threads', whose exit events come first).
+      // exit is reported only after its other threads', whose exit events come first). Its buffer's
+      // slot is free for the next thread, as when recorded.
+      releaseBuffer(task, bufferOf(task));
       task.toSyscallExit();
       t.run();
       return;

@@ -5,8 +5,11 @@
 // within 2 GiB of it, so a patched site reaches its stub with a 32-bit jump):
 //   BASE            the code (build/syscallbuf.bin), r-x
 //   STUBS           one stub per patched syscall site, written by rewind, r-x
-//   OFF_HEADER      a header with mode 0 (every call traced): the gs_base of threads without a buffer
-//   BUFFER          the buffer of the process's first thread: header, own stack, records
+//   OFF_HEADER      a header with mode 0 (every call traced): the gs_base of tasks without a buffer;
+//                   in its page the process's own bookkeeping (STUB_NEXT, the slots, PROC: below)
+//   BUFFER          slot 0, the buffer of the process's first thread: header, own stack, records;
+//                   slot k at BUFFER + k * BUFFER_SIZE, mapped at the first stop of the first thread
+//                   that gets it and kept for the next one once its thread exits
 export const SYSCALLBUF_BASE = 0x7fffc0000000n;
 export const CODE_SIZE = 0x10000;
 export const STUBS = SYSCALLBUF_BASE + 0x10000n;
@@ -14,14 +17,48 @@ export const STUBS_SIZE = 0x20000;
 export const OFF_HEADER = SYSCALLBUF_BASE + 0x30000n;
 /** In the off header's page: the next free byte of the stub area (kept in the process, so fork copies it). */
 export const STUB_NEXT = OFF_HEADER + 0x800n;
+/**
+ * In the off header's page: which buffer slots are taken (a bitmap of MAX_SLOTS bits) and which are
+ * mapped (the same), kept in the process so that fork copies them and replay, doing the same steps at
+ * the same events, picks the same slot for the same thread.
+ */
+export const SLOTS_USED = OFF_HEADER + 0x810n;
+export const SLOTS_MAPPED = OFF_HEADER + 0x820n;
+export const MAX_SLOTS = 128;
+/**
+ * In the off header's page: the process's settings the buffer reads (struct sb_proc in syscallbuf.c):
+ * u32 mode (the mode of every buffer of the process), u32 flags (PROC_THREAD_BUFFERS), then at
+ * PROC_WATCH u32 count and 8 bytes later `count` (u64 dev, u64 ino) pairs, at most MAX_WATCHED: the
+ * files whose writes the buffer leaves to the tracer (record only).
+ */
+export const PROC = OFF_HEADER + 0x900n;
+export const PROC_FLAGS = PROC + 4n;
+export const PROC_WATCH = PROC + 8n;
+export const MAX_WATCHED = 64;
+/** PROC flags: threads and CLONE_VM children get a buffer of their own (trace format 7 on). */
+export const PROC_THREAD_BUFFERS = 1;
+/** PROC flags: writes are never buffered (more watched files than the table holds). */
+export const PROC_NO_WRITES = 2;
 /** Code, stubs and the off header: mapped read-only and executable once written. */
 export const FIXED_SIZE = 0x31000;
 export const BUFFER = SYSCALLBUF_BASE + 0x100000n;
 export const BUFFER_SIZE = 0x100000;
 export const REGION_SIZE = 0x200000;
 const STACK_SIZE = 0x10000;
-export const STACK_TOP = BUFFER + 0x1000n + BigInt(STACK_SIZE);
-export const RECORDS = STACK_TOP;
+/** A buffer's record area (its stack's top: the stack grows down from there). */
+export function recordsOf(buffer: bigint): bigint {
+  return buffer + 0x1000n + BigInt(STACK_SIZE);
+}
+/** Slot k's buffer. */
+export function slotAddress(k: number): bigint {
+  return BUFFER + BigInt(k) * BigInt(BUFFER_SIZE);
+}
+/** The slot whose buffer starts at addr, or -1. */
+export function slotOf(addr: bigint): number {
+  if (addr < BUFFER || (addr - BUFFER) % BigInt(BUFFER_SIZE) !== 0n) return -1;
+  const k = Number((addr - BUFFER) / BigInt(BUFFER_SIZE));
+  return k < MAX_SLOTS ? k : -1;
+}
 export const CAPACITY = BUFFER_SIZE - 0x1000 - STACK_SIZE;
 
 export const MAGIC = 0x62737772; // "rwsb"
@@ -43,8 +80,8 @@ export function headerBytes(self: bigint, mode: Mode, withBuffer: boolean): Uint
   dv.setUint32(H.magic, MAGIC, true);
   dv.setUint32(H.mode, mode, true);
   if (withBuffer) {
-    dv.setBigUint64(H.stackTop, STACK_TOP, true);
-    dv.setBigUint64(H.records, RECORDS, true);
+    dv.setBigUint64(H.stackTop, recordsOf(self), true);
+    dv.setBigUint64(H.records, recordsOf(self), true);
     dv.setUint32(H.capacity, CAPACITY, true);
   }
   dv.setInt32(H.mismatchNr, -1, true);

@@ -7,7 +7,12 @@
  *   fork          buffered calls in a fork child (its own copy of the buffer) and in the parent
  *   vfork         a vfork child (shares the parent's memory, so it has no buffer) calls getpid, execs
  *   dup2 FILE     fd 3 a regular file (buffered reads), then a pipe dup2'd over it (not buffered)
- *   thread        a thread makes calls (traced: no buffer of its own) and exits; main buffers meanwhile
+ *   thread        a thread makes calls (buffered in a buffer of its own) and exits; main buffers meanwhile
+ *   threads       four threads buffer at once, exit, then three more take their freed buffers
+ *   threadfull    a thread buffers more than its buffer holds
+ *   threadexec    a second thread execs itself ("after") with calls still in its buffer
+ *   threadsig     the `signals` loop in a second thread: its timer signals land while it buffers
+ *   forkthread    a second thread forks; the child buffers in its copy and starts a thread of its own
  *   branch FILE   maps FILE and stats one of two paths by its first byte (a trace with the copy
  *                 changed makes replay call the other: a divergence inside a buffered run)
  *   setgs         sets its own GS base (arch_prctl ARCH_SET_GS), which the buffer uses: refused
@@ -184,6 +189,127 @@ static int threaded(void) {
   return 0;
 }
 
+static void *stat_worker(void *arg) {
+  long id = (long)arg;
+  struct stat st;
+  unsigned s = 0;
+  for (int i = 0; i < 300; i++) {
+    if (stat(i % 2 ? "/" : "/tmp", &st) != 0) die("stat");
+    s = s * 31 + (unsigned)(st.st_nlink > 0) + (unsigned)(getpid() > 0);
+  }
+  return (void *)(long)(s ^ (unsigned)id);
+}
+
+static int many_threads(void) {
+  for (int round = 0; round < 2; round++) {
+    int n = round == 0 ? 4 : 3;
+    pthread_t t[4];
+    for (long i = 0; i < n; i++) if (pthread_create(&t[i], NULL, stat_worker, (void *)i) != 0) die("pthread_create");
+    struct stat st;
+    long ok = 0;
+    for (int i = 0; i < 100; i++) ok += stat("/", &st) == 0;
+    unsigned s = 0;
+    for (int i = 0; i < n; i++) {
+      void *r;
+      pthread_join(t[i], &r);
+      s ^= (unsigned)(long)r;
+    }
+    say("round %d threads %d sum %u main %ld\n", round, n, s, ok);
+  }
+  return 0;
+}
+
+static const char *full_file;
+static void *full_worker(void *arg) {
+  (void)arg;
+  full(full_file);
+  return NULL;
+}
+
+static int thread_full(const char *file) {
+  full_file = file;
+  pthread_t t;
+  if (pthread_create(&t, NULL, full_worker, NULL) != 0) die("pthread_create");
+  pthread_join(t, NULL);
+  return 0;
+}
+
+static const char *self_path;
+static void *exec_worker(void *arg) {
+  (void)arg;
+  struct stat st;
+  for (int i = 0; i < 5; i++) stat("/tmp", &st); /* left in this thread's buffer when execve comes */
+  execl(self_path, self_path, "after", (char *)NULL);
+  die("execl");
+}
+
+static int thread_exec(const char *self) {
+  self_path = self;
+  struct stat st;
+  for (int i = 0; i < 5; i++) stat("/", &st);
+  pthread_t t;
+  if (pthread_create(&t, NULL, exec_worker, NULL) != 0) die("pthread_create");
+  for (;;) stat("/", &st); /* until the exec ends this thread */
+}
+
+static void *signals_worker(void *arg) {
+  (void)arg;
+  signals();
+  return NULL;
+}
+
+static void *unblock_signals_worker(void *arg) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGALRM);
+  pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+  return signals_worker(arg);
+}
+
+static int thread_signals(void) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGALRM);
+  pthread_sigmask(SIG_BLOCK, &set, NULL); /* SIGALRM goes to the worker, which has it unblocked */
+  pthread_t t;
+  if (pthread_create(&t, NULL, unblock_signals_worker, NULL) != 0) die("pthread_create");
+  pthread_join(t, NULL);
+  return 0;
+}
+
+static void *fork_worker(void *arg) {
+  (void)arg;
+  struct stat st;
+  for (int i = 0; i < 10; i++) stat("/", &st);
+  pid_t child = fork();
+  if (child < 0) die("fork");
+  if (child == 0) {
+    long long t = 0;
+    for (int i = 0; i < 100; i++) { stat("/tmp", &st); t += st.st_nlink > 0; }
+    pthread_t th;
+    if (pthread_create(&th, NULL, stat_worker, (void *)7L) != 0) die("pthread_create");
+    void *r;
+    pthread_join(th, &r);
+    say("child stats %lld thread %u\n", t, (unsigned)(long)r);
+    _exit(0);
+  }
+  int status;
+  if (waitpid(child, &status, 0) != child) die("waitpid");
+  for (int i = 0; i < 10; i++) stat("/", &st);
+  return (void *)(long)WEXITSTATUS(status);
+}
+
+static int fork_thread(void) {
+  pthread_t t;
+  if (pthread_create(&t, NULL, fork_worker, NULL) != 0) die("pthread_create");
+  struct stat st;
+  for (int i = 0; i < 50; i++) stat("/tmp", &st);
+  void *r;
+  pthread_join(t, &r);
+  say("forking thread: child status %ld\n", (long)r);
+  return 0;
+}
+
 static int branch(const char *file) {
   int fd = open(file, O_RDONLY);
   if (fd < 0) die("open");
@@ -208,6 +334,11 @@ static int run(const char *c, const char *f, const char *self) {
   if (!strcmp(c, "dup2")) return dup_over(f);
   if (!strcmp(c, "thread")) return threaded();
   if (!strcmp(c, "branch")) return branch(f);
+  if (!strcmp(c, "threads")) return many_threads();
+  if (!strcmp(c, "threadfull")) return thread_full(f);
+  if (!strcmp(c, "threadexec")) return thread_exec(self);
+  if (!strcmp(c, "threadsig")) return thread_signals();
+  if (!strcmp(c, "forkthread")) return fork_thread();
   if (!strcmp(c, "setgs")) {
     static long area[64];
     return syscall(SYS_arch_prctl, 0x1001 /* ARCH_SET_GS */, area) == 0 ? 0 : 1;
