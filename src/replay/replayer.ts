@@ -44,7 +44,7 @@ import { replayFileMapping } from '../syscalls/mmap.js';
 import { replayShmAttach, replayShmDetach } from '../syscalls/shm.js';
 import { interruptUnderMask } from '../syscalls/signal-masks.js';
 import { enterReplayExec, finishReplayExec, firstExecPath, isExec, waitExecEnd, type ExecReplay } from '../syscalls/exec.js';
-import { bufferOf, checkRecordsUsed, giveRecords, releaseBuffer } from '../syscallbuf/install.js';
+import { bufferOf, checkRecordsUsed, giveRecords, recordsAllUsed, releaseBuffer } from '../syscallbuf/install.js';
 import { decodeRecords } from '../syscallbuf/layout.js';
 
 /** Passes through a preemption point's instruction replay tries before it reports a divergence. */
@@ -382,7 +382,7 @@ export class Replayer {
       regs[R.rip] = at;
       task.storeRegs();
       const found = regsDifference(target, regs, [R.eflags]) === null && ((target[R.eflags]! ^ regs[R.eflags]!) & ~X86_EFLAGS_RF) === 0n
-        && (!point || hashRanges(task, point.ranges) === point.hash);
+        && (!point || hashRanges(task, point.ranges) === point.hash) && this.batchUsed(t);
       if (this.hooks?.breakpointAt(task, at)) {
         // The debugger's breakpoint at the same instruction is reported first.
         t.reportedAtPoint(found);
@@ -464,7 +464,7 @@ export class Replayer {
         if (regs[R.rip] !== trap.hitAddr + 1n) throw this.diverge(`recorded task ${t.recTid} trapped at 0x${regs[R.rip]!.toString(16)} before ${what}`);
         const resumeAt = regs[R.rip]!;
         regs[R.rip] = at;
-        found = atPoint(task, target, point);
+        found = atPoint(task, target, point) && this.batchUsed(t);
         if (!found) regs[R.rip] = resumeAt;
         task.storeRegs();
       }
@@ -490,7 +490,7 @@ export class Replayer {
     const at = target[R.rip]!;
     for (let steps = 0; ; steps++) {
       const rip = task.fetchRegs()[R.rip]!;
-      if (atPoint(task, target, point)) return true;
+      if (atPoint(task, target, point) && this.batchUsed(t)) return true;
       if (steps === 4 || rip <= at || rip >= at + 16n || atSyscallInstruction(task)) return false;
       task.step();
       const s = waitStop(task.tid);
@@ -520,6 +520,15 @@ export class Replayer {
   private checkRegs(expected: BigUint64Array, actual: BigUint64Array, what: string, ignore: number[] = []): void {
     const diff = regsDifference(expected, actual, ignore);
     if (diff) throw this.diverge(`${what}: registers differ (${diff})`);
+  }
+
+  /**
+   * Whether the task has used every record given to its buffer for its next event: the recording took
+   * them at the point it was interrupted at, so a pass through the same registers and memory before
+   * the last buffered call (a loop of buffered calls) is not that point.
+   */
+  private batchUsed(t: RTask): boolean {
+    return !t.batch || recordsAllUsed(t.task, bufferOf(t.task));
   }
 
   /** diverge, for the helpers that take it as an argument. */

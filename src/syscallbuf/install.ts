@@ -163,6 +163,12 @@ export function giveRecords(task: Task, buffer: bigint, count: number, records: 
   task.write(buffer + BigInt(H.used), u32Bytes([used + records.length, had + count]));
 }
 
+/** Replay: whether the program has used every record given to `buffer`. */
+export function recordsAllUsed(task: Task, buffer: bigint): boolean {
+  const [count, consumed] = u32sAt(task, buffer + BigInt(H.count), 2) as [number, number];
+  return consumed === count;
+}
+
 /** Replay, at the stop the records were taken at: how many the program used of how many (null: all), then empties the buffer. */
 export function checkRecordsUsed(task: Task, buffer: bigint): { used: number; count: number; mismatchNr: number } | null {
   const [, count, consumed] = u32sAt(task, buffer + BigInt(H.used), 3) as [number, number, number];
