@@ -29,7 +29,7 @@ export interface SyscallFileSite {
 }
 
 const JMP = 5;
-const FINDER_VERSION = 1;
+const FINDER_VERSION = 2; // the sites of BUFFERED_SYSCALLS: 2 since write, openat, close… joined them
 const LEA_DOWN = [0x48, 0x8d, 0x64, 0x24, 0x80]; // lea -0x80(%rsp),%rsp
 const LEA_UP = [0x48, 0x8d, 0xa4, 0x24, 0x80, 0x00, 0x00, 0x00]; // lea 0x80(%rsp),%rsp
 

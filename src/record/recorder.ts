@@ -43,6 +43,7 @@ import { createsTask, isNewTaskStop, parentWaits, recordNewTask, sharesMemory } 
 import { isExec, readExecArgs, recordExecImage, waitExecEnd } from '../syscalls/exec.js';
 import { inSyscallbufCode } from '../syscallbuf/blob.js';
 import { releaseBuffer, takeRecords } from '../syscallbuf/install.js';
+import { BufferSync } from '../syscallbuf/record-sync.js';
 import { BUFFER } from '../syscallbuf/layout.js';
 
 const ENOSYS = BigInt(E.ENOSYS);
@@ -134,6 +135,8 @@ export class Recorder {
   private readonly echoShared = stdoutIsStderr();
   /** Files the program maps shared, whose changes by emulated calls the trace must carry. */
   private readonly shared = new SharedFiles();
+  /** What the syscall buffers must know of the recorder's models (fds that are its stdout, files followed). */
+  private readonly bufferSync = new BufferSync(this.shared);
 
   constructor(task: Task, private readonly writer: TraceWriter, private readonly files: FileStore,
     private readonly plan: TrapPlan, private readonly onIdle?: () => void) {
@@ -298,6 +301,7 @@ export class Recorder {
   private resumeAndWait(st: TaskState): Stop {
     const r = st.resume ?? { syscall: false, sig: 0 };
     st.resume = null;
+    if (st.buffer !== 0n) this.bufferSync.beforeRun(st.task, st.echo, () => this.bufferedProcesses());
     try {
       if (r.syscall) st.task.toSyscallExit(r.sig);
       else st.task.cont(r.sig);
@@ -412,7 +416,16 @@ export class Recorder {
       if (e instanceof TraceeError) return; // gone (killed in a call): its records went with it
       throw e;
     }
-    if (taken) this.writer.append({ kind: 'buffered', tid: st.task.tid, count: taken.count, records: taken.records });
+    if (!taken) return;
+    this.bufferSync.taken(st.echo, taken.records, taken.count);
+    this.writer.append({ kind: 'buffered', tid: st.task.tid, count: taken.count, records: taken.records });
+  }
+
+  /** One task of each process that has a syscall buffer. */
+  private bufferedProcesses(): Task[] {
+    const byTgid = new Map<number, Task>();
+    for (const s of this.tasks.values()) if (s.buffer !== 0n && !byTgid.has(s.task.tgid)) byTgid.set(s.task.tgid, s.task);
+    return [...byTgid.values()];
   }
 
   /** Appends an event, first writing the entries of tasks waiting in the kernel if order needs them. */
@@ -763,6 +776,7 @@ export class Recorder {
     this.seccomp.execed(formerTid, st.task.tid);
     const { exec, patch, buffered } = recordExecImage(st.task, formerTid, argv, envp, this.files, this.plan, this.spaces);
     st.buffer = buffered ? BUFFER : 0n;
+    this.bufferSync.execed(st.task.tgid);
     this.append(exec);
     if (patch) this.append(patch);
     st.lastExit = null;

@@ -32,7 +32,7 @@ import { writtenDataHash } from '../tracee/write-data.js';
 import { native } from '../native/addon.js';
 import { describeEvent } from '../trace/describe-event.js';
 import { DivergenceError, regsDifference, TraceEndedEarly } from './divergence.js';
-import { echoWrite } from './echo.js';
+import { echoBytes, echoWrite } from './echo.js';
 import { EventCursor } from './event-cursor.js';
 import { isRestartCode, restartedRegs } from './restart.js';
 import { atSyscallInstruction, debugStop, isDebugStop, resumeAndWait, stepEndsAtSyscall, toSkippedExit, trapCode, trapStop, type DebugHooks, type DebugStop } from './debug-stepping.js';
@@ -44,8 +44,8 @@ import { replayFileMapping } from '../syscalls/mmap.js';
 import { replayShmAttach, replayShmDetach } from '../syscalls/shm.js';
 import { interruptUnderMask } from '../syscalls/signal-masks.js';
 import { enterReplayExec, finishReplayExec, firstExecPath, isExec, waitExecEnd, type ExecReplay } from '../syscalls/exec.js';
-import { bufferOf, checkRecordsUsed, giveRecords, recordsAllUsed, releaseBuffer } from '../syscallbuf/install.js';
-import { decodeRecords } from '../syscallbuf/layout.js';
+import { bufferOf, checkRecordsUsed, giveRecords, recordsAllUsed, recordsIn, releaseBuffer } from '../syscallbuf/install.js';
+import { decodeRecords, echoedBytes } from '../syscallbuf/layout.js';
 
 /** Passes through a preemption point's instruction replay tries before it reports a divergence. */
 const MAX_SEARCH_HITS = 1_000_000;
@@ -542,8 +542,15 @@ export class Replayer {
     const batch = t.batch;
     if (!batch) return;
     delete t.batch;
-    const left = checkRecordsUsed(t.task, bufferOf(t.task));
-    if (!left) return;
+    const buffer = bufferOf(t.task);
+    // Writes to the recording's stdout or stderr among them: re-emitted as the program wrote them here.
+    const echoed = this.opts.echo && batch.events.some((e) => echoedBytes(e.records, e.count).length > 0);
+    const given = echoed ? recordsIn(t.task, buffer, batch.events.reduce((n, e) => n + e.records.length, 0)) : null;
+    const left = checkRecordsUsed(t.task, buffer);
+    if (!left) {
+      if (given) for (const e of echoedBytes(given, batch.events.reduce((n, ev) => n + ev.count, 0))) echoBytes(e.echo, e.bytes);
+      return;
+    }
     const calls = batch.events.flatMap((e) => decodeRecords(e.records, e.count));
     const want = calls[left.used];
     const expected = want ? `${syscallName(want.nr)}(${want.args.map((a) => '0x' + a.toString(16)).join(', ')})` : '?';

@@ -20,8 +20,9 @@ import { injectSyscall } from '../tracee/inject.js';
 import type { Task } from '../tracee/task.js';
 import { syscallbufBlob } from './blob.js';
 import {
-  BUFFER, BUFFER_SIZE, FIXED_SIZE, H, HEADER_SIZE, headerBytes, MAX_SLOTS, Mode, OFF_HEADER, PROC, PROC_THREAD_BUFFERS, recordsOf,
-  REGION_SIZE, slotAddress, slotOf, SLOTS_MAPPED, SLOTS_USED, STUB_NEXT, STUBS, SYSCALLBUF_BASE,
+  BUFFER, BUFFER_SIZE, FIXED_SIZE, H, HEADER_SIZE, headerBytes, MAX_ECHO_FD, MAX_SLOTS, MAX_WATCHED, Mode, OFF_HEADER, PROC,
+  PROC_ECHO, PROC_FLAGS, PROC_NO_WRITES, PROC_NWATCH, PROC_THREAD_BUFFERS, PROC_WATCH, recordsOf, REGION_SIZE, slotAddress, slotOf, SLOTS_MAPPED,
+  SLOTS_USED, STUB_NEXT, STUBS, SYSCALLBUF_BASE,
 } from './layout.js';
 
 /**
@@ -45,7 +46,8 @@ export function installSyscallbuf(task: Task, mode: Mode.Record | Mode.Replay, t
   task.write(STUB_NEXT, next);
   task.write(SLOTS_USED, bitmap([0]));
   task.write(SLOTS_MAPPED, bitmap([0]));
-  task.write(PROC, u32Bytes([mode, threadBuffers ? PROC_THREAD_BUFFERS : 0, 0]));
+  task.write(PROC, u32Bytes([mode, threadBuffers ? PROC_THREAD_BUFFERS : 0, 0, 0]));
+  task.write(PROC_ECHO, new Uint8Array(MAX_ECHO_FD / 4).fill(0xff)); // not known yet: writes go to the tracer
   task.write(BUFFER, headerBytes(BUFFER, mode, true));
   const p = injectSyscall(task, SYS.mprotect, [SYSCALLBUF_BASE, BigInt(FIXED_SIZE), PROT_READ | PROT_EXEC]);
   if (p !== 0n) throw new Error(`cannot protect the syscall buffer's code (errno ${-p})`);
@@ -55,12 +57,13 @@ export function installSyscallbuf(task: Task, mode: Mode.Record | Mode.Replay, t
 
 /**
  * At a new task's first stop (record and replay alike), given the gs_base it inherited from its
- * creator: its buffer's address, or 0n when it has none. A thread or CLONE_VM child gets a slot of its
- * own; a vfork child (`waitsForChild`: its parent is suspended until it execs or exits, in the same
- * memory) none, so its calls are traced; a fork child keeps its copy of its creator's buffer (emptied
- * at the fork's entry), and its process only that slot.
+ * creator: its buffer's address, or 0n when it has none. A thread gets a slot of its own; a process
+ * sharing its creator's memory (vfork, posix_spawn's CLONE_VM|CLONE_VFORK, a bare CLONE_VM) none, so
+ * its calls are traced (it has a descriptor table of its own, which the process's one copy of the
+ * recorder's stdout model, PROC_ECHO, could not describe); a fork child keeps its copy of its
+ * creator's buffer (emptied at the fork's entry), and its process only that slot.
  */
-export function bufferForNewTask(child: Task, inherited: bigint, sharesMemory: boolean, waitsForChild: boolean): bigint {
+export function bufferForNewTask(child: Task, inherited: bigint, sharesMemory: boolean, thread: boolean): bigint {
   const slot = slotOf(inherited);
   if (slot < 0 && inherited !== OFF_HEADER) return 0n; // no buffer in this process
   if (!sharesMemory) {
@@ -72,7 +75,7 @@ export function bufferForNewTask(child: Task, inherited: bigint, sharesMemory: b
     if (slot >= 0) setGsBase(child, OFF_HEADER);
     return 0n;
   };
-  if (waitsForChild || (flags & PROC_THREAD_BUFFERS) === 0) return none();
+  if (!thread || (flags & PROC_THREAD_BUFFERS) === 0) return none();
   const used = bits(child.read(SLOTS_USED, MAX_SLOTS / 8));
   const mapped = bits(child.read(SLOTS_MAPPED, MAX_SLOTS / 8));
   let k = 0;
@@ -95,6 +98,28 @@ export function bufferForNewTask(child: Task, inherited: bigint, sharesMemory: b
   child.write(addr, headerBytes(addr, mode, true));
   setGsBase(child, addr);
   return addr;
+}
+
+/**
+ * Record: the recorder's model of which fds are its stdout (1) or stderr (2), for the process of task
+ * (fds past MAX_ECHO_FD: their writes go to the tracer anyway).
+ */
+export function writeEchoFds(task: Task, entries: [number, number][]): void {
+  const b = new Uint8Array(MAX_ECHO_FD / 4);
+  for (const [fd, target] of entries) if (fd >= 0 && fd < MAX_ECHO_FD) b[fd >> 2]! |= (target & 3) << ((fd & 3) * 2);
+  task.write(PROC_ECHO, b);
+}
+
+/** Record: the files whose writes the process's buffers leave to the tracer (more than fit: no writes buffered). */
+export function writeWatched(task: Task, files: { dev: bigint; ino: bigint }[]): void {
+  const [, flags] = u32sAt(task, PROC, 2) as [number, number];
+  const over = files.length > MAX_WATCHED;
+  const b = new Uint8Array(16 * MAX_WATCHED);
+  const dv = new DataView(b.buffer);
+  if (!over) files.forEach((f, i) => { dv.setBigUint64(16 * i, f.dev, true); dv.setBigUint64(16 * i + 8, f.ino, true); });
+  task.write(PROC_WATCH, b);
+  task.write(PROC_NWATCH, u32Bytes([over ? 0 : files.length]));
+  task.write(PROC_FLAGS, u32Bytes([over ? flags | PROC_NO_WRITES : flags & ~PROC_NO_WRITES]));
 }
 
 /** At the entry of a task's exit: its slot is free for the next thread (the buffer stays mapped). */
@@ -161,6 +186,11 @@ export function giveRecords(task: Task, buffer: bigint, count: number, records: 
   const [used, had] = u32sAt(task, buffer + BigInt(H.used), 2) as [number, number];
   task.write(recordsOf(buffer) + BigInt(used), records);
   task.write(buffer + BigInt(H.used), u32Bytes([used + records.length, had + count]));
+}
+
+/** Replay: the `used` bytes of records in `buffer` (an echoed write's bytes are there as the program wrote them). */
+export function recordsIn(task: Task, buffer: bigint, used: number): Uint8Array {
+  return task.read(recordsOf(buffer), used);
 }
 
 /** Replay: whether the program has used every record given to `buffer`. */

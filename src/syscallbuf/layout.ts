@@ -27,14 +27,20 @@ export const SLOTS_MAPPED = OFF_HEADER + 0x820n;
 export const MAX_SLOTS = 128;
 /**
  * In the off header's page: the process's settings the buffer reads (struct sb_proc in syscallbuf.c):
- * u32 mode (the mode of every buffer of the process), u32 flags (PROC_THREAD_BUFFERS), then at
- * PROC_WATCH u32 count and 8 bytes later `count` (u64 dev, u64 ino) pairs, at most MAX_WATCHED: the
- * files whose writes the buffer leaves to the tracer (record only).
+ * u32 mode (the mode of every buffer of the process), u32 flags (PROC_THREAD_BUFFERS,
+ * PROC_NO_WRITES), u32 count of watched files, u32 0, then MAX_WATCHED (u64 dev, u64 ino) pairs: the
+ * files whose writes the buffer leaves to the tracer (record only); then at PROC_ECHO two bits per fd
+ * below MAX_ECHO_FD: 1 / 2 when the fd is rewind's stdout / stderr, 3 when not known (the write goes to
+ * the tracer), 0 otherwise — the recorder's model (src/record/fd-echo.ts), written before the process
+ * runs after any change; all 3 until then.
  */
 export const PROC = OFF_HEADER + 0x900n;
 export const PROC_FLAGS = PROC + 4n;
-export const PROC_WATCH = PROC + 8n;
+export const PROC_NWATCH = PROC + 8n;
+export const PROC_WATCH = PROC + 16n;
 export const MAX_WATCHED = 64;
+export const PROC_ECHO = PROC_WATCH + BigInt(16 * MAX_WATCHED);
+export const MAX_ECHO_FD = 1024;
 /** PROC flags: threads and CLONE_VM children get a buffer of their own (trace format 7 on). */
 export const PROC_THREAD_BUFFERS = 1;
 /** PROC flags: writes are never buffered (more watched files than the table holds). */
@@ -93,10 +99,42 @@ export interface BufferedCall {
   nr: number;
   args: bigint[];
   result: bigint;
+  /** The memory the call wrote; for an echoed write (echo 1 or 2), the bytes it wrote (addr 0). */
   writes: { addr: bigint; len: number }[];
+  /** 1 / 2: a write to rewind's stdout / stderr, re-emitted at replay (format 7 on); else 0. */
+  echo: number;
 }
 
 const RECORD_HEADER = 72;
+
+/** The fds closed by the successful close(2) records among `count` records. */
+export function closedFds(data: Uint8Array, count: number): number[] {
+  const out: number[] = [];
+  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  let at = 0;
+  for (let i = 0; i < count && at + RECORD_HEADER <= data.length; i++) {
+    if (dv.getInt32(at + 4, true) === 3 && dv.getBigInt64(at + 56, true) === 0n) out.push(dv.getInt32(at + 8, true));
+    at += dv.getUint32(at, true);
+  }
+  return out;
+}
+
+/** The bytes an echoed record wrote to rewind's stdout or stderr (its one output's data). */
+export function echoedBytes(data: Uint8Array, count: number): { echo: number; bytes: Uint8Array }[] {
+  const out: { echo: number; bytes: Uint8Array }[] = [];
+  let at = 0;
+  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  for (let i = 0; i < count; i++) {
+    const size = dv.getUint32(at, true);
+    const echo = dv.getUint32(at + 68, true);
+    if (echo !== 0) {
+      const len = Number(dv.getBigUint64(at + RECORD_HEADER + 8, true));
+      out.push({ echo, bytes: data.subarray(at + RECORD_HEADER + 16, at + RECORD_HEADER + 16 + len) });
+    }
+    at += size;
+  }
+  return out;
+}
 
 /** Decodes `count` records; throws on bytes that are not records. */
 export function decodeRecords(data: Uint8Array, count: number): BufferedCall[] {
@@ -111,6 +149,8 @@ export function decodeRecords(data: Uint8Array, count: number): BufferedCall[] {
     const args = [0, 1, 2, 3, 4, 5].map((k) => dv.getBigUint64(at + 8 + 8 * k, true));
     const result = dv.getBigInt64(at + 56, true);
     const nout = dv.getUint32(at + 64, true);
+    const echo = dv.getUint32(at + 68, true);
+    if (echo > 2 || (echo !== 0 && nout !== 1)) throw new Error(`buffered record ${i} has a bad echo field (${echo})`);
     const writes: { addr: bigint; len: number }[] = [];
     let p = at + RECORD_HEADER;
     for (let k = 0; k < nout; k++) {
@@ -121,7 +161,7 @@ export function decodeRecords(data: Uint8Array, count: number): BufferedCall[] {
       if (p > at + size) throw new Error(`buffered record ${i}: output ${k} runs past the record`);
       writes.push({ addr, len });
     }
-    out.push({ nr, args, result, writes });
+    out.push({ nr, args, result, writes, echo });
     at += size;
   }
   if (at !== data.length) throw new Error(`buffered records: ${data.length - at} bytes after the last record`);

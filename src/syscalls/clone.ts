@@ -4,7 +4,7 @@
 // (the recorded tid where the program asked for it, the recorded result in the parent). A vfork parent
 // stays in the kernel until its child execs or exits: its syscall event comes then. A home of the
 // syscall layer: it imports record/ and replay/ helpers and never the engines, which call it.
-import { CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_PARENT_SETTID, CLONE_VFORK, CLONE_VM } from '../kernel/clone-flags.js';
+import { CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_PARENT_SETTID, CLONE_VM } from '../kernel/clone-flags.js';
 import { PTRACE_EVENT_CLONE, PTRACE_EVENT_FORK, PTRACE_EVENT_VFORK } from '../kernel/ptrace.js';
 import { R } from '../kernel/regs.js';
 import { SYS, syscallName } from '../kernel/syscall-names.js';
@@ -41,11 +41,6 @@ export function sharesMemory(nr: number, regs: BigUint64Array): boolean {
   return nr === SYS.vfork || (nr === SYS.clone && (regs[R.rdi]! & CLONE_VM) !== 0n);
 }
 
-/** Whether the creator is suspended until the new task execs or exits (vfork, clone with CLONE_VFORK). */
-function creatorWaits(nr: number, regs: BigUint64Array): boolean {
-  return nr === SYS.vfork || (nr === SYS.clone && (regs[R.rdi]! & CLONE_VFORK) !== 0n);
-}
-
 /** At the parent's new-task stop: the new task's tid. */
 function newTid(parent: Task): number {
   return Number(native.getEventMsg(parent.tid));
@@ -53,15 +48,15 @@ function newTid(parent: Task): number {
 
 /**
  * The new task (a thread of the parent's process or a process of its own) at its first stop, and its
- * syscall buffer's address (0n: none). The buffer is per thread: a task sharing its creator's memory
- * gets one of its own there and then (a vfork child none); a fork child keeps its copy of its
- * creator's, emptied at the fork's entry.
+ * syscall buffer's address (0n: none). The buffer is per thread: a new thread gets one of its own
+ * there and then (a process sharing its creator's memory, such as a vfork child, none); a fork child
+ * keeps its copy of its creator's, emptied at the fork's entry.
  */
 function awaitChild(parent: Task, tid: number, nr: number, regs: BigUint64Array, waitStop: (tid: number) => Stop): { child: Task; first: Stop; buffer: bigint } {
   const first = waitStop(tid);
   if (first.kind === 'exited' || first.kind === 'killed') throw new TraceeError(`new task ${tid} ended at once`);
   const child = new Task(tid, createsThread(nr, regs) ? parent.tgid : tid);
-  const buffer = bufferForNewTask(child, regs[R.gs_base]!, sharesMemory(nr, regs), creatorWaits(nr, regs));
+  const buffer = bufferForNewTask(child, regs[R.gs_base]!, sharesMemory(nr, regs), createsThread(nr, regs));
   return { child, first, buffer };
 }
 

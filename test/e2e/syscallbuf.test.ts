@@ -212,6 +212,70 @@ describe('syscallbuf.c with the syscall buffer', () => {
     assertReplayMatches(rec, await replay(rec.traceDir));
   });
 
+  test('calls: openat, close, fcntl, ioctl, flistxattr, fadvise64, write, pwrite64, writev buffered; results read back at once', async () => {
+    const dir = space.mkdir('calls-');
+    const args = ['calls', dataFile(), dir];
+    const { rec, dump } = await recordCase(args);
+    await sameAsNative(rec, args);
+    const buffered = new Set([...dump.matchAll(/^ {2}\[buffered \d+\] tid \d+ (\w+)\(/gm)].map((m) => m[1]));
+    for (const name of ['openat', 'close', 'fcntl', 'ioctl', 'flistxattr', 'fadvise64', 'write', 'pwrite64', 'writev']) {
+      assert.ok(buffered.has(name), `${name} was not buffered: ${[...buffered].join(' ')}`);
+    }
+    // What must stay traced: an openat that creates, one under /dev, and the failed one is buffered (ENOENT).
+    assert.match(dump, /^\d+: tid \d+ openat\(0xffffff9c, 0x[0-9a-f]+, 0xc2, /m, 'openat with O_CREAT is traced');
+    assert.match(dump, /^\d+: tid \d+ openat\(0xffffff9c, 0x[0-9a-f]+, 0x1, /m, 'openat of /dev/null is traced');
+    assert.match(dump, /^ {2}\[buffered \d+\] tid \d+ openat\(0xffffff9c, .*\) = -2$/m, 'a failed openat is buffered');
+    assert.match(dump, /^ {2}\[buffered \d+\] tid \d+ ioctl\(0x3, 0x5401, .*\) = -25$/m, 'TCGETS on a file');
+    assertReplayMatches(rec, await replay(rec.traceDir));
+  });
+
+  test('random: getrandom is buffered, and replay gives the program the recorded bytes', async () => {
+    const { rec, dump } = await recordCase(['random']);
+    assert.match(rec.stdout.toString(), /^getrandom 32 [0-9a-f]{64}$/m, explain(rec));
+    assert.match(dump, /^ {2}\[buffered \d+\] tid \d+ getrandom\(.*\) = 0x20 \(32 bytes out\)$/m);
+    assertReplayMatches(rec, await replay(rec.traceDir));
+  });
+
+  test('openmmap: a buffered open\'s fd mapped by a traced mmap, then a buffered close and the same fd again', async () => {
+    const args = ['openmmap', dataFile()];
+    const { rec, dump } = await recordCase(args);
+    await sameAsNative(rec, args);
+    assert.match(dump, /^\d+: tid \d+ mmap\(0x0, 0x1000, 0x1, 0x2, 0x3, 0x0\) = 0x[0-9a-f]+ \(executed, file .*data\.txt\)/m, 'the traced mmap knows the file');
+    assert.match(dump, /^ {2}\[buffered \d+\] tid \d+ close\(0x3, .*\) = 0x0$/m);
+    assertReplayMatches(rec, await replay(rec.traceDir));
+  });
+
+  test('echo: writes to rewind\'s stdout as a file are buffered with their bytes and re-emitted in order at replay', async () => {
+    const exe = compileProgram('syscallbuf');
+    const out = space.path('echo-record.txt');
+    const fd = fs.openSync(out, 'w');
+    let rec;
+    try {
+      rec = await record(exe, ['echo'], { space, extraArgs: ['--syscall-buffer'], stdoutFd: fd });
+    } finally {
+      fs.closeSync(fd);
+    }
+    assert.equal(rec.status, 0, explain(rec));
+    const recorded = fs.readFileSync(out, 'utf8');
+    assert.match(recorded, /EXIT-SUCCESS\n$/);
+    assert.equal(recorded.split('\n').filter((l) => l.startsWith('line ')).length, 200, recorded.slice(0, 500));
+    const dump = (await rewind(['dump', rec.traceDir])).stdout.toString();
+    const echoed = [...dump.matchAll(/^ {2}\[buffered \d+\] tid \d+ write\(0x[13], .* \(\d+ bytes to stdout\)$/gm)];
+    assert.ok(echoed.length >= 200, `buffered writes to stdout: ${echoed.length}\n${dump.slice(0, 3000)}`);
+    assert.match(dump, /^\d+: tid \d+ write\(0x2, /m, 'the write to stderr (a pipe here) is traced');
+    const replayed = space.path('echo-replay.txt');
+    const rfd = fs.openSync(replayed, 'w');
+    let rep;
+    try {
+      rep = await replay(rec.traceDir, { stdoutFd: rfd });
+    } finally {
+      fs.closeSync(rfd);
+    }
+    assert.equal(rep.status, 0, explain(rep));
+    assert.equal(fs.readFileSync(replayed, 'utf8'), recorded);
+    assert.equal(rep.stderr.toString(), rec.stderr.toString());
+  });
+
   test('a divergence inside a buffered run names the buffered event and the call', async () => {
     const data = space.path('branch.txt');
     fs.writeFileSync(data, 'A'.repeat(4096));

@@ -15,6 +15,13 @@
  *   forkthread    a second thread forks; the child buffers in its copy and starts a thread of its own
  *   branch FILE   maps FILE and stats one of two paths by its first byte (a trace with the copy
  *                 changed makes replay call the other: a divergence inside a buffered run)
+ *   calls FILE DIR  each call buffered since format 7, its result read back and printed at once:
+ *                 openat of FILE and of DIR, fcntl F_GETFD/F_SETFD/F_GETFL, getdents64, flistxattr,
+ *                 fadvise64, ioctl TCGETS/TIOCGWINSZ on a file (ENOTTY), write/pwrite64/writev to a
+ *                 new file in DIR read back with pread, write to /dev/null, close
+ *   random        getrandom of 32 bytes, printed (record and replay only: differs natively)
+ *   openmmap FILE a buffered open's fd mapped (a traced mmap), the buffered close, the mapping read
+ *   echo          200 lines written to stdout with write(2), some to a dup of it, and to stderr
  *   setgs         sets its own GS base (arch_prctl ARCH_SET_GS), which the buffer uses: refused
  */
 #define _GNU_SOURCE
@@ -22,7 +29,14 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/uio.h>
+#include <sys/xattr.h>
+#include <dirent.h>
+#include <errno.h>
+#include <termios.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -310,6 +324,89 @@ static int fork_thread(void) {
   return 0;
 }
 
+static int calls(const char *file, const char *dir) {
+  int fd = open(file, O_RDONLY);
+  if (fd < 0) die("open");
+  char buf[64] = { 0 };
+  long n = read(fd, buf, 10);
+  int fdflags = fcntl(fd, F_GETFD);
+  int set = fcntl(fd, F_SETFD, FD_CLOEXEC);
+  int fdflags2 = fcntl(fd, F_GETFD);
+  int fl = fcntl(fd, F_GETFL);
+  say("open %d read %ld [%.10s] getfd %d setfd %d getfd %d getfl-acc %d\n", fd >= 3, n, buf, fdflags, set, fdflags2, fl & O_ACCMODE);
+  char names[256];
+  long ln = flistxattr(fd, names, sizeof names);
+  say("flistxattr %s fadvise %d\n", ln >= 0 || errno == ENOTSUP ? "ok" : "BAD", posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL));
+  struct termios tio;
+  int t = ioctl(fd, TCGETS, &tio);
+  int te = errno;
+  struct winsize ws;
+  int w = ioctl(fd, TIOCGWINSZ, &ws);
+  say("tcgets %d errno %d winsz %d errno %d\n", t, te, w, errno);
+  say("close %d\n", close(fd));
+  int d = open(dir, O_RDONLY | O_DIRECTORY);
+  if (d < 0) die("open dir");
+  char dents[4096];
+  long dn = syscall(SYS_getdents64, d, dents, sizeof dents);
+  say("dir open %d getdents %s close %d\n", d >= 3, dn > 0 ? "ok" : "BAD", close(d));
+  char path[4096];
+  snprintf(path, sizeof path, "%s/written.txt", dir);
+  unlink(path);
+  int o = open(path, O_RDWR | O_CREAT | O_EXCL, 0600); /* O_CREAT: traced */
+  if (o < 0) die("open out");
+  long w1 = write(o, "hello, ", 7);
+  long w2 = pwrite(o, "buffered", 8, 7);
+  struct iovec iov[2] = { { " world", 6 }, { "!\n", 2 } };
+  lseek(o, 15, SEEK_SET);
+  long w3 = writev(o, iov, 2);
+  memset(buf, 0, sizeof buf);
+  long r = pread(o, buf, sizeof buf - 1, 0);
+  buf[r > 0 ? r - 1 : 0] = 0;
+  say("write %ld pwrite %ld writev %ld read back %ld [%s]\n", w1, w2, w3, r, buf);
+  say("close %d\n", close(o));
+  unlink(path);
+  int null = open("/dev/null", O_WRONLY);
+  say("devnull write %ld\n", write(null, "gone", 4));
+  close(null);
+  int missing = open("/nonexistent/file", O_RDONLY);
+  say("missing open %d errno %d\n", missing, errno);
+  return 0;
+}
+
+static int random_bytes(void) {
+  unsigned char b[32];
+  long n = getrandom(b, sizeof b, 0);
+  say("getrandom %ld ", n);
+  for (int i = 0; i < 32; i++) say("%02x", b[i]);
+  say("\n");
+  return 0;
+}
+
+static int open_mmap(const char *file) {
+  int fd = open(file, O_RDONLY);
+  if (fd < 0) die("open");
+  const char *m = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+  if (m == MAP_FAILED) die("mmap");
+  int c = close(fd);
+  say("mapped [%.20s] close %d\n", m, c);
+  int again = open(file, O_RDONLY); /* the same fd number again */
+  char buf[8] = { 0 };
+  say("again same fd %d read %ld\n", again == fd, read(again, buf, 4));
+  return 0;
+}
+
+static int echo_lines(void) {
+  char line[64];
+  int copy = dup(1);
+  for (int i = 0; i < 200; i++) {
+    int len = snprintf(line, sizeof line, "line %d of the echo case\n", i);
+    if (write(i % 3 == 0 ? copy : 1, line, len) != len) die("write");
+  }
+  close(copy);
+  if (write(2, "to stderr\n", 10) != 10) die("write");
+  return 0;
+}
+
 static int branch(const char *file) {
   int fd = open(file, O_RDONLY);
   if (fd < 0) die("open");
@@ -335,6 +432,10 @@ static int run(const char *c, const char *f, const char *self) {
   if (!strcmp(c, "thread")) return threaded();
   if (!strcmp(c, "branch")) return branch(f);
   if (!strcmp(c, "threads")) return many_threads();
+  if (!strcmp(c, "calls")) return calls(f, self);
+  if (!strcmp(c, "random")) return random_bytes();
+  if (!strcmp(c, "openmmap")) return open_mmap(f);
+  if (!strcmp(c, "echo")) return echo_lines();
   if (!strcmp(c, "threadfull")) return thread_full(f);
   if (!strcmp(c, "threadexec")) return thread_exec(self);
   if (!strcmp(c, "threadsig")) return thread_signals();
@@ -348,7 +449,8 @@ static int run(const char *c, const char *f, const char *self) {
 
 int main(int argc, char **argv) {
   if (argc < 2) return 2;
-  int rc = run(argv[1], argc > 2 ? argv[2] : "", argv[0]);
+  /* calls FILE DIR: DIR in place of the program's own path */
+  int rc = run(argv[1], argc > 2 ? argv[2] : "", !strcmp(argv[1], "calls") && argc > 3 ? argv[3] : argv[0]);
   if (rc == 0) say("EXIT-SUCCESS\n");
   return rc;
 }
