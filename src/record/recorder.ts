@@ -43,7 +43,7 @@ import { createsTask, isNewTaskStop, parentWaits, recordNewTask, sharesMemory } 
 import { isExec, readExecArgs, recordExecImage, waitExecEnd } from '../syscalls/exec.js';
 import { inSyscallbufCode } from '../syscallbuf/blob.js';
 import { releaseBuffer, takeRecords } from '../syscallbuf/install.js';
-import { BufferSync } from '../syscallbuf/record-sync.js';
+import { BufferSync } from './syscallbuf-sync.js';
 import { BUFFER } from '../syscallbuf/layout.js';
 
 const ENOSYS = BigInt(E.ENOSYS);

@@ -4,12 +4,12 @@
 // which files the recorder follows changes of (SharedFiles: writes to them go to the tracer, which
 // records the change). And the other way round: a buffered close is run through the same fd model
 // as a traced one when the records are taken.
-import type { FdEcho } from '../record/fd-echo.js';
-import type { SharedFiles } from '../record/shared-files.js';
+import type { FdEcho } from './fd-echo.js';
+import type { SharedFiles } from './shared-files.js';
 import { syscallDef } from '../kernel/syscalls/index.js';
 import type { Task } from '../tracee/task.js';
-import { writeEchoFds, writeWatched } from './install.js';
-import { closedFds } from './layout.js';
+import { writeEchoFds, writeWatched } from '../syscallbuf/install.js';
+import { closedFds } from '../syscallbuf/layout.js';
 
 interface Written { echo: FdEcho; echoVersion: number; watchVersion: number }
 
