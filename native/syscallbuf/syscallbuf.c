@@ -99,6 +99,8 @@ static void copy(u8 *to, const u8 *from, u64 n) {
 #define O_TMPFILE 020000000
 #define AT_SYMLINK_NOFOLLOW 0x100
 #define TCGETS 0x5401
+#define FICLONE 0x40049409
+#define ENOENT 2
 #define TIOCGWINSZ 0x5413
 #define TERMIOS_SIZE 36     /* the kernel's struct termios */
 #define WINSIZE_SIZE 8
@@ -138,9 +140,13 @@ static i64 max_output(i64 nr, const i64 *a) {
   case 18: return 0;          /* pwrite64: the same files (the table echoes no pwrite64) */
   case 20:                    /* writev: not echoed (the iovecs are not read before the kernel checked them) */
     return echo_of(a[0]) ? -1 : 0;
-  case 257: case 3: return 0; /* openat (read-only, of a file or directory), close (of one) */
+  case 257: case 3: return 0; /* openat (of a file or directory, or creating one), close (of one) */
+  case 326: return 16;        /* copy_file_range between regular files: the two offsets it may move */
+  case 280: case 190: case 91: case 93: case 260: case 268: case 258: case 263: case 266:
+    return 0;                 /* utimensat, fsetxattr, fchmod, fchown, fchownat, fchmodat, mkdirat, unlinkat, symlinkat */
   case 72: return a[1] == F_GETFD || a[1] == F_SETFD || a[1] == F_GETFL ? 0 : -1; /* fcntl */
-  case 16: return a[1] == TCGETS ? TERMIOS_SIZE : a[1] == TIOCGWINSZ ? WINSIZE_SIZE : -1; /* ioctl */
+  case 16:                    /* ioctl: a tty's settings and size, FICLONE of a regular file into another */
+    return a[1] == TCGETS ? TERMIOS_SIZE : a[1] == TIOCGWINSZ ? WINSIZE_SIZE : a[1] == FICLONE ? 0 : -1;
   case 318: return a[2] & GRND_RANDOM ? -1 : a[1]; /* getrandom (the urandom pool: never blocks once booted) */
   case 221: return 0;         /* fadvise64 */
   case 4: case 5: case 6: case 262: return STAT_SIZE; /* stat, fstat, lstat, newfstatat */
@@ -174,7 +180,13 @@ static u32 outputs(i64 nr, const i64 *a, i64 r, struct out *o) {
   }
   case 201: if (!a[0]) return 0; o[0].addr = a[0]; o[0].len = 8; return 1;
   case 194: case 195: case 196: if (!a[1] || !a[2]) return 0; o[0].addr = a[1]; o[0].len = r; return 1;
-  case 16: o[0].addr = a[2]; o[0].len = a[1] == TCGETS ? TERMIOS_SIZE : WINSIZE_SIZE; return 1;
+  case 16: if (a[1] == FICLONE) return 0; o[0].addr = a[2]; o[0].len = a[1] == TCGETS ? TERMIOS_SIZE : WINSIZE_SIZE; return 1;
+  case 326: {
+    u32 n = 0;
+    if (a[1]) { o[n].addr = a[1]; o[n].len = 8; n++; }
+    if (a[3]) { o[n].addr = a[3]; o[n].len = 8; n++; }
+    return n;
+  }
   case 318: o[0].addr = a[0]; o[0].len = r; return 1;
   default: return 0;
   }
@@ -185,9 +197,11 @@ static int nargs(i64 nr) {
   switch (nr) {
   case 39: case 186: case 110: case 102: case 107: case 104: case 108: return 0;
   case 201: case 3: return 1;
-  case 4: case 5: case 6: case 21: case 228: case 96: case 72: return 2;
-  case 0: case 217: case 89: case 8: case 269: case 194: case 195: case 196: case 1: case 20: case 257: case 16: case 318: return 3;
-  case 17: case 262: case 267: case 191: case 192: case 193: case 439: case 18: case 221: return 4;
+  case 4: case 5: case 6: case 21: case 228: case 96: case 72: case 91: return 2;
+  case 0: case 217: case 89: case 8: case 269: case 194: case 195: case 196: case 1: case 20: case 16: case 318:
+  case 93: case 268: case 258: case 263: case 266: return 3;
+  case 17: case 262: case 267: case 191: case 192: case 193: case 439: case 18: case 221: case 257: case 280: return 4;
+  case 190: case 260: return 5;
   case 332: return 5;
   default: return 6;
   }
@@ -229,14 +243,27 @@ static int allowed(i64 nr, const i64 *a) {
   case 3: /* not one of rewind's stdout or stderr: the tracer's model (PROC, read-only here) must see that */
     return echo_of(a[0]) == 0 && sb_untraced(5, a[0], (i64)st, 0, 0, 0, 0) == 0 && file_or_dir(st);
   case 257: {
+    /* Not O_TMPFILE; a path that exists must be a file or directory (a FIFO or device could block the
+       open), and one opened for writing or truncated not a file the tracer follows. */
     i64 flags = a[2];
-    if ((flags & O_ACCMODE) != 0 || (flags & (O_CREAT | O_TRUNC | O_TMPFILE))) return 0;
+    if ((flags & O_TMPFILE) == O_TMPFILE) return 0;
     i64 r = sb_untraced(262, a[0], a[1], (i64)st, flags & O_NOFOLLOW ? AT_SYMLINK_NOFOLLOW : 0, 0, 0);
     if (r == -EFAULT) return 0; /* the path is not readable: not read here either */
     const char *path = (const char *)a[1];
     if (has_prefix(path, "/proc/") || has_prefix(path, "/dev/") || has_prefix(path, "/sys/")) return 0;
-    return r != 0 || file_or_dir(st); /* a path that does not stat fails the open as well */
+    if (r != 0) return r == -ENOENT || !(flags & O_CREAT); /* created, or fails as the stat did */
+    if (!file_or_dir(st)) return 0;
+    if ((flags & O_ACCMODE) != 0 || (flags & O_TRUNC)) return stat_mode(st) == S_IFDIR || writable_here(st);
+    return 1;
   }
+  case 326: /* copy_file_range: both regular files, the output one a file a write could go to */
+    if (echo_of(a[2]) != 0) return 0;
+    if (sb_untraced(5, a[0], (i64)st, 0, 0, 0, 0) != 0 || stat_mode(st) != S_IFREG) return 0;
+    return sb_untraced(5, a[2], (i64)st, 0, 0, 0, 0) == 0 && stat_mode(st) == S_IFREG && writable_here(st);
+  case 16:
+    if (a[1] != FICLONE) return 1;
+    if (sb_untraced(5, a[2], (i64)st, 0, 0, 0, 0) != 0 || stat_mode(st) != S_IFREG) return 0;
+    return sb_untraced(5, a[0], (i64)st, 0, 0, 0, 0) == 0 && stat_mode(st) == S_IFREG && writable_here(st);
   default:
     return 1;
   }

@@ -7,6 +7,7 @@
 // jumps back after the site. Found with iced-x86 from each function's start, like the trapped
 // instructions (decoder.ts), and only where no branch of the function lands inside the replaced
 // bytes. Cached per file identity on disk, beside the trap sites.
+import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
@@ -29,7 +30,8 @@ export interface SyscallFileSite {
 }
 
 const JMP = 5;
-const FINDER_VERSION = 2; // the sites of BUFFERED_SYSCALLS: 2 since write, openat, close… joined them
+// The cache holds the sites of BUFFERED_SYSCALLS only: its name says which set (a new call buffered finds new sites).
+const FINDER_VERSION = `1-${createHash('sha256').update([...BUFFERED_SYSCALLS].sort((a, b) => a - b).join(',')).digest('hex').slice(0, 8)}`;
 const LEA_DOWN = [0x48, 0x8d, 0x64, 0x24, 0x80]; // lea -0x80(%rsp),%rsp
 const LEA_UP = [0x48, 0x8d, 0xa4, 0x24, 0x80, 0x00, 0x00, 0x00]; // lea 0x80(%rsp),%rsp
 
