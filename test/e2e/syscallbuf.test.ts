@@ -221,12 +221,30 @@ describe('syscallbuf.c with the syscall buffer', () => {
     for (const name of ['openat', 'close', 'fcntl', 'ioctl', 'flistxattr', 'fadvise64', 'write', 'pwrite64', 'writev']) {
       assert.ok(buffered.has(name), `${name} was not buffered: ${[...buffered].join(' ')}`);
     }
-    // What must stay traced: an openat that creates, one under /dev, and the failed one is buffered (ENOENT).
-    assert.match(dump, /^\d+: tid \d+ openat\(0xffffff9c, 0x[0-9a-f]+, 0xc2, /m, 'openat with O_CREAT is traced');
+    // An openat that creates a file is buffered; one under /dev is traced; a failed one is buffered (ENOENT).
+    assert.match(dump, /^ {2}\[buffered \d+\] tid \d+ openat\(0xffffff9c, 0x[0-9a-f]+, 0xc2, /m, 'openat with O_CREAT|O_EXCL');
     assert.match(dump, /^\d+: tid \d+ openat\(0xffffff9c, 0x[0-9a-f]+, 0x1, /m, 'openat of /dev/null is traced');
     assert.match(dump, /^ {2}\[buffered \d+\] tid \d+ openat\(0xffffff9c, .*\) = -2$/m, 'a failed openat is buffered');
     assert.match(dump, /^ {2}\[buffered \d+\] tid \d+ ioctl\(0x3, 0x5401, .*\) = -25$/m, 'TCGETS on a file');
     assertReplayMatches(rec, await replay(rec.traceDir));
+  });
+
+  test('fsops: creating open, copy_file_range, FICLONE and the metadata changes buffered; what stat shows then matches', async () => {
+    const dir = space.mkdir('fsops-');
+    const args = ['fsops', dataFile(), dir];
+    const { rec, dump } = await recordCase(args);
+    const native = await runNative(compileProgram('syscallbuf'), ['fsops', dataFile(), space.mkdir('fsops-native-')]);
+    assert.equal(native.stdout.toString(), rec.stdout.toString(), `record printed other than a native run\n${explain(rec)}\n${explain(native)}`);
+    const buffered = new Set([...dump.matchAll(/^ {2}\[buffered \d+\] tid \d+ (\w+)\(/gm)].map((m) => m[1]));
+    for (const name of ['openat', 'copy_file_range', 'ioctl', 'fchmod', 'fchown', 'utimensat', 'fsetxattr', 'mkdirat', 'symlinkat', 'fchmodat', 'fchownat', 'unlinkat']) {
+      assert.ok(buffered.has(name), `${name} was not buffered: ${[...buffered].join(' ')}`);
+    }
+    assert.match(dump, /^ {2}\[buffered \d+\] tid \d+ openat\(0xffffff9c, 0x[0-9a-f]+, 0xc1, /m, 'the creating open (O_WRONLY|O_CREAT|O_EXCL)');
+    assert.match(dump, /^ {2}\[buffered \d+\] tid \d+ copy_file_range\(.*\) = 0x64 \(8 bytes out\)$/m, 'the input offset it moved');
+    // Replay touches nothing outside: the directory it made and removed when recorded is not made again.
+    fs.rmSync(dir, { recursive: true });
+    assertReplayMatches(rec, await replay(rec.traceDir));
+    assert.ok(!fs.existsSync(dir), 'replay made the directory');
   });
 
   test('random: getrandom is buffered, and replay gives the program the recorded bytes', async () => {

@@ -19,6 +19,9 @@
  *                 openat of FILE and of DIR, fcntl F_GETFD/F_SETFD/F_GETFL, getdents64, flistxattr,
  *                 fadvise64, ioctl TCGETS/TIOCGWINSZ on a file (ENOTTY), write/pwrite64/writev to a
  *                 new file in DIR read back with pread, write to /dev/null, close
+ *   fsops FILE DIR  in DIR: openat creating a file, copy_file_range of FILE into it, FICLONE, fchmod,
+ *                 fchown, utimensat, fsetxattr, mkdirat, symlinkat, fchmodat, fchownat, unlinkat; each
+ *                 result and what stat and read then show, printed at once
  *   random        getrandom of 32 bytes, printed (record and replay only: differs natively)
  *   openmmap FILE a buffered open's fd mapped (a traced mmap), the buffered close, the mapping read
  *   echo          200 lines written to stdout with write(2), some to a dup of it, and to stderr
@@ -373,6 +376,45 @@ static int calls(const char *file, const char *dir) {
   return 0;
 }
 
+static int fsops(const char *dir, const char *file) {
+  char path[4096], sub[4096], link[4096];
+  snprintf(path, sizeof path, "%s/copy.txt", dir);
+  snprintf(sub, sizeof sub, "%s/sub", dir);
+  snprintf(link, sizeof link, "%s/link", dir);
+  int in = open(file, O_RDONLY);
+  int out = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+  if (in < 0 || out < 0) die("open");
+  loff_t off = 4;
+  long copied = copy_file_range(in, &off, out, NULL, 100, 0);
+  int cl = ioctl(out, 0x40049409 /* FICLONE */, in);
+  say("copy_file_range %ld off %lld ficlone %s\n", copied, (long long)off, cl == 0 || errno == EOPNOTSUPP || errno == EXDEV || errno == EINVAL || errno == EBADF ? "ok" : "BAD");
+  int m = fchmod(out, 0600);
+  int o = fchown(out, getuid(), getgid());
+  struct timespec times[2] = { { 1000000000, 5 }, { 1000000000, 7 } };
+  int u = utimensat(AT_FDCWD, path, times, 0);
+  int x = fsetxattr(out, "user.rewind", "v", 1, 0);
+  say("fchmod %d fchown %d utimensat %d fsetxattr %s\n", m, o, u, x == 0 || errno == ENOTSUP || errno == EPERM ? "ok" : "BAD");
+  struct stat st;
+  if (fstat(out, &st) != 0) die("fstat");
+  say("mode %o mtime %lld.%09ld size %lld\n", st.st_mode & 07777, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec, (long long)st.st_size);
+  close(out);
+  char buf[16] = { 0 };
+  int back = open(path, O_RDONLY);
+  say("read back %ld [%.10s]\n", read(back, buf, 10), buf);
+  close(back);
+  int md = mkdirat(AT_FDCWD, sub, 0755);
+  int sl = symlinkat("copy.txt", AT_FDCWD, link);
+  int cm = fchmodat(AT_FDCWD, sub, 0700, 0);
+  int co = fchownat(AT_FDCWD, link, getuid(), getgid(), AT_SYMLINK_NOFOLLOW);
+  char target[64] = { 0 };
+  long rl = readlink(link, target, sizeof target - 1);
+  say("mkdirat %d symlinkat %d fchmodat %d fchownat %d readlink %ld [%s]\n", md, sl, cm, co, rl, target);
+  int ul = unlinkat(AT_FDCWD, link, 0), ud = unlinkat(AT_FDCWD, sub, AT_REMOVEDIR), uf = unlinkat(AT_FDCWD, path, 0);
+  say("unlinkat %d %d %d gone %d\n", ul, ud, uf, access(path, F_OK) != 0);
+  close(in);
+  return 0;
+}
+
 static int random_bytes(void) {
   unsigned char b[32];
   long n = getrandom(b, sizeof b, 0);
@@ -434,6 +476,7 @@ static int run(const char *c, const char *f, const char *self) {
   if (!strcmp(c, "threads")) return many_threads();
   if (!strcmp(c, "calls")) return calls(f, self);
   if (!strcmp(c, "random")) return random_bytes();
+  if (!strcmp(c, "fsops")) return fsops(self, f);
   if (!strcmp(c, "openmmap")) return open_mmap(f);
   if (!strcmp(c, "echo")) return echo_lines();
   if (!strcmp(c, "threadfull")) return thread_full(f);
@@ -450,7 +493,7 @@ static int run(const char *c, const char *f, const char *self) {
 int main(int argc, char **argv) {
   if (argc < 2) return 2;
   /* calls FILE DIR: DIR in place of the program's own path */
-  int rc = run(argv[1], argc > 2 ? argv[2] : "", !strcmp(argv[1], "calls") && argc > 3 ? argv[3] : argv[0]);
+  int rc = run(argv[1], argc > 2 ? argv[2] : "", (!strcmp(argv[1], "calls") || !strcmp(argv[1], "fsops")) && argc > 3 ? argv[3] : argv[0]);
   if (rc == 0) say("EXIT-SUCCESS\n");
   return rc;
 }
