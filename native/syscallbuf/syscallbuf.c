@@ -28,6 +28,7 @@ struct sb_header {
   u32 consumed_bytes;/* 48 */
   i32 mismatch_nr;   /* 52: replay: a call that did not match the next record (-1: none) */
   u32 mismatch_at;   /* 56: replay: the index of that record */
+  u32 reserved;      /* 60: record: room kept for the bytes of echoed writes, which replay adds */
 };
 
 /* A record: this, then nout outputs, each { u64 addr; u64 len; len bytes padded to 8 }. */
@@ -37,8 +38,9 @@ struct sb_record {
   i64 args[6];
   i64 result;
   u32 nout;
-  u32 echo;          /* 0, or 1 / 2: a write to rewind's stdout / stderr; its one output is the bytes
-                        written (addr 0), which replay re-emits, not memory (format 7 on) */
+  u32 echo;          /* 0, or 1 / 2: a write to rewind's stdout / stderr (format 7 on). Recorded with
+                        no output; replay gives it one (addr 0, len = result) for the bytes the
+                        program writes there, which the tracer re-emits */
 };
 
 /*
@@ -278,7 +280,7 @@ static struct sb_ret record(struct sb_header *h, struct sb_frame *f) {
   i64 max = max_output(f->nr, f->a);
   if (max < 0) return traced();
   u64 need = sizeof(struct sb_record) + MAX_OUT * 16 + (u64)max + 8;
-  if ((u64)max > h->capacity || h->used + need > h->capacity) return traced(); /* full: the traced call flushes it */
+  if ((u64)max > h->capacity || (u64)h->used + h->reserved + need > h->capacity) return traced(); /* full: the traced call flushes it */
   if (!allowed(f->nr, f->a)) return traced();
   i64 r = sb_untraced(f->nr, f->a[0], f->a[1], f->a[2], f->a[3], f->a[4], f->a[5]);
   struct sb_record *rec = (struct sb_record *)(h->records + h->used);
@@ -288,14 +290,10 @@ static struct sb_ret record(struct sb_header *h, struct sb_frame *f) {
   rec->echo = 0;
   u8 *p = (u8 *)(rec + 1);
   if (f->nr == 1 && echo_of(f->a[0]) && r > 0) {
-    /* Bytes for rewind's stdout or stderr: kept, for replay to re-emit. */
+    /* Bytes for rewind's stdout or stderr: replay re-emits them as the program writes them there. */
     rec->echo = echo_of(f->a[0]);
-    rec->nout = 1;
-    u64 len = (u64)r > (u64)max ? (u64)max : (u64)r;
-    ((u64 *)p)[0] = 0;
-    ((u64 *)p)[1] = len;
-    copy(p + 16, (const u8 *)f->a[1], len);
-    p += 16 + ((len + 7) & ~7ul);
+    rec->nout = 0;
+    h->reserved += 16 + (((u64)r + 7) & ~7ul);
   } else {
     struct out o[MAX_OUT];
     u32 n = outputs(f->nr, f->a, r, o);
@@ -329,8 +327,8 @@ static struct sb_ret replay(struct sb_header *h, struct sb_frame *f) {
   }
   u8 *p = (u8 *)(rec + 1);
   if (rec->echo) {
-    /* An echoed write: the bytes the program wrote now go into the record, for the tracer to re-emit
-       (what it recomputed, not the recording's copy); sizes are the record's. */
+    /* An echoed write: the bytes the program wrote go into the output the tracer added to the
+       record, for the tracer to re-emit (what it recomputed here; the trace does not hold them). */
     copy(p + 16, (const u8 *)f->a[1], ((u64 *)p)[1]);
   }
   for (u32 i = 0; i < rec->nout && !rec->echo; i++) {

@@ -45,7 +45,7 @@ import { replayShmAttach, replayShmDetach } from '../syscalls/shm.js';
 import { interruptUnderMask } from '../syscalls/signal-masks.js';
 import { enterReplayExec, finishReplayExec, firstExecPath, isExec, waitExecEnd, type ExecReplay } from '../syscalls/exec.js';
 import { bufferOf, checkRecordsUsed, giveRecords, recordsAllUsed, recordsIn, releaseBuffer } from '../syscallbuf/install.js';
-import { decodeRecords, echoedBytes } from '../syscallbuf/layout.js';
+import { decodeRecords, echoedBytes, hasEcho } from '../syscallbuf/layout.js';
 
 /** Passes through a preemption point's instruction replay tries before it reports a divergence. */
 const MAX_SEARCH_HITS = 1_000_000;
@@ -274,9 +274,10 @@ export class Replayer {
       // The calls the task made in its syscall buffer before its next stop: the program takes them from there.
       const buffer = bufferOf(t.task);
       if (buffer === 0n) throw this.diverge(`recorded task ${t.recTid} has buffered calls but no syscall buffer here`);
-      giveRecords(t.task, buffer, ev.count, ev.records);
-      t.batch ??= { index: this.cursor.index, events: [] };
+      const given = giveRecords(t.task, buffer, ev.count, ev.records);
+      t.batch ??= { index: this.cursor.index, events: [], given: 0 };
       t.batch.events.push(ev);
+      t.batch.given += given;
       this.cursor.take();
       return null;
     }
@@ -544,8 +545,8 @@ export class Replayer {
     delete t.batch;
     const buffer = bufferOf(t.task);
     // Writes to the recording's stdout or stderr among them: re-emitted as the program wrote them here.
-    const echoed = this.opts.echo && batch.events.some((e) => echoedBytes(e.records, e.count).length > 0);
-    const given = echoed ? recordsIn(t.task, buffer, batch.events.reduce((n, e) => n + e.records.length, 0)) : null;
+    const echoed = this.opts.echo && batch.events.some((e) => hasEcho(e.records, e.count));
+    const given = echoed ? recordsIn(t.task, buffer, batch.given) : null;
     const left = checkRecordsUsed(t.task, buffer);
     if (!left) {
       if (given) for (const e of echoedBytes(given, batch.events.reduce((n, ev) => n + ev.count, 0))) echoBytes(e.echo, e.bytes);

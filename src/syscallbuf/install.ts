@@ -19,6 +19,7 @@ import { TraceeError } from '../tracee/errors.js';
 import { injectSyscall } from '../tracee/inject.js';
 import type { Task } from '../tracee/task.js';
 import { syscallbufBlob } from './blob.js';
+import { withEchoRoom } from './layout.js';
 import {
   BUFFER, BUFFER_SIZE, FIXED_SIZE, H, HEADER_SIZE, headerBytes, MAX_ECHO_FD, MAX_SLOTS, MAX_WATCHED, Mode, OFF_HEADER, PROC,
   PROC_ECHO, PROC_FLAGS, PROC_NO_WRITES, PROC_NWATCH, PROC_THREAD_BUFFERS, PROC_WATCH, recordsOf, REGION_SIZE, slotAddress, slotOf, SLOTS_MAPPED,
@@ -178,14 +179,20 @@ export function takeRecords(task: Task, buffer: bigint): { count: number; record
   if (count === 0) return null;
   const records = task.read(recordsOf(buffer), used);
   task.write(buffer + BigInt(H.used), u32Bytes([0, 0]));
+  task.write(buffer + BigInt(H.reserved), u32Bytes([0]));
   return { count, records };
 }
 
-/** Replay: appends recorded records to the thread's buffer, for the program to take in order. */
-export function giveRecords(task: Task, buffer: bigint, count: number, records: Uint8Array): void {
+/**
+ * Replay: appends recorded records to the thread's buffer, for the program to take in order (an echoed
+ * write with room for the bytes the program writes). Returns the bytes given.
+ */
+export function giveRecords(task: Task, buffer: bigint, count: number, recorded: Uint8Array): number {
+  const records = withEchoRoom(recorded, count) ?? recorded;
   const [used, had] = u32sAt(task, buffer + BigInt(H.used), 2) as [number, number];
   task.write(recordsOf(buffer) + BigInt(used), records);
   task.write(buffer + BigInt(H.used), u32Bytes([used + records.length, had + count]));
+  return records.length;
 }
 
 /** Replay: the `used` bytes of records in `buffer` (an echoed write's bytes are there as the program wrote them). */

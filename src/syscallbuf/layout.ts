@@ -74,7 +74,7 @@ export const enum Mode { Off = 0, Record = 1, Replay = 2 }
 /** Header field offsets. */
 export const H = {
   self: 0, magic: 8, mode: 12, stackTop: 16, records: 24, capacity: 32, used: 36, count: 40,
-  consumed: 44, consumedBytes: 48, mismatchNr: 52, mismatchAt: 56,
+  consumed: 44, consumedBytes: 48, mismatchNr: 52, mismatchAt: 56, reserved: 60,
 } as const;
 export const HEADER_SIZE = 64;
 
@@ -99,9 +99,9 @@ export interface BufferedCall {
   nr: number;
   args: bigint[];
   result: bigint;
-  /** The memory the call wrote; for an echoed write (echo 1 or 2), the bytes it wrote (addr 0). */
+  /** The memory the call wrote (none for an echoed write). */
   writes: { addr: bigint; len: number }[];
-  /** 1 / 2: a write to rewind's stdout / stderr, re-emitted at replay (format 7 on); else 0. */
+  /** 1 / 2: a write to rewind's stdout / stderr, whose `result` bytes replay re-emits (format 7 on); else 0. */
   echo: number;
 }
 
@@ -119,7 +119,41 @@ export function closedFds(data: Uint8Array, count: number): number[] {
   return out;
 }
 
-/** The bytes an echoed record wrote to rewind's stdout or stderr (its one output's data). */
+/**
+ * Replay: the records as given to the buffer, each echoed write with one output added (addr 0, len =
+ * its result, zeros) for the program's bytes, which the buffer copies there; null when none is echoed.
+ */
+export function withEchoRoom(data: Uint8Array, count: number): Uint8Array | null {
+  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  let at = 0;
+  let extra = 0;
+  for (let i = 0; i < count; i++) {
+    if (dv.getUint32(at + 68, true) !== 0) extra += 16 + Math.ceil(Number(dv.getBigInt64(at + 56, true)) / 8) * 8;
+    at += dv.getUint32(at, true);
+  }
+  if (extra === 0) return null;
+  const out = new Uint8Array(data.length + extra);
+  const ov = new DataView(out.buffer);
+  let from = 0;
+  let to = 0;
+  for (let i = 0; i < count; i++) {
+    const size = dv.getUint32(from, true);
+    out.set(data.subarray(from, from + size), to);
+    if (dv.getUint32(from + 68, true) !== 0) {
+      const len = Number(dv.getBigInt64(from + 56, true));
+      const room = 16 + Math.ceil(len / 8) * 8;
+      ov.setUint32(to, size + room, true);
+      ov.setUint32(to + 64, 1, true);
+      ov.setBigUint64(to + size + 8, BigInt(len), true);
+      to += room;
+    }
+    from += size;
+    to += size;
+  }
+  return out;
+}
+
+/** Replay: the bytes of each echoed write among records given with withEchoRoom (its one output's data). */
 export function echoedBytes(data: Uint8Array, count: number): { echo: number; bytes: Uint8Array }[] {
   const out: { echo: number; bytes: Uint8Array }[] = [];
   let at = 0;
@@ -127,13 +161,24 @@ export function echoedBytes(data: Uint8Array, count: number): { echo: number; by
   for (let i = 0; i < count; i++) {
     const size = dv.getUint32(at, true);
     const echo = dv.getUint32(at + 68, true);
-    if (echo !== 0) {
+    if (echo !== 0 && dv.getUint32(at + 64, true) === 1) {
       const len = Number(dv.getBigUint64(at + RECORD_HEADER + 8, true));
       out.push({ echo, bytes: data.subarray(at + RECORD_HEADER + 16, at + RECORD_HEADER + 16 + len) });
     }
     at += size;
   }
   return out;
+}
+
+/** Whether any of `count` records is an echoed write. */
+export function hasEcho(data: Uint8Array, count: number): boolean {
+  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    if (dv.getUint32(at + 68, true) !== 0) return true;
+    at += dv.getUint32(at, true);
+  }
+  return false;
 }
 
 /** Decodes `count` records; throws on bytes that are not records. */
@@ -150,7 +195,7 @@ export function decodeRecords(data: Uint8Array, count: number): BufferedCall[] {
     const result = dv.getBigInt64(at + 56, true);
     const nout = dv.getUint32(at + 64, true);
     const echo = dv.getUint32(at + 68, true);
-    if (echo > 2 || (echo !== 0 && nout !== 1)) throw new Error(`buffered record ${i} has a bad echo field (${echo})`);
+    if (echo > 2 || (echo !== 0 && nout !== 0)) throw new Error(`buffered record ${i} has a bad echo field (${echo})`);
     const writes: { addr: bigint; len: number }[] = [];
     let p = at + RECORD_HEADER;
     for (let k = 0; k < nout; k++) {
