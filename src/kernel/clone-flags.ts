@@ -3,7 +3,6 @@ export const CLONE_VM = 0x100n;
 export const CLONE_FS = 0x200n;
 export const CLONE_FILES = 0x400n;
 export const CLONE_SIGHAND = 0x800n;
-export const CLONE_VFORK = 0x4000n;
 export const CLONE_PARENT = 0x8000n;
 export const CLONE_THREAD = 0x10000n;
 export const CLONE_SYSVSEM = 0x40000n;
