@@ -28,6 +28,7 @@ struct sb_header {
   u32 consumed_bytes;/* 48 */
   i32 mismatch_nr;   /* 52: replay: a call that did not match the next record (-1: none) */
   u32 mismatch_at;   /* 56: replay: the index of that record */
+  u32 reserved;      /* 60: record: room kept for the bytes of echoed writes, which replay adds */
 };
 
 /* A record: this, then nout outputs, each { u64 addr; u64 len; len bytes padded to 8 }. */
@@ -37,8 +38,29 @@ struct sb_record {
   i64 args[6];
   i64 result;
   u32 nout;
-  u32 pad;
+  u32 echo;          /* 0, or 1 / 2: a write to rewind's stdout / stderr (format 7 on). Recorded with
+                        no output; replay gives it one (addr 0, len = result) for the bytes the
+                        program writes there, which the tracer re-emits */
 };
+
+/*
+ * The process's settings, in the off header's page (src/syscallbuf/layout.ts PROC), written by the
+ * tracer: the mode of its buffers, flags, the files whose writes go to the tracer (files mapped
+ * shared or privately, whose changes the tracer follows), and which fds are rewind's stdout (1) or
+ * stderr (2), two bits per fd below MAX_ECHO_FD (the tracer's model, fd-echo.ts).
+ */
+#define MAX_WATCHED 64
+#define MAX_ECHO_FD 1024
+#define PROC_NO_WRITES 2
+struct sb_proc {
+  u32 mode;
+  u32 flags;
+  u32 nwatch;
+  u32 pad;
+  struct { u64 dev, ino; } watch[MAX_WATCHED];
+  u8 echo[MAX_ECHO_FD / 4];
+};
+#define PROC ((struct sb_proc *)0x7fffc0030900ul)
 
 struct sb_frame { i64 nr, a[6]; };
 struct sb_ret { i64 result; i64 traced; };
@@ -65,26 +87,70 @@ static void copy(u8 *to, const u8 *from, u64 n) {
 
 #define S_IFMT 0170000
 #define S_IFREG 0100000
-#define ST_MODE_OFFSET 24   /* st_mode in x86-64's struct stat */
+#define S_IFDIR 0040000
+#define S_IFCHR 0020000
+#define ST_DEV_OFFSET 0     /* x86-64's struct stat */
+#define ST_INO_OFFSET 8
+#define ST_MODE_OFFSET 24
+#define ST_RDEV_OFFSET 40
+#define DEV_NULL 0x103      /* makedev(1, 3) as stat encodes it */
+#define O_ACCMODE 3
+#define O_CREAT 0100
+#define O_TRUNC 01000
+#define O_NOFOLLOW 0400000
+#define O_TMPFILE 020000000
+#define AT_SYMLINK_NOFOLLOW 0x100
+#define TCGETS 0x5401
+#define FICLONE 0x40049409
+#define ENOENT 2
+#define TIOCGWINSZ 0x5413
+#define TERMIOS_SIZE 36     /* the kernel's struct termios */
+#define WINSIZE_SIZE 8
+#define F_GETFD 1
+#define F_SETFD 2
+#define F_GETFL 3
+#define GRND_RANDOM 2
+#define EFAULT 14
 #define STAT_SIZE 144
 #define STATX_SIZE 256
 #define MAX_OUT 2
 
 struct out { u64 addr, len; };
 
+static u32 echo_of(i64 fd) {
+  if (fd < 0 || fd >= MAX_ECHO_FD) return 3; /* not known: such a write goes to the tracer */
+  return (PROC->echo[fd >> 2] >> ((fd & 3) * 2)) & 3;
+}
+
 /*
  * The calls buffered, and for each the most its outputs can be before the call (0: none) — or -1
  * when it is not buffered. Only calls that cannot block, whose every effect at replay is their result
- * and these bytes (the syscall table emulates them all).
+ * and these bytes (the syscall table emulates them all). Each row has its twin in
+ * src/syscallbuf/calls.ts; the conditions on the fd or path are checked by the caller (allowed()).
  */
 static i64 max_output(i64 nr, const i64 *a) {
   switch (nr) {
-  case 0: case 17:            /* read, pread64: regular files only (checked by the caller) */
+  case 0: case 17:            /* read, pread64: regular files only */
   case 217:                   /* getdents64 */
   case 89:                    /* readlink */
     return a[2];
   case 267: return a[3];      /* readlinkat */
   case 191: case 192: case 193: return a[2] && a[3] ? a[3] : 0; /* getxattr, lgetxattr, fgetxattr */
+  case 194: case 195: case 196: return a[1] && a[2] ? a[2] : 0; /* listxattr, llistxattr, flistxattr */
+  case 1:                     /* write: regular files and /dev/null; the bytes when echoed */
+    return echo_of(a[0]) ? a[2] : 0;
+  case 18: return 0;          /* pwrite64: the same files (the table echoes no pwrite64) */
+  case 20:                    /* writev: not echoed (the iovecs are not read before the kernel checked them) */
+    return echo_of(a[0]) ? -1 : 0;
+  case 257: case 3: return 0; /* openat (of a file or directory, or creating one), close (of one) */
+  case 326: return 16;        /* copy_file_range between regular files: the two offsets it may move */
+  case 280: case 190: case 91: case 93: case 260: case 268: case 258: case 263: case 266:
+    return 0;                 /* utimensat, fsetxattr, fchmod, fchown, fchownat, fchmodat, mkdirat, unlinkat, symlinkat */
+  case 72: return a[1] == F_GETFD || a[1] == F_SETFD || a[1] == F_GETFL ? 0 : -1; /* fcntl */
+  case 16:                    /* ioctl: a tty's settings and size, FICLONE of a regular file into another */
+    return a[1] == TCGETS ? TERMIOS_SIZE : a[1] == TIOCGWINSZ ? WINSIZE_SIZE : a[1] == FICLONE ? 0 : -1;
+  case 318: return a[2] & GRND_RANDOM ? -1 : a[1]; /* getrandom (the urandom pool: never blocks once booted) */
+  case 221: return 0;         /* fadvise64 */
   case 4: case 5: case 6: case 262: return STAT_SIZE; /* stat, fstat, lstat, newfstatat */
   case 332: return STATX_SIZE;
   case 228: return 16;        /* clock_gettime */
@@ -115,6 +181,15 @@ static u32 outputs(i64 nr, const i64 *a, i64 r, struct out *o) {
     return n;
   }
   case 201: if (!a[0]) return 0; o[0].addr = a[0]; o[0].len = 8; return 1;
+  case 194: case 195: case 196: if (!a[1] || !a[2]) return 0; o[0].addr = a[1]; o[0].len = r; return 1;
+  case 16: if (a[1] == FICLONE) return 0; o[0].addr = a[2]; o[0].len = a[1] == TCGETS ? TERMIOS_SIZE : WINSIZE_SIZE; return 1;
+  case 326: {
+    u32 n = 0;
+    if (a[1]) { o[n].addr = a[1]; o[n].len = 8; n++; }
+    if (a[3]) { o[n].addr = a[3]; o[n].len = 8; n++; }
+    return n;
+  }
+  case 318: o[0].addr = a[0]; o[0].len = r; return 1;
   default: return 0;
   }
 }
@@ -123,20 +198,77 @@ static u32 outputs(i64 nr, const i64 *a, i64 r, struct out *o) {
 static int nargs(i64 nr) {
   switch (nr) {
   case 39: case 186: case 110: case 102: case 107: case 104: case 108: return 0;
-  case 201: return 1;
-  case 4: case 5: case 6: case 21: case 228: case 96: return 2;
-  case 0: case 217: case 89: case 8: case 269: return 3;
-  case 17: case 262: case 267: case 191: case 192: case 193: case 439: return 4;
+  case 201: case 3: return 1;
+  case 4: case 5: case 6: case 21: case 228: case 96: case 72: case 91: return 2;
+  case 0: case 217: case 89: case 8: case 269: case 194: case 195: case 196: case 1: case 20: case 16: case 318:
+  case 93: case 268: case 258: case 263: case 266: return 3;
+  case 17: case 262: case 267: case 191: case 192: case 193: case 439: case 18: case 221: case 257: case 280: return 4;
+  case 190: case 260: return 5;
   case 332: return 5;
   default: return 6;
   }
 }
 
-static int regular_file(i64 fd) {
+static u32 stat_mode(const u64 *st) { return *(const u32 *)((const u8 *)st + ST_MODE_OFFSET) & S_IFMT; }
+
+static int file_or_dir(const u64 *st) { return stat_mode(st) == S_IFREG || stat_mode(st) == S_IFDIR; }
+
+/* A write's file: a regular file whose changes the tracer does not follow, or /dev/null. */
+static int writable_here(const u64 *st) {
+  if (PROC->flags & PROC_NO_WRITES) return 0;
+  if (stat_mode(st) == S_IFCHR) return *(const u64 *)((const u8 *)st + ST_RDEV_OFFSET) == DEV_NULL;
+  if (stat_mode(st) != S_IFREG) return 0;
+  u64 dev = *(const u64 *)((const u8 *)st + ST_DEV_OFFSET), ino = *(const u64 *)((const u8 *)st + ST_INO_OFFSET);
+  u32 n = PROC->nwatch < MAX_WATCHED ? PROC->nwatch : MAX_WATCHED;
+  for (u32 i = 0; i < n; i++) if (PROC->watch[i].dev == dev && PROC->watch[i].ino == ino) return 0;
+  return 1;
+}
+
+static int has_prefix(const char *p, const char *prefix) {
+  while (*prefix) if (*p++ != *prefix++) return 0;
+  return 1;
+}
+
+/*
+ * Record: whether this call may run here (the conditions max_output's rows name): the fd of a read, a
+ * write or a close checked with an untraced fstat each time (no fd cache to invalidate), an openat's
+ * target with an untraced stat (a FIFO or a device could block it).
+ */
+static int allowed(i64 nr, const i64 *a) {
   u64 st[STAT_SIZE / 8];
-  if (sb_untraced(5, fd, (i64)st, 0, 0, 0, 0) != 0) return 0;
-  u32 mode = *(u32 *)((u8 *)st + ST_MODE_OFFSET);
-  return (mode & S_IFMT) == S_IFREG;
+  switch (nr) {
+  case 0: case 17:
+    return sb_untraced(5, a[0], (i64)st, 0, 0, 0, 0) == 0 && stat_mode(st) == S_IFREG;
+  case 1: case 18: case 20:
+    if (echo_of(a[0]) == 3) return 0;
+    return sb_untraced(5, a[0], (i64)st, 0, 0, 0, 0) == 0 && writable_here(st);
+  case 3: /* not one of rewind's stdout or stderr: the tracer's model (PROC, read-only here) must see that */
+    return echo_of(a[0]) == 0 && sb_untraced(5, a[0], (i64)st, 0, 0, 0, 0) == 0 && file_or_dir(st);
+  case 257: {
+    /* Not O_TMPFILE; a path that exists must be a file or directory (a FIFO or device could block the
+       open), and one opened for writing or truncated not a file the tracer follows. */
+    i64 flags = a[2];
+    if ((flags & O_TMPFILE) == O_TMPFILE) return 0;
+    i64 r = sb_untraced(262, a[0], a[1], (i64)st, flags & O_NOFOLLOW ? AT_SYMLINK_NOFOLLOW : 0, 0, 0);
+    if (r == -EFAULT) return 0; /* the path is not readable: not read here either */
+    const char *path = (const char *)a[1];
+    if (has_prefix(path, "/proc/") || has_prefix(path, "/dev/") || has_prefix(path, "/sys/")) return 0;
+    if (r != 0) return r == -ENOENT || !(flags & O_CREAT); /* created, or fails as the stat did */
+    if (!file_or_dir(st)) return 0;
+    if ((flags & O_ACCMODE) != 0 || (flags & O_TRUNC)) return stat_mode(st) == S_IFDIR || writable_here(st);
+    return 1;
+  }
+  case 326: /* copy_file_range: both regular files, the output one a file a write could go to */
+    if (echo_of(a[2]) != 0) return 0;
+    if (sb_untraced(5, a[0], (i64)st, 0, 0, 0, 0) != 0 || stat_mode(st) != S_IFREG) return 0;
+    return sb_untraced(5, a[2], (i64)st, 0, 0, 0, 0) == 0 && stat_mode(st) == S_IFREG && writable_here(st);
+  case 16:
+    if (a[1] != FICLONE) return 1;
+    if (sb_untraced(5, a[2], (i64)st, 0, 0, 0, 0) != 0 || stat_mode(st) != S_IFREG) return 0;
+    return sb_untraced(5, a[0], (i64)st, 0, 0, 0, 0) == 0 && stat_mode(st) == S_IFREG && writable_here(st);
+  default:
+    return 1;
+  }
 }
 
 static struct sb_ret traced(void) {
@@ -148,25 +280,33 @@ static struct sb_ret record(struct sb_header *h, struct sb_frame *f) {
   i64 max = max_output(f->nr, f->a);
   if (max < 0) return traced();
   u64 need = sizeof(struct sb_record) + MAX_OUT * 16 + (u64)max + 8;
-  if ((u64)max > h->capacity || h->used + need > h->capacity) return traced(); /* full: the traced call flushes it */
-  if ((f->nr == 0 || f->nr == 17) && !regular_file(f->a[0])) return traced();
+  if ((u64)max > h->capacity || (u64)h->used + h->reserved + need > h->capacity) return traced(); /* full: the traced call flushes it */
+  if (!allowed(f->nr, f->a)) return traced();
   i64 r = sb_untraced(f->nr, f->a[0], f->a[1], f->a[2], f->a[3], f->a[4], f->a[5]);
   struct sb_record *rec = (struct sb_record *)(h->records + h->used);
   rec->nr = (i32)f->nr;
   for (int i = 0; i < 6; i++) rec->args[i] = f->a[i];
   rec->result = r;
-  struct out o[MAX_OUT];
-  u32 n = outputs(f->nr, f->a, r, o);
-  rec->nout = n;
-  rec->pad = 0;
+  rec->echo = 0;
   u8 *p = (u8 *)(rec + 1);
-  for (u32 i = 0; i < n; i++) {
-    u64 len = o[i].len > (u64)max ? (u64)max : o[i].len;
-    ((u64 *)p)[0] = o[i].addr;
-    ((u64 *)p)[1] = len;
-    copy(p + 16, (const u8 *)o[i].addr, len);
-    p += 16 + ((len + 7) & ~7ul);
+  if (f->nr == 1 && echo_of(f->a[0]) && r > 0) {
+    /* Bytes for rewind's stdout or stderr: replay re-emits them as the program writes them there. */
+    rec->echo = echo_of(f->a[0]);
+    rec->nout = 0;
+    h->reserved += 16 + (((u64)r + 7) & ~7ul);
+  } else {
+    struct out o[MAX_OUT];
+    u32 n = outputs(f->nr, f->a, r, o);
+    rec->nout = n;
+    for (u32 i = 0; i < n; i++) {
+      u64 len = o[i].len > (u64)max ? (u64)max : o[i].len;
+      ((u64 *)p)[0] = o[i].addr;
+      ((u64 *)p)[1] = len;
+      copy(p + 16, (const u8 *)o[i].addr, len);
+      p += 16 + ((len + 7) & ~7ul);
+    }
   }
+
   rec->size = (u32)(p - (u8 *)rec);
   h->used += rec->size;
   h->count++;
@@ -186,7 +326,12 @@ static struct sb_ret replay(struct sb_header *h, struct sb_frame *f) {
     return traced();
   }
   u8 *p = (u8 *)(rec + 1);
-  for (u32 i = 0; i < rec->nout; i++) {
+  if (rec->echo) {
+    /* An echoed write: the bytes the program wrote go into the output the tracer added to the
+       record, for the tracer to re-emit (what it recomputed here; the trace does not hold them). */
+    copy(p + 16, (const u8 *)f->a[1], ((u64 *)p)[1]);
+  }
+  for (u32 i = 0; i < rec->nout && !rec->echo; i++) {
     u64 addr = ((u64 *)p)[0], len = ((u64 *)p)[1];
     copy((u8 *)addr, p + 16, len);
     p += 16 + ((len + 7) & ~7ul);

@@ -7,6 +7,7 @@
 // jumps back after the site. Found with iced-x86 from each function's start, like the trapped
 // instructions (decoder.ts), and only where no branch of the function lands inside the replaced
 // bytes. Cached per file identity on disk, beside the trap sites.
+import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
@@ -29,7 +30,8 @@ export interface SyscallFileSite {
 }
 
 const JMP = 5;
-const FINDER_VERSION = 1;
+// The cache holds the sites of BUFFERED_SYSCALLS only: its name says which set (a new call buffered finds new sites).
+const FINDER_VERSION = `2-${createHash('sha256').update([...BUFFERED_SYSCALLS].sort((a, b) => a - b).join(',')).digest('hex').slice(0, 8)}`;
 const LEA_DOWN = [0x48, 0x8d, 0x64, 0x24, 0x80]; // lea -0x80(%rsp),%rsp
 const LEA_UP = [0x48, 0x8d, 0xa4, 0x24, 0x80, 0x00, 0x00, 0x00]; // lea 0x80(%rsp),%rsp
 
@@ -65,6 +67,38 @@ function loadedNr(b: Uint8Array, at: number, len: number): number | null {
   return null;
 }
 
+/**
+ * An instruction that may stand between the number's load and the syscall, displaced into the stub:
+ * a move into a register other than eax, of an immediate (`b9`-`bf imm32`, `41 b8`-`bf imm32`) or of a
+ * register (`89 /r`, `31 /r` register forms, with a REX prefix too), as in glibc's
+ * `mov $NR,%eax; mov %rdi,%rsi; mov $AT_FDCWD,%edi; syscall` (__open64_nocancel).
+ */
+function movablePre(b: Uint8Array, at: number, len: number): boolean {
+  const op = b[at]!;
+  if (len === 5) return op >= 0xb9 && op <= 0xbf;
+  if (len === 6) return op === 0x41 && b[at + 1]! >= 0xb8 && b[at + 1]! <= 0xbf;
+  const regForm = (o: number, m: number, rexB: boolean): boolean => (o === 0x89 || o === 0x31) && (m & 0xc0) === 0xc0 && (rexB || (m & 7) !== 0);
+  if (len === 2) return regForm(op, b[at + 1]!, false);
+  if (len === 3) return op >= 0x40 && op <= 0x4f && regForm(b[at + 1]!, b[at + 2]!, (op & 1) === 1);
+  return false;
+}
+
+/**
+ * For a syscall whose instruction before (all[i]) is movablePre: the number a `mov $NR,%eax` up to
+ * three instructions earlier loads, when only such moves follow it and no branch lands after it (the
+ * number would then depend on the path), else null.
+ */
+function nrBefore(file: Uint8Array, all: IcedInstruction[], i: number, targets: Set<number>): number | null {
+  for (let j = i - 1; j >= 0 && j >= i - 3; j--) {
+    if (targets.has(Number(all[j + 1]!.ip))) return null;
+    const ins = all[j]!;
+    const at = Number(ins.ip);
+    if (ins.length === 5 && file[at] === 0xb8) return loadedNr(file, at, 5);
+    if (!movablePre(file, at, ins.length)) return null;
+  }
+  return null;
+}
+
 /** The sites of a file's functions (sorted by offset). */
 export function findSyscallSites(file: Uint8Array): SyscallFileSite[] {
   const hits: number[] = [];
@@ -94,7 +128,8 @@ export function findSyscallSites(file: Uint8Array): SyscallFileSite[] {
         const sys = all[k]!;
         if (sys.mnemonic !== SYSCALL || sys.length !== 2) continue;
         const pre = all[k - 1]!;
-        const nr = loadedNr(file, Number(pre.ip), pre.length);
+        const nr = loadedNr(file, Number(pre.ip), pre.length)
+          ?? (movablePre(file, Number(pre.ip), pre.length) ? nrBefore(file, all, k - 1, targets) : null);
         if (nr === null || !BUFFERED_SYSCALLS.has(nr)) continue;
         const offset = Number(pre.ip);
         let length = pre.length + 2;
@@ -198,14 +233,17 @@ function jumpBytes(addr: bigint, length: number, stub: bigint): Uint8Array | nul
   return b;
 }
 
-/** Whether the bytes are a site's shape: the number load, then `syscall` at sysOff. */
+/** Whether the bytes are a site's shape: the number load (or a move after it), then `syscall` at sysOff. */
 function siteShape(bytes: Uint8Array, sysOff: number): boolean {
-  return bytes[sysOff] === 0x0f && bytes[sysOff + 1] === 0x05 && loadedNr(bytes, 0, sysOff) !== null;
+  return bytes[sysOff] === 0x0f && bytes[sysOff + 1] === 0x05 && (loadedNr(bytes, 0, sysOff) !== null || movablePre(bytes, 0, sysOff));
 }
 
-/** The syscall's offset in a recorded site's original bytes. */
+/** The syscall's offset in a recorded site's original bytes (the length of its first instruction). */
 function sysOffOf(original: Uint8Array): number {
-  return original[0] === 0xb8 ? 5 : 2;
+  const op = original[0]!;
+  if (op >= 0xb8 && op <= 0xbf) return 5;
+  if (op === 0x41 && original[1]! >= 0xb8 && original[1]! <= 0xbf) return 6;
+  return op >= 0x40 && op <= 0x4f ? 3 : 2;
 }
 
 /**

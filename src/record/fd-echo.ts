@@ -78,6 +78,13 @@ export interface TaskFds {
 
 export class FdEcho {
   private readonly fds = new Map<number, number>([[1, 1], [2, 2]]);
+  /** Bumped at every change (the syscall buffer's copy of the model follows it). */
+  version = 0;
+
+  /** The descriptors that are rewind's stdout (1) or stderr (2). */
+  entries(): [number, number][] {
+    return [...this.fds];
+  }
 
   /** A copy for a forked process, which gets a copy of its parent's descriptor table. */
   clone(): FdEcho {
@@ -94,6 +101,7 @@ export class FdEcho {
 
   /** A new descriptor the program got from elsewhere (pidfd_getfd, SCM_RIGHTS): rewind's stdout or stderr, or not. */
   private adopt(fd: number, target: number): void {
+    this.version++;
     if (target) this.fds.set(fd, target);
     else this.fds.delete(fd);
   }
@@ -108,6 +116,7 @@ export class FdEcho {
   update(def: SyscallDef | undefined, args: readonly bigint[], result: bigint, task: TaskFds): void {
     const change = result < 0n ? null : def?.fds?.(args, result);
     if (!change) return;
+    this.version++;
     if ('copy' in change) {
       this.copy(change.copy, change.to);
     } else if ('close' in change) {

@@ -42,8 +42,10 @@ import { perfEventRefusal } from '../syscalls/perf-event.js';
 import { createsTask, isNewTaskStop, parentWaits, recordNewTask, sharesMemory } from '../syscalls/clone.js';
 import { isExec, readExecArgs, recordExecImage, waitExecEnd } from '../syscalls/exec.js';
 import { inSyscallbufCode } from '../syscallbuf/blob.js';
-import { takeRecords } from '../syscallbuf/install.js';
+import { releaseBuffer, takeRecords } from '../syscallbuf/install.js';
+import { BUFFER } from '../syscallbuf/layout.js';
 import { syscallbufRefusal } from '../syscallbuf/refusals.js';
+import { BufferSync } from './syscallbuf-sync.js';
 
 const ENOSYS = BigInt(E.ENOSYS);
 /** How long a task runs before it yields to another runnable task (at a syscall entry, or preempted). */
@@ -102,8 +104,8 @@ interface TaskState {
   yielded: boolean;
   /** The signal it was resumed with at its last stop (a delivery), 0 if none. */
   delivered: number;
-  /** It has a syscall buffer, whose records are taken at each of its stops. */
-  buffered: boolean;
+  /** Its syscall buffer's address (0n: none), whose records are taken before each of its events. */
+  buffer: bigint;
 }
 
 type Next = 'continue' | 'blocked' | 'yield' | 'gone';
@@ -134,6 +136,8 @@ export class Recorder {
   private readonly echoShared = stdoutIsStderr();
   /** Files the program maps shared, whose changes by emulated calls the trace must carry. */
   private readonly shared = new SharedFiles();
+  /** What the syscall buffers must know of the recorder's models (fds that are its stdout, files followed). */
+  private readonly bufferSync = new BufferSync(this.shared);
 
   constructor(task: Task, private readonly writer: TraceWriter, private readonly files: FileStore,
     private readonly plan: TrapPlan, private readonly onIdle?: () => void) {
@@ -172,7 +176,7 @@ export class Recorder {
   private addTask(task: Task, echo: FdEcho): TaskState {
     const st: TaskState = {
       task, resume: { syscall: false, sig: 0 }, parked: null, blocked: null, lastExit: null, held: [], resending: null, echo,
-      interrupted: false, yielded: false, delivered: 0, buffered: false,
+      interrupted: false, yielded: false, delivered: 0, buffer: 0n,
     };
     this.tasks.set(task.tid, st);
     return st;
@@ -298,6 +302,7 @@ export class Recorder {
   private resumeAndWait(st: TaskState): Stop {
     const r = st.resume ?? { syscall: false, sig: 0 };
     st.resume = null;
+    if (st.buffer !== 0n) this.bufferSync.beforeRun(st.task, st.echo, () => this.bufferedProcesses());
     try {
       if (r.syscall) st.task.toSyscallExit(r.sig);
       else st.task.cont(r.sig);
@@ -404,15 +409,24 @@ export class Recorder {
    * more than the buffer; and before an exec or a fork, whose new image or copy must not hold them.
    */
   private takeBuffered(st: TaskState): void {
-    if (!st.buffered) return;
+    if (st.buffer === 0n) return;
     let taken;
     try {
-      taken = takeRecords(st.task);
+      taken = takeRecords(st.task, st.buffer);
     } catch (e) {
       if (e instanceof TraceeError) return; // gone (killed in a call): its records went with it
       throw e;
     }
-    if (taken) this.writer.append({ kind: 'buffered', tid: st.task.tid, count: taken.count, records: taken.records });
+    if (!taken) return;
+    this.bufferSync.taken(st.task, st.echo, taken.records, taken.count);
+    this.writer.append({ kind: 'buffered', tid: st.task.tid, count: taken.count, records: taken.records });
+  }
+
+  /** One task of each process that has a syscall buffer. */
+  private bufferedProcesses(): Task[] {
+    const byTgid = new Map<number, Task>();
+    for (const s of this.tasks.values()) if (s.buffer !== 0n && !byTgid.has(s.task.tgid)) byTgid.set(s.task.tgid, s.task);
+    return [...byTgid.values()];
   }
 
   /** Appends an event, first writing the entries of tasks waiting in the kernel if order needs them. */
@@ -592,6 +606,7 @@ export class Recorder {
     if (def.noReturn) {
       // It never returns. Written now, so the exits of the threads exit_group kills come after it.
       this.append(syscallEvent(task.tid, nr, modeOf(def), regs, 0n, [], null, 0));
+      releaseBuffer(task, st.buffer); // its records were taken right before that event
       task.toSyscallExit();
       const end = this.wait(task.tid);
       if (end.kind !== 'exited' && end.kind !== 'killed') throw new TraceeError(`${syscallName(nr)} returned (${describeStop(end)})`);
@@ -699,10 +714,10 @@ export class Recorder {
     task.toSyscallExit();
     let s = this.wait(task.tid);
     if (isNewTaskStop(s)) {
-      const child = recordNewTask(task, nr, regs, (ev) => this.append(ev), (tid) => this.wait(tid));
+      const { child, buffer } = recordNewTask(task, nr, regs, (ev) => this.append(ev), (tid) => this.wait(tid));
       this.spaces.created(task.tid, child.tid, sharesMemory(nr, regs));
       const cst = this.addTask(child, child.tgid === task.tgid ? st.echo : st.echo.clone());
-      cst.buffered = st.buffered && !sharesMemory(nr, regs); // a fork child keeps its copy of the buffer
+      cst.buffer = buffer;
       this.sched.created(task.tid, child.tid);
       this.seccomp.created(task.tid, child.tid);
       this.runnable.push(cst);
@@ -752,7 +767,8 @@ export class Recorder {
     if (!argv || !envp) throw new TraceeError(`execve succeeded with an argument or environment array rewind could not read`);
     this.seccomp.execed(formerTid, st.task.tid);
     const { exec, patch, buffered } = recordExecImage(st.task, formerTid, argv, envp, this.files, this.plan, this.spaces);
-    st.buffered = buffered;
+    st.buffer = buffered ? BUFFER : 0n;
+    this.bufferSync.execed(st.task.tgid);
     this.append(exec);
     if (patch) this.append(patch);
     st.lastExit = null;

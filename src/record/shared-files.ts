@@ -52,10 +52,21 @@ export class SharedFiles {
    * backing ends the checkpoints gdb's reverse execution uses.
    */
   private readonly privately = new Set<string>();
+  /** Bumped whenever a file is added to either set (the syscall buffer's watch lists follow it). */
+  version = 0;
+
+  /** The files whose changes this class follows: the syscall buffer leaves their writes to the tracer. */
+  watched(): { dev: bigint; ino: bigint }[] {
+    return [...this.files, ...this.privately].map((k) => {
+      const [dev, ino] = k.split(':');
+      return { dev: BigInt(dev!), ino: BigInt(ino!) };
+    });
+  }
 
   /** A file mapped privately by a successful mmap (not shared: `mapped` said undefined). */
   mappedPrivately(file: FileRef): void {
     if (!hasCopy(file) || SYSTEM_DIRS.some((d) => file.path.startsWith(d))) return;
+    if (!this.privately.has(key(file.dev, file.ino))) this.version++;
     this.privately.add(key(file.dev, file.ino));
   }
 
@@ -65,6 +76,7 @@ export class SharedFiles {
    */
   mapped(task: Task, args: readonly bigint[], file: FileRef): boolean | undefined {
     if (!isSharedMapping(args[3]!) || !hasCopy(file)) return undefined;
+    if (!this.files.has(key(file.dev, file.ino))) this.version++;
     this.files.add(key(file.dev, file.ino));
     const fd = Number(BigInt.asIntN(32, args[4]!));
     return (fdFlags(task, fd) & O_ACCMODE) !== O_RDONLY;

@@ -18,6 +18,11 @@ export function echoWrite(task: Task, ev: SyscallEvent): void {
   for (const r of writtenRanges(task, ev.nr, args, ev.result) ?? []) writeAll(ev.echo, task.read(r.addr, r.len));
 }
 
+/** Re-emits bytes a buffered write sent to rewind's stdout (1) or stderr (2), as the program wrote them at replay. */
+export function echoBytes(fd: number, data: Uint8Array): void {
+  writeAll(fd, data);
+}
+
 function writeAll(fd: number, data: Uint8Array): void {
   let off = 0;
   while (off < data.length) {

@@ -39,7 +39,7 @@ export class RTask {
    * Calls given to its syscall buffer (`buffered` events), to be used up by the stop of its next event:
    * the first event's index and the events.
    */
-  batch?: { index: number; events: BufferedEvent[] };
+  batch?: { index: number; events: BufferedEvent[]; given: number };
 
   /** recTid: its tid in the recording (replay's tids differ). */
   constructor(public task: Task, public recTid: number) {}
@@ -173,7 +173,7 @@ export class RTask {
     c.early = this.early;
     c.reported = this.reported;
     if (this.clearTid !== undefined) c.clearTid = this.clearTid;
-    if (this.batch) c.batch = { index: this.batch.index, events: [...this.batch.events] };
+    if (this.batch) c.batch = { index: this.batch.index, events: [...this.batch.events], given: this.batch.given };
     return c;
   }
 }

@@ -31,7 +31,7 @@ import { writtenDataHash } from '../tracee/write-data.js';
 import { native } from '../native/addon.js';
 import { describeEvent } from '../trace/describe-event.js';
 import { DivergenceError, regsDifference, TraceEndedEarly } from './divergence.js';
-import { echoWrite } from './echo.js';
+import { echoBytes, echoWrite } from './echo.js';
 import { EventCursor } from './event-cursor.js';
 import { isRestartCode, restartedRegs } from './restart.js';
 import { atSyscallInstruction, debugStop, isDebugStop, resumeAndWait, stepEndsAtSyscall, toSkippedExit, trapCode, trapStop, type DebugHooks, type DebugStop } from './debug-stepping.js';
@@ -42,8 +42,8 @@ import { createsTask, parentWaits, replayNewTask, replayNewTaskResult, sharesMem
 import { irregularCall } from '../syscalls/irregular.js';
 import { interruptUnderMask } from '../syscalls/signal-masks.js';
 import { enterReplayExec, finishReplayExec, firstExecPath, isExec, waitExecEnd, type ExecReplay } from '../syscalls/exec.js';
-import { checkRecordsUsed, giveRecords } from '../syscallbuf/install.js';
-import { decodeRecords } from '../syscallbuf/layout.js';
+import { bufferOf, checkRecordsUsed, giveRecords, recordsAllUsed, recordsIn, releaseBuffer } from '../syscallbuf/install.js';
+import { decodeRecords, echoedBytes, hasEcho } from '../syscallbuf/layout.js';
 
 /** The registers an irregular call's replay half changed before it ran for real, when none did. */
 const NOT_PINNED: readonly number[] = [];
@@ -272,9 +272,12 @@ export class Replayer {
     }
     if (ev.kind === 'buffered') {
       // The calls the task made in its syscall buffer before its next stop: the program takes them from there.
-      giveRecords(t.task, ev.count, ev.records);
-      t.batch ??= { index: this.cursor.index, events: [] };
+      const buffer = bufferOf(t.task);
+      if (buffer === 0n) throw this.diverge(`recorded task ${t.recTid} has buffered calls but no syscall buffer here`);
+      const given = giveRecords(t.task, buffer, ev.count, ev.records);
+      t.batch ??= { index: this.cursor.index, events: [], given: 0 };
       t.batch.events.push(ev);
+      t.batch.given += given;
       this.cursor.take();
       return null;
     }
@@ -380,7 +383,7 @@ export class Replayer {
       regs[R.rip] = at;
       task.storeRegs();
       const found = regsDifference(target, regs, [R.eflags]) === null && ((target[R.eflags]! ^ regs[R.eflags]!) & ~X86_EFLAGS_RF) === 0n
-        && (!point || hashRanges(task, point.ranges) === point.hash);
+        && (!point || hashRanges(task, point.ranges) === point.hash) && this.batchUsed(t);
       if (this.hooks?.breakpointAt(task, at)) {
         // The debugger's breakpoint at the same instruction is reported first.
         t.reportedAtPoint(found);
@@ -462,7 +465,7 @@ export class Replayer {
         if (regs[R.rip] !== trap.hitAddr + 1n) throw this.diverge(`recorded task ${t.recTid} trapped at 0x${regs[R.rip]!.toString(16)} before ${what}`);
         const resumeAt = regs[R.rip]!;
         regs[R.rip] = at;
-        found = atPoint(task, target, point);
+        found = atPoint(task, target, point) && this.batchUsed(t);
         if (!found) regs[R.rip] = resumeAt;
         task.storeRegs();
       }
@@ -488,7 +491,7 @@ export class Replayer {
     const at = target[R.rip]!;
     for (let steps = 0; ; steps++) {
       const rip = task.fetchRegs()[R.rip]!;
-      if (atPoint(task, target, point)) return true;
+      if (atPoint(task, target, point) && this.batchUsed(t)) return true;
       if (steps === 4 || rip <= at || rip >= at + 16n || atSyscallInstruction(task)) return false;
       task.step();
       const s = waitStop(task.tid);
@@ -520,6 +523,15 @@ export class Replayer {
     if (diff) throw this.diverge(`${what}: registers differ (${diff})`);
   }
 
+  /**
+   * Whether the task has used every record given to its buffer for its next event: the recording took
+   * them at the point it was interrupted at, so a pass through the same registers and memory before
+   * the last buffered call (a loop of buffered calls) is not that point.
+   */
+  private batchUsed(t: RTask): boolean {
+    return !t.batch || recordsAllUsed(t.task, bufferOf(t.task));
+  }
+
   /** diverge, for the helpers that take it as an argument. */
   private readonly diverger = (message: string): DivergenceError => this.diverge(message);
 
@@ -531,8 +543,15 @@ export class Replayer {
     const batch = t.batch;
     if (!batch) return;
     delete t.batch;
-    const left = checkRecordsUsed(t.task);
-    if (!left) return;
+    const buffer = bufferOf(t.task);
+    // Writes to the recording's stdout or stderr among them: re-emitted as the program wrote them here.
+    const echoed = this.opts.echo && batch.events.some((e) => hasEcho(e.records, e.count));
+    const given = echoed ? recordsIn(t.task, buffer, batch.given) : null;
+    const left = checkRecordsUsed(t.task, buffer);
+    if (!left) {
+      if (given) for (const e of echoedBytes(given, batch.events.reduce((n, ev) => n + ev.count, 0))) echoBytes(e.echo, e.bytes);
+      return;
+    }
     const calls = batch.events.flatMap((e) => decodeRecords(e.records, e.count));
     const want = calls[left.used];
     const expected = want ? `${syscallName(want.nr)}(${want.args.map((a) => '0x' + a.toString(16)).join(', ')})` : '?';
@@ -685,7 +704,9 @@ export class Replayer {
     if (syscallDef(ev.nr)?.waitsForSignal) this.presendSignal(t);
     if (syscallDef(ev.nr)?.noReturn) {
       // The task never comes back; its exit is collected at its exit event (a thread-group leader's
-      // exit is reported only after its other threads', whose exit events come first).
+      // exit is reported only after its other threads', whose exit events come first). Its buffer's
+      // slot is free for the next thread, as when recorded.
+      releaseBuffer(task, bufferOf(task));
       task.toSyscallExit();
       t.run();
       return;

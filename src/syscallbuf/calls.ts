@@ -1,12 +1,25 @@
 // Syscall buffer: the calls it runs in the program (native/syscallbuf/syscallbuf.c `max_output` holds
-// the same list): calls that cannot block and whose whole effect at replay is their result and the
-// bytes they write, all emulated by the syscall table. read and pread64 only on regular files (the
-// buffer checks each time with an untraced fstat); anything else goes to the tracer as before.
+// the same list, row for row, with the conditions checked there by `allowed`): calls that cannot block
+// and whose whole effect at replay is their result and the bytes they write, all emulated by the
+// syscall table. read and pread64 only on regular files, write and pwrite64 and writev on regular files
+// the recorder does not follow (SharedFiles) and /dev/null, close of a file or directory (the buffer
+// checks each with an untraced fstat), openat (not O_TMPFILE) outside /proc, /dev and /sys of a path that
+// is a file or directory or does not exist (an untraced stat first; for writing or O_TRUNC not a file
+// the recorder follows), copy_file_range and ioctl FICLONE from a regular file into one a write could go
+// to, fcntl F_GETFD/F_SETFD/F_GETFL, ioctl TCGETS/TIOCGWINSZ, getrandom without GRND_RANDOM, and the
+// metadata changes utimensat, fsetxattr, fchmod(at), fchown(at), mkdirat, unlinkat, symlinkat;
+// anything else goes to the tracer as before. A
+// write to rewind's own stdout or stderr keeps its bytes in the record (not writev: traced), and
+// replay re-emits them.
 import { SYS } from '../kernel/syscall-names.js';
 
 export const BUFFERED_SYSCALLS: ReadonlySet<number> = new Set([
   SYS.read, SYS.pread64, SYS.getdents64, SYS.readlink, SYS.readlinkat, SYS.getxattr, SYS.lgetxattr, SYS.fgetxattr,
+  SYS.listxattr, SYS.llistxattr, SYS.flistxattr,
   SYS.stat, SYS.fstat, SYS.lstat, SYS.newfstatat, SYS.statx, SYS.clock_gettime, SYS.gettimeofday, SYS.time,
   SYS.lseek, SYS.access, SYS.faccessat, SYS.faccessat2,
   SYS.getpid, SYS.gettid, SYS.getppid, SYS.getuid, SYS.geteuid, SYS.getgid, SYS.getegid,
+  SYS.write, SYS.pwrite64, SYS.writev, SYS.openat, SYS.close, SYS.fcntl, SYS.ioctl, SYS.getrandom, SYS.fadvise64,
+  SYS.copy_file_range, SYS.utimensat, SYS.fsetxattr, SYS.fchmod, SYS.fchown, SYS.fchownat, SYS.fchmodat, SYS.mkdirat,
+  SYS.unlinkat, SYS.symlinkat,
 ]);

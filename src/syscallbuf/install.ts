@@ -1,23 +1,38 @@
 // Syscall buffer: what rewind does in a traced process for it, identically at record and replay:
 // maps it after every exec (the code, the stub area, the off header, and the first thread's buffer),
-// points a thread's gs_base at its buffer (or at the off header: threads and CLONE_VM children have
-// none yet, so their calls go to the tracer as before), and moves records between the buffer and the
-// trace (record: taken at every stop of the thread; replay: given before the thread runs to the stop
-// they were taken at, and checked there).
+// gives every thread and CLONE_VM child a buffer of its own at its first stop (a slot, below), points a
+// task's gs_base at its buffer (or at the off header: a vfork child, or no slot left), and moves
+// records between a buffer and the trace (record: taken at the stops where the task's events are
+// written; replay: given before the task runs to the stop they were taken at, and checked there).
+//
+// Slots: slot 0 is the first thread's buffer; a new thread takes the lowest free slot, mapped by an
+// mmap injected into the new thread itself at its first stop (no other thread is touched) the first
+// time the slot is used, and kept mapped for the next thread once its own ends (`releaseBuffer`, at the
+// entry of its exit). Which slots are taken is kept in the process (SLOTS_USED), so replay, doing the
+// same steps at the same events, gives every thread the buffer it had when recorded; a fork child
+// keeps only its creator's slot.
 import { MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE } from '../kernel/mman.js';
-import { R } from '../kernel/regs.js';
+import { R, REGS_COUNT } from '../kernel/regs.js';
 import { SYS } from '../kernel/syscall-names.js';
+import { native } from '../native/addon.js';
+import { TraceeError } from '../tracee/errors.js';
 import { injectSyscall } from '../tracee/inject.js';
 import type { Task } from '../tracee/task.js';
 import { syscallbufBlob } from './blob.js';
-import { BUFFER, FIXED_SIZE, H, HEADER_SIZE, headerBytes, Mode, OFF_HEADER, RECORDS, REGION_SIZE, STUB_NEXT, STUBS, SYSCALLBUF_BASE } from './layout.js';
+import { withEchoRoom } from './layout.js';
+import {
+  BUFFER, BUFFER_SIZE, FIXED_SIZE, H, HEADER_SIZE, headerBytes, MAX_ECHO_FD, MAX_SLOTS, MAX_WATCHED, Mode, OFF_HEADER, PROC,
+  PROC_ECHO, PROC_FLAGS, PROC_NO_WRITES, PROC_NWATCH, PROC_THREAD_BUFFERS, PROC_WATCH, recordsOf, REGION_SIZE, slotAddress, slotOf, SLOTS_MAPPED,
+  SLOTS_USED, STUB_NEXT, STUBS, SYSCALLBUF_BASE,
+} from './layout.js';
 
 /**
  * Maps the buffer into the freshly exec'd process of task (stopped) and points task's gs_base at its
  * buffer. False when the address is taken (a huge stack limit moved the mappings there): the process
- * then runs without one.
+ * then runs without one. `threadBuffers`: threads get buffers of their own (traces of format 7 on;
+ * older ones recorded their threads' calls all traced).
  */
-export function installSyscallbuf(task: Task, mode: Mode.Record | Mode.Replay): boolean {
+export function installSyscallbuf(task: Task, mode: Mode.Record | Mode.Replay, threadBuffers = true): boolean {
   const blob = syscallbufBlob();
   const r = injectSyscall(task, SYS.mmap, [SYSCALLBUF_BASE, BigInt(REGION_SIZE), PROT_READ | PROT_WRITE,
     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, BigInt.asUintN(64, -1n), 0n]);
@@ -30,6 +45,10 @@ export function installSyscallbuf(task: Task, mode: Mode.Record | Mode.Replay): 
   const next = new Uint8Array(8);
   new DataView(next.buffer).setBigUint64(0, STUBS, true);
   task.write(STUB_NEXT, next);
+  task.write(SLOTS_USED, bitmap([0]));
+  task.write(SLOTS_MAPPED, bitmap([0]));
+  task.write(PROC, u32Bytes([mode, threadBuffers ? PROC_THREAD_BUFFERS : 0, 0, 0]));
+  task.write(PROC_ECHO, new Uint8Array(MAX_ECHO_FD / 4).fill(0xff)); // not known yet: writes go to the tracer
   task.write(BUFFER, headerBytes(BUFFER, mode, true));
   const p = injectSyscall(task, SYS.mprotect, [SYSCALLBUF_BASE, BigInt(FIXED_SIZE), PROT_READ | PROT_EXEC]);
   if (p !== 0n) throw new Error(`cannot protect the syscall buffer's code (errno ${-p})`);
@@ -37,9 +56,90 @@ export function installSyscallbuf(task: Task, mode: Mode.Record | Mode.Replay): 
   return true;
 }
 
-/** A new thread or CLONE_VM child: no buffer of its own (yet), so every call of its goes to the tracer. */
-export function withoutBuffer(task: Task): void {
-  setGsBase(task, OFF_HEADER);
+/**
+ * At a new task's first stop (record and replay alike), given the gs_base it inherited from its
+ * creator: its buffer's address, or 0n when it has none. A thread gets a slot of its own; a process
+ * sharing its creator's memory (vfork, posix_spawn's CLONE_VM|CLONE_VFORK, a bare CLONE_VM) none, so
+ * its calls are traced (it has a descriptor table of its own, which the process's one copy of the
+ * recorder's stdout model, PROC_ECHO, could not describe); a fork child keeps its copy of its
+ * creator's buffer (emptied at the fork's entry), and its process only that slot.
+ */
+export function bufferForNewTask(child: Task, inherited: bigint, sharesMemory: boolean, thread: boolean): bigint {
+  const slot = slotOf(inherited);
+  if (slot < 0 && inherited !== OFF_HEADER) return 0n; // no buffer in this process
+  if (!sharesMemory) {
+    child.write(SLOTS_USED, bitmap(slot >= 0 ? [slot] : []));
+    return slot >= 0 ? inherited : 0n;
+  }
+  const [mode, flags] = u32sAt(child, PROC, 2) as [Mode, number];
+  const none = (): bigint => {
+    if (slot >= 0) setGsBase(child, OFF_HEADER);
+    return 0n;
+  };
+  if (!thread || (flags & PROC_THREAD_BUFFERS) === 0) return none();
+  const used = bits(child.read(SLOTS_USED, MAX_SLOTS / 8));
+  const mapped = bits(child.read(SLOTS_MAPPED, MAX_SLOTS / 8));
+  let k = 0;
+  while (k < MAX_SLOTS && used.has(k)) k++;
+  if (k === MAX_SLOTS) return none();
+  const addr = slotAddress(k);
+  if (!mapped.has(k)) {
+    const r = injectSyscall(child, SYS.mmap, [addr, BigInt(BUFFER_SIZE), PROT_READ | PROT_WRITE,
+      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, BigInt.asUintN(64, -1n), 0n]);
+    if (r !== addr) {
+      // Taken by the program's own mappings (the same at replay, which maps them where recorded).
+      if (r >= 0n && r < 2n ** 63n) injectSyscall(child, SYS.munmap, [r, BigInt(BUFFER_SIZE)]);
+      return none();
+    }
+    mapped.add(k);
+    child.write(SLOTS_MAPPED, bitmap([...mapped]));
+  }
+  used.add(k);
+  child.write(SLOTS_USED, bitmap([...used]));
+  child.write(addr, headerBytes(addr, mode, true));
+  setGsBase(child, addr);
+  return addr;
+}
+
+/**
+ * Record: the recorder's model of which fds are its stdout (1) or stderr (2), for the process of task
+ * (fds past MAX_ECHO_FD: their writes go to the tracer anyway).
+ */
+export function writeEchoFds(task: Task, entries: [number, number][]): void {
+  const b = new Uint8Array(MAX_ECHO_FD / 4);
+  for (const [fd, target] of entries) if (fd >= 0 && fd < MAX_ECHO_FD) b[fd >> 2]! |= (target & 3) << ((fd & 3) * 2);
+  task.write(PROC_ECHO, b);
+}
+
+/** Record: the files whose writes the process's buffers leave to the tracer (more than fit: no writes buffered). */
+export function writeWatched(task: Task, files: { dev: bigint; ino: bigint }[]): void {
+  const [, flags] = u32sAt(task, PROC, 2) as [number, number];
+  const over = files.length > MAX_WATCHED;
+  const b = new Uint8Array(16 * MAX_WATCHED);
+  const dv = new DataView(b.buffer);
+  if (!over) files.forEach((f, i) => { dv.setBigUint64(16 * i, f.dev, true); dv.setBigUint64(16 * i + 8, f.ino, true); });
+  task.write(PROC_WATCH, b);
+  task.write(PROC_NWATCH, u32Bytes([over ? 0 : files.length]));
+  task.write(PROC_FLAGS, u32Bytes([over ? flags | PROC_NO_WRITES : flags & ~PROC_NO_WRITES]));
+}
+
+/** At the entry of a task's exit: its slot is free for the next thread (the buffer stays mapped). */
+export function releaseBuffer(task: Task, buffer: bigint): void {
+  const slot = slotOf(buffer);
+  if (slot <= 0) return; // slot 0 belongs to the process's first thread, which ends the process
+  const used = bits(task.read(SLOTS_USED, MAX_SLOTS / 8));
+  used.delete(slot);
+  task.write(SLOTS_USED, bitmap([...used]));
+}
+
+const scratch = new BigUint64Array(REGS_COUNT);
+
+/** The buffer task's gs_base points at, or 0n (read without touching task.regs, which may hold registers about to be stored). */
+export function bufferOf(task: Task): bigint {
+  const r = native.getRegs(task.tid, scratch);
+  if (r < 0) throw new TraceeError(`cannot read registers of task ${task.tid} (errno ${-r})`, -r);
+  const gs = scratch[R.gs_base]!;
+  return slotOf(gs) >= 0 ? gs : 0n;
 }
 
 function setGsBase(task: Task, addr: bigint): void {
@@ -48,46 +148,70 @@ function setGsBase(task: Task, addr: bigint): void {
   task.storeRegs(regs);
 }
 
-/** Whether the task's gs_base points at the process's buffer (its calls may be buffered). */
-export function hasBuffer(task: Task): boolean {
-  return task.regs[R.gs_base] === BUFFER;
+function bitmap(set: number[]): Uint8Array {
+  const b = new Uint8Array(MAX_SLOTS / 8);
+  for (const k of set) b[k >> 3]! |= 1 << (k & 7);
+  return b;
 }
 
-function u32s(task: Task, at: number, n: number): number[] {
-  const b = task.read(BUFFER + BigInt(at), 4 * n);
+function bits(b: Uint8Array): Set<number> {
+  const out = new Set<number>();
+  for (let k = 0; k < MAX_SLOTS; k++) if ((b[k >> 3]! & (1 << (k & 7))) !== 0) out.add(k);
+  return out;
+}
+
+function u32Bytes(values: number[]): Uint8Array {
+  const b = new Uint8Array(4 * values.length);
+  const dv = new DataView(b.buffer);
+  values.forEach((v, i) => dv.setUint32(4 * i, v, true));
+  return b;
+}
+
+function u32sAt(task: Task, addr: bigint, n: number): number[] {
+  const b = task.read(addr, 4 * n);
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   return Array.from({ length: n }, (_, i) => dv.getUint32(4 * i, true));
 }
 
-function setU32s(task: Task, at: number, values: number[]): void {
-  const b = new Uint8Array(4 * values.length);
-  const dv = new DataView(b.buffer);
-  values.forEach((v, i) => dv.setUint32(4 * i, v, true));
-  task.write(BUFFER + BigInt(at), b);
-}
-
-/** Record: the records the thread wrote since its last stop (emptying the buffer), or null when none. */
-export function takeRecords(task: Task): { count: number; records: Uint8Array } | null {
-  const [used, count] = u32s(task, H.used, 2) as [number, number];
+/** Record: the records the thread wrote in `buffer` since its last stop (emptying it), or null when none. */
+export function takeRecords(task: Task, buffer: bigint): { count: number; records: Uint8Array } | null {
+  const [used, count] = u32sAt(task, buffer + BigInt(H.used), 2) as [number, number];
   if (count === 0) return null;
-  const records = task.read(RECORDS, used);
-  setU32s(task, H.used, [0, 0]);
+  const records = task.read(recordsOf(buffer), used);
+  task.write(buffer + BigInt(H.used), u32Bytes([0, 0]));
+  task.write(buffer + BigInt(H.reserved), u32Bytes([0]));
   return { count, records };
 }
 
-/** Replay: appends recorded records to the thread's buffer, for the program to take in order. */
-export function giveRecords(task: Task, count: number, records: Uint8Array): void {
-  const [used, had] = u32s(task, H.used, 2) as [number, number];
-  task.write(RECORDS + BigInt(used), records);
-  setU32s(task, H.used, [used + records.length, had + count]);
+/**
+ * Replay: appends recorded records to the thread's buffer, for the program to take in order (an echoed
+ * write with room for the bytes the program writes). Returns the bytes given.
+ */
+export function giveRecords(task: Task, buffer: bigint, count: number, recorded: Uint8Array): number {
+  const records = withEchoRoom(recorded, count) ?? recorded;
+  const [used, had] = u32sAt(task, buffer + BigInt(H.used), 2) as [number, number];
+  task.write(recordsOf(buffer) + BigInt(used), records);
+  task.write(buffer + BigInt(H.used), u32Bytes([used + records.length, had + count]));
+  return records.length;
+}
+
+/** Replay: the `used` bytes of records in `buffer` (an echoed write's bytes are there as the program wrote them). */
+export function recordsIn(task: Task, buffer: bigint, used: number): Uint8Array {
+  return task.read(recordsOf(buffer), used);
+}
+
+/** Replay: whether the program has used every record given to `buffer`. */
+export function recordsAllUsed(task: Task, buffer: bigint): boolean {
+  const [count, consumed] = u32sAt(task, buffer + BigInt(H.count), 2) as [number, number];
+  return consumed === count;
 }
 
 /** Replay, at the stop the records were taken at: how many the program used of how many (null: all), then empties the buffer. */
-export function checkRecordsUsed(task: Task): { used: number; count: number; mismatchNr: number } | null {
-  const [, count, consumed] = u32s(task, H.used, 3) as [number, number, number];
-  const mismatchNr = new DataView(task.read(BUFFER + BigInt(H.mismatchNr), 4).buffer).getInt32(0, true);
+export function checkRecordsUsed(task: Task, buffer: bigint): { used: number; count: number; mismatchNr: number } | null {
+  const [, count, consumed] = u32sAt(task, buffer + BigInt(H.used), 3) as [number, number, number];
+  const mismatchNr = new DataView(task.read(buffer + BigInt(H.mismatchNr), 4).buffer).getInt32(0, true);
   if (count === 0) return null;
-  const fresh = headerBytes(BUFFER, Mode.Replay, true);
-  task.write(BUFFER + BigInt(H.used), fresh.subarray(H.used, HEADER_SIZE));
+  const fresh = headerBytes(buffer, Mode.Replay, true);
+  task.write(buffer + BigInt(H.used), fresh.subarray(H.used, HEADER_SIZE));
   return consumed === count ? null : { used: consumed, count, mismatchNr };
 }

@@ -15,8 +15,7 @@ import { TraceeError } from '../tracee/errors.js';
 import { runToSyscallExit } from '../tracee/inject.js';
 import { describeStop, type Stop } from '../tracee/stop.js';
 import { Task } from '../tracee/task.js';
-import { withoutBuffer } from '../syscallbuf/install.js';
-import { BUFFER } from '../syscallbuf/layout.js';
+import { bufferForNewTask } from '../syscallbuf/install.js';
 
 // ---- shared --------------------------------------------------------------------------------------
 
@@ -47,15 +46,18 @@ function newTid(parent: Task): number {
   return Number(native.getEventMsg(parent.tid));
 }
 
-/** The new task (a thread of the parent's process or a process of its own) at its first stop. */
-function awaitChild(parent: Task, tid: number, nr: number, regs: BigUint64Array, waitStop: (tid: number) => Stop): { child: Task; first: Stop } {
+/**
+ * The new task (a thread of the parent's process or a process of its own) at its first stop, and its
+ * syscall buffer's address (0n: none). The buffer is per thread: a new thread gets one of its own
+ * there and then (a process sharing its creator's memory, such as a vfork child, none); a fork child
+ * keeps its copy of its creator's, emptied at the fork's entry.
+ */
+function awaitChild(parent: Task, tid: number, nr: number, regs: BigUint64Array, waitStop: (tid: number) => Stop): { child: Task; first: Stop; buffer: bigint } {
   const first = waitStop(tid);
   if (first.kind === 'exited' || first.kind === 'killed') throw new TraceeError(`new task ${tid} ended at once`);
   const child = new Task(tid, createsThread(nr, regs) ? parent.tgid : tid);
-  // The syscall buffer is per thread: a task sharing its creator's memory must not use its creator's
-  // (a fork child has its own copy, emptied at the fork's stop, and keeps it).
-  if (sharesMemory(nr, regs) && regs[R.gs_base] === BUFFER) withoutBuffer(child);
-  return { child, first };
+  const buffer = bufferForNewTask(child, regs[R.gs_base]!, sharesMemory(nr, regs), createsThread(nr, regs));
+  return { child, first, buffer };
 }
 
 // ---- record --------------------------------------------------------------------------------------
@@ -65,10 +67,11 @@ function awaitChild(parent: Task, tid: number, nr: number, regs: BigUint64Array,
  * child is waited for; returns the child at its first stop.
  */
 export function recordNewTask(parent: Task, nr: number, regs: BigUint64Array, announce: (ev: NewTaskEvent) => void,
-  wait: (tid: number) => Stop): Task {
+  wait: (tid: number) => Stop): { child: Task; buffer: bigint } {
   const tid = newTid(parent);
   announce({ kind: 'newtask', tid: parent.tid, child: tid, nr, regs });
-  return awaitChild(parent, tid, nr, regs, wait).child;
+  const { child, buffer } = awaitChild(parent, tid, nr, regs, wait);
+  return { child, buffer };
 }
 
 // ---- replay --------------------------------------------------------------------------------------

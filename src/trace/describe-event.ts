@@ -66,6 +66,7 @@ export function describeBufferedCalls(ev: BufferedEvent): string[] {
   return calls.map((c, i) => {
     const res = isSyscallError(c.result) ? `-${-c.result}` : hex(BigInt.asUintN(64, c.result));
     const bytes = c.writes.reduce((n, w) => n + w.len, 0);
-    return `  [buffered ${i}] tid ${ev.tid} ${syscallName(c.nr)}(${c.args.map(hex).join(', ')}) = ${res}${bytes ? ` (${bytes} bytes out)` : ''}`;
+    const what = c.echo ? ` (${c.result} bytes to ${c.echo === 1 ? 'stdout' : 'stderr'})` : bytes ? ` (${bytes} bytes out)` : '';
+    return `  [buffered ${i}] tid ${ev.tid} ${syscallName(c.nr)}(${c.args.map(hex).join(', ')}) = ${res}${what}`;
   });
 }

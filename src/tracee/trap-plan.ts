@@ -18,6 +18,8 @@ export interface TrapPlan {
   portable: boolean;
   /** The syscall buffer is mapped into every process (its syscall sites are in `patch` at record). */
   syscallbuf: boolean;
+  /** With the buffer, threads and CLONE_VM children get buffers of their own (format 7 on; before, their calls were traced). */
+  threadBuffers: boolean;
 }
 
 const TSC = [TrappedInsn.Rdtsc, TrappedInsn.Rdtscp];
@@ -28,7 +30,7 @@ export function recordingPlan(cpuFeatures: CpuFeatures, syscallbuf = false): Tra
   const cpuidFault = useHardware('cpuid-fault');
   const patch = new Set<TrappedInsn>([...(tscTrap ? [] : TSC), ...(cpuidFault ? [] : [TrappedInsn.Cpuid]),
     ...(syscallbuf ? [TrappedInsn.Syscall] : [])]);
-  return { tscTrap, cpuidFault, patch, patchLocally: new Set(), portable: cpuFeatures === 'portable', syscallbuf };
+  return { tscTrap, cpuidFault, patch, patchLocally: new Set(), portable: cpuFeatures === 'portable', syscallbuf, threadBuffers: syscallbuf };
 }
 
 /** What the trace's meta says was patched (the `patched` field). */
@@ -45,7 +47,7 @@ export function patchedKinds(plan: TrapPlan): PatchedKind[] {
  * (deterministically, from the same files). Patched sites come from the trace's `patch` events.
  * Traces older than version 3 patched nothing.
  */
-export function replayPlan(meta: Pick<TraceMetaStart, 'cpuidFaulting' | 'patched' | 'syscallBuffer'>): TrapPlan {
+export function replayPlan(meta: Pick<TraceMetaStart, 'cpuidFaulting' | 'patched' | 'syscallBuffer'> & { version?: number }): TrapPlan {
   const patched = new Set(meta.patched ?? []);
   const recordedTscTrap = !patched.has('rdtsc');
   const tscTrap = recordedTscTrap && useHardware('rdtsc-trap');
@@ -54,5 +56,6 @@ export function replayPlan(meta: Pick<TraceMetaStart, 'cpuidFaulting' | 'patched
     ...(recordedTscTrap && !tscTrap ? TSC : []),
     ...(meta.cpuidFaulting && !cpuidFault ? [TrappedInsn.Cpuid] : []),
   ]);
-  return { tscTrap, cpuidFault, patch: new Set(), patchLocally, portable: false, syscallbuf: meta.syscallBuffer === true };
+  const syscallbuf = meta.syscallBuffer === true;
+  return { tscTrap, cpuidFault, patch: new Set(), patchLocally, portable: false, syscallbuf, threadBuffers: syscallbuf && (meta.version ?? 7) >= 7 };
 }

@@ -1,15 +1,30 @@
 /* The syscall buffer's cases, one per argument (test/e2e/syscallbuf.test.ts). Each prints what it
  * read back from buffered calls, so record, replay and a native run can be compared.
  *   basic FILE    fstat, read, lseek, pread of FILE; the output read back and printed at once
- *   signals       a fast interval timer whose SIGALRM lands while buffered calls run
+ *   signals       a fast interval timer whose SIGALRM lands while buffered calls run (30 alarms, 100 passes)
  *   full FILE     more buffered output than one buffer holds (20000 fstat + 4 KiB preads)
  *   exec          buffered calls, then execve of itself ("after"), which makes its own
  *   fork          buffered calls in a fork child (its own copy of the buffer) and in the parent
  *   vfork         a vfork child (shares the parent's memory, so it has no buffer) calls getpid, execs
  *   dup2 FILE     fd 3 a regular file (buffered reads), then a pipe dup2'd over it (not buffered)
- *   thread        a thread makes calls (traced: no buffer of its own) and exits; main buffers meanwhile
+ *   thread        a thread makes calls (buffered in a buffer of its own) and exits; main buffers meanwhile
+ *   threads       four threads buffer at once, exit, then three more take their freed buffers
+ *   threadfull    a thread buffers more than its buffer holds
+ *   threadexec    a second thread execs itself ("after") with calls still in its buffer
+ *   threadsig     the `signals` loop in a second thread: its timer signals land while it buffers
+ *   forkthread    a second thread forks; the child buffers in its copy and starts a thread of its own
  *   branch FILE   maps FILE and stats one of two paths by its first byte (a trace with the copy
  *                 changed makes replay call the other: a divergence inside a buffered run)
+ *   calls FILE DIR  each call buffered since format 7, its result read back and printed at once:
+ *                 openat of FILE and of DIR, fcntl F_GETFD/F_SETFD/F_GETFL, getdents64, flistxattr,
+ *                 fadvise64, ioctl TCGETS/TIOCGWINSZ on a file (ENOTTY), write/pwrite64/writev to a
+ *                 new file in DIR read back with pread, write to /dev/null, close
+ *   fsops FILE DIR  in DIR: openat creating a file, copy_file_range of FILE into it, FICLONE, fchmod,
+ *                 fchown, utimensat, fsetxattr, mkdirat, symlinkat, fchmodat, fchownat, unlinkat; each
+ *                 result and what stat and read then show, printed at once
+ *   random        getrandom of 32 bytes, printed (record and replay only: differs natively)
+ *   openmmap FILE a buffered open's fd mapped (a traced mmap), the buffered close, the mapping read
+ *   echo          200 lines written to stdout with write(2), some to a dup of it, and to stderr
  *   setgs         sets its own GS base (arch_prctl ARCH_SET_GS), which the buffer uses: refused
  */
 #define _GNU_SOURCE
@@ -17,7 +32,14 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/uio.h>
+#include <sys/xattr.h>
+#include <dirent.h>
+#include <errno.h>
+#include <termios.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -59,7 +81,7 @@ static int signals(void) {
   struct stat st;
   long calls = 0;
   unsigned s = 0;
-  while (alarms < 30 && calls < 50000000) {
+  while ((alarms < 30 || calls < 100) && calls < 50000000) { /* on a loaded machine 30 alarms may come before the first pass */
     fstat(1, &st);
     s = s * 31 + (unsigned)getpid();
     calls++;
@@ -184,6 +206,249 @@ static int threaded(void) {
   return 0;
 }
 
+static void *stat_worker(void *arg) {
+  long id = (long)arg;
+  struct stat st;
+  unsigned s = 0;
+  for (int i = 0; i < 300; i++) {
+    if (stat(i % 2 ? "/" : "/tmp", &st) != 0) die("stat");
+    s = s * 31 + (unsigned)(st.st_nlink > 0) + (unsigned)(getpid() > 0);
+  }
+  return (void *)(long)(s ^ (unsigned)id);
+}
+
+static int many_threads(void) {
+  for (int round = 0; round < 2; round++) {
+    int n = round == 0 ? 4 : 3;
+    pthread_t t[4];
+    for (long i = 0; i < n; i++) if (pthread_create(&t[i], NULL, stat_worker, (void *)i) != 0) die("pthread_create");
+    struct stat st;
+    long ok = 0;
+    for (int i = 0; i < 100; i++) ok += stat("/", &st) == 0;
+    unsigned s = 0;
+    for (int i = 0; i < n; i++) {
+      void *r;
+      pthread_join(t[i], &r);
+      s ^= (unsigned)(long)r;
+    }
+    say("round %d threads %d sum %u main %ld\n", round, n, s, ok);
+  }
+  return 0;
+}
+
+static const char *full_file;
+static void *full_worker(void *arg) {
+  (void)arg;
+  full(full_file);
+  return NULL;
+}
+
+static int thread_full(const char *file) {
+  full_file = file;
+  pthread_t t;
+  if (pthread_create(&t, NULL, full_worker, NULL) != 0) die("pthread_create");
+  pthread_join(t, NULL);
+  return 0;
+}
+
+static const char *self_path;
+static void *exec_worker(void *arg) {
+  (void)arg;
+  struct stat st;
+  for (int i = 0; i < 5; i++) stat("/tmp", &st); /* left in this thread's buffer when execve comes */
+  execl(self_path, self_path, "after", (char *)NULL);
+  die("execl");
+}
+
+static int thread_exec(const char *self) {
+  self_path = self;
+  struct stat st;
+  for (int i = 0; i < 5; i++) stat("/", &st);
+  pthread_t t;
+  if (pthread_create(&t, NULL, exec_worker, NULL) != 0) die("pthread_create");
+  for (;;) stat("/", &st); /* until the exec ends this thread */
+}
+
+static void *signals_worker(void *arg) {
+  (void)arg;
+  signals();
+  return NULL;
+}
+
+static void *unblock_signals_worker(void *arg) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGALRM);
+  pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+  return signals_worker(arg);
+}
+
+static int thread_signals(void) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGALRM);
+  pthread_sigmask(SIG_BLOCK, &set, NULL); /* SIGALRM goes to the worker, which has it unblocked */
+  pthread_t t;
+  if (pthread_create(&t, NULL, unblock_signals_worker, NULL) != 0) die("pthread_create");
+  pthread_join(t, NULL);
+  return 0;
+}
+
+static void *fork_worker(void *arg) {
+  (void)arg;
+  struct stat st;
+  for (int i = 0; i < 10; i++) stat("/", &st);
+  pid_t child = fork();
+  if (child < 0) die("fork");
+  if (child == 0) {
+    long long t = 0;
+    for (int i = 0; i < 100; i++) { stat("/tmp", &st); t += st.st_nlink > 0; }
+    pthread_t th;
+    if (pthread_create(&th, NULL, stat_worker, (void *)7L) != 0) die("pthread_create");
+    void *r;
+    pthread_join(th, &r);
+    say("child stats %lld thread %u\n", t, (unsigned)(long)r);
+    _exit(0);
+  }
+  int status;
+  if (waitpid(child, &status, 0) != child) die("waitpid");
+  for (int i = 0; i < 10; i++) stat("/", &st);
+  return (void *)(long)WEXITSTATUS(status);
+}
+
+static int fork_thread(void) {
+  pthread_t t;
+  if (pthread_create(&t, NULL, fork_worker, NULL) != 0) die("pthread_create");
+  struct stat st;
+  for (int i = 0; i < 50; i++) stat("/tmp", &st);
+  void *r;
+  pthread_join(t, &r);
+  say("forking thread: child status %ld\n", (long)r);
+  return 0;
+}
+
+static int calls(const char *file, const char *dir) {
+  int fd = open(file, O_RDONLY);
+  if (fd < 0) die("open");
+  char buf[64] = { 0 };
+  long n = read(fd, buf, 10);
+  int fdflags = fcntl(fd, F_GETFD);
+  int set = fcntl(fd, F_SETFD, FD_CLOEXEC);
+  int fdflags2 = fcntl(fd, F_GETFD);
+  int fl = fcntl(fd, F_GETFL);
+  say("open %d read %ld [%.10s] getfd %d setfd %d getfd %d getfl-acc %d\n", fd >= 3, n, buf, fdflags, set, fdflags2, fl & O_ACCMODE);
+  char names[256];
+  long ln = flistxattr(fd, names, sizeof names);
+  say("flistxattr %s fadvise %d\n", ln >= 0 || errno == ENOTSUP ? "ok" : "BAD", posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL));
+  struct termios tio;
+  int t = ioctl(fd, TCGETS, &tio);
+  int te = errno;
+  struct winsize ws;
+  int w = ioctl(fd, TIOCGWINSZ, &ws);
+  say("tcgets %d errno %d winsz %d errno %d\n", t, te, w, errno);
+  say("close %d\n", close(fd));
+  int d = open(dir, O_RDONLY | O_DIRECTORY);
+  if (d < 0) die("open dir");
+  char dents[4096];
+  long dn = syscall(SYS_getdents64, d, dents, sizeof dents);
+  say("dir open %d getdents %s close %d\n", d >= 3, dn > 0 ? "ok" : "BAD", close(d));
+  char path[4096];
+  snprintf(path, sizeof path, "%s/written.txt", dir);
+  unlink(path);
+  int o = open(path, O_RDWR | O_CREAT | O_EXCL, 0600); /* O_CREAT: traced */
+  if (o < 0) die("open out");
+  long w1 = write(o, "hello, ", 7);
+  long w2 = pwrite(o, "buffered", 8, 7);
+  struct iovec iov[2] = { { " world", 6 }, { "!\n", 2 } };
+  lseek(o, 15, SEEK_SET);
+  long w3 = writev(o, iov, 2);
+  memset(buf, 0, sizeof buf);
+  long r = pread(o, buf, sizeof buf - 1, 0);
+  buf[r > 0 ? r - 1 : 0] = 0;
+  say("write %ld pwrite %ld writev %ld read back %ld [%s]\n", w1, w2, w3, r, buf);
+  say("close %d\n", close(o));
+  unlink(path);
+  int null = open("/dev/null", O_WRONLY);
+  say("devnull write %ld\n", write(null, "gone", 4));
+  close(null);
+  int missing = open("/nonexistent/file", O_RDONLY);
+  say("missing open %d errno %d\n", missing, errno);
+  return 0;
+}
+
+static int fsops(const char *dir, const char *file) {
+  char path[4096], sub[4096], link[4096];
+  snprintf(path, sizeof path, "%s/copy.txt", dir);
+  snprintf(sub, sizeof sub, "%s/sub", dir);
+  snprintf(link, sizeof link, "%s/link", dir);
+  int in = open(file, O_RDONLY);
+  int out = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+  if (in < 0 || out < 0) die("open");
+  loff_t off = 4;
+  long copied = copy_file_range(in, &off, out, NULL, 100, 0);
+  int cl = ioctl(out, 0x40049409 /* FICLONE */, in);
+  say("copy_file_range %ld off %lld ficlone %s\n", copied, (long long)off, cl == 0 || errno == EOPNOTSUPP || errno == EXDEV || errno == EINVAL || errno == EBADF ? "ok" : "BAD");
+  int m = fchmod(out, 0600);
+  int o = fchown(out, getuid(), getgid());
+  struct timespec times[2] = { { 1000000000, 5 }, { 1000000000, 7 } };
+  int u = utimensat(AT_FDCWD, path, times, 0);
+  int x = fsetxattr(out, "user.rewind", "v", 1, 0);
+  say("fchmod %d fchown %d utimensat %d fsetxattr %s\n", m, o, u, x == 0 || errno == ENOTSUP || errno == EPERM ? "ok" : "BAD");
+  struct stat st;
+  if (fstat(out, &st) != 0) die("fstat");
+  say("mode %o mtime %lld.%09ld size %lld\n", st.st_mode & 07777, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec, (long long)st.st_size);
+  close(out);
+  char buf[16] = { 0 };
+  int back = open(path, O_RDONLY);
+  say("read back %ld [%.10s]\n", read(back, buf, 10), buf);
+  close(back);
+  int md = mkdirat(AT_FDCWD, sub, 0755);
+  int sl = symlinkat("copy.txt", AT_FDCWD, link);
+  int cm = fchmodat(AT_FDCWD, sub, 0700, 0);
+  int co = fchownat(AT_FDCWD, link, getuid(), getgid(), AT_SYMLINK_NOFOLLOW);
+  char target[64] = { 0 };
+  long rl = readlink(link, target, sizeof target - 1);
+  say("mkdirat %d symlinkat %d fchmodat %d fchownat %d readlink %ld [%s]\n", md, sl, cm, co, rl, target);
+  int ul = unlinkat(AT_FDCWD, link, 0), ud = unlinkat(AT_FDCWD, sub, AT_REMOVEDIR), uf = unlinkat(AT_FDCWD, path, 0);
+  say("unlinkat %d %d %d gone %d\n", ul, ud, uf, access(path, F_OK) != 0);
+  close(in);
+  return 0;
+}
+
+static int random_bytes(void) {
+  unsigned char b[32];
+  long n = getrandom(b, sizeof b, 0);
+  say("getrandom %ld ", n);
+  for (int i = 0; i < 32; i++) say("%02x", b[i]);
+  say("\n");
+  return 0;
+}
+
+static int open_mmap(const char *file) {
+  int fd = open(file, O_RDONLY);
+  if (fd < 0) die("open");
+  const char *m = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+  if (m == MAP_FAILED) die("mmap");
+  int c = close(fd);
+  say("mapped [%.20s] close %d\n", m, c);
+  int again = open(file, O_RDONLY); /* the same fd number again */
+  char buf[8] = { 0 };
+  say("again same fd %d read %ld\n", again == fd, read(again, buf, 4));
+  return 0;
+}
+
+static int echo_lines(void) {
+  char line[64];
+  int copy = dup(1);
+  for (int i = 0; i < 200; i++) {
+    int len = snprintf(line, sizeof line, "line %d of the echo case\n", i);
+    if (write(i % 3 == 0 ? copy : 1, line, len) != len) die("write");
+  }
+  close(copy);
+  if (write(2, "to stderr\n", 10) != 10) die("write");
+  return 0;
+}
+
 static int branch(const char *file) {
   int fd = open(file, O_RDONLY);
   if (fd < 0) die("open");
@@ -208,6 +473,16 @@ static int run(const char *c, const char *f, const char *self) {
   if (!strcmp(c, "dup2")) return dup_over(f);
   if (!strcmp(c, "thread")) return threaded();
   if (!strcmp(c, "branch")) return branch(f);
+  if (!strcmp(c, "threads")) return many_threads();
+  if (!strcmp(c, "calls")) return calls(f, self);
+  if (!strcmp(c, "random")) return random_bytes();
+  if (!strcmp(c, "fsops")) return fsops(self, f);
+  if (!strcmp(c, "openmmap")) return open_mmap(f);
+  if (!strcmp(c, "echo")) return echo_lines();
+  if (!strcmp(c, "threadfull")) return thread_full(f);
+  if (!strcmp(c, "threadexec")) return thread_exec(self);
+  if (!strcmp(c, "threadsig")) return thread_signals();
+  if (!strcmp(c, "forkthread")) return fork_thread();
   if (!strcmp(c, "setgs")) {
     static long area[64];
     return syscall(SYS_arch_prctl, 0x1001 /* ARCH_SET_GS */, area) == 0 ? 0 : 1;
@@ -217,7 +492,8 @@ static int run(const char *c, const char *f, const char *self) {
 
 int main(int argc, char **argv) {
   if (argc < 2) return 2;
-  int rc = run(argv[1], argc > 2 ? argv[2] : "", argv[0]);
+  /* calls FILE DIR: DIR in place of the program's own path */
+  int rc = run(argv[1], argc > 2 ? argv[2] : "", (!strcmp(argv[1], "calls") || !strcmp(argv[1], "fsops")) && argc > 3 ? argv[3] : argv[0]);
   if (rc == 0) say("EXIT-SUCCESS\n");
   return rc;
 }

@@ -1,0 +1,58 @@
+// Syscall buffer, record only: keeps each process's copy of what the recorder knows and the buffer
+// must obey (PROC in layout.ts) current before the process runs: which fds are rewind's stdout and
+// stderr (the recorder's FdEcho: a buffered write there keeps its bytes, for replay to re-emit), and
+// which files the recorder follows changes of (SharedFiles: writes to them go to the tracer, which
+// records the change). And the other way round: a buffered close is run through the same fd model
+// as a traced one when the records are taken.
+import type { FdEcho } from './fd-echo.js';
+import type { SharedFiles } from './shared-files.js';
+import { SYS } from '../kernel/syscall-names.js';
+import { syscallDef } from '../kernel/syscalls/index.js';
+import type { Task } from '../tracee/task.js';
+import { writeEchoFds, writeWatched } from '../syscallbuf/install.js';
+import { closedFds } from '../syscallbuf/layout.js';
+
+interface Written { echo: FdEcho; echoVersion: number; watchVersion: number }
+
+export class BufferSync {
+  /** Per process (tgid): the versions of the models last written into it. */
+  private readonly written = new Map<number, Written>();
+  private watchVersion = 0;
+
+  constructor(private readonly shared: SharedFiles) {}
+
+  /**
+   * Right before task (with a buffer) runs. A new file to follow is written into every process at
+   * once (`processes`: one task of each process with a buffer, running or not).
+   */
+  beforeRun(task: Task, echo: FdEcho, processes: () => Task[]): void {
+    if (this.shared.version !== this.watchVersion) {
+      this.watchVersion = this.shared.version;
+      const files = this.shared.watched();
+      for (const t of processes()) {
+        try {
+          writeWatched(t, files);
+          const w = this.written.get(t.tgid);
+          if (w) w.watchVersion = this.watchVersion;
+        } catch {
+          // gone: nothing of it runs again
+        }
+      }
+    }
+    const w = this.written.get(task.tgid);
+    if (!w || w.watchVersion !== this.watchVersion) writeWatched(task, this.shared.watched());
+    if (!w || w.echo !== echo || w.echoVersion !== echo.version) writeEchoFds(task, echo.entries());
+    this.written.set(task.tgid, { echo, echoVersion: echo.version, watchVersion: this.watchVersion });
+  }
+
+  /** A new image: its process starts with nothing written (all fds unknown). */
+  execed(tgid: number): void {
+    this.written.delete(tgid);
+  }
+
+  /** Records just taken from a task of the process whose fd model is `echo`: buffered closes update it. */
+  taken(task: Task, echo: FdEcho, records: Uint8Array, count: number): void {
+    const close = syscallDef(SYS.close);
+    for (const fd of closedFds(records, count)) echo.update(close, [BigInt(fd)], 0n, task);
+  }
+}
