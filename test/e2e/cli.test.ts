@@ -225,13 +225,20 @@ describe('info and dump', () => {
     assert.match(text, new RegExp(`"(format)?[vV]ersion":${String(meta.version)}\\b`), `info --json lacks the format version: ${text}`);
   });
 
-  it('dump prints one line per event', async () => {
+  it('dump prints one line per event, then one indented line per call of a buffered event', async () => {
     assertRecordedOk(rec, 0);
     const r = await rewind(['dump', rec.traceDir]);
     assertStatus(r, 0, 'dump');
-    const lines = r.stdout.toString().split('\n').filter((l) => l !== '');
+    const all = r.stdout.toString().split('\n').filter((l) => l !== '');
+    // With the syscall buffer, a `buffered` event lists the calls the program made in its buffer below it.
+    const lines = all.filter((l) => !l.startsWith('  '));
+    const calls = all.filter((l) => l.startsWith('  '));
     assert.ok(lines.length > 0, explain(r));
     assert.equal(lines.length, meta.end?.events, `dump printed ${lines.length} lines for ${String(meta.end?.events)} events\n${explain(r, 3000)}`);
+    assert.ok(lines.every((l) => /^\d+: /.test(l)), explain(r, 3000));
+    const announced = lines.reduce((n, l) => n + Number(/^\d+: tid \d+ buffered (\d+) calls? /.exec(l)?.[1] ?? 0), 0);
+    assert.equal(calls.length, announced, `buffered call lines: ${calls.length}, announced: ${announced}\n${explain(r, 3000)}`);
+    assert.ok(calls.every((l) => /^ {2}\[buffered \d+\] tid \d+ \w+\(/.test(l)), explain(r, 3000));
     assert.match(lines[0]!, /exec/i, `the first event should be the exec\n${explain(r, 500)}`);
     assert.ok(lines.some((l) => /getrandom/.test(l)), `dump shows no getrandom syscall\n${explain(r, 3000)}`);
   });
@@ -242,7 +249,8 @@ describe('info and dump', () => {
     const r = await rewind(['dump', '--json', rec.traceDir]);
     assertStatus(r, 0, 'dump --json');
     const lines = r.stdout.toString().split('\n').filter((l) => l !== '');
-    assert.equal(lines.length, text.stdout.toString().split('\n').filter((l) => l !== '').length, explain(r, 3000));
+    // One object per event: a buffered event's calls are a field of its object, not lines of their own.
+    assert.equal(lines.length, text.stdout.toString().split('\n').filter((l) => l !== '' && !l.startsWith('  ')).length, explain(r, 3000));
     for (const [i, l] of lines.entries()) {
       let v: unknown;
       assert.doesNotThrow(() => (v = JSON.parse(l)), `line ${i + 1} of dump --json is not JSON: ${l.slice(0, 300)}`);
