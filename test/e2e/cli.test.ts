@@ -271,3 +271,37 @@ describe('info and dump', () => {
     assert.ok(dump.stdout.length > 0, explain(dump));
   });
 });
+
+describe('the syscall buffer is on by default; --no-syscall-buffer (rr\'s -n) and REWIND_NO_SYSCALL_BUFFER=1 turn it off', () => {
+  /** Records ids.c with these arguments and environment; what meta.json, info and dump say of the buffer. */
+  async function buffered(extra: string[], env: NodeJS.ProcessEnv): Promise<{ meta: boolean; info: string; calls: number }> {
+    const traceDir = path.join(space.mkdir('sb-'), 'trace');
+    const rec = await rewind(['record', '-o', traceDir, ...extra, '--', compileProgram('ids')], { env });
+    assertRecordedOk(rec, 0);
+    assertReplayMatches(rec, await rewind(['replay', '-a', traceDir], { env }));
+    const meta = JSON.parse(fs.readFileSync(path.join(traceDir, 'meta.json'), 'utf8')) as { syscallBuffer?: boolean };
+    const info = await rewind(['info', traceDir]);
+    assertStatus(info, 0, 'info');
+    const dump = await rewind(['dump', traceDir]);
+    return { meta: meta.syscallBuffer === true, info: info.stdout.toString(), calls: dump.stdout.toString().split('\n').filter((l) => l.startsWith('  [buffered ')).length };
+  }
+  const plain = envWithout('REWIND_NO_SYSCALL_BUFFER', 'REWIND_SYSCALL_BUFFER');
+  const off = { ...plain, REWIND_NO_SYSCALL_BUFFER: '1' };
+
+  it('default: on (meta.json, info, buffered calls in dump)', async () => {
+    const r = await buffered([], plain);
+    assert.equal(r.meta, true);
+    assert.match(r.info, /syscall buffer\W+yes/i, r.info);
+    assert.ok(r.calls > 0, 'the ids were buffered');
+  });
+
+  it('--no-syscall-buffer and REWIND_NO_SYSCALL_BUFFER=1: off, every call traced; --syscall-buffer wins over the environment', async () => {
+    for (const [extra, env] of [[['--no-syscall-buffer'], plain], [[], off]] as const) {
+      const r = await buffered([...extra], env);
+      assert.equal(r.meta, false, `${extra.join(' ')} ${env['REWIND_NO_SYSCALL_BUFFER'] ?? ''}`);
+      assert.match(r.info, /syscall buffer\W+no \(every call traced/i, r.info);
+      assert.equal(r.calls, 0);
+    }
+    assert.equal((await buffered(['--syscall-buffer'], off)).meta, true);
+  });
+});
