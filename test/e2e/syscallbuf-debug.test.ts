@@ -2,7 +2,8 @@
 // with mremap, shrinks and maps anew keeps working (sbcode.c: a moved site gets a stub of its own).
 // Under gdb nothing of rewind's buffer shows: a single step over a patched libc wrapper runs through its
 // stub and the buffer and stops after the original instructions, forward and backward, also when the
-// call went on to the tracer (a pipe read: an event in the middle of the step); a breakpoint inside a
+// call went on to the tracer (a pipe read: an event in the middle of the step; `-g` at the event after
+// it starts after the site too); a breakpoint inside a
 // patched site is refused with one line; and a watchpoint on bytes a buffered read writes stops where it
 // stops without the buffer (a kernel write is no hit, and the buffer's write stands for the kernel's).
 import * as assert from 'node:assert/strict';
@@ -83,7 +84,15 @@ describe('gdb and the syscall buffer\'s patched code (syscallbuf.c)', () => {
     assert.match(forward[0]!, /read>$/, gdb);
     // The event of the pipe read came in the middle of a step: its site is one step, not a stop in the buffer.
     const dump = (await rewind(['dump', rec.traceDir])).stdout.toString();
-    assert.match(dump, /^\d+: tid \d+ read\(0x3, .*\) = 0xd .*@0x7fffc0/m, 'the pipe read went to the tracer from the buffer');
+    const traced = /^(\d+): tid \d+ read\(0x3, .*\) = 0xd .*@0x7fffc0/m.exec(dump);
+    assert.ok(traced, 'the pipe read went to the tracer from the buffer');
+    // Started at the boundary after that event (the thread is inside the buffer there): shown after the site.
+    const at = await debugReplay(compileProgram('syscallbuf'), rec.traceDir, ['p $pc', 'p $rax', 'reverse-stepi', 'p $pc'],
+      { args: ['-g', String(Number(traced[1]) + 1)] });
+    assert.doesNotMatch(at.gdb, BUFFER_REGION, at.gdb);
+    const [there, before] = pcs(at.gdb);
+    assert.ok(forward.includes(there!) && forward.indexOf(before!) === forward.indexOf(there!) - 1, `${at.gdb}\nforward: ${forward.join(', ')}`);
+    assert.ok(printed(at.gdb).includes('13'), at.gdb);
   });
 
   test('a breakpoint inside a patched site is refused with one line naming the site', async () => {

@@ -298,6 +298,35 @@ export class Timeline implements ScanContext {
   private toStoppedBoundary(): void {
     this.runUntil(() => this.replayer.finished !== null || this.process.tasks().every(isStopped), '');
     this.mark = boundary(this.replayer.index);
+    this.outOfSyscallbuf();
+  }
+
+  /**
+   * A thread left inside the syscall buffer's code at this boundary (the boundary is the event of a call
+   * the buffer handed to the tracer) is taken on to the instruction after its patched site, as a stepi
+   * there would: the debugger never shows the buffer's code.
+   */
+  private outOfSyscallbuf(): void {
+    for (const tid of this.process.threads()) {
+      if (!this.inSyscallbuf(tid)) continue;
+      this.traps.arm(EMPTY_SPEC);
+      this.hooks.stepTid = tid;
+      try {
+        for (;;) {
+          if (this.replayer.finished) return;
+          const before = this.replayer.index;
+          const st = this.move();
+          const moved = this.replayer.index !== before;
+          if (moved) this.mark = boundary(this.replayer.index);
+          if (!st) continue;
+          const stop = this.noteStop(st, EMPTY_SPEC, moved);
+          if (stop) break;
+        }
+      } finally {
+        this.hooks.stepTid = null;
+        this.traps.disarm();
+      }
+    }
   }
 
   /** Goes to a mark (restoring the nearest earlier checkpoint, then re-executing). */
