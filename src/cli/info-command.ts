@@ -46,7 +46,8 @@ export function infoCommand(args: string[]): number {
     ['status', status ?? 'unknown'],
     ['size', `${info.sizeBytes} bytes`],
     ['format version', String(m.version)],
-    ['syscall buffer', m.syscallBuffer ? 'yes (calls that cannot block ran in the program; dump marks them [buffered])' : 'no'],
+    ['syscall buffer', m.syscallBuffer ? 'yes (calls that cannot block ran in the program; dump marks them [buffered])'
+      : 'no (every call traced: recorded with --no-syscall-buffer, or by a rewind without the buffer)'],
     ['recorded on', `${m.hostname}, Linux ${m.kernel}, rewind ${m.rewindVersion}`],
     ['files', `${files.copies} copies, ${files.bytes} bytes (${files.diskBytes} on disk)${files.indexed ? ', sizes and SHA-256 in files.index' : ', no hashes (older trace)'}`],
     ['packed', files.packed ? 'yes (self-contained: no copy is shared with a file outside the trace)'

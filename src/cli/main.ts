@@ -10,7 +10,8 @@ usage:
   rewind record [-o DIR] [--pack] [--cpu-features=native|portable] [--[no-]syscall-buffer] [--] CMD [ARGS...]
                                               run CMD and record it (exits with CMD's status);
                                               --pack: private copies of every file, as rewind pack makes;
-                                              --syscall-buffer: run calls that cannot block in the program
+                                              --no-syscall-buffer: trace every call (rr's -n; by
+                                              default calls that cannot block run in the program)
   rewind replay [-v] [-g EVENT] [-p PID] [TRACE]
                                               debug the replay in gdb, forwards and backwards
   rewind replay -s PORT [--host HOST] [...]   only serve it to a debugger (gdb remote protocol)
@@ -26,7 +27,7 @@ usage:
   rewind --help | --version
 
 REWIND_SOFTWARE=all (or tsc,cpuid,debugregs) makes rewind use its software paths even where the
-hardware traps work.
+hardware traps work. REWIND_NO_SYSCALL_BUFFER=1 records as --no-syscall-buffer does.
 
 Traces go to $REWIND_TRACE_DIR (default ~/.local/share/rewind) as <program>-<n> unless -o is given;
 TRACE defaults to the latest one there.

@@ -100,14 +100,13 @@ export function recordCommand(args: string[]): number {
 }
 
 /**
- * Whether the recording uses the syscall buffer: `--syscall-buffer` / `--no-syscall-buffer` (rr's
- * `-n`), else the environment (REWIND_SYSCALL_BUFFER=1 turns it on, REWIND_NO_SYSCALL_BUFFER=1 off,
- * for running the test suite both ways); off by default while it is new.
+ * Whether the recording uses the syscall buffer: on by default; `--no-syscall-buffer` (rr's `-n`) or
+ * REWIND_NO_SYSCALL_BUFFER=1 (for running the test suite without it) turn it off, `--syscall-buffer`
+ * on whatever the environment says.
  */
 function wantSyscallBuffer(on: boolean, off: boolean): boolean {
   if (on || off) return on;
-  if (process.env['REWIND_NO_SYSCALL_BUFFER'] === '1') return false;
-  return process.env['REWIND_SYSCALL_BUFFER'] === '1';
+  return process.env['REWIND_NO_SYSCALL_BUFFER'] !== '1';
 }
 
 /** Signals sent to rewind while it records that the recorded program gets instead. */

@@ -116,6 +116,8 @@ export class GdbSession {
     } catch (err) {
       this.log(`gdb: ${request.kind} failed: ${errorMessage(err)}`);
       if (request.kind === 'run') this.report(`rewind: run: ${errorMessage(err)}`);
+      // gdb shows only "Cannot insert breakpoint N": say why where its user reads.
+      if (request.kind === 'breakpoint' && request.insert) this.report(`rewind: ${errorMessage(err)}`);
       return text(errorCode(err));
     }
   }

@@ -11,6 +11,7 @@ import type { PatchSite } from '../trace/events.js';
 import { TrappedInsn } from '../trace/events.js';
 import type { Task } from '../tracee/task.js';
 import { patchCode, type CodeSpaces } from './code-patcher.js';
+import { INSN_BYTES } from './decoder.js';
 
 /** Whether the syscall can change what code a process has (worth a look after it returns). */
 export function changesCode(nr: number): boolean {
@@ -44,10 +45,18 @@ export function afterCodeChange(spaces: CodeSpaces, tid: number, task: Task, nr:
     case SYS.mremap: {
       const from = args[0]!;
       const to = BigInt.asUintN(64, result);
-      // A syscall site's stub jumps back to where the code was: such sites stay behind (unpatched in the table's view).
-      const moved = code.sitesIn(from, from + pageAlign(args[1]!)).filter((s) => s.insn !== TrappedInsn.Syscall)
-        .map((s) => ({ addr: s.addr - from + to, insn: s.insn }));
-      code = code.without(from, from + pageAlign(args[1]!)).without(to, to + pageAlign(args[2]!)).with(moved);
+      const newEnd = to + pageAlign(args[2]!);
+      const inside = (s: PatchSite): boolean => s.addr - from + to + BigInt((s.original ?? INSN_BYTES[s.insn]).length) <= newEnd;
+      const old = code.sitesIn(from, from + pageAlign(args[1]!)).filter(inside);
+      // A trap site is its own bytes: it moves with the code. A syscall site's stub jumps back to where
+      // the code was: kept where the code stayed, else its original instructions are put back at the new
+      // place (both at record and replay), where the patching below finds the site again with a stub of its own.
+      const moved = old.filter((s) => s.insn !== TrappedInsn.Syscall || to === from).map((s) => ({ ...s, addr: s.addr - from + to }));
+      if (to !== from) {
+        for (const s of old) if (s.insn === TrappedInsn.Syscall && s.original) task.write(s.addr - from + to, s.original);
+        patch = [to, newEnd];
+      }
+      code = code.without(from, from + pageAlign(args[1]!)).without(to, newEnd).with(moved);
       break;
     }
     default:

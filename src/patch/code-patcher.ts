@@ -50,6 +50,17 @@ export class PatchedCode {
     return this.sites.has(addr);
   }
 
+  /**
+   * The syscall site whose replaced bytes hold addr past their first (the jump to its stub is there:
+   * code at such an address never runs as such), or undefined.
+   */
+  syscallSiteInside(addr: bigint): PatchSite | undefined {
+    for (const s of this.sites.values()) {
+      if (s.insn === TrappedInsn.Syscall && s.original && addr > s.addr && addr < s.addr + BigInt(s.original.length)) return s;
+    }
+    return undefined;
+  }
+
   with(added: readonly PatchSite[]): PatchedCode {
     if (added.length === 0) return this;
     const next = new Map(this.sites);

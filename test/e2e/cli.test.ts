@@ -269,13 +269,20 @@ describe('info and dump', () => {
     assert.match(text, new RegExp(`"(format)?[vV]ersion":${String(meta.version)}\\b`), `info --json lacks the format version: ${text}`);
   });
 
-  it('dump prints one line per event', async () => {
+  it('dump prints one line per event, then one indented line per call of a buffered event', async () => {
     assertRecordedOk(rec, 0);
     const r = await rewind(['dump', rec.traceDir]);
     assertStatus(r, 0, 'dump');
-    const lines = r.stdout.toString().split('\n').filter((l) => l !== '');
+    const all = r.stdout.toString().split('\n').filter((l) => l !== '');
+    // With the syscall buffer, a `buffered` event lists the calls the program made in its buffer below it.
+    const lines = all.filter((l) => !l.startsWith('  '));
+    const calls = all.filter((l) => l.startsWith('  '));
     assert.ok(lines.length > 0, explain(r));
     assert.equal(lines.length, meta.end?.events, `dump printed ${lines.length} lines for ${String(meta.end?.events)} events\n${explain(r, 3000)}`);
+    assert.ok(lines.every((l) => /^\d+: /.test(l)), explain(r, 3000));
+    const announced = lines.reduce((n, l) => n + Number(/^\d+: tid \d+ buffered (\d+) calls? /.exec(l)?.[1] ?? 0), 0);
+    assert.equal(calls.length, announced, `buffered call lines: ${calls.length}, announced: ${announced}\n${explain(r, 3000)}`);
+    assert.ok(calls.every((l) => /^ {2}\[buffered \d+\] tid \d+ \w+\(/.test(l)), explain(r, 3000));
     assert.match(lines[0]!, /exec/i, `the first event should be the exec\n${explain(r, 500)}`);
     assert.ok(lines.some((l) => /getrandom/.test(l)), `dump shows no getrandom syscall\n${explain(r, 3000)}`);
   });
@@ -286,7 +293,8 @@ describe('info and dump', () => {
     const r = await rewind(['dump', '--json', rec.traceDir]);
     assertStatus(r, 0, 'dump --json');
     const lines = r.stdout.toString().split('\n').filter((l) => l !== '');
-    assert.equal(lines.length, text.stdout.toString().split('\n').filter((l) => l !== '').length, explain(r, 3000));
+    // One object per event: a buffered event's calls are a field of its object, not lines of their own.
+    assert.equal(lines.length, text.stdout.toString().split('\n').filter((l) => l !== '' && !l.startsWith('  ')).length, explain(r, 3000));
     for (const [i, l] of lines.entries()) {
       let v: unknown;
       assert.doesNotThrow(() => (v = JSON.parse(l)), `line ${i + 1} of dump --json is not JSON: ${l.slice(0, 300)}`);
@@ -305,5 +313,39 @@ describe('info and dump', () => {
     const dump = await rewind(['dump'], { env });
     assertStatus(dump, 0, 'dump');
     assert.ok(dump.stdout.length > 0, explain(dump));
+  });
+});
+
+describe('the syscall buffer is on by default; --no-syscall-buffer (rr\'s -n) and REWIND_NO_SYSCALL_BUFFER=1 turn it off', () => {
+  /** Records ids.c with these arguments and environment; what meta.json, info and dump say of the buffer. */
+  async function buffered(extra: string[], env: NodeJS.ProcessEnv): Promise<{ meta: boolean; info: string; calls: number }> {
+    const traceDir = path.join(space.mkdir('sb-'), 'trace');
+    const rec = await rewind(['record', '-o', traceDir, ...extra, '--', compileProgram('ids')], { env });
+    assertRecordedOk(rec, 0);
+    assertReplayMatches(rec, await rewind(['replay', '-a', traceDir], { env }));
+    const meta = JSON.parse(fs.readFileSync(path.join(traceDir, 'meta.json'), 'utf8')) as { syscallBuffer?: boolean };
+    const info = await rewind(['info', traceDir]);
+    assertStatus(info, 0, 'info');
+    const dump = await rewind(['dump', traceDir]);
+    return { meta: meta.syscallBuffer === true, info: info.stdout.toString(), calls: dump.stdout.toString().split('\n').filter((l) => l.startsWith('  [buffered ')).length };
+  }
+  const plain = envWithout('REWIND_NO_SYSCALL_BUFFER', 'REWIND_SYSCALL_BUFFER');
+  const off = { ...plain, REWIND_NO_SYSCALL_BUFFER: '1' };
+
+  it('default: on (meta.json, info, buffered calls in dump)', async () => {
+    const r = await buffered([], plain);
+    assert.equal(r.meta, true);
+    assert.match(r.info, /syscall buffer\W+yes/i, r.info);
+    assert.ok(r.calls > 0, 'the ids were buffered');
+  });
+
+  it('--no-syscall-buffer and REWIND_NO_SYSCALL_BUFFER=1: off, every call traced; --syscall-buffer wins over the environment', async () => {
+    for (const [extra, env] of [[['--no-syscall-buffer'], plain], [[], off]] as const) {
+      const r = await buffered([...extra], env);
+      assert.equal(r.meta, false, `${extra.join(' ')} ${env['REWIND_NO_SYSCALL_BUFFER'] ?? ''}`);
+      assert.match(r.info, /syscall buffer\W+no \(every call traced/i, r.info);
+      assert.equal(r.calls, 0);
+    }
+    assert.equal((await buffered(['--syscall-buffer'], off)).meta, true);
   });
 });

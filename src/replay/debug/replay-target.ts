@@ -10,6 +10,7 @@ import type {
 import { TargetError } from '../../gdb/index.js';
 import { E } from '../../kernel/errno.js';
 import { SIG } from '../../kernel/signals.js';
+import { inSyscallbufCode } from '../../syscallbuf/blob.js';
 import type { TraceReader } from '../../trace/trace-reader.js';
 import { copyPath } from '../trace-files.js';
 import { gdbRegisterFile, machineRegisterSet } from './gdb-registers.js';
@@ -75,6 +76,7 @@ export class ReplayTarget implements DebugTarget {
 
   async resume(req: ResumeRequest): Promise<StopReason> {
     const hardware = [...this.hardBreaks.keys()];
+    for (const addr of [...this.codeBreaks.keys(), ...hardware]) this.checkBreakpointPlace(addr);
     const spec = { breakpoints: [...new Set([...this.codeBreaks.keys(), ...hardware])], watches: [...this.watches], hardware };
     if (this.broken !== null) {
       throw new TargetError(`the replay is in an unknown state since an earlier error (${this.broken}); start rewind replay again`);
@@ -228,7 +230,25 @@ export class ReplayTarget implements DebugTarget {
     return req.thread?.tid ?? this.tl.threads()[0] ?? this.tl.pid;
   }
 
+  /**
+   * A breakpoint inside a syscall site rewind patched for the syscall buffer (a libc wrapper's
+   * `mov $NR,%eax; syscall…` is a jump to a stub there, so no int3 at the syscall would ever be
+   * reached), or inside the buffer's own code, is refused with one line, never left silently unhit.
+   */
+  private checkBreakpointPlace(addr: bigint): void {
+    if (inSyscallbufCode(addr)) throw new TargetError(`no breakpoint at 0x${addr.toString(16)}: that is rewind's syscall buffer code, not the program's`);
+    for (const tid of this.tl.threads()) {
+      const site = this.tl.patchedCode(tid).syscallSiteInside(addr);
+      if (site) {
+        throw new TargetError(`no breakpoint at 0x${addr.toString(16)}: rewind replaced the syscall wrapper at 0x${site.addr.toString(16)} `
+          + `by a jump to its syscall buffer, so execution never reaches that address; break at 0x${site.addr.toString(16)}, or record with --no-syscall-buffer`);
+      }
+      break; // the threads of one process share their code
+    }
+  }
+
   private insert(bp: Breakpoint): void {
+    if (bp.type === 'software' || bp.type === 'hardware') this.checkBreakpointPlace(bp.addr);
     if (bp.type === 'software') {
       this.codeBreaks.set(bp.addr, (this.codeBreaks.get(bp.addr) ?? 0) + 1);
       return;

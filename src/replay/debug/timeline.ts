@@ -8,6 +8,7 @@
 import { X86_EFLAGS_RF } from '../../kernel/eflags.js';
 import { R } from '../../kernel/regs.js';
 import type { PatchedCode } from '../../patch/code-patcher.js';
+import { inSyscallbufCode } from '../../syscallbuf/blob.js';
 import type { ExecEvent } from '../../trace/events.js';
 import { ProcessTree } from '../../trace/process-tree.js';
 import type { TraceReader } from '../../trace/trace-reader.js';
@@ -297,6 +298,35 @@ export class Timeline implements ScanContext {
   private toStoppedBoundary(): void {
     this.runUntil(() => this.replayer.finished !== null || this.process.tasks().every(isStopped), '');
     this.mark = boundary(this.replayer.index);
+    this.outOfSyscallbuf();
+  }
+
+  /**
+   * A thread left inside the syscall buffer's code at this boundary (the boundary is the event of a call
+   * the buffer handed to the tracer) is taken on to the instruction after its patched site, as a stepi
+   * there would: the debugger never shows the buffer's code.
+   */
+  private outOfSyscallbuf(): void {
+    for (const tid of this.process.threads()) {
+      if (!this.inSyscallbuf(tid)) continue;
+      this.traps.arm(EMPTY_SPEC);
+      this.hooks.stepTid = tid;
+      try {
+        for (;;) {
+          if (this.replayer.finished) return;
+          const before = this.replayer.index;
+          const st = this.move();
+          const moved = this.replayer.index !== before;
+          if (moved) this.mark = boundary(this.replayer.index);
+          if (!st) continue;
+          const stop = this.noteStop(st, EMPTY_SPEC, moved);
+          if (stop) break;
+        }
+      } finally {
+        this.hooks.stepTid = null;
+        this.traps.disarm();
+      }
+    }
   }
 
   /** Goes to a mark (restoring the nearest earlier checkpoint, then re-executing). */
@@ -320,7 +350,12 @@ export class Timeline implements ScanContext {
   private async stepBack(at: Mark, recTid: number): Promise<Mark | null> {
     const lastOp = at.ops[at.ops.length - 1];
     if (lastOp?.kind === 'steps' && lastOp.tid === recTid) {
-      return lastOp.n === 1 ? prefix(at) : { event: at.event, ops: [...at.ops.slice(0, -1), { ...lastOp, n: lastOp.n - 1 }] };
+      if (lastOp.n > 1) return { event: at.event, ops: [...at.ops.slice(0, -1), { ...lastOp, n: lastOp.n - 1 }] };
+      // The step started at an event boundary inside the syscall buffer's code (the event of the call it
+      // handed to the tracer): that is no instruction of the program's, so look further back.
+      if (at.ops.length > 1) return prefix(at);
+      await this.seek(prefix(at));
+      if (!this.inSyscallbuf(recTid)) return prefix(at);
     }
     if (at.event <= this.beginEvent && at.ops.length === 0) return null;
     await this.seek(at);
@@ -337,13 +372,26 @@ export class Timeline implements ScanContext {
       // Reverse steps come in runs: keep this point so the next ones re-execute only from here.
       this.checkpoints.maybeTake(this, this.replayer, this.mark, true);
       let prev = this.mark;
+      let found = false;
       for (let steps = 0; steps < MAX_STEPS_BACK && this.replayer.index <= at.event; steps++) {
+        // A point inside the syscall buffer's code (an event boundary a step through a patched site
+        // crossed) is not one to go back to: the step from there does not start at an instruction.
+        const visible = !this.inSyscallbuf(recTid);
         prev = this.mark;
         const st = await this.run(EMPTY_SPEC, recTid, false);
         if (st.kind === 'history') break;
         if (st.kind !== 'step' || st.recTid !== recTid) continue;
         this.keepFine();
-        if (this.replayer.index === at.event && sameState(this.replayer.liveTasks().get(recTid)!.task.fetchRegs(), target)) return prev;
+        if (this.replayer.index === at.event && sameState(this.replayer.liveTasks().get(recTid)!.task.fetchRegs(), target)) {
+          if (visible) return prev;
+          found = true;
+          break;
+        }
+      }
+      if (found) {
+        // The instruction before is before this anchor: try the boundary before it.
+        anchor = anchor.ops.length ? boundary(anchor.event) : boundary(anchor.event - 1);
+        continue;
       }
       if (this.replayer.index <= at.event) throw new TimelineError(`the instruction before ${describeMark(at)} is more than ${MAX_STEPS_BACK} steps back`);
       anchor = anchor.ops.length ? boundary(anchor.event) : boundary(anchor.event - 1);
@@ -378,6 +426,11 @@ export class Timeline implements ScanContext {
 
   move(): DebugStop | null {
     const st = this.replayer.advance();
+    // A step or watchpoint hit inside rewind's syscall-buffer code (a patched syscall site's stub, the
+    // buffer) is not a stop the debugger sees: the thread goes on, one step or run at a time, until it
+    // is back in the program's code (the instruction after the patched site). A buffered call's write
+    // stands for the kernel's, which is no watchpoint hit either (page-watch.ts).
+    if (st && (st.trap.kind === 'step' || st.trap.kind === 'watch') && this.inSyscallbuf(st.recTid)) return null;
     // A thread stopped on one of our int3s steps over it when resumed, also when the stop was
     // reported by the search for a recorded point at the same address (not by trap()).
     if (st?.trap.kind === 'breakpoint' && this.traps.isPlanted(st.trap.addr)) this.atBreakpoint.set(st.recTid, st.trap.addr);
@@ -451,6 +504,13 @@ export class Timeline implements ScanContext {
     if (Date.now() - this.lastYield < YIELD_MS) return;
     await new Promise((r) => setImmediate(r));
     this.lastYield = Date.now();
+  }
+
+  /** Whether a recorded thread, stopped, is inside rewind's syscall-buffer code (never shown to the debugger). */
+  inSyscallbuf(recTid: number): boolean {
+    const t = this.replayer.liveTasks().get(recTid);
+    if (!t || !isStopped(t)) return false;
+    return inSyscallbufCode(t.task.fetchRegs()[R.rip]!);
   }
 
   /** The pc of a recorded thread now. */
