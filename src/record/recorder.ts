@@ -11,6 +11,7 @@ import { syscallName } from '../kernel/syscall-names.js';
 import { syscallDef, unknownSyscall, unsupportedMessage } from '../kernel/syscalls/index.js';
 import type { ExecuteCtx, SyscallDef } from '../kernel/syscalls/types.js';
 import { __WALL } from '../kernel/ptrace.js';
+import { isRepStringInsn } from '../kernel/x86-insn.js';
 import type { FileRef, MemWrite, SyscallEvent, TraceEvent } from '../trace/events.js';
 import { SignalPlacement, SyscallMode, type TrappedInsn } from '../trace/events.js';
 import type { TraceWriter } from '../trace/trace-writer.js';
@@ -892,6 +893,10 @@ export class Recorder {
     // Inside the syscall buffer: replay runs other code there (it takes records instead of making
     // calls), so this is no point it could find. The task is interrupted again shortly, outside.
     if (inSyscallbufCode(regs[R.rip]!)) return 'continue';
+    // At a rep string instruction (`rep movsb` of a memcpy): perhaps halfway through it, a state replay's
+    // breakpoint at the instruction never shows (it stops only at the start). Likewise interrupted again
+    // shortly, after it.
+    if (isRepStringInsn(task.readPartial(regs[R.rip]!, 15))) return 'continue';
     // A signal re-sent at an earlier stop is not delivered yet (a loaded machine may interrupt first):
     // the next held one waits for it, or resending would name the wrong signal.
     if (st.resending) return 'continue';

@@ -25,3 +25,9 @@ for (const mode of ['flag', 'count', 'shared']) {
     assert.match(dump, point, dump);
   });
 }
+
+test('repcopy: threads preempted during `rep movsb` copies (a halfway state replay cannot stop at) are preempted after them; 20 replays match', async () => {
+  const exe = compileProgram('repcopy');
+  const dump = await recordAndReplayPoints(space, exe, [], /preempted @0x/);
+  assert.match(dump, /preempted @0x/, dump);
+});
