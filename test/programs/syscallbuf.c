@@ -424,11 +424,18 @@ static int random_bytes(void) {
   return 0;
 }
 
-static int open_mmap(const char *file) {
-  int fd = open(file, O_RDONLY);
-  if (fd < 0) die("open");
-  const char *m = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+/* Opens file read-only (a buffered open) and maps its first page (a traced mmap of that fd); *fd gets the fd. */
+static const char *map_first_page(const char *file, int *fd) {
+  *fd = open(file, O_RDONLY);
+  if (*fd < 0) die("open");
+  const char *m = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, *fd, 0);
   if (m == MAP_FAILED) die("mmap");
+  return m;
+}
+
+static int open_mmap(const char *file) {
+  int fd;
+  const char *m = map_first_page(file, &fd);
   int c = close(fd);
   say("mapped [%.20s] close %d\n", m, c);
   int again = open(file, O_RDONLY); /* the same fd number again */
@@ -450,10 +457,9 @@ static int echo_lines(void) {
 }
 
 static int branch(const char *file) {
-  int fd = open(file, O_RDONLY);
-  if (fd < 0) die("open");
-  const char *m = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
-  if (m == MAP_FAILED) die("mmap");
+  int fd;
+  const char *m = map_first_page(file, &fd);
+  (void)fd;
   struct stat st;
   for (int i = 0; i < 5; i++) stat("/", &st);
   const char *which = m[0] == 'A' ? "/" : "/tmp";
