@@ -127,14 +127,22 @@ static int after_exec(void) {
   return 0;
 }
 
-static int forking(void) {
+/* 10 buffered stats, then fork; the child makes 100 more in its copy of the buffer (*t counts them). */
+static pid_t stat_then_fork(long long *t) {
   struct stat st;
   for (int i = 0; i < 10; i++) stat("/", &st);
   pid_t child = fork();
   if (child < 0) die("fork");
+  if (child == 0)
+    for (int i = 0; i < 100; i++) { stat("/tmp", &st); *t += st.st_nlink > 0; }
+  return child;
+}
+
+static int forking(void) {
+  struct stat st;
+  long long t = 0;
+  pid_t child = stat_then_fork(&t);
   if (child == 0) {
-    long long t = 0;
-    for (int i = 0; i < 100; i++) { stat("/tmp", &st); t += st.st_nlink > 0; }
     say("child stats %lld same-pid %d\n", t, getpid() == (pid_t)syscall(SYS_getpid));
     _exit(0);
   }
@@ -297,12 +305,9 @@ static int thread_signals(void) {
 static void *fork_worker(void *arg) {
   (void)arg;
   struct stat st;
-  for (int i = 0; i < 10; i++) stat("/", &st);
-  pid_t child = fork();
-  if (child < 0) die("fork");
+  long long t = 0;
+  pid_t child = stat_then_fork(&t);
   if (child == 0) {
-    long long t = 0;
-    for (int i = 0; i < 100; i++) { stat("/tmp", &st); t += st.st_nlink > 0; }
     pthread_t th;
     if (pthread_create(&th, NULL, stat_worker, (void *)7L) != 0) die("pthread_create");
     void *r;
