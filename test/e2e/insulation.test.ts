@@ -104,23 +104,27 @@ describe('replayed tasks carry their program\'s name', () => {
     // Through a shell's exec: the first exec is sh's, the second the program's, by the name sh used.
     const rec = await record('/bin/sh', ['-c', `exec ${exe} 3000`], { space });
     assertRecordedOk(rec, 0);
-    const expected = new Set(['sh', path.basename(exe).slice(0, 15)]);
-    const seen = new Set<string>();
-    const run = start(rewindBin, ['replay', '-a', rec.traceDir]);
-    let finished = false;
-    void run.done.then(() => { finished = true; });
-    while (!finished) {
-      for (const pid of replayedProcesses(rec.traceDir)) {
-        try {
-          seen.add(fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim());
-        } catch {
-          // it just ended
-        }
-      }
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    assertReplayMatches(rec, await run.done);
-    assert.ok(seen.has(path.basename(exe).slice(0, 15)), `the program's name was never seen: ${[...seen].join(', ')}`);
-    for (const name of seen) assert.ok(expected.has(name), `a replayed process was named ${name} (expected ${[...expected].join(' or ')})`);
+    assertReplayMatches(rec, await start(rewindBin, ['replay', '-a', rec.traceDir]).done);
+    const dump = await start(rewindBin, ['dump', '--json', rec.traceDir]).done;
+    assert.equal(dump.status, 0, explain(dump));
+    const events = dump.stdout.toString().trim().split('\n').map((l) => JSON.parse(l) as { index: number; kind: string; path?: string });
+    const programExec = events.find((e) => e.kind === 'exec' && e.path === exe)?.index;
+    const forked = events.find((e) => e.kind === 'newtask' && e.index > (programExec ?? Infinity))?.index;
+    assert.ok(programExec !== undefined && forked !== undefined && forked > programExec, `no exec of ${exe} followed by a fork in the trace`);
+    // Stopped by gdb at an event, every replayed process (and checkpoint copy) is still there to be read.
+    const files = fs.realpathSync(rec.traceDir) + '/files/';
+    const names = async (event: number): Promise<string[]> => {
+      const { gdb } = await debugReplay(null, rec.traceDir, [
+        `shell for p in /proc/[0-9]*; do case "$(readlink $p/exe 2>/dev/null)" in "${files}"*) echo "COMM $(cat $p/comm)";; esac; done`,
+        'kill',
+      ], { args: ['-g', String(event)] });
+      return [...gdb.matchAll(/^COMM (.*)$/gm)].map((m) => m[1]!);
+    };
+    const program = path.basename(exe).slice(0, 15);
+    const inShell = await names(Math.max(1, programExec! - 2));
+    assert.ok(inShell.length >= 1 && inShell.every((n) => n === 'sh'), `before the program's exec the replayed process is not named sh: ${inShell.join(', ')}`);
+    const inProgram = await names(forked! + 2);
+    assert.ok(inProgram.length >= 2, `after the fork, fewer than two replayed processes: ${inProgram.join(', ')}`);
+    assert.ok(inProgram.every((n) => n === program), `after the fork, a replayed process is not named ${program}: ${inProgram.join(', ')}`);
   });
 });
