@@ -66,7 +66,8 @@ describe('stray signals at replay (insulated.c)', () => {
 
   test('replay -a prints and exits as recorded while other processes signal the replayed tasks', async () => {
     let sent = 0;
-    for (let round = 0; round < 3; round++) {
+    // Three replays, and more while none was found running in time (a loaded machine, a short replay).
+    for (let round = 0; round < 3 || (sent === 0 && round < 12); round++) {
       const run = start(rewindBin, ['replay', '-a', rec.traceDir]);
       const p = pester(rec.traceDir);
       const rep = await run.done;
@@ -74,8 +75,7 @@ describe('stray signals at replay (insulated.c)', () => {
       assertReplayMatches(rec, rep);
       assert.equal(rep.stderr.toString(), '', explain(rep));
     }
-    // On a loaded machine one replay may end before the test finds its processes; not all three.
-    assert.ok(sent > 0, 'no stray signal was sent: the replays ended before the test found their processes');
+    assert.ok(sent > 0, 'no stray signal was sent: twelve replays ended before the test found their processes');
   });
 
   test('gdb on the replay: breakpoints, reverse-continue and the run to the end, with stray signals arriving', async () => {
