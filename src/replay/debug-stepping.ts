@@ -74,6 +74,12 @@ export interface DebugHooks {
    * stop after it (a hit is then reported by trap()); null when the fault is the program's own.
    */
   pageFault?(task: Task, recTid: number): Stop | null;
+  /**
+   * A syscall event of task recTid was replayed and wrote these ranges of its memory (the recorded
+   * outputs, put in place by the replay or by the kernel): the watchpoint they hit, as a trap to
+   * report at the syscall's end, or null. Neither the kernel's writes nor process_vm_writev trap.
+   */
+  syscallWrote?(task: Task, recTid: number, ranges: readonly { addr: bigint; len: number }[]): DebugTrap | null;
   /** The task, at a syscall's entry, is about to run it for real: the kernel must reach every page. */
   kernelRuns?(t: RTask): void;
   /** The syscall of kernelRuns ran (the task may have ended, or wait in the kernel: a vfork parent). */

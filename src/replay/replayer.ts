@@ -44,6 +44,7 @@ import { interruptUnderMask } from '../syscalls/signal-masks.js';
 import { enterReplayExec, finishReplayExec, firstExecPath, isExec, waitExecEnd, type ExecReplay } from '../syscalls/exec.js';
 import { bufferOf, checkRecordsUsed, giveRecords, recordsAllUsed, recordsIn, releaseBuffer } from '../syscallbuf/install.js';
 import { decodeRecords, echoedBytes, hasEcho } from '../syscallbuf/layout.js';
+import { inSyscallbufCode } from '../syscallbuf/blob.js';
 
 /** The registers an irregular call's replay half changed before it ran for real, when none did. */
 const NOT_PINNED: readonly number[] = [];
@@ -634,10 +635,24 @@ export class Replayer {
           this.replayExecuted(t, ev, regs);
           this.hooks?.kernelRan?.(t);
         }
-        return null;
+        return this.watchHitBy(t, ev);
       }
     }
     throw this.diverge(`expected ${describeEvent(ev)}, got syscall ${syscallName(nr)} in recorded task ${t.recTid}`);
+  }
+
+  /**
+   * A debugger's watchpoint the syscall's recorded outputs hit: reported at the syscall's end, where the
+   * task stands now (the kernel's writes, and the replay's, trap nothing by themselves).
+   */
+  private watchHitBy(t: RTask, ev: SyscallEvent): DebugStop | null {
+    if (!this.hooks?.syscallWrote || ev.writes.length === 0) return null;
+    if (!t.isStopped || t.parked?.kind === 'exited' || t.parked?.kind === 'killed') return null;
+    // A call the syscall buffer handed to the tracer ends inside the buffer's code, never shown to a
+    // debugger: not reported (a stop there would need the thread stepped out before the next event's).
+    if (inSyscallbufCode(t.task.fetchRegs()[R.rip]!)) return null;
+    const trap = this.hooks.syscallWrote(t.task, t.recTid, ev.writes.map((w) => ({ addr: w.addr, len: w.data.length })));
+    return trap ? debugStop(trap, t.recTid) : null;
   }
 
   /** A write-like call must take the same bytes from memory as when recorded. */

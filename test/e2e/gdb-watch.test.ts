@@ -3,6 +3,7 @@
 // watchpoints than the 4 debug registers; hbreak both ways; the cost in `monitor info`. What gdb
 // prints is checked against what the recorded run printed (watchme.c).
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { debugReplay, printedNumbers, section } from '../helpers/gdb-session.js';
@@ -101,4 +102,38 @@ describe('software watchpoints and hbreak (watchme.c)', () => {
     assert.deepEqual(printedNumbers(gdb), [p[2]!.local, p[1]!.local, p[0]!.local], gdb);
     assert.match(section(gdb, 'MARK-BACK'), /No more reverse-execution history/, gdb);
   });
+});
+
+describe('watchpoints on memory a system call writes (syscallwatch.c)', () => {
+  // The kernel's write (and the syscall buffer's, which stands for it) traps nothing by itself: rewind
+  // reports the recorded outputs that hit a watchpoint at the syscall's end, forwards, and going back
+  // stops before the call, in order with the program's own writes.
+  for (const buffer of [true, false]) {
+    test(`read(2) and fstat(2) outputs stop like the program's own writes, both ways (${buffer ? 'buffered' : 'traced'})`, async () => {
+      const exe = path.join(space.mkdir('bin-'), 'syscallwatch');
+      compileTo(path.join(programsDir, 'syscallwatch.c'), exe, { flags: ['-O0'] });
+      const file = path.join(space.mkdir('data-'), 'data.txt');
+      fs.writeFileSync(file, 'hello\n');
+      const rec = await record(exe, [file], { space, extraArgs: [buffer ? '--syscall-buffer' : '--no-syscall-buffer'] });
+      assert.equal(rec.status, 0, explain(rec));
+      assert.match(rec.stdout.toString(), /^read 6 first h\nsize 6 first \+$/m, explain(rec));
+      const { gdb } = await debugReplay(exe, rec.traceDir, [
+        'break main', 'continue', 'watch got[0]', 'watch st.st_size',
+        'echo MARK-FWD\\n', 'continue', 'continue', 'continue', 'continue',
+        'echo MARK-BACK\\n', 'reverse-continue', 'reverse-continue', 'reverse-continue', 'print got[0]', 'kill',
+      ]);
+      const hit = (n: number, what: string, from: string, to: string) => `Hardware watchpoint ${n}: ${what}\\s+Old value = ${from}\\s+New value = ${to}\\s`;
+      const fwd = section(gdb, 'MARK-FWD', 'MARK-BACK');
+      assert.match(fwd, new RegExp([
+        hit(2, 'got\\[0\\]', "0 '\\\\000'", "45 '-'"), hit(2, 'got\\[0\\]', "45 '-'", "104 'h'"),
+        hit(2, 'got\\[0\\]', "104 'h'", "43 '\\+'"), hit(3, 'st.st_size', '0', '6'),
+      ].join('[\\s\\S]*?')), gdb);
+      const back = section(gdb, 'MARK-BACK');
+      assert.match(back, new RegExp([
+        hit(3, 'st.st_size', '6', '0'), hit(2, 'got\\[0\\]', "43 '\\+'", "104 'h'"), hit(2, 'got\\[0\\]', "104 'h'", "45 '-'"),
+      ].join('[\\s\\S]*?')), gdb);
+      assert.match(back, /\$1 = 45 '-'/, gdb);
+      assert.doesNotMatch(gdb, /0x0*7fffc00[0-2][0-9a-f]{4}\b/, gdb);
+    });
+  }
 });

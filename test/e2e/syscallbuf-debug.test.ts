@@ -4,13 +4,14 @@
 // stub and the buffer and stops after the original instructions, forward and backward, also when the
 // call went on to the tracer (a pipe read: an event in the middle of the step; `-g` at the event after
 // it starts after the site too); a breakpoint inside a
-// patched site is refused with one line; and a watchpoint on bytes a buffered read writes stops where it
-// stops without the buffer (a kernel write is no hit, and the buffer's write stands for the kernel's).
+// patched site is refused with one line; and a watchpoint on bytes a buffered read writes stops in the
+// read's wrapper, forwards after it and backwards before it, as without the buffer (the buffer's write
+// stands for the kernel's, which rewind reports as a hit at the syscall's end).
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { assertRecordedOk, assertReplayMatches } from '../helpers/checks.js';
-import { debugReplay, printed } from '../helpers/gdb-session.js';
+import { debugReplay, printed, section } from '../helpers/gdb-session.js';
 import { bytesEqual, compileProgram, explain, record, replay, rewind, runNative, TempSpace, type RecordResult } from '../helpers/harness.js';
 
 const space = new TempSpace('syscallbuf-debug');
@@ -103,13 +104,28 @@ describe('gdb and the syscall buffer\'s patched code (syscallbuf.c)', () => {
       `${server}\ngdb:\n${gdb}`);
   });
 
-  test('a watchpoint on bytes a buffered read writes stops where it stops without the buffer', async () => {
+  test('a watchpoint on bytes a buffered read writes stops in the read wrapper, as without the buffer, both ways', async () => {
     const plain = await recordBuffered('syscallbuf', ['basic', dataFile()], false);
-    const cmds = ['break basic', 'continue', 'watch -l buf[2]', 'continue', 'p $pc'];
+    const cmds = ['break basic', 'continue', 'watch -l buf[2]', 'echo MARK-FWD\\n', 'continue', 'p $pc', 'echo MARK-BACK\\n', 'reverse-continue', 'p $pc', 'kill'];
     const withBuffer = await debugReplay(compileProgram('syscallbuf'), basic.traceDir, cmds);
     const without = await debugReplay(compileProgram('syscallbuf'), plain.traceDir, cmds);
+    const both = `with the buffer:\n${withBuffer.gdb}\nwithout:\n${without.gdb}`;
     assert.doesNotMatch(withBuffer.gdb, BUFFER_REGION, withBuffer.gdb);
-    assert.deepEqual(pcs(withBuffer.gdb), pcs(without.gdb), `with the buffer:\n${withBuffer.gdb}\nwithout:\n${without.gdb}`);
-    assert.equal(pcs(without.gdb).length, 1, without.gdb);
+    for (const { gdb } of [withBuffer, without]) {
+      // Forwards: the read's write ("A first line": buf[2] is 'f'), stopped after the syscall; backwards: before it.
+      assert.match(section(gdb, 'MARK-FWD', 'MARK-BACK'), /Old value = 0 '\\000'\s+New value = 102 'f'/, both);
+      assert.match(section(gdb, 'MARK-BACK'), /Old value = 102 'f'\s+New value = 0 '\\000'/, both);
+    }
+    // Without the buffer the stops are right after and at the syscall instruction; with it, after and at
+    // the patched site, which holds the syscall instruction and the instructions the jump displaced.
+    const offsets = (gdb: string) => pcs(gdb).map((pc) => {
+      const m = /<(?:__GI___libc_read|__libc_read|read)\+(\d+)>$/.exec(pc);
+      assert.ok(m, `not in libc's read wrapper: ${pc}\n${both}`);
+      return Number(m[1]);
+    });
+    const [bufFwd, bufBack] = offsets(withBuffer.gdb);
+    const [fwd, back] = offsets(without.gdb);
+    assert.equal(fwd! - back!, 2, both);
+    assert.ok(bufBack! <= back! && bufFwd! >= fwd! && bufFwd! - bufBack! <= 16, both);
   });
 });

@@ -112,6 +112,11 @@ export class TimelineHooks implements DebugHooks {
     return this.traps.pageFault(task, this.process.owns(task));
   }
 
+  syscallWrote(task: Task, recTid: number, ranges: readonly { addr: bigint; len: number }[]): DebugTrap | null {
+    if (!this.process.owns(task)) return null;
+    return this.traps.writtenWatch(ranges, recTid === this.stepTid);
+  }
+
   kernelRuns(t: RTask): void {
     this.traps.kernelRuns(t);
   }

@@ -75,6 +75,11 @@ export class HwSlots {
     return this.pieces[slot]?.watch ?? null;
   }
 
+  /** The first slot holding a piece of this watchpoint, or -1. */
+  slotOf(w: Watch): number {
+    return this.pieces.findIndex((p) => p.watch === w);
+  }
+
   /** The address of the hardware breakpoint in this slot, or null. */
   breakpointOf(slot: number): bigint | null {
     const p = this.pieces[slot];

@@ -24,7 +24,8 @@
 // signal handled by the program is delivered (its frame written) with them lifted, by a single step
 // that stops at the handler. Emulated syscalls' results are written by replay through /proc/PID/mem,
 // which writes read-only and PROT_NONE private pages. These ptrace writes (which debug registers do not
-// see either) and the kernel's are not reported as hits. While a vfork parent waits in the kernel no
+// see either) and the kernel's trap nothing: the replayer reports a syscall's recorded outputs that
+// overlap a watchpoint itself, at the syscall's end (ArmedTraps.writtenWatch). While a vfork parent waits in the kernel no
 // thread of it can take an injection: its pages stay as they are until it stops again. Protections are in place only while the replay runs for the
 // debugger (arm/disarm): at every stop gdb sees, in /proc/PID/maps served to it and in restore
 // points (fork copies taken at stops), the program's own permissions.

@@ -90,7 +90,8 @@ async function scanToBoundary(tl: ScanContext, end: Mark, spec: TrapSpec, note: 
       if (!st) continue;
       if (st.trap.kind === 'breakpoint' || st.trap.kind === 'watch') {
         hits++;
-        tl.mark = withOp(tl.mark, { kind: 'traps', spec, n: 1 });
+        // A syscall's write hit stops at the boundary after its event: that boundary is its mark.
+        if (tl.eventIndex === before) tl.mark = withOp(tl.mark, { kind: 'traps', spec, n: 1 });
         note(candidate(tl.traps, st, tl.mark));
       } else if (st.trap.kind === 'signal' && tl.eventIndex === before) {
         tl.mark = withOp(tl.mark, { kind: 'signal' });

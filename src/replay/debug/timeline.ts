@@ -14,7 +14,7 @@ import { ProcessTree } from '../../trace/process-tree.js';
 import type { TraceReader } from '../../trace/trace-reader.js';
 import { useHardware } from '../../tracee/capabilities.js';
 import type { Task } from '../../tracee/task.js';
-import type { DebugStop } from '../debug-stepping.js';
+import { debugStop, type DebugStop } from '../debug-stepping.js';
 import { isStopped } from '../replayed-task.js';
 import { Replayer } from '../replayer.js';
 import { Checkpoints, FINE_STEPS } from './checkpoints.js';
@@ -168,6 +168,8 @@ export class Timeline implements ScanContext {
     const start = this.mark.ops.length ? this.mark.event + 1 : this.mark.event;
     let whole = this.traps.whole;
     let failed = false;
+    // The boundary up to which nothing of spec was hit (a syscall's write hit while its event was replayed is not).
+    let quietTo: number | null = null;
     try {
       for (;;) {
         if (user) await this.breathe();
@@ -192,6 +194,7 @@ export class Timeline implements ScanContext {
           continue;
         }
         const stop = this.noteStop(st, spec, moved);
+        if (stop?.kind === 'watch' && moved) quietTo = before;
         if (stop) return stop;
       }
     } catch (e) {
@@ -199,7 +202,7 @@ export class Timeline implements ScanContext {
       throw e;
     } finally {
       // Up to the boundary before the stop, nothing of spec was hit.
-      if (!failed && user && stepTid === null && whole && this.traps.whole) this.quiet.note(start, this.mark.event, spec);
+      if (!failed && user && stepTid === null && whole && this.traps.whole) this.quiet.note(start, quietTo ?? this.mark.event, spec);
       this.hooks.stepTid = null;
       this.traps.disarm();
     }
@@ -215,8 +218,8 @@ export class Timeline implements ScanContext {
         return { kind: 'breakpoint', recTid, addr: trap.addr };
       case 'watch': {
         const w = this.traps.firedWatch(trap);
-        if (trap.step) this.mark = withOp(this.mark, { kind: 'steps', tid: recTid, n: 1 });
-        else this.mark = withOp(this.mark, { kind: 'traps', spec, n: 1 });
+        // A syscall's write that hit it stops at the boundary after the syscall's event (the mark), as a step would.
+        if (!moved) this.mark = withOp(this.mark, trap.step ? { kind: 'steps', tid: recTid, n: 1 } : { kind: 'traps', spec, n: 1 });
         return w ? { kind: 'watch', recTid, watch: w } : { kind: 'step', recTid };
       }
       case 'step':
@@ -254,7 +257,8 @@ export class Timeline implements ScanContext {
       const last = found[found.length - 1];
       if (last) {
         let target = last.mark;
-        if (last.watch && !last.mark.ops.length) throw new TimelineError('a watchpoint hit at an event boundary');
+        // A watchpoint's hit is after the write: going back stops before the instruction that wrote (a
+        // syscall's, for a hit at an event boundary).
         if (last.watch && last.mark.ops[last.mark.ops.length - 1]?.kind !== 'steps') {
           target = (await this.stepBack(last.mark, last.recTid)) ?? last.mark;
         }
@@ -428,13 +432,42 @@ export class Timeline implements ScanContext {
     const st = this.replayer.advance();
     // A step or watchpoint hit inside rewind's syscall-buffer code (a patched syscall site's stub, the
     // buffer) is not a stop the debugger sees: the thread goes on, one step or run at a time, until it
-    // is back in the program's code (the instruction after the patched site). A buffered call's write
-    // stands for the kernel's, which is no watchpoint hit either (page-watch.ts).
-    if (st && (st.trap.kind === 'step' || st.trap.kind === 'watch') && this.inSyscallbuf(st.recTid)) return null;
+    // is back in the program's code (the instruction after the patched site). A watchpoint hit there is
+    // the buffer putting a recorded output in place, which stands for the kernel's write: reported
+    // there, as a syscall's write is at the syscall's end (replayer.ts).
+    if (st && (st.trap.kind === 'step' || st.trap.kind === 'watch') && this.inSyscallbuf(st.recTid)) {
+      return st.trap.kind === 'watch' ? this.outOfSyscallbufWith(st) : null;
+    }
     // A thread stopped on one of our int3s steps over it when resumed, also when the stop was
     // reported by the search for a recorded point at the same address (not by trap()).
     if (st?.trap.kind === 'breakpoint' && this.traps.isPlanted(st.trap.addr)) this.atBreakpoint.set(st.recTid, st.trap.addr);
     return st;
+  }
+
+  /**
+   * A watchpoint hit inside the syscall buffer's code: the thread is stepped on to the instruction after
+   * its patched site (the hits on the way are the same write's) and the hit reported there, as a step
+   * too when the thread was being stepped.
+   */
+  private outOfSyscallbufWith(hit: DebugStop): DebugStop {
+    const tid = hit.recTid;
+    const stepping = this.hooks.stepTid === tid;
+    const saved = this.hooks.stepTid;
+    this.hooks.stepTid = tid;
+    try {
+      for (;;) {
+        const before = this.replayer.index;
+        const st = this.replayer.advance();
+        if (this.replayer.index !== before) throw new TimelineError(`thread ${tid} reached event ${before} inside the syscall buffer's code`);
+        if (!st || (st.recTid === tid && this.inSyscallbuf(tid))) continue;
+        if (st.recTid !== tid || (st.trap.kind !== 'step' && st.trap.kind !== 'watch')) {
+          throw new TimelineError(`a ${st.trap.kind} stop of thread ${st.recTid} while thread ${tid} left the syscall buffer's code`);
+        }
+        return hit.trap.kind === 'watch' ? debugStop({ ...hit.trap, step: stepping }, tid) : hit;
+      }
+    } finally {
+      this.hooks.stepTid = saved;
+    }
   }
 
   /** A move while re-executing a mark's operations, which never cross an event boundary. */

@@ -115,6 +115,19 @@ export class ArmedTraps {
     return i >= 0 ? { kind: 'watch', slots: [i], step } : null;
   }
 
+  /**
+   * The first armed watchpoint that a write to one of these ranges hits (of any kind: a read one is an
+   * access one here, as in the debug registers and page-watch.ts), as the trap its own firing would
+   * be (software: its index in the armed set; hardware: a slot of its), or null.
+   */
+  writtenWatch(ranges: readonly { addr: bigint; len: number }[], step: boolean): DebugTrap | null {
+    const watches = this.spec.watches;
+    const i = watches.findIndex((w) => ranges.some((r) => r.len > 0 && r.addr < w.addr + BigInt(w.len) && w.addr < r.addr + BigInt(r.len)));
+    if (i < 0) return null;
+    const slot = this.softwareWatch ? i : this.slots.slotOf(watches[i]!);
+    return slot >= 0 ? { kind: 'watch', slots: [slot], step } : null;
+  }
+
   /** What the debug registers say a SIGTRAP of this task was: an execute slot, watch slots, or null. */
   slotHit(task: Task, step: boolean): DebugTrap | null {
     const status = this.slots.status(task);
