@@ -45,7 +45,7 @@ async function serve(reader: TraceReader, o: DebugOptions): Promise<number> {
     }
   }
   const tl = new Timeline(reader, { pid: o.pid, goto: o.goto });
-  const target = new ReplayTarget(tl, reader);
+  const target = new ReplayTarget(tl, reader, (line) => process.stderr.write(`${line}\n`));
   const exe = target.localExecutable();
   const abort = new AbortController();
   let gdbStatus: Promise<number> | null = null;

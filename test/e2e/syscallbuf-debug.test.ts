@@ -104,6 +104,21 @@ describe('gdb and the syscall buffer\'s patched code (syscallbuf.c)', () => {
       `${server}\ngdb:\n${gdb}`);
   });
 
+  test('a breakpoint inserted before its library was loaded and patched is left out with one line, and the run goes on', async () => {
+    const first = await debugReplay(compileProgram('syscallbuf'), basic.traceDir,
+      ['break main', 'continue', 'break getpid', 'continue', 'p/x $pc+5', 'kill']);
+    const inside = /^\$1 = (0x[0-9a-f]+)$/m.exec(first.gdb)?.[1];
+    assert.ok(inside, first.gdb);
+    // From the start, before libc is mapped: gdb inserts it, libc is mapped and patched under it.
+    const { gdb, server } = await debugReplay(compileProgram('syscallbuf'), basic.traceDir,
+      [`break *${inside}`, 'continue', 'echo MARK-END\\n', 'kill']);
+    assert.match(gdb, /MARK-END/, gdb);
+    assert.doesNotMatch(gdb, /Breakpoint 1, /, gdb);
+    const lines = server.split('\n').filter((l) => l.startsWith(`rewind: no breakpoint at ${inside}:`));
+    assert.equal(lines.length, 1, `${server}\ngdb:\n${gdb}`);
+    assert.match(lines[0]!, /rewind replaced the syscall wrapper at 0x[0-9a-f]+ by a jump to its syscall buffer, .* \(left out\)$/, server);
+  });
+
   test('a watchpoint on bytes a buffered read writes stops in the read wrapper, as without the buffer, both ways', async () => {
     const plain = await recordBuffered('syscallbuf', ['basic', dataFile()], false);
     const cmds = ['break basic', 'continue', 'watch -l buf[2]', 'echo MARK-FWD\\n', 'continue', 'p $pc', 'echo MARK-BACK\\n', 'reverse-continue', 'p $pc', 'kill'];

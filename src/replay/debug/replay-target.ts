@@ -46,8 +46,14 @@ export class ReplayTarget implements DebugTarget {
   /** Why a failed resume left the replay somewhere unknown (then every later resume is refused). */
   private broken: string | null = null;
   private readonly files: ProgramFiles;
+  /** Breakpoints already said to be left out at a resume (each said once). */
+  private readonly leftOut = new Set<bigint>();
 
-  constructor(private readonly tl: Timeline, private readonly reader: TraceReader) {
+  /**
+   * report: a line for the debugger's user (rewind's stderr), for what gdb would not show: a
+   * breakpoint gdb inserted before rewind patched the code under it, left out of every resume.
+   */
+  constructor(private readonly tl: Timeline, private readonly reader: TraceReader, private readonly report: (line: string) => void = () => {}) {
     this.files = new ProgramFiles(tl, reader);
     this.breakpoints = {
       types: ['software', 'hardware', 'write', 'read', 'access'],
@@ -75,9 +81,20 @@ export class ReplayTarget implements DebugTarget {
   }
 
   async resume(req: ResumeRequest): Promise<StopReason> {
-    const hardware = [...this.hardBreaks.keys()];
-    for (const addr of [...this.codeBreaks.keys(), ...hardware]) this.checkBreakpointPlace(addr);
-    const spec = { breakpoints: [...new Set([...this.codeBreaks.keys(), ...hardware])], watches: [...this.watches], hardware };
+    // A breakpoint inserted before the code under it was patched (a library loaded later) can never be
+    // reached: it is left out, said once, rather than failing every resume (gdb would retry forever).
+    const placeable = (addr: bigint): boolean => {
+      try {
+        this.checkBreakpointPlace(addr);
+        return true;
+      } catch (e) {
+        if (!this.leftOut.has(addr)) this.report(`rewind: ${e instanceof Error ? e.message : String(e)} (left out)`);
+        this.leftOut.add(addr);
+        return false;
+      }
+    };
+    const hardware = [...this.hardBreaks.keys()].filter(placeable);
+    const spec = { breakpoints: [...new Set([...[...this.codeBreaks.keys()].filter(placeable), ...hardware])], watches: [...this.watches], hardware };
     if (this.broken !== null) {
       throw new TargetError(`the replay is in an unknown state since an earlier error (${this.broken}); start rewind replay again`);
     }
