@@ -181,6 +181,31 @@ export function hasEcho(data: Uint8Array, count: number): boolean {
   return false;
 }
 
+/**
+ * The memory ranges `count` records (as given at replay, echo room included) put in place: each
+ * output's address and length, none for an echoed write (its one output is room for the program's
+ * bytes, not memory of the program's).
+ */
+export function outputRanges(data: Uint8Array, count: number): { addr: bigint; len: number }[] {
+  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const out: { addr: bigint; len: number }[] = [];
+  let at = 0;
+  for (let i = 0; i < count && at + RECORD_HEADER <= data.length; i++) {
+    const size = dv.getUint32(at, true);
+    if (size < RECORD_HEADER) break;
+    if (dv.getUint32(at + 68, true) === 0) {
+      let p = at + RECORD_HEADER;
+      for (let k = dv.getUint32(at + 64, true); k > 0 && p + 16 <= at + size; k--) {
+        const len = Number(dv.getBigUint64(p + 8, true));
+        out.push({ addr: dv.getBigUint64(p, true), len });
+        p += 16 + Math.ceil(len / 8) * 8;
+      }
+    }
+    at += size;
+  }
+  return out;
+}
+
 /** Decodes `count` records; throws on bytes that are not records. */
 export function decodeRecords(data: Uint8Array, count: number): BufferedCall[] {
   const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);

@@ -8,7 +8,7 @@
 
 #include "say.h"
 
-char got[64];
+char got[8192];
 struct stat st;
 
 int main(int argc, char **argv) {

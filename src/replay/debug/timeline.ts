@@ -23,6 +23,7 @@ import { DebuggedProcess } from './debugged-process.js';
 import { boundary, describeMark, EMPTY_SPEC, prefix, remainder, withOp, type Mark, type MarkOp, type TrapSpec, type Watch } from './marks.js';
 import { QuietStretches } from './quiet.js';
 import { lostStop, scan, type ScanContext } from './reverse-scan.js';
+import { runToBufferCallReturn } from './syscallbuf-exit.js';
 import { TimelineError } from './timeline-error.js';
 import { ArmedTraps } from './trap-planting.js';
 
@@ -436,7 +437,11 @@ export class Timeline implements ScanContext {
     // the buffer putting a recorded output in place, which stands for the kernel's write: reported
     // there, as a syscall's write is at the syscall's end (replayer.ts).
     if (st && (st.trap.kind === 'step' || st.trap.kind === 'watch') && this.inSyscallbuf(st.recTid)) {
-      return st.trap.kind === 'watch' ? this.outOfSyscallbufWith(st) : null;
+      // Through the buffer's C code in one run (syscallbuf-exit.ts), not a step per instruction.
+      const t = this.replayer.liveTasks().get(st.recTid)!;
+      const hit = runToBufferCallReturn(t, this.hooks, this.traps);
+      if (st.trap.kind === 'watch') return this.outOfSyscallbufWith(st);
+      return hit ? this.outOfSyscallbufWith(debugStop(hit, st.recTid)) : null;
     }
     // A thread stopped on one of our int3s steps over it when resumed, also when the stop was
     // reported by the search for a recorded point at the same address (not by trap()).

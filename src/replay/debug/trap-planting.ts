@@ -198,6 +198,21 @@ export class ArmedTraps {
     return stop;
   }
 
+  /**
+   * Software watchpoints: lifts the page protections through t (stopped at a signal or trap stop) for
+   * a run whose writes the debugger checks otherwise; restorePages puts them back. False when none are
+   * in place there.
+   */
+  liftPages(t: RTask): boolean {
+    if (!this.softwareWatch || !this.pageWatch.active || t.task.tgid !== this.pageWatch.process || !t.stop) return false;
+    this.pageWatch.unprotect({ task: t.task, at: t.stop, pending: 0 });
+    return true;
+  }
+
+  restorePages(t: RTask): void {
+    if (t.stop) this.syncPages({ task: t.task, at: t.stop, pending: 0 });
+  }
+
   kernelRuns(t: RTask): void {
     if (!this.softwareWatch || !this.pageWatch.active || t.task.tgid !== this.pageWatch.process) return;
     this.pageWatch.unprotect({ task: t.task, at: { kind: 'seccomp' }, pending: 0 });
