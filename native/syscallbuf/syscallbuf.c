@@ -122,6 +122,22 @@ static u32 echo_of(i64 fd) {
   return (PROC->echo[fd >> 2] >> ((fd & 3) * 2)) & 3;
 }
 
+#define FUTEX_WAIT 0
+#define FUTEX_WAKE 1
+#define FUTEX_WAIT_BITSET 9
+#define FUTEX_WAKE_BITSET 10
+#define FUTEX_FLAGS 384     /* FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME */
+#define POLLFD_SIZE 8
+#define EPOLL_EVENT_SIZE 12 /* packed on x86-64 */
+#define MAX_POLLFDS 1024
+#define MAX_EPOLL_EVENTS 1024
+
+/* futex operations the buffer may take: the wakes (never block), the plain waits (run_here). */
+static int futex_here(i64 op) {
+  i64 cmd = op & ~(i64)FUTEX_FLAGS;
+  return cmd == FUTEX_WAKE || cmd == FUTEX_WAKE_BITSET || cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET;
+}
+
 /*
  * The calls buffered, and for each the most its outputs can be before the call (0: none) — or -1
  * when it is not buffered. Only calls that cannot block, whose every effect at replay is their result
@@ -159,6 +175,13 @@ static i64 max_output(i64 nr, const i64 *a) {
   case 8: case 21: case 269: case 439:  /* lseek, access, faccessat, faccessat2 */
   case 39: case 186: case 110: case 102: case 107: case 104: case 108: /* getpid, gettid, getppid, get[e]uid, get[e]gid */
     return 0;
+  /* Calls that may block, run here only when an untraced check says they will not (may_read_now,
+     may_write_now, run_here): */
+  case 45: return a[4] || a[5] ? -1 : a[2]; /* recvfrom (recv: no source address asked for) of a socket */
+  case 44: return 0;          /* sendto on a nonblocking socket, or with MSG_DONTWAIT */
+  case 202: return futex_here(a[1]) ? 0 : -1; /* futex: the wakes, and the waits that do not wait */
+  case 7: return a[1] >= 0 && a[1] <= MAX_POLLFDS ? a[1] * POLLFD_SIZE : -1; /* poll */
+  case 232: return a[2] > 0 && a[2] <= MAX_EPOLL_EVENTS ? a[2] * EPOLL_EVENT_SIZE : -1; /* epoll_wait */
   default: return -1;
   }
 }
@@ -190,6 +213,9 @@ static u32 outputs(i64 nr, const i64 *a, i64 r, struct out *o) {
     return n;
   }
   case 318: o[0].addr = a[0]; o[0].len = r; return 1;
+  case 45: o[0].addr = a[1]; o[0].len = (u64)r < (u64)a[2] ? (u64)r : (u64)a[2]; return 1; /* MSG_TRUNC: r may exceed len */
+  case 7: o[0].addr = a[0]; o[0].len = a[1] * POLLFD_SIZE; return 1;
+  case 232: o[0].addr = a[1]; o[0].len = r * EPOLL_EVENT_SIZE; return 1;
   default: return 0;
   }
 }
@@ -205,6 +231,8 @@ static int nargs(i64 nr) {
   case 17: case 262: case 267: case 191: case 192: case 193: case 439: case 18: case 221: case 257: case 280: return 4;
   case 190: case 260: return 5;
   case 332: return 5;
+  case 202: case 7: return 3; /* futex: uaddr, op, val; poll */
+  case 232: return 4;         /* epoll_wait */
   default: return 6;
   }
 }
@@ -229,6 +257,57 @@ static int has_prefix(const char *p, const char *prefix) {
   return 1;
 }
 
+#define S_IFIFO 0010000
+#define S_IFSOCK 0140000
+#define O_NONBLOCK 04000
+#define POLLIN 1
+#define POLLOUT 4
+#define POLLERR 8
+#define POLLHUP 16
+#define PIPE_BUF 4096
+#define MSG_DONTWAIT 0x40
+#define MSG_WAITALL 0x100
+
+/* A pipe or FIFO, a socket, or an anonymous inode (eventfd, timerfd, signalfd…: no file type). */
+static int stream_file(const u64 *st) {
+  u32 m = stat_mode(st);
+  return m == S_IFIFO || m == S_IFSOCK || m == 0;
+}
+
+/* Whether fd was opened (or set) O_NONBLOCK: asked each time (fcntl F_SETFL changes it). */
+static int nonblocking(i64 fd) {
+  i64 fl = sb_untraced(72, fd, F_GETFL, 0, 0, 0, 0);
+  return fl >= 0 && (fl & O_NONBLOCK);
+}
+
+/* revents of fd for events, polled without waiting. */
+static i64 poll_now(i64 fd, i64 events) {
+  struct { i32 fd; short events, revents; } p = { (i32)fd, (short)events, 0 };
+  return sb_untraced(7, (i64)&p, 1, 0, 0, 0, 0) == 1 ? p.revents : 0;
+}
+
+/*
+ * A read of a pipe, socket or anonymous-inode fd that returns at once: the fd is nonblocking, or poll
+ * says it is readable (data, or the other end closed, or an error to report). Only one recorded task
+ * runs at a time, so nothing recorded takes the data between the poll and the read.
+ */
+static int may_read_now(i64 fd, const u64 *st, int polled_only) {
+  if (!stream_file(st)) return 0;
+  if (!polled_only && nonblocking(fd)) return 1;
+  return (poll_now(fd, POLLIN) & (POLLIN | POLLHUP | POLLERR)) != 0;
+}
+
+/*
+ * A write or writev (not to a file) that returns at once: the fd is nonblocking (-EAGAIN is a result
+ * like any other), or a write of at most PIPE_BUF bytes to a pipe with room (POLLOUT: a free slot,
+ * which such a write never needs more than; not POLLERR: no reader, which raises SIGPIPE).
+ */
+static int may_write_now(i64 nr, const i64 *a, const u64 *st) {
+  if (!stream_file(st)) return 0;
+  if (nonblocking(a[0])) return 1;
+  return nr == 1 && stat_mode(st) == S_IFIFO && (u64)a[2] <= PIPE_BUF && poll_now(a[0], POLLOUT) == POLLOUT;
+}
+
 /*
  * Record: whether this call may run here (the conditions max_output's rows name): the fd of a read, a
  * write or a close checked with an untraced fstat each time (no fd cache to invalidate), an openat's
@@ -238,10 +317,16 @@ static int allowed(i64 nr, const i64 *a) {
   u64 st[STAT_SIZE / 8];
   switch (nr) {
   case 0: case 17:
-    return sb_untraced(5, a[0], (i64)st, 0, 0, 0, 0) == 0 && stat_mode(st) == S_IFREG;
+    return sb_untraced(5, a[0], (i64)st, 0, 0, 0, 0) == 0 && (stat_mode(st) == S_IFREG || (nr == 0 && may_read_now(a[0], st, 0)));
   case 1: case 18: case 20:
     if (echo_of(a[0]) == 3) return 0;
-    return sb_untraced(5, a[0], (i64)st, 0, 0, 0, 0) == 0 && writable_here(st);
+    return sb_untraced(5, a[0], (i64)st, 0, 0, 0, 0) == 0 && (writable_here(st) || (nr != 18 && may_write_now(nr, a, st)));
+  case 45: /* recvfrom: a socket; MSG_WAITALL waits for all len bytes even when some are there */
+    return sb_untraced(5, a[0], (i64)st, 0, 0, 0, 0) == 0 && stat_mode(st) == S_IFSOCK &&
+           (a[3] & MSG_DONTWAIT || nonblocking(a[0]) || (!(a[3] & MSG_WAITALL) && may_read_now(a[0], st, 1)));
+  case 44: /* sendto: not to rewind's stdout or stderr; a stream socket's send may block part way */
+    return echo_of(a[0]) == 0 && sb_untraced(5, a[0], (i64)st, 0, 0, 0, 0) == 0 && stat_mode(st) == S_IFSOCK &&
+           (a[3] & MSG_DONTWAIT || nonblocking(a[0]));
   case 3: /* not one of rewind's stdout or stderr: the tracer's model (PROC, read-only here) must see that */
     return echo_of(a[0]) == 0 && sb_untraced(5, a[0], (i64)st, 0, 0, 0, 0) == 0 && file_or_dir(st);
   case 257: {
@@ -276,13 +361,42 @@ static struct sb_ret traced(void) {
   return r;
 }
 
+#define EINTR 4
+#define EAGAIN 11
+#define ETIMEDOUT 110
+static int interrupted(i64 r) { return r == -EINTR || (r <= -512 && r >= -516); /* the ERESTART codes */ }
+
+/*
+ * Runs the call here, into *r; 0 when it would have waited (it did nothing the traced call does not
+ * redo): then it goes to the tracer with its own arguments. poll and epoll_wait are tried without
+ * waiting (a poll's revents written here are written again by the traced call, whose outputs replay
+ * applies); a futex wait with a zero timeout, which fails with EAGAIN at once when the word is not
+ * the value (the wait the program asked for would not wait either) and times out when it is.
+ */
+static int run_here(i64 nr, const i64 *a, i64 *r) {
+  if (nr == 7 || nr == 232) {
+    i64 timeout = nr == 7 ? a[2] : a[3];
+    *r = nr == 7 ? sb_untraced(7, a[0], a[1], 0, 0, 0, 0) : sb_untraced(232, a[0], a[1], a[2], 0, 0, 0);
+    return timeout == 0 || (*r != 0 && !interrupted(*r));
+  }
+  i64 cmd = a[1] & ~(i64)FUTEX_FLAGS;
+  if (nr == 202 && (cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET)) {
+    i64 zero[2] = { 0, 0 }; /* relative for FUTEX_WAIT, absolute (long past) for FUTEX_WAIT_BITSET */
+    *r = sb_untraced(202, a[0], a[1], a[2], (i64)zero, a[4], a[5]);
+    return *r != -ETIMEDOUT && !interrupted(*r);
+  }
+  *r = sb_untraced(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+  return 1;
+}
+
 static struct sb_ret record(struct sb_header *h, struct sb_frame *f) {
   i64 max = max_output(f->nr, f->a);
   if (max < 0) return traced();
   u64 need = sizeof(struct sb_record) + MAX_OUT * 16 + (u64)max + 8;
   if ((u64)max > h->capacity || (u64)h->used + h->reserved + need > h->capacity) return traced(); /* full: the traced call flushes it */
   if (!allowed(f->nr, f->a)) return traced();
-  i64 r = sb_untraced(f->nr, f->a[0], f->a[1], f->a[2], f->a[3], f->a[4], f->a[5]);
+  i64 r;
+  if (!run_here(f->nr, f->a, &r)) return traced();
   struct sb_record *rec = (struct sb_record *)(h->records + h->used);
   rec->nr = (i32)f->nr;
   for (int i = 0; i < 6; i++) rec->args[i] = f->a[i];

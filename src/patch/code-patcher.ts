@@ -61,6 +61,18 @@ export class PatchedCode {
     return undefined;
   }
 
+  /**
+   * The syscall site whose stub holds addr (a return address into a stub: the stubs are laid out one
+   * after another, so it is the site with the last stub at or below addr), or undefined.
+   */
+  syscallSiteOfStub(addr: bigint): PatchSite | undefined {
+    let best: PatchSite | undefined;
+    for (const s of this.sites.values()) {
+      if (s.insn === TrappedInsn.Syscall && s.stub !== undefined && s.stub <= addr && (!best || s.stub > best.stub!)) best = s;
+    }
+    return best;
+  }
+
   with(added: readonly PatchSite[]): PatchedCode {
     if (added.length === 0) return this;
     const next = new Map(this.sites);

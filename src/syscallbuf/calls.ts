@@ -8,7 +8,19 @@
 // the recorder follows), copy_file_range and ioctl FICLONE from a regular file into one a write could go
 // to, fcntl F_GETFD/F_SETFD/F_GETFL, ioctl TCGETS/TIOCGWINSZ, getrandom without GRND_RANDOM, and the
 // metadata changes utimensat, fsetxattr, fchmod(at), fchown(at), mkdirat, unlinkat, symlinkat;
-// anything else goes to the tracer as before. A
+// anything else goes to the tracer as before.
+// Calls that may block, taken only when an untraced check in the program (no cache: asked each time)
+// says they will not; otherwise traced, where blocking is handled: read of a pipe, socket or
+// anonymous-inode fd (eventfd…) that is O_NONBLOCK (fcntl F_GETFL) or readable now (poll with timeout
+// 0: POLLIN, POLLHUP or POLLERR); write and writev to such an fd that is O_NONBLOCK, and write of at
+// most PIPE_BUF bytes to a pipe poll says has room (POLLOUT alone); recv (recvfrom asking no source
+// address) of a socket that is O_NONBLOCK, or with MSG_DONTWAIT, or readable now without MSG_WAITALL;
+// sendto on a socket that is O_NONBLOCK or with MSG_DONTWAIT, not rewind's stdout or stderr; futex
+// FUTEX_WAKE(_BITSET), and FUTEX_WAIT(_BITSET) run with a zero timeout first (-EAGAIN: the word was
+// not the value, buffered; timed out: it would wait, traced); poll and epoll_wait run with timeout 0
+// first (ready fds, or the program's own timeout 0: buffered; else traced with the program's
+// arguments). Only one recorded task runs at a time, so nothing recorded changes the answer between
+// the check and the call. ppoll and epoll_pwait (signal masks), readv, recvmsg and sendmsg stay traced. A
 // write to rewind's own stdout or stderr keeps its bytes in the record (not writev: traced), and
 // replay re-emits them.
 import { SYS } from '../kernel/syscall-names.js';
@@ -22,4 +34,5 @@ export const BUFFERED_SYSCALLS: ReadonlySet<number> = new Set([
   SYS.write, SYS.pwrite64, SYS.writev, SYS.openat, SYS.close, SYS.fcntl, SYS.ioctl, SYS.getrandom, SYS.fadvise64,
   SYS.copy_file_range, SYS.utimensat, SYS.fsetxattr, SYS.fchmod, SYS.fchown, SYS.fchownat, SYS.fchmodat, SYS.mkdirat,
   SYS.unlinkat, SYS.symlinkat,
+  SYS.recvfrom, SYS.sendto, SYS.futex, SYS.poll, SYS.epoll_wait,
 ]);

@@ -39,7 +39,12 @@ const USING: Record<Capability, [hardware: string, software: string]> = {
   'cpuid-fault': ['kernel trap (CPUID faulting)', 'patching cpuid in the program\'s code'],
   'debug-registers': ['debug registers (4 slots)', 'software watchpoints by page protection (any number; hbreak is an int3)'],
   'single-step': ['PTRACE_SINGLESTEP', 'none: stepping and reverse stepping in the debugger fail'],
-  'perf-context-switches': ['available (not used yet: the syscall buffer does not take blocking calls yet)', 'none needed yet (the syscall buffer does not take blocking calls yet)'],
+  // rr descheds a buffered call that blocks with this event; rewind's buffer takes a call that may block
+  // only after an untraced check in the program says it will not (native/syscallbuf/syscallbuf.c).
+  'perf-context-switches': [
+    'available, not used: calls that may block are buffered only after an in-program check says they will not',
+    'not needed: calls that may block are buffered only after an in-program check says they will not',
+  ],
 };
 
 /** The software paths REWIND_SOFTWARE forces (throws a usage message on an unknown word). */

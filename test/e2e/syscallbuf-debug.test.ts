@@ -72,7 +72,7 @@ describe('gdb and the syscall buffer\'s patched code (syscallbuf.c)', () => {
 
   test('stepi through a read the buffer hands to the tracer (a pipe), then reverse-stepi, mirror each other', async () => {
     const rec = await recordBuffered('syscallbuf', ['dup2', dataFile()]);
-    const steps = 10;
+    const steps = 34; // a thread exists: libc's read is the cancellable one (enables asynchronous cancellation first)
     const cmds = ['break dup_over', 'continue', 'break read', 'continue', 'continue', 'p $pc'];
     for (let i = 0; i < steps; i++) cmds.push('stepi', 'p $pc');
     for (let i = 0; i < steps; i++) cmds.push('reverse-stepi', 'p $pc');

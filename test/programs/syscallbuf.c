@@ -6,7 +6,8 @@
  *   exec          buffered calls, then execve of itself ("after"), which makes its own
  *   fork          buffered calls in a fork child (its own copy of the buffer) and in the parent
  *   vfork         a vfork child (shares the parent's memory, so it has no buffer) calls getpid, execs
- *   dup2 FILE     fd 3 a regular file (buffered reads), then a pipe dup2'd over it (not buffered)
+ *   dup2 FILE     fd 3 a regular file (buffered reads), then a pipe dup2'd over it, read before a
+ *                 thread writes to it (not buffered: it waits), then at its end (buffered: poll says so)
  *   thread        a thread makes calls (buffered in a buffer of its own) and exits; main buffers meanwhile
  *   threads       four threads buffer at once, exit, then three more take their freed buffers
  *   threadfull    a thread buffers more than its buffer holds
@@ -172,6 +173,18 @@ static int vforking(void) {
   return 0;
 }
 
+static int late_pipe = -1;
+
+/* Writes to late_pipe after 50 ms: a read of the pipe before that must wait, so it goes to the tracer
+   (a read of a pipe with data waiting is buffered). */
+static void *write_late(void *arg) {
+  (void)arg;
+  struct timespec ts = { 0, 50 * 1000 * 1000 };
+  nanosleep(&ts, NULL);
+  if (write(late_pipe, "from the pipe", 13) != 13) die("write");
+  return NULL;
+}
+
 static int dup_over(const char *file) {
   int fd = fcntl(open(file, O_RDONLY), F_DUPFD, 10);
   if (fd < 0 || dup2(fd, 3) != 3) die("open");
@@ -181,10 +194,13 @@ static int dup_over(const char *file) {
   int p[2];
   if (pipe(p) != 0) die("pipe");
   if (dup2(p[0], 3) != 3) die("dup2");
-  if (write(p[1], "from the pipe", 13) != 13) die("write");
+  late_pipe = p[1];
+  pthread_t t;
+  if (pthread_create(&t, NULL, write_late, NULL) != 0) die("pthread_create");
   memset(buf, 0, sizeof buf);
-  n = read(3, buf, sizeof buf - 1); /* a pipe now: must go to the tracer, which sees it may block */
+  n = read(3, buf, sizeof buf - 1); /* a pipe now, empty: must go to the tracer, which sees it block */
   say("pipe read %ld [%s]\n", n, buf);
+  pthread_join(t, NULL);
   close(p[1]);
   n = read(3, buf, sizeof buf); /* end of file on the pipe */
   say("pipe end %ld\n", n);

@@ -29,9 +29,9 @@ export function machineRegisterSet(xcr0: bigint = machineXFeatures()): RegisterS
   return 'sse';
 }
 
-/** gdb's register file (layout registerLayout(set)) of a task stopped under ptrace. */
-export function gdbRegisterFile(task: Task, set: RegisterSet): Uint8Array {
-  return buildGdbRegisterFile(task.fetchRegs(), readXState(task), registerLayout(set));
+/** gdb's register file (layout registerLayout(set)) of a task stopped under ptrace (its registers, or those given). */
+export function gdbRegisterFile(task: Task, set: RegisterSet, regs: BigUint64Array = task.fetchRegs()): Uint8Array {
+  return buildGdbRegisterFile(regs, readXState(task), registerLayout(set));
 }
 
 /** The register file from a user_regs_struct (REGS_COUNT u64) and an XSAVE area. */

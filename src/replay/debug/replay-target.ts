@@ -11,6 +11,7 @@ import { TargetError } from '../../gdb/index.js';
 import { E } from '../../kernel/errno.js';
 import { SIG } from '../../kernel/signals.js';
 import { inSyscallbufCode } from '../../syscallbuf/blob.js';
+import { atPatchedSite } from './syscallbuf-frame.js';
 import type { TraceReader } from '../../trace/trace-reader.js';
 import { copyPath } from '../trace-files.js';
 import { gdbRegisterFile, machineRegisterSet } from './gdb-registers.js';
@@ -71,7 +72,9 @@ export class ReplayTarget implements DebugTarget {
   }
 
   readRegisters(thread: ThreadId): Uint8Array {
-    return gdbRegisterFile(this.tl.stoppedTask(thread.tid), this.registerSet);
+    const task = this.tl.stoppedTask(thread.tid);
+    const regs = atPatchedSite(task.fetchRegs(), this.tl.patchedCode(thread.tid), (addr) => task.readPartial(addr, 8));
+    return gdbRegisterFile(task, this.registerSet, regs);
   }
 
   readMemory(thread: ThreadId, addr: bigint, length: number): Uint8Array {
