@@ -29,6 +29,12 @@ struct sb_header {
   i32 mismatch_nr;   /* 52: replay: a call that did not match the next record (-1: none) */
   u32 mismatch_at;   /* 56: replay: the index of that record */
   u32 reserved;      /* 60: record: room kept for the bytes of echoed writes, which replay adds */
+  u32 held;          /* 64: record: the tracer holds a signal that arrived while this thread ran; it
+                        delivers it at the thread's next traced call, so a call that changes the mask
+                        or a handler goes to the tracer (which delivers it first), as when traced */
+  u32 mismatch_ran;  /* 68: replay: the call at mismatch_at ran here (one replay runs: executed()) and
+                        returned another result (1) or wrote other bytes (2) than recorded */
+  i64 mismatch_result; /* 72: replay: what that call returned here */
 };
 
 /* A record: this, then nout outputs, each { u64 addr; u64 len; len bytes padded to 8 }. */
@@ -109,11 +115,20 @@ static void copy(u8 *to, const u8 *from, u64 n) {
 #define F_GETFD 1
 #define F_SETFD 2
 #define F_GETFL 3
+#define F_SETLK 6           /* a lock taken or refused at once (F_SETLKW, which waits, is traced) */
+#define F_OFD_SETLK 37
 #define GRND_RANDOM 2
 #define EFAULT 14
 #define STAT_SIZE 144
 #define STATX_SIZE 256
 #define MAX_OUT 2
+#define SIGSET_SIZE 8       /* the kernel's sigset_t: any other size is EINVAL */
+#define SIGACTION_SIZE 32   /* the kernel's struct sigaction with that sigset */
+#define SYSINFO_SIZE 112
+#define UTSNAME_SIZE 390
+#define RUSAGE_SIZE 144
+#define STATFS_SIZE 120
+#define RLIMIT_SIZE 16
 
 struct out { u64 addr, len; };
 
@@ -146,7 +161,7 @@ static i64 max_output(i64 nr, const i64 *a) {
   case 326: return 16;        /* copy_file_range between regular files: the two offsets it may move */
   case 280: case 190: case 91: case 93: case 260: case 268: case 258: case 263: case 266:
     return 0;                 /* utimensat, fsetxattr, fchmod, fchown, fchownat, fchmodat, mkdirat, unlinkat, symlinkat */
-  case 72: return a[1] == F_GETFD || a[1] == F_SETFD || a[1] == F_GETFL ? 0 : -1; /* fcntl */
+  case 72: return a[1] == F_GETFD || a[1] == F_SETFD || a[1] == F_GETFL || a[1] == F_SETLK || a[1] == F_OFD_SETLK ? 0 : -1; /* fcntl */
   case 16:                    /* ioctl: a tty's settings and size, FICLONE of a regular file into another */
     return a[1] == TCGETS ? TERMIOS_SIZE : a[1] == TIOCGWINSZ ? WINSIZE_SIZE : a[1] == FICLONE ? 0 : -1;
   case 318: return a[2] & GRND_RANDOM ? -1 : a[1]; /* getrandom (the urandom pool: never blocks once booted) */
@@ -158,6 +173,19 @@ static i64 max_output(i64 nr, const i64 *a) {
   case 201: return 8;         /* time */
   case 8: case 21: case 269: case 439:  /* lseek, access, faccessat, faccessat2 */
   case 39: case 186: case 110: case 102: case 107: case 104: case 108: /* getpid, gettid, getppid, get[e]uid, get[e]gid */
+    return 0;
+  /* Run again at replay (executed(): the syscall table executes them), the result and old set compared. */
+  case 14: return a[2] && a[3] == SIGSET_SIZE ? SIGSET_SIZE : 0;          /* rt_sigprocmask: the old mask */
+  case 13: return a[2] && a[3] == SIGSET_SIZE ? SIGACTION_SIZE : 0;       /* rt_sigaction: the old action */
+  case 28: return 0;                                                      /* madvise */
+  case 79: return a[1];                                                   /* getcwd */
+  case 99: return SYSINFO_SIZE;                                           /* sysinfo */
+  case 63: return UTSNAME_SIZE;                                           /* uname */
+  case 98: return RUSAGE_SIZE;                                            /* getrusage */
+  case 137: case 138: return STATFS_SIZE;                                 /* statfs, fstatfs */
+  case 302: return a[0] == 0 && a[2] == 0 ? RLIMIT_SIZE : -1;             /* prlimit64 of this process, reading only */
+  case 87: case 74: case 75:                                              /* unlink, fsync, fdatasync */
+  case 188: case 189: case 197: case 198: case 199:                       /* setxattr, lsetxattr, (l|f)removexattr */
     return 0;
   default: return -1;
   }
@@ -190,6 +218,12 @@ static u32 outputs(i64 nr, const i64 *a, i64 r, struct out *o) {
     return n;
   }
   case 318: o[0].addr = a[0]; o[0].len = r; return 1;
+  case 14: if (!a[2]) return 0; o[0].addr = a[2]; o[0].len = SIGSET_SIZE; return 1;
+  case 13: if (!a[2]) return 0; o[0].addr = a[2]; o[0].len = SIGACTION_SIZE; return 1;
+  case 79: o[0].addr = a[0]; o[0].len = r; return 1;
+  case 99: case 63: o[0].addr = a[0]; o[0].len = nr == 99 ? SYSINFO_SIZE : UTSNAME_SIZE; return 1;
+  case 98: case 137: case 138: o[0].addr = a[1]; o[0].len = nr == 98 ? RUSAGE_SIZE : STATFS_SIZE; return 1;
+  case 302: if (!a[3]) return 0; o[0].addr = a[3]; o[0].len = RLIMIT_SIZE; return 1;
   default: return 0;
   }
 }
@@ -205,6 +239,11 @@ static int nargs(i64 nr) {
   case 17: case 262: case 267: case 191: case 192: case 193: case 439: case 18: case 221: case 257: case 280: return 4;
   case 190: case 260: return 5;
   case 332: return 5;
+  case 63: case 99: case 87: case 74: case 75: return 1;
+  case 79: case 98: case 137: case 138: case 197: case 198: case 199: return 2;
+  case 28: return 3;
+  case 13: case 14: case 302: return 4;
+  case 188: case 189: return 5;
   default: return 6;
   }
 }
@@ -262,6 +301,8 @@ static int allowed(i64 nr, const i64 *a) {
     if (echo_of(a[2]) != 0) return 0;
     if (sb_untraced(5, a[0], (i64)st, 0, 0, 0, 0) != 0 || stat_mode(st) != S_IFREG) return 0;
     return sb_untraced(5, a[2], (i64)st, 0, 0, 0, 0) == 0 && stat_mode(st) == S_IFREG && writable_here(st);
+  case 13: case 14: /* not while the tracer holds a signal for this thread: it delivers that first */
+    return !header()->held;
   case 16:
     if (a[1] != FICLONE) return 1;
     if (sb_untraced(5, a[2], (i64)st, 0, 0, 0, 0) != 0 || stat_mode(st) != S_IFREG) return 0;
@@ -314,6 +355,9 @@ static struct sb_ret record(struct sb_header *h, struct sb_frame *f) {
   return ret;
 }
 
+static int executed(i64 nr);
+static struct sb_ret replay_executed(struct sb_header *h, struct sb_frame *f, struct sb_record *rec);
+
 static struct sb_ret replay(struct sb_header *h, struct sb_frame *f) {
   if (h->consumed >= h->count) return traced(); /* no record: the call was traced when recorded */
   struct sb_record *rec = (struct sb_record *)(h->records + h->consumed_bytes);
@@ -326,6 +370,7 @@ static struct sb_ret replay(struct sb_header *h, struct sb_frame *f) {
     return traced();
   }
   u8 *p = (u8 *)(rec + 1);
+  if (executed(f->nr)) return replay_executed(h, f, rec);
   if (rec->echo) {
     /* An echoed write: the bytes the program wrote go into the output the tracer added to the
        record, for the tracer to re-emit (what it recomputed here; the trace does not hold them). */
@@ -339,6 +384,46 @@ static struct sb_ret replay(struct sb_header *h, struct sb_frame *f) {
   h->consumed++;
   h->consumed_bytes += rec->size;
   struct sb_ret ret = { rec->result, 0 };
+  return ret;
+}
+
+/*
+ * The buffered calls replay must run for real (the syscall table executes them: the signal mask and
+ * handlers shape signal delivery and are inherited; madvise changes memory). replay() runs each one
+ * untraced and compares what it got, its result and the bytes it wrote, with the record.
+ */
+static int executed(i64 nr) { return nr == 14 || nr == 13 || nr == 28; }
+
+static int same_bytes(const u8 *x, const u8 *y, u64 n) {
+  for (u64 i = 0; i < n; i++) if (x[i] != y[i]) return 0;
+  return 1;
+}
+
+/*
+ * Replay of an executed call matching its record: run it here. Another result or other bytes than
+ * recorded: a divergence, reported like a call that does not match its record (mismatch_nr and
+ * mismatch_at, with mismatch_ran saying it ran and mismatch_result what it returned): the call then
+ * goes to the tracer, which stops at its entry and reports it before it runs again.
+ */
+static struct sb_ret replay_executed(struct sb_header *h, struct sb_frame *f, struct sb_record *rec) {
+  i64 r = sb_untraced(f->nr, f->a[0], f->a[1], f->a[2], f->a[3], f->a[4], f->a[5]);
+  u32 ran = r != rec->result ? 1 : 0;
+  u8 *p = (u8 *)(rec + 1);
+  for (u32 i = 0; i < rec->nout && !ran; i++) {
+    u64 addr = ((u64 *)p)[0], len = ((u64 *)p)[1];
+    if (!same_bytes((const u8 *)addr, p + 16, len)) ran = 2;
+    p += 16 + ((len + 7) & ~7ul);
+  }
+  if (ran) {
+    h->mismatch_nr = (i32)f->nr;
+    h->mismatch_at = h->consumed;
+    h->mismatch_ran = ran;
+    h->mismatch_result = r;
+    return traced();
+  }
+  h->consumed++;
+  h->consumed_bytes += rec->size;
+  struct sb_ret ret = { r, 0 };
   return ret;
 }
 
