@@ -129,6 +129,8 @@ static void copy(u8 *to, const u8 *from, u64 n) {
 #define RUSAGE_SIZE 144
 #define STATFS_SIZE 120
 #define RLIMIT_SIZE 16
+#define IOV_ECHO_MAX 64          /* a writev to rewind's stdout or stderr: at most this many iovecs */
+#define WRITEV_ECHO_MAX 0x10000  /* and bytes */
 
 struct out { u64 addr, len; };
 
@@ -136,6 +138,13 @@ static u32 echo_of(i64 fd) {
   if (fd < 0 || fd >= MAX_ECHO_FD) return 3; /* not known: such a write goes to the tracer */
   return (PROC->echo[fd >> 2] >> ((fd & 3) * 2)) & 3;
 }
+
+/* Defined near the end: the calls replay runs (executed) and echoed writevs. */
+static int executed(i64 nr);
+static struct sb_ret replay_executed(struct sb_header *h, struct sb_frame *f, struct sb_record *rec);
+static i64 iovecs_total(const i64 *a, u64 *iov);
+static i64 writev_echo(const i64 *a);
+static void gather(u8 *to, const u64 *iov, i64 n, u64 len);
 
 /*
  * The calls buffered, and for each the most its outputs can be before the call (0: none) — or -1
@@ -155,8 +164,8 @@ static i64 max_output(i64 nr, const i64 *a) {
   case 1:                     /* write: regular files and /dev/null; the bytes when echoed */
     return echo_of(a[0]) ? a[2] : 0;
   case 18: return 0;          /* pwrite64: the same files (the table echoes no pwrite64) */
-  case 20:                    /* writev: not echoed (the iovecs are not read before the kernel checked them) */
-    return echo_of(a[0]) ? -1 : 0;
+  case 20:                    /* writev: the same files; echoed when at most IOV_ECHO_MAX iovecs (writev_echo) */
+    return echo_of(a[0]) ? (a[2] >= 0 && a[2] <= IOV_ECHO_MAX ? WRITEV_ECHO_MAX : -1) : 0;
   case 257: case 3: return 0; /* openat (of a file or directory, or creating one), close (of one) */
   case 326: return 16;        /* copy_file_range between regular files: the two offsets it may move */
   case 280: case 190: case 91: case 93: case 260: case 268: case 258: case 263: case 266:
@@ -278,7 +287,13 @@ static int allowed(i64 nr, const i64 *a) {
   switch (nr) {
   case 0: case 17:
     return sb_untraced(5, a[0], (i64)st, 0, 0, 0, 0) == 0 && stat_mode(st) == S_IFREG;
-  case 1: case 18: case 20:
+  case 20: /* echoed: its iovecs read safely first, and not more bytes than the room kept for them */
+    if (echo_of(a[0]) == 1 || echo_of(a[0]) == 2) {
+      u64 iov[2 * IOV_ECHO_MAX];
+      if (iovecs_total(a, iov) > WRITEV_ECHO_MAX) return 0;
+    }
+    /* fall through */
+  case 1: case 18:
     if (echo_of(a[0]) == 3) return 0;
     return sb_untraced(5, a[0], (i64)st, 0, 0, 0, 0) == 0 && writable_here(st);
   case 3: /* not one of rewind's stdout or stderr: the tracer's model (PROC, read-only here) must see that */
@@ -323,14 +338,15 @@ static struct sb_ret record(struct sb_header *h, struct sb_frame *f) {
   u64 need = sizeof(struct sb_record) + MAX_OUT * 16 + (u64)max + 8;
   if ((u64)max > h->capacity || (u64)h->used + h->reserved + need > h->capacity) return traced(); /* full: the traced call flushes it */
   if (!allowed(f->nr, f->a)) return traced();
-  i64 r = sb_untraced(f->nr, f->a[0], f->a[1], f->a[2], f->a[3], f->a[4], f->a[5]);
+  i64 r = f->nr == 20 && echo_of(f->a[0]) ? writev_echo(f->a)
+    : sb_untraced(f->nr, f->a[0], f->a[1], f->a[2], f->a[3], f->a[4], f->a[5]);
   struct sb_record *rec = (struct sb_record *)(h->records + h->used);
   rec->nr = (i32)f->nr;
   for (int i = 0; i < 6; i++) rec->args[i] = f->a[i];
   rec->result = r;
   rec->echo = 0;
   u8 *p = (u8 *)(rec + 1);
-  if (f->nr == 1 && echo_of(f->a[0]) && r > 0) {
+  if ((f->nr == 1 || f->nr == 20) && echo_of(f->a[0]) && r > 0) {
     /* Bytes for rewind's stdout or stderr: replay re-emits them as the program writes them there. */
     rec->echo = echo_of(f->a[0]);
     rec->nout = 0;
@@ -355,9 +371,6 @@ static struct sb_ret record(struct sb_header *h, struct sb_frame *f) {
   return ret;
 }
 
-static int executed(i64 nr);
-static struct sb_ret replay_executed(struct sb_header *h, struct sb_frame *f, struct sb_record *rec);
-
 static struct sb_ret replay(struct sb_header *h, struct sb_frame *f) {
   if (h->consumed >= h->count) return traced(); /* no record: the call was traced when recorded */
   struct sb_record *rec = (struct sb_record *)(h->records + h->consumed_bytes);
@@ -374,7 +387,8 @@ static struct sb_ret replay(struct sb_header *h, struct sb_frame *f) {
   if (rec->echo) {
     /* An echoed write: the bytes the program wrote go into the output the tracer added to the
        record, for the tracer to re-emit (what it recomputed here; the trace does not hold them). */
-    copy(p + 16, (const u8 *)f->a[1], ((u64 *)p)[1]);
+    if (f->nr == 20) gather(p + 16, (const u64 *)f->a[1], f->a[2], ((u64 *)p)[1]);
+    else copy(p + 16, (const u8 *)f->a[1], ((u64 *)p)[1]);
   }
   for (u32 i = 0; i < rec->nout && !rec->echo; i++) {
     u64 addr = ((u64 *)p)[0], len = ((u64 *)p)[1];
@@ -425,6 +439,53 @@ static struct sb_ret replay_executed(struct sb_header *h, struct sb_frame *f, st
   h->consumed_bytes += rec->size;
   struct sb_ret ret = { r, 0 };
   return ret;
+}
+
+/*
+ * A writev to rewind's stdout or stderr (echoed: replay re-emits the bytes, gathered from the
+ * program's iovecs). Its iovec array is read with an untraced process_vm_readv of the process's own
+ * memory, so a bad array fails there (as the kernel's writev would: -EFAULT) and never in the buffer's
+ * code; the kernel then writes from that copy, so the bytes written are never more than the room the
+ * buffer checked (a program changing its array meanwhile gets at most a short write).
+ * iovecs_total: the sum of the lengths of the iovecs at a[1] (a[2] of them, at most IOV_ECHO_MAX),
+ * read into iov, or a negative errno; WRITEV_ECHO_MAX + 1 when more.
+ */
+static i64 iovecs_total(const i64 *a, u64 *iov) {
+  if (a[2] < 0 || a[2] > IOV_ECHO_MAX) return WRITEV_ECHO_MAX + 1;
+  if (a[2] == 0) return 0;
+  u64 local[2] = { (u64)iov, (u64)a[2] * 16 }, remote[2] = { (u64)a[1], (u64)a[2] * 16 };
+  i64 pid = sb_untraced(39, 0, 0, 0, 0, 0, 0);
+  i64 got = sb_untraced(310, pid, (i64)local, 1, (i64)remote, 1, 0); /* process_vm_readv */
+  if (got < 0) return got;
+  if (got != a[2] * 16) return -EFAULT;
+  u64 total = 0;
+  for (i64 i = 0; i < a[2]; i++) {
+    if (iov[2 * i + 1] > WRITEV_ECHO_MAX) return WRITEV_ECHO_MAX + 1;
+    total += iov[2 * i + 1];
+  }
+  return (i64)total;
+}
+
+static i64 writev_echo(const i64 *a) {
+  u64 iov[2 * IOV_ECHO_MAX];
+  i64 total = iovecs_total(a, iov);
+  if (total < 0) return total;
+  u64 room = WRITEV_ECHO_MAX;
+  for (i64 i = 0; i < a[2]; i++) {
+    if (iov[2 * i + 1] > room) iov[2 * i + 1] = room;
+    room -= iov[2 * i + 1];
+  }
+  return sb_untraced(20, a[0], (i64)iov, a[2], 0, 0, 0);
+}
+
+/* Replay: the first len bytes the recorded writev wrote, from the program's n iovecs at iov. */
+static void gather(u8 *to, const u64 *iov, i64 n, u64 len) {
+  for (i64 i = 0; i < n && len > 0; i++) {
+    u64 k = iov[2 * i + 1] < len ? iov[2 * i + 1] : len;
+    copy(to, (const u8 *)iov[2 * i], k);
+    to += k;
+    len -= k;
+  }
 }
 
 struct sb_ret sb_hook(struct sb_frame *f) {
