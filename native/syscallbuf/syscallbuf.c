@@ -123,9 +123,9 @@ static void copy(u8 *to, const u8 *from, u64 n) {
 #define STATX_SIZE 256
 #define MAX_OUT 2
 #define SIGSET_SIZE 8       /* the kernel's sigset_t: any other size is EINVAL */
+#define SIG_BLOCK 0
 #define SIGACTION_SIZE 32   /* the kernel's struct sigaction with that sigset */
 #define SYSINFO_SIZE 112
-#define UTSNAME_SIZE 390
 #define RUSAGE_SIZE 144
 #define STATFS_SIZE 120
 #define RLIMIT_SIZE 16
@@ -141,6 +141,7 @@ static u32 echo_of(i64 fd) {
 
 /* Defined near the end: the calls replay runs (executed) and echoed writevs. */
 static int executed(i64 nr);
+static int blocked_pending(void);
 static struct sb_ret replay_executed(struct sb_header *h, struct sb_frame *f, struct sb_record *rec);
 static i64 iovecs_total(const i64 *a, u64 *iov);
 static i64 writev_echo(const i64 *a);
@@ -189,7 +190,6 @@ static i64 max_output(i64 nr, const i64 *a) {
   case 28: return 0;                                                      /* madvise */
   case 79: return a[1];                                                   /* getcwd */
   case 99: return SYSINFO_SIZE;                                           /* sysinfo */
-  case 63: return UTSNAME_SIZE;                                           /* uname */
   case 98: return RUSAGE_SIZE;                                            /* getrusage */
   case 137: case 138: return STATFS_SIZE;                                 /* statfs, fstatfs */
   case 302: return a[0] == 0 && a[2] == 0 ? RLIMIT_SIZE : -1;             /* prlimit64 of this process, reading only */
@@ -230,7 +230,7 @@ static u32 outputs(i64 nr, const i64 *a, i64 r, struct out *o) {
   case 14: if (!a[2]) return 0; o[0].addr = a[2]; o[0].len = SIGSET_SIZE; return 1;
   case 13: if (!a[2]) return 0; o[0].addr = a[2]; o[0].len = SIGACTION_SIZE; return 1;
   case 79: o[0].addr = a[0]; o[0].len = r; return 1;
-  case 99: case 63: o[0].addr = a[0]; o[0].len = nr == 99 ? SYSINFO_SIZE : UTSNAME_SIZE; return 1;
+  case 99: o[0].addr = a[0]; o[0].len = SYSINFO_SIZE; return 1;
   case 98: case 137: case 138: o[0].addr = a[1]; o[0].len = nr == 98 ? RUSAGE_SIZE : STATFS_SIZE; return 1;
   case 302: if (!a[3]) return 0; o[0].addr = a[3]; o[0].len = RLIMIT_SIZE; return 1;
   default: return 0;
@@ -248,7 +248,7 @@ static int nargs(i64 nr) {
   case 17: case 262: case 267: case 191: case 192: case 193: case 439: case 18: case 221: case 257: case 280: return 4;
   case 190: case 260: return 5;
   case 332: return 5;
-  case 63: case 99: case 87: case 74: case 75: return 1;
+  case 99: case 87: case 74: case 75: return 1;
   case 79: case 98: case 137: case 138: case 197: case 198: case 199: return 2;
   case 28: return 3;
   case 13: case 14: case 302: return 4;
@@ -316,8 +316,10 @@ static int allowed(i64 nr, const i64 *a) {
     if (echo_of(a[2]) != 0) return 0;
     if (sb_untraced(5, a[0], (i64)st, 0, 0, 0, 0) != 0 || stat_mode(st) != S_IFREG) return 0;
     return sb_untraced(5, a[2], (i64)st, 0, 0, 0, 0) == 0 && stat_mode(st) == S_IFREG && writable_here(st);
-  case 13: case 14: /* not while the tracer holds a signal for this thread: it delivers that first */
+  case 13: /* not while the tracer holds a signal for this thread: it delivers that first */
     return !header()->held;
+  case 14: /* the same; and an rt_sigprocmask that may unblock a pending signal goes to the tracer */
+    return !header()->held && (a[0] == SIG_BLOCK || !a[1] || !blocked_pending());
   case 16:
     if (a[1] != FICLONE) return 1;
     if (sb_untraced(5, a[2], (i64)st, 0, 0, 0, 0) != 0 || stat_mode(st) != S_IFREG) return 0;
@@ -408,6 +410,18 @@ static struct sb_ret replay(struct sb_header *h, struct sb_frame *f) {
  */
 static int executed(i64 nr) { return nr == 14 || nr == 13 || nr == 28; }
 
+/*
+ * Record: whether a blocked signal is pending for the thread (rt_sigpending: the blocked ones). An
+ * rt_sigprocmask unblocking one must have it delivered before the call returns (a program may count
+ * on that); delivered inside the buffer's code it would be held until the thread is out of it, so
+ * such a call goes to the tracer instead. (One that arrives while the call runs is held, as any
+ * signal arriving there: the same as arriving just after it.)
+ */
+static int blocked_pending(void) {
+  u64 set = 0;
+  return sb_untraced(127, (i64)&set, SIGSET_SIZE, 0, 0, 0, 0) != 0 || set != 0;
+}
+
 static int same_bytes(const u8 *x, const u8 *y, u64 n) {
   for (u64 i = 0; i < n; i++) if (x[i] != y[i]) return 0;
   return 1;
@@ -418,14 +432,31 @@ static int same_bytes(const u8 *x, const u8 *y, u64 n) {
  * recorded: a divergence, reported like a call that does not match its record (mismatch_nr and
  * mismatch_at, with mismatch_ran saying it ran and mismatch_result what it returned): the call then
  * goes to the tracer, which stops at its entry and reports it before it runs again.
+ * A recorded success of rt_sigprocmask or rt_sigaction runs on copies in the buffer's own memory (the
+ * new set or action read, the old one written, with plain loads and stores): the kernel then never
+ * touches the program's pages, which a debugger's software watchpoints may protect at replay (the
+ * replayer lifts them only around the calls it runs itself), and the bytes go where the program
+ * asked as emulated outputs do.
  */
 static struct sb_ret replay_executed(struct sb_header *h, struct sb_frame *f, struct sb_record *rec) {
-  i64 r = sb_untraced(f->nr, f->a[0], f->a[1], f->a[2], f->a[3], f->a[4], f->a[5]);
+  i64 a[6];
+  for (int i = 0; i < 6; i++) a[i] = f->a[i];
+  u8 in[SIGACTION_SIZE], out[SIGACTION_SIZE];
+  u64 size = f->nr == 14 ? SIGSET_SIZE : SIGACTION_SIZE;
+  int own = (f->nr == 13 || f->nr == 14) && rec->result == 0;
+  if (own && a[1]) {
+    copy(in, (const u8 *)a[1], size);
+    a[1] = (i64)in;
+  }
+  if (own && a[2]) a[2] = (i64)out;
+  i64 r = sb_untraced(f->nr, a[0], a[1], a[2], a[3], a[4], a[5]);
   u32 ran = r != rec->result ? 1 : 0;
   u8 *p = (u8 *)(rec + 1);
   for (u32 i = 0; i < rec->nout && !ran; i++) {
     u64 addr = ((u64 *)p)[0], len = ((u64 *)p)[1];
-    if (!same_bytes((const u8 *)addr, p + 16, len)) ran = 2;
+    if (own && len > size) ran = 2;
+    else if (!same_bytes(own ? out : (const u8 *)addr, p + 16, len)) ran = 2;
+    else if (own) copy((u8 *)addr, out, len);
     p += 16 + ((len + 7) & ~7ul);
   }
   if (ran) {

@@ -8,12 +8,13 @@
 // the recorder follows), copy_file_range and ioctl FICLONE from a regular file into one a write could go
 // to, fcntl F_GETFD/F_SETFD/F_GETFL, ioctl TCGETS/TIOCGWINSZ, getrandom without GRND_RANDOM, and the
 // metadata changes utimensat, fsetxattr, fchmod(at), fchown(at), mkdirat, unlinkat, symlinkat;
-// getcwd, sysinfo, uname, getrusage, statfs, fstatfs, prlimit64 reading this process's limit, unlink,
+// getcwd, sysinfo, getrusage, statfs, fstatfs, prlimit64 reading this process's limit, unlink,
 // fsync, fdatasync, setxattr, lsetxattr, (l|f)removexattr, fcntl F_SETLK/F_OFD_SETLK (never wait);
 // and three calls the syscall table executes, which replay runs for real in the buffer (`executed` in
 // syscallbuf.c) and compares with the record (result and old set or action; a difference is a
 // divergence naming the `buffered` event): rt_sigprocmask and rt_sigaction (both left to the tracer
-// while it holds a signal for the thread, which it delivers first), madvise (every advice, as the
+// while it holds a signal for the thread, which it delivers first; an rt_sigprocmask that may unblock
+// a pending signal too, which the kernel delivers before it returns), madvise (every advice, as the
 // table executes every one);
 // anything else goes to the tracer as before. A
 // write to rewind's own stdout or stderr keeps its bytes in the record (not writev: traced), and
@@ -30,6 +31,6 @@ export const BUFFERED_SYSCALLS: ReadonlySet<number> = new Set([
   SYS.copy_file_range, SYS.utimensat, SYS.fsetxattr, SYS.fchmod, SYS.fchown, SYS.fchownat, SYS.fchmodat, SYS.mkdirat,
   SYS.unlinkat, SYS.symlinkat,
   SYS.rt_sigprocmask, SYS.rt_sigaction, SYS.madvise,
-  SYS.getcwd, SYS.sysinfo, SYS.uname, SYS.getrusage, SYS.statfs, SYS.fstatfs, SYS.prlimit64, SYS.unlink, SYS.fsync,
+  SYS.getcwd, SYS.sysinfo, SYS.getrusage, SYS.statfs, SYS.fstatfs, SYS.prlimit64, SYS.unlink, SYS.fsync,
   SYS.fdatasync, SYS.setxattr, SYS.lsetxattr, SYS.removexattr, SYS.lremovexattr, SYS.fremovexattr,
 ]);

@@ -1,7 +1,7 @@
 /* Calls the syscall buffer runs since the bench workloads showed them traced, and writev to rewind's
  * stdout (test/e2e/sb-getters.test.ts). Each case prints what it read back at once, only what a native
  * run shows the same, so record, replay and a native run can be compared.
- *   getters DIR  getcwd, uname, sysinfo, getrusage, statfs and fstatfs of DIR, prlimit64 reading
+ *   getters DIR  getcwd, sysinfo, getrusage, statfs and fstatfs of DIR, prlimit64 reading
  *                RLIMIT_NOFILE
  *   files DIR    in DIR: a file created, written, fsync, fdatasync, fcntl F_SETLK and F_OFD_SETLK locks
  *                (F_GETLK from a fork child sees them), setxattr, lsetxattr, removexattr,
