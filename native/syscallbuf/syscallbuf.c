@@ -29,6 +29,12 @@ struct sb_header {
   i32 mismatch_nr;   /* 52: replay: a call that did not match the next record (-1: none) */
   u32 mismatch_at;   /* 56: replay: the index of that record */
   u32 reserved;      /* 60: record: room kept for the bytes of echoed writes, which replay adds */
+  u32 held;          /* 64: record: the tracer holds a signal that arrived while this thread ran; it
+                        delivers it at the thread's next traced call, so a call that changes the mask
+                        or a handler goes to the tracer (which delivers it first), as when traced */
+  u32 mismatch_ran;  /* 68: replay: the call at mismatch_at ran here (one replay runs: executed()) and
+                        returned another result (1) or wrote other bytes (2) than recorded */
+  i64 mismatch_result; /* 72: replay: what that call returned here */
 };
 
 /* A record: this, then nout outputs, each { u64 addr; u64 len; len bytes padded to 8 }. */
@@ -109,11 +115,22 @@ static void copy(u8 *to, const u8 *from, u64 n) {
 #define F_GETFD 1
 #define F_SETFD 2
 #define F_GETFL 3
+#define F_SETLK 6           /* a lock taken or refused at once (F_SETLKW, which waits, is traced) */
+#define F_OFD_SETLK 37
 #define GRND_RANDOM 2
 #define EFAULT 14
 #define STAT_SIZE 144
 #define STATX_SIZE 256
 #define MAX_OUT 2
+#define SIGSET_SIZE 8       /* the kernel's sigset_t: any other size is EINVAL */
+#define SIG_BLOCK 0
+#define SIGACTION_SIZE 32   /* the kernel's struct sigaction with that sigset */
+#define SYSINFO_SIZE 112
+#define RUSAGE_SIZE 144
+#define STATFS_SIZE 120
+#define RLIMIT_SIZE 16
+#define IOV_ECHO_MAX 64          /* a writev to rewind's stdout or stderr: at most this many iovecs */
+#define WRITEV_ECHO_MAX 0x10000  /* and bytes */
 
 struct out { u64 addr, len; };
 
@@ -137,6 +154,13 @@ static int futex_here(i64 op) {
   i64 cmd = op & ~(i64)FUTEX_FLAGS;
   return cmd == FUTEX_WAKE || cmd == FUTEX_WAKE_BITSET || cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET;
 }
+/* Defined near the end: the calls replay runs (executed) and echoed writevs. */
+static int executed(i64 nr);
+static int blocked_pending(void);
+static struct sb_ret replay_executed(struct sb_header *h, struct sb_frame *f, struct sb_record *rec);
+static i64 iovecs_total(const i64 *a, u64 *iov);
+static i64 writev_echo(const i64 *a);
+static void gather(u8 *to, const u64 *iov, i64 n, u64 len);
 
 /*
  * The calls buffered, and for each the most its outputs can be before the call (0: none) — or -1
@@ -156,13 +180,13 @@ static i64 max_output(i64 nr, const i64 *a) {
   case 1:                     /* write: regular files and /dev/null; the bytes when echoed */
     return echo_of(a[0]) ? a[2] : 0;
   case 18: return 0;          /* pwrite64: the same files (the table echoes no pwrite64) */
-  case 20:                    /* writev: not echoed (the iovecs are not read before the kernel checked them) */
-    return echo_of(a[0]) ? -1 : 0;
+  case 20:                    /* writev: the same files; echoed when at most IOV_ECHO_MAX iovecs (writev_echo) */
+    return echo_of(a[0]) ? (a[2] >= 0 && a[2] <= IOV_ECHO_MAX ? WRITEV_ECHO_MAX : -1) : 0;
   case 257: case 3: return 0; /* openat (of a file or directory, or creating one), close (of one) */
   case 326: return 16;        /* copy_file_range between regular files: the two offsets it may move */
   case 280: case 190: case 91: case 93: case 260: case 268: case 258: case 263: case 266:
     return 0;                 /* utimensat, fsetxattr, fchmod, fchown, fchownat, fchmodat, mkdirat, unlinkat, symlinkat */
-  case 72: return a[1] == F_GETFD || a[1] == F_SETFD || a[1] == F_GETFL ? 0 : -1; /* fcntl */
+  case 72: return a[1] == F_GETFD || a[1] == F_SETFD || a[1] == F_GETFL || a[1] == F_SETLK || a[1] == F_OFD_SETLK ? 0 : -1; /* fcntl */
   case 16:                    /* ioctl: a tty's settings and size, FICLONE of a regular file into another */
     return a[1] == TCGETS ? TERMIOS_SIZE : a[1] == TIOCGWINSZ ? WINSIZE_SIZE : a[1] == FICLONE ? 0 : -1;
   case 318: return a[2] & GRND_RANDOM ? -1 : a[1]; /* getrandom (the urandom pool: never blocks once booted) */
@@ -182,6 +206,18 @@ static i64 max_output(i64 nr, const i64 *a) {
   case 202: return futex_here(a[1]) ? 0 : -1; /* futex: the wakes, and the waits that do not wait */
   case 7: return a[1] >= 0 && a[1] <= MAX_POLLFDS ? a[1] * POLLFD_SIZE : -1; /* poll */
   case 232: return a[2] > 0 && a[2] <= MAX_EPOLL_EVENTS ? a[2] * EPOLL_EVENT_SIZE : -1; /* epoll_wait */
+  /* Run again at replay (executed(): the syscall table executes them), the result and old set compared. */
+  case 14: return a[2] && a[3] == SIGSET_SIZE ? SIGSET_SIZE : 0;          /* rt_sigprocmask: the old mask */
+  case 13: return a[2] && a[3] == SIGSET_SIZE ? SIGACTION_SIZE : 0;       /* rt_sigaction: the old action */
+  case 28: return 0;                                                      /* madvise */
+  case 79: return a[1];                                                   /* getcwd */
+  case 99: return SYSINFO_SIZE;                                           /* sysinfo */
+  case 98: return RUSAGE_SIZE;                                            /* getrusage */
+  case 137: case 138: return STATFS_SIZE;                                 /* statfs, fstatfs */
+  case 302: return a[0] == 0 && a[2] == 0 ? RLIMIT_SIZE : -1;             /* prlimit64 of this process, reading only */
+  case 87: case 74: case 75:                                              /* unlink, fsync, fdatasync */
+  case 188: case 189: case 197: case 198: case 199:                       /* setxattr, lsetxattr, (l|f)removexattr */
+    return 0;
   default: return -1;
   }
 }
@@ -216,6 +252,12 @@ static u32 outputs(i64 nr, const i64 *a, i64 r, struct out *o) {
   case 45: o[0].addr = a[1]; o[0].len = (u64)r < (u64)a[2] ? (u64)r : (u64)a[2]; return 1; /* MSG_TRUNC: r may exceed len */
   case 7: o[0].addr = a[0]; o[0].len = a[1] * POLLFD_SIZE; return 1;
   case 232: o[0].addr = a[1]; o[0].len = r * EPOLL_EVENT_SIZE; return 1;
+  case 14: if (!a[2]) return 0; o[0].addr = a[2]; o[0].len = SIGSET_SIZE; return 1;
+  case 13: if (!a[2]) return 0; o[0].addr = a[2]; o[0].len = SIGACTION_SIZE; return 1;
+  case 79: o[0].addr = a[0]; o[0].len = r; return 1;
+  case 99: o[0].addr = a[0]; o[0].len = SYSINFO_SIZE; return 1;
+  case 98: case 137: case 138: o[0].addr = a[1]; o[0].len = nr == 98 ? RUSAGE_SIZE : STATFS_SIZE; return 1;
+  case 302: if (!a[3]) return 0; o[0].addr = a[3]; o[0].len = RLIMIT_SIZE; return 1;
   default: return 0;
   }
 }
@@ -233,6 +275,11 @@ static int nargs(i64 nr) {
   case 332: return 5;
   case 202: case 7: return 3; /* futex: uaddr, op, val; poll */
   case 232: return 4;         /* epoll_wait */
+  case 99: case 87: case 74: case 75: return 1;
+  case 79: case 98: case 137: case 138: case 197: case 198: case 199: return 2;
+  case 28: return 3;
+  case 13: case 14: case 302: return 4;
+  case 188: case 189: return 5;
   default: return 6;
   }
 }
@@ -318,7 +365,13 @@ static int allowed(i64 nr, const i64 *a) {
   switch (nr) {
   case 0: case 17:
     return sb_untraced(5, a[0], (i64)st, 0, 0, 0, 0) == 0 && (stat_mode(st) == S_IFREG || (nr == 0 && may_read_now(a[0], st, 0)));
-  case 1: case 18: case 20:
+  case 20: /* echoed: its iovecs read safely first, and not more bytes than the room kept for them */
+    if (echo_of(a[0]) == 1 || echo_of(a[0]) == 2) {
+      u64 iov[2 * IOV_ECHO_MAX];
+      if (iovecs_total(a, iov) > WRITEV_ECHO_MAX) return 0;
+    }
+    /* fall through */
+  case 1: case 18:
     if (echo_of(a[0]) == 3) return 0;
     return sb_untraced(5, a[0], (i64)st, 0, 0, 0, 0) == 0 && (writable_here(st) || (nr != 18 && may_write_now(nr, a, st)));
   case 45: /* recvfrom: a socket; MSG_WAITALL waits for all len bytes even when some are there */
@@ -347,6 +400,10 @@ static int allowed(i64 nr, const i64 *a) {
     if (echo_of(a[2]) != 0) return 0;
     if (sb_untraced(5, a[0], (i64)st, 0, 0, 0, 0) != 0 || stat_mode(st) != S_IFREG) return 0;
     return sb_untraced(5, a[2], (i64)st, 0, 0, 0, 0) == 0 && stat_mode(st) == S_IFREG && writable_here(st);
+  case 13: /* not while the tracer holds a signal for this thread: it delivers that first */
+    return !header()->held;
+  case 14: /* the same; and an rt_sigprocmask that may unblock a pending signal goes to the tracer */
+    return !header()->held && (a[0] == SIG_BLOCK || !a[1] || !blocked_pending());
   case 16:
     if (a[1] != FICLONE) return 1;
     if (sb_untraced(5, a[2], (i64)st, 0, 0, 0, 0) != 0 || stat_mode(st) != S_IFREG) return 0;
@@ -396,14 +453,15 @@ static struct sb_ret record(struct sb_header *h, struct sb_frame *f) {
   if ((u64)max > h->capacity || (u64)h->used + h->reserved + need > h->capacity) return traced(); /* full: the traced call flushes it */
   if (!allowed(f->nr, f->a)) return traced();
   i64 r;
-  if (!run_here(f->nr, f->a, &r)) return traced();
+  if (f->nr == 20 && echo_of(f->a[0])) r = writev_echo(f->a);
+  else if (!run_here(f->nr, f->a, &r)) return traced();
   struct sb_record *rec = (struct sb_record *)(h->records + h->used);
   rec->nr = (i32)f->nr;
   for (int i = 0; i < 6; i++) rec->args[i] = f->a[i];
   rec->result = r;
   rec->echo = 0;
   u8 *p = (u8 *)(rec + 1);
-  if (f->nr == 1 && echo_of(f->a[0]) && r > 0) {
+  if ((f->nr == 1 || f->nr == 20) && echo_of(f->a[0]) && r > 0) {
     /* Bytes for rewind's stdout or stderr: replay re-emits them as the program writes them there. */
     rec->echo = echo_of(f->a[0]);
     rec->nout = 0;
@@ -440,10 +498,12 @@ static struct sb_ret replay(struct sb_header *h, struct sb_frame *f) {
     return traced();
   }
   u8 *p = (u8 *)(rec + 1);
+  if (executed(f->nr)) return replay_executed(h, f, rec);
   if (rec->echo) {
     /* An echoed write: the bytes the program wrote go into the output the tracer added to the
        record, for the tracer to re-emit (what it recomputed here; the trace does not hold them). */
-    copy(p + 16, (const u8 *)f->a[1], ((u64 *)p)[1]);
+    if (f->nr == 20) gather(p + 16, (const u64 *)f->a[1], f->a[2], ((u64 *)p)[1]);
+    else copy(p + 16, (const u8 *)f->a[1], ((u64 *)p)[1]);
   }
   for (u32 i = 0; i < rec->nout && !rec->echo; i++) {
     u64 addr = ((u64 *)p)[0], len = ((u64 *)p)[1];
@@ -454,6 +514,122 @@ static struct sb_ret replay(struct sb_header *h, struct sb_frame *f) {
   h->consumed_bytes += rec->size;
   struct sb_ret ret = { rec->result, 0 };
   return ret;
+}
+
+/*
+ * The buffered calls replay must run for real (the syscall table executes them: the signal mask and
+ * handlers shape signal delivery and are inherited; madvise changes memory). replay() runs each one
+ * untraced and compares what it got, its result and the bytes it wrote, with the record.
+ */
+static int executed(i64 nr) { return nr == 14 || nr == 13 || nr == 28; }
+
+/*
+ * Record: whether a blocked signal is pending for the thread (rt_sigpending: the blocked ones). An
+ * rt_sigprocmask unblocking one must have it delivered before the call returns (a program may count
+ * on that); delivered inside the buffer's code it would be held until the thread is out of it, so
+ * such a call goes to the tracer instead. (One that arrives while the call runs is held, as any
+ * signal arriving there: the same as arriving just after it.)
+ */
+static int blocked_pending(void) {
+  u64 set = 0;
+  return sb_untraced(127, (i64)&set, SIGSET_SIZE, 0, 0, 0, 0) != 0 || set != 0;
+}
+
+static int same_bytes(const u8 *x, const u8 *y, u64 n) {
+  for (u64 i = 0; i < n; i++) if (x[i] != y[i]) return 0;
+  return 1;
+}
+
+/*
+ * Replay of an executed call matching its record: run it here. Another result or other bytes than
+ * recorded: a divergence, reported like a call that does not match its record (mismatch_nr and
+ * mismatch_at, with mismatch_ran saying it ran and mismatch_result what it returned): the call then
+ * goes to the tracer, which stops at its entry and reports it before it runs again.
+ * A recorded success of rt_sigprocmask or rt_sigaction runs on copies in the buffer's own memory (the
+ * new set or action read, the old one written, with plain loads and stores): the kernel then never
+ * touches the program's pages, which a debugger's software watchpoints may protect at replay (the
+ * replayer lifts them only around the calls it runs itself), and the bytes go where the program
+ * asked as emulated outputs do.
+ */
+static struct sb_ret replay_executed(struct sb_header *h, struct sb_frame *f, struct sb_record *rec) {
+  i64 a[6];
+  for (int i = 0; i < 6; i++) a[i] = f->a[i];
+  u8 in[SIGACTION_SIZE], out[SIGACTION_SIZE];
+  u64 size = f->nr == 14 ? SIGSET_SIZE : SIGACTION_SIZE;
+  int own = (f->nr == 13 || f->nr == 14) && rec->result == 0;
+  if (own && a[1]) {
+    copy(in, (const u8 *)a[1], size);
+    a[1] = (i64)in;
+  }
+  if (own && a[2]) a[2] = (i64)out;
+  i64 r = sb_untraced(f->nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+  u32 ran = r != rec->result ? 1 : 0;
+  u8 *p = (u8 *)(rec + 1);
+  for (u32 i = 0; i < rec->nout && !ran; i++) {
+    u64 addr = ((u64 *)p)[0], len = ((u64 *)p)[1];
+    if (own && len > size) ran = 2;
+    else if (!same_bytes(own ? out : (const u8 *)addr, p + 16, len)) ran = 2;
+    else if (own) copy((u8 *)addr, out, len);
+    p += 16 + ((len + 7) & ~7ul);
+  }
+  if (ran) {
+    h->mismatch_nr = (i32)f->nr;
+    h->mismatch_at = h->consumed;
+    h->mismatch_ran = ran;
+    h->mismatch_result = r;
+    return traced();
+  }
+  h->consumed++;
+  h->consumed_bytes += rec->size;
+  struct sb_ret ret = { r, 0 };
+  return ret;
+}
+
+/*
+ * A writev to rewind's stdout or stderr (echoed: replay re-emits the bytes, gathered from the
+ * program's iovecs). Its iovec array is read with an untraced process_vm_readv of the process's own
+ * memory, so a bad array fails there (as the kernel's writev would: -EFAULT) and never in the buffer's
+ * code; the kernel then writes from that copy, so the bytes written are never more than the room the
+ * buffer checked (a program changing its array meanwhile gets at most a short write).
+ * iovecs_total: the sum of the lengths of the iovecs at a[1] (a[2] of them, at most IOV_ECHO_MAX),
+ * read into iov, or a negative errno; WRITEV_ECHO_MAX + 1 when more.
+ */
+static i64 iovecs_total(const i64 *a, u64 *iov) {
+  if (a[2] < 0 || a[2] > IOV_ECHO_MAX) return WRITEV_ECHO_MAX + 1;
+  if (a[2] == 0) return 0;
+  u64 local[2] = { (u64)iov, (u64)a[2] * 16 }, remote[2] = { (u64)a[1], (u64)a[2] * 16 };
+  i64 pid = sb_untraced(39, 0, 0, 0, 0, 0, 0);
+  i64 got = sb_untraced(310, pid, (i64)local, 1, (i64)remote, 1, 0); /* process_vm_readv */
+  if (got < 0) return got;
+  if (got != a[2] * 16) return -EFAULT;
+  u64 total = 0;
+  for (i64 i = 0; i < a[2]; i++) {
+    if (iov[2 * i + 1] > WRITEV_ECHO_MAX) return WRITEV_ECHO_MAX + 1;
+    total += iov[2 * i + 1];
+  }
+  return (i64)total;
+}
+
+static i64 writev_echo(const i64 *a) {
+  u64 iov[2 * IOV_ECHO_MAX];
+  i64 total = iovecs_total(a, iov);
+  if (total < 0) return total;
+  u64 room = WRITEV_ECHO_MAX;
+  for (i64 i = 0; i < a[2]; i++) {
+    if (iov[2 * i + 1] > room) iov[2 * i + 1] = room;
+    room -= iov[2 * i + 1];
+  }
+  return sb_untraced(20, a[0], (i64)iov, a[2], 0, 0, 0);
+}
+
+/* Replay: the first len bytes the recorded writev wrote, from the program's n iovecs at iov. */
+static void gather(u8 *to, const u64 *iov, i64 n, u64 len) {
+  for (i64 i = 0; i < n && len > 0; i++) {
+    u64 k = iov[2 * i + 1] < len ? iov[2 * i + 1] : len;
+    copy(to, (const u8 *)iov[2 * i], k);
+    to += k;
+    len -= k;
+  }
 }
 
 struct sb_ret sb_hook(struct sb_frame *f) {

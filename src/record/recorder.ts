@@ -43,7 +43,7 @@ import { perfEventRefusal } from '../syscalls/perf-event.js';
 import { createsTask, isNewTaskStop, parentWaits, recordNewTask, sharesMemory } from '../syscalls/clone.js';
 import { isExec, readExecArgs, recordExecImage, waitExecEnd } from '../syscalls/exec.js';
 import { inSyscallbufCode } from '../syscallbuf/blob.js';
-import { releaseBuffer, takeRecords } from '../syscallbuf/install.js';
+import { markHeld, releaseBuffer, takeRecords } from '../syscallbuf/install.js';
 import { BUFFER } from '../syscallbuf/layout.js';
 import { syscallbufRefusal } from '../syscallbuf/refusals.js';
 import { BufferSync } from './syscallbuf-sync.js';
@@ -107,6 +107,8 @@ interface TaskState {
   delivered: number;
   /** Its syscall buffer's address (0n: none), whose records are taken before each of its events. */
   buffer: bigint;
+  /** What its buffer's header says of held signals (null: not known, a fork child's copy or a new image's). */
+  heldMarked: boolean | null;
 }
 
 type Next = 'continue' | 'blocked' | 'yield' | 'gone';
@@ -177,7 +179,7 @@ export class Recorder {
   private addTask(task: Task, echo: FdEcho): TaskState {
     const st: TaskState = {
       task, resume: { syscall: false, sig: 0 }, parked: null, blocked: null, lastExit: null, held: [], resending: null, echo,
-      interrupted: false, yielded: false, delivered: 0, buffer: 0n,
+      interrupted: false, yielded: false, delivered: 0, buffer: 0n, heldMarked: null,
     };
     this.tasks.set(task.tid, st);
     return st;
@@ -303,7 +305,13 @@ export class Recorder {
   private resumeAndWait(st: TaskState): Stop {
     const r = st.resume ?? { syscall: false, sig: 0 };
     st.resume = null;
-    if (st.buffer !== 0n) this.bufferSync.beforeRun(st.task, st.echo, () => this.bufferedProcesses());
+    if (st.buffer !== 0n) {
+      this.bufferSync.beforeRun(st.task, st.echo, () => this.bufferedProcesses());
+      // A held signal is delivered at the next traced call: the buffer must not change the mask or a handler before.
+      const held = st.held.length > 0;
+      if (held !== st.heldMarked) markHeld(st.task, st.buffer, held);
+      st.heldMarked = held;
+    }
     try {
       if (r.syscall) st.task.toSyscallExit(r.sig);
       else st.task.cont(r.sig);
@@ -769,6 +777,7 @@ export class Recorder {
     this.seccomp.execed(formerTid, st.task.tid);
     const { exec, patch, buffered } = recordExecImage(st.task, formerTid, argv, envp, this.files, this.plan, this.spaces);
     st.buffer = buffered ? BUFFER : 0n;
+    st.heldMarked = null;
     this.bufferSync.execed(st.task.tgid);
     this.append(exec);
     if (patch) this.append(patch);

@@ -43,6 +43,7 @@ import { irregularCall } from '../syscalls/irregular.js';
 import { interruptUnderMask } from '../syscalls/signal-masks.js';
 import { enterReplayExec, finishReplayExec, firstExecPath, isExec, waitExecEnd, type ExecReplay } from '../syscalls/exec.js';
 import { bufferOf, checkRecordsUsed, giveRecords, recordsAllUsed, recordsIn, releaseBuffer } from '../syscallbuf/install.js';
+import { syscallbufBlob } from '../syscallbuf/blob.js';
 import { decodeRecords, echoedBytes, hasEcho } from '../syscallbuf/layout.js';
 import { inSyscallbufCode } from '../syscallbuf/blob.js';
 
@@ -205,6 +206,8 @@ export class Replayer {
       path: firstExecPath(first, this.reader.filesDir, basename(meta.exe)), argv: first.argv, envp: first.envp,
       cpu: cpuAllowed(meta.cpu) ? meta.cpu : chooseCpu(), noCore: true, noTscTrap: !this.plan.tscTrap,
       ...(meta.limits && { limits: meta.limits }),
+      // The buffer runs some calls for real at replay too (rt_sigprocmask, rt_sigaction, madvise), without a stop.
+      ...(meta.syscallBuffer && { untracedIp: syscallbufBlob().untracedIp }),
     });
     this.leader = first.tid;
     this.addTask(task, first.tid).park({ kind: 'seccomp' });
@@ -564,7 +567,10 @@ export class Replayer {
     const calls = batch.events.flatMap((e) => decodeRecords(e.records, e.count));
     const want = calls[left.used];
     const expected = want ? `${syscallName(want.nr)}(${want.args.map((a) => '0x' + a.toString(16)).join(', ')})` : '?';
-    const then = left.mismatchNr >= 0 ? `then called ${syscallName(left.mismatchNr)} where the recording has ${expected}`
+    // A call replay runs in the buffer (rt_sigprocmask, rt_sigaction, madvise) matched its record but came out otherwise.
+    const ran = left.ran === 1 ? `then ${expected} returned ${left.result} where the recording has ${want?.result ?? '?'}`
+      : `then ${expected} wrote other bytes than recorded (returned ${left.result})`;
+    const then = left.ran !== 0 ? ran : left.mismatchNr >= 0 ? `then called ${syscallName(left.mismatchNr)} where the recording has ${expected}`
       : `then reached ${reached} where the recording has ${expected}`;
     throw this.diverge(`recorded task ${t.recTid} made ${left.used} of the ${left.count} buffered calls of event ${batch.index} (buffered call ${left.used} is next), ${then}`);
   }

@@ -8,8 +8,14 @@
 // the recorder follows), copy_file_range and ioctl FICLONE from a regular file into one a write could go
 // to, fcntl F_GETFD/F_SETFD/F_GETFL, ioctl TCGETS/TIOCGWINSZ, getrandom without GRND_RANDOM, and the
 // metadata changes utimensat, fsetxattr, fchmod(at), fchown(at), mkdirat, unlinkat, symlinkat;
-// anything else goes to the tracer as before.
-// Calls that may block, taken only when an untraced check in the program (no cache: asked each time)
+// getcwd, sysinfo, getrusage, statfs, fstatfs, prlimit64 reading this process's limit, unlink,
+// fsync, fdatasync, setxattr, lsetxattr, (l|f)removexattr, fcntl F_SETLK/F_OFD_SETLK (never wait);
+// and three calls the syscall table executes, which replay runs for real in the buffer (`executed` in
+// syscallbuf.c) and compares with the record (result and old set or action; a difference is a
+// divergence naming the `buffered` event): rt_sigprocmask and rt_sigaction (both left to the tracer
+// while it holds a signal for the thread, which it delivers first; an rt_sigprocmask that may unblock
+// a pending signal too, which the kernel delivers before it returns), madvise (every advice, as the
+// table executes every one). Calls that may block, taken only when an untraced check in the program (no cache: asked each time)
 // says they will not; otherwise traced, where blocking is handled: read of a pipe, socket or
 // anonymous-inode fd (eventfd…) that is O_NONBLOCK (fcntl F_GETFL) or readable now (poll with timeout
 // 0: POLLIN, POLLHUP or POLLERR); write and writev to such an fd that is O_NONBLOCK, and write of at
@@ -20,9 +26,9 @@
 // not the value, buffered; timed out: it would wait, traced); poll and epoll_wait run with timeout 0
 // first (ready fds, or the program's own timeout 0: buffered; else traced with the program's
 // arguments). Only one recorded task runs at a time, so nothing recorded changes the answer between
-// the check and the call. ppoll and epoll_pwait (signal masks), readv, recvmsg and sendmsg stay traced. A
-// write to rewind's own stdout or stderr keeps its bytes in the record (not writev: traced), and
-// replay re-emits them.
+// the check and the call. ppoll and epoll_pwait (signal masks), readv, recvmsg and sendmsg stay traced;
+// anything else goes to the tracer as before. A write or writev to rewind's own stdout or stderr keeps
+// its bytes in the record, and replay re-emits them.
 import { SYS } from '../kernel/syscall-names.js';
 
 export const BUFFERED_SYSCALLS: ReadonlySet<number> = new Set([
@@ -35,4 +41,7 @@ export const BUFFERED_SYSCALLS: ReadonlySet<number> = new Set([
   SYS.copy_file_range, SYS.utimensat, SYS.fsetxattr, SYS.fchmod, SYS.fchown, SYS.fchownat, SYS.fchmodat, SYS.mkdirat,
   SYS.unlinkat, SYS.symlinkat,
   SYS.recvfrom, SYS.sendto, SYS.futex, SYS.poll, SYS.epoll_wait,
+  SYS.rt_sigprocmask, SYS.rt_sigaction, SYS.madvise,
+  SYS.getcwd, SYS.sysinfo, SYS.getrusage, SYS.statfs, SYS.fstatfs, SYS.prlimit64, SYS.unlink, SYS.fsync,
+  SYS.fdatasync, SYS.setxattr, SYS.lsetxattr, SYS.removexattr, SYS.lremovexattr, SYS.fremovexattr,
 ]);

@@ -206,12 +206,29 @@ export function recordsAllUsed(task: Task, buffer: bigint): boolean {
   return consumed === count;
 }
 
-/** Replay, at the stop the records were taken at: how many the program used of how many (null: all), then empties the buffer. */
-export function checkRecordsUsed(task: Task, buffer: bigint): { used: number; count: number; mismatchNr: number } | null {
+/**
+ * Replay, at the stop the records were taken at: how many the program used of how many (null: all),
+ * then empties the buffer. `ran`: the next call ran in the buffer (one replay runs for real) and
+ * returned `result` (1) or wrote other bytes (2) than recorded; 0 otherwise.
+ */
+export function checkRecordsUsed(task: Task, buffer: bigint):
+  { used: number; count: number; mismatchNr: number; ran: number; result: bigint } | null {
   const [, count, consumed] = u32sAt(task, buffer + BigInt(H.used), 3) as [number, number, number];
-  const mismatchNr = new DataView(task.read(buffer + BigInt(H.mismatchNr), 4).buffer).getInt32(0, true);
+  const mismatch = task.read(buffer + BigInt(H.mismatchNr), H.mismatchResult + 8 - H.mismatchNr);
+  const dv = new DataView(mismatch.buffer, mismatch.byteOffset, mismatch.byteLength);
+  const mismatchNr = dv.getInt32(0, true);
+  const ran = dv.getUint32(H.mismatchRan - H.mismatchNr, true);
+  const result = dv.getBigInt64(H.mismatchResult - H.mismatchNr, true);
   if (count === 0) return null;
   const fresh = headerBytes(buffer, Mode.Replay, true);
   task.write(buffer + BigInt(H.used), fresh.subarray(H.used, HEADER_SIZE));
-  return consumed === count ? null : { used: consumed, count, mismatchNr };
+  return consumed === count ? null : { used: consumed, count, mismatchNr, ran, result };
+}
+
+/**
+ * Record: whether the recorder holds a signal for the thread of `buffer` (it delivers it at the
+ * thread's next traced call): the buffer leaves rt_sigprocmask and rt_sigaction to the tracer meanwhile.
+ */
+export function markHeld(task: Task, buffer: bigint, held: boolean): void {
+  task.write(buffer + BigInt(H.held), u32Bytes([held ? 1 : 0]));
 }

@@ -74,9 +74,10 @@ export const enum Mode { Off = 0, Record = 1, Replay = 2 }
 /** Header field offsets. */
 export const H = {
   self: 0, magic: 8, mode: 12, stackTop: 16, records: 24, capacity: 32, used: 36, count: 40,
-  consumed: 44, consumedBytes: 48, mismatchNr: 52, mismatchAt: 56, reserved: 60,
+  consumed: 44, consumedBytes: 48, mismatchNr: 52, mismatchAt: 56, reserved: 60, held: 64, mismatchRan: 68,
+  mismatchResult: 72,
 } as const;
-export const HEADER_SIZE = 64;
+export const HEADER_SIZE = 80;
 
 /** A header as the tracer writes it. */
 export function headerBytes(self: bigint, mode: Mode, withBuffer: boolean): Uint8Array {

@@ -20,7 +20,9 @@
 // The kernel must still reach those pages: while protected, every system call replay executes for
 // real (mmap, mprotect, munmap, brk, rt_sigaction, rt_sigreturn, clone, execve…) runs with the
 // protections lifted and put back from the new /proc/PID/maps after it, so the program's own
-// mprotect/munmap/mmap of a watched page acts on its own permissions and a fork copies those; a
+// mprotect/munmap/mmap of a watched page acts on its own permissions and a fork copies those (the
+// syscall buffer's calls run for real at replay touch no protected page: madvise reads none, and
+// rt_sigprocmask/rt_sigaction run on copies in the buffer, which it moves with plain loads and stores); a
 // signal handled by the program is delivered (its frame written) with them lifted, by a single step
 // that stops at the handler. Emulated syscalls' results are written by replay through /proc/PID/mem,
 // which writes read-only and PROT_NONE private pages. These ptrace writes (which debug registers do not
