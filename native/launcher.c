@@ -1,7 +1,7 @@
 /*
  * rewind-launcher: prepares a process for tracing, waits for the tracer, then execs the program.
  *
- *   rewind-launcher [--cpu N] [--no-core] [--no-tsc-trap] [--untraced-ip HEX] -- PATH ARGV0 [ARGS...]
+ *   rewind-launcher [--cpu N] [--no-core] [--no-tsc-trap] [--untraced-ip HEX [--untraced-nrs N,N...]] -- PATH ARGV0 [ARGS...]
  *   (environment: passed as is)
  *
  * Order matters: signal state is reset first (Node ignores SIGPIPE/SIGXFSZ and SIG_IGN survives exec),
@@ -45,26 +45,38 @@ static void die(const char *what) {
 /*
  * With --untraced-ip, a syscall made from that one address (the instruction pointer the kernel reports
  * is the address right after the `syscall` instruction) is allowed without a stop: the syscall
- * buffer's own instruction (native/syscallbuf), which runs the calls it records in the program.
+ * buffer's own instruction (native/syscallbuf), which runs the calls it records in the program. With
+ * --untraced-nrs too (replay), only those syscall numbers are allowed from there: the few calls the
+ * buffer makes for real at replay, so nothing else (a diverged program's, a damaged trace's) ever
+ * reaches the kernel unseen.
  */
-static void install_filter(unsigned long untraced_ip) {
+#define MAX_UNTRACED_NRS 8
+static void install_filter(unsigned long untraced_ip, const unsigned *nrs, int nnrs) {
   unsigned int lo = (unsigned int)untraced_ip, hi = (unsigned int)(untraced_ip >> 32);
-  int by_ip = untraced_ip != 0;
-  struct sock_filter prog[] = {
-    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
-    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer)),
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, lo, 0, 3),
-    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer) + 4),
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, hi, 0, 1),
-    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE | REWIND_SECCOMP_DATA),
-  };
-  if (!by_ip) { /* no exception: straight to TRACE after the arch check */
-    prog[3] = prog[8];
+  struct sock_filter prog[10 + MAX_UNTRACED_NRS];
+  int n = 0;
+  prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+  prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
+  prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+  if (untraced_ip != 0) {
+    /* ip == untraced_ip (and, with nrs, nr among them): ALLOW; else on to TRACE, the last instruction. */
+    int rest = 2 + (nnrs > 0 ? 1 + nnrs : 0); /* instructions between each test and ALLOW */
+    prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer));
+    prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, lo, 0, (unsigned char)(rest + 1));
+    prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer) + 4);
+    prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, hi, 0, (unsigned char)(rest - 1));
+    if (nnrs > 0) {
+      prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+      for (int k = 0; k < nnrs; k++) {
+        /* a match jumps to ALLOW (after the remaining tests); the last miss falls to TRACE past ALLOW */
+        int left = nnrs - 1 - k;
+        prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nrs[k], (unsigned char)left, k == nnrs - 1 ? 1 : 0);
+      }
+    }
+    prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
   }
-  struct sock_fprog fprog = { .len = by_ip ? sizeof(prog) / sizeof(prog[0]) : 4, .filter = prog };
+  prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE | REWIND_SECCOMP_DATA);
+  struct sock_fprog fprog = { .len = (unsigned short)n, .filter = prog };
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("PR_SET_NO_NEW_PRIVS");
   if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) != 0) die("seccomp");
 }
@@ -72,15 +84,19 @@ static void install_filter(unsigned long untraced_ip) {
 int main(int argc, char **argv) {
   int cpu = -1, no_core = 0, no_tsc_trap = 0, i = 1;
   unsigned long untraced_ip = 0;
+  unsigned nrs[MAX_UNTRACED_NRS];
+  int nnrs = 0;
   for (; i < argc; i++) {
     if (strcmp(argv[i], "--") == 0) { i++; break; }
     if (strcmp(argv[i], "--cpu") == 0 && i + 1 < argc) cpu = atoi(argv[++i]);
     else if (strcmp(argv[i], "--no-core") == 0) no_core = 1;
     else if (strcmp(argv[i], "--no-tsc-trap") == 0) no_tsc_trap = 1;
     else if (strcmp(argv[i], "--untraced-ip") == 0 && i + 1 < argc) untraced_ip = strtoul(argv[++i], NULL, 16);
-    else { fprintf(stderr, "rewind-launcher: unknown option %s\n", argv[i]); return 127; }
+    else if (strcmp(argv[i], "--untraced-nrs") == 0 && i + 1 < argc) {
+      for (char *p = argv[++i]; *p && nnrs < MAX_UNTRACED_NRS; p += *p == ',') nrs[nnrs++] = (unsigned)strtoul(p, &p, 10);
+    } else { fprintf(stderr, "rewind-launcher: unknown option %s\n", argv[i]); return 127; }
   }
-  if (i + 1 >= argc) { fprintf(stderr, "usage: rewind-launcher [--cpu N] [--no-core] [--no-tsc-trap] [--untraced-ip HEX] -- PATH ARGV0 [ARGS...]\n"); return 127; }
+  if (i + 1 >= argc) { fprintf(stderr, "usage: rewind-launcher [--cpu N] [--no-core] [--no-tsc-trap] [--untraced-ip HEX [--untraced-nrs N,N...]] -- PATH ARGV0 [ARGS...]\n"); return 127; }
   const char *path = argv[i];
   char **args = &argv[i + 1];
 
@@ -112,7 +128,7 @@ int main(int argc, char **argv) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
-  install_filter(untraced_ip);
+  install_filter(untraced_ip, nrs, nnrs);
   execve(path, args, environ);
   die(path);
   return 127;

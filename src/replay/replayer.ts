@@ -43,9 +43,9 @@ import { irregularCall } from '../syscalls/irregular.js';
 import { interruptUnderMask } from '../syscalls/signal-masks.js';
 import { enterReplayExec, finishReplayExec, firstExecPath, isExec, waitExecEnd, type ExecReplay } from '../syscalls/exec.js';
 import { bufferOf, checkRecordsUsed, giveRecords, recordsAllUsed, recordsIn, releaseBuffer } from '../syscallbuf/install.js';
-import { syscallbufBlob } from '../syscallbuf/blob.js';
 import { decodeRecords, echoedBytes, hasEcho } from '../syscallbuf/layout.js';
-import { inSyscallbufCode } from '../syscallbuf/blob.js';
+import { inSyscallbufCode, syscallbufBlob } from '../syscallbuf/blob.js';
+import { REPLAY_EXECUTED_SYSCALLS } from '../syscallbuf/calls.js';
 
 /** The registers an irregular call's replay half changed before it ran for real, when none did. */
 const NOT_PINNED: readonly number[] = [];
@@ -206,8 +206,9 @@ export class Replayer {
       path: firstExecPath(first, this.reader.filesDir, basename(meta.exe)), argv: first.argv, envp: first.envp,
       cpu: cpuAllowed(meta.cpu) ? meta.cpu : chooseCpu(), noCore: true, noTscTrap: !this.plan.tscTrap,
       ...(meta.limits && { limits: meta.limits }),
-      // The buffer runs some calls for real at replay too (rt_sigprocmask, rt_sigaction, madvise), without a stop.
-      ...(meta.syscallBuffer && { untracedIp: syscallbufBlob().untracedIp }),
+      // The buffer runs some calls for real at replay too (rt_sigprocmask, rt_sigaction, madvise), without
+      // a stop; only those: anything else from its instruction stops as any call does.
+      ...(meta.syscallBuffer && { untracedIp: syscallbufBlob().untracedIp, untracedNrs: REPLAY_EXECUTED_SYSCALLS }),
     });
     this.leader = first.tid;
     this.addTask(task, first.tid).park({ kind: 'seccomp' });

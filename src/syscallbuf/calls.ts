@@ -31,6 +31,12 @@
 // its bytes in the record, and replay re-emits them.
 import { SYS } from '../kernel/syscall-names.js';
 
+/**
+ * The buffered calls replay makes for real (`executed` in syscallbuf.c): the only syscalls replay's
+ * seccomp filter lets through from the buffer's untraced instruction.
+ */
+export const REPLAY_EXECUTED_SYSCALLS: readonly number[] = [SYS.rt_sigprocmask, SYS.rt_sigaction, SYS.madvise];
+
 export const BUFFERED_SYSCALLS: ReadonlySet<number> = new Set([
   SYS.read, SYS.pread64, SYS.getdents64, SYS.readlink, SYS.readlinkat, SYS.getxattr, SYS.lgetxattr, SYS.fgetxattr,
   SYS.listxattr, SYS.llistxattr, SYS.flistxattr,

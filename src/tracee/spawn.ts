@@ -88,8 +88,10 @@ export interface LaunchOptions {
   noTscTrap?: boolean;
   /** Start the program with these address-space limits (replay: the recorded ones; see start-limits.ts). */
   limits?: StartLimits;
-  /** Let syscalls made from this address run without a stop (the syscall buffer's, at record). */
+  /** Let syscalls made from this address run without a stop (the syscall buffer's). */
   untracedIp?: bigint;
+  /** With untracedIp: only these syscall numbers (replay: the calls the buffer makes for real there). */
+  untracedNrs?: readonly number[];
 }
 
 let cpusBeforePin: bigint | null = null;
@@ -111,6 +113,7 @@ export function launch(opts: LaunchOptions): Task {
   if (opts.noCore) args.push('--no-core');
   if (opts.noTscTrap) args.push('--no-tsc-trap');
   if (opts.untracedIp) args.push('--untraced-ip', opts.untracedIp.toString(16));
+  if (opts.untracedIp && opts.untracedNrs?.length) args.push('--untraced-nrs', opts.untracedNrs.join(','));
   args.push('--', opts.path, ...opts.argv);
   const pid = native.spawn(launcherPath, args, opts.envp, opts.ownGroup ? 1 : 0);
   if (pid < 0) throw new TraceeError(`cannot start the launcher (errno ${-pid})`);
