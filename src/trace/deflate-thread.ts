@@ -16,6 +16,13 @@ import { DONE, FAILED, OFFSET_AT, READY, SHARED_BYTES } from './deflate-shared.j
 /** node:worker_threads, loaded when the first thread starts (a short recording starts none). */
 let threads: typeof import('node:worker_threads') | undefined;
 
+/**
+ * At most this many chunks wait for the thread: past it, post() waits for one to be written (the
+ * recorder then goes at the thread's pace, as it went at its own deflate's before), so memory stays
+ * bounded and a killed recorder loses at most this many chunks more than the one pending.
+ */
+export const MAX_IN_FLIGHT = 4;
+
 /** drain() gives up when the thread finishes no chunk for this long (it died: out of memory…). */
 const STALL_MS = 120_000;
 
@@ -88,6 +95,7 @@ export class DeflateThread {
    */
   post(raw: Uint8Array, offset: number): void {
     this.checkFailed();
+    this.waitUntilAtMost(MAX_IN_FLIGHT - 1);
     if (this.sinceDrain === 0) Atomics.store(this.offsetCell, 0, BigInt(offset));
     const copy = raw.slice();
     this.posted++;
@@ -100,9 +108,23 @@ export class DeflateThread {
    * writer's own, when nothing was handed over since the last drain). TraceError on a failure.
    */
   drain(offset: number): number {
+    this.waitUntilAtMost(0);
+    this.checkFailed();
+    if (this.sinceDrain === 0) return offset;
+    this.sinceDrain = 0;
+    return this.offset;
+  }
+
+  /** Ends the thread (after drain()). */
+  stop(): void {
+    void this.worker.terminate();
+  }
+
+  /** Waits until at most n chunks handed over are not yet written. TraceError on a failure. */
+  private waitUntilAtMost(n: number): void {
     let last = Atomics.load(this.state, DONE);
     let since = Date.now();
-    while (last !== this.posted) {
+    while (this.posted - last > n) {
       Atomics.wait(this.state, DONE, last, 1000);
       const now = Atomics.load(this.state, DONE);
       if (now !== last) {
@@ -114,14 +136,6 @@ export class DeflateThread {
       }
     }
     this.checkFailed();
-    if (this.sinceDrain === 0) return offset;
-    this.sinceDrain = 0;
-    return this.offset;
-  }
-
-  /** Ends the thread (after drain()). */
-  stop(): void {
-    void this.worker.terminate();
   }
 
   private checkFailed(): void {

@@ -216,7 +216,9 @@ export class TraceWriter {
     }
     const raw = this.pending.bytes();
     const stored = this.rawWritten + raw.length <= STORED_UP_TO;
-    if (!stored && this.thread === null && this.options.deflateThread && this.fd !== null) {
+    // Started halfway to the first deflated chunk: node takes some 80 ms of CPU to start a worker
+    // (on its own CPU), and the chunks are deflated here until it runs.
+    if (this.rawWritten + raw.length > STORED_UP_TO / 2 && this.thread === null && this.options.deflateThread && this.fd !== null) {
       try {
         this.thread = DeflateThread.start(this.fd, this.eventsPath, this.options.deflateThread.cpu);
       } catch {
