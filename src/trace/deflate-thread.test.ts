@@ -35,12 +35,20 @@ function bigWrite(i: number): SyscallEvent {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Writes n big events (waiting once for the thread to start, with one), then finishes. */
+/** Waits (60 s at most: a loaded machine) until w's deflate thread runs. */
+async function threadRunning(w: TraceWriter): Promise<void> {
+  for (let waited = 0; !w.deflateThreadRunning; waited += 20) {
+    assert.ok(waited < 60_000, 'the deflate thread did not start in 60 s');
+    await sleep(20);
+  }
+}
+
+/** Writes n big events (with a thread: waiting for it to run after the first, which starts it), then finishes. */
 async function writeBig(dir: string, n: number, thread: boolean): Promise<TraceWriter> {
   const w = TraceWriter.create(dir, START, thread ? { deflateThread: { cpu: -1 } } : {});
   for (let i = 0; i < n; i++) {
     w.append(bigWrite(i));
-    if (i === 0) await sleep(500); // the first deflated chunk starts the thread; it takes the chunks once it runs
+    if (i === 0 && thread) await threadRunning(w); // it takes every chunk once it runs
   }
   w.finish({ ...END, events: n });
   return w;
@@ -52,7 +60,7 @@ test('the deflate thread writes the events file byte for byte as the writer alon
   const a = await writeBig(alone, 12, false);
   const t = await writeBig(threaded, 12, true);
   assert.equal(a.threadChunkCount, 0);
-  assert.ok(t.threadChunkCount >= 10, `the thread wrote ${t.threadChunkCount} of the ${t.chunkCount} chunks`);
+  assert.equal(t.threadChunkCount, 11, `the thread wrote ${t.threadChunkCount} of the ${t.chunkCount} chunks`);
   assert.equal(t.chunkCount, a.chunkCount);
   const fa = fs.readFileSync(path.join(alone, 'events'));
   const ft = fs.readFileSync(path.join(threaded, 'events'));
@@ -67,10 +75,10 @@ test('flush() and close() wait for the chunks the thread holds', async () => {
   const dir = tmpDir();
   const w = TraceWriter.create(dir, START, { deflateThread: { cpu: -1 } });
   w.append(bigWrite(0));
-  await sleep(500);
+  await threadRunning(w);
   for (let i = 1; i < 6; i++) w.append(bigWrite(i));
   w.flush();
-  assert.ok(w.threadChunkCount >= 4, `the thread wrote ${w.threadChunkCount} chunks`);
+  assert.equal(w.threadChunkCount, 5);
   assert.equal([...TraceReader.open(dir).events()].length, 6);
   for (let i = 6; i < 9; i++) w.append(bigWrite(i));
   w.close();
@@ -86,7 +94,7 @@ import { writeSync } from 'node:fs';
 ${bigWrite.toString()}
 const w = TraceWriter.create(process.argv[1], ${JSON.stringify(START)}, { deflateThread: { cpu: -1 } });
 w.append(bigWrite(0));
-await new Promise((r) => setTimeout(r, 500));
+while (!w.deflateThreadRunning) await new Promise((r) => setTimeout(r, 20));
 for (let i = 1; i < 10; i++) w.append(bigWrite(i));
 writeSync(1, 'handed ' + w.threadChunkCount + ' in flight ' + (w.threadChunkCount > 0 && w['thread'].busy) + '\\n');
 process.kill(process.pid, 'SIGKILL');
@@ -95,11 +103,11 @@ process.kill(process.pid, 'SIGKILL');
 test('a recorder SIGKILLed while the thread holds chunks leaves a trace of the chunks written, then truncated', () => {
   for (let attempt = 0; ; attempt++) {
     const dir = tmpDir();
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', KILLED_CHILD, dir], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', KILLED_CHILD, dir], { encoding: 'utf8', timeout: 120_000 });
     assert.equal(r.signal, 'SIGKILL', r.stderr);
     const m = /^handed (\d+) in flight (true|false)$/m.exec(r.stdout);
     assert.ok(m, `the child said ${JSON.stringify(r.stdout)} ${r.stderr}`);
-    assert.ok(Number(m[1]) >= 8, r.stdout);
+    assert.equal(Number(m[1]), 9, r.stdout);
     if (m[2] === 'false' && attempt < 5) continue; // the thread had written everything already: try again
     assert.equal(m[2], 'true', `the thread never held a chunk at the kill in ${attempt + 1} attempts`);
     const reader = TraceReader.open(dir);

@@ -136,6 +136,11 @@ export class TraceWriter {
     return this.pending.length;
   }
 
+  /** Whether the deflate thread runs (it takes every deflated chunk from then on). */
+  get deflateThreadRunning(): boolean {
+    return this.thread?.ready ?? false;
+  }
+
   /** Data chunks handed to the deflate thread so far (written by it, or on their way). */
   get threadChunkCount(): number {
     return this.threadChunks;
