@@ -11,3 +11,9 @@ export const READY = 2;
 export const OFFSET_AT = 16;
 /** Bytes of shared memory. */
 export const SHARED_BYTES = 24;
+
+/** What the writer hands the thread: a chunk's raw frames to deflate and write, or (the thread being behind) the chunk the writer made itself, to write. */
+export interface DeflateMessage {
+  raw?: Uint8Array;
+  chunk?: Uint8Array;
+}

@@ -10,18 +10,25 @@
 import { createRequire } from 'node:module';
 import type { MessagePort, Worker } from 'node:worker_threads';
 import { native } from '../native/addon.js';
+import { frameChunk } from './chunk-frame.js';
 import { TraceError } from './errors.js';
-import { DONE, FAILED, OFFSET_AT, READY, SHARED_BYTES } from './deflate-shared.js';
+import { type DeflateMessage, DONE, FAILED, OFFSET_AT, READY, SHARED_BYTES } from './deflate-shared.js';
 
 /** node:worker_threads, loaded when the first thread starts (a short recording starts none). */
 let threads: typeof import('node:worker_threads') | undefined;
 
 /**
- * At most this many chunks wait for the thread: past it, post() waits for one to be written (the
- * recorder then goes at the thread's pace, as it went at its own deflate's before), so memory stays
- * bounded and a killed recorder loses at most this many chunks more than the one pending.
+ * When this many chunks wait for the thread (its CPU is busy with other work), post() deflates the
+ * next one itself and hands the thread only the finished chunk to write, in its turn: the recorder
+ * never goes slower than deflating on its own thread, and the chunks stay in order.
  */
 export const MAX_IN_FLIGHT = 4;
+
+/**
+ * At most this many chunks (deflated or not) wait for the thread: past it, post() waits for one to be
+ * written, so memory, and what a killed recorder loses, stay bounded even when the thread barely runs.
+ */
+export const MAX_QUEUED = 32;
 
 /** drain() gives up when the thread finishes no chunk for this long (it died: out of memory…). */
 const STALL_MS = 120_000;
@@ -95,12 +102,14 @@ export class DeflateThread {
    */
   post(raw: Uint8Array, offset: number): void {
     this.checkFailed();
-    this.waitUntilAtMost(MAX_IN_FLIGHT - 1);
+    this.waitUntilAtMost(MAX_QUEUED - 1);
     if (this.sinceDrain === 0) Atomics.store(this.offsetCell, 0, BigInt(offset));
-    const copy = raw.slice();
+    const behind = this.posted - Atomics.load(this.state, DONE) >= MAX_IN_FLIGHT;
+    const message: DeflateMessage = behind ? { chunk: frameChunk(raw, false) } : { raw: raw.slice() };
+    const bytes = message.chunk ?? message.raw!;
     this.posted++;
     this.sinceDrain++;
-    this.worker.postMessage(copy, [copy.buffer]);
+    this.worker.postMessage(message, [bytes.buffer as ArrayBuffer]);
   }
 
   /**

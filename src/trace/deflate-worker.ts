@@ -1,7 +1,7 @@
 // Trace layer: the recorder's deflate thread (a worker_thread started by trace-writer.ts once a
 // recording's chunks are deflated rather than stored). It takes the raw frames of each chunk the
 // writer hands it, in order, makes the chunk (chunk-frame.ts: the bytes the writer would have
-// written itself), and writes it to the events file at the end of what was written before, at once:
+// written itself; or takes the chunk the writer made, when it was behind), and writes it to the events file at the end of what was written before, at once:
 // no chunk waits here for anything but the deflate of the chunks before it. The tracing thread never
 // waits for it except at flush()/finish()/close() (DeflateThread.drain), and so runs its tracees while
 // this thread compresses, on another CPU when there is one.
@@ -17,7 +17,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { describeError, TraceError } from './errors.js';
 import { frameChunk, loadZlib } from './chunk-frame.js';
-import { DONE, FAILED, OFFSET_AT, READY } from './deflate-shared.js';
+import { type DeflateMessage, DONE, FAILED, OFFSET_AT, READY } from './deflate-shared.js';
 
 interface Data { fd: number; path: string; shared: SharedArrayBuffer; port: MessagePort }
 
@@ -29,10 +29,10 @@ loadZlib();
 Atomics.store(state, READY, 1);
 Atomics.notify(state, READY);
 
-parentPort!.on('message', (raw: Uint8Array) => {
+parentPort!.on('message', (m: DeflateMessage) => {
   if (Atomics.load(state, FAILED) === 0) {
     try {
-      const chunk = frameChunk(raw, false);
+      const chunk = m.chunk ?? frameChunk(m.raw!, false);
       let at = Number(Atomics.load(offset, 0));
       let done = 0;
       try {
