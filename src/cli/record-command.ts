@@ -100,12 +100,14 @@ export function recordCommand(args: string[]): number {
 }
 
 /**
- * The trace's deflated chunks are deflated and written by a thread of their own on another CPU
- * (src/trace/deflate-thread.ts) when rewind may use one; REWIND_DEFLATE_THREAD=0 keeps them on the
- * tracing thread (for measuring the difference, and the tests that compare the two).
+ * REWIND_DEFLATE_THREAD=1: the trace's deflated chunks are deflated and written by a thread of their
+ * own on another CPU (src/trace/deflate-thread.ts), when rewind may use one. Off by default: on the
+ * 2-vCPU VM it made `record gzip` faster (2.00x -> 1.39x of native in one bench run at load 1.8, about
+ * the same in another) but `record ls -lR /usr/lib` slower (1.74x -> 2.09x, 1.75x -> 2.83x): see
+ * docs/ARCHITECTURE.md.
  */
 function deflateThreadOptions(cpu: number): WriterOptions {
-  if (process.env['REWIND_DEFLATE_THREAD'] === '0') return {};
+  if (process.env['REWIND_DEFLATE_THREAD'] !== '1') return {};
   const other = otherCpu(cpu);
   return other === null ? {} : { deflateThread: { cpu: other } };
 }

@@ -116,12 +116,15 @@ describe('signals sent to the recorder', () => {
 
 describe('a recorder killed while its deflate thread holds chunks', () => {
   test('SIGKILL amid megabytes of output: the trace replays the output up to the last chunk written, then ends early', async () => {
-    // 24 MiB of output, written as fast as cat writes: the trace is past STORED_UP_TO within the
-    // first megabyte, so its chunks go to the deflate thread, a few in flight whenever one is made.
+    // 24 MiB of output, written as fast as cat writes, recorded with the deflate thread
+    // (REWIND_DEFLATE_THREAD=1): the trace is past STORED_UP_TO within the first megabyte, so its
+    // chunks go to the thread, a few in flight whenever one is made.
     const file = path.join(space.mkdir('flood-'), 'data');
     fs.writeFileSync(file, mixedContent(1024 * 1024, 3));
     const traceDir = path.join(space.mkdir('flood-trace-'), 'trace');
-    const s = start(rewindBin, ['record', '-o', traceDir, '--', '/bin/sh', '-c', `i=0; while [ $i -lt 24 ]; do cat ${file}; i=$((i+1)); done; sleep 30`]);
+    const s = start(rewindBin, ['record', '-o', traceDir, '--', '/bin/sh', '-c', `i=0; while [ $i -lt 24 ]; do cat ${file}; i=$((i+1)); done; sleep 30`], {
+      env: { ...process.env, REWIND_DEFLATE_THREAD: '1' },
+    });
     for (let waited = 0; s.stdoutSoFar().length < 8 * 1024 * 1024; waited += 20) {
       if (waited > 60_000) {
         process.kill(s.pid, 'SIGKILL');
