@@ -5,10 +5,10 @@ import { resolve } from 'node:path';
 import { FileStore } from '../record/file-store.js';
 import { Recorder, type RecordOutcome } from '../record/recorder.js';
 import { thisMachine } from '../trace/machine.js';
-import { TraceWriter } from '../trace/trace-writer.js';
+import { TraceWriter, type WriterOptions } from '../trace/trace-writer.js';
 import { TraceError } from '../trace/errors.js';
 import { TraceeError, UnsupportedError } from '../tracee/errors.js';
-import { chooseCpu, launch } from '../tracee/spawn.js';
+import { chooseCpu, launch, otherCpu } from '../tracee/spawn.js';
 import { startLimits } from '../tracee/start-limits.js';
 import { patchedKinds, recordingPlan } from '../tracee/trap-plan.js';
 import { native } from '../native/addon.js';
@@ -42,7 +42,7 @@ export function recordCommand(args: string[]): number {
     hostname: hostname(), kernel: release(), rewindVersion: VERSION, cpu, cpuidFaulting: plan.cpuidFault,
     patched: patchedKinds(plan), cpuFeatures, ...(syscallbuf && { syscallBuffer: true }),
     machine: thisMachine(), limits: startLimits(),
-  });
+  }, deflateThreadOptions(cpu));
   if (!out) markLatest(dir);
   checkpoint('record: trace created');
   // The recorded tree runs in a process group of its own, so a program that signals its own group
@@ -97,6 +97,19 @@ export function recordCommand(args: string[]): number {
     endTime: new Date().toISOString(), durationMs: Date.now() - start,
   });
   return outcome.exitSignal !== null ? 128 + outcome.exitSignal : outcome.exitCode ?? 0;
+}
+
+/**
+ * REWIND_DEFLATE_THREAD=1: the trace's deflated chunks are deflated and written by a thread of their
+ * own on another CPU (src/trace/deflate-thread.ts), when rewind may use one. Off by default: on the
+ * 2-vCPU VM it made `record gzip` faster (2.00x -> 1.39x of native in one bench run at load 1.8, about
+ * the same in another) but `record ls -lR /usr/lib` slower (1.74x -> 2.09x, 1.75x -> 2.83x): see
+ * docs/ARCHITECTURE.md.
+ */
+function deflateThreadOptions(cpu: number): WriterOptions {
+  if (process.env['REWIND_DEFLATE_THREAD'] !== '1') return {};
+  const other = otherCpu(cpu);
+  return other === null ? {} : { deflateThread: { cpu: other } };
 }
 
 /**

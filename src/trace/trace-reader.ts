@@ -3,13 +3,12 @@
 // anything else wrong with a complete chunk is a TraceError "corrupt trace …".
 
 import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { crc32 } from './buffer.js';
 import { describeError, TraceError } from './errors.js';
 import type { TraceEvent } from './events.js';
 import { decodeChunk } from './frames.js';
 import { checkVersion, EVENTS_FILE, FILES_DIR, readMeta, type TraceMeta } from './meta.js';
+import { fastCrc32, loadZlib } from './chunk-frame.js';
 import {
   CHUNK_HEADER_SIZE,
   EVENTS_HEADER_SIZE,
@@ -18,9 +17,6 @@ import {
   MAX_CHUNK_RAW,
 } from './trace-writer.js';
 import { storedInflate } from './stored-deflate.js';
-
-/** node:zlib, loaded by the first chunk that is not stored blocks. */
-let zlib: typeof import('node:zlib') | undefined;
 
 export type EndState = 'complete' | 'truncated' | 'unknown';
 
@@ -163,15 +159,15 @@ export class TraceReader {
 
     const body = new Uint8Array(compLen);
     if (this.read(fd, body, compLen, bodyAt) < compLen) return 'truncated';
-    if (crc32(body) !== crc) throw corrupt('fails its checksum');
+    if ((body[0]! & 0x06) !== 0) loadZlib(); // a compressed block: zlib inflates it, and checks it faster
+    if (fastCrc32(body) !== crc) throw corrupt('fails its checksum');
 
     // A chunk of stored blocks (a short recording's: stored-deflate.ts) is read without node:zlib;
     // anything else, or stored blocks that do not add up, is zlib's to inflate or to refuse.
     let raw = storedInflate(body, rawLen);
     if (raw === null) {
       try {
-        zlib ??= createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib');
-        const out = zlib.inflateRawSync(body, { maxOutputLength: rawLen });
+        const out = loadZlib().inflateRawSync(body, { maxOutputLength: rawLen });
         raw = new Uint8Array(out.buffer, out.byteOffset, out.length);
       } catch (e) {
         throw corrupt(`does not inflate (${describeError(e)})`);

@@ -1,14 +1,17 @@
 // Trace layer: writes a recording directory. Events are encoded into one pending chunk in memory; the
-// chunk is deflated and written (one synchronous write) when it reaches 1 MiB or 100 ms have passed
-// since the last flush — at an append, or when the recorder, waiting for its tracees, calls
-// flushIfDue() — so memory never grows with the trace and at most ~100 ms of events are lost when the
-// recorder is killed. Everything is synchronous: the recorder spends its time in waitpid.
+// chunk is deflated and written when it reaches 1 MiB or 100 ms have passed since the last flush — at
+// an append, or when the recorder, waiting for its tracees, calls flushIfDue() — so memory never grows
+// with the trace and at most ~100 ms of events are lost when the recorder is killed. The first chunks
+// are stored (stored-deflate.ts) and written at once; once chunks are deflated, a writer created with
+// a deflate thread hands each to it (deflate-thread.ts), which deflates and writes it at once on
+// another CPU while the recorder goes on. flush(), finish() and close() wait for it.
 
 import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { monotonicMs } from '../native/clock.js';
-import { ByteWriter, crc32 } from './buffer.js';
+import { ByteWriter } from './buffer.js';
+import { CHUNK_HEADER_SIZE, frameChunk } from './chunk-frame.js';
+import { DeflateThread } from './deflate-thread.js';
 import { describeError, TraceError } from './errors.js';
 import type { TraceEvent } from './events.js';
 import { encodeEvent, RegsHistory } from './frames.js';
@@ -22,17 +25,23 @@ import {
   type TraceMetaStart,
   writeMetaAtomic,
 } from './meta.js';
-import { STORED_UP_TO, storedDeflate } from './stored-deflate.js';
+import { STORED_UP_TO } from './stored-deflate.js';
 
-/** node:zlib, loaded by the first chunk deflated (a short recording stores its chunks: stored-deflate.ts). */
-let zlib: typeof import('node:zlib') | undefined;
+export { CHUNK_HEADER_SIZE } from './chunk-frame.js';
+
+/** How a TraceWriter writes its deflated chunks. */
+export interface WriterOptions {
+  /**
+   * Deflate and write them on a thread of their own (deflate-thread.ts), pinned to this CPU (-1: not
+   * pinned) when the recorder is pinned; absent: on the caller's thread, between its appends.
+   */
+  deflateThread?: { cpu: number };
+}
 
 /** "RWNDEVT\0": the first 8 bytes of every events file. */
 export const EVENTS_MAGIC = new Uint8Array([0x52, 0x57, 0x4e, 0x44, 0x45, 0x56, 0x54, 0x00]);
 /** magic (8) + u32 version + u32 flags. */
 export const EVENTS_HEADER_SIZE = 16;
-/** u32 rawLen + u32 compressedLen + u32 crc32. */
-export const CHUNK_HEADER_SIZE = 12;
 /** Largest raw (inflated) chunk a reader accepts; the writer never produces a bigger one. */
 export const MAX_CHUNK_RAW = 256 * 1024 * 1024;
 /** Largest compressed chunk a reader accepts (deflate can grow incompressible data slightly). */
@@ -69,8 +78,13 @@ export class TraceWriter {
   private offset = 0; // where the next write goes in the events file
   private rawWritten = 0; // raw (inflated) bytes of the chunks written
   private finished = false;
+  private readonly options: WriterOptions;
+  /** Started at the first deflated chunk, with options.deflateThread. */
+  private thread: DeflateThread | null = null;
+  private threadChunks = 0;
 
-  private constructor(dir: string, meta: TraceMetaStart, fd: number) {
+  private constructor(dir: string, meta: TraceMetaStart, fd: number, options: WriterOptions) {
+    this.options = options;
     this.dir = dir;
     this.filesDir = path.join(dir, FILES_DIR);
     this.eventsPath = path.join(dir, EVENTS_FILE);
@@ -82,7 +96,7 @@ export class TraceWriter {
    * Creates dir (and its parents), dir/files/, dir/meta.json (end: null) and dir/events with its
    * header. Refuses an existing non-empty directory or a path that is not a directory.
    */
-  static create(dir: string, meta: TraceMetaStart): TraceWriter {
+  static create(dir: string, meta: TraceMetaStart, options: WriterOptions = {}): TraceWriter {
     const abs = path.resolve(dir);
     let existing: string[] | null = null;
     try {
@@ -107,7 +121,7 @@ export class TraceWriter {
       if (e instanceof TraceError) throw e;
       throw new TraceError(`cannot create trace ${dir}: ${describeError(e)}`);
     }
-    const w = new TraceWriter(dir, meta, fd);
+    const w = new TraceWriter(dir, meta, fd, options);
     w.writeAll(eventsHeader());
     return w;
   }
@@ -120,6 +134,16 @@ export class TraceWriter {
   /** Raw bytes in the pending (not yet written) chunk. */
   get pendingBytes(): number {
     return this.pending.length;
+  }
+
+  /** Whether the deflate thread runs (it takes every deflated chunk from then on). */
+  get deflateThreadRunning(): boolean {
+    return this.thread?.ready ?? false;
+  }
+
+  /** Data chunks handed to the deflate thread so far (written by it, or on their way). */
+  get threadChunkCount(): number {
+    return this.threadChunks;
   }
 
   /** Data chunks written so far (not counting the end marker). */
@@ -137,7 +161,7 @@ export class TraceWriter {
       // The half-written frame is cut off; the register history may already include it, so the
       // events before it go out as their own chunk and the next one starts afresh.
       this.pending.truncate(before);
-      this.flush();
+      this.writePending();
       throw e instanceof TraceError ? e : new TraceError(`cannot encode event: ${describeError(e)}`);
     }
     if (this.pending.length > MAX_CHUNK_RAW) {
@@ -150,13 +174,13 @@ export class TraceWriter {
       }
       // Too big together with what is pending: write those, then this event in a chunk of its own.
       this.pending.truncate(before);
-      this.flush();
+      this.writePending();
       this.append(ev);
       return;
     }
     this.pendingEvents++;
     this.count++;
-    if (this.pending.length >= FLUSH_BYTES || monotonicMs() - this.lastFlush >= FLUSH_MS) this.flush();
+    if (this.pending.length >= FLUSH_BYTES || monotonicMs() - this.lastFlush >= FLUSH_MS) this.writePending();
   }
 
   /** Milliseconds until pending events are due to be written (Infinity when nothing is pending). */
@@ -167,46 +191,73 @@ export class TraceWriter {
 
   /** Writes the pending events if they have waited FLUSH_MS (the recorder calls it while it waits). */
   flushIfDue(): void {
-    if (this.msUntilFlush() === 0) this.flush();
+    if (this.msUntilFlush() === 0) {
+      this.checkOpen('flush');
+      this.writePending();
+    }
   }
 
   /**
-   * Deflates the pending chunk (stores it, while the trace's raw bytes are within STORED_UP_TO) and writes it. When this returns the bytes are in the kernel's page
-   * cache: they survive the recorder being killed (not a machine crash; there is no fsync).
+   * Writes the pending chunk and waits until every chunk is written (the deflate thread's too). When
+   * this returns the bytes are in the kernel's page cache: they survive the recorder being killed (not
+   * a machine crash; there is no fsync).
    */
   flush(): void {
     this.checkOpen('flush');
+    this.writePending();
+    this.drain();
+  }
+
+  /**
+   * Makes the pending chunk (stored while the trace's raw bytes are within STORED_UP_TO, else
+   * deflated) and writes it, or hands it to the deflate thread, which writes it as soon as it has
+   * deflated it and the chunks before it.
+   */
+  private writePending(): void {
     this.lastFlush = monotonicMs();
     if (this.pending.length === 0) {
       this.history.reset(); // nothing written depends on it (append may have cut a half-encoded frame)
       return;
     }
     const raw = this.pending.bytes();
-    let compressed: Uint8Array;
-    if (this.rawWritten + raw.length <= STORED_UP_TO) {
-      compressed = storedDeflate(raw);
-    } else {
+    const stored = this.rawWritten + raw.length <= STORED_UP_TO;
+    // Started halfway to the first deflated chunk: node takes some 80 ms of CPU to start a worker
+    // (on its own CPU), and the chunks are deflated here until it runs.
+    if (this.rawWritten + raw.length > STORED_UP_TO / 2 && this.thread === null && this.options.deflateThread && this.fd !== null) {
       try {
-        zlib ??= createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib');
-        const out = zlib.deflateRawSync(raw, { level: 1 });
-        compressed = new Uint8Array(out.buffer, out.byteOffset, out.length);
-      } catch (e) {
-        throw new TraceError(`cannot compress trace chunk for ${this.dir}: ${describeError(e)}`);
+        this.thread = DeflateThread.start(this.fd, this.eventsPath, this.options.deflateThread.cpu);
+      } catch {
+        this.options.deflateThread = undefined; // no thread: the chunks are deflated here
       }
     }
     this.rawWritten += raw.length;
-    const chunk = new Uint8Array(CHUNK_HEADER_SIZE + compressed.length);
-    const hv = new DataView(chunk.buffer);
-    hv.setUint32(0, raw.length, true);
-    hv.setUint32(4, compressed.length, true);
-    hv.setUint32(8, crc32(compressed), true);
-    chunk.set(compressed, CHUNK_HEADER_SIZE);
+    // The thread takes a chunk once it runs, and every chunk after it: the file is written in order.
+    const thread = !stored && this.thread !== null && (this.thread.busy || this.thread.ready) ? this.thread : null;
+    let chunk: Uint8Array | null = null;
+    try {
+      if (thread) {
+        thread.post(raw, this.offset);
+        this.threadChunks++;
+      } else chunk = frameChunk(raw, stored);
+    } catch (e) {
+      this.resetPending();
+      throw e instanceof TraceError ? new TraceError(`${e.message} (trace ${this.dir})`) : e;
+    }
     // Reset before writing: a failed write must not leave events to be written a second time.
+    this.resetPending();
+    if (chunk) this.writeAll(chunk);
+    this.chunks++;
+  }
+
+  private resetPending(): void {
     this.pending.reset(FLUSH_BYTES * 4);
     this.history.reset();
     this.pendingEvents = 0;
-    this.writeAll(chunk);
-    this.chunks++;
+  }
+
+  /** Waits for the deflate thread to write what it holds; the file's end is then the writer's again. */
+  private drain(): void {
+    if (this.thread) this.offset = this.thread.drain(this.offset);
   }
 
   /**
@@ -246,7 +297,23 @@ export class TraceWriter {
     if (this.fd === null || this.finished) throw new TraceError(`cannot ${what} trace ${this.dir}: the writer is closed`);
   }
 
+  /** Closes the events file, once the deflate thread has written what it holds (it writes to the same fd). */
   private closeFd(): void {
+    const thread = this.thread;
+    this.thread = null;
+    if (thread) {
+      try {
+        thread.drain(this.offset);
+      } finally {
+        thread.stop();
+        this.closeOnly();
+      }
+      return;
+    }
+    this.closeOnly();
+  }
+
+  private closeOnly(): void {
     const fd = this.fd;
     this.fd = null;
     if (fd === null) return;

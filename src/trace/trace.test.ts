@@ -210,7 +210,8 @@ test('chunks are stored blocks while the raw bytes written stay within STORED_UP
     assert.equal(isStored, raw <= STORED_UP_TO, `chunk at ${pos}: ${rawLen} raw bytes, ${raw} in all, stored ${isStored}`);
     if (isStored) stored++;
     else {
-      assert.ok(compLen < rawLen, `chunk at ${pos} past STORED_UP_TO is not compressed (${compLen} of ${rawLen})`);
+      // (A chunk of a few bytes, cut off a group by the 100 ms flush on a loaded machine, deflates to more.)
+      if (rawLen >= 1024) assert.ok(compLen < rawLen, `chunk at ${pos} past STORED_UP_TO is not compressed (${compLen} of ${rawLen})`);
       deflated++;
     }
     pos += 12 + compLen;

@@ -74,6 +74,21 @@ export function chooseCpu(): number {
   return cpus[process.pid % cpus.length]!;
 }
 
+/**
+ * A CPU other than `cpu` that rewind may use, for the recorder's deflate thread (the tracing thread
+ * and its tracees share `cpu`), or null when there is none (then a thread would only take turns with
+ * them). -1 when nothing is pinned (cpu -1): the thread is left to the scheduler.
+ */
+export function otherCpu(cpu: number): number | null {
+  if (cpu < 0) return -1;
+  const mask = native.allowedCpus();
+  for (let k = 1; k < 53; k++) {
+    const i = (cpu + k) % 53;
+    if (Math.floor(mask / 2 ** i) % 2 === 1) return i;
+  }
+  return null;
+}
+
 export interface LaunchOptions {
   /** Executable to exec (absolute path). */
   path: string;

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { assertOneLineError, assertRecordedOk, assertReplayMatches } from '../helpers/checks.js';
 import {
-  bytesEqual, compileProgram, compileTo, explain, record, replay, rewindBin, runNative, sleep, start, TempSpace, type Started,
+  bytesEqual, compileProgram, compileTo, explain, mixedContent, record, replay, rewindBin, runNative, sleep, start, TempSpace, type Started,
 } from '../helpers/harness.js';
 
 const space = new TempSpace('syscall-edges');
@@ -111,6 +111,37 @@ describe('signals sent to the recorder', () => {
     assert.equal(rep.stdout.toString(), `quietspin pid ${m[1]}\n`, explain(rep));
     assertOneLineError(rep, 'replay of a trace whose recorder was killed');
     assert.match(rep.stderr.toString(), /ends early/, explain(rep));
+  });
+});
+
+describe('a recorder killed while its deflate thread holds chunks', () => {
+  test('SIGKILL amid megabytes of output: the trace replays the output up to the last chunk written, then ends early', async () => {
+    // 24 MiB of output, written as fast as cat writes, recorded with the deflate thread
+    // (REWIND_DEFLATE_THREAD=1): the trace is past STORED_UP_TO within the first megabyte, so its
+    // chunks go to the thread, a few in flight whenever one is made.
+    const file = path.join(space.mkdir('flood-'), 'data');
+    fs.writeFileSync(file, mixedContent(1024 * 1024, 3));
+    const traceDir = path.join(space.mkdir('flood-trace-'), 'trace');
+    const s = start(rewindBin, ['record', '-o', traceDir, '--', '/bin/sh', '-c', `i=0; while [ $i -lt 24 ]; do cat ${file}; i=$((i+1)); done; sleep 30`], {
+      env: { ...process.env, REWIND_DEFLATE_THREAD: '1' },
+    });
+    for (let waited = 0; s.stdoutSoFar().length < 8 * 1024 * 1024; waited += 20) {
+      if (waited > 60_000) {
+        process.kill(s.pid, 'SIGKILL');
+        assert.fail(`the recorded program never printed 8 MiB\n${explain(await s.done)}`);
+      }
+      await sleep(20);
+    }
+    process.kill(s.pid, 'SIGKILL');
+    const rec = await s.done;
+    assert.equal(rec.signal, 'SIGKILL', explain(rec));
+    const rep = await replay(traceDir);
+    assert.equal(rep.status, 125, explain(rep));
+    assertOneLineError(rep, 'replay of a trace whose recorder was killed');
+    assert.match(rep.stderr.toString(), /ends early/, explain(rep));
+    const out = rep.stdout;
+    assert.ok(out.length >= 1024 * 1024, `replay printed only ${out.length} bytes`);
+    assert.ok(bytesEqual(out, rec.stdout.subarray(0, out.length)), `replay printed ${out.length} bytes that are not the start of what the program printed`);
   });
 });
 

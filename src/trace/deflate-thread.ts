@@ -1,0 +1,157 @@
+// Trace layer: the trace writer's side of its deflate thread (deflate-worker.ts). Starting it costs
+// the tracing thread about a millisecond (node's worker boots on its own thread); handing it a chunk
+// costs one copy of the chunk's raw bytes. The thread is pinned to `cpu` when the tracing thread is
+// pinned to one CPU (the recorder pins itself and its tracees to one: src/tracee/spawn.ts): a new
+// thread inherits its creator's affinity, so the tracing thread moves to `cpu` for the moment it
+// creates the worker and back. Only the events file offset and three counters are shared; the
+// failure text comes on a MessagePort read synchronously (receiveMessageOnPort), since the tracing
+// thread rarely returns to node's event loop.
+
+import { createRequire } from 'node:module';
+import type { MessagePort, Worker } from 'node:worker_threads';
+import { native } from '../native/addon.js';
+import { frameChunk } from './chunk-frame.js';
+import { TraceError } from './errors.js';
+import { type DeflateMessage, DONE, FAILED, OFFSET_AT, READY, SHARED_BYTES } from './deflate-shared.js';
+
+/** node:worker_threads, loaded when the first thread starts (a short recording starts none). */
+let threads: typeof import('node:worker_threads') | undefined;
+
+/**
+ * When this many chunks wait for the thread (its CPU is busy with other work), post() deflates the
+ * next one itself and hands the thread only the finished chunk to write, in its turn: the recorder
+ * never goes slower than deflating on its own thread, and the chunks stay in order.
+ */
+export const MAX_IN_FLIGHT = 4;
+
+/**
+ * At most this many chunks (deflated or not) wait for the thread: past it, post() waits for one to be
+ * written, so memory, and what a killed recorder loses, stay bounded even when the thread barely runs.
+ */
+export const MAX_QUEUED = 32;
+
+/** drain() gives up when the thread finishes no chunk for this long (it died: out of memory…). */
+const STALL_MS = 120_000;
+
+export class DeflateThread {
+  private readonly worker: Worker;
+  private readonly state: Int32Array;
+  private readonly offsetCell: BigInt64Array;
+  private readonly port: MessagePort;
+  private posted = 0;
+  /** Chunks handed over since the last drain(): the thread, not the writer, knows the offset then. */
+  private sinceDrain = 0;
+  private failure: string | null = null;
+
+  private constructor(worker: Worker, shared: SharedArrayBuffer, port: MessagePort) {
+    this.worker = worker;
+    this.state = new Int32Array(shared);
+    this.offsetCell = new BigInt64Array(shared, OFFSET_AT, 1);
+    this.port = port;
+  }
+
+  /** Starts the thread writing to fd (the events file at path), on CPU `cpu` when this thread is pinned to one CPU and cpu ≥ 0. */
+  static start(fd: number, path: string, cpu: number): DeflateThread {
+    threads ??= createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
+    const shared = new SharedArrayBuffer(SHARED_BYTES);
+    const { port1, port2 } = new threads.MessageChannel();
+    const mask = native.allowedCpus();
+    const pinnedTo = mask > 0 && Number.isInteger(Math.log2(mask)) ? Math.log2(mask) : -1;
+    const move = cpu >= 0 && pinnedTo >= 0 && cpu !== pinnedTo && native.setAffinity(0, cpu) === 0;
+    let worker: Worker;
+    try {
+      worker = new threads.Worker(new URL('./deflate-worker.js', import.meta.url), {
+        workerData: { fd, path, shared, port: port2 },
+        transferList: [port2],
+        execArgv: [], // not rewind's own node options (--input-type, --inspect…: some refuse a worker)
+        // true: the worker's stdout and stderr are not piped into rewind's. Piping them would make
+        // node open process.stdout and process.stderr, which sets a pipe there O_NONBLOCK: the
+        // recorded program shares that open file and would get EAGAIN from its writes.
+        stdout: true,
+        stderr: true,
+      });
+    } finally {
+      if (move) native.setAffinity(0, pinnedTo);
+    }
+    worker.unref();
+    port1.unref();
+    // Failures come on the port and through the shared FAILED flag; an 'error' event (the thread
+    // could not start) leaves READY 0, so its chunks are written by the writer itself.
+    worker.on('error', () => {});
+    return new DeflateThread(worker, shared, port1);
+  }
+
+  /** Whether the thread runs (chunks handed to it are deflated at once). */
+  get ready(): boolean {
+    return Atomics.load(this.state, READY) === 1;
+  }
+
+  /** Whether it holds chunks not yet written. */
+  get busy(): boolean {
+    return Atomics.load(this.state, DONE) !== this.posted;
+  }
+
+  /** Where the thread's next chunk goes: read it only when not busy. */
+  private get offset(): number {
+    return Number(Atomics.load(this.offsetCell, 0));
+  }
+
+  /**
+   * Hands the chunk over (a copy of raw). `offset` is the writer's end of the file: where the chunk
+   * goes when this is the first since the last drain(); after it, the thread knows where.
+   */
+  post(raw: Uint8Array, offset: number): void {
+    this.checkFailed();
+    this.waitUntilAtMost(MAX_QUEUED - 1);
+    if (this.sinceDrain === 0) Atomics.store(this.offsetCell, 0, BigInt(offset));
+    const behind = this.posted - Atomics.load(this.state, DONE) >= MAX_IN_FLIGHT;
+    const message: DeflateMessage = behind ? { chunk: frameChunk(raw, false) } : { raw: raw.slice() };
+    const bytes = message.chunk ?? message.raw!;
+    this.posted++;
+    this.sinceDrain++;
+    this.worker.postMessage(message, [bytes.buffer as ArrayBuffer]);
+  }
+
+  /**
+   * Waits until every chunk handed over is written; returns where the next chunk goes (`offset`, the
+   * writer's own, when nothing was handed over since the last drain). TraceError on a failure.
+   */
+  drain(offset: number): number {
+    this.waitUntilAtMost(0);
+    this.checkFailed();
+    if (this.sinceDrain === 0) return offset;
+    this.sinceDrain = 0;
+    return this.offset;
+  }
+
+  /** Ends the thread (after drain()). */
+  stop(): void {
+    void this.worker.terminate();
+  }
+
+  /** Waits until at most n chunks handed over are not yet written. TraceError on a failure. */
+  private waitUntilAtMost(n: number): void {
+    let last = Atomics.load(this.state, DONE);
+    let since = Date.now();
+    while (this.posted - last > n) {
+      Atomics.wait(this.state, DONE, last, 1000);
+      const now = Atomics.load(this.state, DONE);
+      if (now !== last) {
+        last = now;
+        since = Date.now();
+      } else if (Date.now() - since > STALL_MS) {
+        this.failure ??= `the deflate thread wrote nothing for ${STALL_MS / 1000} s`;
+        this.posted = now; // nothing more will come
+      }
+    }
+    this.checkFailed();
+  }
+
+  private checkFailed(): void {
+    if (this.failure === null && Atomics.load(this.state, FAILED) === 1) {
+      const msg = threads!.receiveMessageOnPort(this.port);
+      this.failure = typeof msg?.message === 'string' ? msg.message : 'the deflate thread failed';
+    }
+    if (this.failure !== null) throw new TraceError(this.failure);
+  }
+}
