@@ -98,7 +98,7 @@ function tamperedCopy(traceDir: string, edit: (frames: Buffer) => boolean): stri
 describe('calls the syscall buffer runs again at replay', () => {
   test('timer: SIGALRM lands as a buffered sigprocmask unblocks it, in a loop; recorded and replayed', async () => {
     const { rec, dump, buffered } = await recordCase(['timer']);
-    assert.match(rec.stdout.toString(), /^timer handled >=30 unblocked-in-handler 0 loops>0 1$/m, explain(rec));
+    assert.match(rec.stdout.toString(), /^timer handled >=30 unblocked-in-handler 0$/m, explain(rec));
     checkSignals(dump, 'SIGALRM');
     if (buffered) assert.ok((bufferedCalls(dump).get('rt_sigprocmask') ?? 0) >= 60, 'the loop\'s sigprocmask calls were buffered');
     assertReplayMatches(rec, await replay(rec.traceDir));
@@ -106,7 +106,7 @@ describe('calls the syscall buffer runs again at replay', () => {
 
   test('tkill: SIGUSR1 from another thread lands as a buffered sigprocmask unblocks it; recorded and replayed', async () => {
     const { rec, dump, buffered } = await recordCase(['tkill']);
-    assert.match(rec.stdout.toString(), /^tkill handled >=30 unblocked-in-handler 0 loops>0 1$/m, explain(rec));
+    assert.match(rec.stdout.toString(), /^tkill handled >=30 unblocked-in-handler 0$/m, explain(rec));
     checkSignals(dump, 'SIGUSR1');
     if (buffered) assert.ok((bufferedCalls(dump).get('rt_sigprocmask') ?? 0) >= 60, 'the loop\'s sigprocmask calls were buffered');
     assertReplayMatches(rec, await replay(rec.traceDir));
