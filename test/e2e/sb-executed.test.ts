@@ -96,21 +96,19 @@ function tamperedCopy(traceDir: string, edit: (frames: Buffer) => boolean): stri
 }
 
 describe('calls the syscall buffer runs again at replay', () => {
-  test('timer: SIGALRM lands as a buffered sigprocmask unblocks it, in a loop; recorded and replayed', async () => {
-    const { rec, dump, buffered } = await recordCase(['timer']);
-    assert.match(rec.stdout.toString(), /^timer handled >=30 unblocked-in-handler 0$/m, explain(rec));
-    checkSignals(dump, 'SIGALRM');
-    if (buffered) assert.ok((bufferedCalls(dump).get('rt_sigprocmask') ?? 0) >= 60, 'the loop\'s sigprocmask calls were buffered');
-    assertReplayMatches(rec, await replay(rec.traceDir));
-  });
-
-  test('tkill: SIGUSR1 from another thread lands as a buffered sigprocmask unblocks it; recorded and replayed', async () => {
-    const { rec, dump, buffered } = await recordCase(['tkill']);
-    assert.match(rec.stdout.toString(), /^tkill handled >=30 unblocked-in-handler 0$/m, explain(rec));
-    checkSignals(dump, 'SIGUSR1');
-    if (buffered) assert.ok((bufferedCalls(dump).get('rt_sigprocmask') ?? 0) >= 60, 'the loop\'s sigprocmask calls were buffered');
-    assertReplayMatches(rec, await replay(rec.traceDir));
-  });
+  const loops = [
+    ['timer', 'SIGALRM', 'timer: SIGALRM lands as a buffered sigprocmask unblocks it, in a loop; recorded and replayed'],
+    ['tkill', 'SIGUSR1', 'tkill: SIGUSR1 from another thread lands as a buffered sigprocmask unblocks it; recorded and replayed'],
+  ] as const;
+  for (const [name, signal, title] of loops) {
+    test(title, async () => {
+      const { rec, dump, buffered } = await recordCase([name]);
+      assert.match(rec.stdout.toString(), new RegExp(`^${name} handled >=30 unblocked-in-handler 0$`, 'm'), explain(rec));
+      checkSignals(dump, signal);
+      if (buffered) assert.ok((bufferedCalls(dump).get('rt_sigprocmask') ?? 0) >= 60, 'the loop\'s sigprocmask calls were buffered');
+      assertReplayMatches(rec, await replay(rec.traceDir));
+    });
+  }
 
   test('actions, madvise and bad arguments: buffered, run again at replay, the results as recorded', async () => {
     for (const c of ['actions', 'madvise', 'bad']) {
