@@ -200,6 +200,12 @@ export function recordsIn(task: Task, buffer: bigint, used: number): Uint8Array 
   return task.read(recordsOf(buffer), used);
 }
 
+/** Replay: how many of the records given to `buffer` the program has used so far, and their bytes. */
+export function recordsUsed(task: Task, buffer: bigint): { count: number; bytes: number } {
+  const [count, bytes] = u32sAt(task, buffer + BigInt(H.consumed), 2) as [number, number];
+  return { count, bytes };
+}
+
 /** Replay: whether the program has used every record given to `buffer`. */
 export function recordsAllUsed(task: Task, buffer: bigint): boolean {
   const [count, consumed] = u32sAt(task, buffer + BigInt(H.count), 2) as [number, number];

@@ -11,10 +11,10 @@
 import { R } from '../../kernel/regs.js';
 import { SI_KERNEL, SIG } from '../../kernel/signals.js';
 import { INT3 } from '../../kernel/x86-insn.js';
-import { H, outputRanges } from '../../syscallbuf/layout.js';
+import { bufferOf, recordsIn, recordsUsed } from '../../syscallbuf/install.js';
+import { outputRanges, recordsOf } from '../../syscallbuf/layout.js';
 import { waitStop } from '../../tracee/spawn.js';
 import { describeStop, type Stop } from '../../tracee/stop.js';
-import type { Task } from '../../tracee/task.js';
 import { trapCode, type DebugHooks, type DebugTrap } from '../debug-stepping.js';
 import { isStopped, type RTask } from '../replayed-task.js';
 import { TimelineError } from './timeline-error.js';
@@ -29,15 +29,15 @@ import type { ArmedTraps } from './trap-planting.js';
 export function runToBufferCallReturn(t: RTask, hooks: DebugHooks, traps: ArmedTraps): DebugTrap | null | undefined {
   if (!isStopped(t) || t.pendingSig !== 0) return undefined;
   const task = t.task;
-  const regs = task.fetchRegs();
-  const header = regs[R.gs_base]!;
-  const stackTop = task.readU64(header + BigInt(H.stackTop));
-  const rsp = regs[R.rsp]!;
-  if (!(rsp > header && rsp <= stackTop - 8n)) return undefined;
+  const buffer = bufferOf(task);
+  if (buffer === 0n) return undefined;
+  const stackTop = recordsOf(buffer); // the buffer's own stack ends where its records begin
+  const rsp = task.fetchRegs()[R.rsp]!;
+  if (!(rsp > buffer && rsp <= stackTop - 8n)) return undefined;
   const ret = task.readU64(task.readU64(stackTop - 8n));
   const byte = task.readPartial(ret, 1);
   if (byte.length !== 1) return undefined;
-  const consumed = consumedSoFar(task, header);
+  const consumed = recordsUsed(task, buffer);
   let hit: DebugTrap | null = null;
   const lifted = traps.liftPages(t);
   task.write(ret, new Uint8Array([INT3]));
@@ -71,19 +71,12 @@ export function runToBufferCallReturn(t: RTask, hooks: DebugHooks, traps: ArmedT
     task.write(ret, byte);
     if (lifted) traps.restorePages(t);
   }
-  const after = consumedSoFar(task, header);
+  const after = recordsUsed(task, buffer);
   if (after.count > consumed.count) {
-    const records = task.readU64(header + BigInt(H.records));
-    const data = task.read(records + BigInt(consumed.bytes), after.bytes - consumed.bytes);
+    const data = recordsIn(task, buffer, after.bytes).subarray(consumed.bytes);
     hit ??= hooks.syscallWrote?.(task, t.recTid, outputRanges(data, after.count - consumed.count)) ?? null;
   }
   return hit;
-}
-
-function consumedSoFar(task: Task, header: bigint): { count: number; bytes: number } {
-  const b = task.read(header + BigInt(H.consumed), 8);
-  const dv = new DataView(b.buffer, b.byteOffset, 8);
-  return { count: dv.getUint32(0, true), bytes: dv.getUint32(4, true) };
 }
 
 function leftBadly(t: RTask, ret: bigint, s: Stop): TimelineError {
