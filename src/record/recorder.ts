@@ -306,7 +306,7 @@ export class Recorder {
     const r = st.resume ?? { syscall: false, sig: 0 };
     st.resume = null;
     if (st.buffer !== 0n) {
-      this.bufferSync.beforeRun(st.task, st.echo, () => this.bufferedProcesses());
+      this.bufferSync.beforeRun(st.task, st.echo, this.echoWriteWaiting(st), () => this.bufferedProcesses());
       // A held signal is delivered at the next traced call: the buffer must not change the mask or a handler before.
       const held = st.held.length > 0;
       if (held !== st.heldMarked) markHeld(st.task, st.buffer, held);
@@ -506,6 +506,15 @@ export class Recorder {
       }
       step = Math.min(step * 2, 0.25);
     }
+  }
+
+  /** Whether a task other than st waits in the kernel in a write to rewind's stdout or stderr. */
+  private echoWriteWaiting(st: TaskState): boolean {
+    for (const other of this.tasks.values()) {
+      const call = other.blocked;
+      if (other !== st && call && other.echo.echoOf(call.def, call.args) !== 0) return true;
+    }
+    return false;
   }
 
   /**

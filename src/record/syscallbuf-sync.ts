@@ -10,9 +10,9 @@ import { SYS } from '../kernel/syscall-names.js';
 import { syscallDef } from '../kernel/syscalls/index.js';
 import type { Task } from '../tracee/task.js';
 import { writeEchoFds, writeWatched } from '../syscallbuf/install.js';
-import { closedFds } from '../syscallbuf/layout.js';
+import { closedFds, ECHO_TO_TRACER } from '../syscallbuf/layout.js';
 
-interface Written { echo: FdEcho; echoVersion: number; watchVersion: number }
+interface Written { echo: FdEcho; echoVersion: number; echoHeld: boolean; watchVersion: number }
 
 export class BufferSync {
   /** Per process (tgid): the versions of the models last written into it. */
@@ -23,9 +23,13 @@ export class BufferSync {
 
   /**
    * Right before task (with a buffer) runs. A new file to follow is written into every process at
-   * once (`processes`: one task of each process with a buffer, running or not).
+   * once (`processes`: one task of each process with a buffer, running or not). `echoHeld`: another
+   * task's write to rewind's stdout or stderr waits in the kernel (for the reader), so the task's own
+   * writes there go to the tracer, which lets them in only after it (Recorder.finishEchoWrites): one
+   * made in the buffer would race it for the pipe, and the order the reader got the bytes in would
+   * not be the order of the events, which replay re-emits them in.
    */
-  beforeRun(task: Task, echo: FdEcho, processes: () => Task[]): void {
+  beforeRun(task: Task, echo: FdEcho, echoHeld: boolean, processes: () => Task[]): void {
     if (this.shared.version !== this.watchVersion) {
       this.watchVersion = this.shared.version;
       const files = this.shared.watched();
@@ -41,8 +45,10 @@ export class BufferSync {
     }
     const w = this.written.get(task.tgid);
     if (!w || w.watchVersion !== this.watchVersion) writeWatched(task, this.shared.watched());
-    if (!w || w.echo !== echo || w.echoVersion !== echo.version) writeEchoFds(task, echo.entries());
-    this.written.set(task.tgid, { echo, echoVersion: echo.version, watchVersion: this.watchVersion });
+    if (!w || w.echo !== echo || w.echoVersion !== echo.version || w.echoHeld !== echoHeld) {
+      writeEchoFds(task, echoHeld ? echo.entries().map(([fd, target]) => [fd, target === 0 ? 0 : ECHO_TO_TRACER]) : echo.entries());
+    }
+    this.written.set(task.tgid, { echo, echoVersion: echo.version, echoHeld, watchVersion: this.watchVersion });
   }
 
   /** A new image: its process starts with nothing written (all fds unknown). */

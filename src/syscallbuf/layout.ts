@@ -41,6 +41,8 @@ export const PROC_WATCH = PROC + 16n;
 export const MAX_WATCHED = 64;
 export const PROC_ECHO = PROC_WATCH + BigInt(16 * MAX_WATCHED);
 export const MAX_ECHO_FD = 1024;
+/** PROC_ECHO: the fd's writes go to the tracer (not known yet, or another task's echoed write waits). */
+export const ECHO_TO_TRACER = 3;
 /** PROC flags: threads and CLONE_VM children get a buffer of their own (trace format 7 on). */
 export const PROC_THREAD_BUFFERS = 1;
 /** PROC flags: writes are never buffered (more watched files than the table holds). */
