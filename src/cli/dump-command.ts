@@ -1,6 +1,6 @@
 // CLI: `rewind dump [--json] [TRACE]`: one line per event.
 import { describeBufferedCalls, describeEvent } from '../trace/describe-event.js';
-import { decodeRecords } from '../syscallbuf/layout.js';
+import { decodeRecords } from '../syscallbuf/records.js';
 import type { TraceEvent } from '../trace/events.js';
 import { TraceReader } from '../trace/trace-reader.js';
 import { parseArgs } from './args.js';

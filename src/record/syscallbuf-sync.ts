@@ -10,7 +10,8 @@ import { SYS } from '../kernel/syscall-names.js';
 import { syscallDef } from '../kernel/syscalls/index.js';
 import type { Task } from '../tracee/task.js';
 import { writeEchoFds, writeWatched } from '../syscallbuf/install.js';
-import { closedFds, ECHO_TO_TRACER } from '../syscallbuf/layout.js';
+import { ECHO_TO_TRACER } from '../syscallbuf/layout.js';
+import { closedFds } from '../syscallbuf/records.js';
 
 interface Written { echo: FdEcho; echoVersion: number; echoHeld: boolean; watchVersion: number }
 

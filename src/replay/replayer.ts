@@ -43,7 +43,7 @@ import { irregularCall } from '../syscalls/irregular.js';
 import { interruptUnderMask } from '../syscalls/signal-masks.js';
 import { enterReplayExec, finishReplayExec, firstExecPath, isExec, waitExecEnd, type ExecReplay } from '../syscalls/exec.js';
 import { bufferOf, checkRecordsUsed, giveRecords, recordsAllUsed, recordsIn, releaseBuffer } from '../syscallbuf/install.js';
-import { decodeRecords, echoedBytes, hasEcho } from '../syscallbuf/layout.js';
+import { decodeRecords, echoedBytes, hasEcho } from '../syscallbuf/records.js';
 import { inSyscallbufCode, syscallbufBlob } from '../syscallbuf/blob.js';
 import { REPLAY_EXECUTED_SYSCALLS } from '../syscallbuf/calls.js';
 

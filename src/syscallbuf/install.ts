@@ -19,7 +19,7 @@ import { TraceeError } from '../tracee/errors.js';
 import { injectSyscall } from '../tracee/inject.js';
 import type { Task } from '../tracee/task.js';
 import { syscallbufBlob } from './blob.js';
-import { withEchoRoom } from './layout.js';
+import { withEchoRoom } from './records.js';
 import {
   BUFFER, BUFFER_SIZE, FIXED_SIZE, H, HEADER_SIZE, headerBytes, MAX_ECHO_FD, MAX_SLOTS, MAX_WATCHED, Mode, OFF_HEADER, PROC,
   PROC_ECHO, PROC_FLAGS, PROC_NO_WRITES, PROC_NWATCH, PROC_THREAD_BUFFERS, PROC_WATCH, recordsOf, REGION_SIZE, slotAddress, slotOf, SLOTS_MAPPED,

@@ -3,7 +3,7 @@ import { isSyscallError } from '../kernel/errno.js';
 import { R, SYSCALL_ARG_REGS, syscallNr } from '../kernel/regs.js';
 import { signalName } from '../kernel/signals.js';
 import { syscallName } from '../kernel/syscall-names.js';
-import { decodeRecords } from '../syscallbuf/layout.js';
+import { decodeRecords } from '../syscallbuf/records.js';
 import type { BufferedEvent, PointMemory, TraceEvent } from './events.js';
 import { SignalPlacement, TrappedInsn } from './events.js';
 

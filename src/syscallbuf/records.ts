@@ -1,0 +1,166 @@
+// Syscall buffer: the byte format of its records (struct sb_record in native/syscallbuf/syscallbuf.c),
+// as the trace's `buffered` events hold them and as the buffer takes them back at replay. A record:
+//   u32 size (of the whole record, a multiple of 8), i32 nr, u64 args[6], i64 result, u32 nout,
+//   u32 echo (0, or 1 / 2: a write to rewind's stdout / stderr), then nout outputs, each u64 addr,
+//   u64 len and len bytes padded to 8.
+// One walk over the records (`walk`) serves every reader below.
+
+const SIZE = 0;
+const NR = 4;
+const ARGS = 8;
+const RESULT = 56;
+const NOUT = 64;
+const ECHO = 68;
+/** Bytes before a record's first output. */
+export const RECORD_HEADER = 72;
+
+/** One buffered call, decoded from the records (for dump and divergence reports). */
+export interface BufferedCall {
+  nr: number;
+  args: bigint[];
+  result: bigint;
+  /** The memory the call wrote (none for an echoed write). */
+  writes: { addr: bigint; len: number }[];
+  /** 1 / 2: a write to rewind's stdout / stderr, whose `result` bytes replay re-emits (format 7 on); else 0. */
+  echo: number;
+}
+
+/** One record met by `walk`: where it starts in the data, and its fixed fields. */
+interface Met {
+  at: number;
+  size: number;
+  nr: number;
+  result: bigint;
+  nout: number;
+  echo: number;
+  dv: DataView;
+}
+
+/** One output of a record: its address, length and where its bytes start in the data. */
+interface Output { addr: bigint; len: number; data: number }
+
+/** Bytes an output of len bytes takes in a record. */
+function outputSize(len: number): number {
+  return 16 + Math.ceil(len / 8) * 8;
+}
+
+/**
+ * The first `count` records of data, in order. Strict: bytes that are not records throw (the trace's
+ * own records, decoded for a report). Otherwise the walk stops at the first that does not fit.
+ */
+function* walk(data: Uint8Array, count: number, strict = false): Generator<Met> {
+  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    if (at + RECORD_HEADER > data.length) {
+      if (strict) throw new Error(`buffered record ${i} runs past the data`);
+      return;
+    }
+    const size = dv.getUint32(at + SIZE, true);
+    if (size < RECORD_HEADER || size % 8 !== 0 || at + size > data.length) {
+      if (strict) throw new Error(`buffered record ${i} has a bad size (${size})`);
+      return;
+    }
+    yield { at, size, nr: dv.getInt32(at + NR, true), result: dv.getBigInt64(at + RESULT, true),
+      nout: dv.getUint32(at + NOUT, true), echo: dv.getUint32(at + ECHO, true), dv };
+    at += size;
+  }
+}
+
+/** A record's outputs; a strict walk throws on one that runs past the record, else they stop there. */
+function outputs(r: Met, strict = false): Output[] {
+  const out: Output[] = [];
+  let p = r.at + RECORD_HEADER;
+  for (let k = 0; k < r.nout; k++) {
+    const len = p + 16 <= r.at + r.size ? Number(r.dv.getBigUint64(p + 8, true)) : -1;
+    if (len < 0 || p + outputSize(len) > r.at + r.size) {
+      if (strict) throw new Error(`buffered record: output ${k} runs past the record`);
+      break;
+    }
+    out.push({ addr: r.dv.getBigUint64(p, true), len, data: p + 16 });
+    p += outputSize(len);
+  }
+  return out;
+}
+
+/** The fds closed by the successful close(2) records among `count` records. */
+export function closedFds(data: Uint8Array, count: number): number[] {
+  const out: number[] = [];
+  for (const r of walk(data, count)) if (r.nr === 3 && r.result === 0n) out.push(r.dv.getInt32(r.at + ARGS, true));
+  return out;
+}
+
+/** Whether any of `count` records is an echoed write. */
+export function hasEcho(data: Uint8Array, count: number): boolean {
+  for (const r of walk(data, count)) if (r.echo !== 0) return true;
+  return false;
+}
+
+/**
+ * Replay: the records as given to the buffer, each echoed write with one output added (addr 0, len =
+ * its result, zeros) for the program's bytes, which the buffer copies there; null when none is echoed.
+ */
+export function withEchoRoom(data: Uint8Array, count: number): Uint8Array | null {
+  const met = [...walk(data, count)];
+  const extra = met.reduce((n, r) => n + (r.echo !== 0 ? outputSize(Number(r.result)) : 0), 0);
+  if (extra === 0) return null;
+  const out = new Uint8Array(data.length + extra);
+  const ov = new DataView(out.buffer);
+  let to = 0;
+  for (const r of met) {
+    out.set(data.subarray(r.at, r.at + r.size), to);
+    if (r.echo !== 0) {
+      const room = outputSize(Number(r.result));
+      ov.setUint32(to + SIZE, r.size + room, true);
+      ov.setUint32(to + NOUT, 1, true);
+      ov.setBigUint64(to + r.size + 8, r.result, true);
+      to += room;
+    }
+    to += r.size;
+  }
+  return out;
+}
+
+/** Replay: the bytes of each echoed write among records given with withEchoRoom (its one output's data). */
+export function echoedBytes(data: Uint8Array, count: number): { echo: number; bytes: Uint8Array }[] {
+  const out: { echo: number; bytes: Uint8Array }[] = [];
+  for (const r of walk(data, count)) {
+    if (r.echo === 0 || r.nout !== 1) continue;
+    const [o] = outputs(r);
+    if (o) out.push({ echo: r.echo, bytes: data.subarray(o.data, o.data + o.len) });
+  }
+  return out;
+}
+
+/**
+ * The memory ranges `count` records (as given at replay, echo room included) put in place: each
+ * output's address and length, none for an echoed write (its one output is room for the program's
+ * bytes, not memory of the program's).
+ */
+export function outputRanges(data: Uint8Array, count: number): { addr: bigint; len: number }[] {
+  const out: { addr: bigint; len: number }[] = [];
+  for (const r of walk(data, count)) if (r.echo === 0) for (const o of outputs(r)) out.push({ addr: o.addr, len: o.len });
+  return out;
+}
+
+/** Decodes `count` records; throws on bytes that are not records. */
+export function decodeRecords(data: Uint8Array, count: number): BufferedCall[] {
+  const out: BufferedCall[] = [];
+  let end = 0;
+  let i = 0;
+  for (const r of walk(data, count, true)) {
+    if (r.echo > 2 || (r.echo !== 0 && r.nout !== 0)) throw new Error(`buffered record ${i} has a bad echo field (${r.echo})`);
+    let writes: { addr: bigint; len: number }[];
+    try {
+      writes = outputs(r, true).map((o) => ({ addr: o.addr, len: o.len }));
+    } catch (e) {
+      throw new Error(`buffered record ${i}: ${(e as Error).message.replace(/^buffered record: /, '')}`);
+    }
+    const args = [0, 1, 2, 3, 4, 5].map((k) => r.dv.getBigUint64(r.at + ARGS + 8 * k, true));
+    out.push({ nr: r.nr, args, result: r.result, writes, echo: r.echo });
+    end = r.at + r.size;
+    i++;
+  }
+  if (end !== data.length) throw new Error(`buffered records: ${data.length - end} bytes after the last record`);
+  return out;
+}
