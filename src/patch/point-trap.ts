@@ -69,10 +69,8 @@ export interface PointTrap {
 
 const rangesCache = new Map<string, Range[]>();
 
-/** Arms a trampoline for the point (rip and registers in target), or returns null where it is not safe. */
-export function armPointTrap(task: Task, target: BigUint64Array): PointTrap | null {
-  const at = target[R.rip]!;
-  const maps = readMaps(task.tid);
+/** Where the point's trap would go: the bytes it would displace, or null where it is not safe. */
+function regionFor(task: Task, maps: Mapping[], at: bigint): Region | null {
   const m = maps.find((x) => x.start <= at && at < x.end);
   if (!m || m.perms[2] !== 'x' || !m.name.startsWith('/')) return null;
   // Only in the program's own executable for now: a point in a library (seen in make -j2's tools)
@@ -81,8 +79,25 @@ export function armPointTrap(task: Task, target: BigUint64Array): PointTrap | nu
   try { exe = readlinkSync(`/proc/${task.tid}/exe`); } catch { return null; }
   if (m.name !== exe) return null;
   const fn = functionAt(task, m, at);
-  if (!fn) return null;
-  const region = displacedRegion(task, fn, at);
+  return fn ? displacedRegion(task, fn, at) : null;
+}
+
+/**
+ * The bytes a trap for the point at rip `at` would replace ([start, end)), or null where no trap
+ * can be armed. A task standing strictly inside them must be taken out before the trap is armed.
+ */
+export function pointTrapBytes(task: Task, at: bigint): { start: bigint; end: bigint } | null {
+  const region = regionFor(task, readMaps(task.tid), at);
+  if (!region) return null;
+  for (const i of region.all) i.free();
+  return { start: region.start, end: region.start + BigInt(region.length) };
+}
+
+/** Arms a trampoline for the point (rip and registers in target), or returns null where it is not safe. */
+export function armPointTrap(task: Task, target: BigUint64Array): PointTrap | null {
+  const at = target[R.rip]!;
+  const maps = readMaps(task.tid);
+  const region = regionFor(task, maps, at);
   if (!region) return null;
   const rip = task.fetchRegs()[R.rip]!;
   if (rip > region.start && rip < region.start + BigInt(region.length)) {

@@ -17,7 +17,7 @@ import type { TraceReader } from '../trace/trace-reader.js';
 import { isSynchronous, rewindSyscallForSignal } from '../tracee/signal-points.js';
 import { TraceeError } from '../tracee/errors.js';
 import { afterCodeChange, changesCode } from '../patch/code-changes.js';
-import { armPointTrap } from '../patch/point-trap.js';
+import { armPointTrap, pointTrapBytes } from '../patch/point-trap.js';
 import { applySites, CodeSpaces, PatchedCode, type CodeSpacesState } from '../patch/code-patcher.js';
 import { replayPlan, type TrapPlan } from '../tracee/trap-plan.js';
 import { interruptedBySignal, runToSyscallExit, skipToExit } from '../tracee/inject.js';
@@ -51,6 +51,8 @@ import { REPLAY_EXECUTED_SYSCALLS } from '../syscallbuf/calls.js';
 const NOT_PINNED: readonly number[] = [];
 /** Passes through a preemption point's instruction replay tries before it reports a divergence. */
 const MAX_SEARCH_HITS = 1_000_000;
+/** Single steps that may take a task out of the bytes a point's in-process trap displaces. */
+const STEPS_OUT = 8;
 
 export interface ReplayOptions {
   /** Re-emit the program's writes to stdout/stderr. */
@@ -439,19 +441,17 @@ export class Replayer {
       t.waitToResume(sent.signo);
       t.saw(s);
     }
-    if (t.pendingSig !== 0) {
-      // A signal placed at the task's last point (SIGCHLD in a loop, say) is delivered first, by one
-      // single step, so the trap searches from a plain stop (the plain search would stop at every pass).
-      if (!this.deliverByStep(t)) return false;
-      // The step may leave the task inside the bytes the trap displaces (it ran the instruction at the
-      // point): a few more steps take it out, each stop checked.
-      if (this.stepPastPoint(t, target, point, what)) return true;
-    } else {
-      // The task may stand just past the point already (the previous point was the next instruction
-      // of the same loop, and a handler returned there): inside the bytes the trap would displace.
-      const rip = task.fetchRegs()[R.rip]!;
-      if (rip > at && rip < at + 16n && this.stepPastPoint(t, target, point, what)) return true;
-    }
+    // A signal placed at the task's last point (SIGCHLD in a loop, say) is delivered first, by one
+    // single step, so the trap searches from a plain stop (the plain search would stop at every pass).
+    if (t.pendingSig !== 0 && !this.deliverByStep(t)) return false;
+    // The task may stand inside the bytes the trap displaces (which may start a few instructions
+    // before the point): the step above ran the instruction at the point; or the previous point was
+    // in the same loop and a handler returned there, with no event since but buffered calls. Steps
+    // take it out, each stop checked.
+    const bytes = pointTrapBytes(task, at);
+    if (!bytes) return false;
+    const out = this.stepOutOf(t, bytes, target, point, what);
+    if (out !== 'out') return out === 'found';
     const trap = armPointTrap(task, target);
     if (!trap) return false;
     let found = false;
@@ -488,16 +488,19 @@ export class Replayer {
   }
 
   /**
-   * Single-steps the task (at most 4 instructions) while it stands within 16 bytes after the point's
-   * rip, where the trap's jump could cover it; true when a stop on the way is the point itself.
+   * Single-steps the task (at most STEPS_OUT instructions) while it stands strictly inside `bytes`,
+   * where the trap's jump would cover it: 'found' when a stop on the way (or where it stands) is the
+   * point itself, 'out' once it is outside them, 'stuck' when it is not out in time or stands at a
+   * syscall (the task is then where a plain search can start).
    */
-  private stepPastPoint(t: RTask, target: BigUint64Array, point: PointMemory | undefined, what: string): boolean {
+  private stepOutOf(t: RTask, bytes: { start: bigint; end: bigint }, target: BigUint64Array, point: PointMemory | undefined,
+    what: string): 'found' | 'out' | 'stuck' {
     const task = t.task;
-    const at = target[R.rip]!;
     for (let steps = 0; ; steps++) {
       const rip = task.fetchRegs()[R.rip]!;
-      if (atPoint(task, target, point) && this.batchUsed(t)) return true;
-      if (steps === 4 || rip <= at || rip >= at + 16n || atSyscallInstruction(task)) return false;
+      if (rip === target[R.rip] && atPoint(task, target, point) && this.batchUsed(t)) return 'found';
+      if (rip <= bytes.start || rip >= bytes.end) return 'out';
+      if (steps === STEPS_OUT || atSyscallInstruction(task)) return 'stuck';
       task.step();
       const s = waitStop(task.tid);
       if (s.kind !== 'signal' || s.signal !== SIG.SIGTRAP) throw this.diverge(`recorded task ${t.recTid} reached ${describeStop(s)} before ${what}`);
