@@ -4,7 +4,11 @@
 // those two are shorter than a jump (5 bytes). The bytes are replaced by a jump (and nops) to a stub
 // of its own in the buffer's stub area, which steps over the red zone, loads the number as the site
 // did, calls the buffer's entry, steps back, runs the displaced instruction after the syscall and
-// jumps back after the site. Found with iced-x86 from each function's start, like the trapped
+// jumps back after the site. One more shape, whose number is only known when it runs: glibc's
+// `syscall(3)` (`mov 0x8(%rsp),%r9; syscall`), which libuv (node) and Rust's std call for close,
+// statx and futex: its stub sends the call to the entry, which buffers it or hands it to the tracer
+// like any other, except for the calls that must run where the program's own stack is (DIRECT_NRS:
+// clone, rt_sigreturn, exec, exit…), which its own `syscall` makes, traced, as the site would have. Found with iced-x86 from each function's start, like the trapped
 // instructions (decoder.ts), and only where no branch of the function lands inside the replaced
 // bytes. Cached per file identity on disk, beside the trap sites.
 import { createHash } from 'node:crypto';
@@ -31,9 +35,19 @@ export interface SyscallFileSite {
 
 const JMP = 5;
 // The cache holds the sites of BUFFERED_SYSCALLS only: its name says which set (a new call buffered finds new sites).
-const FINDER_VERSION = `2-${createHash('sha256').update([...BUFFERED_SYSCALLS].sort((a, b) => a - b).join(',')).digest('hex').slice(0, 8)}`;
+const FINDER_VERSION = `3-${createHash('sha256').update([...BUFFERED_SYSCALLS].sort((a, b) => a - b).join(',')).digest('hex').slice(0, 8)}`;
 const LEA_DOWN = [0x48, 0x8d, 0x64, 0x24, 0x80]; // lea -0x80(%rsp),%rsp
 const LEA_UP = [0x48, 0x8d, 0xa4, 0x24, 0x80, 0x00, 0x00, 0x00]; // lea 0x80(%rsp),%rsp
+/** glibc's syscall(3): its seventh argument loaded from the caller's frame, then `syscall`. */
+const ANY_NR_PRE = [0x4c, 0x8b, 0x4c, 0x24, 0x08]; // mov 0x8(%rsp),%r9
+/**
+ * Calls a stub of an ANY_NR_PRE site makes itself, never through the buffer's entry (which returns
+ * on the program's stack by a `ret`, and runs its traced call with that stack pointer moved down):
+ * rt_sigreturn, clone, fork, vfork, execve, exit, exit_group, execveat, clone3, and every number
+ * from 512 up (x32's and ones no kernel has). Part of the trace format: replay rebuilds the stub.
+ */
+export const DIRECT_NRS = [15, 56, 57, 58, 59, 60, 231, 322, 435] as const;
+const DIRECT_FROM = 512;
 
 interface IcedInstruction {
   readonly ip: bigint;
@@ -58,6 +72,11 @@ function movableAfter(b: Uint8Array, at: number, len: number): boolean {
   if (len === 2 && b[at] === 0x85 && b[at + 1] === 0xc0) return true; // test %eax, %eax
   if (len === 3 && (b[at] === 0x48 || b[at] === 0x49) && b[at + 1] === 0x89 && (b[at + 2]! & 0xf8) === 0xc0) return true; // mov %rax, %reg
   return false;
+}
+
+/** Whether a site's bytes are glibc's syscall(3)'s: the number is the caller's, known only at run time. */
+function anyNrSite(b: Uint8Array, at: number, len: number): boolean {
+  return len === ANY_NR_PRE.length + 2 && ANY_NR_PRE.every((x, i) => b[at + i] === x) && b[at + len - 2] === 0x0f && b[at + len - 1] === 0x05;
 }
 
 /** The syscall number the instruction before a syscall loads, or null. */
@@ -128,11 +147,12 @@ export function findSyscallSites(file: Uint8Array): SyscallFileSite[] {
         const sys = all[k]!;
         if (sys.mnemonic !== SYSCALL || sys.length !== 2) continue;
         const pre = all[k - 1]!;
-        const nr = loadedNr(file, Number(pre.ip), pre.length)
-          ?? (movablePre(file, Number(pre.ip), pre.length) ? nrBefore(file, all, k - 1, targets) : null);
-        if (nr === null || !BUFFERED_SYSCALLS.has(nr)) continue;
         const offset = Number(pre.ip);
         let length = pre.length + 2;
+        if (!anyNrSite(file, offset, length)) {
+          const nr = loadedNr(file, offset, pre.length) ?? (movablePre(file, offset, pre.length) ? nrBefore(file, all, k - 1, targets) : null);
+          if (nr === null || !BUFFERED_SYSCALLS.has(nr)) continue;
+        }
         if (length < JMP) {
           const post = all[k + 1];
           if (!post || !movableAfter(file, Number(post.ip), post.length)) continue;
@@ -208,8 +228,66 @@ function rel32(from: bigint, to: bigint): number | null {
   return d >= -(2n ** 31n) && d < 2n ** 31n ? Number(d) : null;
 }
 
+/**
+ * The stub of an ANY_NR_PRE site: its load of r9 with the caller's stack pointer, then to `direct`
+ * for DIRECT_NRS (compared on eax, as the kernel reads the number), else to the buffer's entry as a
+ * constant site's stub calls it; `direct`: the site's own syscall, then the jump back.
+ */
+function anyNrStubBytes(addr: bigint, original: Uint8Array, stub: bigint, entry: bigint): Uint8Array | null {
+  const out: number[] = [...ANY_NR_PRE];
+  const toDirect: number[] = []; // where each rel8 to `direct` is
+  const cmpEax = (n: number): void => {
+    if (n < 0x80) out.push(0x83, 0xf8, n);
+    else out.push(0x3d, n & 0xff, (n >> 8) & 0xff, 0, 0);
+  };
+  cmpEax(DIRECT_FROM);
+  out.push(0x73, 0); // jae direct
+  toDirect.push(out.length - 1);
+  for (const n of DIRECT_NRS) {
+    cmpEax(n);
+    out.push(0x74, 0); // je direct
+    toDirect.push(out.length - 1);
+  }
+  out.push(...LEA_DOWN);
+  const callAt = out.length;
+  out.push(0xe8, 0, 0, 0, 0, ...LEA_UP, 0xe9, 0, 0, 0, 0);
+  const jmpBack1 = out.length - 4;
+  const direct = out.length;
+  out.push(0x0f, 0x05, 0xe9, 0, 0, 0, 0);
+  const b = new Uint8Array(out);
+  const dv = new DataView(b.buffer);
+  for (const at of toDirect) b[at] = direct - (at + 1);
+  const back = addr + BigInt(original.length);
+  const call = rel32(stub + BigInt(callAt + 5), entry);
+  const jmp1 = rel32(stub + BigInt(jmpBack1 + 4), back);
+  const jmp2 = rel32(stub + BigInt(b.length), back);
+  if (call === null || jmp1 === null || jmp2 === null) return null;
+  dv.setInt32(callAt + 1, call, true);
+  dv.setInt32(jmpBack1, jmp1, true);
+  dv.setInt32(b.length - 4, jmp2, true);
+  return b;
+}
+
+/**
+ * The address of the syscall instruction of `site` (patched, original bytes known) whose stub's call
+ * of the buffer's entry returns to ret, or null when ret is not that return address.
+ */
+export function siteSyscallOfReturn(site: { addr: bigint; stub?: bigint; original?: Uint8Array }, ret: bigint): bigint | null {
+  const original = site.original;
+  if (site.stub === undefined || !original) return null;
+  const sysOff = sysOffOf(original);
+  const probe = stubBytes(site.addr, original, sysOff, site.stub, site.stub);
+  if (!probe) return null;
+  // The call is the stub's only e8 followed by LEA_UP.
+  for (let i = 0; i + 5 + LEA_UP.length <= probe.length; i++) {
+    if (probe[i] === 0xe8 && LEA_UP.every((x, k) => probe[i + 5 + k] === x)) return ret === site.stub + BigInt(i + 5) ? site.addr + BigInt(sysOff) : null;
+  }
+  return null;
+}
+
 /** The stub of a site at addr whose original bytes are `original` (syscall at sysOff), placed at stub. */
 function stubBytes(addr: bigint, original: Uint8Array, sysOff: number, stub: bigint, entry: bigint): Uint8Array | null {
+  if (anyNrSite(original, 0, original.length)) return anyNrStubBytes(addr, original, stub, entry);
   const pre = original.subarray(0, sysOff);
   const post = original.subarray(sysOff + 2);
   const out = [...LEA_DOWN, ...pre, 0xe8, 0, 0, 0, 0, ...LEA_UP, ...post, 0xe9, 0, 0, 0, 0];
@@ -235,11 +313,13 @@ function jumpBytes(addr: bigint, length: number, stub: bigint): Uint8Array | nul
 
 /** Whether the bytes are a site's shape: the number load (or a move after it), then `syscall` at sysOff. */
 function siteShape(bytes: Uint8Array, sysOff: number): boolean {
+  if (anyNrSite(bytes, 0, bytes.length)) return true;
   return bytes[sysOff] === 0x0f && bytes[sysOff + 1] === 0x05 && (loadedNr(bytes, 0, sysOff) !== null || movablePre(bytes, 0, sysOff));
 }
 
 /** The syscall's offset in a recorded site's original bytes (the length of its first instruction). */
 function sysOffOf(original: Uint8Array): number {
+  if (anyNrSite(original, 0, original.length)) return ANY_NR_PRE.length;
   const op = original[0]!;
   if (op >= 0xb8 && op <= 0xbf) return 5;
   if (op === 0x41 && original[1]! >= 0xb8 && original[1]! <= 0xbf) return 6;

@@ -5,8 +5,8 @@
 // read back at once, a timer signal landing while the buffer's code runs, more records than one
 // buffer holds, exec and exit with records in the buffer, a fork child's copy, a vfork child (no
 // buffer of its own), threads (a buffer each, reused once a thread ends; full, exec'ing, signalled,
-// forking), a pipe dup2'd over a buffered file, a divergence inside a buffered run, and gdb's view
-// of a patched wrapper.
+// forking), a pipe dup2'd over a buffered file, calls through glibc's syscall(3), a divergence
+// inside a buffered run, and gdb's view of a patched wrapper.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -251,6 +251,26 @@ describe('syscallbuf.c with the syscall buffer', () => {
     const { rec, dump } = await recordCase(['random']);
     assert.match(rec.stdout.toString(), /^getrandom 32 [0-9a-f]{64}$/m, explain(rec));
     assert.match(dump, /^ {2}\[buffered \d+\] tid \d+ getrandom\(.*\) = 0x20 \(32 bytes out\)$/m);
+    assertReplayMatches(rec, await replay(rec.traceDir));
+  });
+
+  test('anynr: calls through glibc\'s syscall(3) are buffered; fork and an unknown number are made by the site\'s stub, traced', async () => {
+    const args = ['anynr', dataFile()];
+    const { rec, dump } = await recordCase(args);
+    await sameAsNative(rec, args);
+    assert.match(rec.stdout.toString(), /^anynr read 16 'A first line of ' *$/m, explain(rec));
+    // glibc's own fstat is newfstatat: a buffered statx came through syscall(3).
+    assert.match(dump, /^ {2}\[buffered \d+\] tid \d+ statx\(0x3, .*\) = 0x0 \(256 bytes out\)$/m, dump.slice(0, 8000));
+    const stub = (name: string): bigint => {
+      const m = new RegExp(`^\\d+: tid \\d+ ${name}\\(.*@0x([0-9a-f]+)$`, 'm').exec(dump);
+      assert.ok(m, `no traced ${name} in\n${dump.slice(0, 8000)}`);
+      return BigInt('0x' + m[1]);
+    };
+    // Made by the stub's own syscall instruction (in the stub area, after the buffer's code), not the buffer's.
+    for (const name of ['fork', 'syscall_1000']) {
+      const ip = stub(name);
+      assert.ok(ip >= BUFFER_CODE_START + 0x10000n && ip < BUFFER_CODE_END, `${name} at 0x${ip.toString(16)}`);
+    }
     assertReplayMatches(rec, await replay(rec.traceDir));
   });
 

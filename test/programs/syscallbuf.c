@@ -26,6 +26,10 @@
  *   random        getrandom of 32 bytes, printed (record and replay only: differs natively)
  *   openmmap FILE a buffered open's fd mapped (a traced mmap), the buffered close, the mapping read
  *   echo          200 lines written to stdout with write(2), some to a dup of it, and to stderr
+ *   anynr FILE    the calls made through glibc's syscall(3), whose number is its caller's: openat,
+ *                 read (printed at once), statx, close, getpid (buffered); fork and an unknown number
+ *                 (made by the site's stub itself, traced); a pipe read that waits for a child
+ *                 (handed to the tracer); each result printed
  *   setgs         sets its own GS base (arch_prctl ARCH_SET_GS), which the buffer uses: refused
  */
 #define _GNU_SOURCE
@@ -436,6 +440,43 @@ static int fsops(const char *dir, const char *file) {
   return 0;
 }
 
+static int any_number(const char *f) {
+  long fd = syscall(SYS_openat, AT_FDCWD, f, O_RDONLY);
+  char buf[17] = {0};
+  long n = syscall(SYS_read, fd, buf, 16);
+  say("anynr read %ld '%s'\n", n, buf);
+  struct statx x;
+  long r = syscall(SYS_statx, (int)fd, "", AT_EMPTY_PATH, STATX_SIZE, &x);
+  say("anynr statx %ld size %llu\n", r, (unsigned long long)x.stx_size);
+  long first = syscall(SYS_close, fd);
+  long again = syscall(SYS_close, fd);
+  say("anynr close %ld, again %ld errno %d\n", first, again, errno);
+  say("anynr getpid %s\n", syscall(SYS_getpid) == getpid() ? "same" : "differs");
+  errno = 0;
+  r = syscall(1000);
+  say("anynr number 1000: %ld errno %d\n", r, errno);
+  long child = syscall(SYS_fork);
+  if (child == 0) {
+    say("anynr child: ppid %s\n", syscall(SYS_getppid) > 0 ? "known" : "none");
+    _exit(7);
+  }
+  int st = 0;
+  waitpid((pid_t)child, &st, 0);
+  say("anynr child exited %d\n", WEXITSTATUS(st));
+  int p[2];
+  if (pipe(p) != 0) return 1;
+  if (fork() == 0) {
+    usleep(100000);
+    (void)!write(p[1], "late", 4);
+    _exit(0);
+  }
+  memset(buf, 0, sizeof buf);
+  n = syscall(SYS_read, p[0], buf, 16);
+  say("anynr pipe read %ld '%s'\n", n, buf);
+  wait(NULL);
+  return 0;
+}
+
 static int random_bytes(void) {
   unsigned char b[32];
   long n = getrandom(b, sizeof b, 0);
@@ -510,6 +551,7 @@ static int run(const char *c, const char *f, const char *self) {
   if (!strcmp(c, "threadexec")) return thread_exec(self);
   if (!strcmp(c, "threadsig")) return thread_signals();
   if (!strcmp(c, "forkthread")) return fork_thread();
+  if (!strcmp(c, "anynr")) return any_number(f);
   if (!strcmp(c, "setgs")) {
     static long area[64];
     return syscall(SYS_arch_prctl, 0x1001 /* ARCH_SET_GS */, area) == 0 ? 0 : 1;

@@ -1,15 +1,17 @@
 /* workers.c: busy workers for debugging a replay of several threads or processes. `workers threads N`
  * starts N pthreads, `workers procs N` forks N children; each worker makes ITER system calls
- * (clock_gettime: its input, so runs differ) and reports a checksum through report(), which prints
- * "report W SUM". The parent then joins or waits for them and prints "total T". Replay of it runs for
- * a while, so a debugger keeps restore points along the way: the calls are made with syscall(2), whose
- * `syscall` instruction rewind's syscall buffer does not patch, so each is a traced event with the
- * buffer on too (through clock_gettime, a fork child would buffer them and its replay take no time). */
+ * (times(2), the clock ticks since boot: its input, so runs differ) and reports a checksum through
+ * report(), which prints "report W SUM". The parent then joins or waits for them and prints "total T".
+ * Replay of it runs for a while, so a debugger keeps restore points along the way: times(2) is a call
+ * rewind's syscall buffer leaves to the tracer, so each is a traced event with the buffer on too (a
+ * buffered call, clock_gettime say, would leave no event between the reports and its replay take no
+ * time). */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/times.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,9 +29,9 @@ __attribute__((noinline)) void report(int worker, long sum) {
 static long work(int worker) {
   long sum = worker;
   for (int i = 0; i < ITER; i++) {
-    struct timespec t;
-    syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &t);
-    sum = sum * 31 + ((long long)t.tv_sec * 1000000000LL + t.tv_nsec) % 1000;
+    struct tms t;
+    long ticks = syscall(SYS_times, &t);
+    sum = sum * 31 + (ticks + t.tms_utime) % 1000;
     sum %= 1000000007L;
     if (i % 5000 == 4999) report(worker, sum);
   }

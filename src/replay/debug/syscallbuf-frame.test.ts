@@ -41,3 +41,16 @@ test('anywhere else, or called from outside a stub, the registers are the thread
   assert.equal(atPatchedSite(fromVdso, code, stack(0x7ffff7fc1234n)), fromVdso);
   assert.equal(atPatchedSite(fromVdso, code, stack(STUBS + 3n)), fromVdso, 'not after a call in the stub');
 });
+
+test('a thread in a call glibc\'s syscall(3) made is shown after that function\'s syscall', () => {
+  // `mov 0x8(%rsp),%r9; syscall`: its stub's checks of the number come before the call (TRACE_FORMAT.md):
+  // 5 bytes of the move, 7 of the check for 512 and up, 5 each for 15, 56–60, 7 each for 231, 322, 435, 5 of lea.
+  const anySite = { addr: 0x7ffff7e5c000n, insn: TrappedInsn.Syscall, stub: STUBS + 0x40n, original: new Uint8Array([0x4c, 0x8b, 0x4c, 0x24, 0x08, 0x0f, 0x05]) };
+  const withAny = PatchedCode.empty.with([futexSite, pollSite, anySite]);
+  const ret = anySite.stub + 5n + 7n + 6n * 5n + 3n * 7n + 5n + 5n;
+  const shown = atPatchedSite(regsAt(syscallbufBlob().tracedIp, 0x7fffffffd000n), withAny, stack(ret));
+  assert.equal(shown[R.rip], anySite.addr + 7n);
+  assert.equal(shown[R.rsp], 0x7fffffffd000n + 8n + 0x80n);
+  const elsewhere = regsAt(syscallbufBlob().tracedIp, 0x7fffffffd000n);
+  assert.equal(atPatchedSite(elsewhere, withAny, stack(ret - 5n)), elsewhere, 'not the call\'s return address');
+});
