@@ -393,9 +393,10 @@ test('versions newer than this rewind are refused, naming the version', () => {
   fs.writeFileSync(metaPath, JSON.stringify(meta));
   const eventsPath = path.join(dir, 'events');
   const file = new Uint8Array(fs.readFileSync(eventsPath));
-  file[8] = 9;
+  file[8] = TRACE_FORMAT_VERSION + 1;
   fs.writeFileSync(eventsPath, file);
-  assert.throws(() => TraceReader.open(dir), (e: unknown) => e instanceof TraceError && /events file format version 9 is newer/.test(e.message));
+  const newer = new RegExp(`events file format version ${TRACE_FORMAT_VERSION + 1} is newer`);
+  assert.throws(() => TraceReader.open(dir), (e: unknown) => e instanceof TraceError && newer.test(e.message));
 });
 
 test('missing directories, non-traces and broken meta.json are TraceErrors', () => {
