@@ -424,6 +424,16 @@ static int may_write_now(i64 nr, const i64 *a, const u64 *st) {
 }
 
 /*
+ * A ppoll's or epoll_pwait's temporary signal mask, which the buffer's try leaves out (run_here): one
+ * the kernel takes (the size of its sigset_t, readable; else the call fails, as traced), and not while
+ * the tracer holds a signal for the thread (it delivers it at the traced call, under that mask).
+ */
+static int mask_here(i64 mask, i64 size) {
+  u64 set;
+  return size == SIGSET_SIZE && read_own((u64)mask, SIGSET_SIZE, &set) == 0 && !header()->held;
+}
+
+/*
  * Record: whether this call may run here (the conditions max_output's rows name): the fd of a read, a
  * write or a close checked with an untraced fstat each time (no fd cache to invalidate), an openat's
  * target with an untraced stat (a FIFO or a device could block it).
@@ -492,10 +502,10 @@ static int allowed(i64 nr, const i64 *a) {
       i64 ts[2];
       if (read_own((u64)a[2], sizeof ts, ts) != 0 || ts[0] != 0 || ts[1] != 0) return 0;
     }
-    return !a[3] || !header()->held; /* a temporary mask: the tracer delivers a held signal under it */
+    return !a[3] || mask_here(a[3], a[4]);
   }
   case 281: /* epoll_pwait: the same */
-    return !a[4] || !header()->held;
+    return !a[4] || mask_here(a[4], a[5]);
   default:
     return 1;
   }
@@ -525,14 +535,17 @@ static int run_here(i64 nr, const i64 *a, const struct pre *pre, i64 *r) {
     return timeout == 0 || (*r != 0 && !interrupted(*r));
   }
   if (nr == 271 || nr == 281) {
-    /* ppoll, epoll_pwait: as poll and epoll_wait. With a temporary signal mask only when fds are ready
-       (r > 0): the kernel then restores the program's mask and returns without delivering a signal
-       the temporary mask let through; a call that would wait, or time out at once, under that mask
-       could be interrupted by one, and goes to the tracer. */
+    /* ppoll, epoll_pwait: as poll and epoll_wait, tried without the temporary signal mask: under it
+       the try would take a signal pending and blocked (the tracer would then hold it, and could not
+       deliver it while the program's mask blocks it: the traced call would wait for ever). With a
+       mask, only ready fds (r > 0) are buffered: with fds ready the kernel returns them whatever is
+       pending (it looks for signals only when none is) and restores the program's mask without
+       delivering a signal the temporary one let through; a call that would wait, or time out at
+       once, under the mask could be interrupted by such a signal, and goes to the tracer. */
     i64 zero[2] = { 0, 0 };
     i64 mask = nr == 271 ? a[3] : a[4];
     int at_once = nr == 271 ? a[2] != 0 : a[3] == 0; /* allowed(): a ppoll timeout given is zero */
-    *r = nr == 271 ? sb_untraced(271, a[0], a[1], (i64)zero, a[3], a[4], 0) : sb_untraced(281, a[0], a[1], a[2], 0, a[4], a[5]);
+    *r = nr == 271 ? sb_untraced(271, a[0], a[1], (i64)zero, 0, 0, 0) : sb_untraced(232, a[0], a[1], a[2], 0, 0, 0);
     if (mask) return *r > 0;
     return at_once || (*r != 0 && !interrupted(*r));
   }
@@ -565,13 +578,13 @@ static int run_here(i64 nr, const i64 *a, const struct pre *pre, i64 *r) {
 static struct sb_ret record(struct sb_header *h, struct sb_frame *f) {
   i64 max = max_output(f->nr, f->a);
   if (max < 0) return traced();
+  if (!allowed(f->nr, f->a)) return traced();
   struct pre pre;
   i64 more = pre_read(f->nr, f->a, &pre);
   if (more < 0) return traced();
   max += more;
   u64 need = sizeof(struct sb_record) + MAX_OUT * 24 + (u64)max; /* each output: 16 bytes and up to 7 of padding */
   if ((u64)max > h->capacity || (u64)h->used + h->reserved + need > h->capacity) return traced(); /* full: the traced call flushes it */
-  if (!allowed(f->nr, f->a)) return traced();
   i64 r;
   if (f->nr == 20 && echo_of(f->a[0])) r = writev_echo(f->a);
   else if (!run_here(f->nr, f->a, &pre, &r)) return traced();
@@ -770,7 +783,7 @@ static i64 pre_iovecs(u64 addr, i64 n, struct pre *pre) {
 }
 
 /*
- * Record, before the checks: what readv, preadv, recvmsg and sendmsg point at (struct pre), and how
+ * Record, after allowed(): what readv, preadv, recvmsg and sendmsg point at (struct pre), and how
  * many bytes of outputs that adds to max_output's; -1 when the call goes to the tracer (an array or
  * msghdr that cannot be read, too many iovecs, control data: SCM_RIGHTS fds change the fd table the
  * recorder models; a recvmsg's msghdr the kernel could not write back).

@@ -28,8 +28,9 @@
 // FUTEX_WAKE(_BITSET), and FUTEX_WAIT(_BITSET) run with a zero timeout first (-EAGAIN: the word was
 // not the value, buffered; timed out: it would wait, traced); poll and epoll_wait run with timeout 0
 // first (ready fds, or the program's own timeout 0: buffered; else traced with the program's
-// arguments), ppoll (no timeout or a zero one) and epoll_pwait the same, with a temporary signal mask
-// only when fds are ready and no signal is held for the thread. Only one recorded task runs at a time,
+// arguments), ppoll (no timeout or a zero one) and epoll_pwait the same (tried without their
+// temporary signal mask, which would take a blocked pending signal), with a mask only when fds are
+// ready and no signal is held for the thread. Only one recorded task runs at a time,
 // so nothing recorded changes the answer between the check and the call. Anything else goes to the tracer as before. A write or writev to rewind's own stdout or stderr keeps
 // its bytes in the record, and replay re-emits them.
 import { SYS } from '../kernel/syscall-names.js';

@@ -85,6 +85,20 @@ const CASES: { name: string; dir: boolean; want: RegExp[]; wantCount?: [RegExp, 
       buffered(String.raw`epoll_pwait\(0x8, 0x[0-9a-f]+, 0x4, 0x0, 0x0, 0x8\) = 0x0$`),
     ],
   },
+  {
+    // SIGUSR1 blocked and pending, let through by the call's mask: the buffer's try leaves the mask out
+    // (under it the try would take the signal, which the recorder could then not deliver while the
+    // program's mask blocks it: the traced call waited for ever); only ready fds are buffered.
+    name: 'mask',
+    dir: false,
+    want: [
+      traced(String.raw`ppoll\(0x[0-9a-f]+, 0x1, 0x0, 0x[0-9a-f]+, 0x8, .*\) = -514 `), // ERESTARTNOHAND: the handler ran
+      traced(String.raw`ppoll\(0x[0-9a-f]+, 0x1, 0x[0-9a-f]+, 0x[0-9a-f]+, 0x8, .*\) = -514 `),
+      buffered(String.raw`ppoll\(0x[0-9a-f]+, 0x1, 0x0, 0x[0-9a-f]+, 0x8, .*\) = 0x1 \(8 bytes out\)$`),
+      traced(String.raw`epoll_pwait\(0x[0-9a-f]+, 0x[0-9a-f]+, 0x2, 0x0, 0x[0-9a-f]+, 0x8\) = 0x0`),
+      traced(String.raw`epoll_pwait\(0x[0-9a-f]+, 0x[0-9a-f]+, 0x2, 0xffffffff, 0x[0-9a-f]+, 0x8\) = -4 `),
+    ],
+  },
 ];
 
 describe('readv, preadv, recvmsg, sendmsg, tty ioctls, ppoll, epoll_pwait in the syscall buffer', () => {

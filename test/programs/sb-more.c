@@ -16,6 +16,8 @@
  *               TCGETS of a file (ENOTTY), FIONREAD of a pipe and of a file
  *   poll        ppoll with no timeout and no mask of a ready pipe, with a zero timeout of an empty one,
  *               with a mask of a ready one; epoll_pwait the same ways
+ *   mask        SIGUSR1 blocked and pending while ppoll (waiting, zero timeout, a ready fd) and
+ *               epoll_pwait (zero timeout, waiting) run under a mask that lets it through
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -280,14 +282,66 @@ static int poll_case(void) {
   return 0;
 }
 
+static volatile sig_atomic_t got;
+static void on_usr1(int sig) {
+  (void)sig;
+  got++;
+}
+
+/* SIGUSR1 blocked and pending while ppoll or epoll_pwait runs under a mask that lets it through. */
+static int mask_case(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_usr1; /* no SA_RESTART */
+  if (sigaction(SIGUSR1, &sa, NULL) != 0) die("sigaction");
+  sigset_t usr1, none;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  sigemptyset(&none);
+  if (sigprocmask(SIG_BLOCK, &usr1, NULL) != 0) die("sigprocmask");
+  int ready[2], empty[2];
+  if (pipe(ready) != 0 || pipe(empty) != 0) die("pipe");
+  if (write(ready[1], "x", 1) != 1) die("write");
+  struct pollfd e = { empty[0], POLLIN, 0 }, r1 = { ready[0], POLLIN, 0 };
+  struct timespec zero = { 0, 0 };
+
+  raise(SIGUSR1);
+  errno = 0;
+  int r = ppoll(&e, 1, NULL, &none);
+  say("ppoll waiting, signal pending: %d %d handled %d\n", r, errno == EINTR, got);
+  raise(SIGUSR1);
+  errno = 0;
+  r = ppoll(&e, 1, &zero, &none);
+  say("ppoll zero timeout, signal pending: %d %d handled %d\n", r, errno == EINTR, got);
+  raise(SIGUSR1);
+  r = ppoll(&r1, 1, NULL, &none);
+  say("ppoll ready, signal pending: %d %d handled %d\n", r, r1.revents, got);
+  if (sigprocmask(SIG_UNBLOCK, &usr1, NULL) != 0) die("sigprocmask");
+  say("unblocked: handled %d\n", got);
+  if (sigprocmask(SIG_BLOCK, &usr1, NULL) != 0) die("sigprocmask");
+
+  int ep = epoll_create1(0);
+  struct epoll_event ev = { .events = EPOLLIN }, out[2];
+  if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, empty[0], &ev) != 0) die("epoll");
+  raise(SIGUSR1);
+  r = epoll_pwait(ep, out, 2, 0, &none);
+  say("epoll_pwait zero timeout, signal pending: %d handled %d\n", r, got);
+  errno = 0;
+  r = epoll_pwait(ep, out, 2, -1, &none);
+  say("epoll_pwait waiting, signal pending: %d %d handled %d\n", r, errno == EINTR, got);
+  close(ep);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc >= 3 && strcmp(argv[1], "readv") == 0) readv_case(argv[2]);
   else if (argc >= 3 && strcmp(argv[1], "msg") == 0) msg_case(argv[2]);
   else if (argc >= 3 && strcmp(argv[1], "rights") == 0) rights_case(argv[2]);
   else if (argc >= 3 && strcmp(argv[1], "tty") == 0) tty_case(argv[2]);
   else if (argc >= 2 && strcmp(argv[1], "poll") == 0) poll_case();
+  else if (argc >= 2 && strcmp(argv[1], "mask") == 0) mask_case();
   else {
-    say("usage: sb-more readv|msg|rights|tty DIR | poll\n");
+    say("usage: sb-more readv|msg|rights|tty DIR | poll | mask\n");
     return 2;
   }
   say("EXIT-SUCCESS\n");
