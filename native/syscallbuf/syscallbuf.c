@@ -110,6 +110,8 @@ static void copy(u8 *to, const u8 *from, u64 n) {
 #define FICLONE 0x40049409
 #define ENOENT 2
 #define TIOCGWINSZ 0x5413
+#define TIOCGPGRP 0x540f
+#define FIONREAD 0x541b
 #define TERMIOS_SIZE 36     /* the kernel's struct termios */
 #define WINSIZE_SIZE 8
 #define F_GETFD 1
@@ -121,7 +123,15 @@ static void copy(u8 *to, const u8 *from, u64 n) {
 #define EFAULT 14
 #define STAT_SIZE 144
 #define STATX_SIZE 256
-#define MAX_OUT 2
+#define IOV_BUF_MAX 16      /* readv, preadv, recvmsg: at most this many iovecs (more: traced) */
+#define MAX_OUT (2 + IOV_BUF_MAX) /* recvmsg: the msghdr, the source address, then the iovecs' data */
+#define MSGHDR_SIZE 56      /* x86-64's struct msghdr, by u64: name, namelen, iov, iovlen, control, controllen, flags */
+#define MH_NAME 0
+#define MH_NAMELEN 1
+#define MH_IOV 2
+#define MH_IOVLEN 3
+#define MH_CONTROLLEN 5
+#define SOCKADDR_MAX 128    /* struct sockaddr_storage */
 #define SIGSET_SIZE 8       /* the kernel's sigset_t: any other size is EINVAL */
 #define SIG_BLOCK 0
 #define SIGACTION_SIZE 32   /* the kernel's struct sigaction with that sigset */
@@ -163,6 +173,20 @@ static i64 writev_echo(const i64 *a);
 static void gather(u8 *to, const u64 *iov, i64 n, u64 len);
 
 /*
+ * Record: what a call's arguments point at, read before it runs with untraced process_vm_readv (a bad
+ * pointer fails there, never in the buffer's code): a readv's or preadv's iovec array, a recvmsg's
+ * msghdr and its iovec array; `total` the sum of the iovecs' lengths. The outputs come from this copy.
+ */
+struct pre {
+  u64 hdr[MSGHDR_SIZE / 8];
+  u64 iov[2 * IOV_BUF_MAX];
+  i64 niov;
+  u64 total;
+};
+static int read_own(u64 addr, u64 len, void *to);
+static i64 pre_read(i64 nr, const i64 *a, struct pre *pre);
+
+/*
  * The calls buffered, and for each the most its outputs can be before the call (0: none) — or -1
  * when it is not buffered. Only calls that cannot block, whose every effect at replay is their result
  * and these bytes (the syscall table emulates them all). Each row has its twin in
@@ -187,8 +211,9 @@ static i64 max_output(i64 nr, const i64 *a) {
   case 280: case 190: case 91: case 93: case 260: case 268: case 258: case 263: case 266:
     return 0;                 /* utimensat, fsetxattr, fchmod, fchown, fchownat, fchmodat, mkdirat, unlinkat, symlinkat */
   case 72: return a[1] == F_GETFD || a[1] == F_SETFD || a[1] == F_GETFL || a[1] == F_SETLK || a[1] == F_OFD_SETLK ? 0 : -1; /* fcntl */
-  case 16:                    /* ioctl: a tty's settings and size, FICLONE of a regular file into another */
-    return a[1] == TCGETS ? TERMIOS_SIZE : a[1] == TIOCGWINSZ ? WINSIZE_SIZE : a[1] == FICLONE ? 0 : -1;
+  case 16:                    /* ioctl: a tty's settings, size, process group, bytes to read; FICLONE of a regular file into another */
+    return a[1] == TCGETS ? TERMIOS_SIZE : a[1] == TIOCGWINSZ ? WINSIZE_SIZE : a[1] == TIOCGPGRP || a[1] == FIONREAD ? 4
+         : a[1] == FICLONE ? 0 : -1;
   case 318: return a[2] & GRND_RANDOM ? -1 : a[1]; /* getrandom (the urandom pool: never blocks once booted) */
   case 221: return 0;         /* fadvise64 */
   case 4: case 5: case 6: case 262: return STAT_SIZE; /* stat, fstat, lstat, newfstatat */
@@ -201,11 +226,15 @@ static i64 max_output(i64 nr, const i64 *a) {
     return 0;
   /* Calls that may block, run here only when an untraced check says they will not (may_read_now,
      may_write_now, run_here): */
+  case 19: case 295:          /* readv (files, and as read), preadv (files): the iovecs' lengths (pre_read) */
+    return a[2] >= 0 && a[2] <= IOV_BUF_MAX ? 0 : -1;
   case 45: return a[4] || a[5] ? -1 : a[2]; /* recvfrom (recv: no source address asked for) of a socket */
+  case 47: return 0;          /* recvmsg of a socket, no control data: its msghdr, name, iovecs (pre_read) */
+  case 46: return 0;          /* sendmsg as sendto, no control data */
   case 44: return 0;          /* sendto on a nonblocking socket, or with MSG_DONTWAIT */
   case 202: return futex_here(a[1]) ? 0 : -1; /* futex: the wakes, and the waits that do not wait */
-  case 7: return a[1] >= 0 && a[1] <= MAX_POLLFDS ? a[1] * POLLFD_SIZE : -1; /* poll */
-  case 232: return a[2] > 0 && a[2] <= MAX_EPOLL_EVENTS ? a[2] * EPOLL_EVENT_SIZE : -1; /* epoll_wait */
+  case 7: case 271: return a[1] >= 0 && a[1] <= MAX_POLLFDS ? a[1] * POLLFD_SIZE : -1; /* poll, ppoll */
+  case 232: case 281: return a[2] > 0 && a[2] <= MAX_EPOLL_EVENTS ? a[2] * EPOLL_EVENT_SIZE : -1; /* epoll_wait, epoll_pwait */
   /* Run again at replay (executed(): the syscall table executes them), the result and old set compared. */
   case 14: return a[2] && a[3] == SIGSET_SIZE ? SIGSET_SIZE : 0;          /* rt_sigprocmask: the old mask */
   case 13: return a[2] && a[3] == SIGSET_SIZE ? SIGACTION_SIZE : 0;       /* rt_sigaction: the old action */
@@ -222,10 +251,40 @@ static i64 max_output(i64 nr, const i64 *a) {
   }
 }
 
-/* The bytes the call wrote, from its arguments and result (the same rules as the syscall table's). */
-static u32 outputs(i64 nr, const i64 *a, i64 r, struct out *o) {
+/* The first len bytes over the n iovecs at iov, one output each (empty ones left out). */
+static u32 spread(const u64 *iov, i64 n, u64 len, struct out *o) {
+  u32 k = 0;
+  for (i64 i = 0; i < n && len > 0; i++) {
+    u64 l = iov[2 * i + 1] < len ? iov[2 * i + 1] : len;
+    if (l == 0) continue;
+    o[k].addr = iov[2 * i];
+    o[k].len = l;
+    k++;
+    len -= l;
+  }
+  return k;
+}
+
+/*
+ * The bytes the call wrote, from its arguments and result (the same rules as the syscall table's);
+ * for readv, preadv and recvmsg from what pre_read read before the call.
+ */
+static u32 outputs(i64 nr, const i64 *a, i64 r, const struct pre *pre, struct out *o) {
   if (r < 0 && r > -4096) return 0;
   switch (nr) {
+  case 19: case 295: return spread(pre->iov, pre->niov, (u64)r, o);
+  case 47: {
+    /* The msghdr (the kernel sets msg_namelen, msg_controllen, msg_flags), the source address (as
+       much of it as fitted: the smaller of msg_namelen before and after), the data (MSG_TRUNC: the
+       result may be the datagram's whole length, more than the iovecs took). */
+    u32 n = 0;
+    o[n].addr = a[1]; o[n].len = MSGHDR_SIZE; n++;
+    u64 before = (u32)pre->hdr[MH_NAMELEN], after = *(const u32 *)(a[1] + 8 * MH_NAMELEN);
+    u64 name = before < after ? before : after;
+    if (name > SOCKADDR_MAX) name = SOCKADDR_MAX;
+    if (pre->hdr[MH_NAME] && name) { o[n].addr = pre->hdr[MH_NAME]; o[n].len = name; n++; }
+    return n + spread(pre->iov, pre->niov, (u64)r < pre->total ? (u64)r : pre->total, o + n);
+  }
   case 0: case 17: case 217: case 89: o[0].addr = a[1]; o[0].len = r; return 1;
   case 267: o[0].addr = a[2]; o[0].len = r; return 1;
   case 191: case 192: case 193: if (!a[2] || !a[3]) return 0; o[0].addr = a[2]; o[0].len = r; return 1;
@@ -241,7 +300,11 @@ static u32 outputs(i64 nr, const i64 *a, i64 r, struct out *o) {
   }
   case 201: if (!a[0]) return 0; o[0].addr = a[0]; o[0].len = 8; return 1;
   case 194: case 195: case 196: if (!a[1] || !a[2]) return 0; o[0].addr = a[1]; o[0].len = r; return 1;
-  case 16: if (a[1] == FICLONE) return 0; o[0].addr = a[2]; o[0].len = a[1] == TCGETS ? TERMIOS_SIZE : WINSIZE_SIZE; return 1;
+  case 16:
+    if (a[1] == FICLONE) return 0;
+    o[0].addr = a[2];
+    o[0].len = a[1] == TCGETS ? TERMIOS_SIZE : a[1] == TIOCGWINSZ ? WINSIZE_SIZE : 4; /* TIOCGPGRP, FIONREAD: an int */
+    return 1;
   case 326: {
     u32 n = 0;
     if (a[1]) { o[n].addr = a[1]; o[n].len = 8; n++; }
@@ -250,8 +313,8 @@ static u32 outputs(i64 nr, const i64 *a, i64 r, struct out *o) {
   }
   case 318: o[0].addr = a[0]; o[0].len = r; return 1;
   case 45: o[0].addr = a[1]; o[0].len = (u64)r < (u64)a[2] ? (u64)r : (u64)a[2]; return 1; /* MSG_TRUNC: r may exceed len */
-  case 7: o[0].addr = a[0]; o[0].len = a[1] * POLLFD_SIZE; return 1;
-  case 232: o[0].addr = a[1]; o[0].len = r * EPOLL_EVENT_SIZE; return 1;
+  case 7: case 271: o[0].addr = a[0]; o[0].len = a[1] * POLLFD_SIZE; return 1;
+  case 232: case 281: o[0].addr = a[1]; o[0].len = r * EPOLL_EVENT_SIZE; return 1;
   case 14: if (!a[2]) return 0; o[0].addr = a[2]; o[0].len = SIGSET_SIZE; return 1;
   case 13: if (!a[2]) return 0; o[0].addr = a[2]; o[0].len = SIGACTION_SIZE; return 1;
   case 79: o[0].addr = a[0]; o[0].len = r; return 1;
@@ -275,6 +338,10 @@ static int nargs(i64 nr) {
   case 332: return 5;
   case 202: case 7: return 3; /* futex: uaddr, op, val; poll */
   case 232: return 4;         /* epoll_wait */
+  case 19: case 47: case 46: return 3; /* readv; recvmsg, sendmsg: fd, msghdr, flags */
+  case 295: return 4;         /* preadv: the offset in one register (pos_h is not used on x86-64) */
+  case 271: return 5;         /* ppoll */
+  case 281: return 6;         /* epoll_pwait */
   case 99: case 87: case 74: case 75: return 1;
   case 79: case 98: case 137: case 138: case 197: case 198: case 199: return 2;
   case 28: return 3;
@@ -314,6 +381,7 @@ static int has_prefix(const char *p, const char *prefix) {
 #define PIPE_BUF 4096
 #define MSG_DONTWAIT 0x40
 #define MSG_WAITALL 0x100
+#define MSG_ERRQUEUE 0x2000
 
 /* A pipe or FIFO, a socket, or an anonymous inode (eventfd, timerfd, signalfd…: no file type). */
 static int stream_file(const u64 *st) {
@@ -356,6 +424,16 @@ static int may_write_now(i64 nr, const i64 *a, const u64 *st) {
 }
 
 /*
+ * A ppoll's or epoll_pwait's temporary signal mask, which the buffer's try leaves out (run_here): one
+ * the kernel takes (the size of its sigset_t, readable; else the call fails, as traced), and not while
+ * the tracer holds a signal for the thread (it delivers it at the traced call, under that mask).
+ */
+static int mask_here(i64 mask, i64 size) {
+  u64 set;
+  return size == SIGSET_SIZE && read_own((u64)mask, SIGSET_SIZE, &set) == 0 && !header()->held;
+}
+
+/*
  * Record: whether this call may run here (the conditions max_output's rows name): the fd of a read, a
  * write or a close checked with an untraced fstat each time (no fd cache to invalidate), an openat's
  * target with an untraced stat (a FIFO or a device could block it).
@@ -363,8 +441,9 @@ static int may_write_now(i64 nr, const i64 *a, const u64 *st) {
 static int allowed(i64 nr, const i64 *a) {
   u64 st[STAT_SIZE / 8];
   switch (nr) {
-  case 0: case 17:
-    return sb_untraced(5, a[0], (i64)st, 0, 0, 0, 0) == 0 && (stat_mode(st) == S_IFREG || (nr == 0 && may_read_now(a[0], st, 0)));
+  case 0: case 17: case 19: case 295:
+    return sb_untraced(5, a[0], (i64)st, 0, 0, 0, 0) == 0 &&
+           (stat_mode(st) == S_IFREG || ((nr == 0 || nr == 19) && may_read_now(a[0], st, 0)));
   case 20: /* echoed: its iovecs read safely first, and not more bytes than the room kept for them */
     if (echo_of(a[0]) == 1 || echo_of(a[0]) == 2) {
       u64 iov[2 * IOV_ECHO_MAX];
@@ -374,12 +453,15 @@ static int allowed(i64 nr, const i64 *a) {
   case 1: case 18:
     if (echo_of(a[0]) == 3) return 0;
     return sb_untraced(5, a[0], (i64)st, 0, 0, 0, 0) == 0 && (writable_here(st) || (nr != 18 && may_write_now(nr, a, st)));
-  case 45: /* recvfrom: a socket; MSG_WAITALL waits for all len bytes even when some are there */
+  case 45: case 47: { /* recvfrom, recvmsg: a socket; MSG_WAITALL waits for all len bytes even when some are there */
+    i64 flags = nr == 45 ? a[3] : a[2];
+    if (nr == 47 && (flags & MSG_ERRQUEUE)) return 0;
     return sb_untraced(5, a[0], (i64)st, 0, 0, 0, 0) == 0 && stat_mode(st) == S_IFSOCK &&
-           (a[3] & MSG_DONTWAIT || nonblocking(a[0]) || (!(a[3] & MSG_WAITALL) && may_read_now(a[0], st, 1)));
-  case 44: /* sendto: not to rewind's stdout or stderr; a stream socket's send may block part way */
+           (flags & MSG_DONTWAIT || nonblocking(a[0]) || (!(flags & MSG_WAITALL) && may_read_now(a[0], st, 1)));
+  }
+  case 44: case 46: /* sendto, sendmsg: not to rewind's stdout or stderr; a stream socket's send may block part way */
     return echo_of(a[0]) == 0 && sb_untraced(5, a[0], (i64)st, 0, 0, 0, 0) == 0 && stat_mode(st) == S_IFSOCK &&
-           (a[3] & MSG_DONTWAIT || nonblocking(a[0]));
+           ((nr == 44 ? a[3] : a[2]) & MSG_DONTWAIT || nonblocking(a[0]));
   case 3: /* not one of rewind's stdout or stderr: the tracer's model (PROC, read-only here) must see that */
     return echo_of(a[0]) == 0 && sb_untraced(5, a[0], (i64)st, 0, 0, 0, 0) == 0 && file_or_dir(st);
   case 257: {
@@ -405,9 +487,25 @@ static int allowed(i64 nr, const i64 *a) {
   case 14: /* the same; and an rt_sigprocmask that may unblock a pending signal goes to the tracer */
     return !header()->held && (a[0] == SIG_BLOCK || !a[1] || !blocked_pending());
   case 16:
-    if (a[1] != FICLONE) return 1;
+    if (a[1] != FICLONE) {
+      /* The tty requests, on an fd of a file type (not an anonymous inode, whose ioctls are its own,
+         nor a block device): a tty writes what the table records, anything else fails with ENOTTY
+         (or for FIONREAD writes the int bytes ready, as the table records too). */
+      if (sb_untraced(5, a[0], (i64)st, 0, 0, 0, 0) != 0) return 0;
+      u32 m = stat_mode(st);
+      return m == S_IFCHR || m == S_IFREG || m == S_IFDIR || m == S_IFIFO || m == S_IFSOCK;
+    }
     if (sb_untraced(5, a[2], (i64)st, 0, 0, 0, 0) != 0 || stat_mode(st) != S_IFREG) return 0;
     return sb_untraced(5, a[0], (i64)st, 0, 0, 0, 0) == 0 && stat_mode(st) == S_IFREG && writable_here(st);
+  case 271: { /* ppoll: with no timeout or a zero one (the kernel writes no remaining time back) */
+    if (a[2]) {
+      i64 ts[2];
+      if (read_own((u64)a[2], sizeof ts, ts) != 0 || ts[0] != 0 || ts[1] != 0) return 0;
+    }
+    return !a[3] || mask_here(a[3], a[4]);
+  }
+  case 281: /* epoll_pwait: the same */
+    return !a[4] || mask_here(a[4], a[5]);
   default:
     return 1;
   }
@@ -430,11 +528,42 @@ static int interrupted(i64 r) { return r == -EINTR || (r <= -512 && r >= -516); 
  * applies); a futex wait with a zero timeout, which fails with EAGAIN at once when the word is not
  * the value (the wait the program asked for would not wait either) and times out when it is.
  */
-static int run_here(i64 nr, const i64 *a, i64 *r) {
+static int run_here(i64 nr, const i64 *a, const struct pre *pre, i64 *r) {
   if (nr == 7 || nr == 232) {
     i64 timeout = nr == 7 ? a[2] : a[3];
     *r = nr == 7 ? sb_untraced(7, a[0], a[1], 0, 0, 0, 0) : sb_untraced(232, a[0], a[1], a[2], 0, 0, 0);
     return timeout == 0 || (*r != 0 && !interrupted(*r));
+  }
+  if (nr == 271 || nr == 281) {
+    /* ppoll, epoll_pwait: as poll and epoll_wait, tried without the temporary signal mask: under it
+       the try would take a signal pending and blocked (the tracer would then hold it, and could not
+       deliver it while the program's mask blocks it: the traced call would wait for ever). With a
+       mask, only ready fds (r > 0) are buffered: with fds ready the kernel returns them whatever is
+       pending (it looks for signals only when none is) and restores the program's mask without
+       delivering a signal the temporary one let through; a call that would wait, or time out at
+       once, under the mask could be interrupted by such a signal, and goes to the tracer. */
+    i64 zero[2] = { 0, 0 };
+    i64 mask = nr == 271 ? a[3] : a[4];
+    int at_once = nr == 271 ? a[2] != 0 : a[3] == 0; /* allowed(): a ppoll timeout given is zero */
+    *r = nr == 271 ? sb_untraced(271, a[0], a[1], (i64)zero, 0, 0, 0) : sb_untraced(232, a[0], a[1], a[2], 0, 0, 0);
+    if (mask) return *r > 0;
+    return at_once || (*r != 0 && !interrupted(*r));
+  }
+  if (nr == 19 || nr == 295) {
+    /* readv, preadv: the kernel reads the copy of the iovecs the outputs are taken from */
+    *r = sb_untraced(nr, a[0], (i64)pre->iov, a[2], a[3], a[4], 0);
+    return 1;
+  }
+  if (nr == 47) {
+    /* recvmsg: a copy of the msghdr pointing at the copy of the iovecs; what the kernel sets in it
+       (msg_namelen, msg_controllen, msg_flags) is then stored in the program's (writable: pre_read) */
+    u64 hdr[MSGHDR_SIZE / 8];
+    copy((u8 *)hdr, (const u8 *)pre->hdr, MSGHDR_SIZE);
+    hdr[MH_IOV] = (u64)pre->iov;
+    *r = sb_untraced(47, a[0], (i64)hdr, a[2], 0, 0, 0);
+    hdr[MH_IOV] = pre->hdr[MH_IOV];
+    if (*r >= 0) copy((u8 *)a[1], (const u8 *)hdr, MSGHDR_SIZE);
+    return 1;
   }
   i64 cmd = a[1] & ~(i64)FUTEX_FLAGS;
   if (nr == 202 && (cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET)) {
@@ -449,12 +578,16 @@ static int run_here(i64 nr, const i64 *a, i64 *r) {
 static struct sb_ret record(struct sb_header *h, struct sb_frame *f) {
   i64 max = max_output(f->nr, f->a);
   if (max < 0) return traced();
-  u64 need = sizeof(struct sb_record) + MAX_OUT * 16 + (u64)max + 8;
-  if ((u64)max > h->capacity || (u64)h->used + h->reserved + need > h->capacity) return traced(); /* full: the traced call flushes it */
   if (!allowed(f->nr, f->a)) return traced();
+  struct pre pre;
+  i64 more = pre_read(f->nr, f->a, &pre);
+  if (more < 0) return traced();
+  max += more;
+  u64 need = sizeof(struct sb_record) + MAX_OUT * 24 + (u64)max; /* each output: 16 bytes and up to 7 of padding */
+  if ((u64)max > h->capacity || (u64)h->used + h->reserved + need > h->capacity) return traced(); /* full: the traced call flushes it */
   i64 r;
   if (f->nr == 20 && echo_of(f->a[0])) r = writev_echo(f->a);
-  else if (!run_here(f->nr, f->a, &r)) return traced();
+  else if (!run_here(f->nr, f->a, &pre, &r)) return traced();
   struct sb_record *rec = (struct sb_record *)(h->records + h->used);
   rec->nr = (i32)f->nr;
   for (int i = 0; i < 6; i++) rec->args[i] = f->a[i];
@@ -468,7 +601,7 @@ static struct sb_ret record(struct sb_header *h, struct sb_frame *f) {
     h->reserved += 16 + (((u64)r + 7) & ~7ul);
   } else {
     struct out o[MAX_OUT];
-    u32 n = outputs(f->nr, f->a, r, o);
+    u32 n = outputs(f->nr, f->a, r, &pre, o);
     rec->nout = n;
     for (u32 i = 0; i < n; i++) {
       u64 len = o[i].len > (u64)max ? (u64)max : o[i].len;
@@ -620,6 +753,55 @@ static i64 writev_echo(const i64 *a) {
     room -= iov[2 * i + 1];
   }
   return sb_untraced(20, a[0], (i64)iov, a[2], 0, 0, 0);
+}
+
+/* Reads len bytes of the process's own memory at addr into to (untraced process_vm_readv): 0, or -1. */
+static int read_own(u64 addr, u64 len, void *to) {
+  u64 local[2] = { (u64)to, len }, remote[2] = { addr, len };
+  i64 pid = sb_untraced(39, 0, 0, 0, 0, 0, 0);
+  return sb_untraced(310, pid, (i64)local, 1, (i64)remote, 1, 0) == (i64)len ? 0 : -1;
+}
+
+/* Whether the process's own memory at addr takes len bytes: writes there what is there (from). */
+static int writable_own(u64 addr, u64 len, const void *from) {
+  u64 local[2] = { (u64)from, len }, remote[2] = { addr, len };
+  i64 pid = sb_untraced(39, 0, 0, 0, 0, 0, 0);
+  return sb_untraced(311, pid, (i64)local, 1, (i64)remote, 1, 0) == (i64)len; /* process_vm_writev */
+}
+
+/* The n iovecs at addr into pre (at most IOV_BUF_MAX): their total length, or -1 (traced). */
+static i64 pre_iovecs(u64 addr, i64 n, struct pre *pre) {
+  if (n < 0 || n > IOV_BUF_MAX) return -1;
+  pre->niov = n;
+  pre->total = 0;
+  if (n > 0 && read_own(addr, (u64)n * 16, pre->iov) != 0) return -1;
+  for (i64 i = 0; i < n; i++) {
+    if (pre->iov[2 * i + 1] > 0x7fffffff) return -1; /* more than any buffer holds: traced */
+    pre->total += pre->iov[2 * i + 1];
+  }
+  return (i64)pre->total;
+}
+
+/*
+ * Record, after allowed(): what readv, preadv, recvmsg and sendmsg point at (struct pre), and how
+ * many bytes of outputs that adds to max_output's; -1 when the call goes to the tracer (an array or
+ * msghdr that cannot be read, too many iovecs, control data: SCM_RIGHTS fds change the fd table the
+ * recorder models; a recvmsg's msghdr the kernel could not write back).
+ */
+static i64 pre_read(i64 nr, const i64 *a, struct pre *pre) {
+  pre->niov = 0;
+  pre->total = 0;
+  switch (nr) {
+  case 19: case 295: return pre_iovecs((u64)a[1], a[2], pre);
+  case 46: case 47: {
+    if (read_own((u64)a[1], MSGHDR_SIZE, pre->hdr) != 0 || pre->hdr[MH_CONTROLLEN] != 0) return -1;
+    if (nr == 46) return 0;
+    if (!writable_own((u64)a[1], MSGHDR_SIZE, pre->hdr)) return -1;
+    i64 total = pre_iovecs(pre->hdr[MH_IOV], (i64)pre->hdr[MH_IOVLEN], pre);
+    return total < 0 ? -1 : MSGHDR_SIZE + SOCKADDR_MAX + total;
+  }
+  default: return 0;
+  }
 }
 
 /* Replay: the first len bytes the recorded writev wrote, from the program's n iovecs at iov. */
