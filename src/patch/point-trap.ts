@@ -15,14 +15,14 @@
 // trampoline address; no trap, syscall, return or indirect jump). Anything else falls back to the
 // int3 search.
 import { createRequire } from 'node:module';
-import { readFileSync, readlinkSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readlinkSync, readSync } from 'node:fs';
 import { MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE, PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE } from '../kernel/mman.js';
 import { R } from '../kernel/regs.js';
 import { SYS } from '../kernel/syscall-names.js';
 import { injectSyscall } from '../tracee/inject.js';
 import { mapFilesPath, readMaps, type Mapping } from '../tracee/maps.js';
 import type { Task } from '../tracee/task.js';
-import { functionRanges, type Range } from './elf-code.js';
+import { functionAround, readFunctionTables, type Range } from './elf-code.js';
 
 const PROT_RWX = PROT_READ | PROT_WRITE | PROT_EXEC;
 const MAP_PRIVATE_ANON_FIXED_NOREPLACE = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
@@ -67,7 +67,8 @@ export interface PointTrap {
   remove(task: Task): void;
 }
 
-const rangesCache = new Map<string, Range[]>();
+/** functionAt's answers by file identity (device, inode, size, mtime) and offset. */
+const functionCache = new Map<string, Range | null>();
 
 /** Arms a trampoline for the point (rip and registers in target), or returns null where it is not safe. */
 export function armPointTrap(task: Task, target: BigUint64Array): PointTrap | null {
@@ -118,31 +119,37 @@ export function armPointTrap(task: Task, target: BigUint64Array): PointTrap | nu
   };
 }
 
-/** The function (as file ranges say) holding addr, as an address range. */
+/**
+ * The function (as file ranges say) holding addr, as an address range. Read from the mapped file's
+ * tables only (not its code: a 99 MB node binary is 7 MB of tables), and only the one range holding
+ * the offset is kept; each answer is remembered by file identity and offset for later points.
+ */
 function functionAt(task: Task, m: Mapping, addr: bigint): { start: bigint; end: bigint } | null {
   const path = mapFilesPath(task.tid, m);
-  let key: string;
+  const off = Number(addr - m.start + m.offset);
+  let best: Range | null | undefined;
+  let fd = -1;
   try {
-    const st = statSync(path, { bigint: true });
-    key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
+    fd = openSync(path, 'r');
+    const st = fstatSync(fd, { bigint: true });
+    const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${off}`;
+    best = functionCache.get(key);
+    if (best === undefined) {
+      const readAt = (buf: Uint8Array, pos: number) => {
+        for (let done = 0; done < buf.length;) {
+          const n = readSync(fd, buf, done, buf.length - done, pos + done);
+          if (n <= 0) throw new Error(`short read of ${path}`);
+          done += n;
+        }
+      };
+      const file = readFunctionTables(Number(st.size), readAt) ?? readFileSync(fd);
+      best = functionAround(file, off);
+      functionCache.set(key, best);
+    }
   } catch {
     return null;
-  }
-  let ranges = rangesCache.get(key);
-  if (!ranges) {
-    try {
-      const file = readFileSync(path);
-      ranges = functionRanges(file);
-    } catch {
-      return null;
-    }
-    rangesCache.set(key, ranges);
-  }
-  const off = Number(addr - m.start + m.offset);
-  let best: Range | null = null;
-  for (const r of ranges) {
-    if (r.start > off) break;
-    if (off < r.end && (!best || r.end - r.start < best.end - best.start)) best = r;
+  } finally {
+    if (fd >= 0) closeSync(fd);
   }
   if (!best) return null;
   const base = m.start - m.offset;
