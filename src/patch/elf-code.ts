@@ -31,22 +31,44 @@ export function functionRanges(file: Uint8Array): Range[] {
 }
 
 /**
- * The range functionRanges would list for the function holding file offset off: the shortest of those
- * holding it, the first by start among equally short ones; null when none does. One pass over the
- * tables, nothing kept but the best: for a single lookup (replay's point trap), with no list to build
- * and sort (a 99 MB node binary has about 190,000 entries).
+ * Every function range of the file as start, end pairs of file offsets, in table order, duplicates
+ * included: the ranges functionRanges lists, in a form cheap to keep and to search (a 99 MB node
+ * binary has about 190,000 entries).
  */
-export function functionAround(file: Uint8Array, off: number): Range | null {
+export function functionPairs(file: Uint8Array): Float64Array {
+  let out = new Float64Array(1 << 12);
+  let n = 0;
+  eachFunction(file, (start, end) => {
+    if (n + 2 > out.length) {
+      const grown = new Float64Array(out.length * 2);
+      grown.set(out);
+      out = grown;
+    }
+    out[n++] = start;
+    out[n++] = end;
+  });
+  return out.slice(0, n);
+}
+
+/**
+ * The range functionRanges would list for the function holding file offset off: the shortest of those
+ * holding it, the first by start among equally short ones; null when none does. `from` is the file or
+ * its functionPairs.
+ */
+export function functionAround(from: Uint8Array | Float64Array, off: number): Range | null {
+  const pairs = from instanceof Float64Array ? from : functionPairs(from);
   let bestStart = -1;
   let bestEnd = -1;
-  eachFunction(file, (start, end) => {
-    if (start > off || off >= end) return;
+  for (let i = 0; i + 1 < pairs.length; i += 2) {
+    const start = pairs[i]!;
+    const end = pairs[i + 1]!;
+    if (start > off || off >= end) continue;
     const len = end - start;
     if (bestStart < 0 || len < bestEnd - bestStart || (len === bestEnd - bestStart && start < bestStart)) {
       bestStart = start;
       bestEnd = end;
     }
-  });
+  }
   return bestStart < 0 ? null : { start: bestStart, end: bestEnd };
 }
 

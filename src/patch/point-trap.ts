@@ -22,7 +22,7 @@ import { SYS } from '../kernel/syscall-names.js';
 import { injectSyscall } from '../tracee/inject.js';
 import { mapFilesPath, readMaps, type Mapping } from '../tracee/maps.js';
 import type { Task } from '../tracee/task.js';
-import { functionAround, readFunctionTables, type Range } from './elf-code.js';
+import { functionAround, functionPairs, readFunctionTables } from './elf-code.js';
 
 const PROT_RWX = PROT_READ | PROT_WRITE | PROT_EXEC;
 const MAP_PRIVATE_ANON_FIXED_NOREPLACE = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
@@ -67,8 +67,8 @@ export interface PointTrap {
   remove(task: Task): void;
 }
 
-/** functionAt's answers by file identity (device, inode, size, mtime) and offset. */
-const functionCache = new Map<string, Range | null>();
+/** The function ranges of each file a point was in, by file identity (device, inode, size, mtime). */
+const pairsCache = new Map<string, Float64Array>();
 
 /** Arms a trampoline for the point (rip and registers in target), or returns null where it is not safe. */
 export function armPointTrap(task: Task, target: BigUint64Array): PointTrap | null {
@@ -120,21 +120,20 @@ export function armPointTrap(task: Task, target: BigUint64Array): PointTrap | nu
 }
 
 /**
- * The function (as file ranges say) holding addr, as an address range. Read from the mapped file's
- * tables only (not its code: a 99 MB node binary is 7 MB of tables), and only the one range holding
- * the offset is kept; each answer is remembered by file identity and offset for later points.
+ * The function (as file ranges say) holding addr, as an address range. The mapped file's function
+ * ranges are read from its tables only (not its code: a 99 MB node binary is 7 MB of tables), once
+ * per file identity, and kept as pairs of numbers for later points.
  */
 function functionAt(task: Task, m: Mapping, addr: bigint): { start: bigint; end: bigint } | null {
   const path = mapFilesPath(task.tid, m);
-  const off = Number(addr - m.start + m.offset);
-  let best: Range | null | undefined;
+  let pairs: Float64Array | undefined;
   let fd = -1;
   try {
     fd = openSync(path, 'r');
     const st = fstatSync(fd, { bigint: true });
-    const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${off}`;
-    best = functionCache.get(key);
-    if (best === undefined) {
+    const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
+    pairs = pairsCache.get(key);
+    if (!pairs) {
       const readAt = (buf: Uint8Array, pos: number) => {
         for (let done = 0; done < buf.length;) {
           const n = readSync(fd, buf, done, buf.length - done, pos + done);
@@ -142,15 +141,15 @@ function functionAt(task: Task, m: Mapping, addr: bigint): { start: bigint; end:
           done += n;
         }
       };
-      const file = readFunctionTables(Number(st.size), readAt) ?? readFileSync(fd);
-      best = functionAround(file, off);
-      functionCache.set(key, best);
+      pairs = functionPairs(readFunctionTables(Number(st.size), readAt) ?? readFileSync(fd));
+      pairsCache.set(key, pairs);
     }
   } catch {
     return null;
   } finally {
     if (fd >= 0) closeSync(fd);
   }
+  const best = functionAround(pairs, Number(addr - m.start + m.offset));
   if (!best) return null;
   const base = m.start - m.offset;
   return { start: base + BigInt(best.start), end: base + BigInt(best.end) };
