@@ -156,6 +156,30 @@ export function withEchoRoom(data: Uint8Array, count: number): Uint8Array | null
   return out;
 }
 
+/**
+ * Replay: where withEchoRoom(data, count) puts each echoed write's bytes (its one output's data), as
+ * offsets from the start of what it returns, with their length; what echoedBytes finds there once the
+ * program has written them. Lets the replayer read back only those bytes, not every record given.
+ */
+export function echoRooms(data: Uint8Array, count: number): { echo: number; at: number; len: number }[] {
+  const out: { echo: number; at: number; len: number }[] = [];
+  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  let from = 0;
+  let to = 0;
+  for (let i = 0; i < count; i++) {
+    const size = dv.getUint32(from, true);
+    const echo = dv.getUint32(from + 68, true);
+    if (echo !== 0) {
+      const len = Number(dv.getBigInt64(from + 56, true));
+      out.push({ echo, at: to + size + 16, len });
+      to += 16 + Math.ceil(len / 8) * 8;
+    }
+    from += size;
+    to += size;
+  }
+  return out;
+}
+
 /** Replay: the bytes of each echoed write among records given with withEchoRoom (its one output's data). */
 export function echoedBytes(data: Uint8Array, count: number): { echo: number; bytes: Uint8Array }[] {
   const out: { echo: number; bytes: Uint8Array }[] = [];
