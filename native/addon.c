@@ -329,7 +329,32 @@ static napi_value ReadMem(napi_env env, napi_callback_info info) {
   return num(env, (double)m);
 }
 
-/* writeMem(pid, addr, Uint8Array) -> bytes written | -errno. Falls back to /proc/PID/mem for read-only pages. */
+/*
+ * A small write by PTRACE_PEEKDATA/POKEDATA, word by word (the kernel forces it into read-only pages
+ * as a write through /proc/PID/mem does: the same FOLL_FORCE copy-on-write), for a write that
+ * process_vm_writev refused: patching a code site is a dozen bytes, and opening /proc/PID/mem for it
+ * costs more than the write. Works only on a ptrace-stopped tracee of this thread; false (with
+ * possibly some words written, to be written again) on any failure, and the caller uses /proc/PID/mem.
+ */
+#define POKE_MAX 64
+static int poke_small(pid_t pid, uint64_t addr, const uint8_t *buf, size_t len) {
+  uint64_t first = addr & ~(uint64_t)7, end = addr + len;
+  for (uint64_t w = first; w < end; w += 8) {
+    long word = 0;
+    if (w < addr || w + 8 > end) {
+      errno = 0;
+      word = ptrace(PTRACE_PEEKDATA, pid, (void *)(uintptr_t)w, NULL);
+      if (word == -1 && errno != 0) return 0;
+    }
+    uint8_t *bytes = (uint8_t *)&word;
+    for (unsigned i = 0; i < 8; i++)
+      if (w + i >= addr && w + i < end) bytes[i] = buf[w + i - addr];
+    if (ptrace(PTRACE_POKEDATA, pid, (void *)(uintptr_t)w, (void *)word) < 0) return 0;
+  }
+  return 1;
+}
+
+/* writeMem(pid, addr, Uint8Array) -> bytes written | -errno. Falls back to ptrace (small writes) or /proc/PID/mem for read-only pages. */
 static napi_value WriteMem(napi_env env, napi_callback_info info) {
   napi_value a[3];
   if (!get_args(env, info, 3, a)) return NULL;
@@ -341,6 +366,7 @@ static napi_value WriteMem(napi_env env, napi_callback_info info) {
   struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
   ssize_t n = process_vm_writev(pid, &local, 1, &remote, 1, 0);
   if (n == (ssize_t)len) return num(env, (double)n);
+  if (len <= POKE_MAX && addr + len > addr && poke_small(pid, addr, buf, len)) return num(env, (double)len);
   return num(env, (double)proc_mem(pid, addr, buf, len, 1));
 }
 

@@ -16,6 +16,7 @@ import type { PatchSite } from '../trace/events.js';
 import { TrappedInsn } from '../trace/events.js';
 import { TraceeError } from '../tracee/errors.js';
 import { mapFilesPath, readMaps, type Mapping } from '../tracee/maps.js';
+import { PageBatch, type TaskMemory } from '../tracee/page-batch.js';
 import type { Task } from '../tracee/task.js';
 import { syscallbufBlob } from '../syscallbuf/blob.js';
 import { INSN_BYTES } from './decoder.js';
@@ -161,17 +162,21 @@ export function patchCode(task: Task, code: PatchedCode, kinds: ReadonlySet<Trap
  * by the same table); anything else means the code differs from the recording's.
  */
 export function applySites(task: Task, code: PatchedCode, sites: readonly PatchSite[]): void {
+  // Checked and written site by site in a batch, written into the task page by page at the end
+  // (nothing is written when a site does not hold its instruction).
+  const mem = new PageBatch(task);
   for (const s of sites) {
     if (s.insn === TrappedInsn.Syscall) {
-      if (!code.has(s.addr)) applySyscallSite(task, s, syscallbufBlob().entry);
+      if (!code.has(s.addr)) applySyscallSite(mem, s, syscallbufBlob().entry);
       continue;
     }
     if (code.siteAt(s.addr) === s.insn) continue;
-    if (!holdsInsn(task, s.addr, s.insn)) {
+    if (!holdsInsn(mem, s.addr, s.insn)) {
       throw new TraceeError(`the code at 0x${s.addr.toString(16)} is not the instruction the recording patched there`);
     }
-    writeTrap(task, s.addr, s.insn);
+    writeTrap(mem, s.addr, s.insn);
   }
+  mem.flush();
 }
 
 /**
@@ -179,7 +184,7 @@ export function applySites(task: Task, code: PatchedCode, sites: readonly PatchS
  * instruction and its trap both begin with 0x0f, so only the bytes after the first are rewritten
  * (writeTrap) and the byte the breakpoint saved stays right for either.
  */
-function holdsInsn(task: Task, addr: bigint, insn: TrappedInsn): boolean {
+function holdsInsn(task: TaskMemory, addr: bigint, insn: TrappedInsn): boolean {
   const bytes = INSN_BYTES[insn];
   const now = task.readPartial(addr, bytes.length);
   if (now.length !== bytes.length || (now[0] !== bytes[0] && now[0] !== INT3)) return false;
@@ -187,7 +192,7 @@ function holdsInsn(task: Task, addr: bigint, insn: TrappedInsn): boolean {
   return true;
 }
 
-function writeTrap(task: Task, addr: bigint, insn: TrappedInsn): void {
+function writeTrap(task: TaskMemory, addr: bigint, insn: TrappedInsn): void {
   task.write(addr + 1n, trapBytes(insn).subarray(1));
 }
 

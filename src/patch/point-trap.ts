@@ -15,14 +15,14 @@
 // trampoline address; no trap, syscall, return or indirect jump). Anything else falls back to the
 // int3 search.
 import { createRequire } from 'node:module';
-import { readFileSync, readlinkSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readlinkSync, readSync } from 'node:fs';
 import { MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE, PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE } from '../kernel/mman.js';
 import { R } from '../kernel/regs.js';
 import { SYS } from '../kernel/syscall-names.js';
 import { injectSyscall } from '../tracee/inject.js';
 import { mapFilesPath, readMaps, type Mapping } from '../tracee/maps.js';
 import type { Task } from '../tracee/task.js';
-import { functionRanges, type Range } from './elf-code.js';
+import { functionAround, functionPairs, readFunctionTables } from './elf-code.js';
 
 const PROT_RWX = PROT_READ | PROT_WRITE | PROT_EXEC;
 const MAP_PRIVATE_ANON_FIXED_NOREPLACE = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
@@ -67,7 +67,8 @@ export interface PointTrap {
   remove(task: Task): void;
 }
 
-const rangesCache = new Map<string, Range[]>();
+/** The function ranges of each file a point was in, by file identity (device, inode, size, mtime). */
+const pairsCache = new Map<string, Float64Array>();
 
 /** Where the point's trap would go: the bytes it would displace, or null where it is not safe. */
 function regionFor(task: Task, maps: Mapping[], at: bigint): Region | null {
@@ -133,32 +134,37 @@ export function armPointTrap(task: Task, target: BigUint64Array): PointTrap | nu
   };
 }
 
-/** The function (as file ranges say) holding addr, as an address range. */
+/**
+ * The function (as file ranges say) holding addr, as an address range. The mapped file's function
+ * ranges are read from its tables only (not its code: a 99 MB node binary is 7 MB of tables), once
+ * per file identity, and kept as pairs of numbers for later points.
+ */
 function functionAt(task: Task, m: Mapping, addr: bigint): { start: bigint; end: bigint } | null {
   const path = mapFilesPath(task.tid, m);
-  let key: string;
+  let pairs: Float64Array | undefined;
+  let fd = -1;
   try {
-    const st = statSync(path, { bigint: true });
-    key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
+    fd = openSync(path, 'r');
+    const st = fstatSync(fd, { bigint: true });
+    const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
+    pairs = pairsCache.get(key);
+    if (!pairs) {
+      const readAt = (buf: Uint8Array, pos: number) => {
+        for (let done = 0; done < buf.length;) {
+          const n = readSync(fd, buf, done, buf.length - done, pos + done);
+          if (n <= 0) throw new Error(`short read of ${path}`);
+          done += n;
+        }
+      };
+      pairs = functionPairs(readFunctionTables(Number(st.size), readAt) ?? readFileSync(fd));
+      pairsCache.set(key, pairs);
+    }
   } catch {
     return null;
+  } finally {
+    if (fd >= 0) closeSync(fd);
   }
-  let ranges = rangesCache.get(key);
-  if (!ranges) {
-    try {
-      const file = readFileSync(path);
-      ranges = functionRanges(file);
-    } catch {
-      return null;
-    }
-    rangesCache.set(key, ranges);
-  }
-  const off = Number(addr - m.start + m.offset);
-  let best: Range | null = null;
-  for (const r of ranges) {
-    if (r.start > off) break;
-    if (off < r.end && (!best || r.end - r.start < best.end - best.start)) best = r;
-  }
+  const best = functionAround(pairs, Number(addr - m.start + m.offset));
   if (!best) return null;
   const base = m.start - m.offset;
   return { start: base + BigInt(best.start), end: base + BigInt(best.end) };

@@ -21,6 +21,7 @@ import { TrappedInsn } from '../trace/events.js';
 import { TraceeError } from '../tracee/errors.js';
 import { mapFilesPath, readMaps } from '../tracee/maps.js';
 import type { Task } from '../tracee/task.js';
+import type { TaskMemory } from '../tracee/page-batch.js';
 import { functionRanges } from './elf-code.js';
 import type { FileIdentity } from './site-cache.js';
 import { STUB_NEXT, STUBS, STUBS_SIZE } from '../syscallbuf/layout.js';
@@ -365,7 +366,7 @@ export function patchSyscallSites(task: Task, patched: (addr: bigint) => boolean
 }
 
 /** Replay: applies a recorded syscall site (same stub address, same bytes); the code must be the recorded code. */
-export function applySyscallSite(task: Task, site: PatchSite, entry: bigint): void {
+export function applySyscallSite(task: TaskMemory, site: PatchSite, entry: bigint): void {
   const original = site.original!;
   const now = task.readPartial(site.addr, original.length);
   if (now.length !== original.length || now.some((b, i) => b !== original[i])) {
@@ -379,7 +380,7 @@ export function applySyscallSite(task: Task, site: PatchSite, entry: bigint): vo
   writeNext(task, site.stub! + BigInt((stub.length + 15) & ~15));
 }
 
-function writeNext(task: Task, next: bigint): void {
+function writeNext(task: TaskMemory, next: bigint): void {
   const b = new Uint8Array(8);
   new DataView(b.buffer).setBigUint64(0, next, true);
   task.write(STUB_NEXT, b);

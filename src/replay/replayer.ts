@@ -43,7 +43,8 @@ import { irregularCall } from '../syscalls/irregular.js';
 import { interruptUnderMask } from '../syscalls/signal-masks.js';
 import { enterReplayExec, finishReplayExec, firstExecPath, isExec, waitExecEnd, type ExecReplay } from '../syscalls/exec.js';
 import { bufferOf, checkRecordsUsed, giveRecords, recordsAllUsed, recordsIn, releaseBuffer } from '../syscallbuf/install.js';
-import { decodeRecords, echoedBytes, hasEcho } from '../syscallbuf/records.js';
+import { decodeRecords, echoedBytes, echoRooms, hasEcho } from '../syscallbuf/records.js';
+import { recordsOf } from '../syscallbuf/layout.js';
 import { inSyscallbufCode, syscallbufBlob } from '../syscallbuf/blob.js';
 import { REPLAY_EXECUTED_SYSCALLS } from '../syscallbuf/calls.js';
 
@@ -561,11 +562,10 @@ export class Replayer {
     delete t.batch;
     const buffer = bufferOf(t.task);
     // Writes to the recording's stdout or stderr among them: re-emitted as the program wrote them here.
-    const echoed = this.opts.echo && batch.events.some((e) => hasEcho(e.records, e.count));
-    const given = echoed ? recordsIn(t.task, buffer, batch.given) : null;
+    const echoed = this.opts.echo && batch.events.some((e) => hasEcho(e.records, e.count)) ? this.echoedIn(t.task, buffer, batch) : null;
     const left = checkRecordsUsed(t.task, buffer);
     if (!left) {
-      if (given) for (const e of echoedBytes(given, batch.events.reduce((n, ev) => n + ev.count, 0))) echoBytes(e.echo, e.bytes);
+      if (echoed) for (const e of echoed) echoBytes(e.echo, e.bytes);
       return;
     }
     const calls = batch.events.flatMap((e) => decodeRecords(e.records, e.count));
@@ -577,6 +577,25 @@ export class Replayer {
     const then = left.ran !== 0 ? ran : left.mismatchNr >= 0 ? `then called ${syscallName(left.mismatchNr)} where the recording has ${expected}`
       : `then reached ${reached} where the recording has ${expected}`;
     throw this.diverge(`recorded task ${t.recTid} made ${left.used} of the ${left.count} buffered calls of event ${batch.index} (buffered call ${left.used} is next), ${then}`);
+  }
+
+  /**
+   * The bytes the program wrote for the echoed writes among the batch's records, read from where
+   * giveRecords gave each its room: only those (gzip's replay gave 30 MiB of read data besides).
+   */
+  private echoedIn(task: Task, buffer: bigint, batch: NonNullable<RTask['batch']>): { echo: number; bytes: Uint8Array }[] {
+    const rooms: { echo: number; at: number; len: number }[] = [];
+    let base = 0;
+    for (const e of batch.events) {
+      const own = echoRooms(e.records, e.count);
+      for (const r of own) rooms.push({ echo: r.echo, at: base + r.at, len: r.len });
+      base += e.records.length + own.reduce((n, r) => n + 16 + Math.ceil(r.len / 8) * 8, 0);
+    }
+    if (base !== batch.given) {
+      // Not the layout given (cannot happen): every record read back, as the buffer holds them.
+      return echoedBytes(recordsIn(task, buffer, batch.given), batch.events.reduce((n, ev) => n + ev.count, 0));
+    }
+    return rooms.map((r) => ({ echo: r.echo, bytes: task.read(recordsOf(buffer) + BigInt(r.at), r.len) }));
   }
 
   diverge(message: string): DivergenceError {

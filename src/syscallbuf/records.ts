@@ -46,10 +46,13 @@ function outputSize(len: number): number {
 
 /**
  * The first `count` records of data, in order. Strict: bytes that are not records throw (the trace's
- * own records, decoded for a report). Otherwise the walk stops at the first that does not fit.
+ * own records, decoded for a report). Otherwise the walk stops at the first that does not fit. One
+ * object, updated in place, is yielded for every record (a flush of thousands of records is walked
+ * at every event that takes them): copy what must outlive the step.
  */
 function* walk(data: Uint8Array, count: number, strict = false): Generator<Met> {
   const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const met: Met = { at: 0, size: 0, nr: 0, result: 0n, nout: 0, echo: 0, dv };
   let at = 0;
   for (let i = 0; i < count; i++) {
     if (at + RECORD_HEADER > data.length) {
@@ -61,8 +64,13 @@ function* walk(data: Uint8Array, count: number, strict = false): Generator<Met> 
       if (strict) throw new Error(`buffered record ${i} has a bad size (${size})`);
       return;
     }
-    yield { at, size, nr: dv.getInt32(at + NR, true), result: dv.getBigInt64(at + RESULT, true),
-      nout: dv.getUint32(at + NOUT, true), echo: dv.getUint32(at + ECHO, true), dv };
+    met.at = at;
+    met.size = size;
+    met.nr = dv.getInt32(at + NR, true);
+    met.result = dv.getBigInt64(at + RESULT, true);
+    met.nout = dv.getUint32(at + NOUT, true);
+    met.echo = dv.getUint32(at + ECHO, true);
+    yield met;
     at += size;
   }
 }
@@ -101,13 +109,13 @@ export function hasEcho(data: Uint8Array, count: number): boolean {
  * its result, zeros) for the program's bytes, which the buffer copies there; null when none is echoed.
  */
 export function withEchoRoom(data: Uint8Array, count: number): Uint8Array | null {
-  const met = [...walk(data, count)];
-  const extra = met.reduce((n, r) => n + (r.echo !== 0 ? outputSize(Number(r.result)) : 0), 0);
+  let extra = 0;
+  for (const r of walk(data, count)) if (r.echo !== 0) extra += outputSize(Number(r.result));
   if (extra === 0) return null;
   const out = new Uint8Array(data.length + extra);
   const ov = new DataView(out.buffer);
   let to = 0;
-  for (const r of met) {
+  for (const r of walk(data, count)) {
     out.set(data.subarray(r.at, r.at + r.size), to);
     if (r.echo !== 0) {
       const room = outputSize(Number(r.result));
@@ -117,6 +125,23 @@ export function withEchoRoom(data: Uint8Array, count: number): Uint8Array | null
       to += room;
     }
     to += r.size;
+  }
+  return out;
+}
+
+/**
+ * Replay: where withEchoRoom(data, count) puts each echoed write's bytes (its one output's data), as
+ * offsets from the start of what it returns, with their length; what echoedBytes finds there once the
+ * program has written them. Lets the replayer read back only those bytes, not every record given.
+ */
+export function echoRooms(data: Uint8Array, count: number): { echo: number; at: number; len: number }[] {
+  const out: { echo: number; at: number; len: number }[] = [];
+  let added = 0;
+  for (const r of walk(data, count)) {
+    if (r.echo === 0) continue;
+    const len = Number(r.result);
+    out.push({ echo: r.echo, at: added + r.at + r.size + 16, len });
+    added += outputSize(len);
   }
   return out;
 }

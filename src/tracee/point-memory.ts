@@ -129,12 +129,16 @@ function isRestorer(task: Task, addr: bigint): boolean {
   return RESTORERS.some((r) => r.every((b, i) => code[i] === b));
 }
 
+let scratch = new Uint8Array(0);
+
 /** Hash of the bytes in ranges, or null when some of them cannot be read. */
 export function hashRanges(task: Task, ranges: readonly MemRange[]): bigint | null {
   const h = sha256();
   for (const r of ranges) {
-    const bytes = task.readPartial(r.addr, r.len);
-    if (bytes.length !== r.len) return null;
+    // Read into one buffer kept for every comparison: a search may hash a MiB at each of many passes.
+    if (scratch.length < r.len) scratch = new Uint8Array(r.len);
+    const bytes = scratch.subarray(0, r.len);
+    if (task.readInto(r.addr, bytes) !== r.len) return null;
     h.update(bytes);
   }
   const d = h.digest();

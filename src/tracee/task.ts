@@ -46,6 +46,13 @@ export class Task {
     return n <= 0 ? buf.subarray(0, 0) : buf.subarray(0, n);
   }
 
+  /** Reads into buf, all of it or fewer bytes where the range runs into unmapped memory; returns the bytes read. */
+  readInto(addr: bigint, buf: Uint8Array): number {
+    if (buf.length === 0) return 0;
+    const n = native.readMem(this.tid, addr, buf);
+    return n <= 0 ? 0 : n;
+  }
+
   read(addr: bigint, len: number): Uint8Array {
     const buf = this.readPartial(addr, len);
     if (buf.length !== len) {

@@ -1,0 +1,80 @@
+// elf-code: the one-function lookup (functionAround, over functionPairs) of the tables alone (readFunctionTables) agrees
+// with the full list (functionRanges) of the whole file, on real binaries of this machine.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { test } from 'node:test';
+import { functionAround, functionPairs, functionRanges, readFunctionTables, type Range } from './elf-code.js';
+
+/** Real ELF files: the dynamic loader's libc (.dynsym), a stripped tool, node itself (a big .symtab). */
+const FILES = ['/usr/lib/x86_64-linux-gnu/libc.so.6', '/bin/ls', process.execPath]
+  .map((p) => fs.realpathSync(p))
+  .filter((p) => fs.existsSync(p));
+
+function tablesOf(path: string): Uint8Array | null {
+  const fd = fs.openSync(path, 'r');
+  try {
+    return readFunctionTables(fs.fstatSync(fd).size, (buf, pos) => {
+      assert.equal(fs.readSync(fd, buf, 0, buf.length, pos), buf.length);
+    });
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** What point-trap.ts chose before functionAround: the first shortest range holding off, in sorted order. */
+function shortestHolding(ranges: Range[], off: number): Range | null {
+  let best: Range | null = null;
+  for (const r of ranges) {
+    if (r.start > off) break;
+    if (off < r.end && (!best || r.end - r.start < best.end - best.start)) best = r;
+  }
+  return best;
+}
+
+test('the real files are there', () => {
+  assert.ok(FILES.length >= 2, `found ${FILES.join(', ')}`);
+});
+
+for (const path of FILES) {
+  test(`tables alone give every function range of ${path}`, () => {
+    const whole = fs.readFileSync(path);
+    const tables = tablesOf(path);
+    assert.ok(tables, 'the file has section headers and .eh_frame');
+    assert.equal(tables.length, whole.length);
+    const full = functionRanges(whole);
+    assert.ok(full.length > 100, `${full.length} ranges`);
+    assert.deepEqual(functionRanges(tables), full);
+  });
+
+  test(`functionAround picks the range the sorted list does, ${path}`, () => {
+    const whole = fs.readFileSync(path);
+    const tables = tablesOf(path)!;
+    const full = functionRanges(whole);
+    const pairs = functionPairs(tables);
+    const offsets: number[] = [];
+    const step = Math.max(1, Math.floor(full.length / 100));
+    for (let i = 0; i < full.length; i += step) {
+      const r = full[i]!;
+      offsets.push(r.start, r.end - 1, (r.start + r.end) >> 1, r.end);
+    }
+    offsets.push(0, whole.length - 1);
+    let held = 0;
+    for (const off of offsets) {
+      const want = shortestHolding(full, off);
+      assert.deepEqual(functionAround(pairs, off), want, `offset 0x${off.toString(16)}`);
+      if (want) held++;
+    }
+    assert.ok(held > offsets.length / 2, `${held} of ${offsets.length} offsets inside a function`);
+    assert.deepEqual(functionAround(tables, offsets[2]!), shortestHolding(full, offsets[2]!), 'from the file itself');
+  });
+}
+
+test('not ELF, or no section headers: no tables (the caller reads the whole file)', () => {
+  const text = new TextEncoder().encode('#!/bin/sh\necho hello\n'.repeat(10));
+  assert.equal(readFunctionTables(text.length, (buf, pos) => buf.set(text.subarray(pos, pos + buf.length))), null);
+  const whole = fs.readFileSync(FILES[0]!);
+  const noSections = Uint8Array.from(whole);
+  new DataView(noSections.buffer).setBigUint64(0x28, 0n, true); // e_shoff = 0
+  assert.equal(readFunctionTables(noSections.length, (buf, pos) => buf.set(noSections.subarray(pos, pos + buf.length))), null);
+  assert.equal(functionAround(text, 0), null);
+});

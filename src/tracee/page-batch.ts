@@ -1,0 +1,98 @@
+// Traced-process model: many small reads and writes of a stopped task's memory, gathered page by page
+// and written back once per page. Replay's patch events rewrite thousands of sites (make -j2: 7,200
+// in 67 events, each a check of the bytes there and one to three writes), and a write into read-only
+// code is a forced write through the kernel per call; here each page is read once and its changed
+// bytes are written in one piece by flush().
+//
+// Reads see the writes made before them, as they would in the task, so a sequence of checks and
+// writes means what it means unbatched. Nothing else may change the memory meanwhile: the task and
+// every task sharing its memory stay stopped until flush().
+import { PAGE_SIZE } from '../kernel/mman.js';
+import { TraceeError } from './errors.js';
+import type { Task } from './task.js';
+
+/** What the patcher reads and writes through: a Task, or a PageBatch of one. */
+export interface TaskMemory {
+  readPartial(addr: bigint, len: number): Uint8Array;
+  write(addr: bigint, data: Uint8Array): void;
+}
+
+const PAGE = Number(PAGE_SIZE);
+const PAGE_MASK = ~(PAGE_SIZE - 1n);
+
+interface Page {
+  /** The page's bytes as read (fewer than a page where it stops being readable), with the writes applied. */
+  bytes: Uint8Array;
+  /** The changed span [lo, hi), empty when lo >= hi. */
+  lo: number;
+  hi: number;
+}
+
+export class PageBatch implements TaskMemory {
+  private readonly pages = new Map<bigint, Page>();
+
+  constructor(private readonly task: Task) {}
+
+  private page(start: bigint): Page {
+    let p = this.pages.get(start);
+    if (!p) {
+      p = { bytes: this.task.readPartial(start, PAGE), lo: PAGE, hi: 0 };
+      this.pages.set(start, p);
+    }
+    return p;
+  }
+
+  /** Up to len bytes at addr; fewer where the memory stops being readable (as Task.readPartial). */
+  readPartial(addr: bigint, len: number): Uint8Array {
+    const out = new Uint8Array(len);
+    let done = 0;
+    while (done < len) {
+      const at = addr + BigInt(done);
+      const start = at & PAGE_MASK;
+      const off = Number(at - start);
+      const bytes = this.page(start).bytes;
+      const n = Math.min(len - done, bytes.length - off);
+      if (n <= 0) break;
+      out.set(bytes.subarray(off, off + n), done);
+      done += n;
+      if (bytes.length < PAGE) break;
+    }
+    return out.subarray(0, done);
+  }
+
+  /** Writes data at addr in the batch; all of it must be readable memory (else nothing is written). */
+  write(addr: bigint, data: Uint8Array): void {
+    for (let done = 0; done < data.length;) {
+      const at = addr + BigInt(done);
+      const start = at & PAGE_MASK;
+      const off = Number(at - start);
+      const n = Math.min(data.length - done, PAGE - off);
+      if (this.page(start).bytes.length < off + n) {
+        throw new TraceeError(`cannot write ${data.length} bytes at 0x${addr.toString(16)} in task ${this.task.tid}`);
+      }
+      done += n;
+    }
+    for (let done = 0; done < data.length;) {
+      const at = addr + BigInt(done);
+      const start = at & PAGE_MASK;
+      const off = Number(at - start);
+      const n = Math.min(data.length - done, PAGE - off);
+      const p = this.page(start);
+      p.bytes.set(data.subarray(done, done + n), off);
+      p.lo = Math.min(p.lo, off);
+      p.hi = Math.max(p.hi, off + n);
+      done += n;
+    }
+  }
+
+  /** Writes each page's changed span into the task, in address order. */
+  flush(): void {
+    const starts = [...this.pages.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    for (const start of starts) {
+      const p = this.pages.get(start)!;
+      if (p.lo < p.hi) this.task.write(start + BigInt(p.lo), p.bytes.subarray(p.lo, p.hi));
+      p.lo = PAGE;
+      p.hi = 0;
+    }
+  }
+}
