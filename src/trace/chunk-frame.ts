@@ -65,11 +65,6 @@ export function frameChunk(raw: Uint8Array, stored: boolean): Chunk {
   return { header, body };
 }
 
-/** Bytes of the chunk in the file. */
-export function chunkLength(chunk: Chunk): number {
-  return chunk.header.length + chunk.body.length;
-}
-
 /**
  * Writes all of data to fd at `at`. `written` is told the bytes of each write(2) as it completes (so
  * after a failure the caller knows how far the file got). Throws what fs.writeSync throws.
