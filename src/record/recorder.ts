@@ -43,10 +43,11 @@ import { perfEventRefusal } from '../syscalls/perf-event.js';
 import { createsTask, isNewTaskStop, parentWaits, recordNewTask, sharesMemory } from '../syscalls/clone.js';
 import { isExec, readExecArgs, recordExecImage, waitExecEnd } from '../syscalls/exec.js';
 import { inSyscallbufCode } from '../syscallbuf/blob.js';
-import { markHeld, releaseBuffer, takeRecords } from '../syscallbuf/install.js';
+import { markHeld, releaseBuffer } from '../syscallbuf/install.js';
 import { BUFFER } from '../syscallbuf/layout.js';
 import { syscallbufRefusal } from '../syscallbuf/refusals.js';
 import { BufferSync } from './syscallbuf-sync.js';
+import { RecordsTaker } from './take-records.js';
 
 const ENOSYS = BigInt(E.ENOSYS);
 /** How long a task runs before it yields to another runnable task (at a syscall entry, or preempted). */
@@ -141,6 +142,8 @@ export class Recorder {
   private readonly shared = new SharedFiles();
   /** What the syscall buffers must know of the recorder's models (fds that are its stdout, files followed). */
   private readonly bufferSync = new BufferSync(this.shared);
+  /** Reads each batch of buffered records into one buffer (encoded into the trace before the next). */
+  private readonly recordsTaker = new RecordsTaker();
 
   constructor(task: Task, private readonly writer: TraceWriter, private readonly files: FileStore,
     private readonly plan: TrapPlan, private readonly onIdle?: () => void) {
@@ -421,7 +424,7 @@ export class Recorder {
     if (st.buffer === 0n) return;
     let taken;
     try {
-      taken = takeRecords(st.task, st.buffer);
+      taken = this.recordsTaker.take(st.task, st.buffer);
     } catch (e) {
       if (e instanceof TraceeError) return; // gone (killed in a call): its records went with it
       throw e;

@@ -1,6 +1,9 @@
 // Trace layer: the trace writer's side of its deflate thread (deflate-worker.ts). Starting it costs
-// the tracing thread about a millisecond (node's worker boots on its own thread); handing it a chunk
-// costs one copy of the chunk's raw bytes. The thread is pinned to `cpu` when the tracing thread is
+// the tracing thread about a millisecond (node's worker boots on its own thread). Handing it a chunk
+// costs one copy of the chunk's raw bytes into a transfer slot: one of MAX_IN_FLIGHT
+// SharedArrayBuffers made once and reused, so the copy writes to memory already mapped (a fresh
+// buffer a chunk, as a plain copy or a transfer would need, costs a page fault a page: on this VM
+// some 4 ms a MiB, more than deflating the compressible events of `ls -lR` saves). The thread is pinned to `cpu` when the tracing thread is
 // pinned to one CPU (the recorder pins itself and its tracees to one: src/tracee/spawn.ts): a new
 // thread inherits its creator's affinity, so the tracing thread moves to `cpu` for the moment it
 // creates the worker and back. Only the events file offset and three counters are shared; the
@@ -30,6 +33,13 @@ export const MAX_IN_FLIGHT = 4;
  */
 export const MAX_QUEUED = 32;
 
+/** Raw chunks wait in at most this many transfer slots (one is reused once its chunk is finished). */
+const SLOTS = MAX_IN_FLIGHT;
+/** A slot's first size: a chunk is flushed at 1 MiB, plus the event that took it past (a buffered batch of up to 1 MiB). */
+const SLOT_BYTES = 2 * 1024 * 1024 + 128 * 1024;
+/** A raw chunk bigger than this (one huge event) goes in a buffer of its own instead of a slot. */
+const SLOT_MAX = 16 * 1024 * 1024;
+
 /** drain() gives up when the thread finishes no chunk for this long (it died: out of memory…). */
 const STALL_MS = 120_000;
 
@@ -39,6 +49,10 @@ export class DeflateThread {
   private readonly offsetCell: BigInt64Array;
   private readonly port: MessagePort;
   private posted = 0;
+  /** The transfer slots (made when first needed, grown up to SLOT_MAX) and which chunk (its `posted` number) last used each. */
+  private readonly slots: (SharedArrayBuffer | null)[] = new Array<SharedArrayBuffer | null>(SLOTS).fill(null);
+  private readonly slotChunk: number[] = new Array<number>(SLOTS).fill(-1);
+  private nextSlot = 0;
   /** Chunks handed over since the last drain(): the thread, not the writer, knows the offset then. */
   private sinceDrain = 0;
   private failure: string | null = null;
@@ -97,19 +111,46 @@ export class DeflateThread {
   }
 
   /**
-   * Hands the chunk over (a copy of raw). `offset` is the writer's end of the file: where the chunk
-   * goes when this is the first since the last drain(); after it, the thread knows where.
+   * Hands the chunk over (a copy of raw, in a transfer slot). `offset` is the writer's end of the file:
+   * where the chunk goes when this is the first since the last drain(); after it, the thread knows where.
    */
   post(raw: Uint8Array, offset: number): void {
     this.checkFailed();
     this.waitUntilAtMost(MAX_QUEUED - 1);
     if (this.sinceDrain === 0) Atomics.store(this.offsetCell, 0, BigInt(offset));
     const behind = this.posted - Atomics.load(this.state, DONE) >= MAX_IN_FLIGHT;
-    const message: DeflateMessage = behind ? { chunk: frameChunk(raw, false) } : { raw: raw.slice() };
-    const bytes = message.chunk ?? message.raw!;
+    let message: DeflateMessage;
+    const transfer: ArrayBuffer[] = [];
+    if (behind) {
+      const { header, body } = frameChunk(raw, false);
+      message = { header, body };
+      transfer.push(header.buffer as ArrayBuffer);
+      // zlib's own output buffer (≥ 64 KiB: never node's shared pool of small Buffers) moves to the
+      // thread; a smaller one, which may be a view of that pool, is copied.
+      if (body.buffer.byteLength >= 64 * 1024) transfer.push(body.buffer as ArrayBuffer);
+    } else if (raw.length > SLOT_MAX) {
+      const copy = raw.slice();
+      message = { raw: copy };
+      transfer.push(copy.buffer);
+    } else {
+      const k = this.nextSlot;
+      this.nextSlot = (k + 1) % SLOTS;
+      // The chunk that used the slot last must be finished (it is: fewer than SLOTS wait, or this one
+      // would be deflated here; waited for all the same).
+      if (this.slotChunk[k]! >= 0) this.waitUntilAtMost(this.posted - this.slotChunk[k]! - 1);
+      let memory = this.slots[k];
+      const grown = memory === null || memory.byteLength < raw.length;
+      if (grown) {
+        memory = new SharedArrayBuffer(Math.max(SLOT_BYTES, Math.ceil(raw.length / 0x100000) * 0x100000));
+        this.slots[k] = memory;
+      }
+      new Uint8Array(memory!, 0, raw.length).set(raw);
+      this.slotChunk[k] = this.posted;
+      message = { slot: k, length: raw.length, ...(grown && { memory: memory! }) };
+    }
     this.posted++;
     this.sinceDrain++;
-    this.worker.postMessage(message, [bytes.buffer as ArrayBuffer]);
+    this.worker.postMessage(message, transfer);
   }
 
   /**

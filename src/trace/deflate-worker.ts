@@ -1,22 +1,22 @@
 // Trace layer: the recorder's deflate thread (a worker_thread started by trace-writer.ts once a
 // recording's chunks are deflated rather than stored). It takes the raw frames of each chunk the
-// writer hands it, in order, makes the chunk (chunk-frame.ts: the bytes the writer would have
-// written itself; or takes the chunk the writer made, when it was behind), and writes it to the events file at the end of what was written before, at once:
-// no chunk waits here for anything but the deflate of the chunks before it. The tracing thread never
-// waits for it except at flush()/finish()/close() (DeflateThread.drain), and so runs its tracees while
-// this thread compresses, on another CPU when there is one.
+// writer hands it, in order (in a transfer slot it shares with the writer: deflate-shared.ts), makes
+// the chunk (chunk-frame.ts: the bytes the writer would have written itself; or takes the chunk the
+// writer made, when it was behind), and writes it to the events file at the end of what was written
+// before, at once: no chunk waits here for anything but the deflate of the chunks before it. The
+// tracing thread never waits for it except at flush()/finish()/close() (DeflateThread.drain), and so
+// runs its tracees while this thread compresses, on another CPU when there is one.
 //
 // Shared state (an Int32Array over workerData.shared, see deflate-thread.ts): [DONE] chunks finished
-// (written, or skipped after a failure), [FAILED] 1 once a write or deflate failed, [READY] 1 once this
-// thread runs; a BigInt64Array at byte OFFSET_AT: where the next chunk goes. A failure is posted on
-// workerData.port (its text, naming workerData.path) before FAILED is set; later chunks are not written (the file must not
-// get a chunk after a gap).
+// (written, or skipped after a failure; a finished chunk's slot is the writer's again), [FAILED] 1
+// once a write or deflate failed, [READY] 1 once this thread runs; a BigInt64Array at byte OFFSET_AT:
+// where the next chunk goes. A failure is posted on workerData.port (its text, naming workerData.path)
+// before FAILED is set; later chunks are not written (the file must not get a chunk after a gap).
 
-import * as fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { describeError, TraceError } from './errors.js';
-import { frameChunk, loadZlib } from './chunk-frame.js';
+import { type Chunk, frameChunk, loadZlib, writeChunk } from './chunk-frame.js';
 import { type DeflateMessage, DONE, FAILED, OFFSET_AT, READY } from './deflate-shared.js';
 
 interface Data { fd: number; path: string; shared: SharedArrayBuffer; port: MessagePort }
@@ -29,16 +29,22 @@ loadZlib();
 Atomics.store(state, READY, 1);
 Atomics.notify(state, READY);
 
+/** The transfer slots, as the writer made them (a message brings a slot's memory when it is new or has grown). */
+const slots: SharedArrayBuffer[] = [];
+
 parentPort!.on('message', (m: DeflateMessage) => {
+  if (m.memory) slots[m.slot!] = m.memory;
   if (Atomics.load(state, FAILED) === 0) {
     try {
-      const chunk = m.chunk ?? frameChunk(m.raw!, false);
+      const chunk: Chunk = m.header && m.body
+        ? { header: m.header, body: m.body }
+        : frameChunk(m.raw ?? new Uint8Array(slots[m.slot!]!, 0, m.length!), false);
       let at = Number(Atomics.load(offset, 0));
-      let done = 0;
       try {
-        while (done < chunk.length) done += fs.writeSync(fd, chunk, done, chunk.length - done, at + done);
+        writeChunk(fd, chunk, at, (n) => {
+          at += n;
+        });
       } finally {
-        at += done;
         Atomics.store(offset, 0, BigInt(at));
       }
     } catch (e) {

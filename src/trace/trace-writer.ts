@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { monotonicMs } from '../native/clock.js';
 import { ByteWriter } from './buffer.js';
-import { CHUNK_HEADER_SIZE, frameChunk } from './chunk-frame.js';
+import { type Chunk, CHUNK_HEADER_SIZE, frameChunk, writeAt, writeChunk } from './chunk-frame.js';
 import { DeflateThread } from './deflate-thread.js';
 import { describeError, TraceError } from './errors.js';
 import type { TraceEvent } from './events.js';
@@ -233,7 +233,7 @@ export class TraceWriter {
     this.rawWritten += raw.length;
     // The thread takes a chunk once it runs, and every chunk after it: the file is written in order.
     const thread = !stored && this.thread !== null && (this.thread.busy || this.thread.ready) ? this.thread : null;
-    let chunk: Uint8Array | null = null;
+    let chunk: Chunk | null = null;
     try {
       if (thread) {
         thread.post(raw, this.offset);
@@ -245,7 +245,7 @@ export class TraceWriter {
     }
     // Reset before writing: a failed write must not leave events to be written a second time.
     this.resetPending();
-    if (chunk) this.writeAll(chunk);
+    if (chunk) this.writeParts(chunk);
     this.chunks++;
   }
 
@@ -324,18 +324,25 @@ export class TraceWriter {
     }
   }
 
+  /** Writes data at the end of the file (the offset moves by what was written, even on a failure). */
   private writeAll(data: Uint8Array): void {
+    this.write((fd, advance) => writeAt(fd, data, this.offset, advance));
+  }
+
+  /** Writes the chunk at the end of the file, as writeAll. */
+  private writeParts(chunk: Chunk): void {
+    this.write((fd, advance) => writeChunk(fd, chunk, this.offset, advance));
+  }
+
+  private write(how: (fd: number, advance: (n: number) => void) => void): void {
     const fd = this.fd;
     if (fd === null) throw new TraceError(`cannot write trace ${this.dir}: the writer is closed`);
-    let done = 0;
     try {
-      while (done < data.length) {
-        done += fs.writeSync(fd, data, done, data.length - done, this.offset + done);
-      }
+      how(fd, (n) => {
+        this.offset += n;
+      });
     } catch (e) {
       throw new TraceError(`cannot write ${this.eventsPath}: ${describeError(e)}`);
-    } finally {
-      this.offset += done;
     }
   }
 }
