@@ -43,11 +43,10 @@ import { perfEventRefusal } from '../syscalls/perf-event.js';
 import { createsTask, isNewTaskStop, parentWaits, recordNewTask, sharesMemory } from '../syscalls/clone.js';
 import { isExec, readExecArgs, recordExecImage, waitExecEnd } from '../syscalls/exec.js';
 import { inSyscallbufCode } from '../syscallbuf/blob.js';
-import { markHeld, releaseBuffer } from '../syscallbuf/install.js';
+import { markHeld, RecordsTaker, releaseBuffer } from '../syscallbuf/install.js';
 import { BUFFER } from '../syscallbuf/layout.js';
 import { syscallbufRefusal } from '../syscallbuf/refusals.js';
 import { BufferSync } from './syscallbuf-sync.js';
-import { RecordsTaker } from './take-records.js';
 
 const ENOSYS = BigInt(E.ENOSYS);
 /** How long a task runs before it yields to another runnable task (at a syscall entry, or preempted). */
