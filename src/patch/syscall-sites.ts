@@ -230,26 +230,43 @@ function rel32(from: bigint, to: bigint): number | null {
 }
 
 /**
- * The stub of an ANY_NR_PRE site: its load of r9 with the caller's stack pointer, then to `direct`
- * for DIRECT_NRS (compared on eax, as the kernel reads the number), else to the buffer's entry as a
- * constant site's stub calls it; `direct`: the site's own syscall, then the jump back.
+ * An ANY_NR_PRE stub's checks of the number, after its load of r9: to `direct` for numbers from
+ * DIRECT_FROM up and for DIRECT_NRS (compared on eax, as the kernel reads the number); `toDirect`:
+ * where each jump's rel8 is, relative to the checks' start, left 0 here.
  */
-function anyNrStubBytes(addr: bigint, original: Uint8Array, stub: bigint, entry: bigint): Uint8Array | null {
-  const out: number[] = [...ANY_NR_PRE];
-  const toDirect: number[] = []; // where each rel8 to `direct` is
+function anyNrChecks(): { bytes: number[]; toDirect: number[] } {
+  const bytes: number[] = [];
+  const toDirect: number[] = [];
   const cmpEax = (n: number): void => {
-    if (n < 0x80) out.push(0x83, 0xf8, n);
-    else out.push(0x3d, n & 0xff, (n >> 8) & 0xff, 0, 0);
+    if (n < 0x80) bytes.push(0x83, 0xf8, n);
+    else bytes.push(0x3d, n & 0xff, (n >> 8) & 0xff, 0, 0);
   };
   cmpEax(DIRECT_FROM);
-  out.push(0x73, 0); // jae direct
-  toDirect.push(out.length - 1);
+  bytes.push(0x73, 0); // jae direct
+  toDirect.push(bytes.length - 1);
   for (const n of DIRECT_NRS) {
     cmpEax(n);
-    out.push(0x74, 0); // je direct
-    toDirect.push(out.length - 1);
+    bytes.push(0x74, 0); // je direct
+    toDirect.push(bytes.length - 1);
   }
-  out.push(...LEA_DOWN);
+  return { bytes, toDirect };
+}
+const ANY_NR_CHECKS = anyNrChecks();
+
+/** Where a recorded site's stub calls the buffer's entry (the offset of its e8), as the builders below lay it out. */
+function stubCallAt(original: Uint8Array): number {
+  if (anyNrSite(original, 0, original.length)) return ANY_NR_PRE.length + ANY_NR_CHECKS.bytes.length + LEA_DOWN.length;
+  return LEA_DOWN.length + sysOffOf(original);
+}
+
+/**
+ * The stub of an ANY_NR_PRE site: its load of r9 with the caller's stack pointer, the checks of the
+ * number (anyNrChecks), then the buffer's entry called as a constant site's stub calls it; `direct`:
+ * the site's own syscall, then the jump back.
+ */
+function anyNrStubBytes(addr: bigint, original: Uint8Array, stub: bigint, entry: bigint): Uint8Array | null {
+  const checksAt = ANY_NR_PRE.length;
+  const out: number[] = [...ANY_NR_PRE, ...ANY_NR_CHECKS.bytes, ...LEA_DOWN];
   const callAt = out.length;
   out.push(0xe8, 0, 0, 0, 0, ...LEA_UP, 0xe9, 0, 0, 0, 0);
   const jmpBack1 = out.length - 4;
@@ -257,7 +274,7 @@ function anyNrStubBytes(addr: bigint, original: Uint8Array, stub: bigint, entry:
   out.push(0x0f, 0x05, 0xe9, 0, 0, 0, 0);
   const b = new Uint8Array(out);
   const dv = new DataView(b.buffer);
-  for (const at of toDirect) b[at] = direct - (at + 1);
+  for (const rel of ANY_NR_CHECKS.toDirect) b[checksAt + rel] = direct - (checksAt + rel + 1);
   const back = addr + BigInt(original.length);
   const call = rel32(stub + BigInt(callAt + 5), entry);
   const jmp1 = rel32(stub + BigInt(jmpBack1 + 4), back);
@@ -276,14 +293,7 @@ function anyNrStubBytes(addr: bigint, original: Uint8Array, stub: bigint, entry:
 export function siteSyscallOfReturn(site: { addr: bigint; stub?: bigint; original?: Uint8Array }, ret: bigint): bigint | null {
   const original = site.original;
   if (site.stub === undefined || !original) return null;
-  const sysOff = sysOffOf(original);
-  const probe = stubBytes(site.addr, original, sysOff, site.stub, site.stub);
-  if (!probe) return null;
-  // The call is the stub's only e8 followed by LEA_UP.
-  for (let i = 0; i + 5 + LEA_UP.length <= probe.length; i++) {
-    if (probe[i] === 0xe8 && LEA_UP.every((x, k) => probe[i + 5 + k] === x)) return ret === site.stub + BigInt(i + 5) ? site.addr + BigInt(sysOff) : null;
-  }
-  return null;
+  return ret === site.stub + BigInt(stubCallAt(original) + 5) ? site.addr + BigInt(sysOffOf(original)) : null;
 }
 
 /** The stub of a site at addr whose original bytes are `original` (syscall at sysOff), placed at stub. */
