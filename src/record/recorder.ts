@@ -123,6 +123,8 @@ export class Recorder {
   private sliceStart = 0;
   /** The running task's CPU time (ns) when its time slice started. */
   private sliceCpuStart = 0;
+  /** sliceUsed() reads the task's CPU time only after this wall time (monotonicMs). */
+  private sliceCheckAt = 0;
   /** The last CPU time read of a task at a stop, and at which (Task.resumes): a new slice from there starts at it. */
   private cpuAtStop: { task: Task; resumes: number; ns: number } | null = null;
   /** Processes a SIGSYS was delivered to (a death by SIGSYS without one was rewind's seccomp filter). */
@@ -260,6 +262,7 @@ export class Recorder {
 
   private startSlice(st: TaskState): void {
     this.sliceStart = monotonicMs();
+    this.sliceCheckAt = this.sliceStart + TIMESLICE_MS;
     // A task at a ptrace stop uses no CPU: a reading taken at this very stop (the one that ended its
     // previous slice) is exactly where this slice starts.
     const r = this.cpuAtStop;
@@ -278,8 +281,13 @@ export class Recorder {
    * busy machine wall time overstates it, and a task would give way at its first syscall after any wait).
    */
   private sliceUsed(st: TaskState): boolean {
-    if (monotonicMs() - this.sliceStart <= TIMESLICE_MS) return false;
-    return (this.readCpuAtStop(st.task) - this.sliceCpuStart) / 1e6 >= TIMESLICE_MS * 0.9;
+    const now = monotonicMs();
+    if (now <= this.sliceCheckAt) return false;
+    const usedMs = (this.readCpuAtStop(st.task) - this.sliceCpuStart) / 1e6;
+    if (usedMs >= TIMESLICE_MS * 0.9) return true;
+    // CPU time grows no faster than wall time: no need to read it again before it could be used up.
+    this.sliceCheckAt = now + TIMESLICE_MS * 0.9 - usedMs;
+    return false;
   }
 
   /** Drives one task until it blocks in the kernel, yields, or ends. */
@@ -327,7 +335,10 @@ export class Recorder {
     const held = st.held.length > 0;
     const limit = held ? HELD_SIGNAL_MS : TIMESLICE_MS;
     const used = (): number => (held ? monotonicMs() - this.sliceStart : (cpuTimeNs(st.task) - this.sliceCpuStart) / 1e6);
-    let left = Math.max(1, Math.ceil(limit - used()));
+    // The first wait is bounded by wall time, which the task's CPU time cannot exceed: most waits end
+    // at a stop before it, and /proc's schedstat (an open, a read and a close) is read only after one
+    // that does not (it cost node's recording 50 ms read at every resume).
+    let left = Math.max(1, Math.ceil(limit - (monotonicMs() - this.sliceStart)));
     for (;;) {
       const stop = this.waitTask(st.task.tid, left);
       if (stop) return stop;
