@@ -130,8 +130,11 @@ export function patchKinds(patchTsc: boolean, patchCpuid: boolean): ReadonlySet<
  */
 export function patchCode(task: Task, code: PatchedCode, kinds: ReadonlySet<TrappedInsn>, start = 0n, end = 1n << 64n): PatchSite[] {
   if (kinds.size === 0) return [];
+  // Read and written page by page: libc alone has hundreds of sites, and a write into read-only code
+  // is a forced write through the kernel per call (make -j2's recording: 14,700 writes, 147 ms).
+  const mem = new PageBatch(task);
   const out: PatchSite[] = [];
-  if (kinds.has(TrappedInsn.Syscall)) out.push(...patchSyscallSites(task, (a) => code.has(a), syscallbufBlob().entry, start, end));
+  if (kinds.has(TrappedInsn.Syscall)) out.push(...patchSyscallSites(task.tid, mem, (a) => code.has(a), syscallbufBlob().entry, start, end));
   for (const m of readMaps(task.tid)) {
     if (!patchable(m) || m.end <= start || m.start >= end) continue;
     const lo = m.start > start ? m.start : start;
@@ -149,11 +152,12 @@ export function patchCode(task: Task, code: PatchedCode, kinds: ReadonlySet<Trap
       const addr = m.start + BigInt(s.offset) - m.offset;
       const len = INSN_BYTES[s.insn].length;
       if (addr < lo || addr + BigInt(len) > hi || code.has(addr)) continue;
-      if (!holdsInsn(task, addr, s.insn)) continue;
-      writeTrap(task, addr, s.insn);
+      if (!holdsInsn(mem, addr, s.insn)) continue;
+      writeTrap(mem, addr, s.insn);
       out.push({ addr, insn: s.insn });
     }
   }
+  mem.flush();
   return out;
 }
 

@@ -20,7 +20,6 @@ import type { PatchSite } from '../trace/events.js';
 import { TrappedInsn } from '../trace/events.js';
 import { TraceeError } from '../tracee/errors.js';
 import { mapFilesPath, readMaps } from '../tracee/maps.js';
-import type { Task } from '../tracee/task.js';
 import type { TaskMemory } from '../tracee/page-batch.js';
 import { functionRanges } from './elf-code.js';
 import type { FileIdentity } from './site-cache.js';
@@ -342,15 +341,15 @@ function sysOffOf(original: Uint8Array): number {
  * already in `patched` and those the stub area cannot reach. The process must be stopped (every
  * thread) and have the buffer mapped (its stub area). Returns the sites patched.
  */
-export function patchSyscallSites(task: Task, patched: (addr: bigint) => boolean, entry: bigint, start: bigint, end: bigint): PatchSite[] {
+export function patchSyscallSites(tid: number, task: TaskMemory, patched: (addr: bigint) => boolean, entry: bigint, start: bigint, end: bigint): PatchSite[] {
   const nextRaw = task.readPartial(STUB_NEXT, 8);
   if (nextRaw.length !== 8) return [];
   let next = new DataView(nextRaw.buffer, nextRaw.byteOffset).getBigUint64(0, true);
   if (next < STUBS || next > STUBS + BigInt(STUBS_SIZE)) return [];
   const out: PatchSite[] = [];
-  for (const m of readMaps(task.tid)) {
+  for (const m of readMaps(tid)) {
     if (m.perms[2] !== 'x' || m.perms[3] !== 'p' || !m.name.startsWith('/') || m.end <= start || m.start >= end) continue;
-    const path = mapFilesPath(task.tid, m);
+    const path = mapFilesPath(tid, m);
     let st;
     try {
       st = statSync(path, { bigint: true });

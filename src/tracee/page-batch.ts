@@ -88,11 +88,13 @@ export class PageBatch implements TaskMemory {
   /** Writes each page's changed span into the task, in address order. */
   flush(): void {
     const starts = [...this.pages.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const pieces: [bigint, Uint8Array][] = [];
     for (const start of starts) {
       const p = this.pages.get(start)!;
-      if (p.lo < p.hi) this.task.write(start + BigInt(p.lo), p.bytes.subarray(p.lo, p.hi));
+      if (p.lo < p.hi) pieces.push([start + BigInt(p.lo), p.bytes.slice(p.lo, p.hi)]);
       p.lo = PAGE;
       p.hi = 0;
     }
+    this.task.writeMany(pieces);
   }
 }

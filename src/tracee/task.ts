@@ -1,5 +1,6 @@
 // Traced-process model: one traced thread (task) — its registers, memory, and the ptrace calls on it.
 // Every method must be called from the thread that seized the task (the tracer's thread).
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { R, REGS_COUNT } from '../kernel/regs.js';
 import { SIGINFO } from '../kernel/signals.js';
 import {
@@ -66,6 +67,38 @@ export class Task {
     const n = native.writeMem(this.tid, addr, data);
     if (n !== data.length) {
       throw new TraceeError(`cannot write ${data.length} bytes at 0x${addr.toString(16)} in task ${this.tid}`);
+    }
+  }
+
+  /**
+   * Writes each piece, forced into read-only pages as write() does, through one open of
+   * /proc/TID/mem: a patch pass writes a piece into each of hundreds of code pages, and write()
+   * would open the file for each (process_vm_writev refuses read-only pages). A piece the file
+   * does not take is written by write(), which throws on a failure.
+   */
+  writeMany(pieces: readonly (readonly [bigint, Uint8Array])[]): void {
+    let fd = -1;
+    if (pieces.length > 1) {
+      try {
+        fd = openSync(`/proc/${this.tid}/mem`, 'r+');
+      } catch {
+        fd = -1;
+      }
+    }
+    try {
+      for (const [addr, data] of pieces) {
+        let n = -1;
+        if (fd >= 0 && data.length > 0) {
+          try {
+            n = writeSync(fd, data, 0, data.length, Number(addr));
+          } catch {
+            n = -1;
+          }
+        }
+        if (n !== data.length) this.write(addr, data);
+      }
+    } finally {
+      if (fd >= 0) closeSync(fd);
     }
   }
 
