@@ -1,5 +1,5 @@
 // CLI: `rewind record [-o DIR] [--pack] [--cpu-features=native|portable] [--[no-]syscall-buffer] [--] CMD [ARGS...]`.
-import { hostname, release } from 'node:os';
+import { hostname, loadavg, release } from 'node:os';
 import { SIG } from '../kernel/signals.js';
 import { resolve } from 'node:path';
 import { FileStore } from '../record/file-store.js';
@@ -8,7 +8,7 @@ import { thisMachine } from '../trace/machine.js';
 import { TraceWriter, type WriterOptions } from '../trace/trace-writer.js';
 import { TraceError } from '../trace/errors.js';
 import { TraceeError, UnsupportedError } from '../tracee/errors.js';
-import { chooseCpu, launch, otherCpu } from '../tracee/spawn.js';
+import { chooseCpu, launch, otherCpu, programCpus } from '../tracee/spawn.js';
 import { startLimits } from '../tracee/start-limits.js';
 import { patchedKinds, recordingPlan } from '../tracee/trap-plan.js';
 import { native } from '../native/addon.js';
@@ -100,14 +100,22 @@ export function recordCommand(args: string[]): number {
 }
 
 /**
- * REWIND_DEFLATE_THREAD=1: the trace's deflated chunks are deflated and written by a thread of their
- * own on another CPU (src/trace/deflate-thread.ts), when rewind may use one. Off by default: on the
- * 2-vCPU VM it made `record gzip` faster (2.00x -> 1.39x of native in one bench run at load 1.8, about
- * the same in another) but `record ls -lR /usr/lib` slower (1.74x -> 2.09x, 1.75x -> 2.83x): see
- * docs/ARCHITECTURE.md.
+ * The trace's deflated chunks are deflated and written by a thread of their own on another CPU
+ * (src/trace/deflate-thread.ts) when rewind may use one and that CPU looks free: the 1-minute load
+ * average is below the number of CPUs rewind may use. The tracing thread and the program share one
+ * CPU, so on an idle 2-vCPU VM the other is free, and the thread took `record gzip` from 2.38x to
+ * 1.33x of native, python 1.73x to 1.67x, node 2.23x to 1.93x, ls -lR 1.67x to 1.57x (bench, AMD
+ * EPYC VM). On a loaded machine the thread only takes turns with other work and costs node's worker
+ * start-up (~80 ms of CPU): see docs/ARCHITECTURE.md. REWIND_DEFLATE_THREAD=1 starts it whatever
+ * the load, =0 never.
  */
 function deflateThreadOptions(cpu: number): WriterOptions {
-  if (process.env['REWIND_DEFLATE_THREAD'] !== '1') return {};
+  const want = process.env['REWIND_DEFLATE_THREAD'];
+  if (want === '0') return {};
+  if (want !== '1') {
+    const cpus = programCpus().toString(2).replace(/0/g, '').length;
+    if (cpus < 2 || loadavg()[0]! >= cpus) return {};
+  }
   const other = otherCpu(cpu);
   return other === null ? {} : { deflateThread: { cpu: other } };
 }
