@@ -11,7 +11,6 @@
 // clone, rt_sigreturn, exec, exit…), which its own `syscall` makes, traced, as the site would have. Found with iced-x86 from each function's start, like the trapped
 // instructions (decoder.ts), and only where no branch of the function lands inside the replaced
 // bytes. Cached per file identity on disk, beside the trap sites.
-import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
@@ -35,7 +34,8 @@ export interface SyscallFileSite {
 
 const JMP = 5;
 // The cache holds the sites of BUFFERED_SYSCALLS only: its name says which set (a new call buffered finds new sites).
-const FINDER_VERSION = `3-${createHash('sha256').update([...BUFFERED_SYSCALLS].sort((a, b) => a - b).join(',')).digest('hex').slice(0, 8)}`;
+// FNV-1a of the list: a name, not a secret (node:crypto would cost start-up ~12 ms to load).
+const FINDER_VERSION = `4-${fnv1a([...BUFFERED_SYSCALLS].sort((a, b) => a - b).join(','))}`;
 const LEA_DOWN = [0x48, 0x8d, 0x64, 0x24, 0x80]; // lea -0x80(%rsp),%rsp
 const LEA_UP = [0x48, 0x8d, 0xa4, 0x24, 0x80, 0x00, 0x00, 0x00]; // lea 0x80(%rsp),%rsp
 /** glibc's syscall(3): its seventh argument loaded from the caller's frame, then `syscall`. */
@@ -393,4 +393,11 @@ function writeNext(task: TaskMemory, next: bigint): void {
   const b = new Uint8Array(8);
   new DataView(b.buffer).setBigUint64(0, next, true);
   task.write(STUB_NEXT, b);
+}
+
+/** 32-bit FNV-1a of a string's UTF-16 code units, as 8 hex digits. */
+function fnv1a(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, '0');
 }
