@@ -209,12 +209,17 @@ export class RecordsTaker {
   }
 }
 
+/** giveRecords' scratch for records with echo room: written into the program at once, then free. */
+let echoScratch: Uint8Array = new Uint8Array(0);
+
 /**
  * Replay: appends recorded records to the thread's buffer, for the program to take in order (an echoed
  * write with room for the bytes the program writes). Returns the bytes given.
  */
 export function giveRecords(task: Task, buffer: bigint, count: number, recorded: Uint8Array): number {
-  const records = withEchoRoom(recorded, count) ?? recorded;
+  const roomy = withEchoRoom(recorded, count, echoScratch);
+  if (roomy && roomy.buffer !== echoScratch.buffer) echoScratch = new Uint8Array(roomy.buffer);
+  const records = roomy ?? recorded;
   const [used, had] = u32sAt(task, buffer + BigInt(H.used), 2) as [number, number];
   task.write(recordsOf(buffer) + BigInt(used), records);
   task.write(buffer + BigInt(H.used), u32Bytes([used + records.length, had + count]));

@@ -543,7 +543,7 @@ function encodeBuffered(w: ByteWriter, e: BufferedEvent): void {
 function decodeBuffered(r: ByteReader): BufferedEvent {
   const tid = r.varint();
   const count = r.varint();
-  const records = r.blob('records');
+  const records = r.blobView('records'); // a view of the chunk: the records are only read, and given to the program
   if (count === 0 || records.length < count * 72) throw new TraceError(`buffered frame with ${count} records in ${records.length} bytes`);
   return { kind: 'buffered', tid, count, records };
 }

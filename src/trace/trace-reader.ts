@@ -30,6 +30,8 @@ export class TraceReader {
   private state: EndState = 'unknown';
   /** Where each chunk read so far starts (byte position) and the index of its first event. */
   private readonly chunks: { pos: number; firstEvent: number }[] = [{ pos: EVENTS_HEADER_SIZE, firstEvent: 0 }];
+  /** The compressed bodies are read into this (readChunk), reused once they are inflated. */
+  private bodyScratch: Uint8Array | null = null;
 
   private constructor(dir: string, meta: TraceMeta, headerComplete: boolean) {
     this.dir = dir;
@@ -157,17 +159,22 @@ export class TraceReader {
     if (rawLen > MAX_CHUNK_RAW) throw corrupt(`claims ${rawLen} raw bytes, more than the ${MAX_CHUNK_RAW} limit`);
     if (compLen > MAX_CHUNK_COMPRESSED) throw corrupt(`claims ${compLen} compressed bytes, more than the ${MAX_CHUNK_COMPRESSED} limit`);
 
-    const body = new Uint8Array(compLen);
+    // Read into the scratch of the chunks before when it is big enough: zlib inflates into memory of
+    // its own, so the body is free again at once (fresh memory costs a page fault a page).
+    const scratch = this.bodyScratch && this.bodyScratch.length >= compLen ? this.bodyScratch : new Uint8Array(compLen);
+    this.bodyScratch = scratch;
+    const body = scratch.subarray(0, compLen);
     if (this.read(fd, body, compLen, bodyAt) < compLen) return 'truncated';
     if ((body[0]! & 0x06) !== 0) loadZlib(); // a compressed block: zlib inflates it, and checks it faster
     if (fastCrc32(body) !== crc) throw corrupt('fails its checksum');
 
     // A chunk of stored blocks (a short recording's: stored-deflate.ts) is read without node:zlib;
     // anything else, or stored blocks that do not add up, is zlib's to inflate or to refuse.
-    let raw = storedInflate(body, rawLen);
+    let raw = storedInflate(body, rawLen); // a copy: the body is free again
     if (raw === null) {
       try {
-        const out = loadZlib().inflateRawSync(body, { maxOutputLength: rawLen });
+        // One output buffer of the chunk's size: zlib's default 16 KiB pieces are joined by a copy.
+        const out = loadZlib().inflateRawSync(body, { maxOutputLength: rawLen, chunkSize: Math.max(64 * 1024, rawLen) });
         raw = new Uint8Array(out.buffer, out.byteOffset, out.length);
       } catch (e) {
         throw corrupt(`does not inflate (${describeError(e)})`);
