@@ -22,7 +22,8 @@ import { SYS } from '../kernel/syscall-names.js';
 import { injectSyscall } from '../tracee/inject.js';
 import { mapFilesPath, readMaps, type Mapping } from '../tracee/maps.js';
 import type { Task } from '../tracee/task.js';
-import { functionAround, functionPairs, readFunctionTables } from './elf-code.js';
+import { functionAround, functionPairs, readFunctionTables, type Range } from './elf-code.js';
+import { cachedBytes, storeBytes, type FileIdentity } from './site-cache.js';
 
 const PROT_RWX = PROT_READ | PROT_WRITE | PROT_EXEC;
 const MAP_PRIVATE_ANON_FIXED_NOREPLACE = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
@@ -69,6 +70,23 @@ export interface PointTrap {
 
 /** The function ranges of each file a point was in, by file identity (device, inode, size, mtime). */
 const pairsCache = new Map<string, Float64Array>();
+/** functionAround's answers for each file (its key in pairsCache) and file offset: a loop's points repeat. */
+const aroundCache = new Map<string, Map<number, Range | null>>();
+
+/**
+ * The function ranges are kept on disk too (site-cache.ts), as functionPairs' numbers: reading a
+ * 99 MB node binary's tables costs each replay of node ~150 ms, its cached 3 MB of pairs ~2 ms.
+ */
+const PAIRS_KIND = 'functions-v1';
+
+function pairsOnDisk(id: FileIdentity): Float64Array | undefined {
+  const bytes = cachedBytes(PAIRS_KIND, id);
+  if (!bytes || bytes.length % 16 !== 0) return undefined;
+  if (bytes.byteOffset % 8 === 0) return new Float64Array(bytes.buffer, bytes.byteOffset, bytes.length / 8);
+  const copy = new Float64Array(bytes.length / 8);
+  new Uint8Array(copy.buffer).set(bytes);
+  return copy;
+}
 
 /** Where the point's trap would go: the bytes it would displace, or null where it is not safe. */
 function regionFor(task: Task, maps: Mapping[], at: bigint): Region | null {
@@ -142,13 +160,15 @@ export function armPointTrap(task: Task, target: BigUint64Array): PointTrap | nu
 function functionAt(task: Task, m: Mapping, addr: bigint): { start: bigint; end: bigint } | null {
   const path = mapFilesPath(task.tid, m);
   let pairs: Float64Array | undefined;
+  let key: string;
   let fd = -1;
   try {
     fd = openSync(path, 'r');
     const st = fstatSync(fd, { bigint: true });
-    const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
-    pairs = pairsCache.get(key);
-    if (!pairs) {
+    key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
+    pairs = pairsCache.get(key) ?? pairsOnDisk(st);
+    if (pairs) pairsCache.set(key, pairs);
+    else {
       const readAt = (buf: Uint8Array, pos: number) => {
         for (let done = 0; done < buf.length;) {
           const n = readSync(fd, buf, done, buf.length - done, pos + done);
@@ -158,13 +178,18 @@ function functionAt(task: Task, m: Mapping, addr: bigint): { start: bigint; end:
       };
       pairs = functionPairs(readFunctionTables(Number(st.size), readAt) ?? readFileSync(fd));
       pairsCache.set(key, pairs);
+      storeBytes(PAIRS_KIND, st, new Uint8Array(pairs.buffer, pairs.byteOffset, pairs.byteLength));
     }
   } catch {
     return null;
   } finally {
     if (fd >= 0) closeSync(fd);
   }
-  const best = functionAround(pairs, Number(addr - m.start + m.offset));
+  const off = Number(addr - m.start + m.offset);
+  let around = aroundCache.get(key);
+  if (!around) aroundCache.set(key, (around = new Map()));
+  let best = around.get(off);
+  if (best === undefined) around.set(off, (best = functionAround(pairs, off)));
   if (!best) return null;
   const base = m.start - m.offset;
   return { start: base + BigInt(best.start), end: base + BigInt(best.end) };

@@ -1,6 +1,8 @@
 // Code patcher: the sites found in each file, cached on disk by the file's identity (device, inode,
 // size, modification time) and the finder's version, so a second run of a program decodes nothing.
 // Under $XDG_CACHE_HOME/rewind/sites (default ~/.cache/rewind/sites), one small JSON file per file.
+// Also other binary facts of a file kept the same way (cachedBytes, storeBytes): a point trap's
+// function table of a file (point-trap.ts).
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -54,5 +56,31 @@ export function storeSites(id: FileIdentity, sites: FileSite[]): void {
     renameSync(tmp, path);
   } catch {
     // read-only home: decode again next time
+  }
+}
+
+function bytesPath(kind: string, id: FileIdentity): string {
+  return join(cacheDir(), `${kind}-${id.dev}-${id.ino}-${id.size}-${id.mtimeNs}.bin`);
+}
+
+/** What storeBytes kept for the file under `kind` (which names the format and its version), or null. */
+export function cachedBytes(kind: string, id: FileIdentity): Uint8Array | null {
+  try {
+    return readFileSync(bytesPath(kind, id));
+  } catch {
+    return null;
+  }
+}
+
+/** Keeps bytes for the file under `kind` (a cache that cannot be written is only slower). */
+export function storeBytes(kind: string, id: FileIdentity, bytes: Uint8Array): void {
+  const path = bytesPath(kind, id);
+  try {
+    mkdirSync(cacheDir(), { recursive: true });
+    const tmp = `${path}.${process.pid}`;
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, path);
+  } catch {
+    // read-only home: read the file's tables again next time
   }
 }
