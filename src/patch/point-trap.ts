@@ -214,9 +214,21 @@ interface Region {
  * plain or a direct jump.
  */
 function displacedRegion(task: Task, fn: { start: bigint; end: bigint }, addr: bigint): Region | null {
-  const x = load();
   const bytes = task.readPartial(fn.start, Number(fn.end - fn.start));
   if (bytes.length !== Number(fn.end - fn.start)) return null;
+  return regionOf(bytes, fn, addr);
+}
+
+/** Where a trap for the point at `addr` goes in the function whose code is `bytes` (exported for tests): [start, start + length), or null. */
+export function trapRegionOf(bytes: Uint8Array, fn: { start: bigint; end: bigint }, addr: bigint): { start: bigint; length: number } | null {
+  const region = regionOf(bytes, fn, addr);
+  if (!region) return null;
+  for (const i of region.all) i.free();
+  return { start: region.start, length: region.length };
+}
+
+function regionOf(bytes: Uint8Array, fn: { start: bigint; end: bigint }, addr: bigint): Region | null {
+  const x = load();
   const decoder = new x.Decoder(64, bytes, 0);
   const all: IcedInstruction[] = [];
   const targets: bigint[] = [];
@@ -238,11 +250,22 @@ function displacedRegion(task: Task, fn: { start: bigint; end: bigint }, addr: b
   if (point < 0) return fail();
   const movable = (i: IcedInstruction) => i.mnemonic !== x.Mnemonic['Ud2'] && i.mnemonic !== x.Mnemonic['Syscall']
     && (i.flowControl === FLOW_NEXT || ((i.isJccShortOrNear || i.isJmpShortOrNear) && (i.flowControl === FLOW_CONDITIONAL || i.flowControl === FLOW_UNCONDITIONAL)));
+  // Reached only by a jump (after padding or an unconditional jump), maybe an indirect one (a
+  // switch's table): such an instruction may start the region, never lie inside it.
+  const jumpedTo = (j: number) => {
+    const before = all[j - 1];
+    return before !== undefined && (before.mnemonic === x.Mnemonic['Nop'] || (before.flowControl !== FLOW_NEXT && before.flowControl !== FLOW_CONDITIONAL));
+  };
   for (let first = point; first >= 0 && first >= point - 3; first--) {
     let length = 0;
     let k = first;
-    for (; k < all.length && length < JMP_LEN; k++) length += all[k]!.length;
-    if (length < JMP_LEN) continue;
+    // At least the jump's bytes, and up to the point: the instructions before it run in the
+    // trampoline, which jumps back to the region's end.
+    for (; k < all.length && (length < JMP_LEN || k < point); k++) length += all[k]!.length;
+    if (length < JMP_LEN || k < point) continue;
+    let entered = false;
+    for (let j = first + 1; j < k && !entered; j++) entered = jumpedTo(j);
+    if (entered) continue;
     const region = all.slice(first, k);
     const start = all[first]!.ip;
     const end = start + BigInt(length);
