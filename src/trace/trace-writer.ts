@@ -33,9 +33,11 @@ export { CHUNK_HEADER_SIZE } from './chunk-frame.js';
 export interface WriterOptions {
   /**
    * Deflate and write them on a thread of their own (deflate-thread.ts), pinned to this CPU (-1: not
-   * pinned) when the recorder is pinned; absent: on the caller's thread, between its appends.
+   * pinned) when the recorder is pinned; absent: on the caller's thread, between its appends. The
+   * thread starts once the trace is halfway to its first deflated chunk and deflating has cost the
+   * caller's thread `afterMs` milliseconds (default 0).
    */
-  deflateThread?: { cpu: number };
+  deflateThread?: { cpu: number; afterMs?: number };
 }
 
 /** "RWNDEVT\0": the first 8 bytes of every events file. */
@@ -71,6 +73,8 @@ export class TraceWriter {
   private readonly pending = new ByteWriter(FLUSH_BYTES + 64 * 1024);
   private readonly history = new RegsHistory();
   private pendingEvents = 0;
+  /** Milliseconds this thread spent deflating chunks (the deflate thread starts after its `afterMs`). */
+  private deflateMs = 0;
   /** monotonicMs() of the last flush. */
   private lastFlush = monotonicMs();
   private count = 0;
@@ -221,11 +225,15 @@ export class TraceWriter {
     }
     const raw = this.pending.bytes();
     const stored = this.rawWritten + raw.length <= STORED_UP_TO;
-    // Started halfway to the first deflated chunk: node takes some 80 ms of CPU to start a worker
-    // (on its own CPU), and the chunks are deflated here until it runs.
-    if (this.rawWritten + raw.length > STORED_UP_TO / 2 && this.thread === null && this.options.deflateThread && this.fd !== null) {
+    // Started halfway to the first deflated chunk, once deflating has cost this thread `afterMs`
+    // (record: 60 ms): node takes some 80 ms of CPU to
+    // start a worker (on its own CPU), and a short recording (sqlite3's 400 transactions: 10% slower
+    // with the thread from its first 128 KiB) would pay that and then wait for it at the end. The
+    // chunks are deflated here until it runs.
+    const wanted = this.options.deflateThread;
+    if (wanted && this.thread === null && this.fd !== null && this.rawWritten + raw.length > STORED_UP_TO / 2 && this.deflateMs >= (wanted.afterMs ?? 0)) {
       try {
-        this.thread = DeflateThread.start(this.fd, this.eventsPath, this.options.deflateThread.cpu);
+        this.thread = DeflateThread.start(this.fd, this.eventsPath, wanted.cpu);
       } catch {
         this.options.deflateThread = undefined; // no thread: the chunks are deflated here
       }
@@ -238,7 +246,12 @@ export class TraceWriter {
       if (thread) {
         thread.post(raw, this.offset);
         this.threadChunks++;
-      } else chunk = frameChunk(raw, stored);
+      } else if (stored) chunk = frameChunk(raw, true);
+      else {
+        const t = monotonicMs();
+        chunk = frameChunk(raw, false);
+        this.deflateMs += monotonicMs() - t;
+      }
     } catch (e) {
       this.resetPending();
       throw e instanceof TraceError ? new TraceError(`${e.message} (trace ${this.dir})`) : e;
