@@ -71,11 +71,13 @@ export function changedPages(start: bigint, now: Uint8Array, base: Uint8Array | 
     if (run >= 0) out.push({ addr: start + BigInt(run), data: now.slice(run, end) });
     run = -1;
   };
+  // Compared through Buffer views (Buffer.from(array) would copy every page).
+  const nowView = Buffer.from(now.buffer, now.byteOffset, now.length);
   for (let o = 0; o < now.length; o += PAGE) {
-    const page = now.subarray(o, o + PAGE);
+    const page = nowView.subarray(o, o + PAGE);
     const was = base && o < base.length ? base.subarray(o, o + PAGE) : zero.subarray(0, page.length);
-    const same = was.length === page.length ? Buffer.from(page).equals(was)
-      : Buffer.from(page.subarray(0, was.length)).equals(was) && page.subarray(was.length).every((b) => b === 0);
+    const same = was.length === page.length ? page.equals(was)
+      : page.subarray(0, was.length).equals(was) && page.subarray(was.length).every((b) => b === 0);
     if (same) close(o);
     else if (run < 0) run = o;
   }
