@@ -10,6 +10,7 @@
 //   npm run bench -- --json out.json   # also write JSON
 //   npm run bench -- --runs 3 --only gzip
 
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -399,6 +400,9 @@ async function main(): Promise<void> {
       let error: string | undefined;
       const timed = async (cmd: string, args: string[], i: number, kind: string, env?: NodeJS.ProcessEnv): Promise<RunResult> => {
         if (w.prepare) await w.prepare();
+        // Untimed: the dirty pages of earlier runs (traces written, copies removed) are written back
+        // now, not during this run (cp -a's native time grew from 101 to 1134 ms over 5 runs without).
+        execFileSync('sync');
         let fd = devNull;
         if (w.stdoutToFile) fd = fs.openSync(space.path(`${w.name}-${kind}-${i}.out`), 'w');
         try {

@@ -134,8 +134,9 @@ export function patchCode(task: Task, code: PatchedCode, kinds: ReadonlySet<Trap
   // is a forced write through the kernel per call (make -j2's recording: 14,700 writes, 147 ms).
   const mem = new PageBatch(task);
   const out: PatchSite[] = [];
-  if (kinds.has(TrappedInsn.Syscall)) out.push(...patchSyscallSites(task.tid, mem, (a) => code.has(a), syscallbufBlob().entry, start, end));
-  for (const m of readMaps(task.tid)) {
+  const maps = readMaps(task.tid);
+  if (kinds.has(TrappedInsn.Syscall)) out.push(...patchSyscallSites(task.tid, maps, mem, (a) => code.has(a), syscallbufBlob().entry, start, end));
+  for (const m of maps) {
     if (!patchable(m) || m.end <= start || m.start >= end) continue;
     const lo = m.start > start ? m.start : start;
     const hi = m.end < end ? m.end : end;

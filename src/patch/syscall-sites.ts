@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import type { PatchSite } from '../trace/events.js';
 import { TrappedInsn } from '../trace/events.js';
 import { TraceeError } from '../tracee/errors.js';
-import { mapFilesPath, readMaps } from '../tracee/maps.js';
+import { mapFilesPath, type Mapping } from '../tracee/maps.js';
 import type { TaskMemory } from '../tracee/page-batch.js';
 import { functionRanges } from './elf-code.js';
 import type { FileIdentity } from './site-cache.js';
@@ -337,17 +337,18 @@ function sysOffOf(original: Uint8Array): number {
 }
 
 /**
- * Patches the syscall sites of the executable file mappings overlapping [start, end), skipping sites
- * already in `patched` and those the stub area cannot reach. The process must be stopped (every
- * thread) and have the buffer mapped (its stub area). Returns the sites patched.
+ * Patches the syscall sites of the executable file mappings (of `maps`, task tid's) overlapping
+ * [start, end), skipping sites already in `patched` and those the stub area cannot reach, reading and
+ * writing through `task` (a PageBatch). The process must be stopped (every thread) and have the
+ * buffer mapped (its stub area). Returns the sites patched.
  */
-export function patchSyscallSites(tid: number, task: TaskMemory, patched: (addr: bigint) => boolean, entry: bigint, start: bigint, end: bigint): PatchSite[] {
+export function patchSyscallSites(tid: number, maps: readonly Mapping[], task: TaskMemory, patched: (addr: bigint) => boolean, entry: bigint, start: bigint, end: bigint): PatchSite[] {
   const nextRaw = task.readPartial(STUB_NEXT, 8);
   if (nextRaw.length !== 8) return [];
   let next = new DataView(nextRaw.buffer, nextRaw.byteOffset).getBigUint64(0, true);
   if (next < STUBS || next > STUBS + BigInt(STUBS_SIZE)) return [];
   const out: PatchSite[] = [];
-  for (const m of readMaps(tid)) {
+  for (const m of maps) {
     if (m.perms[2] !== 'x' || m.perms[3] !== 'p' || !m.name.startsWith('/') || m.end <= start || m.start >= end) continue;
     const path = mapFilesPath(tid, m);
     let st;
