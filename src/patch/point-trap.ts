@@ -68,11 +68,10 @@ export interface PointTrap {
   remove(task: Task): void;
 }
 
-/**
- * The function ranges of each file a point was in, by file identity (device, inode, size, mtime), and
- * functionAround's answers by file offset (a loop's points repeat).
- */
-const fileFunctions = new Map<string, { pairs: Float64Array; around: Map<number, Range | null> }>();
+/** The function ranges of each file a point was in, by file identity (device, inode, size, mtime). */
+const pairsCache = new Map<string, Float64Array>();
+/** functionAround's answers for each file (its key in pairsCache) and file offset: a loop's points repeat. */
+const aroundCache = new Map<string, Map<number, Range | null>>();
 
 /**
  * The function ranges are kept on disk too (site-cache.ts), as functionPairs' numbers: reading a
@@ -160,15 +159,16 @@ export function armPointTrap(task: Task, target: BigUint64Array): PointTrap | nu
  */
 function functionAt(task: Task, m: Mapping, addr: bigint): { start: bigint; end: bigint } | null {
   const path = mapFilesPath(task.tid, m);
-  let file: { pairs: Float64Array; around: Map<number, Range | null> } | undefined;
+  let pairs: Float64Array | undefined;
+  let key: string;
   let fd = -1;
   try {
     fd = openSync(path, 'r');
     const st = fstatSync(fd, { bigint: true });
-    const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
-    file = fileFunctions.get(key);
-    let pairs = file ? undefined : pairsOnDisk(st);
-    if (!file && !pairs) {
+    key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
+    pairs = pairsCache.get(key) ?? pairsOnDisk(st);
+    if (pairs) pairsCache.set(key, pairs);
+    else {
       const readAt = (buf: Uint8Array, pos: number) => {
         for (let done = 0; done < buf.length;) {
           const n = readSync(fd, buf, done, buf.length - done, pos + done);
@@ -177,17 +177,19 @@ function functionAt(task: Task, m: Mapping, addr: bigint): { start: bigint; end:
         }
       };
       pairs = functionPairs(readFunctionTables(Number(st.size), readAt) ?? readFileSync(fd));
+      pairsCache.set(key, pairs);
       storeBytes(PAIRS_KIND, st, new Uint8Array(pairs.buffer, pairs.byteOffset, pairs.byteLength));
     }
-    if (!file) fileFunctions.set(key, (file = { pairs: pairs!, around: new Map() }));
   } catch {
     return null;
   } finally {
     if (fd >= 0) closeSync(fd);
   }
   const off = Number(addr - m.start + m.offset);
-  let best = file.around.get(off);
-  if (best === undefined) file.around.set(off, (best = functionAround(file.pairs, off)));
+  let around = aroundCache.get(key);
+  if (!around) aroundCache.set(key, (around = new Map()));
+  let best = around.get(off);
+  if (best === undefined) around.set(off, (best = functionAround(pairs, off)));
   if (!best) return null;
   const base = m.start - m.offset;
   return { start: base + BigInt(best.start), end: base + BigInt(best.end) };

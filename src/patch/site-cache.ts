@@ -49,18 +49,13 @@ export function cachedSites(id: FileIdentity): FileSite[] | null {
 export function storeSites(id: FileIdentity, sites: FileSite[]): void {
   const path = entryPath(id);
   memory.set(path, sites);
-  writeEntry(path, JSON.stringify(sites.map((s) => [s.offset, s.insn])));
-}
-
-/** Writes a cache entry whole (a temporary file renamed over it); a cache that cannot be written is only slower. */
-function writeEntry(path: string, data: string | Uint8Array): void {
   try {
     mkdirSync(cacheDir(), { recursive: true });
     const tmp = `${path}.${process.pid}`;
-    writeFileSync(tmp, data);
+    writeFileSync(tmp, JSON.stringify(sites.map((s) => [s.offset, s.insn])));
     renameSync(tmp, path);
   } catch {
-    // read-only home: found again next time
+    // read-only home: decode again next time
   }
 }
 
@@ -79,5 +74,13 @@ export function cachedBytes(kind: string, id: FileIdentity): Uint8Array | null {
 
 /** Keeps bytes for the file under `kind` (a cache that cannot be written is only slower). */
 export function storeBytes(kind: string, id: FileIdentity, bytes: Uint8Array): void {
-  writeEntry(bytesPath(kind, id), bytes);
+  const path = bytesPath(kind, id);
+  try {
+    mkdirSync(cacheDir(), { recursive: true });
+    const tmp = `${path}.${process.pid}`;
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, path);
+  } catch {
+    // read-only home: read the file's tables again next time
+  }
 }
