@@ -169,7 +169,8 @@ static void probe_debugregs(void) {
     unsigned long dr6 = (unsigned long)ptrace(PTRACE_PEEKUSER, pid, dr_offset(6), 0);
     struct user_regs_struct regs;
     ptrace(PTRACE_GETREGS, pid, 0, &regs);
-    if (dr6 & 1) write_hit = watched == 42;
+    /* The child's copy of watched, not this process's (which nothing writes). */
+    if (dr6 & 1) write_hit = ptrace(PTRACE_PEEKDATA, pid, (void *)&watched, 0) == 42;
     if ((dr6 & 2) && regs.rip == (unsigned long)target_fn) {
       exec_hit = 1;
       regs.eflags |= 1ul << 16; /* RF: run the instruction this time */
