@@ -87,8 +87,10 @@ static struct sb_header *header(void) {
   return h;
 }
 
+/* rep movsb: a byte loop cost ls -lR's recording more than all the rest of this code (its statx and
+ * getdents64 outputs). The direction flag is clear, as at every call (the ABI's rule). */
 static void copy(u8 *to, const u8 *from, u64 n) {
-  for (u64 i = 0; i < n; i++) to[i] = from[i];
+  __asm__ volatile("rep movsb" : "+D"(to), "+S"(from), "+c"(n) : : "memory");
 }
 
 #define S_IFMT 0170000
@@ -669,7 +671,14 @@ static int blocked_pending(void) {
 }
 
 static int same_bytes(const u8 *x, const u8 *y, u64 n) {
-  for (u64 i = 0; i < n; i++) if (x[i] != y[i]) return 0;
+  u64 i = 0;
+  for (; i + 8 <= n; i += 8) {
+    u64 a, b;
+    __builtin_memcpy(&a, x + i, 8);
+    __builtin_memcpy(&b, y + i, 8);
+    if (a != b) return 0;
+  }
+  for (; i < n; i++) if (x[i] != y[i]) return 0;
   return 1;
 }
 
