@@ -48,6 +48,8 @@ export interface NativeAddon {
   lseek(fd: number, offset: number, whence: number): number;
   /** memfd_create(name, MFD_CLOEXEC) in rewind itself: the fd, or -errno. */
   memfdCreate(name: string): number;
+  /** The IEEE CRC-32 (zlib's) of the bytes. */
+  crc32(data: Uint8Array): number;
 }
 
 export const launcherPath = join(packageRoot, 'build', 'rewind-launcher');
