@@ -49,13 +49,18 @@ export function cachedSites(id: FileIdentity): FileSite[] | null {
 export function storeSites(id: FileIdentity, sites: FileSite[]): void {
   const path = entryPath(id);
   memory.set(path, sites);
+  writeEntry(path, JSON.stringify(sites.map((s) => [s.offset, s.insn])));
+}
+
+/** Writes a cache entry whole (a temporary file renamed over it); a cache that cannot be written is only slower. */
+function writeEntry(path: string, data: string | Uint8Array): void {
   try {
     mkdirSync(cacheDir(), { recursive: true });
     const tmp = `${path}.${process.pid}`;
-    writeFileSync(tmp, JSON.stringify(sites.map((s) => [s.offset, s.insn])));
+    writeFileSync(tmp, data);
     renameSync(tmp, path);
   } catch {
-    // read-only home: decode again next time
+    // read-only home: found again next time
   }
 }
 
@@ -74,13 +79,5 @@ export function cachedBytes(kind: string, id: FileIdentity): Uint8Array | null {
 
 /** Keeps bytes for the file under `kind` (a cache that cannot be written is only slower). */
 export function storeBytes(kind: string, id: FileIdentity, bytes: Uint8Array): void {
-  const path = bytesPath(kind, id);
-  try {
-    mkdirSync(cacheDir(), { recursive: true });
-    const tmp = `${path}.${process.pid}`;
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, path);
-  } catch {
-    // read-only home: read the file's tables again next time
-  }
+  writeEntry(bytesPath(kind, id), bytes);
 }

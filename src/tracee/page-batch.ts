@@ -91,7 +91,7 @@ export class PageBatch implements TaskMemory {
     const pieces: [bigint, Uint8Array][] = [];
     for (const start of starts) {
       const p = this.pages.get(start)!;
-      if (p.lo < p.hi) pieces.push([start + BigInt(p.lo), p.bytes.slice(p.lo, p.hi)]);
+      if (p.lo < p.hi) pieces.push([start + BigInt(p.lo), p.bytes.subarray(p.lo, p.hi)]);
       p.lo = PAGE;
       p.hi = 0;
     }

@@ -146,7 +146,7 @@ export class Task {
     };
     for (let i = 0; i < max;) {
       const block = this.readPartial(addr + BigInt(i * 8), 64 * 8);
-      if (block.length < 8) this.read(addr + BigInt(i * 8), 8); // throws: the pointer is unreadable
+      if (block.length < 8) throw new TraceeError(`cannot read 8 bytes at 0x${(addr + BigInt(i * 8)).toString(16)} in task ${this.tid}`);
       const view = new DataView(block.buffer, block.byteOffset, block.length);
       for (let k = 0; k + 8 <= block.length && i < max; k += 8, i++) {
         const p = view.getBigUint64(k, true);
