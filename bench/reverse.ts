@@ -1,5 +1,6 @@
 // Benchmark of going backwards in a replay: records a program that makes N system calls between
-// two calls of marker(), then, in the debugger engine, runs to the second marker() and times
+// two calls of marker() (times(2), which the syscall buffer leaves to the tracer, so each is an
+// event), then, in the debugger engine, runs to the second marker() and times
 //   - reverse-continue to the breakpoint at marker(), N events back (the forward run crossed those
 //     events with that breakpoint set, so the stretches between restore points are known to hold no
 //     hit and are skipped);
@@ -24,7 +25,7 @@ __attribute__((noinline)) long work(long i) { long a = i * 2; a += 3; a ^= 5; re
 int main(int argc, char **argv) {
   long n = atol(argv[1]);
   marker(0);
-  for (long i = 0; i < n; i++) syscall(SYS_getppid);
+  for (long i = 0; i < n; i++) syscall(SYS_times, 0);
   for (long i = 0; i < 200; i++) sink += work(i);
   marker(1);
   return 0;
