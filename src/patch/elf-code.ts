@@ -73,6 +73,31 @@ export function functionAround(from: Uint8Array | Float64Array, off: number): Ra
 }
 
 /**
+ * The padding around fn (a range of pairs) that no function holds: [before, fn.start) up to the end of
+ * the function before it, and [fn.end, after) up to the start of the one after it. Only a gap of at
+ * most `window` bytes between two listed functions counts (before = fn.start, after = fn.end
+ * otherwise, and where another range covers fn's edge).
+ */
+export function paddingAround(pairs: Float64Array, fn: Range, window: number): { before: number; after: number } {
+  let prevEnd = -Infinity;
+  let nextStart = Infinity;
+  let coveredBefore = false;
+  let coveredAfter = false;
+  for (let i = 0; i + 1 < pairs.length; i += 2) {
+    const start = pairs[i]!;
+    const end = pairs[i + 1]!;
+    if (end <= fn.start) prevEnd = Math.max(prevEnd, end);
+    if (start >= fn.end) nextStart = Math.min(nextStart, start);
+    if (start < fn.start && end > fn.start) coveredBefore = true;
+    if (start < fn.end && end > fn.end) coveredAfter = true;
+  }
+  return {
+    before: !coveredBefore && fn.start - prevEnd <= window ? prevEnd : fn.start,
+    after: !coveredAfter && nextStart - fn.end <= window ? nextStart : fn.end,
+  };
+}
+
+/**
  * The parts of an ELF file the function tables are read from, in a buffer as long as the file: its
  * header, program and section headers, section names, symbol tables and .eh_frame, at their offsets,
  * zeros elsewhere (pages never written cost no memory). What eachFunction reads, without reading the

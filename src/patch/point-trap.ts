@@ -6,6 +6,17 @@
 // the recorded ones natively and traps (int3) only when they all match; the tracer then compares the
 // rest (segment bases, the memory hash). A miss costs about forty instructions, not two stops.
 //
+// Preferably the jump displaces the point's own instruction and nothing else: a two-byte short jump
+// there goes to a five-byte jump on an island, which goes on to the trampoline. The island is padding
+// no code runs (between two functions the file's tables list, or after an unconditional transfer), or
+// where there is none within a short jump, the tail of a neighbour's bytes: ten or more bytes of
+// instructions that move to a trampoline of their own (a five-byte jump there, and back after them),
+// so the bytes after that jump run no more. Nothing can then jump into the middle of the point's
+// displaced bytes (a cold part's jump back into its function, a switch's table, which no decoding of
+// one function sees), and a loop head followed by the jump target of the loop's test gets a trap.
+// Where the point's instruction is a single byte, or no island is found, a five-byte jump displaces
+// the instructions around it.
+//
 // The trampoline touches no program memory (its scratch words live in its own page, so nothing below
 // the stack pointer changes) and keeps the flags (lahf/seto). The instructions it displaces are
 // re-encoded after it (iced-x86's BlockEncoder fixes rip-relative operands and branches), then it
@@ -15,20 +26,23 @@
 // trampoline address; no trap, syscall, return or indirect jump). Anything else falls back to the
 // int3 search.
 import { createRequire } from 'node:module';
-import { closeSync, fstatSync, openSync, readFileSync, readlinkSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE, PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE } from '../kernel/mman.js';
 import { R } from '../kernel/regs.js';
 import { SYS } from '../kernel/syscall-names.js';
 import { injectSyscall } from '../tracee/inject.js';
 import { mapFilesPath, readMaps, type Mapping } from '../tracee/maps.js';
 import type { Task } from '../tracee/task.js';
-import { functionAround, functionPairs, readFunctionTables, type Range } from './elf-code.js';
+import { functionAround, functionPairs, paddingAround, readFunctionTables } from './elf-code.js';
 import { cachedBytes, storeBytes, type FileIdentity } from './site-cache.js';
 
 const PROT_RWX = PROT_READ | PROT_WRITE | PROT_EXEC;
 const MAP_PRIVATE_ANON_FIXED_NOREPLACE = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
 const PAGE = PAGE_SIZE;
 const JMP_LEN = 5;
+const SHORT_JMP_LEN = 2;
+/** Padding further than this from a function (or a function's edge) is not looked for. */
+const PAD_WINDOW = 64;
 
 interface IcedInstruction {
   readonly ip: bigint;
@@ -53,7 +67,10 @@ const load = (): Iced => (iced ??= createRequire(import.meta.url)('iced-x86') as
 
 const FLOW_NEXT = 0;
 const FLOW_UNCONDITIONAL = 1;
+const FLOW_INDIRECT = 2;
 const FLOW_CONDITIONAL = 3;
+const FLOW_RETURN = 4;
+const FLOW_EXCEPTION = 9;
 
 /** General registers the trampoline compares, with their x86 register numbers (rax is compared apart). */
 const COMPARED: [reg: number, x86: number][] = [
@@ -68,10 +85,18 @@ export interface PointTrap {
   remove(task: Task): void;
 }
 
-/** The function ranges of each file a point was in, by file identity (device, inode, size, mtime). */
-const pairsCache = new Map<string, Float64Array>();
-/** functionAround's answers for each file (its key in pairsCache) and file offset: a loop's points repeat. */
-const aroundCache = new Map<string, Map<number, Range | null>>();
+/** A function and the padding around it ([before, start) and [end, after)), as file offsets or addresses. */
+interface Span<T> {
+  readonly start: T;
+  readonly end: T;
+  readonly before: T;
+  readonly after: T;
+}
+/**
+ * The function ranges of each file a point was in, by file identity (device, inode, size, mtime), and
+ * functionAt's answers by file offset (a loop's points repeat).
+ */
+const fileFunctions = new Map<string, { pairs: Float64Array; around: Map<number, Span<number> | null> }>();
 
 /**
  * The function ranges are kept on disk too (site-cache.ts), as functionPairs' numbers: reading a
@@ -92,40 +117,48 @@ function pairsOnDisk(id: FileIdentity): Float64Array | undefined {
 function regionFor(task: Task, maps: Mapping[], at: bigint): Region | null {
   const m = maps.find((x) => x.start <= at && at < x.end);
   if (!m || m.perms[2] !== 'x' || !m.name.startsWith('/')) return null;
-  // Only in the program's own executable for now: a point in a library (seen in make -j2's tools)
-  // was once missed, and the plain search is right there, if slower.
-  let exe = '';
-  try { exe = readlinkSync(`/proc/${task.tid}/exe`); } catch { return null; }
-  if (m.name !== exe) return null;
   const fn = functionAt(task, m, at);
   return fn ? displacedRegion(task, fn, at) : null;
 }
 
-/**
- * The bytes a trap for the point at rip `at` would replace ([start, end)), or null where no trap
- * can be armed. A task standing strictly inside them must be taken out before the trap is armed.
- */
-export function pointTrapBytes(task: Task, at: bigint): { start: bigint; end: bigint } | null {
-  const region = regionFor(task, readMaps(task.tid), at);
-  if (!region) return null;
-  for (const i of region.all) i.free();
-  return { start: region.start, end: region.start + BigInt(region.length) };
+/** Where a point's trap goes, decided once (the function decoded once): then armed, or not. */
+export interface PointTrapPlan {
+  /** The bytes the trap replaces, each [start, end): a task standing strictly inside them must be taken out before arm(). */
+  readonly ranges: readonly { readonly start: bigint; readonly end: bigint }[];
+  /** Arms the trampoline for the point (rip and registers in target), or returns null where it cannot. */
+  arm(task: Task, target: BigUint64Array): PointTrap | null;
+  /** Lets the decoded instructions go (after arm, or instead of it). */
+  discard(): void;
 }
 
-/** Arms a trampoline for the point (rip and registers in target), or returns null where it is not safe. */
-export function armPointTrap(task: Task, target: BigUint64Array): PointTrap | null {
-  const at = target[R.rip]!;
+/** Where a trap for the point at rip `at` would go, or null where no trap can be armed safely. */
+export function planPointTrap(task: Task, at: bigint): PointTrapPlan | null {
   const maps = readMaps(task.tid);
   const region = regionFor(task, maps, at);
   if (!region) return null;
+  let live = true;
+  const ranges = [{ start: region.start, end: region.start + BigInt(region.length) }];
+  if (region.relocated) ranges.push({ start: region.relocated.start, end: region.relocated.start + BigInt(region.relocated.length) });
+  return {
+    ranges,
+    arm: (t, target) => (live ? armAt(t, maps, region, target) : null),
+    discard(): void {
+      if (live) for (const i of region.all) i.free();
+      live = false;
+    },
+  };
+}
+
+function armAt(task: Task, maps: Mapping[], region: Region, target: BigUint64Array): PointTrap | null {
+  const at = target[R.rip]!;
   const rip = task.fetchRegs()[R.rip]!;
-  if (rip > region.start && rip < region.start + BigInt(region.length)) {
-    for (const i of region.all) i.free();
-    return null; // the task would resume in the middle of the jump
+  const inside = (start: bigint, length: number) => rip > start && rip < start + BigInt(length);
+  if (at !== region.point || inside(region.start, region.length) || (region.relocated && inside(region.relocated.start, region.relocated.length))) {
+    return null; // not this plan's point, or the task would resume in the middle of a jump
   }
   const x = load();
   let page: bigint | null = null;
-  let tramp: { code: Uint8Array; hitAt: number };
+  let tramp: { code: Uint8Array; hitAt: number; relocatedAt: number };
   try {
     page = allocateNear(task, maps, at);
     if (page === null) return null;
@@ -133,20 +166,44 @@ export function armPointTrap(task: Task, target: BigUint64Array): PointTrap | nu
   } catch {
     if (page !== null) injectSyscall(task, SYS.munmap, [page, PAGE]);
     return null;
-  } finally {
-    for (const i of region.all) i.free();
   }
   task.write(page, tramp.code);
-  const original = task.read(region.start, region.length);
-  const jump = new Uint8Array(region.length).fill(0x90);
-  jump[0] = 0xe9;
-  new DataView(jump.buffer).setInt32(1, Number(page - (region.start + BigInt(JMP_LEN))), true);
-  task.write(region.start, jump);
+  /** A jump at `from` to `to`: rel32, the rest of `length` bytes nops. */
+  const jumpBytes = (from: bigint, to: bigint, length: number) => {
+    const b = new Uint8Array(length).fill(0x90);
+    b[0] = 0xe9;
+    new DataView(b.buffer).setInt32(1, Number(to - (from + BigInt(JMP_LEN))), true);
+    return b;
+  };
+  // Every changed range with its bytes before, put back in reverse order.
+  const saved: [bigint, Uint8Array][] = [];
+  const put = (addr: bigint, bytes: Uint8Array) => {
+    saved.push([addr, task.read(addr, bytes.length)]);
+    task.write(addr, bytes);
+  };
+  const island = region.island;
+  const moved = region.relocated;
+  if (moved) {
+    // The neighbour's jump to its own trampoline, then the island (nothing runs its bytes now).
+    const bytes = jumpBytes(moved.start, page + BigInt(tramp.relocatedAt), moved.length);
+    bytes.set(jumpBytes(island!, page, JMP_LEN), JMP_LEN);
+    put(moved.start, bytes);
+  } else if (island !== undefined) {
+    put(island, jumpBytes(island, page, JMP_LEN));
+  }
+  if (island === undefined) {
+    put(region.start, jumpBytes(region.start, page, region.length));
+  } else {
+    const short = new Uint8Array(region.length).fill(0x90);
+    short[0] = 0xeb;
+    short[1] = Number(island - (region.start + BigInt(SHORT_JMP_LEN))) & 0xff;
+    put(region.start, short);
+  }
   const mapped = page;
   return {
     hitAddr: mapped + BigInt(tramp.hitAt),
     remove(t: Task): void {
-      t.write(region.start, original);
+      for (const [addr, bytes] of saved.reverse()) t.write(addr, bytes);
       injectSyscall(t, SYS.munmap, [mapped, PAGE]);
     },
   };
@@ -157,18 +214,17 @@ export function armPointTrap(task: Task, target: BigUint64Array): PointTrap | nu
  * ranges are read from its tables only (not its code: a 99 MB node binary is 7 MB of tables), once
  * per file identity, and kept as pairs of numbers for later points.
  */
-function functionAt(task: Task, m: Mapping, addr: bigint): { start: bigint; end: bigint } | null {
+function functionAt(task: Task, m: Mapping, addr: bigint): Span<bigint> | null {
   const path = mapFilesPath(task.tid, m);
-  let pairs: Float64Array | undefined;
-  let key: string;
+  let file: { pairs: Float64Array; around: Map<number, Span<number> | null> } | undefined;
   let fd = -1;
   try {
     fd = openSync(path, 'r');
     const st = fstatSync(fd, { bigint: true });
-    key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
-    pairs = pairsCache.get(key) ?? pairsOnDisk(st);
-    if (pairs) pairsCache.set(key, pairs);
-    else {
+    const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
+    file = fileFunctions.get(key);
+    let pairs = file ? undefined : pairsOnDisk(st);
+    if (!file && !pairs) {
       const readAt = (buf: Uint8Array, pos: number) => {
         for (let done = 0; done < buf.length;) {
           const n = readSync(fd, buf, done, buf.length - done, pos + done);
@@ -177,28 +233,46 @@ function functionAt(task: Task, m: Mapping, addr: bigint): { start: bigint; end:
         }
       };
       pairs = functionPairs(readFunctionTables(Number(st.size), readAt) ?? readFileSync(fd));
-      pairsCache.set(key, pairs);
       storeBytes(PAIRS_KIND, st, new Uint8Array(pairs.buffer, pairs.byteOffset, pairs.byteLength));
     }
+    if (!file) fileFunctions.set(key, (file = { pairs: pairs!, around: new Map() }));
   } catch {
     return null;
   } finally {
     if (fd >= 0) closeSync(fd);
   }
   const off = Number(addr - m.start + m.offset);
-  let around = aroundCache.get(key);
-  if (!around) aroundCache.set(key, (around = new Map()));
-  let best = around.get(off);
-  if (best === undefined) around.set(off, (best = functionAround(pairs, off)));
+  let best = file.around.get(off);
+  if (best === undefined) {
+    const fn = functionAround(file.pairs, off);
+    best = fn && { ...fn, ...paddingAround(file.pairs, fn, PAD_WINDOW) };
+    file.around.set(off, best);
+  }
   if (!best) return null;
   const base = m.start - m.offset;
-  return { start: base + BigInt(best.start), end: base + BigInt(best.end) };
+  const at = (o: number) => base + BigInt(o);
+  // Padding outside the mapping (another segment's) is not looked at.
+  const before = at(best.before) >= m.start ? at(best.before) : at(best.start);
+  const after = at(best.after) <= m.end ? at(best.after) : at(best.end);
+  return { start: at(best.start), end: at(best.end), before, after };
 }
 
-/** The instructions displaced by the jump: [start, start + length), holding the point at `pre`'s end. */
+/**
+ * The instructions displaced by the jump: [start, start + length), holding the point at `pre`'s end.
+ * With `island`, the point's instruction alone, replaced by a short jump to the five-byte jump at
+ * `island`, in padding.
+ */
 interface Region {
   start: bigint;
   length: number;
+  /** The point's address. */
+  point: bigint;
+  island?: bigint;
+  /**
+   * Where the island is the tail of a neighbour's displaced bytes: those bytes [start, start + length),
+   * whose instructions run in a trampoline of their own.
+   */
+  relocated?: { start: bigint; length: number; instrs: IcedInstruction[] };
   /** Displaced instructions before the point, and from the point on. */
   pre: IcedInstruction[];
   post: IcedInstruction[];
@@ -213,35 +287,77 @@ interface Region {
  * replaces, addr included when it is not the region's start) and every displaced instruction is
  * plain or a direct jump.
  */
-function displacedRegion(task: Task, fn: { start: bigint; end: bigint }, addr: bigint): Region | null {
-  const bytes = task.readPartial(fn.start, Number(fn.end - fn.start));
-  if (bytes.length !== Number(fn.end - fn.start)) return null;
-  return regionOf(bytes, fn, addr);
+function displacedRegion(task: Task, fn: Span<bigint>, addr: bigint): Region | null {
+  const bytes = task.readPartial(fn.before, Number(fn.after - fn.before));
+  if (bytes.length === Number(fn.after - fn.before)) return regionOf(bytes, fn, addr);
+  const own = task.readPartial(fn.start, Number(fn.end - fn.start));
+  if (own.length !== Number(fn.end - fn.start)) return null;
+  return regionOf(own, { ...fn, before: fn.start, after: fn.end }, addr);
 }
 
-/** Where a trap for the point at `addr` goes in the function whose code is `bytes` (exported for tests): [start, start + length), or null. */
-export function trapRegionOf(bytes: Uint8Array, fn: { start: bigint; end: bigint }, addr: bigint): { start: bigint; length: number } | null {
+/**
+ * Where a trap for the point at `addr` goes in the function fn, `bytes` being the code from fn.before
+ * to fn.after (exported for tests): the displaced bytes [start, start + length) and the padding the
+ * short jump goes to, if any; or null.
+ */
+export function trapRegionOf(bytes: Uint8Array, fn: Span<bigint>, addr: bigint):
+  { start: bigint; length: number; island?: bigint; moved?: { start: bigint; length: number } } | null {
   const region = regionOf(bytes, fn, addr);
   if (!region) return null;
   for (const i of region.all) i.free();
-  return { start: region.start, length: region.length };
+  return {
+    start: region.start, length: region.length,
+    ...(region.island !== undefined ? { island: region.island } : {}),
+    ...(region.relocated ? { moved: { start: region.relocated.start, length: region.relocated.length } } : {}),
+  };
 }
 
-function regionOf(bytes: Uint8Array, fn: { start: bigint; end: bigint }, addr: bigint): Region | null {
-  const x = load();
-  const decoder = new x.Decoder(64, bytes, 0);
-  const all: IcedInstruction[] = [];
-  const targets: bigint[] = [];
+/** Decodes bytes (at address `at`) from `from` to `to`. */
+function decodeRange(x: Iced, bytes: Uint8Array, at: bigint, from: bigint, to: bigint): IcedInstruction[] {
+  const decoder = new x.Decoder(64, bytes.subarray(Number(from - at), Number(to - at)), 0);
+  const out: IcedInstruction[] = [];
   try {
-    decoder.ip = fn.start;
-    while (decoder.canDecode) {
-      const i = decoder.decode();
-      all.push(i);
-      if (i.isJccShortOrNear || i.isJmpShortOrNear || i.isCallNear) targets.push(i.nearBranchTarget);
-    }
+    decoder.ip = from;
+    while (decoder.canDecode) out.push(decoder.decode());
   } finally {
     decoder.free();
   }
+  return out;
+}
+
+/**
+ * Runs of padding in and around the function that no code runs, as [start, end) address pairs: a gap
+ * between fn and the function before or after it when it decodes as nothing but nops and int3s, and
+ * inside fn, nops and int3s after an unconditional transfer that no branch of fn lands in.
+ */
+function paddingRuns(x: Iced, bytes: Uint8Array, fn: Span<bigint>, all: IcedInstruction[], targets: bigint[]): [bigint, bigint][] {
+  const filler = (i: IcedInstruction) => i.mnemonic === x.Mnemonic['Nop'] || i.mnemonic === x.Mnemonic['Int3'];
+  const runs: [bigint, bigint][] = [];
+  for (const [from, to] of [[fn.before, fn.start], [fn.end, fn.after]] as const) {
+    if (to - from < JMP_LEN) continue;
+    const gap = decodeRange(x, bytes, fn.before, from, to);
+    const last = gap[gap.length - 1];
+    if (gap.every(filler) && last && last.ip + BigInt(last.length) === to) runs.push([from, to]);
+    for (const i of gap) i.free();
+  }
+  for (let j = 1; j < all.length; j++) {
+    const flow = all[j - 1]!.flowControl;
+    if (flow !== FLOW_UNCONDITIONAL && flow !== FLOW_INDIRECT && flow !== FLOW_RETURN && flow !== FLOW_EXCEPTION) continue;
+    let k = j;
+    while (k < all.length && filler(all[k]!)) k++;
+    const start = all[j]!.ip;
+    const end = k < all.length ? all[k]!.ip : fn.end;
+    if (end - start >= JMP_LEN && !targets.some((t) => t >= start && t < end)) runs.push([start, end]);
+    j = k;
+  }
+  return runs;
+}
+
+function regionOf(bytes: Uint8Array, fn: Span<bigint>, addr: bigint): Region | null {
+  const x = load();
+  const all = decodeRange(x, bytes, fn.before, fn.start, fn.end);
+  const targets: bigint[] = [];
+  for (const i of all) if (i.isJccShortOrNear || i.isJmpShortOrNear || i.isCallNear) targets.push(i.nearBranchTarget);
   const fail = () => {
     for (const i of all) i.free();
     return null;
@@ -251,11 +367,55 @@ function regionOf(bytes: Uint8Array, fn: { start: bigint; end: bigint }, addr: b
   const movable = (i: IcedInstruction) => i.mnemonic !== x.Mnemonic['Ud2'] && i.mnemonic !== x.Mnemonic['Syscall']
     && (i.flowControl === FLOW_NEXT || ((i.isJccShortOrNear || i.isJmpShortOrNear) && (i.flowControl === FLOW_CONDITIONAL || i.flowControl === FLOW_UNCONDITIONAL)));
   // Reached only by a jump (after padding or an unconditional jump), maybe an indirect one (a
-  // switch's table): such an instruction may start the region, never lie inside it.
+  // switch's table): such an instruction may start a region, never lie inside it.
   const jumpedTo = (j: number) => {
     const before = all[j - 1];
     return before !== undefined && (before.mnemonic === x.Mnemonic['Nop'] || (before.flowControl !== FLOW_NEXT && before.flowControl !== FLOW_CONDITIONAL));
   };
+  /** The end index of whole instructions from `first` covering `min` bytes that may all be moved elsewhere, or -1. */
+  const movableRun = (first: number, min: number): number => {
+    let length = 0;
+    let k = first;
+    for (; k < all.length && length < min; k++) length += all[k]!.length;
+    if (length < min) return -1;
+    const start = all[first]!.ip;
+    const end = start + BigInt(length);
+    for (let j = first; j < k; j++) if (!movable(all[j]!) || (j > first && jumpedTo(j))) return -1;
+    if (end > fn.end || targets.some((t) => t > start && t < end)) return -1;
+    return k;
+  };
+  const own = all[point]!;
+  if (own.length >= SHORT_JMP_LEN && movable(own)) {
+    // The short jump's rel8 counts from its end; the island's five bytes must lie within reach.
+    const from = addr + BigInt(SHORT_JMP_LEN);
+    const reachable = (island: bigint) => island >= from - 128n && island <= from + 127n;
+    for (const [start, end] of paddingRuns(x, bytes, fn, all, targets)) {
+      const island = start > from - 128n ? start : from - 128n;
+      if (island + BigInt(JMP_LEN) <= end && reachable(island)) {
+        return { start: addr, length: own.length, point: addr, island, pre: [], post: [own], all };
+      }
+    }
+    // No padding near: a neighbour's instructions, at least ten bytes of them, are moved to a
+    // trampoline of their own (a five-byte jump there and back), and the bytes after that jump,
+    // which nothing runs any more, are the island. The neighbour obeys the rules of a region.
+    for (let d = 1; d < all.length; d++) {
+      for (const first of [point + d, point - d]) {
+        if (first < 0 || first >= all.length) continue;
+        const k = movableRun(first, 2 * JMP_LEN);
+        if (k < 0) continue;
+        const start = all[first]!.ip;
+        const end = all[k - 1]!.ip + BigInt(all[k - 1]!.length);
+        if (start < addr + BigInt(own.length) && end > addr) continue;
+        const island = start + BigInt(JMP_LEN);
+        if (!reachable(island)) continue;
+        const relocated = { start, length: Number(end - start), instrs: all.slice(first, k) };
+        return { start: addr, length: own.length, point: addr, island, relocated, pre: [], post: [own], all };
+      }
+      const after = all[Math.min(point + d, all.length - 1)]!.ip - addr;
+      const before = addr - all[Math.max(point - d, 0)]!.ip;
+      if (after > 160n && before > 160n) break;
+    }
+  }
   for (let first = point; first >= 0 && first >= point - 3; first--) {
     let length = 0;
     let k = first;
@@ -278,7 +438,7 @@ function regionOf(bytes: Uint8Array, fn: { start: bigint; end: bigint }, addr: b
     // A jump before the point inside the region would skip the comparison: allowed, that pass is
     // simply not the point. The region must end inside the function.
     if (end > fn.end) continue;
-    return { start, length, pre: all.slice(first, point), post: all.slice(point, k), all };
+    return { start, length, point: addr, pre: all.slice(first, point), post: all.slice(point, k), all };
   }
   return fail();
 }
@@ -321,7 +481,7 @@ function allocateNear(task: Task, maps: Mapping[], addr: bigint): bigint | null 
  * restore = mov ax, [S_FLAGS]; add al, 0x7f; sahf; mov rax, [S_RAX]   (OF from al, the rest from ah)
  * The scratch words sit at the end of the page. Re-encoded jumps keep their targets.
  */
-function buildTrampoline(x: Iced, page: bigint, target: BigUint64Array, region: Region): { code: Uint8Array; hitAt: number } {
+function buildTrampoline(x: Iced, page: bigint, target: BigUint64Array, region: Region): { code: Uint8Array; hitAt: number; relocatedAt: number } {
   const encode = (list: IcedInstruction[], at: number): number[] => {
     if (list.length === 0) return [];
     const enc = new x.BlockEncoder(64, 0);
@@ -377,11 +537,19 @@ function buildTrampoline(x: Iced, page: bigint, target: BigUint64Array, region: 
   for (const j of missJumps) setI32(out, j, missAt - (j + 4));
   setI32(out, jmpPost, postAt - (jmpPost + 4));
   out.push(...encode(region.post, postAt));
-  const back = region.start + BigInt(region.length);
-  out.push(0xe9);
-  pushI32(out, Number(back - (page + BigInt(out.length + 4))));
+  const jumpBack = (to: bigint) => {
+    out.push(0xe9);
+    pushI32(out, Number(to - (page + BigInt(out.length + 4))));
+  };
+  jumpBack(region.start + BigInt(region.length));
+  // A neighbour's instructions moved for the island: run there, then back after their bytes.
+  const relocatedAt = out.length;
+  if (region.relocated) {
+    out.push(...encode(region.relocated.instrs, relocatedAt));
+    jumpBack(region.relocated.start + BigInt(region.relocated.length));
+  }
   if (out.length > S_RAX) throw new Error('trampoline too long');
-  return { code: new Uint8Array(out), hitAt };
+  return { code: new Uint8Array(out), hitAt, relocatedAt };
 }
 
 function pushI32(out: number[], v: number): void {

@@ -17,7 +17,7 @@ import type { TraceReader } from '../trace/trace-reader.js';
 import { isSynchronous, rewindSyscallForSignal } from '../tracee/signal-points.js';
 import { TraceeError } from '../tracee/errors.js';
 import { afterCodeChange, changesCode } from '../patch/code-changes.js';
-import { armPointTrap, pointTrapBytes } from '../patch/point-trap.js';
+import { planPointTrap, type PointTrap } from '../patch/point-trap.js';
 import { applySites, CodeSpaces, PatchedCode, type CodeSpacesState } from '../patch/code-patcher.js';
 import { replayPlan, type TrapPlan } from '../tracee/trap-plan.js';
 import { interruptedBySignal, runToSyscallExit, skipToExit } from '../tracee/inject.js';
@@ -449,11 +449,16 @@ export class Replayer {
     // before the point): the step above ran the instruction at the point; or the previous point was
     // in the same loop and a handler returned there, with no event since but buffered calls. Steps
     // take it out, each stop checked.
-    const bytes = pointTrapBytes(task, at);
-    if (!bytes) return false;
-    const out = this.stepOutOf(t, bytes, target, point, what);
-    if (out !== 'out') return out === 'found';
-    const trap = armPointTrap(task, target);
+    const plan = planPointTrap(task, at);
+    if (!plan) return false;
+    let trap: PointTrap | null;
+    try {
+      const out = this.stepOutOf(t, plan, target, point, what);
+      if (out !== 'out') return out === 'found';
+      trap = plan.arm(task, target);
+    } finally {
+      plan.discard();
+    }
     if (!trap) return false;
     let found = false;
     try {
@@ -494,13 +499,13 @@ export class Replayer {
    * point itself, 'out' once it is outside them, 'stuck' when it is not out in time or stands at a
    * syscall (the task is then where a plain search can start).
    */
-  private stepOutOf(t: RTask, bytes: { start: bigint; end: bigint }, target: BigUint64Array, point: PointMemory | undefined,
-    what: string): 'found' | 'out' | 'stuck' {
+  private stepOutOf(t: RTask, bytes: { readonly ranges: readonly { start: bigint; end: bigint }[] }, target: BigUint64Array,
+    point: PointMemory | undefined, what: string): 'found' | 'out' | 'stuck' {
     const task = t.task;
     for (let steps = 0; ; steps++) {
       const rip = task.fetchRegs()[R.rip]!;
       if (rip === target[R.rip] && atPoint(task, target, point) && this.batchUsed(t)) return 'found';
-      if (rip <= bytes.start || rip >= bytes.end) return 'out';
+      if (bytes.ranges.every((r) => rip <= r.start || rip >= r.end)) return 'out';
       if (steps === STEPS_OUT || atSyscallInstruction(task)) return 'stuck';
       task.step();
       const s = waitStop(task.tid);
