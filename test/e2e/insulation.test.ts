@@ -15,6 +15,12 @@ const space = new TempSpace('insulation');
 after(() => space.cleanup());
 
 const STRAY = ['SIGWINCH', 'SIGCONT', 'SIGUSR1', 'SIGTSTP'] as const;
+/**
+ * Between rounds of stray signals. Every 3 ms (four signals to each replayed process and checkpoint
+ * copy) made gdb's session take 55-145 s on a loaded 2-vCPU VM, near its 180 s limit: under a debugger
+ * a point is found by a plain search, a stop per pass, and each stray signal is one more stop.
+ */
+const PESTER_MS = 10;
 
 /** Processes running one of the trace's copies (the replayed tasks and their checkpoint copies). */
 function replayedProcesses(traceDir: string): number[] {
@@ -47,7 +53,7 @@ function pester(traceDir: string): { stop: () => Promise<number> } {
           }
         }
       }
-      await new Promise((r) => setTimeout(r, 3));
+      await new Promise((r) => setTimeout(r, PESTER_MS));
     }
   })();
   return { stop: async () => { running = false; await loop; return sent; } };
