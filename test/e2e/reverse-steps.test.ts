@@ -72,3 +72,57 @@ test('reverse-steps retrace forward steps exactly, across syscalls and fine rest
     tl.close();
   }
 });
+
+const BUFFERED_SOURCE = `
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+volatile long sink;
+__attribute__((noinline)) void marker(long i) { sink += i; }
+int main(int argc, char **argv) {
+  long n = atol(argv[1]);
+  marker(0);
+  // getppid through syscall(3): buffered, so no event between the markers (unless recorded with
+  // --no-syscall-buffer), some sixty instructions each
+  for (long i = 0; i < n; i++) sink += syscall(SYS_getppid);
+  marker(1);
+  return 0;
+}
+`;
+
+test('reverse-steps after 50,000 buffered calls land on the call of marker(1) and the instruction before it', async () => {
+  // The search for the instruction before marker's entry starts at the last pass of the call that
+  // [rsp] returns to (src/patch/predecessors.ts), not at the last event (a flush of the buffer, up to
+  // a thousand calls back: tens of thousands of single steps).
+  const exe = path.join(space.mkdir('bin-'), 'buffered');
+  compileTo(BUFFERED_SOURCE, exe, { text: true, flags: ['-O1'] });
+  const rec = await record(exe, ['50000'], { space });
+  assert.equal(rec.status, 0, explain(rec));
+  const nm = execFileSync('nm', [exe]).toString().split('\n').find((l) => / T marker$/.test(l));
+  assert.ok(nm, 'marker is in the symbol table');
+  const marker = 0x555555554000n + BigInt(`0x${nm.split(' ')[0]}`);
+  const tl = new Timeline(TraceReader.open(rec.traceDir), {});
+  try {
+    const spec = { breakpoints: [marker], watches: [] };
+    assert.equal((await tl.forward(spec, null)).kind, 'breakpoint');
+    assert.equal((await tl.forward(spec, null)).kind, 'breakpoint', 'marker(1)');
+    const tid = tl.pid;
+    const task = () => tl.task(tid);
+    const ret = task().readU64(task().fetchRegs()[R.rsp]!);
+    // Back from marker's entry: main's call of it, which ends at the return address.
+    assert.equal((await tl.reverseStep(tid)).kind, 'step');
+    const call = task().fetchRegs()[R.rip]!;
+    assert.equal(call + 5n, ret, 'at the call instruction (5 bytes) that returns to [rsp]');
+    assert.equal(task().readPartial(call, 1)[0], 0xe8, 'a call rel32');
+    // Back again: the instruction before the call (mov $1, %edi), then forward twice to marker again.
+    assert.equal((await tl.reverseStep(tid)).kind, 'step');
+    const before = task().fetchRegs()[R.rip]!;
+    assert.ok(before < call && call - before <= 15n, `the instruction before the call: 0x${before.toString(16)}`);
+    assert.equal((await tl.forward({ breakpoints: [], watches: [] }, tid)).kind, 'step');
+    assert.equal(task().fetchRegs()[R.rip], call, 'stepping forward from there reaches the call');
+    assert.equal((await tl.forward({ breakpoints: [], watches: [] }, tid)).kind, 'step');
+    assert.equal(task().fetchRegs()[R.rip], marker, 'and marker(1)');
+  } finally {
+    tl.close();
+  }
+});
