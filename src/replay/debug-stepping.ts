@@ -57,6 +57,14 @@ export interface DebugHooks {
   stepOverBreakpoint(task: Task, recTid: number): boolean | Stop;
   /** A software breakpoint of the debugger's is planted at addr in task's address space. */
   breakpointAt(task: Task, addr: bigint): boolean;
+  /**
+   * Whether a point of task recTid may be searched with the in-process trap (src/patch/point-trap.ts)
+   * that rewrites these code ranges: the thread is not being stepped nor waits at a breakpoint, no
+   * watchpoint is armed (a watched access by the moved instructions would trap in the trampoline),
+   * and no breakpoint of the debugger's lies in the ranges (its traps elsewhere are reported as the
+   * plain search reports them).
+   */
+  inProcessSearch(task: Task, recTid: number, ranges: readonly { start: bigint; end: bigint }[]): boolean;
   /** A task was run to a recorded point (a preemption) at addr and waits there, its instruction not run. */
   waitsAtPoint(task: Task, recTid: number, addr: bigint): void;
   /** Whether to stop before a signal is delivered to task recTid (it is delivered on resume). */

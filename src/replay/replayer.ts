@@ -17,7 +17,7 @@ import type { TraceReader } from '../trace/trace-reader.js';
 import { isSynchronous, rewindSyscallForSignal } from '../tracee/signal-points.js';
 import { TraceeError } from '../tracee/errors.js';
 import { afterCodeChange, changesCode } from '../patch/code-changes.js';
-import { planPointTrap, type PointTrap } from '../patch/point-trap.js';
+import { planPointTrap, type PointTrapPlan } from '../patch/point-trap.js';
 import { applySites, CodeSpaces, PatchedCode, type CodeSpacesState } from '../patch/code-patcher.js';
 import { replayPlan, type TrapPlan } from '../tracee/trap-plan.js';
 import { interruptedBySignal, runToSyscallExit, skipToExit } from '../tracee/inject.js';
@@ -366,7 +366,9 @@ export class Replayer {
     }
     const task = t.task;
     const at = target[R.rip]!;
-    if (!this.hooks && !process.env['REWIND_NO_POINT_TRAP'] && this.runToPointInProcess(t, target, point, what)) return null;
+    const inProcess = process.env['REWIND_NO_POINT_TRAP'] ? false : this.runToPointInProcess(t, target, point, what);
+    if (inProcess === true) return null;
+    if (inProcess !== false) return inProcess;
     const int3 = new Uint8Array([INT3]);
     for (let hits = 0; hits < MAX_SEARCH_HITS; hits++) {
       const original = task.read(at, 1);
@@ -426,8 +428,27 @@ export class Replayer {
    * where the trap cannot be armed safely; then the int3 search runs. Not used under a debugger (its
    * breakpoints and steps need the plain search).
    */
-  private runToPointInProcess(t: RTask, target: BigUint64Array, point: PointMemory | undefined, what: string): boolean {
+  private runToPointInProcess(t: RTask, target: BigUint64Array, point: PointMemory | undefined, what: string): boolean | DebugStop {
     if (t.pendingSig === null || !this.settle(t)) return false;
+    const task = t.task;
+    const at = target[R.rip]!;
+    const plan = planPointTrap(task, at);
+    if (!plan) return false;
+    try {
+      // Under a debugger, only where nothing of its is in the way (its breakpoints, watchpoints, steps):
+      // not in the bytes the trap rewrites nor right after them (where the trampoline jumps back), nor
+      // at the point (its breakpoint there is reported first, by the plain search), nor where the task
+      // stands.
+      const rip = task.fetchRegs()[R.rip]!;
+      const near = [...plan.ranges.map((r) => ({ start: r.start, end: r.end + 1n })), { start: at, end: at + 1n }, { start: rip, end: rip + 1n }];
+      if (this.hooks && !this.hooks.inProcessSearch(task, t.recTid, near)) return false;
+      return this.searchInProcess(t, plan, target, point, what);
+    } finally {
+      plan.discard();
+    }
+  }
+
+  private searchInProcess(t: RTask, plan: PointTrapPlan, target: BigUint64Array, point: PointMemory | undefined, what: string): boolean | DebugStop {
     const task = t.task;
     const at = target[R.rip]!;
     const sent = t.resending;
@@ -449,22 +470,24 @@ export class Replayer {
     // before the point): the step above ran the instruction at the point; or the previous point was
     // in the same loop and a handler returned there, with no event since but buffered calls. Steps
     // take it out, each stop checked.
-    const plan = planPointTrap(task, at);
-    if (!plan) return false;
-    let trap: PointTrap | null;
-    try {
-      const out = this.stepOutOf(t, plan, target, point, what);
-      if (out !== 'out') return out === 'found';
-      trap = plan.arm(task, target);
-    } finally {
-      plan.discard();
-    }
+    const out = this.stepOutOf(t, plan, target, point, what);
+    if (out !== 'out') return out === 'found';
+    const trap = plan.arm(task, target);
     if (!trap) return false;
     let found = false;
     try {
       for (let hits = 0; hits < MAX_SEARCH_HITS && !found; hits++) {
-        task.cont();
-        const stop = waitStop(task.tid);
+        let stop: Stop | DebugStop;
+        if (this.hooks) {
+          // The debugger's traps (its breakpoints elsewhere) are its stops: the search starts again
+          // when the replay goes on.
+          stop = resumeAndWait(t, this.hooks, this.diverger, trap.hitAddr);
+          if (isDebugStop(stop)) return stop;
+          t.waitToResume();
+        } else {
+          task.cont();
+          stop = waitStop(task.tid);
+        }
         if (stop.kind === 'signal' && stop.signal === SIG.SIGCHLD) {
           hits--;
           continue;

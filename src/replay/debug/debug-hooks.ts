@@ -44,6 +44,11 @@ export class TimelineHooks implements DebugHooks {
     return slot ?? (step ? { kind: 'step' } : null);
   }
 
+  inProcessSearch(task: Task, recTid: number, ranges: readonly { start: bigint; end: bigint }[]): boolean {
+    if (recTid === this.stepTid || this.atBreakpoint.has(recTid)) return false;
+    return !this.process.owns(task) || this.traps.clearOf(ranges);
+  }
+
   stepOverBreakpoint(task: Task, recTid: number): boolean | Stop {
     const addr = this.atBreakpoint.get(recTid);
     if (addr === undefined) return false;

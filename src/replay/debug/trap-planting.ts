@@ -33,6 +33,13 @@ export class ArmedTraps {
    */
   constructor(private readonly process: DebuggedProcess, readonly softwareWatch: boolean) {}
 
+  /** Whether no watchpoint is armed and no breakpoint (int3 or execute slot) lies in these code ranges. */
+  clearOf(ranges: readonly { start: bigint; end: bigint }[]): boolean {
+    if (this.spec.watches.length > 0) return false;
+    const inside = (a: bigint) => ranges.some((r) => a >= r.start && a < r.end);
+    return !this.spec.breakpoints.some(inside) && !(this.spec.hardware ?? []).some(inside);
+  }
+
   /** Arms spec in the debugged process (what was armed before is taken out first). */
   arm(spec: TrapSpec): void {
     this.disarm();
