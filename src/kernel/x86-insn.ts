@@ -26,9 +26,14 @@ const STRING_OPCODES = new Set([0x6c, 0x6d, 0x6e, 0x6f, 0xa4, 0xa5, 0xa6, 0xa7, 
  * rsi and rdi partly advanced, a state no breakpoint at the instruction's start ever shows.
  */
 export function isRepStringInsn(code: Uint8Array): boolean {
+  return repStringLength(code) > 0;
+}
+
+/** The length of the rep string instruction `code` starts with (prefixes, REX, opcode), or 0 when it is none. */
+export function repStringLength(code: Uint8Array): number {
   let rep = false;
   let i = 0;
   for (; i < code.length && i < 14 && LEGACY_PREFIXES.has(code[i]!); i++) rep ||= code[i] === 0xf2 || code[i] === 0xf3;
   if (i < code.length && (code[i]! & 0xf0) === 0x40) i++; // REX
-  return rep && i < code.length && STRING_OPCODES.has(code[i]!);
+  return rep && i < code.length && STRING_OPCODES.has(code[i]!) ? i + 1 : 0;
 }

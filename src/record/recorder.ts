@@ -11,7 +11,7 @@ import { syscallName } from '../kernel/syscall-names.js';
 import { syscallDef, unknownSyscall, unsupportedMessage } from '../kernel/syscalls/index.js';
 import type { ExecuteCtx, SyscallDef } from '../kernel/syscalls/types.js';
 import { __WALL } from '../kernel/ptrace.js';
-import { isRepStringInsn } from '../kernel/x86-insn.js';
+import { INT3, repStringLength } from '../kernel/x86-insn.js';
 import type { FileRef, MemWrite, SyscallEvent, TraceEvent } from '../trace/events.js';
 import { SignalPlacement, SyscallMode, type TrappedInsn } from '../trace/events.js';
 import type { TraceWriter } from '../trace/trace-writer.js';
@@ -915,9 +915,42 @@ export class Recorder {
    * (rewind's own traps). A held signal goes on top of that frame instead, as the kernel does with two
    * pending signals (replay re-sends it there without a search); a preemption waits for a later point.
    */
+  /**
+   * Runs the task, which stands at a rep string instruction, to `next`, the instruction after it (an
+   * int3 there while it runs; nothing else runs meanwhile). True when it got there; otherwise the stop
+   * that came first (a fault, a signal) is parked for the task's loop.
+   */
+  private runPastRepString(st: TaskState, next: bigint): boolean {
+    const task = st.task;
+    const original = task.readPartial(next, 1);
+    if (original.length !== 1) return false;
+    task.write(next, new Uint8Array([INT3]));
+    let stop: Stop;
+    try {
+      task.cont();
+      stop = this.wait(task.tid);
+    } finally {
+      try {
+        task.write(next, original);
+      } catch {
+        // the task is gone (its exit is the stop)
+      }
+    }
+    if (stop.kind === 'signal' && stop.signal === SIG.SIGTRAP) {
+      const regs = task.fetchRegs();
+      if (regs[R.rip] === next + 1n) {
+        regs[R.rip] = next;
+        task.storeRegs();
+        return true;
+      }
+    }
+    st.parked = stop;
+    return false;
+  }
+
   private onInterrupted(st: TaskState, delivered: number): Next {
     const task = st.task;
-    const regs = task.fetchRegs().slice();
+    let regs = task.fetchRegs().slice();
     st.resume = { syscall: false, sig: 0 };
     st.lastExit = null;
     if (regs[R.orig_rax] !== BigInt.asUintN(64, -1n)) return 'continue'; // inside a syscall: not a user-code point
@@ -925,9 +958,14 @@ export class Recorder {
     // calls), so this is no point it could find. The task is interrupted again shortly, outside.
     if (inSyscallbufCode(regs[R.rip]!)) return 'continue';
     // At a rep string instruction (`rep movsb` of a memcpy): perhaps halfway through it, a state replay's
-    // breakpoint at the instruction never shows (it stops only at the start). Likewise interrupted again
-    // shortly, after it.
-    if (isRepStringInsn(task.readPartial(regs[R.rip]!, 15))) return 'continue';
+    // breakpoint at the instruction never shows (it stops only at the start). The task runs on to the
+    // instruction after it, the point instead. (Interrupted again later, a thread that spends nearly all
+    // its time in long copies was never preempted.)
+    const repLength = repStringLength(task.readPartial(regs[R.rip]!, 15));
+    if (repLength > 0) {
+      if (!this.runPastRepString(st, regs[R.rip]! + BigInt(repLength))) return 'continue';
+      regs = task.fetchRegs().slice();
+    }
     // A signal re-sent at an earlier stop is not delivered yet (a loaded machine may interrupt first):
     // the next held one waits for it, or resending would name the wrong signal.
     if (st.resending) return 'continue';
