@@ -25,19 +25,45 @@
 // displaced bytes, and the displaced instructions plain or direct jumps (no call, which would push a
 // trampoline address; no trap, syscall, return or indirect jump). Anything else falls back to the
 // int3 search.
+import { createRequire } from 'node:module';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE, PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE } from '../kernel/mman.js';
 import { R } from '../kernel/regs.js';
 import { SYS } from '../kernel/syscall-names.js';
 import { injectSyscall } from '../tracee/inject.js';
-import { readMaps, type Mapping } from '../tracee/maps.js';
+import { mapFilesPath, readMaps, type Mapping } from '../tracee/maps.js';
 import type { Task } from '../tracee/task.js';
-import { decodeRange, functionAt, loadIced, type Iced, type IcedInstruction, type Span } from './function-code.js';
+import { functionAround, functionPairs, paddingAround, readFunctionTables } from './elf-code.js';
+import { cachedBytes, storeBytes, type FileIdentity } from './site-cache.js';
 
 const PROT_RWX = PROT_READ | PROT_WRITE | PROT_EXEC;
 const MAP_PRIVATE_ANON_FIXED_NOREPLACE = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
 const PAGE = PAGE_SIZE;
 const JMP_LEN = 5;
 const SHORT_JMP_LEN = 2;
+/** Padding further than this from a function (or a function's edge) is not looked for. */
+const PAD_WINDOW = 64;
+
+interface IcedInstruction {
+  readonly ip: bigint;
+  readonly length: number;
+  readonly flowControl: number;
+  readonly isJccShortOrNear: boolean;
+  readonly isJmpShortOrNear: boolean;
+  readonly isCallNear: boolean;
+  readonly nearBranchTarget: bigint;
+  readonly mnemonic: number;
+  free(): void;
+}
+interface Iced {
+  Decoder: new (bitness: number, data: Uint8Array, options: number) => {
+    ip: bigint; readonly canDecode: boolean; decode(): IcedInstruction; free(): void;
+  };
+  BlockEncoder: new (bitness: number, options: number) => { add(i: IcedInstruction): void; encode(rip: bigint): Uint8Array; free(): void };
+  Mnemonic: Record<string, number>;
+}
+let iced: Iced | null = null;
+const load = (): Iced => (iced ??= createRequire(import.meta.url)('iced-x86') as Iced);
 
 const FLOW_NEXT = 0;
 const FLOW_UNCONDITIONAL = 1;
@@ -59,6 +85,34 @@ export interface PointTrap {
   remove(task: Task): void;
 }
 
+/** A function and the padding around it ([before, start) and [end, after)), as file offsets or addresses. */
+interface Span<T> {
+  readonly start: T;
+  readonly end: T;
+  readonly before: T;
+  readonly after: T;
+}
+/**
+ * The function ranges of each file a point was in, by file identity (device, inode, size, mtime), and
+ * functionAt's answers by file offset (a loop's points repeat).
+ */
+const fileFunctions = new Map<string, { pairs: Float64Array; around: Map<number, Span<number> | null> }>();
+
+/**
+ * The function ranges are kept on disk too (site-cache.ts), as functionPairs' numbers: reading a
+ * 99 MB node binary's tables costs each replay of node ~150 ms, its cached 3 MB of pairs ~2 ms.
+ */
+const PAIRS_KIND = 'functions-v1';
+
+function pairsOnDisk(id: FileIdentity): Float64Array | undefined {
+  const bytes = cachedBytes(PAIRS_KIND, id);
+  if (!bytes || bytes.length % 16 !== 0) return undefined;
+  if (bytes.byteOffset % 8 === 0) return new Float64Array(bytes.buffer, bytes.byteOffset, bytes.length / 8);
+  const copy = new Float64Array(bytes.length / 8);
+  new Uint8Array(copy.buffer).set(bytes);
+  return copy;
+}
+
 /** Where the point's trap would go: the bytes it would displace, or null where it is not safe. */
 function regionFor(task: Task, maps: Mapping[], at: bigint): Region | null {
   const m = maps.find((x) => x.start <= at && at < x.end);
@@ -69,7 +123,7 @@ function regionFor(task: Task, maps: Mapping[], at: bigint): Region | null {
 
 /** Where a point's trap goes, decided once (the function decoded once): then armed, or not. */
 export interface PointTrapPlan {
-  /** The bytes the trap replaces, each [start, end) (an island too): a task standing strictly inside them must be taken out before arm(). */
+  /** The bytes the trap replaces, each [start, end): a task standing strictly inside them must be taken out before arm(). */
   readonly ranges: readonly { readonly start: bigint; readonly end: bigint }[];
   /** Arms the trampoline for the point (rip and registers in target), or returns null where it cannot. */
   arm(task: Task, target: BigUint64Array): PointTrap | null;
@@ -85,7 +139,6 @@ export function planPointTrap(task: Task, at: bigint): PointTrapPlan | null {
   let live = true;
   const ranges = [{ start: region.start, end: region.start + BigInt(region.length) }];
   if (region.relocated) ranges.push({ start: region.relocated.start, end: region.relocated.start + BigInt(region.relocated.length) });
-  else if (region.island !== undefined) ranges.push({ start: region.island, end: region.island + BigInt(JMP_LEN) });
   return {
     ranges,
     arm: (t, target) => (live ? armAt(t, maps, region, target) : null),
@@ -103,7 +156,7 @@ function armAt(task: Task, maps: Mapping[], region: Region, target: BigUint64Arr
   if (at !== region.point || inside(region.start, region.length) || (region.relocated && inside(region.relocated.start, region.relocated.length))) {
     return null; // not this plan's point, or the task would resume in the middle of a jump
   }
-  const x = loadIced();
+  const x = load();
   let page: bigint | null = null;
   let tramp: { code: Uint8Array; hitAt: number; relocatedAt: number };
   try {
@@ -154,6 +207,54 @@ function armAt(task: Task, maps: Mapping[], region: Region, target: BigUint64Arr
       injectSyscall(t, SYS.munmap, [mapped, PAGE]);
     },
   };
+}
+
+/**
+ * The function (as file ranges say) holding addr, as an address range. The mapped file's function
+ * ranges are read from its tables only (not its code: a 99 MB node binary is 7 MB of tables), once
+ * per file identity, and kept as pairs of numbers for later points.
+ */
+function functionAt(task: Task, m: Mapping, addr: bigint): Span<bigint> | null {
+  const path = mapFilesPath(task.tid, m);
+  let file: { pairs: Float64Array; around: Map<number, Span<number> | null> } | undefined;
+  let fd = -1;
+  try {
+    fd = openSync(path, 'r');
+    const st = fstatSync(fd, { bigint: true });
+    const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
+    file = fileFunctions.get(key);
+    let pairs = file ? undefined : pairsOnDisk(st);
+    if (!file && !pairs) {
+      const readAt = (buf: Uint8Array, pos: number) => {
+        for (let done = 0; done < buf.length;) {
+          const n = readSync(fd, buf, done, buf.length - done, pos + done);
+          if (n <= 0) throw new Error(`short read of ${path}`);
+          done += n;
+        }
+      };
+      pairs = functionPairs(readFunctionTables(Number(st.size), readAt) ?? readFileSync(fd));
+      storeBytes(PAIRS_KIND, st, new Uint8Array(pairs.buffer, pairs.byteOffset, pairs.byteLength));
+    }
+    if (!file) fileFunctions.set(key, (file = { pairs: pairs!, around: new Map() }));
+  } catch {
+    return null;
+  } finally {
+    if (fd >= 0) closeSync(fd);
+  }
+  const off = Number(addr - m.start + m.offset);
+  let best = file.around.get(off);
+  if (best === undefined) {
+    const fn = functionAround(file.pairs, off);
+    best = fn && { ...fn, ...paddingAround(file.pairs, fn, PAD_WINDOW) };
+    file.around.set(off, best);
+  }
+  if (!best) return null;
+  const base = m.start - m.offset;
+  const at = (o: number) => base + BigInt(o);
+  // Padding outside the mapping (another segment's) is not looked at.
+  const before = at(best.before) >= m.start ? at(best.before) : at(best.start);
+  const after = at(best.after) <= m.end ? at(best.after) : at(best.end);
+  return { start: at(best.start), end: at(best.end), before, after };
 }
 
 /**
@@ -211,6 +312,19 @@ export function trapRegionOf(bytes: Uint8Array, fn: Span<bigint>, addr: bigint):
   };
 }
 
+/** Decodes bytes (at address `at`) from `from` to `to`. */
+function decodeRange(x: Iced, bytes: Uint8Array, at: bigint, from: bigint, to: bigint): IcedInstruction[] {
+  const decoder = new x.Decoder(64, bytes.subarray(Number(from - at), Number(to - at)), 0);
+  const out: IcedInstruction[] = [];
+  try {
+    decoder.ip = from;
+    while (decoder.canDecode) out.push(decoder.decode());
+  } finally {
+    decoder.free();
+  }
+  return out;
+}
+
 /**
  * Runs of padding in and around the function that no code runs, as [start, end) address pairs: a gap
  * between fn and the function before or after it when it decodes as nothing but nops and int3s, and
@@ -240,7 +354,7 @@ function paddingRuns(x: Iced, bytes: Uint8Array, fn: Span<bigint>, all: IcedInst
 }
 
 function regionOf(bytes: Uint8Array, fn: Span<bigint>, addr: bigint): Region | null {
-  const x = loadIced();
+  const x = load();
   const all = decodeRange(x, bytes, fn.before, fn.start, fn.end);
   const targets: bigint[] = [];
   for (const i of all) if (i.isJccShortOrNear || i.isJmpShortOrNear || i.isCallNear) targets.push(i.nearBranchTarget);

@@ -128,6 +128,10 @@ export class Checkpoints {
     this.drop(later[later.length - 1] ?? fine[0]!);
   }
 
+  /**
+   * Restores the latest restore point strictly before `target` from which running forward reaches
+   * it. Returns that point's mark.
+   */
   /** The mark of the latest restore point strictly before target (the start: boundary 0). */
   latestBefore(target: Mark): Mark {
     for (let i = this.list.length - 1; i >= 0; i--) {
@@ -136,10 +140,6 @@ export class Checkpoints {
     return boundary(0);
   }
 
-  /**
-   * Restores the latest restore point strictly before `target` from which running forward reaches
-   * it. Returns that point's mark.
-   */
   restoreBefore(into: Restorable, target: Mark): Mark {
     for (let i = this.list.length - 1; i >= 0; i--) {
       const c = this.list[i]!;

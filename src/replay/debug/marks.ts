@@ -64,19 +64,15 @@ export function sameMark(a: Mark, b: Mark): boolean {
   return a.event === b.event && a.ops.length === b.ops.length && a.ops.every((op, i) => sameOp(op, b.ops[i]!));
 }
 
-/**
- * Steps of the same thread, or traps of the same set, fewer in a than in b: a is part of the way to b
- * (the rest of the way: the difference, b.n - a.n, of the same).
- */
-function fewer(a: MarkOp, b: MarkOp): boolean {
-  if (a.kind === 'steps' && b.kind === 'steps') return a.tid === b.tid && a.n < b.n;
-  return a.kind === 'traps' && b.kind === 'traps' && a.spec === b.spec && a.n < b.n;
+/** Steps of the same thread, fewer in a than in b: a is part of the way to b. */
+function fewerSteps(a: MarkOp, b: MarkOp): boolean {
+  return a.kind === 'steps' && b.kind === 'steps' && a.tid === b.tid && a.n < b.n;
 }
 
 /**
  * Whether running forward from a reaches b, a being strictly earlier: an earlier event boundary, or
  * the same boundary and a's operations a proper prefix of b's (a's last may be fewer steps of the
- * same thread, or fewer traps of the same set, than b's operation there).
+ * same thread than b's operation there).
  */
 export function precedes(a: Mark, b: Mark): boolean {
   if (a.event !== b.event) return a.event < b.event;
@@ -84,7 +80,7 @@ export function precedes(a: Mark, b: Mark): boolean {
   const last = a.ops.length - 1;
   if (!a.ops.every((op, i) => i === last || sameOp(op, b.ops[i]!))) return false;
   if (last < 0) return b.ops.length > 0;
-  return fewer(a.ops[last]!, b.ops[last]!) || (sameOp(a.ops[last]!, b.ops[last]!) && a.ops.length < b.ops.length);
+  return fewerSteps(a.ops[last]!, b.ops[last]!) || (sameOp(a.ops[last]!, b.ops[last]!) && a.ops.length < b.ops.length);
 }
 
 /** The operations that take a replay at `from` to `to` (precedes(from, to), same event). */
@@ -92,11 +88,8 @@ export function remainder(from: Mark, to: Mark): MarkOp[] {
   const k = from.ops.length;
   const last = from.ops[k - 1];
   const there = to.ops[k - 1];
-  if (last?.kind === 'steps' && there?.kind === 'steps' && fewer(last, there)) {
+  if (last?.kind === 'steps' && there?.kind === 'steps' && last.tid === there.tid && last.n < there.n) {
     return [{ kind: 'steps', tid: there.tid, n: there.n - last.n }, ...to.ops.slice(k)];
-  }
-  if (last?.kind === 'traps' && there?.kind === 'traps' && fewer(last, there)) {
-    return [{ kind: 'traps', spec: there.spec, n: there.n - last.n }, ...to.ops.slice(k)];
   }
   return to.ops.slice(k);
 }

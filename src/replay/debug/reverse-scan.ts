@@ -58,12 +58,12 @@ export async function scan(tl: ScanContext, end: Mark, spec: TrapSpec, accept: (
   const found: Candidate[] = [];
   const note = (c: Candidate) => { if (accept(c)) found.push(c); };
   if (tl.mark.event < end.event) await scanToBoundary(tl, end, spec, note);
-  const { first, done } = resumeAt(tl.mark, end);
+  const { first, stepsDone } = resumeAt(tl.mark, end);
   for (let i = first; i < end.ops.length; i++) {
     const op = end.ops[i]!;
     const s: OpScan = { tl, end, spec, note, base: tl.mark, last: i === end.ops.length - 1 };
-    if (op.kind === 'traps') scanTraps(s, op, i === first ? done : 0);
-    else if (op.kind === 'steps') scanSteps(s, op, i === first ? done : 0);
+    if (op.kind === 'traps') scanTraps(s, op);
+    else if (op.kind === 'steps') scanSteps(s, op, i === first ? stepsDone : 0);
     else scanToStop(s, op);
   }
   return found;
@@ -110,25 +110,22 @@ async function scanToBoundary(tl: ScanContext, end: Mark, spec: TrapSpec, note: 
  * The first of end's operations still to run from `at` (a prefix of end), and when `at` was restored
  * part of the way through a run of steps (a fine restore point), how many of them are done.
  */
-function resumeAt(at: Mark, end: Mark): { first: number; done: number } {
+function resumeAt(at: Mark, end: Mark): { first: number; stepsDone: number } {
   const first = at.ops.length;
   const partly = at.ops[first - 1];
   const whole = end.ops[first - 1];
   if (partly?.kind === 'steps' && whole?.kind === 'steps' && partly.tid === whole.tid && partly.n < whole.n) {
-    return { first: first - 1, done: partly.n };
+    return { first: first - 1, stepsDone: partly.n };
   }
-  if (partly?.kind === 'traps' && whole?.kind === 'traps' && partly.spec === whole.spec && partly.n < whole.n) {
-    return { first: first - 1, done: partly.n };
-  }
-  return { first, done: 0 };
+  return { first, stepsDone: 0 };
 }
 
-/** The n-th trap of op's set (from the `done`-th on), with spec armed too: its traps are counted in the union of both. */
-function scanTraps(s: OpScan, op: MarkOp & { kind: 'traps' }, done: number): void {
+/** The n-th trap of op's set, with spec armed too: its traps are counted in the union of both. */
+function scanTraps(s: OpScan, op: MarkOp & { kind: 'traps' }): void {
   const { tl, end, spec, base } = s;
   const all = unionSpec(spec, op.spec);
   tl.traps.arm(all);
-  let k = done;
+  let k = 0;
   let u = 0;
   try {
     while (k < op.n) {

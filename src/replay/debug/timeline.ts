@@ -8,7 +8,6 @@
 import { X86_EFLAGS_RF } from '../../kernel/eflags.js';
 import { R } from '../../kernel/regs.js';
 import type { PatchedCode } from '../../patch/code-patcher.js';
-import { predecessorsOf } from '../../patch/predecessors.js';
 import { inSyscallbufCode } from '../../syscallbuf/blob.js';
 import type { ExecEvent } from '../../trace/events.js';
 import { ProcessTree } from '../../trace/process-tree.js';
@@ -21,7 +20,7 @@ import { Replayer } from '../replayer.js';
 import { Checkpoints, FINE_STEPS } from './checkpoints.js';
 import { TimelineHooks } from './debug-hooks.js';
 import { DebuggedProcess } from './debugged-process.js';
-import { boundary, describeMark, EMPTY_SPEC, precedes, prefix, remainder, withOp, type Mark, type MarkOp, type TrapSpec, type Watch } from './marks.js';
+import { boundary, describeMark, EMPTY_SPEC, prefix, remainder, withOp, type Mark, type MarkOp, type TrapSpec, type Watch } from './marks.js';
 import { QuietStretches } from './quiet.js';
 import { lostStop, scan, type ScanContext } from './reverse-scan.js';
 import { runToBufferCallReturn } from './syscallbuf-exit.js';
@@ -34,8 +33,6 @@ export { TimelineError } from './timeline-error.js';
 const MAX_STEPS_BACK = 200_000;
 /** Earlier event boundaries a reverse-step tries when the thread did not run in between. */
 const MAX_BOUNDARIES_BACK = 64;
-/** A reverse step keeps a restore point this many passes of its search's breakpoints before the one it steps from. */
-const KEEP_PASSES_BACK = 32;
 /** How often long runs yield to the event loop (so a ^C from gdb is seen). */
 const YIELD_MS = 25;
 
@@ -367,32 +364,17 @@ export class Timeline implements ScanContext {
     }
     if (at.event <= this.beginEvent && at.ops.length === 0) return null;
     await this.seek(at);
-    const task = this.replayer.liveTasks().get(recTid)?.task;
-    const target = task?.fetchRegs().slice();
-    if (!task || !target) throw new TimelineError(`no thread ${recTid} here`);
-    // The last pass of pc, or of an instruction that may come just before it (predecessors.ts), is
-    // where the steps start: the one before pc when it is among them.
-    const code = this.patchedCode(recTid);
-    const before = { breakpoints: [target[R.rip]!, ...predecessorsOf(task, target, (a, d) => code.originalView(a, d))], watches: [] };
+    const target = this.replayer.liveTasks().get(recTid)?.task.fetchRegs().slice();
+    if (!target) throw new TimelineError(`no thread ${recTid} here`);
+    const pc = target[R.rip]!;
     let anchor: Mark = at.ops.length ? prefix(at) : boundary(at.event - 1);
-    // A restore point between that and `at` (the reverse steps before this one keep theirs) is nearer.
-    const kept = this.checkpoints.latestBefore(at);
-    if (kept.event === at.event && precedes(anchor, kept)) anchor = kept;
     for (let tries = 0; tries < MAX_BOUNDARIES_BACK; tries++) {
       if (anchor.event < this.beginEvent) return null;
       await this.seek(anchor);
-      this.checkpoints.maybeTake(this, this.replayer, this.mark, true); // where the next reverse steps start too
-      const passes = await scan(this, at, before, (c) => c.recTid === recTid);
+      const passes = await scan(this, at, { breakpoints: [pc], watches: [] }, (c) => c.recTid === recTid);
       const from = passes[passes.length - 1]?.mark ?? anchor;
-      // Reverse steps come in runs, each looking just before the last: keep a restore point some passes
-      // before this one (the next ones search from there, not from the boundary, which may be a long
-      // run of buffered calls back) and one here.
-      const earlier = passes[passes.length - 1 - KEEP_PASSES_BACK]?.mark;
-      if (earlier) {
-        await this.seek(earlier);
-        this.checkpoints.maybeTake(this, this.replayer, this.mark, true);
-      }
       await this.seek(from);
+      // Reverse steps come in runs: keep this point so the next ones re-execute only from here.
       this.checkpoints.maybeTake(this, this.replayer, this.mark, true);
       let prev = this.mark;
       let found = false;
