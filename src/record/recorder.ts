@@ -43,7 +43,7 @@ import { perfEventRefusal } from '../syscalls/perf-event.js';
 import { createsTask, isNewTaskStop, parentWaits, recordNewTask, sharesMemory } from '../syscalls/clone.js';
 import { isExec, readExecArgs, recordExecImage, waitExecEnd } from '../syscalls/exec.js';
 import { inSyscallbufCode } from '../syscallbuf/blob.js';
-import { markHeld, RecordsTaker, releaseBuffer } from '../syscallbuf/install.js';
+import { leaveSharedBuffer, markHeld, RecordsTaker, releaseBuffer } from '../syscallbuf/install.js';
 import { BUFFER } from '../syscallbuf/layout.js';
 import { syscallbufRefusal } from '../syscallbuf/refusals.js';
 import { BufferSync } from './syscallbuf-sync.js';
@@ -109,6 +109,11 @@ interface TaskState {
   buffer: bigint;
   /** What its buffer's header says of held signals (null: not known, a fork child's copy or a new image's). */
   heldMarked: boolean | null;
+  /**
+   * It shares the memory of another process (a vfork child): the process settings its buffer could
+   * read there (PROC: the stdout model, the followed files) are that process's, and are left alone.
+   */
+  sharedProc: boolean;
 }
 
 type Next = 'continue' | 'blocked' | 'yield' | 'gone';
@@ -183,7 +188,7 @@ export class Recorder {
   private addTask(task: Task, echo: FdEcho): TaskState {
     const st: TaskState = {
       task, resume: { syscall: false, sig: 0 }, parked: null, blocked: null, lastExit: null, held: [], resending: null, echo,
-      interrupted: false, yielded: false, delivered: 0, buffer: 0n, heldMarked: null,
+      interrupted: false, yielded: false, delivered: 0, buffer: 0n, heldMarked: null, sharedProc: false,
     };
     this.tasks.set(task.tid, st);
     return st;
@@ -316,7 +321,7 @@ export class Recorder {
     const r = st.resume ?? { syscall: false, sig: 0 };
     st.resume = null;
     if (st.buffer !== 0n) {
-      this.bufferSync.beforeRun(st.task, st.echo, this.echoWriteWaiting(st), () => this.bufferedProcesses());
+      if (!st.sharedProc) this.bufferSync.beforeRun(st.task, st.echo, this.echoWriteWaiting(st), () => this.bufferedProcesses());
       // A held signal is delivered at the next traced call: the buffer must not change the mask or a handler before.
       const held = st.held.length > 0;
       if (held !== st.heldMarked) markHeld(st.task, st.buffer, held);
@@ -749,6 +754,7 @@ export class Recorder {
       this.spaces.created(task.tid, child.tid, sharesMemory(nr, regs));
       const cst = this.addTask(child, child.tgid === task.tgid ? st.echo : st.echo.clone());
       cst.buffer = buffer;
+      cst.sharedProc = st.sharedProc || (sharesMemory(nr, regs) && child.tgid !== task.tgid);
       this.sched.created(task.tid, child.tid);
       this.seccomp.created(task.tid, child.tid);
       this.runnable.push(cst);
@@ -777,6 +783,7 @@ export class Recorder {
     // Pointers the kernel cannot read either make the execve fail with EFAULT (recorded as such).
     const { argv, envp } = readExecArgs(task, entry);
     const formerTid = task.tid;
+    if (st.buffer !== 0n && leaveSharedBuffer(task, st.buffer) !== null) st.buffer = 0n;
     task.toSyscallExit();
     let s = this.waitExec(st);
     if (s.kind === 'event') {
@@ -800,6 +807,7 @@ export class Recorder {
     const { exec, patch, buffered } = recordExecImage(st.task, formerTid, argv, envp, this.files, this.plan, this.spaces);
     st.buffer = buffered ? BUFFER : 0n;
     st.heldMarked = null;
+    st.sharedProc = false;
     this.bufferSync.execed(st.task.tgid);
     this.append(exec);
     if (patch) this.append(patch);

@@ -42,7 +42,7 @@ import { createsTask, parentWaits, replayNewTask, replayNewTaskResult, sharesMem
 import { irregularCall } from '../syscalls/irregular.js';
 import { interruptUnderMask } from '../syscalls/signal-masks.js';
 import { enterReplayExec, finishReplayExec, firstExecPath, isExec, waitExecEnd, type ExecReplay } from '../syscalls/exec.js';
-import { bufferOf, checkRecordsUsed, giveRecords, recordsAllUsed, recordsIn, releaseBuffer } from '../syscallbuf/install.js';
+import { bufferOf, checkRecordsUsed, giveRecords, leaveSharedBuffer, recordsAllUsed, recordsIn, releaseBuffer } from '../syscallbuf/install.js';
 import { decodeRecords, echoedBytes, echoRooms, hasEcho } from '../syscallbuf/records.js';
 import { recordsOf } from '../syscallbuf/layout.js';
 import { inSyscallbufCode, syscallbufBlob } from '../syscallbuf/blob.js';
@@ -656,6 +656,7 @@ export class Replayer {
       case 'exec':
         if (!isExec(nr)) break;
         this.cursor.take();
+        regs[R.gs_base] = leaveSharedBuffer(task, regs[R.gs_base]!) ?? regs[R.gs_base]!;
         this.hooks?.kernelRuns?.(t);
         this.replayExec(t, ev, regs);
         return null;
@@ -678,6 +679,8 @@ export class Replayer {
         }
         if (ev.dataHash !== undefined) this.checkWrittenData(task, ev, regs);
         this.cursor.take();
+        // An execve that failed when recorded: a vfork child's buffer is given back all the same.
+        if (isExec(nr)) regs[R.gs_base] = leaveSharedBuffer(task, regs[R.gs_base]!) ?? regs[R.gs_base]!;
         // A fork/vfork/clone that created nothing and was restarted (a stop rewind asked for was pending
         // when it began: -ERESTARTNOINTR) is skipped like an emulated call: the restarted one follows.
         if (ev.mode === SyscallMode.Emulated || (isRestartCode(ev.result) && createsTask(nr))) {

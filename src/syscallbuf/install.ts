@@ -1,14 +1,14 @@
 // Syscall buffer: what rewind does in a traced process for it, identically at record and replay:
 // maps it after every exec (the code, the stub area, the off header, and the first thread's buffer),
 // gives every thread and CLONE_VM child a buffer of its own at its first stop (a slot, below), points a
-// task's gs_base at its buffer (or at the off header: a vfork child, or no slot left), and moves
+// task's gs_base at its buffer (or at the off header: no slot left), and moves
 // records between a buffer and the trace (record: taken at the stops where the task's events are
 // written; replay: given before the task runs to the stop they were taken at, and checked there).
 //
 // Slots: slot 0 is the first thread's buffer; a new thread takes the lowest free slot, mapped by an
 // mmap injected into the new thread itself at its first stop (no other thread is touched) the first
 // time the slot is used, and kept mapped for the next thread once its own ends (`releaseBuffer`, at the
-// entry of its exit). Which slots are taken is kept in the process (SLOTS_USED), so replay, doing the
+// entry of its exit; a vfork child's also at the entry of an execve: `leaveSharedBuffer`). Which slots are taken is kept in the process (SLOTS_USED), so replay, doing the
 // same steps at the same events, gives every thread the buffer it had when recorded; a fork child
 // keeps only its creator's slot.
 import { MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE } from '../kernel/mman.js';
@@ -21,8 +21,8 @@ import type { Task } from '../tracee/task.js';
 import { syscallbufBlob } from './blob.js';
 import { withEchoRoom } from './records.js';
 import {
-  BUFFER, BUFFER_SIZE, CAPACITY, FIXED_SIZE, H, HEADER_SIZE, headerBytes, MAX_ECHO_FD, MAX_SLOTS, MAX_WATCHED, Mode, OFF_HEADER, PROC,
-  PROC_ECHO, PROC_FLAGS, PROC_NO_WRITES, PROC_NWATCH, PROC_THREAD_BUFFERS, PROC_WATCH, recordsOf, REGION_SIZE, slotAddress, slotOf, SLOTS_MAPPED,
+  BUFFER, BUFFER_SIZE, CAPACITY, FIXED_SIZE, H, headerBytes, HF_SHARED_PROC, MAX_ECHO_FD, MAX_SLOTS, MAX_WATCHED, Mode, OFF_HEADER, PROC,
+  PROC_ECHO, PROC_FLAGS, PROC_NO_WRITES, PROC_NWATCH, PROC_SHARED_BUFFERS, PROC_THREAD_BUFFERS, PROC_WATCH, recordsOf, REGION_SIZE, slotAddress, slotOf, SLOTS_MAPPED,
   SLOTS_USED, STUB_NEXT, STUBS, SYSCALLBUF_BASE,
 } from './layout.js';
 
@@ -30,9 +30,10 @@ import {
  * Maps the buffer into the freshly exec'd process of task (stopped) and points task's gs_base at its
  * buffer. False when the address is taken (a huge stack limit moved the mappings there): the process
  * then runs without one. `threadBuffers`: threads get buffers of their own (traces of format 7 on;
- * older ones recorded their threads' calls all traced).
+ * older ones recorded their threads' calls all traced); `sharedBuffers`: CLONE_VM children that are
+ * not threads too (format 10 on).
  */
-export function installSyscallbuf(task: Task, mode: Mode.Record | Mode.Replay, threadBuffers = true): boolean {
+export function installSyscallbuf(task: Task, mode: Mode.Record | Mode.Replay, threadBuffers = true, sharedBuffers = true): boolean {
   const blob = syscallbufBlob();
   const r = injectSyscall(task, SYS.mmap, [SYSCALLBUF_BASE, BigInt(REGION_SIZE), PROT_READ | PROT_WRITE,
     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, BigInt.asUintN(64, -1n), 0n]);
@@ -47,7 +48,8 @@ export function installSyscallbuf(task: Task, mode: Mode.Record | Mode.Replay, t
   task.write(STUB_NEXT, next);
   task.write(SLOTS_USED, bitmap([0]));
   task.write(SLOTS_MAPPED, bitmap([0]));
-  task.write(PROC, u32Bytes([mode, threadBuffers ? PROC_THREAD_BUFFERS : 0, 0, 0]));
+  const flags = (threadBuffers ? PROC_THREAD_BUFFERS : 0) | (threadBuffers && sharedBuffers ? PROC_SHARED_BUFFERS : 0);
+  task.write(PROC, u32Bytes([mode, flags, 0, 0]));
   task.write(PROC_ECHO, new Uint8Array(MAX_ECHO_FD / 4).fill(0xff)); // not known yet: writes go to the tracer
   task.write(BUFFER, headerBytes(BUFFER, mode, true));
   const p = injectSyscall(task, SYS.mprotect, [SYSCALLBUF_BASE, BigInt(FIXED_SIZE), PROT_READ | PROT_EXEC]);
@@ -58,10 +60,11 @@ export function installSyscallbuf(task: Task, mode: Mode.Record | Mode.Replay, t
 
 /**
  * At a new task's first stop (record and replay alike), given the gs_base it inherited from its
- * creator: its buffer's address, or 0n when it has none. A thread gets a slot of its own; a process
- * sharing its creator's memory (vfork, posix_spawn's CLONE_VM|CLONE_VFORK, a bare CLONE_VM) none, so
- * its calls are traced (it has a descriptor table of its own, which the process's one copy of the
- * recorder's stdout model, PROC_ECHO, could not describe); a fork child keeps its copy of its
+ * creator: its buffer's address, or 0n when it has none. A thread gets a slot of its own; so does a
+ * process sharing its creator's memory (vfork, posix_spawn's CLONE_VM|CLONE_VFORK, a bare CLONE_VM),
+ * marked HF_SHARED_PROC: it has a descriptor table of its own, which the process's one copy of the
+ * recorder's stdout model, PROC_ECHO, does not describe, so it buffers only calls that name no
+ * descriptor (traces before format 10: none, all its calls traced); a fork child keeps its copy of its
  * creator's buffer (emptied at the fork's entry), and its process only that slot.
  */
 export function bufferForNewTask(child: Task, inherited: bigint, sharesMemory: boolean, thread: boolean): bigint {
@@ -76,7 +79,7 @@ export function bufferForNewTask(child: Task, inherited: bigint, sharesMemory: b
     if (slot >= 0) setGsBase(child, OFF_HEADER);
     return 0n;
   };
-  if (!thread || (flags & PROC_THREAD_BUFFERS) === 0) return none();
+  if ((flags & PROC_THREAD_BUFFERS) === 0 || (!thread && (flags & PROC_SHARED_BUFFERS) === 0)) return none();
   const used = bits(child.read(SLOTS_USED, MAX_SLOTS / 8));
   const mapped = bits(child.read(SLOTS_MAPPED, MAX_SLOTS / 8));
   let k = 0;
@@ -96,9 +99,26 @@ export function bufferForNewTask(child: Task, inherited: bigint, sharesMemory: b
   }
   used.add(k);
   child.write(SLOTS_USED, bitmap([...used]));
-  child.write(addr, headerBytes(addr, mode, true));
+  // A thread of a vfork child shares what its creator shares.
+  const shared = !thread || (slot >= 0 && (u32sAt(child, inherited + BigInt(H.flags), 1)[0]! & HF_SHARED_PROC) !== 0);
+  child.write(addr, headerBytes(addr, mode, true, shared ? HF_SHARED_PROC : 0));
   setGsBase(child, addr);
   return addr;
+}
+
+/**
+ * At the entry of an execve (record and replay alike, before it runs, whether it then succeeds or
+ * fails): a task whose buffer is a vfork child's (HF_SHARED_PROC) gives its slot back to the memory it
+ * shares, whose process goes on using it, and has no buffer from then on (its records were taken
+ * right before). Returns the task's gs_base from then on, or null when nothing changed.
+ */
+export function leaveSharedBuffer(task: Task, buffer: bigint): bigint | null {
+  if (slotOf(buffer) <= 0) return null;
+  const [flags] = u32sAt(task, buffer + BigInt(H.flags), 1);
+  if ((flags! & HF_SHARED_PROC) === 0) return null;
+  releaseBuffer(task, buffer);
+  setGsBase(task, OFF_HEADER);
+  return OFF_HEADER;
 }
 
 /**
@@ -258,7 +278,7 @@ export function checkRecordsUsed(task: Task, buffer: bigint):
   const result = dv.getBigInt64(H.mismatchResult - H.mismatchNr, true);
   if (count === 0) return null;
   const fresh = headerBytes(buffer, Mode.Replay, true);
-  task.write(buffer + BigInt(H.used), fresh.subarray(H.used, HEADER_SIZE));
+  task.write(buffer + BigInt(H.used), fresh.subarray(H.used, H.flags)); // the flags stay
   return consumed === count ? null : { used: consumed, count, mismatchNr, ran, result };
 }
 

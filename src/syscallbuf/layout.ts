@@ -47,6 +47,8 @@ export const ECHO_TO_TRACER = 3;
 export const PROC_THREAD_BUFFERS = 1;
 /** PROC flags: writes are never buffered (more watched files than the table holds). */
 export const PROC_NO_WRITES = 2;
+/** PROC flags: CLONE_VM children that are not threads get a buffer of their own too (HF_SHARED_PROC; trace format 10 on). */
+export const PROC_SHARED_BUFFERS = 4;
 /** Code, stubs and the off header: mapped read-only and executable once written. */
 export const FIXED_SIZE = 0x31000;
 export const BUFFER = SYSCALLBUF_BASE + 0x100000n;
@@ -77,12 +79,19 @@ export const enum Mode { Off = 0, Record = 1, Replay = 2 }
 export const H = {
   self: 0, magic: 8, mode: 12, stackTop: 16, records: 24, capacity: 32, used: 36, count: 40,
   consumed: 44, consumedBytes: 48, mismatchNr: 52, mismatchAt: 56, reserved: 60, held: 64, mismatchRan: 68,
-  mismatchResult: 72,
+  mismatchResult: 72, flags: 80,
 } as const;
-export const HEADER_SIZE = 80;
+export const HEADER_SIZE = 88;
+/**
+ * Header flags: the buffer of a CLONE_VM child that is not a thread (a vfork child, posix_spawn's):
+ * its descriptors, cwd and handlers are its own, and the process settings (PROC) in the memory it
+ * shares describe its creator's, so it buffers only calls that name no descriptor (the signal mask and
+ * handlers, the ids, the clocks: shared_proc_call in syscallbuf.c). Trace format 10 on.
+ */
+export const HF_SHARED_PROC = 1;
 
 /** A header as the tracer writes it. */
-export function headerBytes(self: bigint, mode: Mode, withBuffer: boolean): Uint8Array {
+export function headerBytes(self: bigint, mode: Mode, withBuffer: boolean, flags = 0): Uint8Array {
   const b = new Uint8Array(HEADER_SIZE);
   const dv = new DataView(b.buffer);
   dv.setBigUint64(H.self, self, true);
@@ -94,5 +103,6 @@ export function headerBytes(self: bigint, mode: Mode, withBuffer: boolean): Uint
     dv.setUint32(H.capacity, CAPACITY, true);
   }
   dv.setInt32(H.mismatchNr, -1, true);
+  dv.setUint32(H.flags, flags, true);
   return b;
 }

@@ -174,7 +174,7 @@ export function finishReplayExec(now: Task, ev: ExecEvent, how: ExecStart, r: Ex
   // (registers and the stack bytes borrowed are put back; the program cannot tell).
   withStringOnStack(now, comm, (addr) => injectSyscall(now, SYS.prctl, [BigInt(PR_SET_NAME), addr]));
   if (!how.emulated) checkInterpreter(now, ev, r);
-  const buffered = prepareAfterExec(now, r.plan.cpuidFault, r.plan.syscallbuf ? Mode.Replay : null, copiedVdso, r.plan.threadBuffers);
+  const buffered = prepareAfterExec(now, r.plan.cpuidFault, r.plan.syscallbuf ? Mode.Replay : null, copiedVdso, r.plan.threadBuffers, r.plan.sharedBuffers);
   r.spaces.execed(ev.tid, ev.newTid);
   r.spaces.set(ev.newTid, PatchedCode.empty.with(patchCode(now, PatchedCode.empty, r.plan.patchLocally)));
   now.write(ev.stackAddr, ev.stack);

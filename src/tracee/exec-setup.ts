@@ -28,16 +28,17 @@ const VDSO_REPLACEMENTS: Record<string, number> = {
  * `trapCpuid`: turn on CPUID faulting (only where the CPU has it; the trace says whether it was on).
  * `syscallbuf`: map the syscall buffer in that mode. `vdso`: where the vDSO is when it is not the
  * kernel's [vdso] mapping (a replay's copy of the recorded one in anonymous memory:
- * src/syscalls/exec-image.ts). `threadBuffers`: its threads get buffers too (format 7 on). Returns whether
+ * src/syscalls/exec-image.ts). `threadBuffers`: its threads get buffers too (format 7 on); `sharedBuffers`: its CLONE_VM children that are not
+ * threads too (format 10 on). Returns whether
  * the process has the buffer.
  */
 export function prepareAfterExec(task: Task, trapCpuid: boolean, syscallbuf: Mode.Record | Mode.Replay | null = null,
-  vdso: { start: bigint; end: bigint } | null = null, threadBuffers = true): boolean {
+  vdso: { start: bigint; end: bigint } | null = null, threadBuffers = true, sharedBuffers = true): boolean {
   if (trapCpuid) {
     const r = injectSyscall(task, SYS_arch_prctl, [BigInt(ARCH_SET_CPUID), 0n]);
     if (r !== 0n) throw new TraceeError(`cannot turn on CPUID faulting (errno ${-r})`);
   }
-  const buffered = syscallbuf !== null && installSyscallbuf(task, syscallbuf, threadBuffers);
+  const buffered = syscallbuf !== null && installSyscallbuf(task, syscallbuf, threadBuffers, sharedBuffers);
   patchVdso(task, buffered ? syscallbufBlob().entry : null, vdso);
   return buffered;
 }

@@ -20,6 +20,8 @@ export interface TrapPlan {
   syscallbuf: boolean;
   /** With the buffer, threads and CLONE_VM children get buffers of their own (format 7 on; before, their calls were traced). */
   threadBuffers: boolean;
+  /** With the buffer, CLONE_VM children that are not threads (vfork) get buffers of their own too (format 10 on; before, their calls were traced). */
+  sharedBuffers: boolean;
 }
 
 const TSC = [TrappedInsn.Rdtsc, TrappedInsn.Rdtscp];
@@ -30,7 +32,8 @@ export function recordingPlan(cpuFeatures: CpuFeatures, syscallbuf = false): Tra
   const cpuidFault = useHardware('cpuid-fault');
   const patch = new Set<TrappedInsn>([...(tscTrap ? [] : TSC), ...(cpuidFault ? [] : [TrappedInsn.Cpuid]),
     ...(syscallbuf ? [TrappedInsn.Syscall] : [])]);
-  return { tscTrap, cpuidFault, patch, patchLocally: new Set(), portable: cpuFeatures === 'portable', syscallbuf, threadBuffers: syscallbuf };
+  return { tscTrap, cpuidFault, patch, patchLocally: new Set(), portable: cpuFeatures === 'portable', syscallbuf, threadBuffers: syscallbuf,
+    sharedBuffers: syscallbuf };
 }
 
 /** What the trace's meta says was patched (the `patched` field). */
@@ -57,5 +60,6 @@ export function replayPlan(meta: Pick<TraceMetaStart, 'cpuidFaulting' | 'patched
     ...(meta.cpuidFaulting && !cpuidFault ? [TrappedInsn.Cpuid] : []),
   ]);
   const syscallbuf = meta.syscallBuffer === true;
-  return { tscTrap, cpuidFault, patch: new Set(), patchLocally, portable: false, syscallbuf, threadBuffers: syscallbuf && (meta.version ?? 7) >= 7 };
+  return { tscTrap, cpuidFault, patch: new Set(), patchLocally, portable: false, syscallbuf, threadBuffers: syscallbuf && (meta.version ?? 7) >= 7,
+    sharedBuffers: syscallbuf && (meta.version ?? 7) >= 10 };
 }

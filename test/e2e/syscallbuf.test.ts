@@ -3,8 +3,8 @@
 // back to the program, which takes them without a stop. Each case of syscallbuf.c is recorded with the
 // buffer, compared with a native run, replayed, and its trace checked for what the buffer did: output
 // read back at once, a timer signal landing while the buffer's code runs, more records than one
-// buffer holds, exec and exit with records in the buffer, a fork child's copy, a vfork child (no
-// buffer of its own), threads (a buffer each, reused once a thread ends; full, exec'ing, signalled,
+// buffer holds, exec and exit with records in the buffer, a fork child's copy, vfork children (a
+// buffer of their own for calls that name no descriptor, given back at execve and exit), threads (a buffer each, reused once a thread ends; full, exec'ing, signalled,
 // forking), a pipe dup2'd over a buffered file, calls through glibc's syscall(3), a divergence
 // inside a buffered run, and gdb's view of a patched wrapper.
 import * as assert from 'node:assert/strict';
@@ -118,13 +118,29 @@ describe('syscallbuf.c with the syscall buffer', () => {
     assertReplayMatches(rec, await replay(rec.traceDir));
   });
 
-  test('vfork: the child shares its parent\'s memory, so it has no buffer: its calls are traced', async () => {
+  test('vfork: a child sharing its parent\'s memory buffers only calls naming no descriptor, and gives its buffer back', async () => {
     const { rec, dump } = await recordCase(['vfork']);
     await sameAsNative(rec, ['vfork']);
-    const child = Number(/vfork creates tid (\d+)|clone creates tid (\d+)/.exec(dump)?.slice(1).find(Boolean));
-    assert.ok(child > 0, dump.slice(0, 3000));
-    const beforeExec = dump.split('\n').filter((l) => l.includes(`tid ${child} `) && !/exec/.test(l));
-    assert.ok(beforeExec.some((l) => /newfstatat\(/.test(l)), `the child's stat went to the tracer:\n${beforeExec.join('\n')}`);
+    assert.match(rec.stdout.toString(), /^150 vfork children, statuses 444, parent's SIGUSR1 still ignored 1$/m, explain(rec));
+    const children = [...dump.matchAll(/^\d+: tid \d+ (?:vfork|clone) creates tid (\d+)/gm)].map((m) => Number(m[1]));
+    assert.equal(children.length, 151, dump.slice(0, 3000));
+    const lines = dump.split('\n');
+    const of = (tid: number) => lines.filter((l) => l.includes(`tid ${tid} `));
+    const first = of(children[0]!);
+    const traced = (name: string) => first.findIndex((l) => new RegExp(`^\\d+: tid \\d+ ${name}\\(`).test(l));
+    // Before the failed execve: getpid and the handler resets in its buffer, the stat (a path) traced.
+    assert.ok(first.some((l) => /\[buffered \d+\] tid \d+ getpid\(/.test(l)), `the child's getpid is buffered:\n${first.join('\n')}`);
+    assert.ok(first.filter((l) => /\[buffered \d+\] tid \d+ rt_sigaction\(/.test(l)).length >= 58, 'the child\'s handler resets are buffered');
+    assert.ok(first.some((l) => /\[buffered \d+\] tid \d+ rt_sigprocmask\(/.test(l)), 'the child\'s mask is set in its buffer');
+    assert.equal(first.filter((l) => /^\d+: tid \d+ rt_sigaction\(/.test(l)).length, 0, 'no handler reset traced');
+    const stat = traced('newfstatat');
+    const failed = first.findIndex((l) => /^\d+: tid \d+ execve\(.*= -2 /.test(l));
+    assert.ok(stat >= 0 && failed > stat, `the child's stat traced, then the failed execve:\n${first.join('\n')}`);
+    // After it, no buffer: its getpid is traced.
+    assert.ok(traced('getpid') > failed, `the getpid after the failed execve is traced:\n${first.join('\n')}`);
+    // Each later child had a buffer (the slot each gave back at its exit taken by the next): the last one's resets are buffered too.
+    const last = of(children[150]!);
+    assert.ok(last.some((l) => /\[buffered \d+\] tid \d+ rt_sigaction\(/.test(l)), `the last child's resets are buffered:\n${last.join('\n')}`);
     assertReplayMatches(rec, await replay(rec.traceDir));
   });
 

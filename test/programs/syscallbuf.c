@@ -5,7 +5,10 @@
  *   full FILE     more buffered output than one buffer holds (20000 fstat + 4 KiB preads)
  *   exec          buffered calls, then execve of itself ("after"), which makes its own
  *   fork          buffered calls in a fork child (its own copy of the buffer) and in the parent
- *   vfork         a vfork child (shares the parent's memory, so it has no buffer) calls getpid, execs
+ *   vfork         a vfork child (shares the parent's memory: a buffer of its own that takes only calls
+ *                 naming no descriptor) calls getpid, resets every signal's handler and its mask as
+ *                 posix_spawn's child does, stats a path, fails an execve, calls getpid, execs; then
+ *                 150 vfork children in turn (more than the buffer slots) reset handlers and _exit
  *   dup2 FILE     fd 3 a regular file (buffered reads), then a pipe dup2'd over it, read before a
  *                 thread writes to it (not buffered: it waits), then at its end (buffered: poll says so)
  *   thread        a thread makes calls (buffered in a buffer of its own) and exits; main buffers meanwhile
@@ -158,15 +161,32 @@ static int forking(void) {
   return 0;
 }
 
+static void default_handlers(void) {
+  struct sigaction dfl, old;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < 32; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, NULL, &old) == 0 && old.sa_handler != SIG_DFL) sigaction(sig, &dfl, NULL);
+  for (int sig = 1; sig < 32; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &dfl, NULL);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 static int vforking(void) {
   struct stat st;
   stat("/", &st);
   pid_t me = getpid();
+  signal(SIGUSR1, SIG_IGN); /* the children put it back to SIG_DFL; the parent's stays */
   pid_t child = vfork();
   if (child < 0) die("vfork");
   if (child == 0) {
     if (getpid() == me) _exit(9);
+    default_handlers();
     stat("/tmp", &st);
+    execl("/nonexistent/rewind-test", "x", (char *)NULL);
+    if (getpid() == me) _exit(10);
     execl("/bin/true", "true", (char *)NULL);
     _exit(8);
   }
@@ -174,6 +194,20 @@ static int vforking(void) {
   if (waitpid(child, &status, 0) != child) die("waitpid");
   for (int i = 0; i < 10; i++) stat("/", &st);
   say("vfork child status %d, parent pid same %d\n", WEXITSTATUS(status), getpid() == me);
+  int sum_status = 0;
+  for (int i = 0; i < 150; i++) {
+    pid_t c = vfork();
+    if (c < 0) die("vfork");
+    if (c == 0) {
+      default_handlers();
+      _exit(i % 7);
+    }
+    if (waitpid(c, &status, 0) != c) die("waitpid");
+    sum_status += WEXITSTATUS(status);
+  }
+  struct sigaction now;
+  sigaction(SIGUSR1, NULL, &now);
+  say("150 vfork children, statuses %d, parent's SIGUSR1 still ignored %d\n", sum_status, now.sa_handler == SIG_IGN);
   return 0;
 }
 
