@@ -170,6 +170,7 @@ export function applySites(task: Task, code: PatchedCode, sites: readonly PatchS
   // Checked and written site by site in a batch, written into the task page by page at the end
   // (nothing is written when a site does not hold its instruction).
   const mem = new PageBatch(task);
+  mem.prefetch(sites.flatMap((s) => (code.has(s.addr) ? [] : s.stub !== undefined ? [s.addr, s.stub] : [s.addr])));
   for (const s of sites) {
     if (s.insn === TrappedInsn.Syscall) {
       if (!code.has(s.addr)) applySyscallSite(mem, s, syscallbufBlob().entry);

@@ -357,9 +357,13 @@ export function patchSyscallSites(tid: number, maps: readonly Mapping[], task: T
     } catch {
       continue;
     }
-    for (const s of syscallSitesOfFile(path, { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs })) {
+    const sites = syscallSitesOfFile(path, { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs }).flatMap((s) => {
       const addr = m.start + BigInt(s.offset) - m.offset;
-      if (addr < m.start || addr + BigInt(s.length) > m.end || addr < start || addr >= end || patched(addr)) continue;
+      return addr < m.start || addr + BigInt(s.length) > m.end || addr < start || addr >= end || patched(addr) ? [] : [{ s, addr }];
+    });
+    if (sites.length === 0) continue;
+    task.prefetch?.([...sites.map((x) => x.addr), next]);
+    for (const { s, addr } of sites) {
       const original = task.readPartial(addr, s.length);
       if (original.length !== s.length || !siteShape(original, s.sysOff)) continue;
       const stub = stubBytes(addr, original, s.sysOff, next, entry);

@@ -27,6 +27,12 @@ export function insnLength(insn: TrappedInsn): number {
 
 const cpuidOut = new Uint32Array(4);
 const auxOut = new Uint32Array(1);
+/**
+ * CPUID's answers by leaf and subleaf: the same for every program of a recording (the tracer runs on
+ * the one CPU it pinned them all to, whose APIC id leaves 1, 0xB and 0x1F report), and a CPUID costs
+ * ~10 µs in a VM (an exit to the hypervisor): ld.so alone asks 68 times per process.
+ */
+const cpuidAnswers = new Map<string, bigint[]>();
 
 /**
  * Executes the instruction for the tracee, in the tracer. CPUID results hide features whose use
@@ -45,6 +51,9 @@ export function executeInsn(insn: TrappedInsn, eax: bigint, ecx: bigint, portabl
   }
   const leaf = Number(eax & 0xffffffffn);
   const sub = Number(ecx & 0xffffffffn);
+  const key = `${leaf}:${sub}:${portable ? 1 : 0}`;
+  const known = cpuidAnswers.get(key);
+  if (known) return known.slice();
   native.cpuid(leaf, sub, cpuidOut);
   if (leaf === 1) cpuidOut[2] = cpuidOut[2]! & ~(1 << 30); // ECX.RDRAND
   if (leaf === 7 && sub === 0) {
@@ -53,7 +62,9 @@ export function executeInsn(insn: TrappedInsn, eax: bigint, ecx: bigint, portabl
     cpuidOut[3] = cpuidOut[3]! & ~((1 << 11) | (1 << 16));
   }
   if (portable) maskToBaseline(leaf, sub, cpuidOut);
-  return [BigInt(cpuidOut[0]!), BigInt(cpuidOut[1]!), BigInt(cpuidOut[2]!), BigInt(cpuidOut[3]!)];
+  const answer = [BigInt(cpuidOut[0]!), BigInt(cpuidOut[1]!), BigInt(cpuidOut[2]!), BigInt(cpuidOut[3]!)];
+  cpuidAnswers.set(key, answer);
+  return answer.slice();
 }
 
 /** Puts an emulated instruction's results in the registers and steps over it. */
