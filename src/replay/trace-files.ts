@@ -15,8 +15,13 @@ const indexes = new Map<string, Map<string, FileIndexEntry> | null>();
 const verified = new Map<string, string>();
 let cache: HashCache | null = null;
 
+/** Copies already checked by copyPath in this run, by files dir and copy name: checked once, not at every mapping. */
+const checkedCopies = new Set<string>();
+
 export function copyPath(filesDir: string, ref: FileRef): string {
   const p = copyFile(filesDir, ref);
+  const key = `${filesDir}\0${ref.copy}\0${ref.size}`;
+  if (checkedCopies.has(key)) return p;
   let st;
   try {
     st = statSync(p, { bigint: true });
@@ -31,6 +36,7 @@ export function copyPath(filesDir: string, ref: FileRef): string {
     throw new UnsupportedError(`the trace's copy of ${ref.path} (${p}) was modified after recording`);
   }
   verifyContent(filesDir, ref, p, st);
+  checkedCopies.add(key);
   return p;
 }
 
