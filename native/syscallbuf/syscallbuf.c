@@ -246,6 +246,7 @@ static i64 max_output(i64 nr, const i64 *a) {
   case 14: return a[2] && a[3] == SIGSET_SIZE ? SIGSET_SIZE : 0;          /* rt_sigprocmask: the old mask */
   case 13: return a[2] && a[3] == SIGSET_SIZE ? SIGACTION_SIZE : 0;       /* rt_sigaction: the old action */
   case 28: return 0;                                                      /* madvise */
+  case 12: return 0;                                                      /* brk (executed at replay too) */
   case 79: return a[1];                                                   /* getcwd */
   case 99: return SYSINFO_SIZE;                                           /* sysinfo */
   case 98: return RUSAGE_SIZE;                                            /* getrusage */
@@ -352,6 +353,7 @@ static int nargs(i64 nr) {
   case 99: case 87: case 74: case 75: return 1;
   case 79: case 98: case 137: case 138: case 197: case 198: case 199: return 2;
   case 28: return 3;
+  case 12: return 1;
   case 13: case 14: case 302: return 4;
   case 188: case 189: return 5;
   default: return 6;
@@ -676,7 +678,7 @@ static struct sb_ret replay(struct sb_header *h, struct sb_frame *f) {
  * handlers shape signal delivery and are inherited; madvise changes memory). replay() runs each one
  * untraced and compares what it got, its result and the bytes it wrote, with the record.
  */
-static int executed(i64 nr) { return nr == 14 || nr == 13 || nr == 28; }
+static int executed(i64 nr) { return nr == 14 || nr == 13 || nr == 28 || nr == 12; }
 
 /*
  * Record: whether a blocked signal is pending for the thread (rt_sigpending: the blocked ones). An

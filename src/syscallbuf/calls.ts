@@ -11,12 +11,13 @@
 // metadata changes utimensat, fsetxattr, fchmod(at), fchown(at), mkdirat, unlinkat, symlinkat;
 // getcwd, sysinfo, getrusage, statfs, fstatfs, prlimit64 reading this process's limit, unlink,
 // fsync, fdatasync, setxattr, lsetxattr, (l|f)removexattr, fcntl F_SETLK/F_OFD_SETLK (never wait);
-// and three calls the syscall table executes, which replay runs for real in the buffer (`executed` in
+// and four calls the syscall table executes, which replay runs for real in the buffer (`executed` in
 // syscallbuf.c) and compares with the record (result and old set or action; a difference is a
 // divergence naming the `buffered` event): rt_sigprocmask and rt_sigaction (both left to the tracer
 // while it holds a signal for the thread, which it delivers first; an rt_sigprocmask that may unblock
 // a pending signal too, which the kernel delivers before it returns), madvise (every advice, as the
-// table executes every one). Calls that may block, taken only when an untraced check in the program (no cache: asked each time)
+// table executes every one), brk (format 10 on: the heap's end, the same at replay, whose image has
+// the recorded layout; it maps no code, which the patcher follows). Calls that may block, taken only when an untraced check in the program (no cache: asked each time)
 // says they will not; otherwise traced, where blocking is handled: read of a pipe, socket or
 // anonymous-inode fd (eventfd…) that is O_NONBLOCK (fcntl F_GETFL) or readable now (poll with timeout
 // 0: POLLIN, POLLHUP or POLLERR), and readv of one as read; write and writev to such an fd that is O_NONBLOCK, and write of at
@@ -39,7 +40,7 @@ import { SYS } from '../kernel/syscall-names.js';
  * The buffered calls replay makes for real (`executed` in syscallbuf.c): the only syscalls replay's
  * seccomp filter lets through from the buffer's untraced instruction.
  */
-export const REPLAY_EXECUTED_SYSCALLS: readonly number[] = [SYS.rt_sigprocmask, SYS.rt_sigaction, SYS.madvise];
+export const REPLAY_EXECUTED_SYSCALLS: readonly number[] = [SYS.rt_sigprocmask, SYS.rt_sigaction, SYS.madvise, SYS.brk];
 
 export const BUFFERED_SYSCALLS: ReadonlySet<number> = new Set([
   SYS.read, SYS.pread64, SYS.getdents64, SYS.readlink, SYS.readlinkat, SYS.getxattr, SYS.lgetxattr, SYS.fgetxattr,
@@ -52,7 +53,7 @@ export const BUFFERED_SYSCALLS: ReadonlySet<number> = new Set([
   SYS.unlinkat, SYS.symlinkat,
   SYS.recvfrom, SYS.sendto, SYS.futex, SYS.poll, SYS.epoll_wait,
   SYS.readv, SYS.preadv, SYS.recvmsg, SYS.sendmsg, SYS.ppoll, SYS.epoll_pwait,
-  SYS.rt_sigprocmask, SYS.rt_sigaction, SYS.madvise,
+  SYS.rt_sigprocmask, SYS.rt_sigaction, SYS.madvise, SYS.brk,
   SYS.getcwd, SYS.sysinfo, SYS.getrusage, SYS.statfs, SYS.fstatfs, SYS.prlimit64, SYS.unlink, SYS.fsync,
   SYS.fdatasync, SYS.setxattr, SYS.lsetxattr, SYS.removexattr, SYS.lremovexattr, SYS.fremovexattr,
 ]);

@@ -110,14 +110,18 @@ describe('calls the syscall buffer runs again at replay', () => {
     });
   }
 
-  test('actions, madvise and bad arguments: buffered, run again at replay, the results as recorded', async () => {
-    for (const c of ['actions', 'madvise', 'bad']) {
+  test('actions, madvise, brk and bad arguments: buffered, run again at replay, the results as recorded', async () => {
+    for (const c of ['actions', 'madvise', 'heap', 'bad']) {
       const { rec, dump } = await recordCase([c], ['--syscall-buffer']);
       const calls = bufferedCalls(dump);
       if (c === 'actions') assert.ok((calls.get('rt_sigaction') ?? 0) >= 22, `rt_sigaction buffered: ${calls.get('rt_sigaction')}`);
       if (c === 'madvise') {
         assert.equal(calls.get('madvise'), 5, dump.slice(0, 4000));
         assert.match(dump, /^ {2}\[buffered \d+\] tid \d+ madvise\(0x[0-9a-f]+, 0x1000, 0x3039, .*\) = -22$/m, 'the bad advice');
+      }
+      if (c === 'heap') {
+        assert.match(rec.stdout.toString(), /^heap grown 12288 shrunk 8192 big 73728 below 73728 sbrk 73728 kept 5$/m, explain(rec));
+        assert.ok((calls.get('brk') ?? 0) >= 5, `brk buffered: ${calls.get('brk')}\n${dump.slice(0, 4000)}`);
       }
       if (c === 'bad') {
         assert.match(dump, /^ {2}\[buffered \d+\] tid \d+ rt_sigprocmask\(0x63, .*\) = -22$/m, 'a bad how');
@@ -163,5 +167,27 @@ describe('calls the syscall buffer runs again at replay', () => {
     assertOneLineError(rep, 'a divergence at an executed buffered call');
     assert.match(rep.stderr.toString(), new RegExp(`made ${call[0]![1]} of the \\d+ buffered calls of event \\d+ \\(buffered call ${call[0]![1]} is next\\), ` +
       'then rt_sigprocmask\\(0x0, .*\\) returned 0 where the recording has 1'), explain(rep));
+  });
+
+  test('a record of a brk result changed in the trace: replay diverges at that buffered call', async () => {
+    const { rec, dump } = await recordCase(['heap'], ['--syscall-buffer']);
+    // The shrinking call, brk(start + 2 pages): its 72-byte record (no output), its result made a page higher.
+    const shrink = [...dump.matchAll(/^ {2}\[buffered (\d+)\] tid \d+ brk\((0x[0-9a-f]+), .*\) = (0x[0-9a-f]+)$/gm)][2];
+    assert.ok(shrink && shrink[2] === shrink[3], dump.slice(0, 4000));
+    const to = BigInt(shrink[2]!);
+    const tampered = tamperedCopy(rec.traceDir, (frames) => {
+      const head = Buffer.from([72, 0, 0, 0, 12, 0, 0, 0]);
+      for (let at = frames.indexOf(head); at >= 0; at = frames.indexOf(head, at + 1)) {
+        if (frames.readBigUInt64LE(at + 8) !== to || frames.readBigUInt64LE(at + 56) !== to) continue;
+        frames.writeBigUInt64LE(to + 4096n, at + 56);
+        return true;
+      }
+      return false;
+    });
+    const rep = await replay(tampered);
+    assert.equal(rep.status, 125, explain(rep));
+    assertOneLineError(rep, 'a divergence at a buffered brk');
+    assert.match(rep.stderr.toString(), new RegExp(`made ${shrink[1]} of the \\d+ buffered calls of event \\d+ \\(buffered call ${shrink[1]} is next\\), ` +
+      `then brk\\(${shrink[2]}, .*\\) returned ${to} where the recording has ${to + 4096n}`), explain(rep));
   });
 });

@@ -1,4 +1,4 @@
-/* The calls the syscall buffer runs again at replay (rt_sigprocmask, rt_sigaction, madvise: the
+/* The calls the syscall buffer runs again at replay (rt_sigprocmask, rt_sigaction, madvise, brk: the
  * syscall table executes them), and the signals a buffered rt_sigprocmask unblocks
  * (test/e2e/sb-executed.test.ts). Each case prints what it saw, so record, replay and a native run
  * can be compared.
@@ -8,6 +8,8 @@
  *   actions   rt_sigaction installing and reading handlers, the old action read back at once
  *   madvise   MADV_DONTNEED of a written private anonymous page (reads as zeros), MADV_WILLNEED,
  *             MADV_FREE, a bad advice (EINVAL) and an unaligned address (EINVAL)
+ *   heap      brk: the heap grown by 3 pages, written, shrunk by one, grown by 64 KiB; a request below
+ *             the heap's start (the kernel leaves the end as it was); ends printed relative to the first
  *   bad       sigprocmask with a bad `how` (EINVAL) and a bad old set pointer (EFAULT), both
  *             buffered; through syscall(2) (traced) a bad set pointer (EFAULT) and sigsetsize (EINVAL);
  *             sigaction of SIGKILL (EINVAL, buffered)
@@ -134,6 +136,21 @@ static int madv(void) {
   return 0;
 }
 
+static int heap(void) {
+  long page = sysconf(_SC_PAGESIZE);
+  char *start = (char *)syscall(SYS_brk, 0);
+  char *grown = (char *)syscall(SYS_brk, start + 3 * page);
+  memset(start, 5, 3 * page);
+  char *shrunk = (char *)syscall(SYS_brk, start + 2 * page);
+  char *big = (char *)syscall(SYS_brk, start + 2 * page + 65536);
+  big[-1] = 1;
+  char *below = (char *)syscall(SYS_brk, (char *)4096);
+  void *s = sbrk(0);
+  say("heap grown %ld shrunk %ld big %ld below %ld sbrk %ld kept %d\n", (long)(grown - start), (long)(shrunk - start),
+      (long)(big - start), (long)(below - start), (long)((char *)s - start), start[page]);
+  return 0;
+}
+
 static int bad(void) {
   sigset_t set, old;
   sigemptyset(&set);
@@ -178,6 +195,7 @@ int main(int argc, char **argv) {
   else if (!strcmp(argv[1], "actions")) rc = actions();
   else if (!strcmp(argv[1], "madvise")) rc = madv();
   else if (!strcmp(argv[1], "bad")) rc = bad();
+  else if (!strcmp(argv[1], "heap")) rc = heap();
   else if (!strcmp(argv[1], "oldmask")) rc = oldmask();
   if (rc == 0) say("EXIT-SUCCESS\n");
   return rc;
