@@ -42,6 +42,7 @@ import { createsTask, parentWaits, replayNewTask, replayNewTaskResult, sharesMem
 import { irregularCall } from '../syscalls/irregular.js';
 import { interruptUnderMask } from '../syscalls/signal-masks.js';
 import { enterReplayExec, finishReplayExec, firstExecPath, isExec, waitExecEnd, type ExecReplay } from '../syscalls/exec.js';
+import { forgetCheckedCopies } from './trace-files.js';
 import { bufferOf, checkRecordsUsed, giveRecords, leaveSharedBuffer, recordsAllUsed, recordsIn, releaseBuffer } from '../syscallbuf/install.js';
 import { decodeRecords, echoedBytes, echoRooms, hasEcho } from '../syscallbuf/records.js';
 import { recordsOf } from '../syscallbuf/layout.js';
@@ -106,6 +107,7 @@ export class Replayer {
   constructor(private readonly reader: TraceReader, private readonly opts: ReplayOptions) {
     // Signals nobody recorded (a resized terminal, job control, a kill from elsewhere) never reach the replay.
     insulate(true);
+    forgetCheckedCopies(); // a new run checks each trace copy again at its first use
     this.cursor = new EventCursor(reader, opts.from?.index ?? 0);
     this.plan = replayPlan(reader.meta);
     const from = opts.from;
