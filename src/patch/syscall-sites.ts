@@ -295,6 +295,30 @@ export function siteSyscallOfReturn(site: { addr: bigint; stub?: bigint; origina
   return ret === site.stub + BigInt(stubCallAt(original) + 5) ? site.addr + BigInt(sysOffOf(original)) : null;
 }
 
+/**
+ * A site's code, by its address: its stub (at `stub`) and the jump that replaces it. Every process of a
+ * recording loads libc at the same address (ADDR_NO_RANDOMIZE) and patches it first, so its stubs land
+ * at the same places too: make -j2 patched the same 187 libc sites 26 times, at record and at replay.
+ */
+const siteCodes = new Map<bigint, { original: Uint8Array; stub: bigint; entry: bigint; code: { stub: Uint8Array; jump: Uint8Array } | null }>();
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The stub and the jump of the site at addr (original bytes, syscall at sysOff) with its stub at `stub`, or null when out of reach. */
+function siteCode(addr: bigint, original: Uint8Array, sysOff: number, stub: bigint, entry: bigint): { stub: Uint8Array; jump: Uint8Array } | null {
+  const known = siteCodes.get(addr);
+  if (known && known.stub === stub && known.entry === entry && sameBytes(known.original, original)) return known.code;
+  const s = stubBytes(addr, original, sysOff, stub, entry);
+  const j = jumpBytes(addr, original.length, stub);
+  const code = s && j ? { stub: s, jump: j } : null;
+  siteCodes.set(addr, { original: original.slice(), stub, entry, code });
+  return code;
+}
+
 /** The stub of a site at addr whose original bytes are `original` (syscall at sysOff), placed at stub. */
 function stubBytes(addr: bigint, original: Uint8Array, sysOff: number, stub: bigint, entry: bigint): Uint8Array | null {
   if (anyNrSite(original, 0, original.length)) return anyNrStubBytes(addr, original, stub, entry);
@@ -366,11 +390,11 @@ export function patchSyscallSites(tid: number, maps: readonly Mapping[], task: T
     for (const { s, addr } of sites) {
       const original = task.readPartial(addr, s.length);
       if (original.length !== s.length || !siteShape(original, s.sysOff)) continue;
-      const stub = stubBytes(addr, original, s.sysOff, next, entry);
-      const jump = jumpBytes(addr, s.length, next);
-      if (!stub || !jump || next + BigInt(stub.length) > STUBS + BigInt(STUBS_SIZE)) continue;
+      const code = siteCode(addr, original, s.sysOff, next, entry);
+      if (!code || next + BigInt(code.stub.length) > STUBS + BigInt(STUBS_SIZE)) continue;
+      const stub = code.stub;
       task.write(next, stub);
-      task.write(addr, jump);
+      task.write(addr, code.jump);
       out.push({ addr, insn: TrappedInsn.Syscall, stub: next, original: original.slice() });
       next += BigInt((stub.length + 15) & ~15);
     }
@@ -386,12 +410,11 @@ export function applySyscallSite(task: TaskMemory, site: PatchSite, entry: bigin
   if (now.length !== original.length || now.some((b, i) => b !== original[i])) {
     throw new TraceeError(`the code at 0x${site.addr.toString(16)} is not the syscall site the recording patched there`);
   }
-  const stub = stubBytes(site.addr, original, sysOffOf(original), site.stub!, entry);
-  const jump = jumpBytes(site.addr, original.length, site.stub!);
-  if (!stub || !jump) throw new TraceeError(`the syscall site at 0x${site.addr.toString(16)} cannot reach its recorded stub`);
-  task.write(site.stub!, stub);
-  task.write(site.addr, jump);
-  writeNext(task, site.stub! + BigInt((stub.length + 15) & ~15));
+  const code = siteCode(site.addr, original, sysOffOf(original), site.stub!, entry);
+  if (!code) throw new TraceeError(`the syscall site at 0x${site.addr.toString(16)} cannot reach its recorded stub`);
+  task.write(site.stub!, code.stub);
+  task.write(site.addr, code.jump);
+  writeNext(task, site.stub! + BigInt((code.stub.length + 15) & ~15));
 }
 
 function writeNext(task: TaskMemory, next: bigint): void {
