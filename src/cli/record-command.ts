@@ -107,7 +107,7 @@ export function recordCommand(args: string[]): number {
  * 1.33x of native, python 1.73x to 1.67x, node 2.23x to 1.93x, ls -lR 1.67x to 1.57x (bench, AMD
  * EPYC VM). On a loaded machine the thread only takes turns with other work and costs node's worker
  * start-up (~80 ms of CPU): see docs/ARCHITECTURE.md. REWIND_DEFLATE_THREAD=1 starts it whatever
- * the load and as early as it can, =0 never.
+ * the load, =0 never.
  */
 function deflateThreadOptions(cpu: number): WriterOptions {
   const want = process.env['REWIND_DEFLATE_THREAD'];
@@ -117,9 +117,11 @@ function deflateThreadOptions(cpu: number): WriterOptions {
     if (cpus < 2 || loadavg()[0]! >= cpus) return {};
   }
   const other = otherCpu(cpu);
-  // Unless asked for, only once deflating has cost the tracing thread 60 ms: a short recording would
-  // pay the worker's start and wait for it at the end (sqlite3's bench workload: 10% slower).
-  return other === null ? {} : { deflateThread: { cpu: other, afterMs: want === '1' ? 0 : 60 } };
+  // From the first deflated chunk: the thread boots on the other CPU at the lowest priority while
+  // the first chunks are deflated here (waiting for 60 ms of deflating here first cost ls -lR's
+  // recording ~14% and python's ~7%; sqlite3's, which the earlier start at normal priority slowed, is
+  // no slower).
+  return other === null ? {} : { deflateThread: { cpu: other, afterMs: 0 } };
 }
 
 /**
