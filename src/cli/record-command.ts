@@ -1,5 +1,5 @@
 // CLI: `rewind record [-o DIR] [--pack] [--cpu-features=native|portable] [--[no-]syscall-buffer] [--] CMD [ARGS...]`.
-import { hostname, loadavg, release } from 'node:os';
+import { hostname, release } from 'node:os';
 import { SIG } from '../kernel/signals.js';
 import { resolve } from 'node:path';
 import { FileStore } from '../record/file-store.js';
@@ -8,7 +8,7 @@ import { thisMachine } from '../trace/machine.js';
 import { TraceWriter, type WriterOptions } from '../trace/trace-writer.js';
 import { TraceError } from '../trace/errors.js';
 import { TraceeError, UnsupportedError } from '../tracee/errors.js';
-import { chooseCpu, launch, otherCpu, programCpus } from '../tracee/spawn.js';
+import { chooseCpu, launch, otherCpu, secondCpuFree } from '../tracee/spawn.js';
 import { startLimits } from '../tracee/start-limits.js';
 import { patchedKinds, recordingPlan } from '../tracee/trap-plan.js';
 import { native } from '../native/addon.js';
@@ -110,12 +110,7 @@ export function recordCommand(args: string[]): number {
  * the load, =0 never.
  */
 function deflateThreadOptions(cpu: number): WriterOptions {
-  const want = process.env['REWIND_DEFLATE_THREAD'];
-  if (want === '0') return {};
-  if (want !== '1') {
-    const cpus = programCpus().toString(2).replace(/0/g, '').length;
-    if (cpus < 2 || loadavg()[0]! >= cpus) return {};
-  }
+  if (!secondCpuFree('REWIND_DEFLATE_THREAD')) return {};
   const other = otherCpu(cpu);
   // From the first deflated chunk: the thread boots on the other CPU at the lowest priority while
   // the first chunks are deflated here (waiting for 60 ms of deflating here first cost ls -lR's

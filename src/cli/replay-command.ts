@@ -7,6 +7,7 @@ import { missingCpuFeatures, thisCpu } from '../trace/machine.js';
 import type { TraceMeta } from '../trace/meta.js';
 import { TraceReader } from '../trace/trace-reader.js';
 import { TraceeError, UnsupportedError } from '../tracee/errors.js';
+import { otherCpu, secondCpuFree } from '../tracee/spawn.js';
 import { parseArgs } from './args.js';
 import { REPLAY_FAILED } from './replay-status.js';
 import { resolveTrace } from './trace-dirs.js';
@@ -31,6 +32,8 @@ export async function replayCommand(args: string[]): Promise<number> {
   }
   if (host !== undefined && port === undefined) throw new UsageError('replay: --host needs -s PORT');
   const reader = TraceReader.open(resolveTrace(operands[0]));
+  // The events are inflated ahead on the CPU the replay leaves free (REWIND_READ_AHEAD=0: never, =1: whatever the load).
+  if (secondCpuFree('REWIND_READ_AHEAD')) reader.readAhead(otherCpu);
   warnMissingCpuFeatures(reader.meta);
   checkpoint('replay: trace opened');
   try {

@@ -25,15 +25,21 @@ export interface BufferedCall {
   echo: number;
 }
 
-/** One record met by `walk`: where it starts in the data, and its fixed fields. */
-interface Met {
-  at: number;
-  size: number;
-  nr: number;
-  result: bigint;
-  nout: number;
-  echo: number;
-  dv: DataView;
+/**
+ * One record met by `walk`: where it starts in the data, and its fixed fields. The result is read
+ * only when asked for: a BigInt made for each of the hundreds of thousands of records ls -lR's replay
+ * walks (for echoed writes, which are few) cost more than the walk itself.
+ */
+class Met {
+  at = 0;
+  size = 0;
+  nr = 0;
+  nout = 0;
+  echo = 0;
+  constructor(readonly dv: DataView) {}
+  get result(): bigint {
+    return this.dv.getBigInt64(this.at + RESULT, true);
+  }
 }
 
 /** One output of a record: its address, length and where its bytes start in the data. */
@@ -52,7 +58,7 @@ function outputSize(len: number): number {
  */
 function* walk(data: Uint8Array, count: number, strict = false): Generator<Met> {
   const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const met: Met = { at: 0, size: 0, nr: 0, result: 0n, nout: 0, echo: 0, dv };
+  const met = new Met(dv);
   let at = 0;
   for (let i = 0; i < count; i++) {
     if (at + RECORD_HEADER > data.length) {
@@ -67,7 +73,6 @@ function* walk(data: Uint8Array, count: number, strict = false): Generator<Met> 
     met.at = at;
     met.size = size;
     met.nr = dv.getInt32(at + NR, true);
-    met.result = dv.getBigInt64(at + RESULT, true);
     met.nout = dv.getUint32(at + NOUT, true);
     met.echo = dv.getUint32(at + ECHO, true);
     yield met;
@@ -94,14 +99,42 @@ function outputs(r: Met, strict = false): Output[] {
 /** The fds closed by the successful close(2) records among `count` records. */
 export function closedFds(data: Uint8Array, count: number): number[] {
   const out: number[] = [];
-  for (const r of walk(data, count)) if (r.nr === 3 && r.result === 0n) out.push(r.dv.getInt32(r.at + ARGS, true));
+  for (const r of walk(data, count)) if (r.nr === 3 && r.dv.getInt32(r.at + RESULT, true) === 0 && r.dv.getInt32(r.at + RESULT + 4, true) === 0) out.push(r.dv.getInt32(r.at + ARGS, true));
   return out;
+}
+
+/** An echoed write among records: where it starts, its size, its echo (1 or 2) and its result. */
+interface EchoedAt { at: number; size: number; echo: number; result: bigint }
+
+/**
+ * The echoed writes among the first `count` records of data, found by one walk and kept for the other
+ * readers of the same records (replay asks whether there are any, gives them room, finds the room):
+ * each walk over a batch of thousands of records cost ls -lR's replay ~10 ms.
+ */
+const echoesOf = new WeakMap<Uint8Array, { count: number; echoes: EchoedAt[]; end: number }>();
+
+/** The echoed writes among the first `count` records, and where those records end. */
+function echoesAndEnd(data: Uint8Array, count: number): { echoes: EchoedAt[]; end: number } {
+  const known = echoesOf.get(data);
+  if (known && known.count === count) return known;
+  const echoes: EchoedAt[] = [];
+  let end = 0;
+  for (const r of walk(data, count)) {
+    end = r.at + r.size;
+    if (r.echo !== 0) echoes.push({ at: r.at, size: r.size, echo: r.echo, result: r.result });
+  }
+  const found = { count, echoes, end };
+  echoesOf.set(data, found);
+  return found;
+}
+
+function echoes(data: Uint8Array, count: number): EchoedAt[] {
+  return echoesAndEnd(data, count).echoes;
 }
 
 /** Whether any of `count` records is an echoed write. */
 export function hasEcho(data: Uint8Array, count: number): boolean {
-  for (const r of walk(data, count)) if (r.echo !== 0) return true;
-  return false;
+  return echoes(data, count).length > 0;
 }
 
 /**
@@ -110,27 +143,31 @@ export function hasEcho(data: Uint8Array, count: number): boolean {
  * Built in `scratch` when it is big enough (then the result is a view of it).
  */
 export function withEchoRoom(data: Uint8Array, count: number, scratch?: Uint8Array): Uint8Array | null {
+  const echoed = echoes(data, count);
+  if (echoed.length === 0) return null;
   let extra = 0;
-  for (const r of walk(data, count)) if (r.echo !== 0) extra += outputSize(Number(r.result));
-  if (extra === 0) return null;
+  for (const r of echoed) extra += outputSize(Number(r.result));
   const size = data.length + extra;
   // Into the caller's scratch when it is big enough (used and dropped before the next call): a fresh
   // MiB costs page faults, and gzip's replay gives a MiB batch with echoed writes 30 times.
   const out = scratch && scratch.length >= size ? scratch.subarray(0, size) : new Uint8Array(size);
   const ov = new DataView(out.buffer, out.byteOffset, out.length);
+  // The records between two echoed writes are copied in one piece (ls -lR's batches hold thousands).
   let to = 0;
-  for (const r of walk(data, count)) {
-    out.set(data.subarray(r.at, r.at + r.size), to);
-    if (r.echo !== 0) {
-      const room = outputSize(Number(r.result));
-      out.fill(0, to + r.size, to + r.size + room);
-      ov.setUint32(to + SIZE, r.size + room, true);
-      ov.setUint32(to + NOUT, 1, true);
-      ov.setBigUint64(to + r.size + 8, r.result, true);
-      to += room;
-    }
-    to += r.size;
+  let from = 0;
+  for (const r of echoed) {
+    const end = r.at + r.size;
+    out.set(data.subarray(from, end), to);
+    to += end - from;
+    from = end;
+    const room = outputSize(Number(r.result));
+    out.fill(0, to, to + room);
+    ov.setUint32(to - r.size + SIZE, r.size + room, true);
+    ov.setUint32(to - r.size + NOUT, 1, true);
+    ov.setBigUint64(to + 8, r.result, true);
+    to += room;
   }
+  out.set(data.subarray(from, echoesAndEnd(data, count).end), to);
   return out;
 }
 
@@ -142,8 +179,7 @@ export function withEchoRoom(data: Uint8Array, count: number, scratch?: Uint8Arr
 export function echoRooms(data: Uint8Array, count: number): { echo: number; at: number; len: number }[] {
   const out: { echo: number; at: number; len: number }[] = [];
   let added = 0;
-  for (const r of walk(data, count)) {
-    if (r.echo === 0) continue;
+  for (const r of echoes(data, count)) {
     const len = Number(r.result);
     out.push({ echo: r.echo, at: added + r.at + r.size + 16, len });
     added += outputSize(len);

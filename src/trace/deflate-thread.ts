@@ -4,21 +4,16 @@
 // SharedArrayBuffers made once and reused, so the copy writes to memory already mapped (a fresh
 // buffer a chunk, as a plain copy or a transfer would need, costs a page fault a page: on this VM
 // some 4 ms a MiB, more than deflating the compressible events of `ls -lR` saves). The thread is pinned to `cpu` when the tracing thread is
-// pinned to one CPU (the recorder pins itself and its tracees to one: src/tracee/spawn.ts): a new
-// thread inherits its creator's affinity, so the tracing thread moves to `cpu` for the moment it
-// creates the worker and back. Only the events file offset and three counters are shared; the
+// pinned to one CPU (helper-thread.ts). Only the events file offset and three counters are shared; the
 // failure text comes on a MessagePort read synchronously (receiveMessageOnPort), since the tracing
 // thread rarely returns to node's event loop.
 
-import { createRequire } from 'node:module';
 import type { MessagePort, Worker } from 'node:worker_threads';
-import { native } from '../native/addon.js';
 import { frameChunk } from './chunk-frame.js';
 import { TraceError } from './errors.js';
 import { type DeflateMessage, DONE, FAILED, OFFSET_AT, READY, SHARED_BYTES } from './deflate-shared.js';
+import { startHelperThread, workerThreads } from './helper-thread.js';
 
-/** node:worker_threads, loaded when the first thread starts (a short recording starts none). */
-let threads: typeof import('node:worker_threads') | undefined;
 
 /**
  * When this many chunks wait for the thread (its CPU is busy with other work), post() deflates the
@@ -66,32 +61,15 @@ export class DeflateThread {
 
   /** Starts the thread writing to fd (the events file at path), on CPU `cpu` when this thread is pinned to one CPU and cpu ≥ 0. */
   static start(fd: number, path: string, cpu: number): DeflateThread {
-    threads ??= createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
     const shared = new SharedArrayBuffer(SHARED_BYTES);
-    const { port1, port2 } = new threads.MessageChannel();
-    const mask = native.allowedCpus();
-    const pinnedTo = mask > 0 && Number.isInteger(Math.log2(mask)) ? Math.log2(mask) : -1;
-    const move = cpu >= 0 && pinnedTo >= 0 && cpu !== pinnedTo && native.setAffinity(0, cpu) === 0;
-    let worker: Worker;
-    try {
-      worker = new threads.Worker(new URL('./deflate-worker.js', import.meta.url), {
-        workerData: { fd, path, shared, port: port2 },
-        transferList: [port2],
-        execArgv: [], // not rewind's own node options (--input-type, --inspect…: some refuse a worker)
-        // true: the worker's stdout and stderr are not piped into rewind's. Piping them would make
-        // node open process.stdout and process.stderr, which sets a pipe there O_NONBLOCK: the
-        // recorded program shares that open file and would get EAGAIN from its writes.
-        stdout: true,
-        stderr: true,
-      });
-    } finally {
-      if (move) native.setAffinity(0, pinnedTo);
-    }
-    worker.unref();
+    const { port1, port2 } = new (workerThreads().MessageChannel)();
+    // Failures come on the port and through the shared FAILED flag; a thread that could not start
+    // leaves READY 0, so its chunks are written by the writer itself.
+    const worker = startHelperThread(new URL('./deflate-worker.js', import.meta.url), {
+      workerData: { fd, path, shared, port: port2 },
+      transferList: [port2],
+    }, cpu);
     port1.unref();
-    // Failures come on the port and through the shared FAILED flag; an 'error' event (the thread
-    // could not start) leaves READY 0, so its chunks are written by the writer itself.
-    worker.on('error', () => {});
     return new DeflateThread(worker, shared, port1);
   }
 
@@ -190,7 +168,7 @@ export class DeflateThread {
 
   private checkFailed(): void {
     if (this.failure === null && Atomics.load(this.state, FAILED) === 1) {
-      const msg = threads!.receiveMessageOnPort(this.port);
+      const msg = workerThreads().receiveMessageOnPort(this.port);
       this.failure = typeof msg?.message === 'string' ? msg.message : 'the deflate thread failed';
     }
     if (this.failure !== null) throw new TraceError(this.failure);

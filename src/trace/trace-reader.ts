@@ -17,6 +17,11 @@ import {
   MAX_CHUNK_RAW,
 } from './trace-writer.js';
 import { storedInflate } from './stored-deflate.js';
+import { pinnedCpu } from './helper-thread.js';
+import { ReadAhead } from './inflate-thread.js';
+
+/** An events file smaller than this is read without a read-ahead thread (its start costs more). */
+const READ_AHEAD_FROM = 4 * 1024 * 1024;
 
 export type EndState = 'complete' | 'truncated' | 'unknown';
 
@@ -32,6 +37,10 @@ export class TraceReader {
   private readonly chunks: { pos: number; firstEvent: number }[] = [{ pos: EVENTS_HEADER_SIZE, firstEvent: 0 }];
   /** The compressed bodies are read into this (readChunk), reused once they are inflated. */
   private bodyScratch: Uint8Array | null = null;
+  /** The thread inflating the chunks ahead (readAhead()), or null. */
+  private ahead: ReadAhead | null = null;
+  /** readAhead()'s CPU chooser, until the thread starts: once the reading thread is pinned to one CPU (the replay's). */
+  private aheadCpu: ((pinned: number) => number | null) | null = null;
 
   private constructor(dir: string, meta: TraceMeta, headerComplete: boolean) {
     this.dir = dir;
@@ -79,6 +88,39 @@ export class TraceReader {
       if (flags !== 0) throw new TraceError(`corrupt trace ${dir}: ${EVENTS_FILE} has unknown flags 0x${flags.toString(16)}`);
     }
     return new TraceReader(dir, meta, got === EVENTS_HEADER_SIZE);
+  }
+
+  /**
+   * Inflates the chunks ahead of the one being read on a thread of its own (inflate-thread.ts), when
+   * the events file is big enough to be worth the thread's start: for a replay with a second CPU free.
+   * The thread starts once the reading thread is pinned to one CPU, on the CPU `cpuFor` gives for it.
+   */
+  readAhead(cpuFor: (pinned: number) => number | null): void {
+    if (this.ahead || !this.headerComplete) return;
+    try {
+      if (fs.statSync(this.eventsPath).size < READ_AHEAD_FROM) return;
+    } catch {
+      return;
+    }
+    this.aheadCpu = cpuFor;
+  }
+
+  /** Whether the read-ahead thread runs, and how many chunks it gave. */
+  get readAheadState(): { running: boolean; taken: number } {
+    return { running: this.ahead?.running ?? false, taken: this.ahead?.taken ?? 0 };
+  }
+
+  /** The read-ahead thread, started on the other CPU once the reading thread is pinned to one. */
+  private readAheadThread(): ReadAhead | null {
+    if (this.aheadCpu && !this.ahead) {
+      const here = pinnedCpu();
+      const there = here < 0 ? null : this.aheadCpu(here);
+      if (there !== null) {
+        this.aheadCpu = null;
+        if (there >= 0) this.ahead = ReadAhead.start(this.eventsPath, there);
+      }
+    }
+    return this.ahead;
   }
 
   /** After an iteration has finished: 'complete' if the end marker was reached, 'truncated' if the file ended early. */
@@ -139,6 +181,23 @@ export class TraceReader {
    * marker, 'truncated' when the file ends before the chunk does. TraceError when it is corrupt.
    */
   private readChunk(fd: number, index: number, pos: number): { events: TraceEvent[]; next: number } | 'complete' | 'truncated' {
+    const ahead = this.readAheadThread();
+    let chunk = ahead?.take(pos) ?? null;
+    if (!chunk) {
+      const read = this.rawChunk(fd, index, pos);
+      if (typeof read !== 'object') return read;
+      ahead?.readOn(read.next);
+      chunk = read;
+    }
+    try {
+      return { events: decodeChunk(chunk.raw, this.meta.version), next: chunk.next };
+    } catch (e) {
+      throw new TraceError(`corrupt trace ${this.dir}: events chunk ${index} at byte ${pos} is malformed: ${describeError(e)}`);
+    }
+  }
+
+  /** The raw bytes of the chunk at pos (checked: CRC-32, length) and where the next starts, or the end state. */
+  private rawChunk(fd: number, index: number, pos: number): { raw: Uint8Array; next: number } | 'complete' | 'truncated' {
     const corrupt = (what: string): TraceError =>
       new TraceError(`corrupt trace ${this.dir}: events chunk ${index} at byte ${pos} ${what}`);
 
@@ -181,12 +240,7 @@ export class TraceReader {
       }
     }
     if (raw.length !== rawLen) throw corrupt(`inflates to ${raw.length} bytes, not the ${rawLen} its header says`);
-
-    try {
-      return { events: decodeChunk(raw, this.meta.version), next: bodyAt + compLen };
-    } catch (e) {
-      throw corrupt(`is malformed: ${describeError(e)}`);
-    }
+    return { raw, next: bodyAt + compLen };
   }
 
   private read(fd: number, into: Uint8Array, len: number, position: number): number {

@@ -1,4 +1,5 @@
 // Traced-process model: starting a program under ptrace through the launcher, and waiting for stops.
+import { loadavg } from 'node:os';
 import {
   PTRACE_O_EXITKILL, PTRACE_O_TRACECLONE, PTRACE_O_TRACEEXEC, PTRACE_O_TRACEFORK,
   PTRACE_O_TRACESECCOMP, PTRACE_O_TRACESYSGOOD, PTRACE_O_TRACEVFORK, PTRACE_SEIZE,
@@ -75,13 +76,14 @@ export function chooseCpu(): number {
 }
 
 /**
- * A CPU other than `cpu` that rewind may use, for the recorder's deflate thread (the tracing thread
- * and its tracees share `cpu`), or null when there is none (then a thread would only take turns with
- * them). -1 when nothing is pinned (cpu -1): the thread is left to the scheduler.
+ * A CPU other than `cpu` that rewind may use (of those it had before it pinned itself), for a helper
+ * thread (the recorder's deflate thread, the replay's read-ahead: the tracing thread and its tracees
+ * share `cpu`), or null when there is none (then a thread would only take turns with them). -1 when
+ * nothing is pinned (cpu -1): the thread is left to the scheduler.
  */
 export function otherCpu(cpu: number): number | null {
   if (cpu < 0) return -1;
-  const mask = native.allowedCpus();
+  const mask = Number(programCpus() & ((1n << 53n) - 1n));
   for (let k = 1; k < 53; k++) {
     const i = (cpu + k) % 53;
     if (Math.floor(mask / 2 ** i) % 2 === 1) return i;
@@ -114,6 +116,19 @@ let cpusBeforePin: bigint | null = null;
 /** The CPUs rewind (and so the program) could use before launch() pinned rewind to one (bit n: CPU n). */
 export function programCpus(): bigint {
   return cpusBeforePin ?? BigInt(native.allowedCpus());
+}
+
+/**
+ * Whether a helper thread of rewind's (the recorder's deflate thread, the replay's read-ahead) would
+ * find a CPU free: rewind may use two or more, and the 1-minute load average is below their number.
+ * `env`: the variable that overrides it, "0" never, "1" always.
+ */
+export function secondCpuFree(env: string): boolean {
+  const want = process.env[env];
+  if (want === '0') return false;
+  if (want === '1') return true;
+  const cpus = programCpus().toString(2).replace(/0/g, '').length;
+  return cpus >= 2 && loadavg()[0]! < cpus;
 }
 
 /**
