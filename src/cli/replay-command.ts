@@ -32,12 +32,15 @@ export async function replayCommand(args: string[]): Promise<number> {
   }
   if (host !== undefined && port === undefined) throw new UsageError('replay: --host needs -s PORT');
   const reader = TraceReader.open(resolveTrace(operands[0]));
-  // The events are inflated ahead on the CPU the replay leaves free (REWIND_READ_AHEAD=0: never, =1: whatever the load).
-  if (secondCpuFree('REWIND_READ_AHEAD')) reader.readAhead(otherCpu);
   warnMissingCpuFeatures(reader.meta);
   checkpoint('replay: trace opened');
   try {
     if (autopilot) {
+      // The events are inflated ahead on the CPU the replay leaves free (REWIND_READ_AHEAD=0: never,
+      // =1: whatever the load). Not under a debugger: its runs go back and forth, and one of its
+      // reverse-continue tests missed a breakpoint hit now and then on a loaded machine with it (not
+      // understood yet; never with the reader alone).
+      if (secondCpuFree('REWIND_READ_AHEAD')) reader.readAhead(otherCpu);
       const outcome = new Replayer(reader, { echo: true }).run();
       return outcome.exitSignal !== null ? 128 + outcome.exitSignal : outcome.exitCode ?? 0;
     }
