@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { test } from 'node:test';
-import { functionAround, functionPairs, functionRanges, readFunctionTables, type Range } from './elf-code.js';
+import { FunctionIndex, functionAround, functionPairs, functionRanges, paddingAround, readFunctionTables, type Range } from './elf-code.js';
 
 /** Real ELF files: the dynamic loader's libc (.dynsym), a stripped tool, node itself (a big .symtab). */
 const FILES = ['/usr/lib/x86_64-linux-gnu/libc.so.6', '/bin/ls', process.execPath]
@@ -67,7 +67,50 @@ for (const path of FILES) {
     assert.ok(held > offsets.length / 2, `${held} of ${offsets.length} offsets inside a function`);
     assert.deepEqual(functionAround(tables, offsets[2]!), shortestHolding(full, offsets[2]!), 'from the file itself');
   });
+
+  test(`FunctionIndex answers as functionAround and paddingAround do, ${path}`, () => {
+    const pairs = functionPairs(tablesOf(path)!);
+    const index = new FunctionIndex(FunctionIndex.sort(pairs));
+    const n = pairs.length / 2;
+    const step = Math.max(1, Math.floor(n / 300));
+    let held = 0;
+    for (let i = 0; i < n; i += step) {
+      const [s, e] = [pairs[2 * i]!, pairs[2 * i + 1]!];
+      for (const off of [s - 1, s, (s + e) >> 1, e - 1, e, e + 7]) {
+        const want = functionAround(pairs, off);
+        assert.deepEqual(index.around(off), want, `offset 0x${off.toString(16)}`);
+        if (!want) continue;
+        held++;
+        for (const window of [0, 16, 64]) assert.deepEqual(index.padding(want, window), paddingAround(pairs, want, window), `padding of 0x${want.start.toString(16)}, ${window}`);
+      }
+    }
+    assert.ok(held > 300, `${held} offsets inside a function`);
+  });
 }
+
+test('FunctionIndex on nested, overlapping and equal ranges answers as the linear scans do', () => {
+  let x = 12345;
+  const rand = (m: number): number => {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    return x % m;
+  };
+  for (let round = 0; round < 20; round++) {
+    const list: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const start = rand(4000);
+      const len = 1 + (rand(10) === 0 ? rand(1500) : rand(60));
+      list.push(start, start + len);
+      if (rand(8) === 0) list.push(start, start + len); // the same range twice
+    }
+    const pairs = Float64Array.from(list);
+    const index = new FunctionIndex(FunctionIndex.sort(pairs));
+    for (let off = -2; off < 5600; off += 3) {
+      const want = functionAround(pairs, off);
+      assert.deepEqual(index.around(off), want, `round ${round}, offset ${off}`);
+      if (want) for (const window of [0, 5, 40]) assert.deepEqual(index.padding(want, window), paddingAround(pairs, want, window), `round ${round}, padding at ${off}, ${window}`);
+    }
+  }
+});
 
 test('not ELF, or no section headers: no tables (the caller reads the whole file)', () => {
   const text = new TextEncoder().encode('#!/bin/sh\necho hello\n'.repeat(10));
