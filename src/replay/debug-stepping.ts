@@ -90,6 +90,8 @@ export interface DebugHooks {
   syscallWrote?(task: Task, recTid: number, ranges: readonly { addr: bigint; len: number }[]): DebugTrap | null;
   /** The task, at a syscall's entry, is about to run it for real: the kernel must reach every page. */
   kernelRuns?(t: RTask): void;
+  /** Task t is about to run its code (resumeAndWait): traps armed where nothing was mapped yet go in now. */
+  beforeRun?(t: RTask): void;
   /** The syscall of kernelRuns ran (the task may have ended, or wait in the kernel: a vfork parent). */
   kernelRan?(t: RTask): void;
   /**
@@ -160,6 +162,7 @@ export function stepEndsAtSyscall(hooks: DebugHooks | null, t: RTask, ev: TraceE
  * SIGTRAP of the debugger's (not `own`, runToPoint's breakpoint) is returned as a DebugStop.
  */
 export function resumeAndWait(t: RTask, hooks: DebugHooks | null, diverge: Diverge, own = -1n): Stop | DebugStop {
+  hooks?.beforeRun?.(t);
   const stepping = hooks?.stepping(t.recTid) ?? false;
   if (stepping && t.skipped) {
     // Its emulated syscall is complete as far as the program can tell (the step that ran the syscall

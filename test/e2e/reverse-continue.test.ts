@@ -1,7 +1,8 @@
 // Reverse-continue in the debugger engine over a program that calls marker(i) between long runs of
 // system calls: going back stops at every call the forward run stopped at, in reverse order, whether
 // the stretches between them are re-executed (a breakpoint set only now) or skipped because the
-// forward run already crossed them with the breakpoint armed.
+// forward run already crossed them with the breakpoint armed; and a breakpoint in libc, going back
+// from a restore point taken before libc was mapped.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
@@ -77,6 +78,50 @@ test('reverse-continue stops at every call the forward run stopped at, skipping 
     assert.equal((await tl.forward({ breakpoints: [], watches: [] }, null)).kind, 'history');
     assert.deepEqual(await back({ breakpoints: [marker, symbol(exe, 'never')], watches: [] }), forward);
     assert.equal(tl.quietSkips, skips, 'nothing skipped for a set never run forward');
+  } finally {
+    tl.close();
+  }
+});
+
+const LIBC_SOURCE = `
+#include <stdio.h>
+#include <sys/stat.h>
+int main(void) {
+  printf("%p\\n", (void *)umask); /* its address in libc (PIE, -z now: from the GOT) */
+  fflush(stdout);
+  for (int i = 0; i < 3; i++) umask(022 + i);
+  return 0;
+}
+`;
+
+test('reverse-continue to a breakpoint in libc re-executes from before libc was mapped and stops at each hit', async () => {
+  // A short replay keeps only the restore point at the start, where libc is not mapped yet: the
+  // breakpoint goes in once ld.so has mapped it, or going back finds no hit at all.
+  const exe = path.join(space.mkdir('bin-'), 'libc-calls');
+  compileTo(LIBC_SOURCE, exe, { text: true, flags: ['-O1', '-Wl,-z,now'] });
+  const rec = await record(exe, [], { space });
+  assert.equal(rec.status, 0, explain(rec));
+  const umask = BigInt(rec.stdout.toString().trim());
+  assert.ok(umask > 0x7f0000000000n, `umask is in libc: 0x${umask.toString(16)}`);
+  const armed = { breakpoints: [umask], watches: [] };
+  const tl = new Timeline(TraceReader.open(rec.traceDir), {});
+  try {
+    const arg = () => Number(tl.task(tl.pid).fetchRegs()[R.rdi]!);
+    const forward: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const st = await tl.forward(armed, null);
+      assert.equal(st.kind, 'breakpoint', `call ${i}: ${st.kind}`);
+      forward.push(arg());
+    }
+    assert.deepEqual(forward, [0o22, 0o23, 0o24]);
+    const back: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const st = await tl.reverseContinue(armed);
+      assert.equal(st.kind, 'breakpoint', `going back, call ${1 - i}: ${st.kind}`);
+      back.push(arg());
+    }
+    assert.deepEqual(back, [0o23, 0o22]);
+    assert.equal((await tl.reverseContinue(armed)).kind, 'history', 'then the start of the history');
   } finally {
     tl.close();
   }

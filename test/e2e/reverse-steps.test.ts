@@ -31,15 +31,19 @@ int main(void) {
 }
 `;
 
+/** Where the program's marker() runs: a PIE under ADDR_NO_RANDOMIZE sits at 0x555555554000. */
+function markerAddress(exe: string): bigint {
+  const nm = execFileSync('nm', [exe]).toString().split('\n').find((l) => / T marker$/.test(l));
+  assert.ok(nm, 'marker is in the symbol table');
+  return 0x555555554000n + BigInt(`0x${nm.split(' ')[0]}`);
+}
+
 test('reverse-steps retrace forward steps exactly, across syscalls and fine restore points', async () => {
   const exe = path.join(space.mkdir('bin-'), 'steps');
   compileTo(SOURCE, exe, { text: true, flags: ['-O0', '-Wl,-z,now'] });
   const rec = await record(exe, [], { space });
   assert.equal(rec.status, 0, explain(rec));
-  const nm = execFileSync('nm', [exe]).toString().split('\n').find((l) => / T marker$/.test(l));
-  assert.ok(nm, 'marker is in the symbol table');
-  // PIE under ADDR_NO_RANDOMIZE: the executable sits at 0x555555554000.
-  const marker = 0x555555554000n + BigInt(`0x${nm.split(' ')[0]}`);
+  const marker = markerAddress(exe);
 
   const tl = new Timeline(TraceReader.open(rec.traceDir), {});
   try {
@@ -91,16 +95,14 @@ int main(int argc, char **argv) {
 `;
 
 test('reverse-steps after 50,000 buffered calls land on the call of marker(1) and the instruction before it', async () => {
-  // The search for the instruction before marker's entry starts at the last pass of the call that
-  // [rsp] returns to (src/patch/predecessors.ts), not at the last event (a flush of the buffer, up to
-  // a thousand calls back: tens of thousands of single steps).
+  // The instruction before marker's entry is found by single steps from the last event (a flush of
+  // the buffer, up to a thousand calls back: tens of thousands of steps); this checks where the steps
+  // land, not how long they take.
   const exe = path.join(space.mkdir('bin-'), 'buffered');
   compileTo(BUFFERED_SOURCE, exe, { text: true, flags: ['-O1'] });
   const rec = await record(exe, ['50000'], { space });
   assert.equal(rec.status, 0, explain(rec));
-  const nm = execFileSync('nm', [exe]).toString().split('\n').find((l) => / T marker$/.test(l));
-  assert.ok(nm, 'marker is in the symbol table');
-  const marker = 0x555555554000n + BigInt(`0x${nm.split(' ')[0]}`);
+  const marker = markerAddress(exe);
   const tl = new Timeline(TraceReader.open(rec.traceDir), {});
   try {
     const spec = { breakpoints: [marker], watches: [] };

@@ -122,6 +122,10 @@ export class TimelineHooks implements DebugHooks {
     return this.traps.writtenWatch(ranges, recTid === this.stepTid);
   }
 
+  beforeRun(t: RTask): void {
+    if (this.process.owns(t.task)) this.traps.replant();
+  }
+
   kernelRuns(t: RTask): void {
     this.traps.kernelRuns(t);
   }

@@ -25,6 +25,8 @@ export class ArmedTraps {
   private softHit: { tid: number; watch: Watch } | null = null;
   /** The armed set is all in place in the debugged process (see quiet.ts). */
   whole = false;
+  /** The debugged process exec'd a new image since arm() without getting the breakpoints: they mean nothing there. */
+  private otherImage = false;
 
   /**
    * softwareWatch: watchpoints and hardware breakpoints without debug registers (they do not fire on
@@ -44,6 +46,7 @@ export class ArmedTraps {
   arm(spec: TrapSpec): void {
     this.disarm();
     this.spec = spec;
+    this.otherImage = false;
     const tasks = this.process.stoppedTasks();
     this.plant(tasks[0]);
     if (this.softwareWatch) {
@@ -160,6 +163,27 @@ export class ArmedTraps {
     }
   }
 
+  /**
+   * Before a thread of the debugged process runs its code: the breakpoints not in place are planted
+   * now, through a stopped thread of it. Their code was not mapped yet when they were armed (a
+   * re-execution from before ld.so mapped libc, for a breakpoint in it), or a vfork child sharing the
+   * memory took them out (processForked). Without this they waited for the next arm() (a restore
+   * point taken), and a reverse-continue re-executing from the start missed every hit in libc.
+   */
+  replant(): void {
+    if (this.whole || this.otherImage || this.spec.breakpoints.length === 0) return;
+    const task = this.process.stoppedTasks()[0];
+    if (!task) return;
+    for (const addr of this.spec.breakpoints) {
+      if (this.inSlot(addr)) continue;
+      const now = task.readPartial(addr, 1);
+      if (now.length !== 1 || (now[0] === INT3 && this.planted.has(addr))) continue; // not mapped, or in place
+      // Not planted, or the program's byte is back (or new code there): that byte is the one to give back.
+      task.write(addr, new Uint8Array([INT3]));
+      this.planted.set(addr, now[0]!);
+    }
+  }
+
   /** A new thread of the debugged process, or one that stopped after running in the kernel. */
   threadReady(task: Task): void {
     if (this.softwareWatch) this.syncPages();
@@ -185,6 +209,7 @@ export class ArmedTraps {
   execed(task: Task, plantAgain: boolean): void {
     this.planted.clear();
     this.whole = false;
+    this.otherImage = !plantAgain;
     if (plantAgain) this.plant(task);
     if (this.softwareWatch) {
       this.pageWatch.forget();
