@@ -111,6 +111,7 @@ export class TimelineHooks implements DebugHooks {
   execed(task: Task): void {
     // The image that starts the debugged history (a scan re-executing from before it) gets the breakpoints.
     if (this.process.owns(task)) this.traps.execed(task, this.historyStart());
+    else this.traps.otherExeced(task.tid);
   }
 
   pageFault(task: Task): Stop | null {

@@ -2,6 +2,7 @@
 // bytes (or execute slots of the debug registers for gdb's `hbreak`), watchpoints in the debug
 // registers (hw-slots.ts) or, where those do not work, by page protection (page-watch.ts) — and the
 // upkeep that keeps it in place while the replay creates, stops, forks and execs tasks.
+import { existsSync } from 'node:fs';
 import { SIG } from '../../kernel/signals.js';
 import { INT3 } from '../../kernel/x86-insn.js';
 import { hasHandler } from '../../tracee/caught-signals.js';
@@ -27,6 +28,11 @@ export class ArmedTraps {
   whole = false;
   /** The debugged process exec'd a new image since arm() without getting the breakpoints: they mean nothing there. */
   private otherImage = false;
+  /**
+   * Tasks of other processes sharing the debugged process's memory (vfork children, until they exec or
+   * end): an int3 planted meanwhile would be theirs too, so replant() waits.
+   */
+  private readonly sharers = new Set<number>();
 
   /**
    * softwareWatch: watchpoints and hardware breakpoints without debug registers (they do not fire on
@@ -79,6 +85,7 @@ export class ArmedTraps {
   /** The replayed processes were replaced (restart, restore point): nothing of ours is in them. */
   forget(): void {
     this.planted.clear();
+    this.sharers.clear();
     this.pageWatch.forget();
     this.pageWatch.set([], undefined);
     this.softHit = null;
@@ -172,6 +179,8 @@ export class ArmedTraps {
    */
   replant(): void {
     if (this.whole || this.otherImage || this.spec.breakpoints.length === 0) return;
+    for (const tid of this.sharers) if (!existsSync(`/proc/${tid}`)) this.sharers.delete(tid);
+    if (this.sharers.size > 0) return;
     const task = this.process.stoppedTasks()[0];
     if (!task) return;
     for (const addr of this.spec.breakpoints) {
@@ -201,8 +210,16 @@ export class ArmedTraps {
     this.unplant(child);
     // A vfork child shares the memory: that took the breakpoints out of the debugged process too.
     for (const addr of this.planted.keys()) {
-      if (debugged && debugged.readPartial(addr, 1)[0] !== INT3) this.whole = false;
+      if (debugged && debugged.readPartial(addr, 1)[0] !== INT3) {
+        this.whole = false;
+        this.sharers.add(child.tid);
+      }
     }
+  }
+
+  /** A task of another process exec'd: it shares the debugged process's memory no more. */
+  otherExeced(tid: number): void {
+    this.sharers.delete(tid);
   }
 
   /** The debugged process executed a new image: the old breakpoints went with the old address space. */
