@@ -1,9 +1,9 @@
-// elf-code: the one-function lookup (functionAround, over functionPairs) of the tables alone (readFunctionTables) agrees
+// elf-code: the one-function lookup (FunctionIndex, and the linear functionAround it replaced, over functionPairs) of the tables alone (readFunctionTables) agrees
 // with the full list (functionRanges) of the whole file, on real binaries of this machine.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { test } from 'node:test';
-import { FunctionIndex, functionAround, functionPairs, functionRanges, paddingAround, readFunctionTables, type Range } from './elf-code.js';
+import { FunctionIndex, functionPairs, functionRanges, readFunctionTables, type Range } from './elf-code.js';
 
 /** Real ELF files: the dynamic loader's libc (.dynsym), a stripped tool, node itself (a big .symtab). */
 const FILES = ['/usr/lib/x86_64-linux-gnu/libc.so.6', '/bin/ls', process.execPath]
@@ -19,6 +19,54 @@ function tablesOf(path: string): Uint8Array | null {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** The linear passes FunctionIndex replaced (point-trap.ts used them before), kept as its reference. */
+/**
+ * The range functionRanges would list for the function holding file offset off: the shortest of those
+ * holding it, the first by start among equally short ones; null when none does. `from` is the file or
+ * its functionPairs.
+ */
+function functionAround(from: Uint8Array | Float64Array, off: number): Range | null {
+  const pairs = from instanceof Float64Array ? from : functionPairs(from);
+  let bestStart = -1;
+  let bestEnd = -1;
+  for (let i = 0; i + 1 < pairs.length; i += 2) {
+    const start = pairs[i]!;
+    const end = pairs[i + 1]!;
+    if (start > off || off >= end) continue;
+    const len = end - start;
+    if (bestStart < 0 || len < bestEnd - bestStart || (len === bestEnd - bestStart && start < bestStart)) {
+      bestStart = start;
+      bestEnd = end;
+    }
+  }
+  return bestStart < 0 ? null : { start: bestStart, end: bestEnd };
+}
+
+/**
+ * The padding around fn (a range of pairs) that no function holds: [before, fn.start) up to the end of
+ * the function before it, and [fn.end, after) up to the start of the one after it. Only a gap of at
+ * most `window` bytes between two listed functions counts (before = fn.start, after = fn.end
+ * otherwise, and where another range covers fn's edge).
+ */
+function paddingAround(pairs: Float64Array, fn: Range, window: number): { before: number; after: number } {
+  let prevEnd = -Infinity;
+  let nextStart = Infinity;
+  let coveredBefore = false;
+  let coveredAfter = false;
+  for (let i = 0; i + 1 < pairs.length; i += 2) {
+    const start = pairs[i]!;
+    const end = pairs[i + 1]!;
+    if (end <= fn.start) prevEnd = Math.max(prevEnd, end);
+    if (start >= fn.end) nextStart = Math.min(nextStart, start);
+    if (start < fn.start && end > fn.start) coveredBefore = true;
+    if (start < fn.end && end > fn.end) coveredAfter = true;
+  }
+  return {
+    before: !coveredBefore && fn.start - prevEnd <= window ? prevEnd : fn.start,
+    after: !coveredAfter && nextStart - fn.end <= window ? nextStart : fn.end,
+  };
 }
 
 /** What point-trap.ts chose before functionAround: the first shortest range holding off, in sorted order. */

@@ -51,55 +51,8 @@ export function functionPairs(file: Uint8Array): Float64Array {
 }
 
 /**
- * The range functionRanges would list for the function holding file offset off: the shortest of those
- * holding it, the first by start among equally short ones; null when none does. `from` is the file or
- * its functionPairs.
- */
-export function functionAround(from: Uint8Array | Float64Array, off: number): Range | null {
-  const pairs = from instanceof Float64Array ? from : functionPairs(from);
-  let bestStart = -1;
-  let bestEnd = -1;
-  for (let i = 0; i + 1 < pairs.length; i += 2) {
-    const start = pairs[i]!;
-    const end = pairs[i + 1]!;
-    if (start > off || off >= end) continue;
-    const len = end - start;
-    if (bestStart < 0 || len < bestEnd - bestStart || (len === bestEnd - bestStart && start < bestStart)) {
-      bestStart = start;
-      bestEnd = end;
-    }
-  }
-  return bestStart < 0 ? null : { start: bestStart, end: bestEnd };
-}
-
-/**
- * The padding around fn (a range of pairs) that no function holds: [before, fn.start) up to the end of
- * the function before it, and [fn.end, after) up to the start of the one after it. Only a gap of at
- * most `window` bytes between two listed functions counts (before = fn.start, after = fn.end
- * otherwise, and where another range covers fn's edge).
- */
-export function paddingAround(pairs: Float64Array, fn: Range, window: number): { before: number; after: number } {
-  let prevEnd = -Infinity;
-  let nextStart = Infinity;
-  let coveredBefore = false;
-  let coveredAfter = false;
-  for (let i = 0; i + 1 < pairs.length; i += 2) {
-    const start = pairs[i]!;
-    const end = pairs[i + 1]!;
-    if (end <= fn.start) prevEnd = Math.max(prevEnd, end);
-    if (start >= fn.end) nextStart = Math.min(nextStart, start);
-    if (start < fn.start && end > fn.start) coveredBefore = true;
-    if (start < fn.end && end > fn.end) coveredAfter = true;
-  }
-  return {
-    before: !coveredBefore && fn.start - prevEnd <= window ? prevEnd : fn.start,
-    after: !coveredAfter && nextStart - fn.end <= window ? nextStart : fn.end,
-  };
-}
-
-/**
  * functionPairs' ranges sorted by start (then end), with the greatest end among each prefix: the
- * answers of functionAround and paddingAround in O(log n) instead of a pass over every range (node's
+ * function around an offset and its padding in O(log n) instead of a pass over every range (node's
  * binary has 225,000: each point of a replay in it cost ~0.5 ms a lookup).
  */
 export class FunctionIndex {
@@ -142,7 +95,10 @@ export class FunctionIndex {
     return lo;
   }
 
-  /** As functionAround: the shortest range holding off, the first by start among equally short ones. */
+  /**
+   * The range functionRanges would list for the function holding file offset off: the shortest of
+   * those holding it, the first by start among equally short ones; null when none does.
+   */
   around(off: number): Range | null {
     let bestStart = -1;
     let bestEnd = -1;
@@ -159,7 +115,12 @@ export class FunctionIndex {
     return bestStart < 0 ? null : { start: bestStart, end: bestEnd };
   }
 
-  /** As paddingAround. */
+  /**
+   * The padding around fn (a listed range) that no function holds: [before, fn.start) up to the end
+   * of the function before it, and [fn.end, after) up to the start of the one after it. Only a gap of
+   * at most `window` bytes between two listed functions counts (before = fn.start, after = fn.end
+   * otherwise, and where another range covers fn's edge).
+   */
   padding(fn: Range, window: number): { before: number; after: number } {
     const below = this.startsBelow(fn.start);
     const reach = below > 0 ? this.maxEnd[below - 1]! : -Infinity;
