@@ -14,7 +14,7 @@ import type { FileRef, SyscallEvent } from '../trace/events.js';
 import { hasCopy } from '../trace/file-copies.js';
 import { TraceeError } from '../tracee/errors.js';
 import { injectSyscall, setExitRegs, skipToExit, withStringOnStack } from '../tracee/inject.js';
-import { isKept, keptReadOnlyFd } from '../tracee/kept-fds.js';
+import { keptReadOnlyFd } from '../tracee/kept-fds.js';
 import type { Task } from '../tracee/task.js';
 import type { SharedBackings } from '../replay/shared-backings.js';
 import { copyPath } from '../replay/trace-files.js';
@@ -72,6 +72,7 @@ export function replayFileMapping(task: Task, ev: SyscallEvent, entry: BigUint64
   const file = ev.file!;
   skipToExit(task, ev.result);
   let fd = -1n;
+  let kept = false;
   const shared = isSharedMapping(args[3]!);
   let flags = (args[3]! & ~MAP_TYPE_MASK) | (shared ? args[3]! & MAP_TYPE_MASK : MAP_PRIVATE) | MAP_FIXED;
   if (!hasCopy(file)) {
@@ -96,11 +97,11 @@ export function replayFileMapping(task: Task, ev: SyscallEvent, entry: BigUint64
   } else {
     flags = (flags & ~MAP_TYPE_MASK) | MAP_PRIVATE;
     const path = copyPath(filesDir, file);
-    fd = keptReadOnlyFd(task, path); // kept open for the file's next mapping (ld.so maps a library in 4 or 5)
+    ({ fd, kept } = keptReadOnlyFd(task, path)); // kept open for the file's next mapping (ld.so maps a library in 4 or 5)
     if (fd < 0n) throw new TraceeError(`cannot open ${path} (a trace's copy) in the replayed process (errno ${-fd})`);
   }
   const r = injectSyscall(task, SYS.mmap, [ev.result, args[1]!, args[2]!, flags, fd, fd < 0n ? 0n : args[5]!]);
-  if (fd >= 0n && !isKept(task, fd)) injectSyscall(task, SYS.close, [fd]);
+  if (fd >= 0n && !kept) injectSyscall(task, SYS.close, [fd]);
   if (r !== ev.result) throw diverge(`mmap of ${file.path} landed at 0x${r.toString(16)}, recorded 0x${ev.result.toString(16)}`);
   setExitRegs(task, entry, ev.result);
 }

@@ -34,9 +34,10 @@ function linkOf(task: Task, fd: bigint): string | null {
 
 /**
  * A read-only descriptor of path inside task's process (stopped where syscalls can be injected), kept
- * open for the next mapping of the same file. Returns a negative errno when the open fails.
+ * open for the next mapping of the same file (`kept`: else its caller closes it); fd is a negative
+ * errno when the open fails.
  */
-export function keptReadOnlyFd(task: Task, path: string): bigint {
+export function keptReadOnlyFd(task: Task, path: string): { fd: bigint; kept: boolean } {
   let files = kept.get(task.tgid);
   if (!files) kept.set(task.tgid, (files = new Map()));
   const k = files.get(path);
@@ -44,24 +45,18 @@ export function keptReadOnlyFd(task: Task, path: string): bigint {
     files.delete(path);
     if (linkOf(task, k.fd) === k.link) {
       files.set(path, k);
-      return k.fd;
+      return { fd: k.fd, kept: true };
     }
   }
   const fd = withStringOnStack(task, path, (addr) => injectSyscall(task, SYS.openat, [AT_FDCWD, addr, O_RDONLY | O_CLOEXEC, 0n]));
-  if (fd < 0n) return fd;
+  if (fd < 0n) return { fd, kept: false };
   const link = linkOf(task, fd);
-  if (link === null) return fd; // not kept (cannot happen: it was just opened): isKept says so, its caller closes it
+  if (link === null) return { fd, kept: false }; // cannot happen: it was just opened
   files.set(path, { fd, link });
   if (files.size > KEPT) {
     const [oldest, o] = files.entries().next().value as [string, Kept];
     files.delete(oldest);
     if (linkOf(task, o.fd) === o.link) injectSyscall(task, SYS.close, [o.fd]);
   }
-  return fd;
-}
-
-/** Whether fd is one keptReadOnlyFd keeps (its caller must not close it). */
-export function isKept(task: Task, fd: bigint): boolean {
-  for (const k of kept.get(task.tgid)?.values() ?? []) if (k.fd === fd) return true;
-  return false;
+  return { fd, kept: true };
 }
