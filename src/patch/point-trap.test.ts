@@ -139,3 +139,36 @@ test('a trap armed through a moved neighbour stops at the wanted pass of a live 
     killTraced(task);
   }
 });
+
+test('a trap\'s trampoline page leaves the heap room to grow: brk calls made while it waits succeed as without it', () => {
+  const task = startTraced(compileProgram('pointheap'));
+  try {
+    runToTrap(task);
+    const regs = task.fetchRegs().slice();
+    const point = regs[R.rbx]!;
+    const plan = planPointTrap(task, point);
+    assert.ok(plan, 'a trap can be armed at the loop head');
+    const target = regs.slice();
+    target[R.rip] = point;
+    target[R.r13] = 10n;
+    target[R.r14] = regs[R.r14]! + 10n * 0x20000n;
+    target[R.r15] = 0n; // no brk failed before that pass
+    let trap;
+    try {
+      trap = plan.arm(task, target);
+    } finally {
+      plan.discard();
+    }
+    assert.ok(trap, 'armed');
+    const s = runToSignal(task);
+    assert.deepEqual(s, { kind: 'signal', signal: 5 }, `the 10th pass is reached with every brk before it done (got ${JSON.stringify(s)})`);
+    const hit = task.fetchRegs();
+    assert.equal(hit[R.rip], trap.hitAddr + 1n, 'the trap in the trampoline');
+    hit[R.rip] = point;
+    task.storeRegs();
+    trap.remove(task);
+    assert.deepEqual(runToSignal(task), { kind: 'exited', code: 0 }, 'every brk of the loop succeeded');
+  } finally {
+    killTraced(task);
+  }
+});

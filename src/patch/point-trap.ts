@@ -30,6 +30,7 @@ import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs'
 import { MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE, PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE } from '../kernel/mman.js';
 import { R } from '../kernel/regs.js';
 import { SYS } from '../kernel/syscall-names.js';
+import { readLayout } from '../tracee/address-space.js';
 import { injectSyscall } from '../tracee/inject.js';
 import { mapFilesPath, readMaps, type Mapping } from '../tracee/maps.js';
 import type { Task } from '../tracee/task.js';
@@ -444,10 +445,18 @@ function regionOf(bytes: Uint8Array, fn: Span<bigint>, addr: bigint): Region | n
   return fail();
 }
 
-/** A free page within ±1.5 GiB of addr, not where the stack grows, mapped RWX (removed before the program goes on). */
+/**
+ * A free page within ±1.5 GiB of addr, mapped RWX (removed before the program goes on); not where the
+ * stack grows, nor where the heap does: from the heap's start (the program's initial break) up to the
+ * next mapping. The program runs while the trap waits, and at replay the syscall buffer runs its
+ * recorded brk calls for real: a page above the heap would make one fail that succeeded when recorded.
+ */
 function allocateNear(task: Task, maps: Mapping[], addr: bigint): bigint | null {
   const reach = 3n << 29n;
   const margin = 16n * PAGE;
+  const heapStart = readLayout(task.tgid).startBrk;
+  const heapCeiling = maps.find((m) => m.start > heapStart && m.name !== '[heap]')?.start ?? 1n << 64n;
+  const inHeapRoom = (page: bigint) => page + PAGE > heapStart && page < heapCeiling;
   const candidates: bigint[] = [];
   for (let i = 0; i < maps.length; i++) {
     const below = maps[i - 1];
@@ -457,9 +466,10 @@ function allocateNear(task: Task, maps: Mapping[], addr: bigint): bigint | null 
     candidates.push(gapStart + margin);
     if (above.name !== '[stack]') candidates.push(above.start - margin - PAGE);
   }
+  const usable = candidates.filter((c) => !inHeapRoom(c));
   const dist = (c: bigint) => (c > addr ? c - addr : addr - c);
-  candidates.sort((a, b) => (dist(a) < dist(b) ? -1 : dist(a) > dist(b) ? 1 : 0));
-  for (const c of candidates.slice(0, 4)) {
+  usable.sort((a, b) => (dist(a) < dist(b) ? -1 : dist(a) > dist(b) ? 1 : 0));
+  for (const c of usable.slice(0, 4)) {
     if (dist(c) > reach) break;
     const r = injectSyscall(task, SYS.mmap, [c, PAGE, PROT_RWX, MAP_PRIVATE_ANON_FIXED_NOREPLACE, -1n, 0n]);
     if (r === c) return c;
