@@ -613,11 +613,16 @@ export class Recorder {
     // Let others run at a syscall entry once this task has had its time slice (or asks to yield), and
     // once they have, run the syscall (a yield handled again would only give way again, for ever).
     if (st.yielded) st.yielded = false;
-    else if ((def?.yields || this.sliceUsed(st)) && this.othersWaiting(st)) {
-      st.yielded = true;
-      st.parked = { kind: 'seccomp' };
-      this.pendingEnter.push({ st, regs });
-      return 'yield';
+    else if (def?.yields || this.sliceUsed(st)) {
+      if (this.othersWaiting(st)) {
+        st.yielded = true;
+        st.parked = { kind: 'seccomp' };
+        this.pendingEnter.push({ st, regs });
+        return 'yield';
+      }
+      // No one to give way to: a new slice starts here (else every later syscall would read the
+      // task's CPU time again, as the slice stays used up).
+      this.startSlice(st);
     }
     if (!def || def.kind === 'enosys') {
       this.append(syscallEvent(task.tid, nr, SyscallMode.Emulated, regs.slice(), -ENOSYS, [], null, 0));
