@@ -16,6 +16,22 @@ export type Capability = typeof CAPABILITIES[number];
 export interface ProbeResult {
   works: boolean;
   detail: string;
+  /**
+   * cpuid-fault: the microseconds it adds to a switch from a task without it to one with it and back
+   * (the kernel writes an MSR at each, which some hypervisors trap), as at every ptrace stop.
+   */
+  costUs?: number;
+}
+
+/**
+ * CPUID faulting that adds more than this to every ptrace stop (about 4 µs without it on the VMs
+ * measured; 17 µs more on one) is left unused: patching cpuid costs nothing per stop.
+ */
+export const SLOW_CPUID_FAULT_US = 5;
+
+/** Whether a working trap costs so much per ptrace stop that the software path is taken instead. */
+function tooSlow(c: Capability, r: ProbeResult): boolean {
+  return c === 'cpuid-fault' && r.costUs !== undefined && r.costUs > SLOW_CPUID_FAULT_US;
 }
 
 /** What `rewind doctor` shows for a capability. */
@@ -98,8 +114,8 @@ function runProbe(probePath: string): Record<Capability, ProbeResult> {
   }
   const found = new Map<string, ProbeResult>();
   for (const line of text.split('\n').filter((l) => l.trim() !== '')) {
-    const o = JSON.parse(line) as { name: string; works: boolean; detail: string };
-    found.set(o.name, { works: o.works === true, detail: String(o.detail) });
+    const o = JSON.parse(line) as { name: string; works: boolean; detail: string; costUs?: number };
+    found.set(o.name, { works: o.works === true, detail: String(o.detail), ...(typeof o.costUs === 'number' && { costUs: o.costUs }) });
   }
   const out = {} as Record<Capability, ProbeResult>;
   for (const c of CAPABILITIES) out[c] = found.get(c) ?? { works: false, detail: 'the probe gave no answer' };
@@ -138,13 +154,16 @@ export function capabilityReport(): Record<Capability, CapabilityReport> {
   for (const c of CAPABILITIES) {
     const path = PATH_OF[c];
     const force = path !== undefined && forced.has(path) && found[c].works;
-    const hardware = found[c].works && !force;
-    out[c] = { ...found[c], using: USING[c][hardware ? 0 : 1], ...(force && { forced: true }) };
+    const slow = !force && found[c].works && tooSlow(c, found[c]);
+    const hardware = found[c].works && !force && !slow;
+    const using = USING[c][hardware ? 0 : 1] + (slow ? ` (the kernel trap works but adds ${found[c].costUs!.toFixed(1)} µs to every ptrace stop here)` : '');
+    out[c] = { ...found[c], using, ...(force && { forced: true }) };
   }
   return out;
 }
 
-/** Whether rewind uses the kernel's trap for this (it works and is not forced to software). */
+/** Whether rewind uses the kernel's trap for this (it works, costs little and is not forced to software). */
 export function useHardware(c: 'rdtsc-trap' | 'cpuid-fault' | 'debug-registers'): boolean {
-  return probeResults()[c].works && !forcedSoftware().has(PATH_OF[c]!);
+  const r = probeResults()[c];
+  return r.works && !tooSlow(c, r) && !forcedSoftware().has(PATH_OF[c]!);
 }

@@ -5,11 +5,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { compileProgram, explain, record, rewind, runNative, TempSpace } from '../helpers/harness.js';
+import { SLOW_CPUID_FAULT_US } from '../../src/tracee/capabilities.js';
 
 const space = new TempSpace('doctor');
 after(() => space.cleanup());
 
-interface Report { works: boolean; using: string; detail: string; forced?: boolean }
+interface Report { works: boolean; using: string; detail: string; forced?: boolean; costUs?: number }
 const KEYS = ['rdtsc-trap', 'cpuid-fault', 'debug-registers', 'single-step', 'perf-context-switches'];
 
 async function doctor(env: NodeJS.ProcessEnv = process.env): Promise<Record<string, Report>> {
@@ -51,7 +52,8 @@ test('a recording patches exactly what doctor says does not trap; REWIND_SOFTWAR
   const plain = await record(exe, [], { space, env: noForcing() });
   assert.equal(plain.status, 0, explain(plain));
   const meta = JSON.parse(fs.readFileSync(path.join(plain.traceDir, 'meta.json'), 'utf8')) as { patched: string[] };
-  assert.deepEqual(meta.patched, [...(d['rdtsc-trap']!.works ? [] : ['rdtsc']), ...(d['cpuid-fault']!.works ? [] : ['cpuid'])]);
+  const patching = (k: string) => /patching/.test(d[k]!.using);
+  assert.deepEqual(meta.patched, [...(patching('rdtsc-trap') ? ['rdtsc'] : []), ...(patching('cpuid-fault') ? ['cpuid'] : [])]);
   const forcedEnv = { ...process.env, REWIND_SOFTWARE: 'all' };
   const forced = await doctor(forcedEnv);
   assert.match(forced['rdtsc-trap']!.using, /patching/);
@@ -62,6 +64,19 @@ test('a recording patches exactly what doctor says does not trap; REWIND_SOFTWAR
   assert.equal(soft.status, 0, explain(soft));
   const softMeta = JSON.parse(fs.readFileSync(path.join(soft.traceDir, 'meta.json'), 'utf8')) as { patched: string[] };
   assert.deepEqual(softMeta.patched, ['rdtsc', 'cpuid']);
+});
+
+test('CPUID faulting is measured where it works, and left unused where it makes every ptrace stop slow', async () => {
+  const c = (await doctor(noForcing()))['cpuid-fault']!;
+  if (!c.works) {
+    assert.match(c.using, /patching/);
+    return;
+  }
+  assert.equal(typeof c.costUs, 'number', JSON.stringify(c));
+  assert.ok(c.costUs! >= 0, JSON.stringify(c));
+  const slow = c.costUs! > SLOW_CPUID_FAULT_US;
+  assert.equal(/patching/.test(c.using), slow, JSON.stringify(c));
+  if (slow) assert.match(c.using, /adds [0-9.]+ µs to every ptrace stop/);
 });
 
 test('an unknown REWIND_SOFTWARE word is one line and exit 1', async () => {
