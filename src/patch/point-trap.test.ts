@@ -8,8 +8,8 @@ import { test } from 'node:test';
 import { compileProgram } from '../../test/helpers/harness.js';
 import { killTraced, runToSignal, runToTrap, startTraced } from '../../test/helpers/traced.js';
 import { R } from '../kernel/regs.js';
-import { waitStop } from '../tracee/spawn.js';
-import { planPointTrap, trapRegionOf } from './point-trap.js';
+import type { Stop } from '../tracee/stop.js';
+import { planPointTrap, trapRegionOf, type PointTrapPlan } from './point-trap.js';
 
 /** The region for the point at fn + off in a function of these bytes, with no padding around it. */
 const at = (fn: bigint, bytes: number[], off: number) => {
@@ -106,69 +106,60 @@ test('a loop head only the back edge reaches, with no padding near: a moved neig
   assert.deepEqual(at(0x1440n, code, 0x1f), { start: 0x145fn, length: 4, island: 0x1468n, moved: { start: 0x1463n, length: 11 } });
 });
 
-test('a trap armed through a moved neighbour stops at the wanted pass of a live loop, which then runs on unchanged', () => {
-  const task = startTraced(compileProgram('pointloop'));
+/**
+ * A test program stopped at its int3 (rbx = its loop's point): a trap is planned there and armed for
+ * the registers `target` gives (from those at the int3, rip already the point). check sees the plan.
+ * The task then runs on: the trap must stop it; back at the point, the trap is removed and the
+ * program runs to its end, which is returned.
+ */
+function runWithTrap(program: string, target: (regs: BigUint64Array) => void, check: (plan: PointTrapPlan) => void = () => {}):
+  { hit: BigUint64Array; end: Stop } {
+  const task = startTraced(compileProgram(program));
   try {
     runToTrap(task);
     const regs = task.fetchRegs().slice();
     const point = regs[R.rbx]!;
     const plan = planPointTrap(task, point);
     assert.ok(plan, 'a trap can be armed at the loop head');
-    assert.equal(plan.ranges.length, 2, 'a neighbour is moved for the island');
-    const target = regs.slice();
-    target[R.rip] = point;
-    target[R.rax] = 777n;
-    target[R.rdx] = regs[R.r12]!;
+    check(plan);
+    const want = regs.slice();
+    want[R.rip] = point;
+    target(want);
     let trap;
     try {
-      trap = plan.arm(task, target);
-    } finally {
-      plan.discard();
-    }
-    assert.ok(trap, 'armed');
-    task.cont();
-    assert.deepEqual(waitStop(task.tid), { kind: 'signal', signal: 5 });
-    const hit = task.fetchRegs();
-    assert.equal(hit[R.rip], trap.hitAddr + 1n, 'the trap in the trampoline');
-    assert.equal(hit[R.rax], 777n, 'at the 777th pass, not before');
-    hit[R.rip] = point; // as the replayer does: back to the point, out of the trampoline, then remove it
-    task.storeRegs();
-    trap.remove(task);
-    assert.deepEqual(runToSignal(task), { kind: 'exited', code: 100003 % 128 }, 'the loop ran to its bound, the code as it was');
-  } finally {
-    killTraced(task);
-  }
-});
-
-test('a trap\'s trampoline page leaves the heap room to grow: brk calls made while it waits succeed as without it', () => {
-  const task = startTraced(compileProgram('pointheap'));
-  try {
-    runToTrap(task);
-    const regs = task.fetchRegs().slice();
-    const point = regs[R.rbx]!;
-    const plan = planPointTrap(task, point);
-    assert.ok(plan, 'a trap can be armed at the loop head');
-    const target = regs.slice();
-    target[R.rip] = point;
-    target[R.r13] = 10n;
-    target[R.r14] = regs[R.r14]! + 10n * 0x20000n;
-    target[R.r15] = 0n; // no brk failed before that pass
-    let trap;
-    try {
-      trap = plan.arm(task, target);
+      trap = plan.arm(task, want);
     } finally {
       plan.discard();
     }
     assert.ok(trap, 'armed');
     const s = runToSignal(task);
-    assert.deepEqual(s, { kind: 'signal', signal: 5 }, `the 10th pass is reached with every brk before it done (got ${JSON.stringify(s)})`);
-    const hit = task.fetchRegs();
+    assert.deepEqual(s, { kind: 'signal', signal: 5 }, `the trap stops the task (got ${JSON.stringify(s)})`);
+    const hit = task.fetchRegs().slice();
     assert.equal(hit[R.rip], trap.hitAddr + 1n, 'the trap in the trampoline');
-    hit[R.rip] = point;
+    task.regs[R.rip] = point; // as the replayer does: back to the point, out of the trampoline, then remove it
     task.storeRegs();
     trap.remove(task);
-    assert.deepEqual(runToSignal(task), { kind: 'exited', code: 0 }, 'every brk of the loop succeeded');
+    return { hit, end: runToSignal(task) };
   } finally {
     killTraced(task);
   }
+}
+
+test('a trap armed through a moved neighbour stops at the wanted pass of a live loop, which then runs on unchanged', () => {
+  const { hit, end } = runWithTrap('pointloop', (t) => {
+    t[R.rax] = 777n;
+    t[R.rdx] = t[R.r12]!;
+  }, (plan) => assert.equal(plan.ranges.length, 2, 'a neighbour is moved for the island'));
+  assert.equal(hit[R.rax], 777n, 'at the 777th pass, not before');
+  assert.deepEqual(end, { kind: 'exited', code: 100003 % 128 }, 'the loop ran to its bound, the code as it was');
+});
+
+test('a trap\'s trampoline page leaves the heap room to grow: brk calls made while it waits succeed as without it', () => {
+  const { hit, end } = runWithTrap('pointheap', (t) => {
+    t[R.r13] = 10n;
+    t[R.r14] = t[R.r14]! + 10n * 0x20000n;
+    t[R.r15] = 0n; // no brk failed before that pass
+  });
+  assert.equal(hit[R.r13], 10n, 'the 10th pass, reached with every brk before it done');
+  assert.deepEqual(end, { kind: 'exited', code: 0 }, 'every brk of the loop succeeded');
 });
