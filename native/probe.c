@@ -70,44 +70,12 @@ static void catch_segv(void) {
   sigaction(SIGSEGV, &sa, NULL);
 }
 
-/* Exit status: 0 both trapped, 1 rdtsc did not, 2 rdtscp did not, 3 neither, 10 prctl refused. */
-static int tsc_child(void) {
-  if (prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0) != 0) return 10;
-  catch_segv();
-  int result = 0;
-  uint32_t lo, hi, aux;
-  trapped = 0; skip_len = 2;
-  __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-  if (trapped != 1) result |= 1;
-  trapped = 0; skip_len = 3;
-  __asm__ volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux));
-  if (trapped != 1) result |= 2;
-  return result;
-}
+/* ---- what a trap costs when it is not used: the kernel turns CPUID faulting (an MSR write) and the
+ * TSC trap (a CR4 bit) on and off whenever the CPU goes from a task without it to one with it and
+ * back, as from the tracer to a tracee and back at every ptrace stop. A hypervisor may trap that
+ * write: on one VM, CPUID faulting added 17 us to a 4 us stop. ---- */
 
-static void probe_tsc(void) {
-  int r = in_child(tsc_child);
-  if (r == 0) report("rdtsc-trap", 1, "rdtsc and rdtscp fault under PR_SET_TSC(PR_TSC_SIGSEGV)");
-  else if (r == 10) report("rdtsc-trap", 0, "PR_SET_TSC is refused");
-  else if (r == 1) report("rdtsc-trap", 0, "PR_SET_TSC is accepted but rdtsc executes without faulting");
-  else if (r == 2) report("rdtsc-trap", 0, "PR_SET_TSC is accepted but rdtscp executes without faulting");
-  else if (r == 3) report("rdtsc-trap", 0, "PR_SET_TSC is accepted but rdtsc and rdtscp execute without faulting");
-  else report("rdtsc-trap", 0, "the probe did not finish");
-}
-
-/* Exit status: 0 trapped, 1 executed silently, 10 ARCH_SET_CPUID refused. */
-static int cpuid_child(void) {
-  if (syscall(SYS_arch_prctl, ARCH_SET_CPUID, 0) != 0) return 10;
-  catch_segv();
-  uint32_t a = 0, b, c = 0, d;
-  trapped = 0; skip_len = 2;
-  __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
-  return trapped == 1 ? 0 : 1;
-}
-
-/* ---- what CPUID faulting costs: the kernel turns it on and off (an MSR write) whenever the CPU
- * goes from a task without it to one with it and back, as from the tracer to a tracee and back at
- * every ptrace stop. A hypervisor may trap that write: on one VM it added 17 us to a 4 us stop. ---- */
+enum switched { NONE, CPUID_FAULT, TSC_TRAP };
 
 static double now_us(void) {
   struct timespec t;
@@ -116,8 +84,8 @@ static double now_us(void) {
 }
 
 /* Microseconds per round trip through a pipe to a child on the same CPU (the best of 5 batches),
- * the child with CPUID faulting on or off; -1 on failure. */
-static double round_trip_us(int fault) {
+ * the child with the setting on; -1 on failure. */
+static double round_trip_us(enum switched setting) {
   int down[2], up[2];
   if (pipe(down) != 0) return -1;
   if (pipe(up) != 0) {
@@ -130,7 +98,8 @@ static double round_trip_us(int fault) {
     alarm(2);
     close(down[1]);
     close(up[0]);
-    if (fault && syscall(SYS_arch_prctl, ARCH_SET_CPUID, 0) != 0) _exit(1);
+    if (setting == CPUID_FAULT && syscall(SYS_arch_prctl, ARCH_SET_CPUID, 0) != 0) _exit(1);
+    if (setting == TSC_TRAP && prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0) != 0) _exit(1);
     char c;
     while (read(down[0], &c, 1) == 1 && write(up[1], &c, 1) == 1) {}
     _exit(0);
@@ -156,16 +125,16 @@ static double round_trip_us(int fault) {
   return best;
 }
 
-/* What a round trip costs more with the child's CPUID faulting on (best of alternating runs, so a
+/* What a round trip costs more with the setting on in the child (best of alternating runs, so a
  * busy moment counts for neither), or -1. The probe pins itself to one CPU for it, as the tracer does. */
-static double cpuid_fault_cost_us(void) {
+static double switch_cost_us(enum switched setting) {
   cpu_set_t set;
   CPU_ZERO(&set);
   CPU_SET(sched_getcpu(), &set);
   if (sched_setaffinity(0, sizeof set, &set) != 0) return -1;
   double plain = -1, fault = -1;
   for (int k = 0; k < 2; k++) {
-    double p = round_trip_us(0), f = round_trip_us(1);
+    double p = round_trip_us(NONE), f = round_trip_us(setting);
     if (p < 0 || f < 0) return -1;
     if (plain < 0 || p < plain) plain = p;
     if (fault < 0 || f < fault) fault = f;
@@ -173,10 +142,51 @@ static double cpuid_fault_cost_us(void) {
   return fault > plain ? fault - plain : 0;
 }
 
+/* Exit status: 0 both trapped, 1 rdtsc did not, 2 rdtscp did not, 3 neither, 10 prctl refused. */
+static int tsc_child(void) {
+  if (prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0) != 0) return 10;
+  catch_segv();
+  int result = 0;
+  uint32_t lo, hi, aux;
+  trapped = 0; skip_len = 2;
+  __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+  if (trapped != 1) result |= 1;
+  trapped = 0; skip_len = 3;
+  __asm__ volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux));
+  if (trapped != 1) result |= 2;
+  return result;
+}
+
+static void probe_tsc(void) {
+  int r = in_child(tsc_child);
+  if (r == 0) {
+    double cost = switch_cost_us(TSC_TRAP);
+    char detail[160];
+    if (cost < 0) snprintf(detail, sizeof detail, "rdtsc and rdtscp fault under PR_SET_TSC(PR_TSC_SIGSEGV)");
+    else snprintf(detail, sizeof detail, "rdtsc and rdtscp fault under PR_SET_TSC(PR_TSC_SIGSEGV); it adds %.1f \xc2\xb5s to a switch to a task with it and back", cost);
+    report_cost("rdtsc-trap", 1, detail, cost);
+  }
+  else if (r == 10) report("rdtsc-trap", 0, "PR_SET_TSC is refused");
+  else if (r == 1) report("rdtsc-trap", 0, "PR_SET_TSC is accepted but rdtsc executes without faulting");
+  else if (r == 2) report("rdtsc-trap", 0, "PR_SET_TSC is accepted but rdtscp executes without faulting");
+  else if (r == 3) report("rdtsc-trap", 0, "PR_SET_TSC is accepted but rdtsc and rdtscp execute without faulting");
+  else report("rdtsc-trap", 0, "the probe did not finish");
+}
+
+/* Exit status: 0 trapped, 1 executed silently, 10 ARCH_SET_CPUID refused. */
+static int cpuid_child(void) {
+  if (syscall(SYS_arch_prctl, ARCH_SET_CPUID, 0) != 0) return 10;
+  catch_segv();
+  uint32_t a = 0, b, c = 0, d;
+  trapped = 0; skip_len = 2;
+  __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+  return trapped == 1 ? 0 : 1;
+}
+
 static void probe_cpuid(void) {
   int r = in_child(cpuid_child);
   if (r == 0) {
-    double cost = cpuid_fault_cost_us();
+    double cost = switch_cost_us(CPUID_FAULT);
     char detail[160];
     if (cost < 0) snprintf(detail, sizeof detail, "cpuid faults under ARCH_SET_CPUID");
     else snprintf(detail, sizeof detail, "cpuid faults under ARCH_SET_CPUID; it adds %.1f \xc2\xb5s to a switch to a task with it and back", cost);

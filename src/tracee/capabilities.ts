@@ -17,21 +17,22 @@ export interface ProbeResult {
   works: boolean;
   detail: string;
   /**
-   * cpuid-fault: the microseconds it adds to a switch from a task without it to one with it and back
-   * (the kernel writes an MSR at each, which some hypervisors trap), as at every ptrace stop.
+   * cpuid-fault and rdtsc-trap: the microseconds the trap adds to a switch from a task without it to
+   * one with it and back (the kernel flips it at each: an MSR write for CPUID faulting, a CR4 bit for
+   * the TSC trap, which some hypervisors trap), as at every ptrace stop.
    */
   costUs?: number;
 }
 
 /**
- * CPUID faulting that adds more than this to every ptrace stop (about 4 µs without it on the VMs
- * measured; 17 µs more on one) is left unused: patching cpuid costs nothing per stop.
+ * A trap that adds more than this to every ptrace stop (about 4 µs without it on the VMs measured;
+ * CPUID faulting added 17 µs on one) is left unused: patching the instructions costs nothing per stop.
  */
-export const SLOW_CPUID_FAULT_US = 5;
+export const SLOW_TRAP_US = 5;
 
 /** Whether a working trap costs so much per ptrace stop that the software path is taken instead. */
-function tooSlow(c: Capability, r: ProbeResult): boolean {
-  return c === 'cpuid-fault' && r.costUs !== undefined && r.costUs > SLOW_CPUID_FAULT_US;
+function tooSlow(r: ProbeResult): boolean {
+  return r.costUs !== undefined && r.costUs > SLOW_TRAP_US;
 }
 
 /** What `rewind doctor` shows for a capability. */
@@ -154,7 +155,7 @@ export function capabilityReport(): Record<Capability, CapabilityReport> {
   for (const c of CAPABILITIES) {
     const path = PATH_OF[c];
     const force = path !== undefined && forced.has(path) && found[c].works;
-    const slow = !force && found[c].works && tooSlow(c, found[c]);
+    const slow = !force && found[c].works && tooSlow(found[c]);
     const hardware = found[c].works && !force && !slow;
     const using = USING[c][hardware ? 0 : 1] + (slow ? ` (the kernel trap works but adds ${found[c].costUs!.toFixed(1)} µs to every ptrace stop here)` : '');
     out[c] = { ...found[c], using, ...(force && { forced: true }) };
@@ -165,5 +166,5 @@ export function capabilityReport(): Record<Capability, CapabilityReport> {
 /** Whether rewind uses the kernel's trap for this (it works, costs little and is not forced to software). */
 export function useHardware(c: 'rdtsc-trap' | 'cpuid-fault' | 'debug-registers'): boolean {
   const r = probeResults()[c];
-  return r.works && !tooSlow(c, r) && !forcedSoftware().has(PATH_OF[c]!);
+  return r.works && !tooSlow(r) && !forcedSoftware().has(PATH_OF[c]!);
 }

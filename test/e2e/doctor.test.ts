@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { compileProgram, explain, record, rewind, runNative, TempSpace } from '../helpers/harness.js';
-import { SLOW_CPUID_FAULT_US } from '../../src/tracee/capabilities.js';
+import { SLOW_TRAP_US } from '../../src/tracee/capabilities.js';
 
 const space = new TempSpace('doctor');
 after(() => space.cleanup());
@@ -66,18 +66,20 @@ test('a recording patches exactly what doctor says does not trap; REWIND_SOFTWAR
   assert.deepEqual(softMeta.patched, ['rdtsc', 'cpuid']);
 });
 
-test('CPUID faulting is measured where it works, and left unused where it makes every ptrace stop slow', async () => {
-  const c = (await doctor(noForcing()))['cpuid-fault']!;
-  if (!c.works) {
-    assert.match(c.using, /patching/);
-    return;
-  }
-  assert.equal(typeof c.costUs, 'number', JSON.stringify(c));
-  assert.ok(c.costUs! >= 0, JSON.stringify(c));
-  const slow = c.costUs! > SLOW_CPUID_FAULT_US;
-  assert.equal(/patching/.test(c.using), slow, JSON.stringify(c));
-  if (slow) assert.match(c.using, /adds [0-9.]+ µs to every ptrace stop/);
-});
+for (const k of ['rdtsc-trap', 'cpuid-fault']) {
+  test(`${k}: what it adds to a ptrace stop is measured where it works, and it is left unused where that is too much`, async () => {
+    const c = (await doctor(noForcing()))[k]!;
+    if (!c.works) {
+      assert.match(c.using, /patching/);
+      return;
+    }
+    assert.equal(typeof c.costUs, 'number', JSON.stringify(c));
+    assert.ok(c.costUs! >= 0, JSON.stringify(c));
+    const slow = c.costUs! > SLOW_TRAP_US;
+    assert.equal(/patching/.test(c.using), slow, JSON.stringify(c));
+    if (slow) assert.match(c.using, /adds [0-9.]+ µs to every ptrace stop/);
+  });
+}
 
 test('an unknown REWIND_SOFTWARE word is one line and exit 1', async () => {
   const r = await rewind(['doctor'], { env: { ...process.env, REWIND_SOFTWARE: 'tsc,warp' } });
