@@ -129,8 +129,16 @@ export const MMAP_CALLS: IrregularCalls = {
   mmap: {
     recordExit: recordMmap,
     replay: ({ task, ev, entry, filesDir, backings, diverge }) => {
-      if (!ev.file) return false; // anonymous memory: run for real (the engine pins it to the recorded address)
-      replayFileMapping(task, ev, entry, filesDir, backings, diverge);
+      if (ev.file) {
+        replayFileMapping(task, ev, entry, filesDir, backings, diverge);
+        return true;
+      }
+      // Anonymous memory: run for real (the engine pins it to the recorded address). A mapping of an fd
+      // that failed when recorded (a pipe, a directory, a perf event mapped privately) fails here without
+      // the kernel: replay's fd of that number may be another file, or one it only emulates.
+      if (ev.result >= 0n || (entry[R.r10]! & MAP_ANONYMOUS) !== 0n) return false;
+      skipToExit(task, ev.result);
+      setExitRegs(task, entry, ev.result);
       return true;
     },
     runsAsRecorded: pinAnonymous,

@@ -30,6 +30,24 @@ describe('unknown syscall numbers (badsyscall.c)', () => {
   });
 });
 
+describe('mmap calls the kernel refuses (mmapfail.c)', () => {
+  test('a directory, a pipe, a write-only file, an unaligned offset: each fails as natively, and again at replay', async () => {
+    const exe = compileProgram('mmapfail');
+    const file = space.path('mmapfail-data');
+    fs.writeFileSync(file, 'Rewind\n');
+    const native = await runNative(exe, [file]);
+    assert.equal(native.status, 0, explain(native));
+    for (const line of ['directory: errno 19 (No such device)', 'pipe: errno 19 (No such device)', 'write-only file, shared: errno 13 (Permission denied)',
+      'unaligned offset: errno 22 (Invalid argument)', 'good mapping: first byte R']) {
+      assert.ok(native.stdout.toString().includes(`${line}\n`), `${line}\n${explain(native)}`);
+    }
+    const rec = await record(exe, [file], { space });
+    assertRecordedOk(rec, 0);
+    assert.ok(bytesEqual(rec.stdout, native.stdout), `record printed other than a native run\n${explain(rec)}\n${explain(native)}`);
+    assertReplayMatches(rec, await replay(rec.traceDir));
+  });
+});
+
 describe('effects replay once missed (kernelwrites.c)', () => {
   test('madvise of a locked page, FUTEX_WAKE_OP\'s second word, a blocking open of a FIFO, PR_GET_TSC: as natively, replayed the same', async () => {
     const exe = compileProgram('kernelwrites');
