@@ -7,7 +7,7 @@
 // Those are refused at the call's entry, one line each. Record half only: replay has nothing to do.
 import { readlinkSync } from 'node:fs';
 import { F_SETFL, F_SETSIG, FIOASYNC, O_ASYNC } from '../kernel/fcntl.js';
-import { MAP_ANONYMOUS } from '../kernel/mman.js';
+import { isSharedMapping, MAP_ANONYMOUS } from '../kernel/mman.js';
 import { PERF_ATTR_FLAGS, PERF_ATTR_SIGTRAP_BIT, PERF_EVENT_FD_LINK } from '../kernel/perf-event.js';
 import { SYS } from '../kernel/syscall-names.js';
 import type { Task } from '../tracee/task.js';
@@ -43,7 +43,9 @@ export function perfEventRefusal(task: Task, nr: number, args: readonly bigint[]
       return null;
     }
     case SYS.mmap:
-      if ((args[3]! & MAP_ANONYMOUS) !== 0n || !isPerfFd(task.tid, fd)) return null;
+      // The kernel maps a perf event's ring buffer only shared (perf_mmap: EINVAL without VM_SHARED):
+      // a private or anonymous mapping needs no look at the fd (ld.so maps every library privately).
+      if ((args[3]! & MAP_ANONYMOUS) !== 0n || !isSharedMapping(args[3]!) || !isPerfFd(task.tid, fd)) return null;
       return 'mapping a perf event\'s ring buffer (the kernel fills it behind the tracer) is not supported';
     case SYS.fcntl: {
       const cmd = Number(BigInt.asIntN(32, args[1]!));

@@ -30,6 +30,17 @@ describe('perf_event_open (perfcount.c)', () => {
     }
   });
 
+  test('private: a private mapping of the fd, which the kernel refuses, is recorded as the failure it is and replayed', async () => {
+    const exe = compileProgram('perfcount');
+    const native = await runNative(exe, ['private']);
+    assert.equal(native.status, 0, explain(native));
+    assert.match(native.stdout.toString(), /^private mapping of the ring buffer: Invalid argument$/m, explain(native));
+    const rec = await record(exe, ['private'], { space });
+    assertRecordedOk(rec, 0);
+    assert.match(rec.stdout.toString(), /^private mapping of the ring buffer: Invalid argument$/m, explain(rec));
+    assertReplayMatches(rec, await replay(rec.traceDir));
+  });
+
   for (const [mode, what] of [['mmap', /unsupported mmap: mapping a perf event's ring buffer/], ['async', /unsupported fcntl: signals from a perf event/]] as const) {
     test(`${mode}: refused at record with one line; the trace replays up to there`, async () => {
       const exe = compileProgram('perfcount');

@@ -1,9 +1,10 @@
-/* perfcount.c [mmap|async]: counts its own task-clock, context switches and page faults with perf_event_open
+/* perfcount.c [mmap|private|async]: counts its own task-clock, context switches and page faults with perf_event_open
  * (software events), reads them (plain and with PERF_FORMAT_ID/TOTAL_TIME_*), uses the ioctls
  * ENABLE/DISABLE/RESET/ID, and asks for a hardware event (the kernel's own answer: a count, or an
  * error such as ENOENT in a VM without a PMU). Prints what it read; replay must print the same.
  * With `mmap` it maps the task-clock event's ring buffer, with `async` it asks for O_ASYNC signals from
- * it: both are what rewind refuses (natively they work: the program says so and goes on). */
+ * it: both are what rewind refuses (natively they work: the program says so and goes on). With
+ * `private` it maps the fd privately, which the kernel refuses (EINVAL): recorded like any failure. */
 #define _GNU_SOURCE
 #include <linux/perf_event.h>
 #include <sched.h>
@@ -43,6 +44,10 @@ int main(int argc, char **argv) {
     void *ring = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, clk, 0);
     if (ring == MAP_FAILED) die("mmap of the ring buffer");
     say("ring-buffer mapped\n");
+  }
+  if (argc > 1 && strcmp(argv[1], "private") == 0) {
+    void *ring = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, clk, 0);
+    say("private mapping of the ring buffer: %s\n", ring == MAP_FAILED ? strerror(errno) : "mapped");
   }
   if (argc > 1 && strcmp(argv[1], "async") == 0) {
     if (fcntl(clk, F_SETFL, O_ASYNC) != 0) die("F_SETFL O_ASYNC");
