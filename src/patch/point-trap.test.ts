@@ -33,6 +33,15 @@ test('a point at a ret: the displaced bytes run up to it, never stop short of it
   assert.ok(r.length >= 5);
 });
 
+test('a point that a branch jumps to is never displaced after other instructions (the branch would pass it unseen)', () => {
+  // cc1's gimple_has_side_effects: mov $1,%eax; point: ret; xchg %ax,%ax; cmp $8,%dl; jne point; ret
+  const code = [0xb8, 0x01, 0x00, 0x00, 0x00, 0xc3, 0x66, 0x90, 0x80, 0xfa, 0x08, 0x75, 0xf8, 0xc3];
+  assert.equal(at(0x1000n, code, 5), null, 'no region ends at the ret: the jne reaches it directly');
+  const alone = at(0x1000n, code.slice(0, 6), 5);
+  assert.ok(alone, 'without the jne the mov before the ret is displaced');
+  assert.equal(alone.start, 0x1000n);
+});
+
 test('a point after padding (a switch case reached by an indirect jump) is never inside the displaced bytes', () => {
   // jmp back; nopl (%rax); point: mov rdi,r13; call rel32; mov r12,rax; ret
   const code = [0xe9, 0x00, 0xf0, 0xff, 0xff, 0x0f, 0x1f, 0x00, 0x4c, 0x89, 0xef, 0xe8, 0x00, 0x01, 0x00, 0x00, 0x49, 0x89, 0xc4, 0xc3];

@@ -437,6 +437,10 @@ function regionOf(bytes: Uint8Array, fn: Span<bigint>, addr: bigint): Region | n
     // which would land inside the displaced bytes.
     if (all.slice(first, point).some((i) => i.flowControl !== FLOW_NEXT && i.flowControl !== FLOW_CONDITIONAL)) continue;
     if (targets.some((t) => t > start && t < end)) continue;
+    // Nor may the point be reached other than through the region's start: the comparison runs in the
+    // trampoline, so a branch to the point itself (the region then ends there), or an indirect jump to
+    // a point after padding, would pass it unseen (cc1: `mov $1,%eax; ret` with a jne to the ret).
+    if (first < point && (targets.includes(addr) || jumpedTo(point))) continue;
     // A jump before the point inside the region would skip the comparison: allowed, that pass is
     // simply not the point. The region must end inside the function.
     if (end > fn.end) continue;
