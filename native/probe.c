@@ -142,6 +142,15 @@ static double switch_cost_us(enum switched setting) {
   return fault > plain ? fault - plain : 0;
 }
 
+/* Reports a trap that works, with what it adds to a switch where that could be measured. */
+static void report_works(const char *name, const char *how, enum switched setting) {
+  double cost = switch_cost_us(setting);
+  char detail[192];
+  if (cost < 0) snprintf(detail, sizeof detail, "%s", how);
+  else snprintf(detail, sizeof detail, "%s; it adds %.1f \xc2\xb5s to a switch to a task with it and back", how, cost);
+  report_cost(name, 1, detail, cost);
+}
+
 /* Exit status: 0 both trapped, 1 rdtsc did not, 2 rdtscp did not, 3 neither, 10 prctl refused. */
 static int tsc_child(void) {
   if (prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0) != 0) return 10;
@@ -159,13 +168,7 @@ static int tsc_child(void) {
 
 static void probe_tsc(void) {
   int r = in_child(tsc_child);
-  if (r == 0) {
-    double cost = switch_cost_us(TSC_TRAP);
-    char detail[160];
-    if (cost < 0) snprintf(detail, sizeof detail, "rdtsc and rdtscp fault under PR_SET_TSC(PR_TSC_SIGSEGV)");
-    else snprintf(detail, sizeof detail, "rdtsc and rdtscp fault under PR_SET_TSC(PR_TSC_SIGSEGV); it adds %.1f \xc2\xb5s to a switch to a task with it and back", cost);
-    report_cost("rdtsc-trap", 1, detail, cost);
-  }
+  if (r == 0) report_works("rdtsc-trap", "rdtsc and rdtscp fault under PR_SET_TSC(PR_TSC_SIGSEGV)", TSC_TRAP);
   else if (r == 10) report("rdtsc-trap", 0, "PR_SET_TSC is refused");
   else if (r == 1) report("rdtsc-trap", 0, "PR_SET_TSC is accepted but rdtsc executes without faulting");
   else if (r == 2) report("rdtsc-trap", 0, "PR_SET_TSC is accepted but rdtscp executes without faulting");
@@ -185,13 +188,7 @@ static int cpuid_child(void) {
 
 static void probe_cpuid(void) {
   int r = in_child(cpuid_child);
-  if (r == 0) {
-    double cost = switch_cost_us(CPUID_FAULT);
-    char detail[160];
-    if (cost < 0) snprintf(detail, sizeof detail, "cpuid faults under ARCH_SET_CPUID");
-    else snprintf(detail, sizeof detail, "cpuid faults under ARCH_SET_CPUID; it adds %.1f \xc2\xb5s to a switch to a task with it and back", cost);
-    report_cost("cpuid-fault", 1, detail, cost);
-  }
+  if (r == 0) report_works("cpuid-fault", "cpuid faults under ARCH_SET_CPUID", CPUID_FAULT);
   else if (r == 10) report("cpuid-fault", 0, "ARCH_SET_CPUID is refused (no CPUID faulting)");
   else if (r == 1) report("cpuid-fault", 0, "ARCH_SET_CPUID is accepted but cpuid executes without faulting");
   else report("cpuid-fault", 0, "the probe did not finish");
