@@ -22,7 +22,8 @@
 // re-encoded after it (iced-x86's BlockEncoder fixes rip-relative operands and branches), then it
 // jumps back. It is used only where that is provably safe: rip inside a function the file's tables
 // list, decoded from the function's start, no direct branch of the function landing inside the
-// displaced bytes, and the displaced instructions plain or direct jumps (no call, which would push a
+// displaced bytes (nor, when they start before the point, on the point itself: that pass would skip
+// the comparison), and the displaced instructions plain or direct jumps (no call, which would push a
 // trampoline address; no trap, syscall, return or indirect jump). Anything else falls back to the
 // int3 search.
 import { createRequire } from 'node:module';
