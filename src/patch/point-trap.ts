@@ -19,14 +19,13 @@
 //
 // The trampoline touches no program memory (its scratch words live in its own page, so nothing below
 // the stack pointer changes) and keeps the flags (lahf/seto). The instructions it displaces are
-// re-encoded after it (iced-x86's BlockEncoder fixes rip-relative operands and branches), then it
-// jumps back. It is used only where that is provably safe: rip inside a function the file's tables
+// re-encoded after it (x86-length.ts: rip-relative displacements moved, jumps and conditional
+// branches given 32-bit displacements to their old targets), then it jumps back. It is used only where that is provably safe: rip inside a function the file's tables
 // list, decoded from the function's start, no direct branch of the function landing inside the
 // displaced bytes (nor, when they start before the point, on the point itself: that pass would skip
 // the comparison), and the displaced instructions plain or direct jumps (no call, which would push a
 // trampoline address; no trap, syscall, return or indirect jump). Anything else falls back to the
 // int3 search.
-import { createRequire } from 'node:module';
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE, PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE } from '../kernel/mman.js';
 import { R } from '../kernel/regs.js';
@@ -37,6 +36,7 @@ import { mapFilesPath, readMaps, type Mapping } from '../tracee/maps.js';
 import type { Task } from '../tracee/task.js';
 import { FunctionIndex, functionPairs, readFunctionTables } from './elf-code.js';
 import { cachedBytes, storeBytes, type FileIdentity } from './site-cache.js';
+import { decodeRun, Flow, Kind, relocate, type Insn } from './x86-length.js';
 
 const PROT_RWX = PROT_READ | PROT_WRITE | PROT_EXEC;
 const MAP_PRIVATE_ANON_FIXED_NOREPLACE = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
@@ -45,34 +45,6 @@ const JMP_LEN = 5;
 const SHORT_JMP_LEN = 2;
 /** Padding further than this from a function (or a function's edge) is not looked for. */
 const PAD_WINDOW = 64;
-
-interface IcedInstruction {
-  readonly ip: bigint;
-  readonly length: number;
-  readonly flowControl: number;
-  readonly isJccShortOrNear: boolean;
-  readonly isJmpShortOrNear: boolean;
-  readonly isCallNear: boolean;
-  readonly nearBranchTarget: bigint;
-  readonly mnemonic: number;
-  free(): void;
-}
-interface Iced {
-  Decoder: new (bitness: number, data: Uint8Array, options: number) => {
-    ip: bigint; readonly canDecode: boolean; decode(): IcedInstruction; free(): void;
-  };
-  BlockEncoder: new (bitness: number, options: number) => { add(i: IcedInstruction): void; encode(rip: bigint): Uint8Array; free(): void };
-  Mnemonic: Record<string, number>;
-}
-let iced: Iced | null = null;
-const load = (): Iced => (iced ??= createRequire(import.meta.url)('iced-x86') as Iced);
-
-const FLOW_NEXT = 0;
-const FLOW_UNCONDITIONAL = 1;
-const FLOW_INDIRECT = 2;
-const FLOW_CONDITIONAL = 3;
-const FLOW_RETURN = 4;
-const FLOW_EXCEPTION = 9;
 
 /** General registers the trampoline compares, with their x86 register numbers (rax is compared apart). */
 const COMPARED: [reg: number, x86: number][] = [
@@ -146,7 +118,6 @@ export function planPointTrap(task: Task, at: bigint): PointTrapPlan | null {
     ranges,
     arm: (t, target) => (live ? armAt(t, maps, region, target) : null),
     discard(): void {
-      if (live) for (const i of region.all) i.free();
       live = false;
     },
   };
@@ -159,13 +130,12 @@ function armAt(task: Task, maps: Mapping[], region: Region, target: BigUint64Arr
   if (at !== region.point || inside(region.start, region.length) || (region.relocated && inside(region.relocated.start, region.relocated.length))) {
     return null; // not this plan's point, or the task would resume in the middle of a jump
   }
-  const x = load();
   let page: bigint | null = null;
   let tramp: { code: Uint8Array; hitAt: number; relocatedAt: number };
   try {
     page = allocateNear(task, maps, at);
     if (page === null) return null;
-    tramp = buildTrampoline(x, page, target, region);
+    tramp = buildTrampoline(page, target, region);
   } catch {
     if (page !== null) injectSyscall(task, SYS.munmap, [page, PAGE]);
     return null;
@@ -275,12 +245,13 @@ interface Region {
    * Where the island is the tail of a neighbour's displaced bytes: those bytes [start, start + length),
    * whose instructions run in a trampoline of their own.
    */
-  relocated?: { start: bigint; length: number; instrs: IcedInstruction[] };
+  relocated?: { start: bigint; length: number; instrs: Insn[] };
   /** Displaced instructions before the point, and from the point on. */
-  pre: IcedInstruction[];
-  post: IcedInstruction[];
-  /** Every decoded instruction of the function (to free). */
-  all: IcedInstruction[];
+  pre: Insn[];
+  post: Insn[];
+  /** The code the instructions were decoded from, and its address. */
+  code: Uint8Array;
+  base: number;
 }
 
 /**
@@ -307,7 +278,6 @@ export function trapRegionOf(bytes: Uint8Array, fn: Span<bigint>, addr: bigint):
   { start: bigint; length: number; island?: bigint; moved?: { start: bigint; length: number } } | null {
   const region = regionOf(bytes, fn, addr);
   if (!region) return null;
-  for (const i of region.all) i.free();
   return {
     start: region.start, length: region.length,
     ...(region.island !== undefined ? { island: region.island } : {}),
@@ -315,17 +285,14 @@ export function trapRegionOf(bytes: Uint8Array, fn: Span<bigint>, addr: bigint):
   };
 }
 
-/** Decodes bytes (at address `at`) from `from` to `to`. */
-function decodeRange(x: Iced, bytes: Uint8Array, at: bigint, from: bigint, to: bigint): IcedInstruction[] {
-  const decoder = new x.Decoder(64, bytes.subarray(Number(from - at), Number(to - at)), 0);
-  const out: IcedInstruction[] = [];
-  try {
-    decoder.ip = from;
-    while (decoder.canDecode) out.push(decoder.decode());
-  } finally {
-    decoder.free();
-  }
-  return out;
+/** Ends control's straight path: the next instruction is reached only by a jump (or a return). */
+function transfers(i: Insn): boolean {
+  return i.flow === Flow.Jump || i.flow === Flow.IndirectJump || i.flow === Flow.Return || i.flow === Flow.Exception;
+}
+
+/** Padding: nops and int3s. */
+function filler(i: Insn): boolean {
+  return i.kind === Kind.Nop || i.kind === Kind.Int3;
 }
 
 /**
@@ -333,56 +300,52 @@ function decodeRange(x: Iced, bytes: Uint8Array, at: bigint, from: bigint, to: b
  * between fn and the function before or after it when it decodes as nothing but nops and int3s, and
  * inside fn, nops and int3s after an unconditional transfer that no branch of fn lands in.
  */
-function paddingRuns(x: Iced, bytes: Uint8Array, fn: Span<bigint>, all: IcedInstruction[], targets: bigint[]): [bigint, bigint][] {
-  const filler = (i: IcedInstruction) => i.mnemonic === x.Mnemonic['Nop'] || i.mnemonic === x.Mnemonic['Int3'];
-  const runs: [bigint, bigint][] = [];
+function paddingRuns(bytes: Uint8Array, fn: Span<number>, all: Insn[], targets: number[]): [number, number][] {
+  const runs: [number, number][] = [];
   for (const [from, to] of [[fn.before, fn.start], [fn.end, fn.after]] as const) {
     if (to - from < JMP_LEN) continue;
-    const gap = decodeRange(x, bytes, fn.before, from, to);
-    const last = gap[gap.length - 1];
-    if (gap.every(filler) && last && last.ip + BigInt(last.length) === to) runs.push([from, to]);
-    for (const i of gap) i.free();
+    const gap = decodeRun(bytes, fn.before, from, to);
+    if (gap && gap.every(filler)) runs.push([from, to]);
   }
   for (let j = 1; j < all.length; j++) {
-    const flow = all[j - 1]!.flowControl;
-    if (flow !== FLOW_UNCONDITIONAL && flow !== FLOW_INDIRECT && flow !== FLOW_RETURN && flow !== FLOW_EXCEPTION) continue;
+    if (!transfers(all[j - 1]!)) continue;
     let k = j;
     while (k < all.length && filler(all[k]!)) k++;
-    const start = all[j]!.ip;
-    const end = k < all.length ? all[k]!.ip : fn.end;
+    const start = all[j]!.at;
+    const end = k < all.length ? all[k]!.at : fn.end;
     if (end - start >= JMP_LEN && !targets.some((t) => t >= start && t < end)) runs.push([start, end]);
     j = k;
   }
   return runs;
 }
 
-function regionOf(bytes: Uint8Array, fn: Span<bigint>, addr: bigint): Region | null {
-  const x = load();
-  const all = decodeRange(x, bytes, fn.before, fn.start, fn.end);
-  const targets: bigint[] = [];
-  for (const i of all) if (i.isJccShortOrNear || i.isJmpShortOrNear || i.isCallNear) targets.push(i.nearBranchTarget);
-  const fail = () => {
-    for (const i of all) i.free();
-    return null;
-  };
-  const point = all.findIndex((i) => i.ip === addr);
-  if (point < 0) return fail();
-  const movable = (i: IcedInstruction) => i.mnemonic !== x.Mnemonic['Ud2'] && i.mnemonic !== x.Mnemonic['Syscall']
-    && (i.flowControl === FLOW_NEXT || ((i.isJccShortOrNear || i.isJmpShortOrNear) && (i.flowControl === FLOW_CONDITIONAL || i.flowControl === FLOW_UNCONDITIONAL)));
+function regionOf(bytes: Uint8Array, span: Span<bigint>, point64: bigint): Region | null {
+  const fn: Span<number> = { start: Number(span.start), end: Number(span.end), before: Number(span.before), after: Number(span.after) };
+  const addr = Number(point64);
+  const all = decodeRun(bytes, fn.before, fn.start, fn.end);
+  if (!all) return null;
+  const targets: number[] = [];
+  for (const i of all) if (i.target >= 0) targets.push(i.target);
+  const point = all.findIndex((i) => i.at === addr);
+  if (point < 0) return null;
+  const movable = (i: Insn) => i.kind !== Kind.Ud2 && i.kind !== Kind.Syscall
+    && (i.flow === Flow.Next || i.flow === Flow.Conditional || i.flow === Flow.Jump);
   // Reached only by a jump (after padding or an unconditional jump), maybe an indirect one (a
   // switch's table): such an instruction may start a region, never lie inside it.
   const jumpedTo = (j: number) => {
     const before = all[j - 1];
-    return before !== undefined && (before.mnemonic === x.Mnemonic['Nop'] || (before.flowControl !== FLOW_NEXT && before.flowControl !== FLOW_CONDITIONAL));
+    return before !== undefined && (before.kind === Kind.Nop || (before.flow !== Flow.Next && before.flow !== Flow.Conditional && before.flow !== Flow.Loop));
   };
+  const made = (start: number, length: number, extra: Partial<Region>, pre: Insn[], post: Insn[]): Region =>
+    ({ start: BigInt(start), length, point: point64, pre, post, code: bytes, base: fn.before, ...extra });
   /** The end index of whole instructions from `first` covering `min` bytes that may all be moved elsewhere, or -1. */
   const movableRun = (first: number, min: number): number => {
     let length = 0;
     let k = first;
     for (; k < all.length && length < min; k++) length += all[k]!.length;
     if (length < min) return -1;
-    const start = all[first]!.ip;
-    const end = start + BigInt(length);
+    const start = all[first]!.at;
+    const end = start + length;
     for (let j = first; j < k; j++) if (!movable(all[j]!) || (j > first && jumpedTo(j))) return -1;
     if (end > fn.end || targets.some((t) => t > start && t < end)) return -1;
     return k;
@@ -390,12 +353,12 @@ function regionOf(bytes: Uint8Array, fn: Span<bigint>, addr: bigint): Region | n
   const own = all[point]!;
   if (own.length >= SHORT_JMP_LEN && movable(own)) {
     // The short jump's rel8 counts from its end; the island's five bytes must lie within reach.
-    const from = addr + BigInt(SHORT_JMP_LEN);
-    const reachable = (island: bigint) => island >= from - 128n && island <= from + 127n;
-    for (const [start, end] of paddingRuns(x, bytes, fn, all, targets)) {
-      const island = start > from - 128n ? start : from - 128n;
-      if (island + BigInt(JMP_LEN) <= end && reachable(island)) {
-        return { start: addr, length: own.length, point: addr, island, pre: [], post: [own], all };
+    const from = addr + SHORT_JMP_LEN;
+    const reachable = (island: number) => island >= from - 128 && island <= from + 127;
+    for (const [start, end] of paddingRuns(bytes, fn, all, targets)) {
+      const island = start > from - 128 ? start : from - 128;
+      if (island + JMP_LEN <= end && reachable(island)) {
+        return made(addr, own.length, { island: BigInt(island) }, [], [own]);
       }
     }
     // No padding near: a neighbour's instructions, at least ten bytes of them, are moved to a
@@ -406,17 +369,17 @@ function regionOf(bytes: Uint8Array, fn: Span<bigint>, addr: bigint): Region | n
         if (first < 0 || first >= all.length) continue;
         const k = movableRun(first, 2 * JMP_LEN);
         if (k < 0) continue;
-        const start = all[first]!.ip;
-        const end = all[k - 1]!.ip + BigInt(all[k - 1]!.length);
-        if (start < addr + BigInt(own.length) && end > addr) continue;
-        const island = start + BigInt(JMP_LEN);
+        const start = all[first]!.at;
+        const end = all[k - 1]!.at + all[k - 1]!.length;
+        if (start < addr + own.length && end > addr) continue;
+        const island = start + JMP_LEN;
         if (!reachable(island)) continue;
-        const relocated = { start, length: Number(end - start), instrs: all.slice(first, k) };
-        return { start: addr, length: own.length, point: addr, island, relocated, pre: [], post: [own], all };
+        const relocated = { start: BigInt(start), length: end - start, instrs: all.slice(first, k) };
+        return made(addr, own.length, { island: BigInt(island), relocated }, [], [own]);
       }
-      const after = all[Math.min(point + d, all.length - 1)]!.ip - addr;
-      const before = addr - all[Math.max(point - d, 0)]!.ip;
-      if (after > 160n && before > 160n) break;
+      const after = all[Math.min(point + d, all.length - 1)]!.at - addr;
+      const before = addr - all[Math.max(point - d, 0)]!.at;
+      if (after > 160 && before > 160) break;
     }
   }
   for (let first = point; first >= 0 && first >= point - 3; first--) {
@@ -430,13 +393,13 @@ function regionOf(bytes: Uint8Array, fn: Span<bigint>, addr: bigint): Region | n
     for (let j = first + 1; j < k && !entered; j++) entered = jumpedTo(j);
     if (entered) continue;
     const region = all.slice(first, k);
-    const start = all[first]!.ip;
-    const end = start + BigInt(length);
+    const start = all[first]!.at;
+    const end = start + length;
     if (!region.every(movable)) continue;
     // Starting before the point, the point must be reached from the region's start by falling through:
     // a point after a jump or return is reached only by jumps, maybe indirect ones (a switch's table),
     // which would land inside the displaced bytes.
-    if (all.slice(first, point).some((i) => i.flowControl !== FLOW_NEXT && i.flowControl !== FLOW_CONDITIONAL)) continue;
+    if (all.slice(first, point).some((i) => i.flow !== Flow.Next && i.flow !== Flow.Conditional)) continue;
     if (targets.some((t) => t > start && t < end)) continue;
     // Nor may the point be reached other than through the region's start: the comparison runs in the
     // trampoline, so a branch to the point itself (the region then ends there), or an indirect jump to
@@ -445,9 +408,9 @@ function regionOf(bytes: Uint8Array, fn: Span<bigint>, addr: bigint): Region | n
     // A jump before the point inside the region would skip the comparison: allowed, that pass is
     // simply not the point. The region must end inside the function.
     if (end > fn.end) continue;
-    return { start, length, point: addr, pre: all.slice(first, point), post: all.slice(point, k), all };
+    return made(start, length, {}, all.slice(first, point), all.slice(point, k));
   }
-  return fail();
+  return null;
 }
 
 /**
@@ -497,16 +460,15 @@ function allocateNear(task: Task, maps: Mapping[], addr: bigint): bigint | null 
  * restore = mov ax, [S_FLAGS]; add al, 0x7f; sahf; mov rax, [S_RAX]   (OF from al, the rest from ah)
  * The scratch words sit at the end of the page. Re-encoded jumps keep their targets.
  */
-function buildTrampoline(x: Iced, page: bigint, target: BigUint64Array, region: Region): { code: Uint8Array; hitAt: number; relocatedAt: number } {
-  const encode = (list: IcedInstruction[], at: number): number[] => {
-    if (list.length === 0) return [];
-    const enc = new x.BlockEncoder(64, 0);
-    try {
-      for (const i of list) enc.add(i);
-      return [...enc.encode(page + BigInt(at))];
-    } finally {
-      enc.free();
+function buildTrampoline(page: bigint, target: BigUint64Array, region: Region): { code: Uint8Array; hitAt: number; relocatedAt: number } {
+  const encode = (list: Insn[], at: number): number[] => {
+    const out: number[] = [];
+    for (const i of list) {
+      const moved = relocate(region.code, region.base, i, Number(page) + at + out.length);
+      if (!moved) throw new Error(`the instruction at 0x${i.at.toString(16)} cannot be moved`);
+      out.push(...moved);
     }
+    return out;
   };
   const out: number[] = encode(region.pre, 0);
   const S_RAX = 4096 - 16;
