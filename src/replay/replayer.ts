@@ -23,6 +23,9 @@ import { replayPlan, type TrapPlan } from '../tracee/trap-plan.js';
 import { interruptedBySignal, runToSyscallExit, skipToExit } from '../tracee/inject.js';
 import { applyInsnResult, decodeTrappedInsn } from '../tracee/insn.js';
 import { hashRanges } from '../tracee/point-memory.js';
+import { useHardware } from '../tracee/capabilities.js';
+import { clearSlot, clearStatus, setSlot } from '../tracee/debug-regs.js';
+import { readMaps } from '../tracee/maps.js';
 import { chooseCpu, cpuAllowed, filtered, launch, waitStop } from '../tracee/spawn.js';
 import { forgetTask, insulate } from '../tracee/stray-signals.js';
 import { decodeStatus, describeStop, type Stop } from '../tracee/stop.js';
@@ -371,6 +374,7 @@ export class Replayer {
     const inProcess = process.env['REWIND_NO_POINT_TRAP'] ? false : this.runToPointInProcess(t, target, point, what);
     if (inProcess === true) return null;
     if (inProcess !== false) return inProcess;
+    if (this.runToPointByDebugRegister(t, target, point, what)) return null;
     const int3 = new Uint8Array([INT3]);
     for (let hits = 0; hits < MAX_SEARCH_HITS; hits++) {
       const original = task.read(at, 1);
@@ -420,6 +424,51 @@ export class Replayer {
       // That instruction may be the debugger's step, or trip its watchpoint.
       const st = this.hooks && trapStop(this.hooks, t, trapCode(task));
       if (st) return st;
+    }
+    throw this.diverge(`could not find ${what} within ${MAX_SEARCH_HITS} passes through 0x${at.toString(16)}`);
+  }
+
+  /**
+   * runToPoint for a point in writable code (a JIT's: V8 writes the code it runs into pages it keeps
+   * writable), with a hardware execute breakpoint. An int3 written there may be overwritten by the
+   * program before it runs (the search then passes the point unseen: seen replaying node), and putting
+   * back the byte it replaced would undo the program's newer one. Every pass at rip stops; one that is
+   * not the point goes on with RF set (the breakpoint does not fire again for that instruction). Not
+   * under a debugger (its slots), nor where debug registers do not work (the int3 search runs then):
+   * returns false, having changed nothing.
+   */
+  private runToPointByDebugRegister(t: RTask, target: BigUint64Array, point: PointMemory | undefined, what: string): boolean {
+    const task = t.task;
+    const at = target[R.rip]!;
+    if (this.hooks || !useHardware('debug-registers')) return false;
+    const m = readMaps(task.tid).find((x) => x.start <= at && at < x.end);
+    if (!m || m.perms[1] !== 'w') return false;
+    setSlot(task, 0, at, 1, 'exec');
+    try {
+      for (let hits = 0; hits < MAX_SEARCH_HITS; hits++) {
+        const stop = t.takeParked() ?? resumeAndWait(t, null, this.diverger);
+        if (isDebugStop(stop)) throw this.diverge(`recorded task ${t.recTid}: a debugger stop with no debugger before ${what}`);
+        if (stop.kind === 'signal' && stop.signal === SIG.SIGCHLD) {
+          t.waitToResume();
+          hits--;
+          continue;
+        }
+        if (stop.kind !== 'signal' || stop.signal !== SIG.SIGTRAP) {
+          throw this.diverge(`recorded task ${t.recTid} reached ${describeStop(stop)} before ${what}`);
+        }
+        const regs = task.fetchRegs();
+        if (regs[R.rip] !== at) throw this.diverge(`recorded task ${t.recTid} trapped at 0x${regs[R.rip]!.toString(16)} before ${what}`);
+        clearStatus(task);
+        if (atPoint(task, target, point) && this.batchUsed(t)) {
+          t.waitToResume();
+          return true;
+        }
+        regs[R.eflags] = regs[R.eflags]! | X86_EFLAGS_RF;
+        task.storeRegs();
+        t.waitToResume();
+      }
+    } finally {
+      clearSlot(task, 0);
     }
     throw this.diverge(`could not find ${what} within ${MAX_SEARCH_HITS} passes through 0x${at.toString(16)}`);
   }

@@ -8,6 +8,7 @@ import { after, test } from 'node:test';
 import { assertDiffer } from '../helpers/checks.js';
 import { compileProgram, explain, runNative, TempSpace } from '../helpers/harness.js';
 import { recordAndReplayPoints } from '../helpers/points.js';
+import { useHardware } from '../../src/tracee/capabilities.js';
 
 const space = new TempSpace('points-preempt');
 after(() => space.cleanup());
@@ -30,4 +31,15 @@ test('repcopy: threads preempted during `rep movsb` copies (a halfway state repl
   const exe = compileProgram('repcopy');
   const dump = await recordAndReplayPoints(space, exe, [], /preempted @0x/);
   assert.match(dump, /preempted @0x/, dump);
+});
+
+test('jitspin: a thread preempted in code it rewrites at every pass (a JIT\'s) is found by a hardware breakpoint; 20 replays match', async (t) => {
+  if (!useHardware('debug-registers')) {
+    t.skip('debug registers are not used here: a point in code the program rewrites is searched with an int3 it may overwrite');
+    return;
+  }
+  const exe = compileProgram('jitspin');
+  const inPage = /preempted @0x3a00[0-9a-f]{4} by regs\+memory/;
+  const dump = await recordAndReplayPoints(space, exe, [], inPage);
+  assert.match(dump, inPage, dump);
 });
