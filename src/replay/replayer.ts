@@ -24,8 +24,7 @@ import { interruptedBySignal, runToSyscallExit, skipToExit } from '../tracee/inj
 import { applyInsnResult, decodeTrappedInsn } from '../tracee/insn.js';
 import { hashRanges } from '../tracee/point-memory.js';
 import { useHardware } from '../tracee/capabilities.js';
-import { clearSlot, clearStatus, setSlot } from '../tracee/debug-regs.js';
-import { readMaps } from '../tracee/maps.js';
+import { searchByDebugRegister, searchUnderWriteProtection, writableCode, type PointSearch } from './writable-code-point.js';
 import { chooseCpu, cpuAllowed, filtered, launch, waitStop } from '../tracee/spawn.js';
 import { forgetTask, insulate } from '../tracee/stray-signals.js';
 import { decodeStatus, describeStop, type Stop } from '../tracee/stop.js';
@@ -374,7 +373,7 @@ export class Replayer {
     const inProcess = process.env['REWIND_NO_POINT_TRAP'] ? false : this.runToPointInProcess(t, target, point, what);
     if (inProcess === true) return null;
     if (inProcess !== false) return inProcess;
-    if (this.runToPointByDebugRegister(t, target, point, what)) return null;
+    if (this.runToPointInWritableCode(t, target, point, what)) return null;
     const int3 = new Uint8Array([INT3]);
     for (let hits = 0; hits < MAX_SEARCH_HITS; hits++) {
       const original = task.read(at, 1);
@@ -429,48 +428,31 @@ export class Replayer {
   }
 
   /**
-   * runToPoint for a point in writable code (a JIT's: V8 writes the code it runs into pages it keeps
-   * writable), with a hardware execute breakpoint. An int3 written there may be overwritten by the
-   * program before it runs (the search then passes the point unseen: seen replaying node), and putting
-   * back the byte it replaced would undo the program's newer one. Every pass at rip stops; one that is
-   * not the point goes on with RF set (the breakpoint does not fire again for that instruction). Not
-   * under a debugger (its slots), nor where debug registers do not work (the int3 search runs then):
-   * returns false, having changed nothing.
+   * runToPoint for a point in writable code (a JIT's), where an int3 may be overwritten by the program
+   * before it runs (src/replay/writable-code-point.ts): a hardware execute breakpoint where debug
+   * registers work, else the int3 with its page write-protected for the search. Not under a debugger;
+   * returns false, having changed nothing, where the point is elsewhere or the search cannot start.
    */
-  private runToPointByDebugRegister(t: RTask, target: BigUint64Array, point: PointMemory | undefined, what: string): boolean {
+  private runToPointInWritableCode(t: RTask, target: BigUint64Array, point: PointMemory | undefined, what: string): boolean {
     const task = t.task;
     const at = target[R.rip]!;
-    if (this.hooks || !useHardware('debug-registers')) return false;
-    const m = readMaps(task.tid).find((x) => x.start <= at && at < x.end);
-    if (!m || m.perms[1] !== 'w') return false;
-    setSlot(task, 0, at, 1, 'exec');
-    try {
-      for (let hits = 0; hits < MAX_SEARCH_HITS; hits++) {
-        const stop = t.takeParked() ?? resumeAndWait(t, null, this.diverger);
-        if (isDebugStop(stop)) throw this.diverge(`recorded task ${t.recTid}: a debugger stop with no debugger before ${what}`);
-        if (stop.kind === 'signal' && stop.signal === SIG.SIGCHLD) {
-          t.waitToResume();
-          hits--;
-          continue;
-        }
-        if (stop.kind !== 'signal' || stop.signal !== SIG.SIGTRAP) {
-          throw this.diverge(`recorded task ${t.recTid} reached ${describeStop(stop)} before ${what}`);
-        }
-        const regs = task.fetchRegs();
-        if (regs[R.rip] !== at) throw this.diverge(`recorded task ${t.recTid} trapped at 0x${regs[R.rip]!.toString(16)} before ${what}`);
-        clearStatus(task);
-        if (atPoint(task, target, point) && this.batchUsed(t)) {
-          t.waitToResume();
-          return true;
-        }
-        regs[R.eflags] = regs[R.eflags]! | X86_EFLAGS_RF;
-        task.storeRegs();
-        t.waitToResume();
-      }
-    } finally {
-      clearSlot(task, 0);
+    if (this.hooks) return false;
+    const m = writableCode(task, at);
+    if (!m) return false;
+    const search: PointSearch = {
+      at, what, maxHits: MAX_SEARCH_HITS,
+      isPoint: (tk) => atPoint(tk, target, point) && this.batchUsed(t),
+      diverge: this.diverger,
+    };
+    if (useHardware('debug-registers')) {
+      searchByDebugRegister(t, search);
+      return true;
     }
-    throw this.diverge(`could not find ${what} within ${MAX_SEARCH_HITS} passes through 0x${at.toString(16)}`);
+    if (t.pendingSig === null || !this.settle(t) || !this.toPlainStop(t)) return false;
+    searchUnderWriteProtection(t, search, m);
+    t.saw({ kind: 'signal', signal: SIG.SIGTRAP });
+    t.waitToResume();
+    return true;
   }
 
   /**
@@ -502,21 +484,7 @@ export class Replayer {
   private searchInProcess(t: RTask, plan: PointTrapPlan, target: BigUint64Array, point: PointMemory | undefined, what: string): boolean | DebugStop {
     const task = t.task;
     const at = target[R.rip]!;
-    const sent = t.resending;
-    if (sent && t.pendingSig === 0) {
-      // The signal re-sent at the task's last point is delivered before anything else (an injected
-      // syscall would meet it): take the task to its delivery stop.
-      task.cont();
-      const s = waitStop(task.tid);
-      if (s.kind !== 'signal' || s.signal !== sent.signo) throw this.diverge(`recorded task ${t.recTid}: expected signal ${sent.signo}, got ${describeStop(s)}`);
-      t.takeResent();
-      task.setSiginfo(sent.siginfo);
-      t.waitToResume(sent.signo);
-      t.saw(s);
-    }
-    // A signal placed at the task's last point (SIGCHLD in a loop, say) is delivered first, by one
-    // single step, so the trap searches from a plain stop (the plain search would stop at every pass).
-    if (t.pendingSig !== 0 && !this.deliverByStep(t)) return false;
+    if (!this.toPlainStop(t)) return false;
     // The task may stand inside the bytes the trap displaces (which may start a few instructions
     // before the point): the step above ran the instruction at the point; or the previous point was
     // in the same loop and a handler returned there, with no event since but buffered calls. Steps
@@ -565,6 +533,28 @@ export class Replayer {
     t.saw({ kind: 'signal', signal: SIG.SIGTRAP });
     t.waitToResume();
     return true;
+  }
+
+  /**
+   * Takes the task to a plain stop a syscall can be injected at, for a search in the program: a
+   * signal re-sent at its last point is taken to its delivery stop (an injected syscall would meet it),
+   * and a signal placed at that point (SIGCHLD in a loop, say) is delivered by one single step (the
+   * plain search would stop at every pass). False, having changed nothing more, when the next
+   * instruction is a syscall and a signal is still to be delivered.
+   */
+  private toPlainStop(t: RTask): boolean {
+    const task = t.task;
+    const sent = t.resending;
+    if (sent && t.pendingSig === 0) {
+      task.cont();
+      const s = waitStop(task.tid);
+      if (s.kind !== 'signal' || s.signal !== sent.signo) throw this.diverge(`recorded task ${t.recTid}: expected signal ${sent.signo}, got ${describeStop(s)}`);
+      t.takeResent();
+      task.setSiginfo(sent.siginfo);
+      t.waitToResume(sent.signo);
+      t.saw(s);
+    }
+    return t.pendingSig === 0 || this.deliverByStep(t);
   }
 
   /**
