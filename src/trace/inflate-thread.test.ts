@@ -68,7 +68,11 @@ async function readAll(d: string, ahead: boolean): Promise<{ events: TraceEvent[
 
 test('with the read-ahead thread, the same events as without; the thread gave most chunks', async () => {
   const alone = await readAll(dir, false);
-  const ahead = await readAll(dir, true);
+  // The reader waits 20 ms at most for a chunk and gives the thread up after a few misses: on a
+  // machine loaded by other work (CI's parallel tests) the thread may not have run in time. It must
+  // give most chunks in one of three reads; one that never runs gives none in any.
+  let ahead = await readAll(dir, true);
+  for (let attempt = 2; attempt <= 3 && ahead.taken < N - 4; attempt++) ahead = await readAll(dir, true);
   assert.equal(alone.end, 'complete');
   assert.equal(ahead.end, 'complete');
   assert.equal(ahead.events.length, N);
