@@ -1,11 +1,11 @@
-// Code patcher: finds rdtsc, rdtscp and cpuid instructions in a file's functions with a real x86
-// decoder (iced-x86, a complete decoder compiled to WebAssembly, loaded only when a file is not in the
-// site cache). A byte search alone is wrong: 0f 31 also occurs inside other instructions (an immediate,
-// a displacement). The byte search only picks which functions to decode, from their start to their
-// end; a site is an instruction the decoder starts exactly there.
-import { createRequire } from 'node:module';
+// Code patcher: finds rdtsc, rdtscp and cpuid instructions in a file's functions with an x86 decoder
+// (x86-length.ts; only when a file is not in the site cache). A byte search alone is wrong: 0f 31 also
+// occurs inside other instructions (an immediate, a displacement). The byte search only picks which
+// functions to decode, from their start to their end (or to bytes that are no instruction: data); a
+// site is an instruction the decoder starts exactly there.
 import { TrappedInsn } from '../trace/events.js';
-import type { Range } from './elf-code.js';
+import { functionsHolding, type Range } from './elf-code.js';
+import { decodePrefix, type Insn } from './x86-length.js';
 
 /** A trapping instruction at a file offset. */
 export interface FileSite {
@@ -20,31 +20,6 @@ export const INSN_BYTES: Record<TrappedInsn, readonly number[]> = {
   [TrappedInsn.Cpuid]: [0x0f, 0xa2],
   [TrappedInsn.Syscall]: [0x0f, 0x05],
 };
-
-interface IcedDecoder {
-  ip: bigint;
-  readonly canDecode: boolean;
-  decodeOut(i: IcedInstruction): void;
-  free(): void;
-}
-interface IcedInstruction {
-  readonly ip: bigint;
-  readonly length: number;
-  readonly mnemonic: number;
-  free(): void;
-}
-interface Iced {
-  Decoder: new (bitness: number, data: Uint8Array, options: number) => IcedDecoder;
-  Instruction: new () => IcedInstruction;
-  Mnemonic: Record<string, number>;
-}
-
-let iced: Iced | null = null;
-
-function load(): Iced {
-  iced ??= createRequire(import.meta.url)('iced-x86') as Iced;
-  return iced;
-}
 
 /** Offsets in file where the bytes of a patchable instruction start (candidates, not yet decoded). */
 function candidates(file: Uint8Array): number[] {
@@ -65,42 +40,24 @@ function candidates(file: Uint8Array): number[] {
 export function findSites(file: Uint8Array, functions: readonly Range[]): FileSite[] {
   const hits = candidates(file);
   if (hits.length === 0) return [];
-  const toDecode = new Set<Range>();
-  for (const at of hits) {
-    for (const f of functions) {
-      if (f.start > at) break;
-      if (at < f.end) toDecode.add(f);
-    }
-  }
+  const toDecode = functionsHolding(functions, hits);
   if (toDecode.size === 0) return [];
-  const x = load();
-  const wanted = new Map<number, TrappedInsn>([
-    [x.Mnemonic['Rdtsc']!, TrappedInsn.Rdtsc], [x.Mnemonic['Rdtscp']!, TrappedInsn.Rdtscp], [x.Mnemonic['Cpuid']!, TrappedInsn.Cpuid],
-  ]);
   const found = new Map<number, TrappedInsn>();
-  const instr = new x.Instruction();
-  try {
-    for (const f of toDecode) {
-      const decoder = new x.Decoder(64, file.subarray(f.start, f.end), 0);
-      try {
-        decoder.ip = BigInt(f.start);
-        while (decoder.canDecode) {
-          decoder.decodeOut(instr);
-          const insn = wanted.get(instr.mnemonic);
-          if (insn !== undefined && plain(file, Number(instr.ip), instr.length, insn)) found.set(Number(instr.ip), insn);
-        }
-      } finally {
-        decoder.free();
-      }
+  for (const f of toDecode) {
+    // Up to the first bytes that are no instruction (data in a function): nothing after them is sure.
+    for (const i of decodePrefix(file, 0, f.start, f.end)) {
+      const insn = trappedAt(file, i);
+      if (insn !== null) found.set(i.at, insn);
     }
-  } finally {
-    instr.free();
   }
   return [...found].sort((a, b) => a[0] - b[0]).map(([offset, insn]) => ({ offset, insn }));
 }
 
-/** The instruction is exactly its usual bytes (no prefixes), so the patch and its undoing are exact. */
-function plain(file: Uint8Array, at: number, length: number, insn: TrappedInsn): boolean {
-  const bytes = INSN_BYTES[insn];
-  return length === bytes.length && bytes.every((b, i) => file[at + i] === b);
+/** The trapped instruction the decoded one is, exactly its usual bytes (no prefixes, so the patch and its undoing are exact), or null. */
+function trappedAt(file: Uint8Array, i: Insn): TrappedInsn | null {
+  for (const insn of [TrappedInsn.Rdtsc, TrappedInsn.Rdtscp, TrappedInsn.Cpuid]) {
+    const bytes = INSN_BYTES[insn];
+    if (i.length === bytes.length && bytes.every((b, k) => file[i.at + k] === b)) return insn;
+  }
+  return null;
 }

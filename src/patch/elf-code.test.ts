@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { test } from 'node:test';
-import { FunctionIndex, functionPairs, functionRanges, readFunctionTables, type Range } from './elf-code.js';
+import { FunctionIndex, functionPairs, functionRanges, functionsHolding, readFunctionTables, type Range } from './elf-code.js';
 
 /** Real ELF files: the dynamic loader's libc (.dynsym), a stripped tool, node itself (a big .symtab). */
 const FILES = ['/usr/lib/x86_64-linux-gnu/libc.so.6', '/bin/ls', process.execPath]
@@ -168,4 +168,22 @@ test('not ELF, or no section headers: no tables (the caller reads the whole file
   new DataView(noSections.buffer).setBigUint64(0x28, 0n, true); // e_shoff = 0
   assert.equal(readFunctionTables(noSections.length, (buf, pos) => buf.set(noSections.subarray(pos, pos + buf.length))), null);
   assert.equal(functionAround(text, 0), null);
+});
+
+test('functionsHolding finds every function holding an offset, as a scan of all of them does (overlapping ranges too)', () => {
+  const brute = (fns: readonly Range[], offsets: readonly number[]) => {
+    const out = new Set<Range>();
+    for (const at of offsets) for (const f of fns) if (f.start <= at && at < f.end) out.add(f);
+    return out;
+  };
+  const nested: Range[] = [{ start: 0, end: 100 }, { start: 10, end: 20 }, { start: 15, end: 16 }, { start: 30, end: 40 }, { start: 90, end: 200 }, { start: 150, end: 151 }];
+  const offsets = [0, 9, 10, 15, 16, 25, 39, 40, 95, 100, 150, 199, 200, 500];
+  assert.deepEqual(functionsHolding(nested, offsets), brute(nested, offsets));
+  const libc = fs.readFileSync('/usr/lib/x86_64-linux-gnu/libc.so.6');
+  const fns = functionRanges(libc);
+  const some: number[] = [];
+  for (let at = 0; at < libc.length; at += 7919) some.push(at);
+  const found = functionsHolding(fns, some);
+  assert.deepEqual(found, brute(fns, some));
+  assert.ok(found.size > 50, `${found.size} functions hold the offsets`);
 });

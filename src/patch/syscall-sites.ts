@@ -8,11 +8,10 @@
 // `syscall(3)` (`mov 0x8(%rsp),%r9; syscall`), which libuv (node) and Rust's std call for close,
 // statx and futex: its stub sends the call to the entry, which buffers it or hands it to the tracer
 // like any other, except for the calls that must run where the program's own stack is (DIRECT_NRS:
-// clone, rt_sigreturn, exec, exit…), which its own `syscall` makes, traced, as the site would have. Found with iced-x86 from each function's start, like the trapped
+// clone, rt_sigreturn, exec, exit…), which its own `syscall` makes, traced, as the site would have. Found with x86-length.ts from each function's start, like the trapped
 // instructions (decoder.ts), and only where no branch of the function lands inside the replaced
 // bytes. Cached per file identity on disk, beside the trap sites.
 import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { PatchSite } from '../trace/events.js';
@@ -20,10 +19,11 @@ import { TrappedInsn } from '../trace/events.js';
 import { TraceeError } from '../tracee/errors.js';
 import { mapFilesPath, type Mapping } from '../tracee/maps.js';
 import type { TaskMemory } from '../tracee/page-batch.js';
-import { functionRanges } from './elf-code.js';
+import { functionRanges, functionsHolding } from './elf-code.js';
 import type { FileIdentity } from './site-cache.js';
 import { STUB_NEXT, STUBS, STUBS_SIZE } from '../syscallbuf/layout.js';
 import { BUFFERED_SYSCALLS } from '../syscallbuf/calls.js';
+import { decodeRun, Kind, type Insn } from './x86-length.js';
 
 /** A site in a file: the replaced bytes are [offset, offset + length), the syscall at offset + sysOff. */
 export interface SyscallFileSite {
@@ -48,23 +48,6 @@ const ANY_NR_PRE = [0x4c, 0x8b, 0x4c, 0x24, 0x08]; // mov 0x8(%rsp),%r9
  */
 export const DIRECT_NRS = [15, 56, 57, 58, 59, 60, 231, 322, 435] as const;
 const DIRECT_FROM = 512;
-
-interface IcedInstruction {
-  readonly ip: bigint;
-  readonly length: number;
-  readonly mnemonic: number;
-  readonly isJccShortOrNear: boolean;
-  readonly isJmpShortOrNear: boolean;
-  readonly isCallNear: boolean;
-  readonly nearBranchTarget: bigint;
-  free(): void;
-}
-interface Iced {
-  Decoder: new (bitness: number, data: Uint8Array, options: number) => { ip: bigint; readonly canDecode: boolean; decode(): IcedInstruction; free(): void };
-  Mnemonic: Record<string, number>;
-}
-let iced: Iced | null = null;
-const load = (): Iced => (iced ??= createRequire(import.meta.url)('iced-x86') as Iced);
 
 /** The instruction after a syscall that may be displaced into the stub: position-independent, no branch. */
 function movableAfter(b: Uint8Array, at: number, len: number): boolean {
@@ -107,11 +90,11 @@ function movablePre(b: Uint8Array, at: number, len: number): boolean {
  * three instructions earlier loads, when only such moves follow it and no branch lands after it (the
  * number would then depend on the path), else null.
  */
-function nrBefore(file: Uint8Array, all: IcedInstruction[], i: number, targets: Set<number>): number | null {
+function nrBefore(file: Uint8Array, all: Insn[], i: number, targets: Set<number>): number | null {
   for (let j = i - 1; j >= 0 && j >= i - 3; j--) {
-    if (targets.has(Number(all[j + 1]!.ip))) return null;
+    if (targets.has(all[j + 1]!.at)) return null;
     const ins = all[j]!;
-    const at = Number(ins.ip);
+    const at = ins.at;
     if (ins.length === 5 && file[at] === 0xb8) return loadedNr(file, at, 5);
     if (!movablePre(file, at, ins.length)) return null;
   }
@@ -125,46 +108,32 @@ export function findSyscallSites(file: Uint8Array): SyscallFileSite[] {
   for (let at = buf.indexOf(0x0f); at >= 0 && at + 1 < buf.length; at = buf.indexOf(0x0f, at + 1)) if (buf[at + 1] === 0x05) hits.push(at);
   if (hits.length === 0) return [];
   const functions = functionRanges(file);
-  const toDecode = new Set<{ start: number; end: number }>();
-  for (const at of hits) {
-    for (const f of functions) {
-      if (f.start > at) break;
-      if (at < f.end) toDecode.add(f);
-    }
-  }
-  const x = load();
-  const SYSCALL = x.Mnemonic['Syscall'];
+  const toDecode = functionsHolding(functions, hits);
   const found = new Map<number, SyscallFileSite>();
   for (const f of toDecode) {
-    const decoder = new x.Decoder(64, file.subarray(f.start, f.end), 0);
-    const all: IcedInstruction[] = [];
-    try {
-      decoder.ip = BigInt(f.start);
-      while (decoder.canDecode) all.push(decoder.decode());
-      const targets = new Set<number>();
-      for (const i of all) if (i.isJccShortOrNear || i.isJmpShortOrNear || i.isCallNear) targets.add(Number(i.nearBranchTarget));
-      for (let k = 1; k < all.length; k++) {
-        const sys = all[k]!;
-        if (sys.mnemonic !== SYSCALL || sys.length !== 2) continue;
-        const pre = all[k - 1]!;
-        const offset = Number(pre.ip);
-        let length = pre.length + 2;
-        if (!anyNrSite(file, offset, length)) {
-          const nr = loadedNr(file, offset, pre.length) ?? (movablePre(file, offset, pre.length) ? nrBefore(file, all, k - 1, targets) : null);
-          if (nr === null || !BUFFERED_SYSCALLS.has(nr)) continue;
-        }
-        if (length < JMP) {
-          const post = all[k + 1];
-          if (!post || !movableAfter(file, Number(post.ip), post.length)) continue;
-          length += post.length;
-        }
-        let inside = false;
-        for (let o = offset + 1; o < offset + length; o++) if (targets.has(o)) inside = true;
-        if (!inside) found.set(offset, { offset, length, sysOff: pre.length });
+    // The whole function or nothing: a branch from bytes not decoded could land in a site.
+    const all = decodeRun(file, 0, f.start, f.end);
+    if (!all) continue;
+    const targets = new Set<number>();
+    for (const i of all) if (i.target >= 0) targets.add(i.target);
+    for (let k = 1; k < all.length; k++) {
+      const sys = all[k]!;
+      if (sys.kind !== Kind.Syscall || sys.length !== 2) continue;
+      const pre = all[k - 1]!;
+      const offset = pre.at;
+      let length = pre.length + 2;
+      if (!anyNrSite(file, offset, length)) {
+        const nr = loadedNr(file, offset, pre.length) ?? (movablePre(file, offset, pre.length) ? nrBefore(file, all, k - 1, targets) : null);
+        if (nr === null || !BUFFERED_SYSCALLS.has(nr)) continue;
       }
-    } finally {
-      for (const i of all) i.free();
-      decoder.free();
+      if (length < JMP) {
+        const post = all[k + 1];
+        if (!post || !movableAfter(file, post.at, post.length)) continue;
+        length += post.length;
+      }
+      let inside = false;
+      for (let o = offset + 1; o < offset + length; o++) if (targets.has(o)) inside = true;
+      if (!inside) found.set(offset, { offset, length, sysOff: pre.length });
     }
   }
   return [...found.values()].sort((a, b) => a.offset - b.offset);

@@ -321,11 +321,18 @@ export function decodeAt(bytes: Uint8Array, i: number, at: number): Insn | null 
 
 /** Decodes bytes[from, to) (bytes[0] at address `base`) instruction by instruction; null if any is unknown or the last runs past `to`. */
 export function decodeRun(bytes: Uint8Array, base: number, from: number, to: number): Insn[] | null {
+  const out = decodePrefix(bytes, base, from, to);
+  const last = out[out.length - 1];
+  return (last ? last.at + last.length : from) === to ? out : null;
+}
+
+/** The instructions of bytes[from, to) up to the first that is unknown or runs past `to`. */
+export function decodePrefix(bytes: Uint8Array, base: number, from: number, to: number): Insn[] {
   const out: Insn[] = [];
   const view = bytes.subarray(0, to - base);
   for (let a = from; a < to;) {
     const insn = decodeAt(view, a - base, a);
-    if (!insn) return null;
+    if (!insn) break;
     out.push(insn);
     a += insn.length;
   }
