@@ -22,7 +22,7 @@ import { applySites, CodeSpaces, PatchedCode, type CodeSpacesState } from '../pa
 import { replayPlan, type TrapPlan } from '../tracee/trap-plan.js';
 import { interruptedBySignal, runToSyscallExit, skipToExit } from '../tracee/inject.js';
 import { applyInsnResult, decodeTrappedInsn } from '../tracee/insn.js';
-import { hashRanges } from '../tracee/point-memory.js';
+import { memoryMatches } from '../tracee/point-memory.js';
 import { useHardware } from '../tracee/capabilities.js';
 import { searchByDebugRegister, searchUnderWriteProtection, writableCode, type PointSearch } from './writable-code-point.js';
 import { chooseCpu, cpuAllowed, filtered, launch, waitStop } from '../tracee/spawn.js';
@@ -86,7 +86,7 @@ export interface ReplayOutcome {
 function atPoint(task: Task, target: BigUint64Array, point: PointMemory | undefined): boolean {
   const regs = task.regs;
   return regsDifference(target, regs, [R.eflags]) === null && ((target[R.eflags]! ^ regs[R.eflags]!) & ~X86_EFLAGS_RF) === 0n
-    && (!point || hashRanges(task, point.ranges) === point.hash);
+    && (!point || memoryMatches(task, point));
 }
 
 export class Replayer {
@@ -398,7 +398,7 @@ export class Replayer {
       regs[R.rip] = at;
       task.storeRegs();
       const found = regsDifference(target, regs, [R.eflags]) === null && ((target[R.eflags]! ^ regs[R.eflags]!) & ~X86_EFLAGS_RF) === 0n
-        && (!point || hashRanges(task, point.ranges) === point.hash) && this.batchUsed(t);
+        && (!point || memoryMatches(task, point)) && this.batchUsed(t);
       if (this.hooks?.breakpointAt(task, at)) {
         // The debugger's breakpoint at the same instruction is reported first.
         t.reportedAtPoint(found);

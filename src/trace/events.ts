@@ -197,6 +197,11 @@ export interface MemRange {
 export interface PointMemory {
   ranges: MemRange[];
   hash: bigint;
+  /**
+   * From version 11 on: the same hash of each 4 KiB block of the ranges' bytes concatenated (the last
+   * one shorter), so a search tells a pass that is not the point by one block.
+   */
+  blocks?: bigint[];
 }
 
 export interface SignalEvent {

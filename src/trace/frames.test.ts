@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { ByteWriter } from './buffer.js';
 import { TraceError } from './errors.js';
 import {
+  type PreemptEvent,
   type ExecEvent,
   type ExecImage,
   ImageKind,
@@ -183,6 +184,7 @@ function sampleEvents(): TraceEvent[] {
     { kind: 'newtask', tid: 4250, child: 4251, nr: 58, regs: regs({}) },
     { kind: 'preempt', tid: 4251, regs: regs({ [RIP]: 0x401234n, [RAX]: 0xffffffffffffffffn, [ORIG_RAX]: 0xffffffffffffffffn }) },
     { kind: 'preempt', tid: 4251, regs: regs({ [RIP]: 0x401234n }), point: POINT },
+    { kind: 'preempt', tid: 4251, regs: regs({ [RIP]: 0x401238n }), point: { ...POINT, blocks: [0x1111n, 0xffff_ffff_ffff_ffffn, 0n] } },
     { ...signal, placement: SignalPlacement.Instruction },
     { ...signal, placement: SignalPlacement.Instruction, point: { ranges: [], hash: 0n } },
     { ...exec, tid: 4251, newTid: 4242 },
@@ -202,6 +204,15 @@ test('every event kind round-trips, tids interleaved', () => {
   const events = sampleEvents();
   const decoded = decodeChunk(encodeAll(events));
   assert.deepEqual(decoded, events);
+});
+
+test('block hashes (point identity 2) decode from version 11 on; an older trace holding one is corrupt', () => {
+  const ev: PreemptEvent = { kind: 'preempt', tid: 9, regs: regs({ [RIP]: 0x401234n }), point: { ...POINT, blocks: [1n, 2n, 3n] } };
+  const bytes = encodeAll([ev]);
+  assert.deepEqual(decodeChunk(bytes, 11), [ev]);
+  assert.throws(() => decodeChunk(bytes, 10), TraceError);
+  const plain: PreemptEvent = { kind: 'preempt', tid: 9, regs: regs({ [RIP]: 0x401234n }), point: POINT };
+  assert.deepEqual(decodeChunk(encodeAll([plain]), 10), [plain], 'identity 1 still decodes in a version 10 trace');
 });
 
 test('version 1 frames (no point identity, no newTid) still decode', () => {

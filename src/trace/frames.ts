@@ -337,13 +337,15 @@ function decodeSyscall(r: ByteReader, h: RegsHistory, version: number): SyscallE
 }
 
 // ---------------------------------------------------------------------------------------------------
-// point identity (version 2 on): u8 identity (0 registers only, 1 registers + memory hash), then if 1:
-// varint range count, (u64 addr, varint len)…, u64 hash.
+// point identity (version 2 on): u8 identity (0 registers only, 1 registers + memory hash, 2 (version
+// 11 on) registers + memory hash + block hashes), then if 1 or 2: varint range count, (u64 addr,
+// varint len)…, u64 hash; then if 2: varint block count, u64 hash of each 4 KiB block.
 
 /** The u8 saying how a point between landmarks is identified. */
 export const enum PointIdentity {
   Regs = 0,
   RegsAndMemory = 1,
+  RegsMemoryAndBlocks = 2,
 }
 
 function encodePoint(w: ByteWriter, p: PointMemory | undefined): void {
@@ -351,17 +353,22 @@ function encodePoint(w: ByteWriter, p: PointMemory | undefined): void {
     w.u8(PointIdentity.Regs);
     return;
   }
-  w.u8(PointIdentity.RegsAndMemory);
+  w.u8(p.blocks ? PointIdentity.RegsMemoryAndBlocks : PointIdentity.RegsAndMemory);
   w.varint(p.ranges.length);
   for (const m of p.ranges) {
     w.u64(m.addr);
     w.varint(m.len);
   }
   w.u64(p.hash);
+  if (p.blocks) {
+    w.varint(p.blocks.length);
+    for (const b of p.blocks) w.u64(b);
+  }
 }
 
-function decodePoint(r: ByteReader): PointMemory | undefined {
-  if (decodeU8Enum(r, PointIdentity.RegsAndMemory, 'point identity') === PointIdentity.Regs) return undefined;
+function decodePoint(r: ByteReader, version: number): PointMemory | undefined {
+  const identity = decodeU8Enum(r, version >= 11 ? PointIdentity.RegsMemoryAndBlocks : PointIdentity.RegsAndMemory, 'point identity');
+  if (identity === PointIdentity.Regs) return undefined;
   const n = r.count('memory range count', 9);
   const ranges = [];
   for (let i = 0; i < n; i++) {
@@ -369,7 +376,14 @@ function decodePoint(r: ByteReader): PointMemory | undefined {
     const len = r.varint();
     ranges.push({ addr, len });
   }
-  return { ranges, hash: r.u64() };
+  const point: PointMemory = { ranges, hash: r.u64() };
+  if (identity === PointIdentity.RegsMemoryAndBlocks) {
+    const count = r.count('block hash count', 8);
+    const blocks: bigint[] = [];
+    for (let i = 0; i < count; i++) blocks.push(r.u64());
+    point.blocks = blocks;
+  }
+  return point;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -394,7 +408,7 @@ function decodeSignal(r: ByteReader, h: RegsHistory, version: number): SignalEve
   const regs = decodeRegs(r, h, tid);
   const ev: SignalEvent = { kind: 'signal', tid, signo, placement, siginfo, regs };
   if (version >= 2 && placement === SignalPlacement.Instruction) {
-    const point = decodePoint(r);
+    const point = decodePoint(r, version);
     if (point) ev.point = point;
   }
   return ev;
@@ -492,7 +506,7 @@ function decodePreempt(r: ByteReader, h: RegsHistory, version: number): PreemptE
   const regs = decodeRegs(r, h, tid);
   const ev: PreemptEvent = { kind: 'preempt', tid, regs };
   if (version >= 2) {
-    const point = decodePoint(r);
+    const point = decodePoint(r, version);
     if (point) ev.point = point;
   }
   return ev;

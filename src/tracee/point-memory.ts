@@ -131,25 +131,70 @@ function isRestorer(task: Task, addr: bigint): boolean {
 
 let scratch = new Uint8Array(0);
 
+/** Reads the ranges' bytes, concatenated, into scratch; their length, or null when some cannot be read. */
+function readRanges(task: Task, ranges: readonly MemRange[]): number | null {
+  let total = 0;
+  for (const r of ranges) total += r.len;
+  // One buffer kept for every comparison: a search may read a MiB at each of many passes.
+  if (scratch.length < total) scratch = new Uint8Array(total);
+  let at = 0;
+  for (const r of ranges) {
+    if (task.readInto(r.addr, scratch.subarray(at, at + r.len)) !== r.len) return null;
+    at += r.len;
+  }
+  return total;
+}
+
+function sha256Prefix(bytes: Uint8Array): bigint {
+  return sha256().update(bytes).digest().readBigUInt64LE(0);
+}
+
 /** Hash of the bytes in ranges, or null when some of them cannot be read. */
 export function hashRanges(task: Task, ranges: readonly MemRange[]): bigint | null {
-  const h = sha256();
-  for (const r of ranges) {
-    // Read into one buffer kept for every comparison: a search may hash a MiB at each of many passes.
-    if (scratch.length < r.len) scratch = new Uint8Array(r.len);
-    const bytes = scratch.subarray(0, r.len);
-    if (task.readInto(r.addr, bytes) !== r.len) return null;
-    h.update(bytes);
-  }
-  const d = h.digest();
-  return d.readBigUInt64LE(0);
+  const n = readRanges(task, ranges);
+  return n === null ? null : sha256Prefix(scratch.subarray(0, n));
 }
+
+/** Bytes per block hash (PointMemory.blocks). */
+export const POINT_BLOCK = 4096;
 
 /** The memory identity of task's current point; undefined when it cannot be read. */
 export function pointMemory(task: Task): PointMemory | undefined {
   const ranges = pointRanges(task);
-  const hash = hashRanges(task, ranges);
-  return hash === null ? undefined : { ranges, hash };
+  const n = readRanges(task, ranges);
+  if (n === null) return undefined;
+  const bytes = scratch.subarray(0, n);
+  const blocks: bigint[] = [];
+  for (let at = 0; at < n; at += POINT_BLOCK) blocks.push(sha256Prefix(bytes.subarray(at, Math.min(n, at + POINT_BLOCK))));
+  return { ranges, hash: sha256Prefix(bytes), blocks };
+}
+
+/** For each point searched, the block that differed at its last pass (the loop's changing state is there again). */
+const lastDiffering = new WeakMap<PointMemory, number>();
+
+/**
+ * Whether task's memory is the point's (its registers already matched). With block hashes (trace
+ * version 11 on), a pass that is not the point is usually told by one block: the one that differed
+ * at the previous pass is compared first, then the others, and only a pass whose blocks all match
+ * hashes the whole. A loop whose state lives only in memory matches the registers at every pass:
+ * node's replays hashed 300 KiB at each of thousands of passes (seconds) before.
+ */
+export function memoryMatches(task: Task, point: PointMemory): boolean {
+  if (!point.blocks) return hashRanges(task, point.ranges) === point.hash;
+  const n = readRanges(task, point.ranges);
+  if (n === null || Math.ceil(n / POINT_BLOCK) !== point.blocks.length) return false;
+  const bytes = scratch.subarray(0, n);
+  const count = point.blocks.length;
+  const first = lastDiffering.get(point) ?? 0;
+  for (let k = 0; k < count; k++) {
+    const b = (first + k) % count;
+    const at = b * POINT_BLOCK;
+    if (sha256Prefix(bytes.subarray(at, Math.min(n, at + POINT_BLOCK))) !== point.blocks[b]) {
+      lastDiffering.set(point, b);
+      return false;
+    }
+  }
+  return sha256Prefix(bytes) === point.hash;
 }
 
 function min(a: bigint, b: bigint): bigint {
