@@ -9,7 +9,7 @@ import { R } from '../kernel/regs.js';
 import { Struct } from '../kernel/structs.js';
 import { SYS } from '../kernel/syscall-names.js';
 import { waitStop } from './spawn.js';
-import { hashRanges, pointMemory, STACK_WINDOW } from './point-memory.js';
+import { hashRanges, memoryMatches, pointMemory, STACK_WINDOW } from './point-memory.js';
 import type { Task } from './task.js';
 
 const SIGUSR1 = 10;
@@ -74,6 +74,31 @@ test('a signal frame in the stack window: its fault fields are left out, its sav
     assert.equal(hashed(task, trapno), false, 'trapno is left out in the restorer');
     assert.equal(hashed(task, savedRip), true, 'the saved rip is hashed in the restorer');
     assert.deepEqual(runToSignal(task), { kind: 'exited', code: 0 });
+  } finally {
+    killTraced(task);
+  }
+});
+
+test('memoryMatches tells a changed byte in any block, whichever block it tries first, and matches again once it is back', () => {
+  const task = startTraced(compileProgram('sigframe'));
+  try {
+    const stop = runToSignal(task);
+    assert.ok(stop.kind === 'signal' && stop.signal === SIGUSR1, 'raise(SIGUSR1) stops');
+    task.fetchRegs();
+    const point = pointMemory(task)!;
+    assert.ok(point.blocks && point.blocks.length >= 2, `${point.blocks?.length} blocks`);
+    assert.equal(memoryMatches(task, point), true, 'unchanged memory matches');
+    const first = point.ranges[0]!;
+    const last = point.ranges[point.ranges.length - 1]!;
+    for (const addr of [first.addr, last.addr + BigInt(last.len - 1), first.addr, last.addr + BigInt(last.len - 1)]) {
+      const old = task.read(addr, 1)[0]!;
+      poke(task, addr, old ^ 0x5a);
+      assert.equal(memoryMatches(task, point), false, `a change at 0x${addr.toString(16)} is seen`);
+      poke(task, addr, old);
+      assert.equal(memoryMatches(task, point), true, 'back as it was, it matches');
+    }
+    const wholeHashOnly = { ranges: point.ranges, hash: point.hash };
+    assert.equal(memoryMatches(task, wholeHashOnly), true, 'a version 10 point (no blocks) is compared by its hash');
   } finally {
     killTraced(task);
   }

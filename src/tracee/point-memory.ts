@@ -181,20 +181,47 @@ const lastDiffering = new WeakMap<PointMemory, number>();
  */
 export function memoryMatches(task: Task, point: PointMemory): boolean {
   if (!point.blocks) return hashRanges(task, point.ranges) === point.hash;
-  const n = readRanges(task, point.ranges);
-  if (n === null || Math.ceil(n / POINT_BLOCK) !== point.blocks.length) return false;
-  const bytes = scratch.subarray(0, n);
   const count = point.blocks.length;
+  let total = 0;
+  for (const r of point.ranges) total += r.len;
+  if (Math.ceil(total / POINT_BLOCK) !== count) return false;
   const first = lastDiffering.get(point) ?? 0;
-  for (let k = 0; k < count; k++) {
-    const b = (first + k) % count;
+  // The block that differed last time, alone (one small read); then all of them.
+  const one = blockBytes(task, point.ranges, first, total);
+  if (one === null) return false;
+  if (sha256Prefix(one) !== point.blocks[first]) return false;
+  const n = readRanges(task, point.ranges);
+  if (n === null) return false;
+  const bytes = scratch.subarray(0, n);
+  for (let b = 0; b < count; b++) {
     const at = b * POINT_BLOCK;
-    if (sha256Prefix(bytes.subarray(at, Math.min(n, at + POINT_BLOCK))) !== point.blocks[b]) {
+    if (b !== first && sha256Prefix(bytes.subarray(at, Math.min(n, at + POINT_BLOCK))) !== point.blocks[b]) {
       lastDiffering.set(point, b);
       return false;
     }
   }
   return sha256Prefix(bytes) === point.hash;
+}
+
+let blockScratch = new Uint8Array(POINT_BLOCK);
+
+/** Block b of the ranges' bytes concatenated (`total` bytes in all), or null when it cannot be read. */
+function blockBytes(task: Task, ranges: readonly MemRange[], b: number, total: number): Uint8Array | null {
+  const from = b * POINT_BLOCK;
+  const to = Math.min(total, from + POINT_BLOCK);
+  if (blockScratch.length < POINT_BLOCK) blockScratch = new Uint8Array(POINT_BLOCK);
+  let start = 0;
+  for (const r of ranges) {
+    const lo = Math.max(from, start);
+    const hi = Math.min(to, start + r.len);
+    if (lo < hi) {
+      const piece = blockScratch.subarray(lo - from, hi - from);
+      if (task.readInto(r.addr + BigInt(lo - start), piece) !== piece.length) return null;
+    }
+    start += r.len;
+    if (start >= to) break;
+  }
+  return blockScratch.subarray(0, to - from);
 }
 
 function min(a: bigint, b: bigint): bigint {
