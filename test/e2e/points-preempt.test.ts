@@ -36,7 +36,7 @@ test('jitspin: a thread preempted in code it rewrites at every pass (a JIT\'s) i
   const exe = compileProgram('jitspin');
   const inPage = /preempted @0x3a00[0-9a-f]{4} by regs\+memory/;
   let rec = await record(exe, [], { space });
-  for (let attempt = 1; attempt < 3 && !inPage.test((await rewind(['dump', rec.traceDir])).stdout.toString()); attempt++) {
+  for (let attempt = 1; attempt < 8 && !inPage.test((await rewind(['dump', rec.traceDir])).stdout.toString()); attempt++) {
     rec = await record(exe, [], { space });
   }
   assertRecordedOk(rec);
