@@ -40,13 +40,15 @@ const targets = [
 
 // The syscall buffer's in-process code (native/syscallbuf/): freestanding, linked at the fixed address
 // rewind maps it to, written out as raw bytes (build/syscallbuf.bin), not a program or a library.
-const blobSrc = ['native/syscallbuf/entry.S', 'native/syscallbuf/syscallbuf.c', 'native/syscallbuf/syscallbuf.ld'].map((f) => join(root, f));
+const blobLd = join(root, 'native/syscallbuf/syscallbuf.ld');
+const blobCode = ['native/syscallbuf/entry.S', 'native/syscallbuf/cpuid.S', 'native/syscallbuf/syscallbuf.c'].map((f) => join(root, f));
+const blobSrc = [blobLd, ...blobCode];
 const blobDst = join(out, 'syscallbuf.bin');
 if (!existsSync(blobDst) || blobSrc.some((f) => statSync(f).mtimeMs >= statSync(blobDst).mtimeMs)) {
   try {
     execFileSync(cc, [...warn, '-nostdlib', '-ffreestanding', '-fno-builtin', '-fno-stack-protector', '-fpie', '-no-pie', '-static',
       '-mno-red-zone', '-mgeneral-regs-only', '-fcf-protection=none', '-fno-asynchronous-unwind-tables',
-      `-Wl,-T,${blobSrc[2]}`, '-Wl,--oformat=binary', '-Wl,--build-id=none', '-o', blobDst, blobSrc[0], blobSrc[1]], { stdio: 'inherit' });
+      `-Wl,-T,${blobLd}`, '-Wl,--oformat=binary', '-Wl,--build-id=none', '-o', blobDst, ...blobCode], { stdio: 'inherit' });
   } catch {
     console.error('rewind: building native/syscallbuf with ' + cc + ' failed');
     process.exit(1);

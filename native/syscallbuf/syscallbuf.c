@@ -77,10 +77,11 @@ struct sb_frame { i64 nr, a[6]; };
 struct sb_ret { i64 result; i64 traced; };
 
 /* The table at the blob's start: offsets rewind reads (src/syscallbuf/blob.ts). */
-extern char sb_entry[], sb_untraced_ip[], sb_traced_ip[];
+extern char sb_entry[], sb_untraced_ip[], sb_traced_ip[], sb_cpuid[], sb_cpuid_trap[], sb_cpuid_table[];
 __attribute__((section(".sb_table"), used)) static const u64 sb_table[] = {
   0x3162737764776572ul, /* "rewdwsb1" */
   (u64)sb_entry, (u64)sb_untraced_ip, (u64)sb_traced_ip,
+  (u64)sb_cpuid, (u64)sb_cpuid_trap, (u64)sb_cpuid_table,
 };
 
 i64 sb_untraced(i64 nr, i64 a1, i64 a2, i64 a3, i64 a4, i64 a5, i64 a6);

@@ -8,9 +8,9 @@ import { thisMachine } from '../trace/machine.js';
 import { TraceWriter, type WriterOptions } from '../trace/trace-writer.js';
 import { TraceError } from '../trace/errors.js';
 import { TraceeError, UnsupportedError } from '../tracee/errors.js';
-import { chooseCpu, launch, otherCpu, secondCpuFree } from '../tracee/spawn.js';
+import { chooseCpu, launch, otherCpu, pinTracer, secondCpuFree } from '../tracee/spawn.js';
 import { startLimits } from '../tracee/start-limits.js';
-import { patchedKinds, recordingPlan } from '../tracee/trap-plan.js';
+import { cpuidTableMeta, patchedKinds, recordingPlan } from '../tracee/trap-plan.js';
 import { native } from '../native/addon.js';
 import { syscallbufBlob } from '../syscallbuf/blob.js';
 import { parseArgs } from './args.js';
@@ -35,12 +35,13 @@ export function recordCommand(args: string[]): number {
   const dir = out ? resolve(out) : newTraceDir(operands[0]!);
   const start = Date.now();
   const cpu = chooseCpu();
-  const plan = recordingPlan(cpuFeatures, syscallbuf);
+  pinTracer(cpu);
+  const plan = recordingPlan(cpuFeatures, syscallbuf, cpu);
   checkpoint('record: capabilities');
   const writer = TraceWriter.create(dir, {
     command: operands, exe: path, cwd: process.cwd(), startTime: new Date(start).toISOString(),
     hostname: hostname(), kernel: release(), rewindVersion: VERSION, cpu, cpuidFaulting: plan.cpuidFault,
-    patched: patchedKinds(plan), cpuFeatures, ...(syscallbuf && { syscallBuffer: true }),
+    patched: patchedKinds(plan), cpuFeatures, ...(syscallbuf && { syscallBuffer: true }), ...cpuidTableMeta(plan),
     machine: thisMachine(), limits: startLimits(),
   }, deflateThreadOptions(cpu));
   if (!out) markLatest(dir);

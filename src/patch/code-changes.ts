@@ -8,7 +8,7 @@ import { PAGE_SIZE, PROT_EXEC, MAP_ANONYMOUS, pageAlign } from '../kernel/mman.j
 import { SYS } from '../kernel/syscall-names.js';
 import { syscallDef } from '../kernel/syscalls/index.js';
 import type { PatchSite } from '../trace/events.js';
-import { TrappedInsn } from '../trace/events.js';
+import { isStubSite, type TrappedInsn } from '../trace/events.js';
 import type { Task } from '../tracee/task.js';
 import { patchCode, type CodeSpaces } from './code-patcher.js';
 import { INSN_BYTES } from './decoder.js';
@@ -48,12 +48,12 @@ export function afterCodeChange(spaces: CodeSpaces, tid: number, task: Task, nr:
       const newEnd = to + pageAlign(args[2]!);
       const inside = (s: PatchSite): boolean => s.addr - from + to + BigInt((s.original ?? INSN_BYTES[s.insn]).length) <= newEnd;
       const old = code.sitesIn(from, from + pageAlign(args[1]!)).filter(inside);
-      // A trap site is its own bytes: it moves with the code. A syscall site's stub jumps back to where
+      // A trap site is its own bytes: it moves with the code. A stub site's stub jumps back to where
       // the code was: kept where the code stayed, else its original instructions are put back at the new
       // place (both at record and replay), where the patching below finds the site again with a stub of its own.
-      const moved = old.filter((s) => s.insn !== TrappedInsn.Syscall || to === from).map((s) => ({ ...s, addr: s.addr - from + to }));
+      const moved = old.filter((s) => !isStubSite(s.insn) || to === from).map((s) => ({ ...s, addr: s.addr - from + to }));
       if (to !== from) {
-        for (const s of old) if (s.insn === TrappedInsn.Syscall && s.original) task.write(s.addr - from + to, s.original);
+        for (const s of old) if (isStubSite(s.insn) && s.original) task.write(s.addr - from + to, s.original);
         patch = [to, newEnd];
       }
       code = code.without(from, from + pageAlign(args[1]!)).without(to, newEnd).with(moved);

@@ -7,20 +7,24 @@
 // table and emulates like a kernel trap. The debugger (and anything that asks) sees the original
 // bytes through `PatchedCode.originalView`.
 //
-// The syscall buffer's sites (libc's syscall wrappers jumping to stubs, syscall-sites.ts) are kept in
-// the same tables: found per mapping, patched at a stop of the whole process, undone in the
-// debugger's view.
+// Where the syscall buffer is mapped, a cpuid with a window around it becomes a jump to a stub that
+// calls the buffer's in-process CPUID instead (TrappedInsn.CpuidCall, cpuid-sites.ts); the others stay
+// traps. These stub sites and the buffer's syscall sites (libc's syscall wrappers jumping to stubs,
+// syscall-sites.ts) are kept in the same tables: found per mapping, patched at a stop of the whole
+// process, undone in the debugger's view.
 import { statSync } from 'node:fs';
 import { INT3, NOP, UD2 } from '../kernel/x86-insn.js';
 import type { PatchSite } from '../trace/events.js';
-import { TrappedInsn } from '../trace/events.js';
+import { isStubSite, TrappedInsn } from '../trace/events.js';
 import { TraceeError } from '../tracee/errors.js';
 import { mapFilesPath, readMaps, type Mapping } from '../tracee/maps.js';
 import { PageBatch, type TaskMemory } from '../tracee/page-batch.js';
 import type { Task } from '../tracee/task.js';
 import { syscallbufBlob } from '../syscallbuf/blob.js';
+import { applyCpuidWindow, patchCpuidWindow } from './cpuid-sites.js';
 import { INSN_BYTES } from './decoder.js';
 import { sitesOfFile } from './sites.js';
+import { readStubNext, writeStubNext } from './stub-area.js';
 import { applySyscallSite, patchSyscallSites } from './syscall-sites.js';
 
 /** The bytes a patched site holds: ud2, then nops to the instruction's length. */
@@ -40,10 +44,14 @@ export class PatchedCode {
     return this.sites.size;
   }
 
-  /** The instruction patched at addr into a trap, if a trap site starts there (not a syscall site: it never traps). */
+  /**
+   * The instruction patched at addr into a trap, if a trap site starts there (not a stub site: it
+   * never traps); or cpuid at the in-process CPUID's trap, which stands for a patched cpuid's trap.
+   */
   siteAt(addr: bigint): TrappedInsn | undefined {
     const insn = this.sites.get(addr)?.insn;
-    return insn === TrappedInsn.Syscall ? undefined : insn;
+    if (insn !== undefined) return isStubSite(insn) ? undefined : insn;
+    return addr === syscallbufBlob().cpuidTrapIp ? TrappedInsn.Cpuid : undefined;
   }
 
   /** Whether any site (trap or syscall) starts at addr. */
@@ -52,14 +60,20 @@ export class PatchedCode {
   }
 
   /**
-   * The syscall site whose replaced bytes hold addr past their first (the jump to its stub is there:
-   * code at such an address never runs as such), or undefined.
+   * The stub site (a syscall or cpuid site) whose replaced bytes hold addr past their first (the jump
+   * to its stub is there: code at such an address never runs as such), or undefined.
    */
-  syscallSiteInside(addr: bigint): PatchSite | undefined {
+  stubSiteInside(addr: bigint): PatchSite | undefined {
     for (const s of this.sites.values()) {
-      if (s.insn === TrappedInsn.Syscall && s.original && addr > s.addr && addr < s.addr + BigInt(s.original.length)) return s;
+      if (isStubSite(s.insn) && s.original && addr > s.addr && addr < s.addr + BigInt(s.original.length)) return s;
     }
     return undefined;
+  }
+
+  /** Whether a site's bytes (original or trap) overlap [start, end). */
+  overlaps(start: bigint, end: bigint): boolean {
+    for (const s of this.sites.values()) if (s.addr < end && s.addr + BigInt((s.original ?? INSN_BYTES[s.insn]).length) > start) return true;
+    return false;
   }
 
   /**
@@ -69,9 +83,9 @@ export class PatchedCode {
   syscallSiteOfStub(addr: bigint): PatchSite | undefined {
     let best: PatchSite | undefined;
     for (const s of this.sites.values()) {
-      if (s.insn === TrappedInsn.Syscall && s.stub !== undefined && s.stub <= addr && (!best || s.stub > best.stub!)) best = s;
+      if (s.stub !== undefined && s.stub <= addr && (!best || s.stub > best.stub!)) best = s;
     }
-    return best;
+    return best?.insn === TrappedInsn.Syscall ? best : undefined;
   }
 
   with(added: readonly PatchSite[]): PatchedCode {
@@ -126,7 +140,8 @@ export function patchKinds(patchTsc: boolean, patchCpuid: boolean): ReadonlySet<
  * Finds and patches the sites of `kinds` in the private, file-backed, executable mappings that overlap
  * [start, end) (the whole address space without a range). The process must be stopped, every thread.
  * Sites already patched, or whose bytes are not the expected instruction (the program rewrote them),
- * are left alone. Returns the sites patched now.
+ * are left alone. With CpuidCall in kinds, a cpuid with a window becomes a stub site, the others trap
+ * sites (with Cpuid in kinds). Returns the sites patched now.
  */
 export function patchCode(task: Task, code: PatchedCode, kinds: ReadonlySet<TrappedInsn>, start = 0n, end = 1n << 64n): PatchSite[] {
   if (kinds.size === 0) return [];
@@ -136,6 +151,9 @@ export function patchCode(task: Task, code: PatchedCode, kinds: ReadonlySet<Trap
   const out: PatchSite[] = [];
   const maps = readMaps(task.tid);
   if (kinds.has(TrappedInsn.Syscall)) out.push(...patchSyscallSites(task.tid, maps, mem, (a) => code.has(a), syscallbufBlob().entry, start, end));
+  const windows = kinds.has(TrappedInsn.CpuidCall);
+  let next: bigint | null | undefined; // the stub area's next free byte, once a window is patched
+  let taken = PatchedCode.empty.with(out); // what this call patched so far
   for (const m of maps) {
     if (!patchable(m) || m.end <= start || m.start >= end) continue;
     const lo = m.start > start ? m.start : start;
@@ -149,15 +167,30 @@ export function patchCode(task: Task, code: PatchedCode, kinds: ReadonlySet<Trap
     }
     const sites = sitesOfFile(path, { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs });
     for (const s of sites) {
-      if (!kinds.has(s.insn)) continue;
       const addr = m.start + BigInt(s.offset) - m.offset;
+      if (windows && s.window) {
+        const w = m.start + BigInt(s.window.start) - m.offset;
+        const wEnd = w + BigInt(s.window.length);
+        if (w >= lo && wEnd <= hi && !code.overlaps(w, wEnd) && !taken.overlaps(w, wEnd)) {
+          if (next === undefined) next = readStubNext(mem);
+          const r = next === null ? null : patchCpuidWindow(mem, w, s.window.length, addr, next, syscallbufBlob().cpuid);
+          if (r) {
+            out.push(r.site);
+            taken = taken.with([r.site]);
+            next = r.next;
+            continue;
+          }
+        }
+      }
+      if (!kinds.has(s.insn)) continue;
       const len = INSN_BYTES[s.insn].length;
-      if (addr < lo || addr + BigInt(len) > hi || code.has(addr)) continue;
+      if (addr < lo || addr + BigInt(len) > hi || code.has(addr) || taken.overlaps(addr, addr + BigInt(len))) continue;
       if (!holdsInsn(mem, addr, s.insn)) continue;
       writeTrap(mem, addr, s.insn);
       out.push({ addr, insn: s.insn });
     }
   }
+  if (next) writeStubNext(mem, next);
   mem.flush();
   return out;
 }
@@ -174,6 +207,10 @@ export function applySites(task: Task, code: PatchedCode, sites: readonly PatchS
   for (const s of sites) {
     if (s.insn === TrappedInsn.Syscall) {
       if (!code.has(s.addr)) applySyscallSite(mem, s, syscallbufBlob().entry);
+      continue;
+    }
+    if (s.insn === TrappedInsn.CpuidCall) {
+      if (!code.has(s.addr)) applyCpuidWindow(mem, s, syscallbufBlob().cpuid);
       continue;
     }
     if (code.siteAt(s.addr) === s.insn) continue;

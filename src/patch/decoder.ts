@@ -2,8 +2,10 @@
 // (x86-length.ts; only when a file is not in the site cache). A byte search alone is wrong: 0f 31 also
 // occurs inside other instructions (an immediate, a displacement). The byte search only picks which
 // functions to decode, from their start to their end (or to bytes that are no instruction: data); a
-// site is an instruction the decoder starts exactly there.
+// site is an instruction the decoder starts exactly there. A cpuid in a function decoded whole also
+// gets the window around it a jump to the in-process CPUID may replace (cpuid-sites.ts), if it has one.
 import { TrappedInsn } from '../trace/events.js';
+import { branchTargets, cpuidWindow } from './cpuid-sites.js';
 import { functionsHolding, type Range } from './elf-code.js';
 import { decodePrefix, type Insn } from './x86-length.js';
 
@@ -11,6 +13,8 @@ import { decodePrefix, type Insn } from './x86-length.js';
 export interface FileSite {
   offset: number;
   insn: TrappedInsn;
+  /** A cpuid's window: the bytes [start, start + length) a jump to its stub may replace. */
+  window?: { start: number; length: number };
 }
 
 /** The bytes of each instruction rewind patches. */
@@ -19,6 +23,7 @@ export const INSN_BYTES: Record<TrappedInsn, readonly number[]> = {
   [TrappedInsn.Rdtscp]: [0x0f, 0x01, 0xf9],
   [TrappedInsn.Cpuid]: [0x0f, 0xa2],
   [TrappedInsn.Syscall]: [0x0f, 0x05],
+  [TrappedInsn.CpuidCall]: [0x0f, 0xa2],
 };
 
 /** Offsets in file where the bytes of a patchable instruction start (candidates, not yet decoded). */
@@ -42,15 +47,27 @@ export function findSites(file: Uint8Array, functions: readonly Range[]): FileSi
   if (hits.length === 0) return [];
   const toDecode = functionsHolding(functions, hits);
   if (toDecode.size === 0) return [];
-  const found = new Map<number, TrappedInsn>();
+  const found = new Map<number, FileSite>();
   for (const f of toDecode) {
     // Up to the first bytes that are no instruction (data in a function): nothing after them is sure.
-    for (const i of decodePrefix(file, 0, f.start, f.end)) {
+    const all = decodePrefix(file, 0, f.start, f.end);
+    const last = all[all.length - 1];
+    const whole = last !== undefined && last.at + last.length === f.end;
+    let targets: Set<number> | null = null;
+    all.forEach((i, k) => {
       const insn = trappedAt(file, i);
-      if (insn !== null) found.set(i.at, insn);
-    }
+      if (insn === null) return;
+      const site: FileSite = { offset: i.at, insn };
+      if (insn === TrappedInsn.Cpuid && whole) {
+        targets ??= branchTargets(file, f, all);
+        const w = cpuidWindow(file, all, k, targets);
+        if (w) site.window = w;
+      }
+      // A function listed twice (symbol and unwind table) or nested in another gives the same site.
+      if (!found.get(i.at)?.window) found.set(i.at, site);
+    });
   }
-  return [...found].sort((a, b) => a[0] - b[0]).map(([offset, insn]) => ({ offset, insn }));
+  return [...found.values()].sort((a, b) => a.offset - b.offset);
 }
 
 /** The trapped instruction the decoded one is, exactly its usual bytes (no prefixes, so the patch and its undoing are exact), or null. */

@@ -8,6 +8,7 @@ import {
   EHDR_SIZE, E_PHENTSIZE, E_PHNUM, E_PHOFF, E_SHENTSIZE, E_SHNUM, E_SHOFF, E_SHSTRNDX, isElf64Le,
   PF_X, PHDR_SIZE, PT_GNU_EH_FRAME, PT_LOAD, SHDR_SIZE, SHT_DYNSYM, SHT_SYMTAB, STT_FUNC, SYM_SIZE,
 } from '../kernel/elf.js';
+import { closeSync, openSync, readSync } from 'node:fs';
 
 /** A half-open range of file offsets. */
 export interface Range {
@@ -19,6 +20,37 @@ interface Segment {
   offset: number;
   vaddr: number;
   filesz: number;
+}
+
+/** Whether the file at path starts with the ELF magic (reads 4 bytes: it may be a huge file mapped executable). */
+export function isElfFile(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const magic = new Uint8Array(4);
+    return readSync(fd, magic, 0, 4, 0) === 4 && magic[0] === 0x7f && magic[1] === 0x45 && magic[2] === 0x4c && magic[3] === 0x46;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The file's loaded segments (PT_LOAD: file offset, address, size in the file), for turning the
+ * address an instruction refers to into the file offset of the bytes there. Empty when not ELF64.
+ */
+export function loadSegments(file: Uint8Array): Segment[] {
+  return programHeaders(file).filter((s) => s.type === PT_LOAD);
+}
+
+/** The file offset that address `vaddr` of a loaded segment holds, or -1. */
+export function offsetOfAddress(segments: readonly Segment[], vaddr: number): number {
+  for (const s of segments) if (vaddr >= s.vaddr && vaddr < s.vaddr + s.filesz) return s.offset + (vaddr - s.vaddr);
+  return -1;
+}
+
+/** The address file offset `offset` is loaded at, or -1. */
+export function addressOfOffset(segments: readonly Segment[], offset: number): number {
+  for (const s of segments) if (offset >= s.offset && offset < s.offset + s.filesz) return s.vaddr + (offset - s.offset);
+  return -1;
 }
 
 const MAX_HEADERS = 65536;
@@ -177,19 +209,8 @@ export function readFunctionTables(size: number, readAt: (buf: Uint8Array, pos: 
 function eachFunction(file: Uint8Array, found: (start: number, end: number) => void): void {
   if (!isElf64Le(file)) return;
   const dv = new DataView(file.buffer, file.byteOffset, file.byteLength);
-  const u64 = (o: number) => safe(dv.getBigUint64(o, true));
-  const exec: Segment[] = [];
-  const all: (Segment & { type: number })[] = [];
-  const phoff = u64(E_PHOFF);
-  const phnum = dv.getUint16(E_PHNUM, true);
-  if (phoff !== null && dv.getUint16(E_PHENTSIZE, true) === PHDR_SIZE && phoff + phnum * PHDR_SIZE <= file.length) {
-    for (let i = 0; i < phnum; i++) {
-      const o = phoff + i * PHDR_SIZE;
-      const seg = { type: dv.getUint32(o, true), offset: u64(o + 8) ?? 0, vaddr: u64(o + 16) ?? 0, filesz: u64(o + 32) ?? 0 };
-      all.push(seg);
-      if (seg.type === PT_LOAD && (dv.getUint32(o + 4, true) & PF_X) !== 0) exec.push(seg);
-    }
-  }
+  const all = programHeaders(file);
+  const exec = all.filter((s) => s.type === PT_LOAD && (s.flags & PF_X) !== 0);
   if (exec.length === 0) return;
   const add = (vaddr: number, size: number) => {
     if (size <= 0) return;
@@ -211,6 +232,22 @@ function eachFunction(file: Uint8Array, found: (start: number, end: number) => v
   }
   if (!ehFrame) ehFrame = ehFrameFromHeader(file, dv, all);
   if (ehFrame) readFdes(file, dv, ehFrame, add);
+}
+
+/** The program headers of an ELF64 little-endian file (none when it is not one, or they do not fit). */
+function programHeaders(file: Uint8Array): (Segment & { type: number; flags: number })[] {
+  if (!isElf64Le(file)) return [];
+  const dv = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  const u64 = (o: number) => safe(dv.getBigUint64(o, true));
+  const out: (Segment & { type: number; flags: number })[] = [];
+  const phoff = u64(E_PHOFF);
+  const phnum = dv.getUint16(E_PHNUM, true);
+  if (phoff === null || dv.getUint16(E_PHENTSIZE, true) !== PHDR_SIZE || phoff + phnum * PHDR_SIZE > file.length) return out;
+  for (let i = 0; i < phnum; i++) {
+    const o = phoff + i * PHDR_SIZE;
+    out.push({ type: dv.getUint32(o, true), flags: dv.getUint32(o + 4, true), offset: u64(o + 8) ?? 0, vaddr: u64(o + 16) ?? 0, filesz: u64(o + 32) ?? 0 });
+  }
+  return out;
 }
 
 interface Section {

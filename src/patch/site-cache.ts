@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { FileSite } from './decoder.js';
 
 /** Bump when the way sites are found changes, so old cache entries are not used. */
-const FINDER_VERSION = 1;
+const FINDER_VERSION = 2;
 
 export interface FileIdentity {
   dev: bigint;
@@ -36,8 +36,12 @@ export function cachedSites(id: FileIdentity): FileSite[] | null {
   if (hit) return hit;
   try {
     const raw = JSON.parse(readFileSync(path, 'utf8')) as unknown;
-    if (!Array.isArray(raw) || !raw.every((s) => Array.isArray(s) && s.length === 2 && Number.isInteger(s[0]) && [0, 1, 2].includes(s[1]))) return null;
-    const sites = (raw as [number, number][]).map(([offset, insn]) => ({ offset, insn }));
+    const valid = (s: unknown): boolean => Array.isArray(s) && (s.length === 2 || s.length === 4) && s.every((v) => Number.isInteger(v) && v >= 0)
+      && [0, 1, 2].includes(s[1]);
+    if (!Array.isArray(raw) || !raw.every(valid)) return null;
+    const sites = (raw as number[][]).map(([offset, insn, start, length]): FileSite => ({
+      offset: offset!, insn: insn!, ...(start !== undefined && { window: { start, length: length! } }),
+    }));
     memory.set(path, sites);
     return sites;
   } catch {
@@ -49,7 +53,7 @@ export function cachedSites(id: FileIdentity): FileSite[] | null {
 export function storeSites(id: FileIdentity, sites: FileSite[]): void {
   const path = entryPath(id);
   memory.set(path, sites);
-  writeEntry(path, JSON.stringify(sites.map((s) => [s.offset, s.insn])));
+  writeEntry(path, JSON.stringify(sites.map((s) => (s.window ? [s.offset, s.insn, s.window.start, s.window.length] : [s.offset, s.insn]))));
 }
 
 /** Writes a cache entry whole (a temporary file renamed over it); a cache that cannot be written is only slower. */

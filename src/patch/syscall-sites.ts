@@ -11,7 +11,7 @@
 // clone, rt_sigreturn, exec, exit…), which its own `syscall` makes, traced, as the site would have. Found with x86-length.ts from each function's start, like the trapped
 // instructions (decoder.ts), and only where no branch of the function lands inside the replaced
 // bytes. Cached per file identity on disk, beside the trap sites.
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { PatchSite } from '../trace/events.js';
@@ -19,11 +19,11 @@ import { TrappedInsn } from '../trace/events.js';
 import { TraceeError } from '../tracee/errors.js';
 import { mapFilesPath, type Mapping } from '../tracee/maps.js';
 import type { TaskMemory } from '../tracee/page-batch.js';
-import { functionRanges, functionsHolding } from './elf-code.js';
+import { functionRanges, functionsHolding, isElfFile } from './elf-code.js';
 import type { FileIdentity } from './site-cache.js';
-import { STUB_NEXT, STUBS, STUBS_SIZE } from '../syscallbuf/layout.js';
 import { BUFFERED_SYSCALLS } from '../syscallbuf/calls.js';
 import { decodeRun, Kind, type Insn } from './x86-length.js';
+import { JMP_LENGTH as JMP, jumpBytes, LEA_DOWN, LEA_UP, readStubNext, rel32, sameBytes, stubAfter, stubFits, writeStubNext } from './stub-area.js';
 
 /** A site in a file: the replaced bytes are [offset, offset + length), the syscall at offset + sysOff. */
 export interface SyscallFileSite {
@@ -32,12 +32,9 @@ export interface SyscallFileSite {
   sysOff: number;
 }
 
-const JMP = 5;
 // The cache holds the sites of BUFFERED_SYSCALLS only: its name says which set (a new call buffered finds new sites).
 // FNV-1a of the list: a name, not a secret (node:crypto would cost start-up ~12 ms to load).
 const FINDER_VERSION = `4-${fnv1a([...BUFFERED_SYSCALLS].sort((a, b) => a - b).join(','))}`;
-const LEA_DOWN = [0x48, 0x8d, 0x64, 0x24, 0x80]; // lea -0x80(%rsp),%rsp
-const LEA_UP = [0x48, 0x8d, 0xa4, 0x24, 0x80, 0x00, 0x00, 0x00]; // lea 0x80(%rsp),%rsp
 /** glibc's syscall(3): its seventh argument loaded from the caller's frame, then `syscall`. */
 const ANY_NR_PRE = [0x4c, 0x8b, 0x4c, 0x24, 0x08]; // mov 0x8(%rsp),%r9
 /**
@@ -165,7 +162,7 @@ export function syscallSitesOfFile(path: string, id: FileIdentity): SyscallFileS
   }
   let sites: SyscallFileSite[] = [];
   try {
-    if (isElf(path)) sites = findSyscallSites(readFileSync(path));
+    if (isElfFile(path)) sites = findSyscallSites(readFileSync(path));
   } catch {
     sites = [];
   }
@@ -180,22 +177,9 @@ export function syscallSitesOfFile(path: string, id: FileIdentity): SyscallFileS
   return sites;
 }
 
-function isElf(path: string): boolean {
-  const fd = openSync(path, 'r');
-  try {
-    const m = new Uint8Array(4);
-    return readSync(fd, m, 0, 4, 0) === 4 && m[0] === 0x7f && m[1] === 0x45 && m[2] === 0x4c && m[3] === 0x46;
-  } finally {
-    closeSync(fd);
-  }
-}
 
 // ---- patching ----------------------------------------------------------------------------------
 
-function rel32(from: bigint, to: bigint): number | null {
-  const d = to - from;
-  return d >= -(2n ** 31n) && d < 2n ** 31n ? Number(d) : null;
-}
 
 /**
  * An ANY_NR_PRE stub's checks of the number, after its load of r9: to `direct` for numbers from
@@ -271,11 +255,6 @@ export function siteSyscallOfReturn(site: { addr: bigint; stub?: bigint; origina
  */
 const siteCodes = new Map<bigint, { original: Uint8Array; stub: bigint; entry: bigint; code: { stub: Uint8Array; jump: Uint8Array } | null }>();
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /** The stub and the jump of the site at addr (original bytes, syscall at sysOff) with its stub at `stub`, or null when out of reach. */
 function siteCode(addr: bigint, original: Uint8Array, sysOff: number, stub: bigint, entry: bigint): { stub: Uint8Array; jump: Uint8Array } | null {
@@ -305,14 +284,6 @@ function stubBytes(addr: bigint, original: Uint8Array, sysOff: number, stub: big
   return b;
 }
 
-function jumpBytes(addr: bigint, length: number, stub: bigint): Uint8Array | null {
-  const d = rel32(addr + BigInt(JMP), stub);
-  if (d === null) return null;
-  const b = new Uint8Array(length).fill(0x90);
-  b[0] = 0xe9;
-  new DataView(b.buffer).setInt32(1, d, true);
-  return b;
-}
 
 /** Whether the bytes are a site's shape: the number load (or a move after it), then `syscall` at sysOff. */
 function siteShape(bytes: Uint8Array, sysOff: number): boolean {
@@ -336,10 +307,8 @@ function sysOffOf(original: Uint8Array): number {
  * buffer mapped (its stub area). Returns the sites patched.
  */
 export function patchSyscallSites(tid: number, maps: readonly Mapping[], task: TaskMemory, patched: (addr: bigint) => boolean, entry: bigint, start: bigint, end: bigint): PatchSite[] {
-  const nextRaw = task.readPartial(STUB_NEXT, 8);
-  if (nextRaw.length !== 8) return [];
-  let next = new DataView(nextRaw.buffer, nextRaw.byteOffset).getBigUint64(0, true);
-  if (next < STUBS || next > STUBS + BigInt(STUBS_SIZE)) return [];
+  let next = readStubNext(task);
+  if (next === null) return [];
   const out: PatchSite[] = [];
   for (const m of maps) {
     if (m.perms[2] !== 'x' || m.perms[3] !== 'p' || !m.name.startsWith('/') || m.end <= start || m.start >= end) continue;
@@ -360,15 +329,15 @@ export function patchSyscallSites(tid: number, maps: readonly Mapping[], task: T
       const original = task.readPartial(addr, s.length);
       if (original.length !== s.length || !siteShape(original, s.sysOff)) continue;
       const code = siteCode(addr, original, s.sysOff, next, entry);
-      if (!code || next + BigInt(code.stub.length) > STUBS + BigInt(STUBS_SIZE)) continue;
+      if (!code || !stubFits(next, code.stub.length)) continue;
       const stub = code.stub;
       task.write(next, stub);
       task.write(addr, code.jump);
       out.push({ addr, insn: TrappedInsn.Syscall, stub: next, original: original.slice() });
-      next += BigInt((stub.length + 15) & ~15);
+      next = stubAfter(next, stub.length);
     }
   }
-  if (out.length > 0) writeNext(task, next);
+  if (out.length > 0) writeStubNext(task, next);
   return out;
 }
 
@@ -383,14 +352,9 @@ export function applySyscallSite(task: TaskMemory, site: PatchSite, entry: bigin
   if (!code) throw new TraceeError(`the syscall site at 0x${site.addr.toString(16)} cannot reach its recorded stub`);
   task.write(site.stub!, code.stub);
   task.write(site.addr, code.jump);
-  writeNext(task, site.stub! + BigInt((code.stub.length + 15) & ~15));
+  writeStubNext(task, stubAfter(site.stub!, code.stub.length));
 }
 
-function writeNext(task: TaskMemory, next: bigint): void {
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setBigUint64(0, next, true);
-  task.write(STUB_NEXT, b);
-}
 
 /** 32-bit FNV-1a of a string's UTF-16 code units, as 8 hex digits. */
 function fnv1a(text: string): string {

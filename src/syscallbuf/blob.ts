@@ -1,17 +1,21 @@
 // Syscall buffer: the in-process code (build/syscallbuf.bin, built from native/syscallbuf by `npm
 // install`) and the addresses rewind needs from its table: the entry patched code calls, and the
 // addresses right after its two syscall instructions (untraced: let through by the seccomp filter;
-// traced: the calls it hands to the tracer).
+// traced: the calls it hands to the tracer), and the in-process CPUID's entry and trap (cpuid.S).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../native/package-root.js';
-import { CODE_SIZE, SYSCALLBUF_BASE } from './layout.js';
+import { CODE_SIZE, CPUID_TABLE, SYSCALLBUF_BASE } from './layout.js';
 
 export interface Blob {
   bytes: Uint8Array;
   entry: bigint;
   untracedIp: bigint;
   tracedIp: bigint;
+  /** What a patched cpuid site's stub calls. */
+  cpuid: bigint;
+  /** The ud2 where a CPUID the table does not answer stops, emulated by the tracer as a trapped cpuid. */
+  cpuidTrapIp: bigint;
 }
 
 const TABLE_MAGIC = 0x3162737764776572n; // "rewdwsb1"
@@ -30,7 +34,8 @@ export function syscallbufBlob(): Blob {
     if (v < SYSCALLBUF_BASE || v >= SYSCALLBUF_BASE + BigInt(bytes.length)) throw new Error(`${path}: entry ${i} is outside the code`);
     return v;
   };
-  blob = { bytes, entry: at(1), untracedIp: at(2), tracedIp: at(3) };
+  if (bytes.length < 56 || dv.getBigUint64(48, true) !== CPUID_TABLE) throw new Error(`${path}: its CPUID table is not where rewind writes it (run npm install)`);
+  blob = { bytes, entry: at(1), untracedIp: at(2), tracedIp: at(3), cpuid: at(4), cpuidTrapIp: at(5) };
   return blob;
 }
 

@@ -21,19 +21,21 @@ import type { Task } from '../tracee/task.js';
 import { syscallbufBlob } from './blob.js';
 import { withEchoRoom } from './records.js';
 import {
-  BUFFER, BUFFER_SIZE, CAPACITY, FIXED_SIZE, H, headerBytes, HF_SHARED_PROC, MAX_ECHO_FD, MAX_SLOTS, MAX_WATCHED, Mode, OFF_HEADER, PROC,
+  BUFFER, BUFFER_SIZE, CAPACITY, CPUID_TABLE, CPUID_TABLE_SIZE, FIXED_SIZE, H, headerBytes, HF_SHARED_PROC, MAX_ECHO_FD, MAX_SLOTS, MAX_WATCHED, Mode, OFF_HEADER, PROC,
   PROC_ECHO, PROC_FLAGS, PROC_NO_WRITES, PROC_NWATCH, PROC_SHARED_BUFFERS, PROC_THREAD_BUFFERS, PROC_WATCH, recordsOf, REGION_SIZE, slotAddress, slotOf, SLOTS_MAPPED,
   SLOTS_USED, STUB_NEXT, STUBS, SYSCALLBUF_BASE,
 } from './layout.js';
 
 /**
- * Maps the buffer into the freshly exec'd process of task (stopped) and points task's gs_base at its
+ * Maps the buffer into the freshly exec'd process of task (stopped), with the in-process CPUID's
+ * table when given (else its table is empty: every question traps), and points task's gs_base at its
  * buffer. False when the address is taken (a huge stack limit moved the mappings there): the process
  * then runs without one. `threadBuffers`: threads get buffers of their own (traces of format 7 on;
  * older ones recorded their threads' calls all traced); `sharedBuffers`: CLONE_VM children that are
  * not threads too (format 10 on).
  */
-export function installSyscallbuf(task: Task, mode: Mode.Record | Mode.Replay, threadBuffers = true, sharedBuffers = true): boolean {
+export function installSyscallbuf(task: Task, mode: Mode.Record | Mode.Replay, threadBuffers = true, sharedBuffers = true,
+  cpuidTable: Uint8Array | null = null): boolean {
   const blob = syscallbufBlob();
   const r = injectSyscall(task, SYS.mmap, [SYSCALLBUF_BASE, BigInt(REGION_SIZE), PROT_READ | PROT_WRITE,
     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, BigInt.asUintN(64, -1n), 0n]);
@@ -52,6 +54,10 @@ export function installSyscallbuf(task: Task, mode: Mode.Record | Mode.Replay, t
   task.write(PROC, u32Bytes([mode, flags, 0, 0]));
   task.write(PROC_ECHO, new Uint8Array(MAX_ECHO_FD / 4).fill(0xff)); // not known yet: writes go to the tracer
   task.write(BUFFER, headerBytes(BUFFER, mode, true));
+  if (cpuidTable) {
+    if (cpuidTable.length > CPUID_TABLE_SIZE) throw new Error(`a CPUID table of ${cpuidTable.length} bytes does not fit in ${CPUID_TABLE_SIZE}`);
+    task.write(CPUID_TABLE, cpuidTable);
+  }
   const p = injectSyscall(task, SYS.mprotect, [SYSCALLBUF_BASE, BigInt(FIXED_SIZE), PROT_READ | PROT_EXEC]);
   if (p !== 0n) throw new Error(`cannot protect the syscall buffer's code (errno ${-p})`);
   setGsBase(task, BUFFER);

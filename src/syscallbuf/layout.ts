@@ -7,6 +7,7 @@
 //   STUBS           one stub per patched syscall site, written by rewind, r-x
 //   OFF_HEADER      a header with mode 0 (every call traced): the gs_base of tasks without a buffer;
 //                   in its page the process's own bookkeeping (STUB_NEXT, the slots, PROC: below)
+//   CPUID_TABLE     the answers of the in-process CPUID (native/syscallbuf/cpuid.S), r--
 //   BUFFER          slot 0, the buffer of the process's first thread: header, own stack, records;
 //                   slot k at BUFFER + k * BUFFER_SIZE, mapped at the first stop of the first thread
 //                   that gets it and kept for the next one once its thread exits
@@ -49,8 +50,14 @@ export const PROC_THREAD_BUFFERS = 1;
 export const PROC_NO_WRITES = 2;
 /** PROC flags: CLONE_VM children that are not threads get a buffer of their own too (HF_SHARED_PROC; trace format 10 on). */
 export const PROC_SHARED_BUFFERS = 4;
-/** Code, stubs and the off header: mapped read-only and executable once written. */
-export const FIXED_SIZE = 0x31000;
+/**
+ * The table of CPUID answers patched cpuid sites read (src/tracee/cpuid-table.ts), two pages after the
+ * off header's; empty (count 0) in a process that has none. At sb_cpuid_table in syscallbuf.ld.
+ */
+export const CPUID_TABLE = OFF_HEADER + 0x1000n;
+export const CPUID_TABLE_SIZE = 0x2000;
+/** Code, stubs, the off header and the CPUID table: mapped read-only and executable once written. */
+export const FIXED_SIZE = 0x33000;
 export const BUFFER = SYSCALLBUF_BASE + 0x100000n;
 export const BUFFER_SIZE = 0x100000;
 export const REGION_SIZE = 0x200000;

@@ -104,7 +104,7 @@ export function recordExecImage(task: Task, formerTid: number, argv: string[], e
   const exe = files.capture(`/proc/${task.tid}/exe`);
   const interp = interpMap ? files.capture(mapFilesPath(task.tid, interpMap)) : null;
   const image = captureImage(task, exePath, exe, interp, interpMap);
-  const buffered = prepareAfterExec(task, plan.cpuidFault, plan.syscallbuf ? Mode.Record : null);
+  const buffered = prepareAfterExec(task, plan, Mode.Record);
   spaces.execed(formerTid, task.tid);
   const sites = patchCode(task, PatchedCode.empty, plan.patch);
   spaces.set(task.tid, PatchedCode.empty.with(sites));
@@ -174,7 +174,7 @@ export function finishReplayExec(now: Task, ev: ExecEvent, how: ExecStart, r: Ex
   // (registers and the stack bytes borrowed are put back; the program cannot tell).
   withStringOnStack(now, comm, (addr) => injectSyscall(now, SYS.prctl, [BigInt(PR_SET_NAME), addr]));
   if (!how.emulated) checkInterpreter(now, ev, r);
-  const buffered = prepareAfterExec(now, r.plan.cpuidFault, r.plan.syscallbuf ? Mode.Replay : null, copiedVdso, r.plan.threadBuffers, r.plan.sharedBuffers);
+  const buffered = prepareAfterExec(now, r.plan, Mode.Replay, copiedVdso);
   r.spaces.execed(ev.tid, ev.newTid);
   r.spaces.set(ev.newTid, PatchedCode.empty.with(patchCode(now, PatchedCode.empty, r.plan.patchLocally)));
   now.write(ev.stackAddr, ev.stack);

@@ -10,7 +10,7 @@ import { SignalPlacement, TrappedInsn } from './events.js';
 const hex = (v: bigint) => '0x' + v.toString(16);
 
 const PLACEMENT = ['fault', 'at syscall exit', 'before syscall', 'at instruction'];
-const INSN = ['rdtsc', 'rdtscp', 'cpuid', 'syscall'];
+const INSN = ['rdtsc', 'rdtscp', 'cpuid', 'syscall', 'cpuid-call'];
 
 /** One line describing an event: `tid 5 write(0x1, …) = 6 (echo fd 1) @0x401000`. */
 export function describeEvent(ev: TraceEvent): string {

@@ -227,6 +227,18 @@ export const enum TrappedInsn {
    * Its original bytes and the stub it jumps to are in the PatchSite.
    */
   Syscall = 3,
+  /**
+   * Not a trap: a cpuid site whose stub calls the syscall buffer's in-process CPUID (version 12 on;
+   * only in `patch` events), which answers from the trace's table (meta.json's cpuidTable). Its
+   * original bytes (the cpuid and the instructions around it the jump replaced) and its stub are in
+   * the PatchSite, as a Syscall site's.
+   */
+  CpuidCall = 4,
+}
+
+/** Whether a patched site is a jump to a stub (its original bytes and stub in the PatchSite), not a trap. */
+export function isStubSite(insn: TrappedInsn): boolean {
+  return insn === TrappedInsn.Syscall || insn === TrappedInsn.CpuidCall;
 }
 
 export interface InsnEvent {
@@ -292,7 +304,7 @@ export interface PatchSite {
   addr: bigint;
   /** The instruction that was there (its bytes are fixed: 0f 31, 0f 01 f9, 0f a2). */
   insn: TrappedInsn;
-  /** Syscall sites only: the stub the site jumps to, and the bytes the jump replaced. */
+  /** Stub sites only (Syscall, CpuidCall: isStubSite): the stub the site jumps to, and the bytes the jump replaced. */
   stub?: bigint;
   original?: Uint8Array;
 }

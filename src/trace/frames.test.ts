@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { ByteWriter } from './buffer.js';
 import { TraceError } from './errors.js';
 import {
+  type PatchEvent,
   type PreemptEvent,
   type ExecEvent,
   type ExecImage,
@@ -197,6 +198,8 @@ function sampleEvents(): TraceEvent[] {
     // Version 5: syscall sites sent to the syscall buffer, and its records.
     { kind: 'patch', tid: 4242, sites: [{ addr: 0x7ffff7eaa4e0n, insn: TrappedInsn.Syscall, stub: 0x7fffc0010000n, original: Uint8Array.from([0xb8, 0x27, 0, 0, 0, 0x0f, 0x05]) }, { addr: 0x401000n, insn: TrappedInsn.Rdtsc }] },
     { kind: 'buffered', tid: 4242, count: 1, records: new Uint8Array(72).fill(7) },
+    // Version 12: a cpuid site sent to the in-process CPUID.
+    { kind: 'patch', tid: 4242, sites: [{ addr: 0x7ffff7fde4f8n, insn: TrappedInsn.CpuidCall, stub: 0x7fffc0010040n, original: Uint8Array.from([0x0f, 0xa2, 0x41, 0x89, 0xc6]) }] },
   ];
 }
 
@@ -204,6 +207,14 @@ test('every event kind round-trips, tids interleaved', () => {
   const events = sampleEvents();
   const decoded = decodeChunk(encodeAll(events));
   assert.deepEqual(decoded, events);
+});
+
+test('cpuid sites sent to the in-process CPUID decode from version 12 on; an older trace holding one is corrupt', () => {
+  const ev: PatchEvent = { kind: 'patch', tid: 7, sites: [{ addr: 0x7ffff7fde4f8n, insn: TrappedInsn.CpuidCall, stub: 0x7fffc0010040n, original: Uint8Array.from([0x0f, 0xa2, 0x89, 0xc6, 0x90]) }] };
+  const bytes = encodeAll([ev]);
+  assert.deepEqual(decodeChunk(bytes, 12), [ev]);
+  assert.throws(() => decodeChunk(bytes, 11), TraceError);
+  assert.throws(() => encodeAll([{ kind: 'patch', tid: 7, sites: [{ addr: 1n, insn: TrappedInsn.CpuidCall }] }]), TraceError, 'a stub site without its stub');
 });
 
 test('block hashes (point identity 2) decode from version 11 on; an older trace holding one is corrupt', () => {

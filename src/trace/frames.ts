@@ -33,6 +33,7 @@ import {
   SignalPlacement,
   SyscallMode,
   TrappedInsn,
+  isStubSite,
 } from './events.js';
 
 /** Registers in a Regs (struct user_regs_struct). */
@@ -522,9 +523,9 @@ function encodePatch(w: ByteWriter, e: PatchEvent): void {
   w.varint(e.sites.length);
   for (const s of e.sites) {
     w.u64(s.addr);
-    w.u8(checkU8Enum(s.insn, TrappedInsn.Syscall, 'patched instruction'));
-    if (s.insn === TrappedInsn.Syscall) {
-      if (s.stub === undefined || !s.original) throw new TraceError('a syscall site without its stub or original bytes');
+    w.u8(checkU8Enum(s.insn, TrappedInsn.CpuidCall, 'patched instruction'));
+    if (isStubSite(s.insn)) {
+      if (s.stub === undefined || !s.original) throw new TraceError('a patched site without its stub or original bytes');
       w.u64(s.stub);
       w.blob(s.original);
     }
@@ -537,8 +538,9 @@ function decodePatch(r: ByteReader, version: number): PatchEvent {
   const sites: PatchEvent['sites'] = [];
   for (let i = 0; i < n; i++) {
     const addr = r.u64();
-    const insn = decodeU8Enum(r, version >= 6 ? TrappedInsn.Syscall : TrappedInsn.Cpuid, 'patched instruction') as TrappedInsn;
-    if (insn === TrappedInsn.Syscall) sites.push({ addr, insn, stub: r.u64(), original: r.blob('original bytes') });
+    const last = version >= 12 ? TrappedInsn.CpuidCall : version >= 6 ? TrappedInsn.Syscall : TrappedInsn.Cpuid;
+    const insn = decodeU8Enum(r, last, 'patched instruction') as TrappedInsn;
+    if (isStubSite(insn)) sites.push({ addr, insn, stub: r.u64(), original: r.blob('original bytes') });
     else sites.push({ addr, insn });
   }
   return { kind: 'patch', tid, sites };

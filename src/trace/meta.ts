@@ -3,11 +3,12 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parseCpuidEntry } from './cpuid-entries.js';
 import { describeError, TraceError } from './errors.js';
 import type { CpuFacts, MachineFacts } from './machine.js';
 
 /** Version of the whole trace format (meta.json and the events file). Readers refuse newer ones. */
-export const TRACE_FORMAT_VERSION = 11;
+export const TRACE_FORMAT_VERSION = 12;
 
 /** The value of meta.json's "format" field. */
 export const TRACE_FORMAT_NAME = 'rewind-trace';
@@ -43,6 +44,11 @@ export interface TraceMetaStart {
   cpuFeatures?: CpuFeatures;
   /** The program ran with rewind's syscall buffer (version 6 on): replay maps it and its buffers too. */
   syscallBuffer?: boolean;
+  /**
+   * The answers of the in-process CPUID that patched cpuid sites call (version 12 on, with the syscall
+   * buffer and cpuid patched): `leaf[.subleaf] eax ebx ecx edx` in hex (src/trace/cpuid-entries.ts).
+   */
+  cpuidTable?: string[];
   /**
    * The limits that shape the address space the program started with (RLIMIT_STACK, RLIMIT_AS,
    * RLIMIT_DATA, RLIMIT_MEMLOCK, by short name: stack, as, data, memlock); replay starts it with the
@@ -191,6 +197,7 @@ function checkMeta(dir: string, raw: unknown): TraceMeta {
     ...(raw['syscallBuffer'] === undefined ? {}
       : { syscallBuffer: typeof raw['syscallBuffer'] === 'boolean' ? raw['syscallBuffer'] : bad('syscallBuffer', 'a boolean') }),
     ...optionalLimits(raw, bad),
+    ...optionalCpuidTable(raw, bad),
     end,
   };
 }
@@ -205,6 +212,15 @@ function optionalPatching(raw: Record<string, unknown>, bad: (field: string, wan
   const f = raw['cpuFeatures'];
   if (f !== undefined) out.cpuFeatures = f === 'native' || f === 'portable' ? f : bad('cpuFeatures', '"native" or "portable"');
   return out;
+}
+
+function optionalCpuidTable(raw: Record<string, unknown>, bad: (field: string, want: string) => never): Pick<TraceMetaStart, 'cpuidTable'> {
+  const t = raw['cpuidTable'];
+  if (t === undefined) return {};
+  if (!Array.isArray(t) || !t.every((e) => typeof e === 'string' && parseCpuidEntry(e) !== null)) {
+    return bad('cpuidTable', 'a list of "leaf[.subleaf] eax ebx ecx edx" in hex');
+  }
+  return { cpuidTable: t as string[] };
 }
 
 function optionalLimits(raw: Record<string, unknown>, bad: (field: string, want: string) => never): Pick<TraceMetaStart, 'limits'> {

@@ -377,5 +377,6 @@ function pickStart(m: TraceMetaStart): TraceMetaStart {
     ...(m.cpuFeatures && { cpuFeatures: m.cpuFeatures }),
     ...(m.syscallBuffer && { syscallBuffer: true }),
     ...(m.limits && { limits: structuredClone(m.limits) }),
+    ...(m.cpuidTable && { cpuidTable: [...m.cpuidTable] }),
   };
 }

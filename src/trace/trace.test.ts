@@ -424,6 +424,10 @@ test('missing directories, non-traces and broken meta.json are TraceErrors', () 
   assert.throws(() => TraceReader.open(dir), /field "command"/);
   fs.writeFileSync(metaPath, JSON.stringify({ ...JSON.parse(good), version: 'one' }));
   assert.throws(() => TraceReader.open(dir), /invalid version/);
+  fs.writeFileSync(metaPath, JSON.stringify({ ...JSON.parse(good), cpuidTable: ['0 0000001c 756e6547 6c65746e'] }));
+  assert.throws(() => TraceReader.open(dir), /field "cpuidTable" is not a list of "leaf\[\.subleaf\] eax ebx ecx edx" in hex/);
+  fs.writeFileSync(metaPath, JSON.stringify({ ...JSON.parse(good), cpuidTable: ['0 0000001c 756e6547 6c65746e 49656e69', '7.1 00000000 00000000 00000000 00000000'] }));
+  assert.deepEqual(readMeta(dir).cpuidTable, ['0 0000001c 756e6547 6c65746e 49656e69', '7.1 00000000 00000000 00000000 00000000']);
   fs.writeFileSync(metaPath, good);
 
   const eventsPath = path.join(dir, 'events');

@@ -75,7 +75,7 @@ export function forcedSoftware(env: string | undefined = process.env['REWIND_SOF
   return out;
 }
 
-function cacheDir(): string {
+export function cacheDir(): string {
   return join(process.env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'rewind');
 }
 
@@ -85,15 +85,22 @@ function cacheDir(): string {
  * by a short hash of it and holds it in full, so a name collision is a miss, never a wrong answer.
  */
 function cacheKey(probePath: string): string {
-  const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-  const model = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name')) ?? '';
   const st = statSync(probePath, { bigint: true, throwIfNoEntry: false });
   const probe = st ? `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}` : 'missing';
-  return `${boot}\n${model}\n${probe}`;
+  return `${bootAndCpu()}\n${probe}`;
+}
+
+let bootCpu: string | null = null;
+/** This boot and CPU model, what per-boot caches of the machine's facts are keyed by. */
+export function bootAndCpu(): string {
+  if (bootCpu !== null) return bootCpu;
+  const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  const model = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name')) ?? '';
+  return (bootCpu = `${boot}\n${model}`);
 }
 
 /** FNV-1a, 64 bits, of a string's UTF-16 units, as 16 hex digits: names a cache file. */
-function fnv1a64(s: string): string {
+export function fnv1a64(s: string): string {
   let h = 0xcbf29ce484222325n;
   for (let i = 0; i < s.length; i++) h = ((h ^ BigInt(s.charCodeAt(i))) * 0x100000001b3n) & 0xffffffffffffffffn;
   return h.toString(16).padStart(16, '0');

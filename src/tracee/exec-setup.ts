@@ -11,6 +11,9 @@ import type { Task } from './task.js';
 import { syscallbufBlob } from '../syscallbuf/blob.js';
 import { installSyscallbuf } from '../syscallbuf/install.js';
 import type { Mode } from '../syscallbuf/layout.js';
+import type { CpuidEntry } from '../trace/cpuid-entries.js';
+import { cpuidTableBytes } from './cpuid-table.js';
+import type { TrapPlan } from './trap-plan.js';
 
 const SYS_arch_prctl = 158;
 
@@ -25,22 +28,30 @@ const VDSO_REPLACEMENTS: Record<string, number> = {
 
 
 /**
- * `trapCpuid`: turn on CPUID faulting (only where the CPU has it; the trace says whether it was on).
- * `syscallbuf`: map the syscall buffer in that mode. `vdso`: where the vDSO is when it is not the
- * kernel's [vdso] mapping (a replay's copy of the recorded one in anonymous memory:
- * src/syscalls/exec-image.ts). `threadBuffers`: its threads get buffers too (format 7 on); `sharedBuffers`: its CLONE_VM children that are not
- * threads too (format 10 on). Returns whether
- * the process has the buffer.
+ * Per `plan`: CPUID faulting on (only where the CPU has it; the trace says whether it was on), the
+ * syscall buffer mapped in `mode` with the plan's CPUID table (threads get buffers too from format 7
+ * on, CLONE_VM children that are not threads from format 10 on: the plan says). `vdso`: where the
+ * vDSO is when it is not the kernel's [vdso] mapping (a replay's copy of the recorded one in anonymous
+ * memory: src/syscalls/exec-image.ts). Returns whether the process has the buffer.
  */
-export function prepareAfterExec(task: Task, trapCpuid: boolean, syscallbuf: Mode.Record | Mode.Replay | null = null,
-  vdso: { start: bigint; end: bigint } | null = null, threadBuffers = true, sharedBuffers = true): boolean {
-  if (trapCpuid) {
+export function prepareAfterExec(task: Task, plan: TrapPlan, mode: Mode.Record | Mode.Replay, vdso: { start: bigint; end: bigint } | null = null): boolean {
+  if (plan.cpuidFault) {
     const r = injectSyscall(task, SYS_arch_prctl, [BigInt(ARCH_SET_CPUID), 0n]);
     if (r !== 0n) throw new TraceeError(`cannot turn on CPUID faulting (errno ${-r})`);
   }
-  const buffered = syscallbuf !== null && installSyscallbuf(task, syscallbuf, threadBuffers, sharedBuffers);
+  const buffered = plan.syscallbuf && installSyscallbuf(task, mode, plan.threadBuffers, plan.sharedBuffers, cpuidTableOf(plan));
   patchVdso(task, buffered ? syscallbufBlob().entry : null, vdso);
   return buffered;
+}
+
+/** The plan's CPUID table as the process holds it (made once per plan). */
+const tableBytes = new WeakMap<readonly CpuidEntry[], Uint8Array>();
+function cpuidTableOf(plan: TrapPlan): Uint8Array | null {
+  const t = plan.cpuidTable;
+  if (!t) return null;
+  let b = tableBytes.get(t);
+  if (!b) tableBytes.set(t, (b = cpuidTableBytes(t)));
+  return b;
 }
 
 /**

@@ -132,12 +132,20 @@ export function secondCpuFree(env: string): boolean {
 }
 
 /**
+ * Pins rewind's tracing thread to cpu (-1: leaves it), where the program will run: CPUID answers the
+ * tracer computes (leaf 1's APIC id…) are then the program's CPU's. launch() does it too.
+ */
+export function pinTracer(cpu: number): void {
+  cpusBeforePin ??= BigInt(native.allowedCpus());
+  if (cpu >= 0) native.setAffinity(0, cpu);
+}
+
+/**
  * Starts the launcher, seizes it, and lets it run up to the seccomp stop of its execve.
  * Returns the task stopped there.
  */
 export function launch(opts: LaunchOptions): Task {
-  cpusBeforePin ??= BigInt(native.allowedCpus());
-  if (opts.cpu >= 0) native.setAffinity(0, opts.cpu);
+  pinTracer(opts.cpu);
   const args = [launcherPath];
   if (opts.cpu >= 0) args.push('--cpu', String(opts.cpu));
   if (opts.noCore) args.push('--no-core');

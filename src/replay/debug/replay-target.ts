@@ -10,6 +10,7 @@ import type {
 import { TargetError } from '../../gdb/index.js';
 import { E } from '../../kernel/errno.js';
 import { SIG } from '../../kernel/signals.js';
+import { TrappedInsn } from '../../trace/events.js';
 import { inSyscallbufCode } from '../../syscallbuf/blob.js';
 import { atPatchedSite } from './syscallbuf-frame.js';
 import type { TraceReader } from '../../trace/trace-reader.js';
@@ -251,16 +252,18 @@ export class ReplayTarget implements DebugTarget {
   }
 
   /**
-   * A breakpoint inside a syscall site rewind patched for the syscall buffer (a libc wrapper's
-   * `mov $NR,%eax; syscall…` is a jump to a stub there, so no int3 at the syscall would ever be
-   * reached), or inside the buffer's own code, is refused with one line, never left silently unhit.
+   * A breakpoint inside a site rewind patched into a jump to a stub (a libc wrapper's `mov $NR,%eax;
+   * syscall…` sent to the syscall buffer, a cpuid and its neighbours sent to the in-process CPUID: no
+   * int3 past the jump would ever be reached), or inside the buffer's own code, is refused with one
+   * line, never left silently unhit.
    */
   private checkBreakpointPlace(addr: bigint): void {
     if (inSyscallbufCode(addr)) throw new TargetError(`no breakpoint at 0x${addr.toString(16)}: that is rewind's syscall buffer code, not the program's`);
     for (const tid of this.tl.threads()) {
-      const site = this.tl.patchedCode(tid).syscallSiteInside(addr);
+      const site = this.tl.patchedCode(tid).stubSiteInside(addr);
       if (site) {
-        throw new TargetError(`no breakpoint at 0x${addr.toString(16)}: rewind replaced the syscall wrapper at 0x${site.addr.toString(16)} `
+        const what = site.insn === TrappedInsn.CpuidCall ? 'the cpuid' : 'the syscall wrapper';
+        throw new TargetError(`no breakpoint at 0x${addr.toString(16)}: rewind replaced ${what} at 0x${site.addr.toString(16)} `
           + `by a jump to its syscall buffer, so execution never reaches that address; break at 0x${site.addr.toString(16)}, or record with --no-syscall-buffer`);
       }
       break; // the threads of one process share their code

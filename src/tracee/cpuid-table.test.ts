@@ -1,0 +1,67 @@
+// The in-process CPUID's table (cpuid-table.ts): what it lists, asked of this CPU and of a made-up
+// one, how a process holds it, and how meta.json keeps it.
+import * as assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { formatCpuidEntry, parseCpuidEntry, type CpuidEntry } from '../trace/cpuid-entries.js';
+import { TrappedInsn } from '../trace/events.js';
+import { buildCpuidTable, cpuidTableBytes, MAX_CPUID_ENTRIES } from './cpuid-table.js';
+import { executeInsn } from './insn.js';
+
+test('this CPU\'s table: every entry is what a trapped cpuid answers, leaf 0 to its last', () => {
+  const table = buildCpuidTable(false);
+  assert.ok(table.length > 10 && table.length <= MAX_CPUID_ENTRIES, `${table.length} entries`);
+  const last = Number(executeInsn(TrappedInsn.Cpuid, 0n, 0n)[0]!);
+  for (let leaf = 0; leaf <= Math.min(last, 0x3f); leaf++) assert.ok(table.some((e) => e.leaf === leaf), `leaf 0x${leaf.toString(16)} missing`);
+  for (const e of table) {
+    for (const sub of e.sub === null ? [0, 1, 7] : [e.sub]) {
+      assert.deepEqual(e.out, executeInsn(TrappedInsn.Cpuid, BigInt(e.leaf), BigInt(sub)).map(Number), `leaf 0x${e.leaf.toString(16)}.${sub}`);
+    }
+  }
+  // XSAVE's components, those this CPU lacks too: ld.so asks for them.
+  for (let sub = 0; sub < 32; sub++) assert.ok(table.some((e) => e.leaf === 0xd && e.sub === sub), `0xd.${sub}`);
+  const portable = buildCpuidTable(true);
+  const leaf7 = portable.find((e) => e.leaf === 7 && e.sub === 0);
+  assert.deepEqual(leaf7?.out, executeInsn(TrappedInsn.Cpuid, 7n, 0n, true).map(Number), 'the portable table has the masked answers');
+});
+
+test('subleaves: listed leaves by their own end markers, any other leaf once unless its subleaf 1 differs', () => {
+  const asked: string[] = [];
+  const ask = (leaf: number, sub: number): [number, number, number, number] => {
+    asked.push(`${leaf.toString(16)}.${sub}`);
+    if (leaf === 0) return [0x0e, 0, 0, 0];
+    if (leaf === 4) return [sub < 3 ? 0x21 : 0, 0, 0, 0]; // three caches, then type 0
+    if (leaf === 0xb) return [0, 0, sub < 2 ? (sub + 1) << 8 : 0, 0]; // two levels
+    if (leaf === 7) return [sub === 0 ? 2 : 0, 0x100 + sub, 0, 0]; // subleaves 0 to 2
+    if (leaf === 9) return [sub, 0, 0, 0]; // differs by subleaf though not listed
+    if (leaf === 0x80000000) return [0x80000002, 0, 0, 0];
+    return [leaf, 0, 0, 0];
+  };
+  const table = buildCpuidTable(false, ask);
+  const keys = table.map((e) => `${e.leaf.toString(16)}${e.sub === null ? '' : `.${e.sub}`}`);
+  assert.deepEqual(keys.filter((k) => k.startsWith('4.')), ['4.0', '4.1', '4.2', '4.3']);
+  assert.deepEqual(keys.filter((k) => k.startsWith('b.')), ['b.0', 'b.1', 'b.2']);
+  assert.deepEqual(keys.filter((k) => k.startsWith('7.')), ['7.0', '7.1', '7.2']);
+  assert.deepEqual(keys.filter((k) => k.startsWith('9')), ['9.0', '9.1', '9.2', '9.3']);
+  assert.ok(keys.includes('1') && keys.includes('e') && !keys.includes('f'), keys.join(' '));
+  assert.deepEqual(keys.filter((k) => k.startsWith('8000')), ['80000000', '80000001', '80000002']);
+  assert.equal(keys.filter((k) => k.startsWith('d.')).length, 32);
+});
+
+test('a process holds it as a count and 32-byte entries; meta.json as one line each', () => {
+  const entries: CpuidEntry[] = [
+    { leaf: 0, sub: null, out: [0x1c, 0x756e6547, 0x6c65746e, 0x49656e69] },
+    { leaf: 7, sub: 1, out: [0xffffffff, 0, 0x80000000, 1] },
+  ];
+  const b = cpuidTableBytes(entries);
+  const dv = new DataView(b.buffer);
+  assert.equal(b.length, 16 + 2 * 32);
+  assert.equal(dv.getUint32(0, true), 2);
+  assert.deepEqual([16, 20, 24, 28, 32, 36, 40].map((o) => dv.getUint32(o, true)), [0, 0, 0, 0x1c, 0x756e6547, 0x6c65746e, 0x49656e69]);
+  assert.deepEqual([48, 52, 56, 60, 64, 68, 72].map((o) => dv.getUint32(o, true)), [7, 1, 1, 0xffffffff, 0, 0x80000000, 1]);
+  const text = entries.map(formatCpuidEntry);
+  assert.deepEqual(text, ['0 0000001c 756e6547 6c65746e 49656e69', '7.1 ffffffff 00000000 80000000 00000001']);
+  assert.deepEqual(text.map(parseCpuidEntry), entries);
+  for (const bad of ['', '7.1 ffffffff 0 80000000 00000001', 'x 00000000 00000000 00000000 00000000', '7. 00000000 00000000 00000000 00000000']) {
+    assert.equal(parseCpuidEntry(bad), null, bad);
+  }
+});
