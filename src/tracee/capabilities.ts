@@ -53,7 +53,7 @@ const PATH_OF: Partial<Record<Capability, SoftwarePath>> = {
 
 const USING: Record<Capability, [hardware: string, software: string]> = {
   'rdtsc-trap': ['kernel trap (PR_SET_TSC)', 'patching rdtsc/rdtscp in the program\'s code'],
-  'cpuid-fault': ['kernel trap (CPUID faulting)', 'patching cpuid in the program\'s code'],
+  'cpuid-fault': ['kernel trap (CPUID faulting)', 'patching cpuid in the program\'s code (in the libraries, with the syscall buffer: answered in the program)'],
   'debug-registers': ['debug registers (4 slots)', 'software watchpoints by page protection (any number; hbreak is an int3)'],
   'single-step': ['PTRACE_SINGLESTEP', 'none: stepping and reverse stepping in the debugger fail'],
   // rr descheds a buffered call that blocks with this event; rewind's buffer takes a call that may block

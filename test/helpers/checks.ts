@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { bytesEqual, explain, hasStackTrace, shellStatus, stderrLines, type RunResult } from './harness.js';
+import { bytesEqual, explain, hasStackTrace, runNative, shellStatus, stderrLines, type RunResult } from './harness.js';
 
 /** First word of every line: the "shape" of a program's output, equal across runs even when values differ. */
 export function labels(out: Buffer | string): string[] {
@@ -40,6 +40,22 @@ export function assertReplayMatches(rec: RunResult, rep: RunResult): void {
 /** Two native runs printed different things (so an equality check against a replay can fail). */
 export function assertDiffer(a: RunResult, b: RunResult, what: string): void {
   assert.ok(!bytesEqual(a.stdout, b.stdout), `${what}: two native runs printed the same; the test could not detect a bad replay\n${explain(a)}\n${explain(b)}`);
+}
+
+/**
+ * Native runs of a program whose output depends on timing (a count of loop passes before a timer's
+ * signal) until two print different things, at most `tries`: two that happen to agree (the same count,
+ * seen once in a CI run) say nothing of the program. Each run must succeed.
+ */
+export async function assertNativeRunsDiffer(cmd: string, args: readonly string[], what: string, tries = 6): Promise<void> {
+  const runs: RunResult[] = [];
+  for (let i = 0; i < tries; i++) {
+    const r = await runNative(cmd, args);
+    assert.equal(r.status, 0, explain(r));
+    if (runs.some((x) => !bytesEqual(x.stdout, r.stdout))) return;
+    runs.push(r);
+  }
+  assertDiffer(runs[0]!, runs[1]!, `${what} (${tries} runs)`);
 }
 
 /** A failure reported the rewind way: exactly one line on stderr, no JavaScript stack trace. */
