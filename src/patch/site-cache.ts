@@ -3,9 +3,9 @@
 // Under $XDG_CACHE_HOME/rewind/sites (default ~/.cache/rewind/sites), one small JSON file per file.
 // Also other binary facts of a file kept the same way (cachedBytes, storeBytes): a point trap's
 // function table of a file (point-trap.ts).
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { userCacheDir, writeCacheFile } from '../trace/user-cache.js';
 import type { FileSite } from './decoder.js';
 
 /** Bump when the way sites are found changes, so old cache entries are not used. */
@@ -19,7 +19,7 @@ export interface FileIdentity {
 }
 
 function cacheDir(): string {
-  return join(process.env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'rewind', 'sites');
+  return userCacheDir('sites');
 }
 
 /** The entry's file is named by the identity itself (no hash: nothing to load for it at start-up). */
@@ -53,20 +53,9 @@ export function cachedSites(id: FileIdentity): FileSite[] | null {
 export function storeSites(id: FileIdentity, sites: FileSite[]): void {
   const path = entryPath(id);
   memory.set(path, sites);
-  writeEntry(path, JSON.stringify(sites.map((s) => (s.window ? [s.offset, s.insn, s.window.start, s.window.length] : [s.offset, s.insn]))));
+  writeCacheFile(path, JSON.stringify(sites.map((s) => (s.window ? [s.offset, s.insn, s.window.start, s.window.length] : [s.offset, s.insn]))));
 }
 
-/** Writes a cache entry whole (a temporary file renamed over it); a cache that cannot be written is only slower. */
-function writeEntry(path: string, data: string | Uint8Array): void {
-  try {
-    mkdirSync(cacheDir(), { recursive: true });
-    const tmp = `${path}.${process.pid}`;
-    writeFileSync(tmp, data);
-    renameSync(tmp, path);
-  } catch {
-    // read-only home: found again next time
-  }
-}
 
 function bytesPath(kind: string, id: FileIdentity): string {
   return join(cacheDir(), `${kind}-${id.dev}-${id.ino}-${id.size}-${id.mtimeNs}.bin`);
@@ -83,5 +72,5 @@ export function cachedBytes(kind: string, id: FileIdentity): Uint8Array | null {
 
 /** Keeps bytes for the file under `kind` (a cache that cannot be written is only slower). */
 export function storeBytes(kind: string, id: FileIdentity, bytes: Uint8Array): void {
-  writeEntry(bytesPath(kind, id), bytes);
+  writeCacheFile(bytesPath(kind, id), bytes);
 }

@@ -11,9 +11,7 @@
 // clone, rt_sigreturn, exec, exit…), which its own `syscall` makes, traced, as the site would have. Found with x86-length.ts from each function's start, like the trapped
 // instructions (decoder.ts), and only where no branch of the function lands inside the replaced
 // bytes. Cached per file identity on disk, beside the trap sites.
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
 import type { PatchSite } from '../trace/events.js';
 import { TrappedInsn } from '../trace/events.js';
 import { TraceeError } from '../tracee/errors.js';
@@ -21,6 +19,7 @@ import { mapFilesPath, type Mapping } from '../tracee/maps.js';
 import type { TaskMemory } from '../tracee/page-batch.js';
 import { functionRanges, functionsHolding, isElfFile } from './elf-code.js';
 import type { FileIdentity } from './site-cache.js';
+import { userCacheDir, writeCacheFile } from '../trace/user-cache.js';
 import { BUFFERED_SYSCALLS } from '../syscallbuf/calls.js';
 import { decodeRun, Kind, type Insn } from './x86-length.js';
 import { JMP_LENGTH as JMP, jumpBytes, LEA_DOWN, LEA_UP, readStubNext, rel32, sameBytes, stubAfter, stubFits, writeStubNext } from './stub-area.js';
@@ -141,8 +140,7 @@ export function findSyscallSites(file: Uint8Array): SyscallFileSite[] {
 const memory = new Map<string, SyscallFileSite[]>();
 
 function cachePath(id: FileIdentity): string {
-  const dir = join(process.env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'rewind', 'sites');
-  return join(dir, `syscall-v${FINDER_VERSION}-${id.dev}-${id.ino}-${id.size}-${id.mtimeNs}.json`);
+  return userCacheDir('sites', `syscall-v${FINDER_VERSION}-${id.dev}-${id.ino}-${id.size}-${id.mtimeNs}.json`);
 }
 
 /** The syscall sites of the file at path, from the cache or found now. */
@@ -167,13 +165,7 @@ export function syscallSitesOfFile(path: string, id: FileIdentity): SyscallFileS
     sites = [];
   }
   memory.set(cp, sites);
-  try {
-    mkdirSync(join(cp, '..'), { recursive: true });
-    writeFileSync(`${cp}.${process.pid}`, JSON.stringify(sites.map((s) => [s.offset, s.length, s.sysOff])));
-    renameSync(`${cp}.${process.pid}`, cp);
-  } catch {
-    // an unwritable cache is only slower
-  }
+  writeCacheFile(cp, JSON.stringify(sites.map((s) => [s.offset, s.length, s.sysOff]))); // unwritten: found again next time
   return sites;
 }
 

@@ -3,8 +3,8 @@
 // decision replay makes from it: which CPU features the recording machine had that this one lacks and
 // that programs pick code paths by (glibc's ifuncs, OpenSSL, numpy…) — a replay may diverge there.
 import * as fs from 'node:fs';
-import { homedir, release, version } from 'node:os';
-import { join } from 'node:path';
+import { release, version } from 'node:os';
+import { userCacheDir, writeCacheFile } from './user-cache.js';
 
 export interface CpuFacts {
   /** vendor_id, e.g. GenuineIntel, AuthenticAMD. */
@@ -82,8 +82,7 @@ function libcVersion(): string | null {
     const file = /\s(\/\S*\/libc(?:\.so\.6|-[\d.]+\.so))$/m.exec(maps)?.[1];
     if (file) {
       const st = fs.statSync(file, { bigint: true });
-      const cache = join(process.env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'rewind',
-        `libc-${st.dev}-${st.ino}-${st.size}-${st.mtimeNs}.txt`);
+      const cache = userCacheDir(`libc-${st.dev}-${st.ino}-${st.size}-${st.mtimeNs}.txt`);
       try {
         const cached = fs.readFileSync(cache, 'latin1');
         if (cached.startsWith('glibc ')) return cached;
@@ -96,11 +95,7 @@ function libcVersion(): string | null {
         const m = /^GNU C Library \(([^)]*)\) [\w ]*?version (\d+\.\d+(?:\.\d+)?)/.exec(banner);
         if (m) {
           const found = `glibc ${m[2]} (${m[1]})`;
-          try {
-            fs.mkdirSync(join(cache, '..'), { recursive: true });
-            fs.writeFileSync(`${cache}.${process.pid}`, found, 'latin1');
-            fs.renameSync(`${cache}.${process.pid}`, cache);
-          } catch { /* a read-only home: read the library again next time */ }
+          writeCacheFile(cache, Buffer.from(found, 'latin1')); // unwritten: the library is read again next time
           return found;
         }
       }

@@ -3,11 +3,11 @@
 // setting and never deliver the trap, so nothing is taken from a return code or /proc/cpuinfo alone.
 // Results are cached per boot and CPU model under the user's cache directory; REWIND_SOFTWARE forces
 // software paths (`all`, or a comma list of `tsc`, `cpuid`, `debugregs`) so they are tested everywhere.
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { packageRoot } from '../native/package-root.js';
+import { userCacheDir, writeCacheFile } from '../trace/user-cache.js';
 
 export const CAPABILITIES = ['rdtsc-trap', 'cpuid-fault', 'debug-registers', 'single-step', 'perf-context-switches'] as const;
 export type Capability = typeof CAPABILITIES[number];
@@ -75,9 +75,6 @@ export function forcedSoftware(env: string | undefined = process.env['REWIND_SOF
   return out;
 }
 
-export function cacheDir(): string {
-  return join(process.env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'rewind');
-}
 
 /**
  * What the cached results are valid for: this boot, this CPU model and this probe binary (by its
@@ -137,20 +134,15 @@ export function probeResults(): Record<Capability, ProbeResult> {
   if (probed) return probed;
   const probePath = join(packageRoot, 'build', 'rewind-probe');
   const key = cacheKey(probePath);
-  const file = join(cacheDir(), `capabilities-${fnv1a64(key)}.json`);
+  const file = userCacheDir(`capabilities-${fnv1a64(key)}.json`);
   try {
     const cached = JSON.parse(readFileSync(file, 'utf8')) as Partial<CacheEntry>;
     const results = cached.results;
     if (cached.key === key && results && CAPABILITIES.every((c) => typeof results[c]?.works === 'boolean')) return (probed = results);
   } catch { /* no cache yet, or unreadable: probe */ }
   probed = runProbe(probePath);
-  try {
-    mkdirSync(cacheDir(), { recursive: true });
-    const tmp = `${file}.${process.pid}`;
-    const entry: CacheEntry = { key, results: probed };
-    writeFileSync(tmp, JSON.stringify(entry));
-    renameSync(tmp, file);
-  } catch { /* a read-only home: probe again next time */ }
+  const entry: CacheEntry = { key, results: probed };
+  writeCacheFile(file, JSON.stringify(entry)); // unwritten: probed again next time
   return probed;
 }
 

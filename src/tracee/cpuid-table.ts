@@ -9,11 +9,11 @@
 // subleaf 0 stands for all, after a check that subleaf 1 gives the same (a leaf that differs is listed
 // subleaf by subleaf, 0 to 3). Building it asks ~170 questions, ~12 µs each in a VM (an exit to the
 // hypervisor): the table is kept per boot, CPU and mask (cachedCpuidTable).
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { formatCpuidEntry, parseCpuidEntry, type CpuidEntry } from '../trace/cpuid-entries.js';
 import { TrappedInsn } from '../trace/events.js';
-import { bootAndCpu, cacheDir, fnv1a64 } from './capabilities.js';
+import { userCacheDir, writeCacheFile } from '../trace/user-cache.js';
+import { bootAndCpu, fnv1a64 } from './capabilities.js';
 import { executeInsn } from './insn.js';
 
 /** Bump when the table's making or the answers' masking (insn.ts) change: cached tables are then made again. */
@@ -82,7 +82,7 @@ export function buildCpuidTable(portable: boolean, ask: Ask = tracerAnswers(port
  */
 export function cachedCpuidTable(cpu: number, portable: boolean): CpuidEntry[] {
   const key = `cpuid-table ${TABLE_VERSION}\n${bootAndCpu()}\ncpu ${cpu}\n${portable ? 'portable' : 'native'}`;
-  const file = join(cacheDir(), `cpuid-${fnv1a64(key)}.json`);
+  const file = userCacheDir(`cpuid-${fnv1a64(key)}.json`);
   try {
     const cached = JSON.parse(readFileSync(file, 'utf8')) as { key?: unknown; table?: unknown };
     if (cached.key === key && Array.isArray(cached.table)) {
@@ -91,12 +91,7 @@ export function cachedCpuidTable(cpu: number, portable: boolean): CpuidEntry[] {
     }
   } catch { /* not cached yet, or unreadable: build it */ }
   const table = buildCpuidTable(portable);
-  try {
-    mkdirSync(cacheDir(), { recursive: true });
-    const tmp = `${file}.${process.pid}`;
-    writeFileSync(tmp, JSON.stringify({ key, table: table.map(formatCpuidEntry) }));
-    renameSync(tmp, file);
-  } catch { /* read-only home */ }
+  writeCacheFile(file, JSON.stringify({ key, table: table.map(formatCpuidEntry) }));
   return table;
 }
 
