@@ -66,6 +66,26 @@ describe('cpuidcalls.c asking CPUID through a library, with and without the sysc
     for (const rec of [buffered, trapped, buffered]) assertReplayMatches(rec, await replay(rec.traceDir));
   });
 
+  test('with --cpu-features=portable the table holds the masked answers: the same as trapped, within the native ones', async () => {
+    const args = [lib, '0'];
+    const portable = await record(exe, args, { space, env, extraArgs: ['--syscall-buffer', '--cpu-features=portable'] });
+    const portableTrapped = await record(exe, args, { space, env, extraArgs: ['--no-syscall-buffer', '--cpu-features=portable'] });
+    assertRecordedOk(portable, 0);
+    assert.equal(portable.stdout.toString(), portableTrapped.stdout.toString(), explain(portableTrapped));
+    // Only bits are cleared: every portable answer of leaf 1 and leaf 7.0 is within the native one.
+    const answer = (out: string, key: string): bigint[] => {
+      const line = new RegExp(`^${key.replace('.', '\\.')} (.*)$`, 'm').exec(out)?.[1];
+      assert.ok(line, `no ${key} in:\n${out}`);
+      return line.split(' ').map((h) => BigInt(`0x${h}`));
+    };
+    for (const key of ['1.0', '7.0']) {
+      const p = answer(portable.stdout.toString(), key).slice(1);
+      const n = answer(buffered.stdout.toString(), key).slice(1);
+      p.forEach((v, i) => assert.equal(v & ~n[i]!, 0n, `${key}: portable sets a bit the CPU lacks`));
+    }
+    assertReplayMatches(portable, await replay(portable.traceDir));
+  });
+
   test('gdb sees the cpuid at the site, refuses a breakpoint inside the replaced bytes, and a step over it gives its answer', async () => {
     const { gdb, server } = await debugReplay(exe, buffered.traceDir, [
       'set breakpoint pending on', 'break cpuid_probe', 'continue', 'x/2i cpuid_site', 'break *cpuid_site', 'continue',
