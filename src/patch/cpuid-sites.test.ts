@@ -67,6 +67,9 @@ function elfWith(code: number[]): Uint8Array {
   return file;
 }
 
+/** The made-up code below holds no rdtsc or other cpuid. */
+const NO_SITE = (): boolean => false;
+
 const le32 = (v: number): number[] => [v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >>> 24) & 0xff];
 
 test('a jump table\'s entry right after a cpuid keeps the window off it', () => {
@@ -82,9 +85,9 @@ test('a jump table\'s entry right after a cpuid keeps the window off it', () => 
   const k = all.findIndex((i) => i.at === 0x112);
   const targets = branchTargets(file, fn, all);
   assert.deepEqual([...targets].sort(), [0x110, 0x114]);
-  assert.equal(cpuidWindow(file, all, k, targets), null);
+  assert.equal(cpuidWindow(file, all, k, targets, NO_SITE), null);
   // Had the table not been read, the window would have taken L2's first instruction.
-  assert.deepEqual(cpuidWindow(file, all, k, new Set()), { start: 0x112, length: 6 });
+  assert.deepEqual(cpuidWindow(file, all, k, new Set(), NO_SITE), { start: 0x112, length: 6 });
 });
 
 test('an absolute jump table (jmp *table(,%rax,8)) is read too', () => {
@@ -98,7 +101,7 @@ test('an absolute jump table (jmp *table(,%rax,8)) is read too', () => {
   const targets = branchTargets(file, fn, all);
   assert.deepEqual([...targets].sort(), [0x107, 0x10e]);
   const k = all.findIndex((i) => i.at === 0x10c);
-  assert.deepEqual(cpuidWindow(file, all, k, targets), { start: 0x107, length: 7 });
+  assert.deepEqual(cpuidWindow(file, all, k, targets, NO_SITE), { start: 0x107, length: 7 });
 });
 
 test('a cpuid between two branch targets, or among instructions that cannot move, has no window', () => {
@@ -107,7 +110,7 @@ test('a cpuid between two branch targets, or among instructions that cannot move
   const fn = { start: 0x100, end: 0x10c };
   const all = decodeRun(file, 0, fn.start, fn.end)!;
   const k = all.findIndex((i) => i.at === 0x104);
-  assert.equal(cpuidWindow(file, all, k, branchTargets(file, fn, all)), null);
+  assert.equal(cpuidWindow(file, all, k, branchTargets(file, fn, all), NO_SITE), null);
 });
 
 test('a stub runs the displaced instructions around the call, rip-relative operands moved', () => {

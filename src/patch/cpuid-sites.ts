@@ -16,7 +16,7 @@ import { TrappedInsn } from '../trace/events.js';
 import { TraceeError } from '../tracee/errors.js';
 import type { TaskMemory } from '../tracee/page-batch.js';
 import { addressOfOffset, loadSegments, offsetOfAddress, type Range } from './elf-code.js';
-import { jumpBytes, JMP_LENGTH, LEA_DOWN, LEA_UP, rel32, sameBytes, stubAfter, stubFits, writeStubNext } from './stub-area.js';
+import { branchBytes, jumpBytes, JMP_LENGTH, LEA_DOWN, LEA_UP, sameBytes, stubAfter, stubFits, writeStubNext } from './stub-area.js';
 import { decodeRun, Flow, Kind, relocate, type Insn } from './x86-length.js';
 
 const CPUID = [0x0f, 0xa2];
@@ -29,22 +29,23 @@ function isCpuid(bytes: Uint8Array, i: Insn, base = 0): boolean {
   return i.length === 2 && bytes[i.at - base] === CPUID[0] && bytes[i.at - base + 1] === CPUID[1];
 }
 
-/** An instruction a window may displace besides its cpuid: one that moves (relocate) and is no other patch site. */
-function movable(file: Uint8Array, i: Insn): boolean {
+/**
+ * An instruction a window may displace besides its cpuid: one that moves (relocate) and is no other
+ * patch site (`isSite`: the finder's rdtsc, rdtscp and cpuid; syscalls are excluded by kind).
+ */
+function movable(file: Uint8Array, i: Insn, isSite: (i: Insn) => boolean): boolean {
   if (i.kind !== Kind.Other && i.kind !== Kind.Nop) return false;
   if (i.flow !== Flow.Next && i.flow !== Flow.Jump && i.flow !== Flow.Conditional) return false;
-  const b0 = file[i.at];
-  const b1 = file[i.at + 1];
-  if (b0 === 0x0f && (b1 === 0x31 || b1 === 0xa2 || (b1 === 0x01 && file[i.at + 2] === 0xf9))) return false; // rdtsc, cpuid, rdtscp
-  return relocate(file, 0, i, i.at) !== null;
+  return !isSite(i) && relocate(file, 0, i, i.at) !== null;
 }
 
 /**
  * The window for the cpuid all[k] of a function decoded whole: [start, start + length) in file
  * offsets, the fewest instructions around it that reach a jump's length, no branch target inside
- * past its start, only the last instruction a branch. Null when there is none.
+ * past its start, only the last instruction a branch, none a patch site (`isSite`). Null when there is none.
  */
-export function cpuidWindow(file: Uint8Array, all: readonly Insn[], k: number, targets: ReadonlySet<number>): { start: number; length: number } | null {
+export function cpuidWindow(file: Uint8Array, all: readonly Insn[], k: number, targets: ReadonlySet<number>,
+  isSite: (i: Insn) => boolean): { start: number; length: number } | null {
   for (let n = 2; n <= 2 * MAX_AROUND + 1; n++) {
     // Instructions after the cpuid first: they are most often plain moves of its results.
     for (let i = k; i > k - n && i >= 0; i--) {
@@ -56,7 +57,7 @@ export function cpuidWindow(file: Uint8Array, all: readonly Insn[], k: number, t
         const x = all[m]!;
         length += x.length;
         if (m > i && targets.has(x.at)) ok = false;
-        else if (m !== k && (!movable(file, x) || (m < j && x.flow !== Flow.Next))) ok = false;
+        else if (m !== k && (!movable(file, x, isSite) || (m < j && x.flow !== Flow.Next))) ok = false;
       }
       if (ok && length >= JMP_LENGTH) return { start: all[i]!.at, length };
     }
@@ -136,19 +137,18 @@ export function cpuidStubBytes(addr: bigint, original: Uint8Array, stub: bigint,
   for (const i of insns) {
     const here = stub + BigInt(out.length);
     if (isCpuid(original, i, base)) {
-      out.push(...LEA_DOWN);
-      const d = rel32(here + BigInt(LEA_DOWN.length + 5), cpuid);
-      if (d === null) return null;
-      out.push(0xe8, d & 0xff, (d >> 8) & 0xff, (d >> 16) & 0xff, (d >>> 24) & 0xff, ...LEA_UP);
+      const call = branchBytes(0xe8, here + BigInt(LEA_DOWN.length), cpuid);
+      if (call === null) return null;
+      out.push(...LEA_DOWN, ...call, ...LEA_UP);
       continue;
     }
     const moved = relocate(original, base, i, Number(here));
     if (!moved) return null;
     out.push(...moved);
   }
-  const back = rel32(stub + BigInt(out.length + 5), addr + BigInt(original.length));
+  const back = branchBytes(0xe9, stub + BigInt(out.length), addr + BigInt(original.length));
   if (back === null) return null;
-  out.push(0xe9, back & 0xff, (back >> 8) & 0xff, (back >> 16) & 0xff, (back >>> 24) & 0xff);
+  out.push(...back);
   return new Uint8Array(out);
 }
 

@@ -60,7 +60,7 @@ export function findSites(file: Uint8Array, functions: readonly Range[]): FileSi
       const site: FileSite = { offset: i.at, insn };
       if (insn === TrappedInsn.Cpuid && whole) {
         targets ??= branchTargets(file, f, all);
-        const w = cpuidWindow(file, all, k, targets);
+        const w = cpuidWindow(file, all, k, targets, (x) => trappedAt(file, x) !== null);
         if (w) site.window = w;
       }
       // A function listed twice (symbol and unwind table) or nested in another gives the same site.

@@ -36,6 +36,7 @@ import { mapFilesPath, readMaps, type Mapping } from '../tracee/maps.js';
 import type { Task } from '../tracee/task.js';
 import { FunctionIndex, functionPairs, readFunctionTables } from './elf-code.js';
 import { cachedBytes, storeBytes, type FileIdentity } from './site-cache.js';
+import { jumpBytes } from './stub-area.js';
 import { decodeRun, Flow, Kind, relocate, type Insn } from './x86-length.js';
 
 const PROT_RWX = PROT_READ | PROT_WRITE | PROT_EXEC;
@@ -141,13 +142,8 @@ function armAt(task: Task, maps: Mapping[], region: Region, target: BigUint64Arr
     return null;
   }
   task.write(page, tramp.code);
-  /** A jump at `from` to `to`: rel32, the rest of `length` bytes nops. */
-  const jumpBytes = (from: bigint, to: bigint, length: number) => {
-    const b = new Uint8Array(length).fill(0x90);
-    b[0] = 0xe9;
-    new DataView(b.buffer).setInt32(1, Number(to - (from + BigInt(JMP_LEN))), true);
-    return b;
-  };
+  /** A jump at `from` to `to` (the page is within reach: allocateNear), the rest of `length` bytes nops. */
+  const jumpTo = (from: bigint, to: bigint, length: number): Uint8Array => jumpBytes(from, length, to)!;
   // Every changed range with its bytes before, put back in reverse order.
   const saved: [bigint, Uint8Array][] = [];
   const put = (addr: bigint, bytes: Uint8Array) => {
@@ -158,14 +154,14 @@ function armAt(task: Task, maps: Mapping[], region: Region, target: BigUint64Arr
   const moved = region.relocated;
   if (moved) {
     // The neighbour's jump to its own trampoline, then the island (nothing runs its bytes now).
-    const bytes = jumpBytes(moved.start, page + BigInt(tramp.relocatedAt), moved.length);
-    bytes.set(jumpBytes(island!, page, JMP_LEN), JMP_LEN);
+    const bytes = jumpTo(moved.start, page + BigInt(tramp.relocatedAt), moved.length);
+    bytes.set(jumpTo(island!, page, JMP_LEN), JMP_LEN);
     put(moved.start, bytes);
   } else if (island !== undefined) {
-    put(island, jumpBytes(island, page, JMP_LEN));
+    put(island, jumpTo(island, page, JMP_LEN));
   }
   if (island === undefined) {
-    put(region.start, jumpBytes(region.start, page, region.length));
+    put(region.start, jumpTo(region.start, page, region.length));
   } else {
     const short = new Uint8Array(region.length).fill(0x90);
     short[0] = 0xeb;

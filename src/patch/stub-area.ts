@@ -20,13 +20,21 @@ export function rel32(from: bigint, to: bigint): number | null {
   return d >= -(2n ** 31n) && d < 2n ** 31n ? Number(d) : null;
 }
 
+const CALL = 0xe8;
+const JMP = 0xe9;
+
+/** `call rel32` (0xe8) or `jmp rel32` (0xe9) placed at `at`, to `target`; null out of reach. */
+export function branchBytes(op: typeof CALL | typeof JMP, at: bigint, target: bigint): number[] | null {
+  const d = rel32(at + BigInt(JMP_LENGTH), target);
+  return d === null ? null : [op, d & 0xff, (d >> 8) & 0xff, (d >> 16) & 0xff, (d >>> 24) & 0xff];
+}
+
 /** A site's replacement: a jump from addr to its stub, nops to the site's length; null out of reach. */
 export function jumpBytes(addr: bigint, length: number, stub: bigint): Uint8Array | null {
-  const d = rel32(addr + BigInt(JMP_LENGTH), stub);
-  if (d === null) return null;
+  const jmp = branchBytes(JMP, addr, stub);
+  if (jmp === null) return null;
   const b = new Uint8Array(length).fill(0x90);
-  b[0] = 0xe9;
-  new DataView(b.buffer).setInt32(1, d, true);
+  b.set(jmp);
   return b;
 }
 
