@@ -1,11 +1,18 @@
 // The in-process CPUID's table (cpuid-table.ts): what it lists, asked of this CPU and of a made-up
 // one, how a process holds it, and how meta.json keeps it.
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { test } from 'node:test';
 import { formatCpuidEntry, parseCpuidEntry, type CpuidEntry } from '../trace/cpuid-entries.js';
 import { TrappedInsn } from '../trace/events.js';
-import { buildCpuidTable, cpuidTableBytes, MAX_CPUID_ENTRIES } from './cpuid-table.js';
+import { buildCpuidTable, cachedCpuidTable, cpuidTableBytes, MAX_CPUID_ENTRIES } from './cpuid-table.js';
 import { executeInsn } from './insn.js';
+import { pinTracer } from './spawn.js';
+
+// Leaves 1, 0xB and 0x1F answer with the APIC id of the CPU that asks: every question from one CPU.
+pinTracer(0);
 
 test('this CPU\'s table: every entry is what a trapped cpuid answers, leaf 0 to its last', () => {
   const table = buildCpuidTable(false);
@@ -63,5 +70,30 @@ test('a process holds it as a count and 32-byte entries; meta.json as one line e
   assert.deepEqual(text.map(parseCpuidEntry), entries);
   for (const bad of ['', '7.1 ffffffff 0 80000000 00000001', 'x 00000000 00000000 00000000 00000000', '7. 00000000 00000000 00000000 00000000']) {
     assert.equal(parseCpuidEntry(bad), null, bad);
+  }
+});
+
+test('a kept table whose leaf 1 is no longer this CPU\'s (a hypervisor\'s moving APIC id) is made again', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-cpuid-cache-'));
+  const saved = process.env['XDG_CACHE_HOME'];
+  process.env['XDG_CACHE_HOME'] = dir;
+  try {
+    const live = executeInsn(TrappedInsn.Cpuid, 1n, 0n).map(Number);
+    const leafOne = (t: CpuidEntry[]): number[] | undefined => t.find((e) => e.leaf === 1)?.out;
+    assert.deepEqual(leafOne(cachedCpuidTable(0, false)), live);
+    const [name] = fs.readdirSync(path.join(dir, 'rewind')).filter((n) => n.startsWith('cpuid-'));
+    assert.ok(name, 'the table was not kept');
+    const file = path.join(dir, 'rewind', name);
+    const kept = JSON.parse(fs.readFileSync(file, 'utf8')) as { key: string; table: string[] };
+    const stale = { ...parseCpuidEntry(kept.table.find((l) => parseCpuidEntry(l)?.leaf === 1)!)! };
+    stale.out = [stale.out[0], (stale.out[1] ^ 0x5a000000) >>> 0, stale.out[2], stale.out[3]];
+    const tampered = kept.table.map((l) => (parseCpuidEntry(l)?.leaf === 1 ? formatCpuidEntry(stale) : l));
+    fs.writeFileSync(file, JSON.stringify({ key: kept.key, table: tampered }));
+    assert.deepEqual(leafOne(cachedCpuidTable(0, false)), live, 'the stale leaf 1 was served');
+    assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')), kept, 'the kept table was not made again');
+  } finally {
+    if (saved === undefined) delete process.env['XDG_CACHE_HOME'];
+    else process.env['XDG_CACHE_HOME'] = saved;
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -81,18 +81,32 @@ export function buildCpuidTable(portable: boolean, ask: Ask = tracerAnswers(port
  * one (else built and kept there; a cache that cannot be written is only slower).
  */
 export function cachedCpuidTable(cpu: number, portable: boolean): CpuidEntry[] {
+  const ask = tracerAnswers(portable);
   const key = `cpuid-table ${TABLE_VERSION}\n${bootAndCpu()}\ncpu ${cpu}\n${portable ? 'portable' : 'native'}`;
   const file = userCacheDir(`cpuid-${fnv1a64(key)}.json`);
   try {
     const cached = JSON.parse(readFileSync(file, 'utf8')) as { key?: unknown; table?: unknown };
     if (cached.key === key && Array.isArray(cached.table)) {
       const table = cached.table.map((e) => (typeof e === 'string' ? parseCpuidEntry(e) : null));
-      if (table.length > 0 && table.every((e) => e !== null)) return table as CpuidEntry[];
+      if (table.length > 0 && table.every((e) => e !== null) && leafOneHolds(table as CpuidEntry[], ask)) return table as CpuidEntry[];
     }
   } catch { /* not cached yet, or unreadable: build it */ }
-  const table = buildCpuidTable(portable);
+  const table = buildCpuidTable(portable, ask);
   writeCacheFile(file, JSON.stringify({ key, table: table.map(formatCpuidEntry) }));
   return table;
+}
+
+/**
+ * Whether a kept table still gives this CPU's leaf 1. Its EBX[31:24] is the APIC id, and some
+ * hypervisors hand the program the id of the host CPU the virtual one runs on at the moment (seen on
+ * an AMD VM: CPU 0 answered 0x8b, then 0xb2, then 0x2f within an hour of one boot), so a table kept
+ * earlier in the boot would answer otherwise than a trapped cpuid now: it is made again.
+ */
+function leafOneHolds(table: CpuidEntry[], ask: Ask): boolean {
+  const kept = table.find((e) => e.leaf === 1 && (e.sub === null || e.sub === 0));
+  if (kept === undefined) return false;
+  const now = ask(1, 0);
+  return kept.out.every((v, i) => (v >>> 0) === (now[i]! >>> 0));
 }
 
 function addLeaf(out: CpuidEntry[], ask: Ask, leaf: number): void {

@@ -78,10 +78,13 @@ describe('cpuidcalls.c asking CPUID through a library, with and without the sysc
       assert.ok(line, `no ${key} in:\n${out}`);
       return line.split(' ').map((h) => BigInt(`0x${h}`));
     };
+    // Leaf 1's EBX[31:24] is an APIC id, not a feature: some hypervisors report the host CPU's, which
+    // may change between two recordings (cpuid-table.ts), so it is left out of the comparison.
+    const features = (key: string, i: number): bigint => (key === '1.0' && i === 1 ? 0x00ffffffn : 0xffffffffn);
     for (const key of ['1.0', '7.0']) {
       const p = answer(portable.stdout.toString(), key).slice(1);
       const n = answer(buffered.stdout.toString(), key).slice(1);
-      p.forEach((v, i) => assert.equal(v & ~n[i]!, 0n, `${key}: portable sets a bit the CPU lacks`));
+      p.forEach((v, i) => assert.equal(v & ~n[i]! & features(key, i), 0n, `${key}: portable sets a bit the CPU lacks`));
     }
     assertReplayMatches(portable, await replay(portable.traceDir));
   });
