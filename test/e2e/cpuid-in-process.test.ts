@@ -20,6 +20,20 @@ after(() => space.cleanup());
 const env = { ...process.env, REWIND_SOFTWARE: 'cpuid', REWIND_CPU: '0' };
 const REPEAT = 3000;
 
+/** Whether two outputs of cpuidcalls differ, and only in leaf 1's EBX[31:24] (its `1.N` lines). */
+function onlyApicIdDiffers(a: string, b: string): boolean {
+  const x = a.split('\n');
+  const y = b.split('\n');
+  if (a === b || x.length !== y.length) return false;
+  return x.every((line, i) => {
+    if (line === y[i]) return true;
+    const [key, eax, ebx, ...rest] = line.split(' ');
+    const [key2, eax2, ebx2, ...rest2] = y[i]!.split(' ');
+    return key === key2 && key?.startsWith('1.') === true && eax === eax2 && rest.join() === rest2.join() &&
+      ebx?.slice(2) === ebx2?.slice(2);
+  });
+}
+
 describe('cpuidcalls.c asking CPUID through a library, with and without the syscall buffer', () => {
   let exe = '';
   let lib = '';
@@ -32,8 +46,14 @@ describe('cpuidcalls.c asking CPUID through a library, with and without the sysc
     exe = compileProgram('cpuidcalls');
     lib = space.path('cpuidlib.so');
     compileTo(path.join(programsDir, 'cpuidlib.c'), lib, { flags: ['-shared', '-fPIC'] });
-    buffered = await record(exe, [lib, String(REPEAT)], { space, env, extraArgs: ['--syscall-buffer'] });
-    trapped = await record(exe, [lib, String(REPEAT)], { space, env, extraArgs: ['--no-syscall-buffer'] });
+    // Some hypervisors report the APIC id of the host CPU the virtual one runs on at the moment (an
+    // AMD VM here: it changed every few minutes); a pair of recordings that straddles such a change
+    // differs in that byte of leaf 1 alone, and is made again once.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      buffered = await record(exe, [lib, String(REPEAT)], { space, env, extraArgs: ['--syscall-buffer'] });
+      trapped = await record(exe, [lib, String(REPEAT)], { space, env, extraArgs: ['--no-syscall-buffer'] });
+      if (!onlyApicIdDiffers(buffered.stdout.toString(), trapped.stdout.toString())) break;
+    }
     dumpBuffered = (await rewind(['dump', buffered.traceDir])).stdout.toString();
     dumpTrapped = (await rewind(['dump', trapped.traceDir])).stdout.toString();
   });
