@@ -330,6 +330,44 @@ static napi_value ReadMem(napi_env env, napi_callback_info info) {
 }
 
 /*
+ * readMemScatter(pid, addrs BigUint64Array, size, Uint8Array) -> how many of the ranges were read:
+ * `size` bytes at each address, into consecutive slots of the array, in one process_vm_readv per
+ * IOV_MAX ranges. The kernel stops at the first range it cannot read whole, and so does this; the
+ * caller reads the ranges after it another way. A few hundred scattered pages of a library's code
+ * cost one call, where one read of the whole span between them copied megabytes.
+ */
+static napi_value ReadMemScatter(napi_env env, napi_callback_info info) {
+  napi_value a[4];
+  if (!get_args(env, info, 4, a)) return NULL;
+  void *addrs, *buf;
+  size_t addrs_len, buf_len;
+  if (!typed_bytes(env, a[1], &addrs, &addrs_len) || !typed_bytes(env, a[3], &buf, &buf_len)) return NULL;
+  pid_t pid = (pid_t)get_i64(env, a[0]);
+  size_t size = (size_t)get_i64(env, a[2]);
+  size_t count = addrs_len / 8;
+  if (size == 0 || count > buf_len / size) {
+    napi_throw_range_error(env, NULL, "rewind.node: readMemScatter: the buffer is too small");
+    return NULL;
+  }
+  enum { BATCH = 1024 };
+  struct iovec remote[BATCH];
+  size_t done = 0;
+  while (done < count) {
+    size_t n = count - done < BATCH ? count - done : BATCH;
+    for (size_t i = 0; i < n; i++) {
+      remote[i].iov_base = (void *)(uintptr_t)((const uint64_t *)addrs)[done + i];
+      remote[i].iov_len = size;
+    }
+    struct iovec local = { (char *)buf + done * size, n * size };
+    ssize_t got = process_vm_readv(pid, &local, 1, remote, n, 0);
+    if (got <= 0) break;
+    done += (size_t)got / size;
+    if ((size_t)got < n * size) break;
+  }
+  return num(env, (double)done);
+}
+
+/*
  * A small write by PTRACE_PEEKDATA/POKEDATA, word by word (the kernel forces it into read-only pages
  * as a write through /proc/PID/mem does: the same FOLL_FORCE copy-on-write), for a write that
  * process_vm_writev refused: patching a code site is a dozen bytes, and opening /proc/PID/mem for it
@@ -583,7 +621,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     EXPORT("ptraceBuf", PtraceBuf), EXPORT("getRegs", GetRegs), EXPORT("setRegs", SetRegs),
     EXPORT("getXState", GetXState), EXPORT("setXState", SetXState), EXPORT("getEventMsg", GetEventMsg),
     EXPORT("peekUser", PeekUser),
-    EXPORT("readMem", ReadMem), EXPORT("writeMem", WriteMem), EXPORT("rdtsc", Rdtsc),
+    EXPORT("readMem", ReadMem), EXPORT("readMemScatter", ReadMemScatter), EXPORT("writeMem", WriteMem), EXPORT("rdtsc", Rdtsc),
     EXPORT("rdtscp", Rdtscp), EXPORT("cpuid", Cpuid), EXPORT("setAffinity", SetAffinity),
     EXPORT("allowedCpus", AllowedCpus), EXPORT("tgkill", Tgkill), EXPORT("kill", Kill),
     EXPORT("tcsetpgrp", Tcsetpgrp), EXPORT("tcgetpgrp", Tcgetpgrp), EXPORT("getpgrp", Getpgrp),

@@ -34,6 +34,8 @@ export interface NativeAddon {
   /** PTRACE_PEEKUSER: the word at offset in struct user (a BigInt), or Number -errno on failure. */
   peekUser(pid: number, offset: number): bigint | number;
   readMem(pid: number, addr: bigint, buf: Uint8Array): number;
+  /** `size` bytes at each address into consecutive slots of buf; how many ranges were read (it stops at the first it cannot read whole). */
+  readMemScatter(pid: number, addrs: BigUint64Array, size: number, buf: Uint8Array): number;
   writeMem(pid: number, addr: bigint, buf: Uint8Array): number;
   rdtsc(): bigint;
   rdtscp(aux: Uint32Array): bigint;

@@ -166,10 +166,15 @@ export function patchCode(task: Task, code: PatchedCode, kinds: ReadonlySet<Trap
       continue; // the mapping went away
     }
     const sites = sitesOfFile(path, { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs });
+    const at = (offset: number): bigint => m.start + BigInt(offset) - m.offset;
+    mem.prefetch(sites.flatMap((s) => {
+      const a = windows && s.window ? at(s.window.start) : kinds.has(s.insn) ? at(s.offset) : -1n;
+      return a >= lo && a < hi ? [a] : [];
+    }));
     for (const s of sites) {
-      const addr = m.start + BigInt(s.offset) - m.offset;
+      const addr = at(s.offset);
       if (windows && s.window) {
-        const w = m.start + BigInt(s.window.start) - m.offset;
+        const w = at(s.window.start);
         const wEnd = w + BigInt(s.window.length);
         if (w >= lo && wEnd <= hi && !code.overlaps(w, wEnd) && !taken.overlaps(w, wEnd)) {
           if (next === undefined) next = readStubNext(mem);

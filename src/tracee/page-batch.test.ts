@@ -1,7 +1,8 @@
 // PageBatch on a real traced program (test/programs/hwwatch.c, stopped at its int3): reads see the
 // batch's own writes, the task's memory changes only at flush, a write across a page boundary and into
 // read-only code lands whole, and a write into unmapped memory is refused with nothing written. Also
-// Task.write into read-only code, small (ptrace words) and large (/proc/PID/mem).
+// Task.write into read-only code, small (ptrace words) and large (/proc/PID/mem); prefetch's one read
+// of scattered pages (Task.readScatter).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { compileProgram } from '../../test/helpers/harness.js';
@@ -45,6 +46,38 @@ test('a PageBatch writes into the task only at flush, and reads its own writes',
     task.write(code.start, large);
     assert.deepEqual(task.read(code.start, 200), large);
     // The program runs on from its trap as if nothing happened.
+    assert.deepEqual(runToSignal(task), { kind: 'exited', code: 44 });
+  } finally {
+    killTraced(task);
+  }
+});
+
+test('prefetch reads scattered pages in one call, and a page it could not read is read when used', () => {
+  const task = startTraced(compileProgram('hwwatch'));
+  try {
+    runToTrap(task);
+    const maps = readMaps(task.tid).filter((m) => m.perms[0] === 'r' && m.name !== '[vvar]' && m.name !== '[vsyscall]');
+    // An address near the end of a page (its next page is read too), two in other pages.
+    const first = maps[0]!;
+    const last = maps[maps.length - 1]!;
+    const nearEnd = first.start + 4096n - 8n;
+    const readable = [nearEnd, last.start + 100n, first.start + 16n];
+    const batch = new PageBatch(task);
+    batch.prefetch(readable);
+    assert.deepEqual(batch.readPartial(nearEnd, 16), task.readPartial(nearEnd, 16), 'across into the next page');
+    for (const a of readable.slice(1)) assert.deepEqual(batch.readPartial(a, 32), task.read(a, 32));
+    // With an unmapped address among them (a hole between two mappings), the kernel's read stops
+    // there: the pages after it are read when used.
+    const hole = maps.findIndex((m, i) => i + 1 < maps.length && m.end < maps[i + 1]!.start);
+    assert.ok(hole >= 0, 'no hole between the mappings');
+    const unmapped = maps[hole]!.end;
+    const other = new PageBatch(task);
+    other.prefetch([first.start, unmapped, last.start]);
+    assert.deepEqual(other.readPartial(last.start, 64), task.read(last.start, 64));
+    assert.equal(other.readPartial(unmapped, 4).length, 0);
+    const scatter = task.readScatter([first.start, unmapped, last.start], 8);
+    assert.equal(scatter.count, 1, 'the kernel stops at the unmapped range');
+    assert.deepEqual(scatter.bytes.subarray(0, 8), task.read(first.start, 8));
     assert.deepEqual(runToSignal(task), { kind: 'exited', code: 44 });
   } finally {
     killTraced(task);

@@ -47,6 +47,18 @@ export class Task {
     return n <= 0 ? buf.subarray(0, 0) : buf.subarray(0, n);
   }
 
+  /**
+   * `size` bytes at each address, in one system call (or one per 1,024 addresses): `bytes` holds them
+   * one after the other, and `count` is how many were read, from the first on (the kernel stops at
+   * the first range it cannot read whole).
+   */
+  readScatter(addrs: readonly bigint[], size: number): { bytes: Uint8Array; count: number } {
+    const bytes = new Uint8Array(addrs.length * size);
+    if (addrs.length === 0) return { bytes, count: 0 };
+    const count = native.readMemScatter(this.tid, BigUint64Array.from(addrs), size, bytes);
+    return { bytes, count: Math.max(0, count) };
+  }
+
   /** Reads into buf, all of it or fewer bytes where the range runs into unmapped memory; returns the bytes read. */
   readInto(addr: bigint, buf: Uint8Array): number {
     if (buf.length === 0) return 0;
