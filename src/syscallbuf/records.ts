@@ -96,10 +96,20 @@ function outputs(r: Met, strict = false): Output[] {
   return out;
 }
 
-/** The fds closed by the successful close(2) records among `count` records. */
+/**
+ * The fds closed by the successful close(2) records among `count` records (stopping, as walk does, at
+ * the first that does not fit). The recorder asks at every flush: a plain loop, not the generator,
+ * which cost python3's recording ~8 ms of the tracee's CPU for its 35,000 records.
+ */
 export function closedFds(data: Uint8Array, count: number): number[] {
   const out: number[] = [];
-  for (const r of walk(data, count)) if (r.nr === 3 && r.dv.getInt32(r.at + RESULT, true) === 0 && r.dv.getInt32(r.at + RESULT + 4, true) === 0) out.push(r.dv.getInt32(r.at + ARGS, true));
+  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  for (let i = 0, at = 0; i < count && at + RECORD_HEADER <= data.length; i++) {
+    const size = dv.getUint32(at + SIZE, true);
+    if (size < RECORD_HEADER || size % 8 !== 0 || at + size > data.length) break;
+    if (dv.getInt32(at + NR, true) === 3 && dv.getInt32(at + RESULT, true) === 0 && dv.getInt32(at + RESULT + 4, true) === 0) out.push(dv.getInt32(at + ARGS, true));
+    at += size;
+  }
   return out;
 }
 

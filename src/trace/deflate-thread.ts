@@ -47,7 +47,6 @@ export class DeflateThread {
   /** The transfer slots (made when first needed, grown up to SLOT_MAX) and which chunk (its `posted` number) last used each. */
   private readonly slots: (SharedArrayBuffer | null)[] = new Array<SharedArrayBuffer | null>(SLOTS).fill(null);
   private readonly slotChunk: number[] = new Array<number>(SLOTS).fill(-1);
-  private nextSlot = 0;
   /** Chunks handed over since the last drain(): the thread, not the writer, knows the offset then. */
   private sinceDrain = 0;
   private failure: string | null = null;
@@ -111,8 +110,7 @@ export class DeflateThread {
       message = { raw: copy };
       transfer.push(copy.buffer);
     } else {
-      const k = this.nextSlot;
-      this.nextSlot = (k + 1) % SLOTS;
+      const k = this.freeSlot();
       // The chunk that used the slot last must be finished (it is: fewer than SLOTS wait, or this one
       // would be deflated here; waited for all the same).
       if (this.slotChunk[k]! >= 0) this.waitUntilAtMost(this.posted - this.slotChunk[k]! - 1);
@@ -129,6 +127,22 @@ export class DeflateThread {
     this.posted++;
     this.sinceDrain++;
     this.worker.postMessage(message, transfer);
+  }
+
+  /**
+   * The slot for the next chunk: one already used whose chunk is finished, the first such (a thread
+   * that keeps up then reuses one or two slots, whose memory is mapped: a slot's first use costs a page
+   * fault a page, ~3 ms a MiB on a VM); else one never used; else the one holding the oldest chunk.
+   */
+  private freeSlot(): number {
+    const done = Atomics.load(this.state, DONE);
+    let oldest = 0;
+    for (let k = 0; k < SLOTS; k++) {
+      if (this.slots[k] !== null && this.slotChunk[k]! < done) return k;
+      if (this.slotChunk[k]! < this.slotChunk[oldest]!) oldest = k;
+    }
+    const unused = this.slots.indexOf(null);
+    return unused >= 0 ? unused : oldest;
   }
 
   /**

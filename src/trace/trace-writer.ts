@@ -70,7 +70,12 @@ export class TraceWriter {
   private readonly eventsPath: string;
   private readonly metaStart: TraceMetaStart;
   private fd: number | null;
-  private readonly pending = new ByteWriter(FLUSH_BYTES + 64 * 1024);
+  /**
+   * Room for a chunk's worth of events and a full syscall buffer's batch after them, from the start:
+   * grown from a smaller one, the new buffer's pages are faulted in and the old one's thrown away
+   * (on a VM a fault costs ~10 µs). Untouched pages of it cost nothing.
+   */
+  private readonly pending = new ByteWriter(2 * FLUSH_BYTES + 128 * 1024);
   private readonly history = new RegsHistory();
   private pendingEvents = 0;
   /** Milliseconds this thread spent deflating chunks (the deflate thread starts after its `afterMs`). */
