@@ -188,7 +188,7 @@ static void on_alarm(int sig) { (void)sig; }
 
 /*
  * waitpidTimeout(pid, flags, Int32Array out, ms) -> pid | 0 on timeout | -errno. ms may be fractional.
- * A per-thread timer (SIGALRM to the calling thread, handler without SA_RESTART) interrupts waitpid;
+ * A child already waiting is taken at once (WNOHANG); else a per-thread timer (SIGALRM to the calling thread, handler without SA_RESTART) interrupts waitpid;
  * it repeats until disarmed, so an expiry just before waitpid started is not lost.
  */
 static napi_value WaitpidTimeout(napi_env env, napi_callback_info info) {
@@ -212,6 +212,18 @@ static napi_value WaitpidTimeout(napi_env env, napi_callback_info info) {
     if (timer_create(CLOCK_MONOTONIC, &sev, &timer) != 0) return num(env, -errno);
     have_timer = 1;
   }
+  /* Already there? A tracee resumed on the tracer's CPU usually runs to its next stop before the
+   * tracer gets back here: one waitpid then, not the two timer_settime around a blocking one. */
+  int status = 0;
+  pid_t pid = (pid_t)get_i64(env, a[0]);
+  int flags = (int)get_i64(env, a[1]);
+  pid_t now;
+  do now = waitpid(pid, &status, flags | WNOHANG);
+  while (now < 0 && errno == EINTR);
+  if (now != 0 || (flags & WNOHANG)) {
+    out[0] = status;
+    return num(env, now < 0 ? -errno : now);
+  }
   double ms = 0;
   napi_get_value_double(env, a[3], &ms);
   int64_t us = (int64_t)(ms * 1000.0);
@@ -223,8 +235,7 @@ static napi_value WaitpidTimeout(napi_env env, napi_callback_info info) {
   int64_t every = us > 200 ? us : 200; /* never a storm of signals that would starve the thread */
   arm.it_interval = (struct timespec){ (time_t)(every / 1000000), (long)(every % 1000000) * 1000L };
   timer_settime(timer, 0, &arm, NULL);
-  int status = 0;
-  pid_t r = waitpid((pid_t)get_i64(env, a[0]), &status, (int)get_i64(env, a[1]));
+  pid_t r = waitpid(pid, &status, flags);
   int err = errno;
   timer_settime(timer, 0, &off, NULL);
   out[0] = status;
