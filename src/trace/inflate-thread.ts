@@ -55,6 +55,17 @@ export class ReadAhead {
     return Atomics.load(this.cells, READY) === 1;
   }
 
+  /**
+   * Whether the chunk the reader takes next is in its slot already: a reader that can afford to wait
+   * for the thread (its tests, on a machine whose other work starves a nice-19 thread) asks this.
+   */
+  get nextReady(): boolean {
+    if (this.off || this.wantPos < 0) return false;
+    const base = cellsOfSlot(this.expect);
+    return Atomics.load(this.cells, base + S_STATE) === SLOT_FULL && Atomics.load(this.cells, base + S_GEN) === this.gen &&
+      joinPos(Atomics.load(this.cells, base + S_POS_LO), Atomics.load(this.cells, base + S_POS_HI)) === this.wantPos;
+  }
+
   /** The raw bytes of the chunk at pos and where the next one starts, when the thread has them; else null. */
   take(pos: number): { raw: Uint8Array; next: number } | null {
     if (this.off || pos !== this.wantPos || Atomics.load(this.cells, READY) !== 1) return null;

@@ -105,9 +105,9 @@ export class TraceReader {
     this.aheadCpu = cpuFor;
   }
 
-  /** Whether the read-ahead thread runs, and how many chunks it gave. */
-  get readAheadState(): { running: boolean; taken: number } {
-    return { running: this.ahead?.running ?? false, taken: this.ahead?.taken ?? 0 };
+  /** Whether the read-ahead thread runs, how many chunks it gave, and whether it holds the next one already. */
+  get readAheadState(): { running: boolean; taken: number; nextReady: boolean } {
+    return { running: this.ahead?.running ?? false, taken: this.ahead?.taken ?? 0, nextReady: this.ahead?.nextReady ?? false };
   }
 
   /** The read-ahead thread, started on the other CPU once the reading thread is pinned to one. */
