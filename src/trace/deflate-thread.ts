@@ -30,8 +30,11 @@ export const MAX_QUEUED = 32;
 
 /** Raw chunks wait in at most this many transfer slots (one is reused once its chunk is finished). */
 const SLOTS = MAX_IN_FLIGHT;
-/** A slot's first size: a chunk is flushed at 1 MiB, plus the event that took it past (a buffered batch of up to 1 MiB). */
-const SLOT_BYTES = 2 * 1024 * 1024 + 128 * 1024;
+/**
+ * The most raw bytes a chunk holds but for one huge event: flushed at 1 MiB, plus the event that took
+ * it past (a buffered batch of up to 1 MiB). A slot's first size, and the writer's pending chunk's.
+ */
+export const CHUNK_ROOM = 2 * 1024 * 1024 + 128 * 1024;
 /** A raw chunk bigger than this (one huge event) goes in a buffer of its own instead of a slot. */
 const SLOT_MAX = 16 * 1024 * 1024;
 
@@ -117,7 +120,7 @@ export class DeflateThread {
       let memory = this.slots[k];
       const grown = memory === null || memory.byteLength < raw.length;
       if (grown) {
-        memory = new SharedArrayBuffer(Math.max(SLOT_BYTES, Math.ceil(raw.length / 0x100000) * 0x100000));
+        memory = new SharedArrayBuffer(Math.max(CHUNK_ROOM, Math.ceil(raw.length / 0x100000) * 0x100000));
         this.slots[k] = memory;
       }
       new Uint8Array(memory!, 0, raw.length).set(raw);

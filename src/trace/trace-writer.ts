@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { monotonicMs } from '../native/clock.js';
 import { ByteWriter } from './buffer.js';
 import { type Chunk, CHUNK_HEADER_SIZE, frameChunk, writeAt, writeChunk } from './chunk-frame.js';
-import { DeflateThread } from './deflate-thread.js';
+import { CHUNK_ROOM, DeflateThread } from './deflate-thread.js';
 import { describeError, TraceError } from './errors.js';
 import type { TraceEvent } from './events.js';
 import { encodeEvent, RegsHistory } from './frames.js';
@@ -75,7 +75,7 @@ export class TraceWriter {
    * grown from a smaller one, the new buffer's pages are faulted in and the old one's thrown away
    * (on a VM a fault costs ~10 µs). Untouched pages of it cost nothing.
    */
-  private readonly pending = new ByteWriter(2 * FLUSH_BYTES + 128 * 1024);
+  private readonly pending = new ByteWriter(CHUNK_ROOM);
   private readonly history = new RegsHistory();
   private pendingEvents = 0;
   /** Milliseconds this thread spent deflating chunks (the deflate thread starts after its `afterMs`). */
