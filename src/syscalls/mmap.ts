@@ -13,8 +13,9 @@ import { SYS } from '../kernel/syscall-names.js';
 import type { FileRef, SyscallEvent } from '../trace/events.js';
 import { hasCopy } from '../trace/file-copies.js';
 import { TraceeError } from '../tracee/errors.js';
-import { injectSyscall, setExitRegs, skipToExit, withStringOnStack } from '../tracee/inject.js';
-import { keptReadOnlyFd } from '../tracee/kept-fds.js';
+import { injectSyscall, runToSyscallExit, setExitRegs, skipToExit, withStringOnStack } from '../tracee/inject.js';
+import { keptFdOf, keptReadOnlyFd } from '../tracee/kept-fds.js';
+import { describeStop } from '../tracee/stop.js';
 import type { Task } from '../tracee/task.js';
 import type { SharedBackings } from '../replay/shared-backings.js';
 import { copyPath } from '../replay/trace-files.js';
@@ -70,11 +71,18 @@ function recordMremap({ files, task, args, result }: RecordExit): RecordedMappin
 export function replayFileMapping(task: Task, ev: SyscallEvent, entry: BigUint64Array, filesDir: string, backings: SharedBackings,
   diverge: (message: string) => Error, args: readonly bigint[] = SYSCALL_ARG_REGS.map((r) => entry[r]!)): void {
   const file = ev.file!;
+  const shared = isSharedMapping(args[3]!);
+  let flags = (args[3]! & ~MAP_TYPE_MASK) | (shared ? args[3]! & MAP_TYPE_MASK : MAP_PRIVATE) | MAP_FIXED;
+  if (ev.nr === SYS.mmap && hasCopy(file) && !shared && !backings.has(file)) {
+    const open = keptFdOf(task, copyPath(filesDir, file));
+    if (open !== null) {
+      mapInPlace(task, ev, entry, (flags & ~MAP_TYPE_MASK) | MAP_PRIVATE, open, diverge);
+      return;
+    }
+  }
   skipToExit(task, ev.result);
   let fd = -1n;
   let kept = false;
-  const shared = isSharedMapping(args[3]!);
-  let flags = (args[3]! & ~MAP_TYPE_MASK) | (shared ? args[3]! & MAP_TYPE_MASK : MAP_PRIVATE) | MAP_FIXED;
   if (!hasCopy(file)) {
     // /dev/zero. Mapped shared, the kernel makes it shared anonymous memory, as MAP_ANONYMOUS does. Mapped
     // privately it stays a mapping of /dev/zero, which never merges with adjacent anonymous memory (an
@@ -103,6 +111,25 @@ export function replayFileMapping(task: Task, ev: SyscallEvent, entry: BigUint64
   const r = injectSyscall(task, SYS.mmap, [ev.result, args[1]!, args[2]!, flags, fd, fd < 0n ? 0n : args[5]!]);
   if (fd >= 0n && !kept) injectSyscall(task, SYS.close, [fd]);
   if (r !== ev.result) throw diverge(`mmap of ${file.path} landed at 0x${r.toString(16)}, recorded 0x${ev.result.toString(16)}`);
+  setExitRegs(task, entry, ev.result);
+}
+
+/**
+ * A file mapping whose copy is already open in the process (kept-fds.ts: ld.so maps each library in
+ * four or five mmaps) is made by the program's own mmap, stopped at its entry: its address, flags and
+ * fd changed to the recorded address, private and fixed, and the copy's fd, then its own registers
+ * put back at the exit. One stop instead of three (the call skipped, then an injected mmap).
+ */
+function mapInPlace(task: Task, ev: SyscallEvent, entry: BigUint64Array, flags: bigint, fd: bigint, diverge: (message: string) => Error): void {
+  const regs = entry.slice();
+  regs[R.rdi] = BigInt.asUintN(64, ev.result);
+  regs[R.r10] = flags;
+  regs[R.r8] = fd;
+  task.storeRegs(regs);
+  const s = runToSyscallExit(task, regs);
+  if (s.kind !== 'syscall') throw new TraceeError(`task ${task.tid}: expected the exit of its mmap, got ${describeStop(s)}`);
+  const r = BigInt.asIntN(64, task.fetchRegs()[R.rax]!);
+  if (r !== ev.result) throw diverge(`mmap of ${ev.file!.path} landed at 0x${BigInt.asUintN(64, r).toString(16)}, recorded 0x${ev.result.toString(16)}`);
   setExitRegs(task, entry, ev.result);
 }
 
