@@ -33,7 +33,7 @@ import { writtenDataHash } from '../tracee/write-data.js';
 import { native } from '../native/addon.js';
 import { describeEvent } from '../trace/describe-event.js';
 import { DivergenceError, regsDifference, TraceEndedEarly } from './divergence.js';
-import { echoBytes, echoWrite } from './echo.js';
+import { echoBytes, echoFromTask, echoWrite } from './echo.js';
 import { EventCursor } from './event-cursor.js';
 import { isRestartCode, restartedRegs } from './restart.js';
 import { atSyscallInstruction, debugStop, isDebugStop, resumeAndWait, stepEndsAtSyscall, toSkippedExit, trapCode, trapStop, type DebugHooks, type DebugStop } from './debug-stepping.js';
@@ -630,11 +630,10 @@ export class Replayer {
     if (!batch) return;
     delete t.batch;
     const buffer = bufferOf(t.task);
-    // Writes to the recording's stdout or stderr among them: re-emitted as the program wrote them here.
-    const echoed = this.opts.echo && batch.events.some((e) => hasEcho(e.records, e.count)) ? this.echoedIn(t.task, buffer, batch) : null;
     const left = checkRecordsUsed(t.task, buffer);
     if (!left) {
-      if (echoed) for (const e of echoed) echoBytes(e.echo, e.bytes);
+      // Writes to the recording's stdout or stderr among them: re-emitted as the program wrote them here.
+      if (this.opts.echo && batch.events.some((e) => hasEcho(e.records, e.count))) this.emitEchoed(t.task, buffer, batch);
       return;
     }
     const calls = batch.events.flatMap((e) => decodeRecords(e.records, e.count));
@@ -649,10 +648,12 @@ export class Replayer {
   }
 
   /**
-   * The bytes the program wrote for the echoed writes among the batch's records, read from where
-   * giveRecords gave each its room: only those (gzip's replay gave 30 MiB of read data besides).
+   * Re-emits the bytes the program wrote for the echoed writes among the batch's records (all used),
+   * read from where giveRecords gave each its room: only those (gzip's replay gave 30 MiB of read
+   * data besides), each through one reused buffer (echo.ts: fresh memory costs more than the copy).
+   * The header was reset by the check; the records' area stays as the program left it.
    */
-  private echoedIn(task: Task, buffer: bigint, batch: NonNullable<RTask['batch']>): { echo: number; bytes: Uint8Array }[] {
+  private emitEchoed(task: Task, buffer: bigint, batch: NonNullable<RTask['batch']>): void {
     const rooms: { echo: number; at: number; len: number }[] = [];
     let base = 0;
     for (const e of batch.events) {
@@ -662,9 +663,10 @@ export class Replayer {
     }
     if (base !== batch.given) {
       // Not the layout given (cannot happen): every record read back, as the buffer holds them.
-      return echoedBytes(recordsIn(task, buffer, batch.given), batch.events.reduce((n, ev) => n + ev.count, 0));
+      for (const e of echoedBytes(recordsIn(task, buffer, batch.given), batch.events.reduce((n, ev) => n + ev.count, 0))) echoBytes(e.echo, e.bytes);
+      return;
     }
-    return rooms.map((r) => ({ echo: r.echo, bytes: task.read(recordsOf(buffer) + BigInt(r.at), r.len) }));
+    for (const r of rooms) echoFromTask(task, r.echo, recordsOf(buffer) + BigInt(r.at), r.len);
   }
 
   diverge(message: string): DivergenceError {
