@@ -1,7 +1,8 @@
 // Trace layer: the memory a trace reader shares with its read-ahead thread (inflate-worker.ts,
 // inflate-thread.ts). A control block of Int32 cells, then per slot a block of Int32 cells and a data
 // buffer of SLOT_BYTES. The thread fills the slots in turn with the inflated bodies of the chunks that
-// follow the one the reader asked for; the reader takes them in the same turn.
+// follow the one the reader asked for (the bytes themselves in the slot's buffer, or sent through a
+// message port, S_SENT); the reader takes them in the same turn.
 
 /** Control cell: 1 once the thread runs. */
 export const READY = 0;
@@ -26,6 +27,15 @@ export const S_POS_LO = 3;
 export const S_POS_HI = 4;
 export const S_NEXT_LO = 5;
 export const S_NEXT_HI = 6;
+/** 1: the slot's bytes were sent through the port instead (a transferred buffer: `PortChunk`), 0: they are in its data buffer. */
+export const S_SENT = 7;
+
+/**
+ * A chunk's inflated bytes handed over whole through the thread's port: the buffer zlib made on the
+ * thread's CPU, transferred (not copied), so its fresh pages were faulted in there and the reader takes
+ * them as they are. Marked with the generation and position of its slot.
+ */
+export interface PortChunk { gen: number; pos: number; buf: ArrayBuffer; off: number; len: number }
 
 /** Slot states. */
 export const SLOT_EMPTY = 0;

@@ -1,16 +1,18 @@
 // Trace layer: a trace reader's side of its read-ahead thread (inflate-worker.ts). Replay runs the
 // program and itself on one CPU; inflating the events took ls -lR's replay 70 of its ~310 ms and
 // gzip's 56 of ~520, while the other CPU idled. The thread inflates the chunks ahead of the one the
-// reader asked for into shared slots (inflate-shared.ts); the reader takes each in turn, a copy out of
-// its slot, and decodes it. Whatever the thread cannot give at once (not started yet, behind, another
+// reader asked for into shared slots (inflate-shared.ts); the reader takes each in turn (the bytes
+// moved through the thread's port for a chunk of 64 KiB or more, else a copy out of its slot) and
+// decodes it. Whatever the thread cannot give at once (not started yet, behind, another
 // place asked for) the reader reads itself as before, so the events are the same either way; the
 // thread is then sent on from the chunk after. Started only for a big events file when a second CPU
 // looks free (the replay command decides); at the lowest priority, and it never keeps rewind alive.
 
-import { startHelperThread } from './helper-thread.js';
+import type { MessagePort } from 'node:worker_threads';
+import { startHelperThread, workerThreads } from './helper-thread.js';
 import {
   cellsOfSlot, GEN, joinPos, READY, S_GEN, S_NEXT_HI, S_NEXT_LO, S_POS_HI, S_POS_LO, S_RAW, S_STATE, SHARED_CELLS, SLOT_BYTES,
-  SLOT_EMPTY, SLOT_FULL, SLOTS, splitPos, START_HI, START_LO,
+  SLOT_EMPTY, SLOT_FULL, SLOTS, splitPos, START_HI, START_LO, S_SENT, type PortChunk,
 } from './inflate-shared.js';
 
 /** How long the reader waits for a chunk the thread is on before reading it itself. */
@@ -29,8 +31,10 @@ export class ReadAhead {
   private off = false;
   /** Chunks the reader took from the thread. */
   taken = 0;
+  /** Of those, the chunks whose bytes came through the port (PortChunk). */
+  sent = 0;
 
-  private constructor(cells: Int32Array, slots: Uint8Array[]) {
+  private constructor(cells: Int32Array, slots: Uint8Array[], private readonly port: MessagePort) {
     this.cells = cells;
     this.slots = slots;
   }
@@ -42,12 +46,14 @@ export class ReadAhead {
   static start(path: string, cpu: number): ReadAhead | null {
     const shared = new SharedArrayBuffer(SHARED_CELLS * 4);
     const data = Array.from({ length: SLOTS }, () => new SharedArrayBuffer(SLOT_BYTES));
+    const { port1, port2 } = new (workerThreads().MessageChannel)();
     try {
-      startHelperThread(new URL('./inflate-worker.js', import.meta.url), { workerData: { path, shared, data } }, cpu);
+      startHelperThread(new URL('./inflate-worker.js', import.meta.url), { workerData: { path, shared, data, port: port2 }, transferList: [port2] }, cpu);
     } catch {
       return null;
     }
-    return new ReadAhead(new Int32Array(shared), data.map((b) => new Uint8Array(b)));
+    port1.unref();
+    return new ReadAhead(new Int32Array(shared), data.map((b) => new Uint8Array(b)), port1);
   }
 
   /** Whether the thread runs. */
@@ -92,8 +98,12 @@ export class ReadAhead {
         this.wantPos = -1; // left to the reader (or not the chunk asked for): it reads this one itself
         return null;
       }
+      const raw = Atomics.load(this.cells, base + S_SENT) === 1 ? this.received(at) : this.slots[this.expect]!.slice(0, Atomics.load(this.cells, base + S_RAW));
+      if (!raw) {
+        this.wantPos = -1; // cannot happen: the thread posts the bytes before it marks the slot full
+        return null;
+      }
       this.misses = 0;
-      const raw = this.slots[this.expect]!.slice(0, Atomics.load(this.cells, base + S_RAW));
       const next = joinPos(Atomics.load(this.cells, base + S_NEXT_LO), Atomics.load(this.cells, base + S_NEXT_HI));
       this.empty(base);
       this.expect = (this.expect + 1) % SLOTS;
@@ -117,6 +127,23 @@ export class ReadAhead {
     Atomics.notify(this.cells, GEN);
     this.expect = 0;
     this.wantPos = next;
+  }
+
+  /**
+   * The bytes the thread sent for the chunk at pos of this generation: the port's messages come in
+   * the order the thread filled the slots; those of an earlier generation (before the reader went
+   * elsewhere) are dropped on the way.
+   */
+  private received(pos: number): Uint8Array | null {
+    const { receiveMessageOnPort } = workerThreads();
+    for (;;) {
+      const m = receiveMessageOnPort(this.port)?.message as PortChunk | undefined;
+      if (!m) return null;
+      if (m.gen === this.gen && m.pos === pos) {
+        this.sent++;
+        return new Uint8Array(m.buf, m.off, m.len);
+      }
+    }
   }
 
   private empty(base: number): void {

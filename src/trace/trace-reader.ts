@@ -106,8 +106,8 @@ export class TraceReader {
   }
 
   /** Whether the read-ahead thread runs, how many chunks it gave, and whether it holds the next one already. */
-  get readAheadState(): { running: boolean; taken: number; nextReady: boolean } {
-    return { running: this.ahead?.running ?? false, taken: this.ahead?.taken ?? 0, nextReady: this.ahead?.nextReady ?? false };
+  get readAheadState(): { running: boolean; taken: number; sent: number; nextReady: boolean } {
+    return { running: this.ahead?.running ?? false, taken: this.ahead?.taken ?? 0, sent: this.ahead?.sent ?? 0, nextReady: this.ahead?.nextReady ?? false };
   }
 
   /** The read-ahead thread, started on the other CPU once the reading thread is pinned to one. */
