@@ -50,10 +50,11 @@ export class Task {
   /**
    * `size` bytes at each address, in one system call (or one per 1,024 addresses): `bytes` holds them
    * one after the other, and `count` is how many were read, from the first on (the kernel stops at
-   * the first range it cannot read whole).
+   * the first range it cannot read whole). Into `into` when given (at least addrs.length * size bytes).
    */
-  readScatter(addrs: readonly bigint[], size: number): { bytes: Uint8Array; count: number } {
-    const bytes = new Uint8Array(addrs.length * size);
+  readScatter(addrs: readonly bigint[], size: number, into?: Uint8Array): { bytes: Uint8Array; count: number } {
+    const bytes = into ? into.subarray(0, addrs.length * size) : new Uint8Array(addrs.length * size);
+    if (bytes.length !== addrs.length * size) throw new RangeError(`readScatter: room for ${bytes.length} bytes, ${addrs.length * size} asked`);
     if (addrs.length === 0) return { bytes, count: 0 };
     const count = native.readMemScatter(this.tid, BigUint64Array.from(addrs), size, bytes);
     return { bytes, count: Math.max(0, count) };
