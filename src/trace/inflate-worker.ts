@@ -1,7 +1,8 @@
 // Trace layer: a trace reader's read-ahead thread (a worker_thread started by inflate-thread.ts). From
 // the position the reader last asked for, it reads the events file chunk after chunk, checks each
-// (CRC-32, inflated length) and inflates it into the next free slot of the memory it shares with the
-// reader (inflate-shared.ts), so the reader, which replays on its one CPU, only decodes. Anything it
+// (CRC-32, inflated length) and inflates it for the next free slot of the memory it shares with the
+// reader (inflate-shared.ts): into the slot, or, for a chunk of 64 KiB or more, in zlib's own buffer
+// moved through the port (`send`). The reader, which replays on its one CPU, only decodes. Anything it
 // does not handle (the end marker, a short file, a chunk that fails a check or is too big for a slot)
 // it leaves to the reader, which reads that chunk itself and says what is wrong with it; the thread
 // then waits to be told where to go on. It runs at the lowest priority: the replay comes first.
