@@ -4,7 +4,6 @@
 import { writeSync } from 'node:fs';
 import { SYSCALL_ARG_REGS } from '../kernel/regs.js';
 import type { SyscallEvent } from '../trace/events.js';
-import { TraceeError } from '../tracee/errors.js';
 import type { Task } from '../tracee/task.js';
 import { writtenRanges } from '../tracee/write-data.js';
 
@@ -30,7 +29,7 @@ export function echoWrite(task: Task, ev: SyscallEvent): void {
 export function echoFromTask(task: Task, fd: number, addr: bigint, len: number): void {
   if (len > scratch.length) scratch = new Uint8Array(Math.max(len, scratch.length * 2));
   const bytes = scratch.subarray(0, len);
-  if (task.readInto(addr, bytes) !== len) throw new TraceeError(`cannot read ${len} bytes at 0x${addr.toString(16)} in task ${task.tid}`);
+  task.readFully(addr, bytes);
   writeAll(fd, bytes);
 }
 

@@ -76,7 +76,7 @@ export function replayFileMapping(task: Task, ev: SyscallEvent, entry: BigUint64
   if (ev.nr === SYS.mmap && hasCopy(file) && !shared && !backings.has(file)) {
     const open = keptFdOf(task, copyPath(filesDir, file));
     if (open !== null) {
-      mapInPlace(task, ev, entry, (flags & ~MAP_TYPE_MASK) | MAP_PRIVATE, open, diverge);
+      mapInPlace(task, ev, entry, flags, open, diverge); // flags: private, fixed
       return;
     }
   }
@@ -130,7 +130,7 @@ function mapInPlace(task: Task, ev: SyscallEvent, entry: BigUint64Array, flags: 
   if (s.kind !== 'syscall') throw new TraceeError(`task ${task.tid}: expected the exit of its mmap, got ${describeStop(s)}`);
   const r = BigInt.asIntN(64, task.fetchRegs()[R.rax]!);
   if (r !== ev.result) throw diverge(`mmap of ${ev.file!.path} landed at 0x${BigInt.asUintN(64, r).toString(16)}, recorded 0x${ev.result.toString(16)}`);
-  setExitRegs(task, entry, ev.result);
+  setExitRegs(task, entry, ev.result, true);
 }
 
 const PINNED = [R.rdi, R.r10];

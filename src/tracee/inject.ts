@@ -62,13 +62,14 @@ export function skipToExit(task: Task, result: bigint): void {
 /**
  * At the exit stop of a syscall rewind performed by other means (skipped, then done by injected calls):
  * the registers the recorded call left, from its entry registers and result. rcx and r11 are the
- * kernel's (the syscall instruction's return address and flags).
+ * kernel's (the syscall instruction's return address and flags); `fetched`: task.regs already hold
+ * them (fetched at this stop).
  */
-export function setExitRegs(task: Task, entry: BigUint64Array, result: bigint): void {
+export function setExitRegs(task: Task, entry: BigUint64Array, result: bigint, fetched = false): void {
   const after = entry.slice();
   after[R.rax] = BigInt.asUintN(64, result);
   after[R.orig_rax] = BigInt.asUintN(64, -1n);
-  task.fetchRegs();
+  if (!fetched) task.fetchRegs();
   after[R.rcx] = task.regs[R.rcx]!;
   after[R.r11] = task.regs[R.r11]!;
   task.storeRegs(after);

@@ -68,11 +68,16 @@ export class Task {
   }
 
   read(addr: bigint, len: number): Uint8Array {
-    const buf = this.readPartial(addr, len);
-    if (buf.length !== len) {
-      throw new TraceeError(`cannot read ${len} bytes at 0x${addr.toString(16)} in task ${this.tid}`);
-    }
+    const buf = new Uint8Array(len);
+    this.readFully(addr, buf);
     return buf;
+  }
+
+  /** Fills buf from addr, all of it, or throws. */
+  readFully(addr: bigint, buf: Uint8Array): void {
+    if (this.readInto(addr, buf) !== buf.length) {
+      throw new TraceeError(`cannot read ${buf.length} bytes at 0x${addr.toString(16)} in task ${this.tid}`);
+    }
   }
 
   write(addr: bigint, data: Uint8Array): void {
