@@ -38,7 +38,8 @@ struct sb_header {
   u32 flags;         /* 80: HF_SHARED_PROC: the buffer of a CLONE_VM child that is not a thread (a
                         vfork child): it has descriptors, a cwd and handlers of its own, and the
                         process settings (PROC) in the memory it shares are its creator's */
-  u32 pad;           /* 84 */
+  u32 delegated;     /* 84: replay: the memory call of the record at consumed goes to the tracer (PROC_DELEGATE_MEMORY):
+                        it runs it, with a debugger's page protections lifted, and uses the record */
 };
 #define HF_SHARED_PROC 1
 
@@ -72,6 +73,25 @@ struct sb_proc {
   u8 echo[MAX_ECHO_FD / 4];
 };
 #define PROC ((struct sb_proc *)0x7fffc0030900ul)
+#define PROC_DELEGATE_MEMORY 8 /* replay: buffered mmap, munmap and mprotect go to the tracer (page-watch.ts) */
+
+/*
+ * Record: the ranges of the address space where a buffered munmap or mprotect may not act, written by
+ * the tracer (src/record/guarded-memory.ts) before the process runs after any change: every mapping but
+ * anonymous private memory that is not executable (code, whose patch table the tracer keeps; files and
+ * shared memory, whose mappings it follows), sorted. `all`: every range is guarded (the table is full,
+ * or not written yet). rewind's own region is guarded here, whatever the table says.
+ */
+#define MAX_GUARDED 255
+struct sb_guarded {
+  u32 count;
+  u32 all;
+  u64 pad;
+  struct { u64 start, end; } range[MAX_GUARDED];
+};
+#define GUARDED ((const struct sb_guarded *)0x7fffc0033000ul)
+#define REWIND_START 0x7fffc0000000ul
+#define REWIND_END (0x7fffc0100000ul + 128ul * 0x100000ul) /* the buffer slots' end (MAX_SLOTS) */
 
 struct sb_frame { i64 nr, a[6]; };
 struct sb_ret { i64 result; i64 traced; };
@@ -176,6 +196,7 @@ static int futex_here(i64 op) {
 static int executed(i64 nr);
 static int blocked_pending(void);
 static struct sb_ret replay_executed(struct sb_header *h, struct sb_frame *f, struct sb_record *rec);
+static struct sb_ret consume(struct sb_header *h, struct sb_record *rec, i64 r);
 static i64 iovecs_total(const i64 *a, u64 *iov);
 static i64 writev_echo(const i64 *a);
 static void gather(u8 *to, const u64 *iov, i64 n, u64 len);
@@ -248,6 +269,7 @@ static i64 max_output(i64 nr, const i64 *a) {
   case 13: return a[2] && a[3] == SIGSET_SIZE ? SIGACTION_SIZE : 0;       /* rt_sigaction: the old action */
   case 28: return 0;                                                      /* madvise */
   case 12: return 0;                                                      /* brk (executed at replay too) */
+  case 9: case 10: case 11: return 0;                                     /* mmap (anonymous, private), mprotect, munmap (outside GUARDED) */
   case 79: return a[1];                                                   /* getcwd */
   case 99: return SYSINFO_SIZE;                                           /* sysinfo */
   case 98: return RUSAGE_SIZE;                                            /* getrusage */
@@ -355,6 +377,9 @@ static int nargs(i64 nr) {
   case 79: case 98: case 137: case 138: case 197: case 198: case 199: return 2;
   case 28: return 3;
   case 12: return 1;
+  case 9: return 6;           /* mmap: the hint, length, protection, flags, fd (ignored: anonymous), offset */
+  case 10: return 3;          /* mprotect */
+  case 11: return 2;          /* munmap */
   case 13: case 14: case 302: return 4;
   case 188: case 189: return 5;
   default: return 6;
@@ -443,6 +468,47 @@ static int mask_here(i64 mask, i64 size) {
   return size == SIGSET_SIZE && read_own((u64)mask, SIGSET_SIZE, &set) == 0 && !header()->held;
 }
 
+#define PAGE 4096ul
+#define PROT_READ 1
+#define PROT_WRITE 2
+#define MAP_TYPE 0xf
+#define MAP_PRIVATE 2
+#define MAP_ANONYMOUS 0x20
+#define MAP_NORESERVE 0x4000
+#define MAP_POPULATE 0x8000
+#define MAP_STACK 0x20000
+#define MAP_FIXED_NOREPLACE 0x100000
+
+/* [start, end) meets rewind's region or a range of GUARDED (or every range is guarded). */
+static int guarded(u64 start, u64 end) {
+  if (start < REWIND_END && end > REWIND_START) return 1;
+  const struct sb_guarded *g = GUARDED;
+  if (g->all) return 1;
+  u32 n = g->count < MAX_GUARDED ? g->count : MAX_GUARDED;
+  for (u32 i = 0; i < n; i++) if (start < g->range[i].end && end > g->range[i].start) return 1;
+  return 0;
+}
+
+/*
+ * Record: a memory call that changes nothing the tracer follows. mmap of anonymous private memory that
+ * is not executable, at an address the kernel picks (a hint, never MAP_FIXED: nothing is replaced), not
+ * in rewind's region; munmap and mprotect (not to executable) of whole pages that meet no guarded range.
+ */
+static int memory_here(i64 nr, const i64 *a) {
+  u64 len = (u64)a[1];
+  if (len == 0 || len > (1ul << 46)) return 0;
+  u64 pages = (len + PAGE - 1) & ~(PAGE - 1);
+  if (nr == 9) {
+    const i64 flags_ok = MAP_TYPE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_POPULATE | MAP_STACK;
+    if ((a[2] & ~(i64)(PROT_READ | PROT_WRITE)) != 0) return 0;
+    if ((a[3] & MAP_TYPE) != MAP_PRIVATE || !(a[3] & MAP_ANONYMOUS) || (a[3] & ~flags_ok) != 0) return 0;
+    return a[0] == 0 || !((u64)a[0] < REWIND_END && (u64)a[0] + pages > REWIND_START);
+  }
+  if ((u64)a[0] & (PAGE - 1)) return 0;
+  if (nr == 10 && (a[2] & ~(i64)(PROT_READ | PROT_WRITE)) != 0) return 0;
+  return !guarded((u64)a[0], (u64)a[0] + pages);
+}
+
 /*
  * Record: whether this call may run here (the conditions max_output's rows name): the fd of a read, a
  * write or a close checked with an untraced fstat each time (no fd cache to invalidate), an openat's
@@ -507,6 +573,8 @@ static int allowed(i64 nr, const i64 *a) {
     }
     if (sb_untraced(5, a[2], (i64)st, 0, 0, 0, 0) != 0 || stat_mode(st) != S_IFREG) return 0;
     return sb_untraced(5, a[0], (i64)st, 0, 0, 0, 0) == 0 && stat_mode(st) == S_IFREG && writable_here(st);
+  case 9: case 10: case 11:
+    return memory_here(nr, a);
   case 271: { /* ppoll: with no timeout or a zero one (the kernel writes no remaining time back) */
     if (a[2]) {
       i64 ts[2];
@@ -668,18 +736,16 @@ static struct sb_ret replay(struct sb_header *h, struct sb_frame *f) {
     copy((u8 *)addr, p + 16, len);
     p += 16 + ((len + 7) & ~7ul);
   }
-  h->consumed++;
-  h->consumed_bytes += rec->size;
-  struct sb_ret ret = { rec->result, 0 };
-  return ret;
+  return consume(h, rec, rec->result);
 }
 
 /*
  * The buffered calls replay must run for real (the syscall table executes them: the signal mask and
- * handlers shape signal delivery and are inherited; madvise changes memory). replay() runs each one
- * untraced and compares what it got, its result and the bytes it wrote, with the record.
+ * handlers shape signal delivery and are inherited; madvise, brk, mmap, munmap and mprotect change
+ * memory). replay() runs each one untraced and compares what it got, its result and the bytes it wrote,
+ * with the record.
  */
-static int executed(i64 nr) { return nr == 14 || nr == 13 || nr == 28 || nr == 12; }
+static int executed(i64 nr) { return nr == 14 || nr == 13 || nr == 28 || nr == 12 || nr == 9 || nr == 10 || nr == 11; }
 
 /*
  * Record: whether a blocked signal is pending for the thread (rt_sigpending: the blocked ones). An
@@ -716,7 +782,42 @@ static int same_bytes(const u8 *x, const u8 *y, u64 n) {
  * replayer lifts them only around the calls it runs itself), and the bytes go where the program
  * asked as emulated outputs do.
  */
+static struct sb_ret mismatch_ran(struct sb_header *h, struct sb_frame *f, u32 ran, i64 r) {
+  h->mismatch_nr = (i32)f->nr;
+  h->mismatch_at = h->consumed;
+  h->mismatch_ran = ran;
+  h->mismatch_result = r;
+  return traced();
+}
+
+static struct sb_ret consume(struct sb_header *h, struct sb_record *rec, i64 r) {
+  h->consumed++;
+  h->consumed_bytes += rec->size;
+  struct sb_ret ret = { r, 0 };
+  return ret;
+}
+
+/*
+ * Replay of a buffered mmap, munmap or mprotect: one that failed when recorded fails again without
+ * running; one that succeeded runs here, an mmap at the address it got then (MAP_FIXED_NOREPLACE: a
+ * mapping in the way is a divergence, never replaced). Under a debugger's software watchpoints
+ * (PROC_DELEGATE_MEMORY) the tracer runs it instead, with the page protections lifted (replayer.ts).
+ */
+static struct sb_ret replay_memory(struct sb_header *h, struct sb_frame *f, struct sb_record *rec) {
+  const i64 *a = f->a;
+  if (rec->result < 0 && rec->result > -4096) return consume(h, rec, rec->result);
+  if (PROC->flags & PROC_DELEGATE_MEMORY) {
+    h->delegated = 1;
+    return traced();
+  }
+  i64 r = f->nr == 9 ? sb_untraced(9, rec->result, a[1], a[2], a[3] | MAP_FIXED_NOREPLACE, a[4], a[5])
+                     : sb_untraced(f->nr, a[0], a[1], a[2], 0, 0, 0);
+  if (r != rec->result) return mismatch_ran(h, f, 1, r);
+  return consume(h, rec, r);
+}
+
 static struct sb_ret replay_executed(struct sb_header *h, struct sb_frame *f, struct sb_record *rec) {
+  if (f->nr == 9 || f->nr == 10 || f->nr == 11) return replay_memory(h, f, rec);
   i64 a[6];
   for (int i = 0; i < 6; i++) a[i] = f->a[i];
   u8 in[SIGACTION_SIZE], out[SIGACTION_SIZE];
@@ -737,17 +838,8 @@ static struct sb_ret replay_executed(struct sb_header *h, struct sb_frame *f, st
     else if (own) copy((u8 *)addr, out, len);
     p += 16 + ((len + 7) & ~7ul);
   }
-  if (ran) {
-    h->mismatch_nr = (i32)f->nr;
-    h->mismatch_at = h->consumed;
-    h->mismatch_ran = ran;
-    h->mismatch_result = r;
-    return traced();
-  }
-  h->consumed++;
-  h->consumed_bytes += rec->size;
-  struct sb_ret ret = { r, 0 };
-  return ret;
+  if (ran) return mismatch_ran(h, f, ran, r);
+  return consume(h, rec, r);
 }
 
 /*

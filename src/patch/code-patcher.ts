@@ -308,6 +308,17 @@ export class CodeSpaces {
     this.collect();
   }
 
+  /** The id of tid's address space (undefined before its first exec is known). */
+  spaceId(tid: number): number | undefined {
+    return this.spaceOf.get(tid);
+  }
+
+  /** Whether some task still uses the address space `space`. */
+  isLive(space: number): boolean {
+    for (const s of this.spaceOf.values()) if (s === space) return true;
+    return false;
+  }
+
   snapshot(): CodeSpacesState {
     return { spaceOf: [...this.spaceOf], code: [...this.code] };
   }

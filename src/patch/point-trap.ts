@@ -30,6 +30,7 @@ import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs'
 import { MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE, PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE } from '../kernel/mman.js';
 import { R } from '../kernel/regs.js';
 import { SYS } from '../kernel/syscall-names.js';
+import { pendingMemoryRanges } from '../syscallbuf/install.js';
 import { readLayout } from '../tracee/address-space.js';
 import { injectSyscall } from '../tracee/inject.js';
 import { mapFilesPath, readMaps, type Mapping } from '../tracee/maps.js';
@@ -413,7 +414,8 @@ function regionOf(bytes: Uint8Array, span: Span<bigint>, point64: bigint): Regio
  * A free page within ±1.5 GiB of addr, mapped RWX (removed before the program goes on); not where the
  * stack grows, nor where the heap does: from the heap's start (the program's initial break) up to the
  * next mapping. The program runs while the trap waits, and at replay the syscall buffer runs its
- * recorded brk calls for real: a page above the heap would make one fail that succeeded when recorded.
+ * recorded brk calls for real: a page above the heap would make one fail that succeeded when recorded;
+ * nor where the buffer's records still to be used map or unmap memory.
  */
 function allocateNear(task: Task, maps: Mapping[], addr: bigint): bigint | null {
   const reach = 3n << 29n;
@@ -430,7 +432,11 @@ function allocateNear(task: Task, maps: Mapping[], addr: bigint): bigint | null 
     candidates.push(gapStart + margin);
     if (above.name !== '[stack]') candidates.push(above.start - margin - PAGE);
   }
-  const usable = candidates.filter((c) => !inHeapRoom(c));
+  // Nor where a buffered call the task is to make before the point maps, unmaps or reprotects
+  // memory: it runs for real at replay, at the recorded address (an mmap would find the page there).
+  const pending = pendingMemoryRanges(task);
+  const inPending = (page: bigint) => pending.some(([start, end]) => page + PAGE > start && page < end);
+  const usable = candidates.filter((c) => !inHeapRoom(c) && !inPending(c));
   const dist = (c: bigint) => (c > addr ? c - addr : addr - c);
   usable.sort((a, b) => (dist(a) < dist(b) ? -1 : dist(a) > dist(b) ? 1 : 0));
   for (const c of usable.slice(0, 4)) {

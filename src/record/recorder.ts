@@ -46,6 +46,7 @@ import { inSyscallbufCode } from '../syscallbuf/blob.js';
 import { leaveSharedBuffer, markHeld, RecordsTaker, releaseBuffer } from '../syscallbuf/install.js';
 import { BUFFER } from '../syscallbuf/layout.js';
 import { syscallbufRefusal } from '../syscallbuf/refusals.js';
+import { GuardedMemory } from './guarded-memory.js';
 import { BufferSync } from './syscallbuf-sync.js';
 
 const ENOSYS = BigInt(E.ENOSYS);
@@ -138,6 +139,8 @@ export class Recorder {
   readonly notes: string[] = [];
   /** The patched code of each address space (rdtsc/cpuid sites where the kernel cannot trap them). */
   private readonly spaces = new CodeSpaces();
+  /** Where the syscall buffers' munmap and mprotect may not act, per address space. */
+  private readonly guarded = new GuardedMemory(this.spaces);
   /** The program's own CPU affinity, policy and nice requests, answered without reaching the kernel. */
   private readonly sched: SchedEmulation;
   /** What the program's own seccomp filters and no_new_privs mean for recording. */
@@ -147,7 +150,7 @@ export class Recorder {
   /** Files the program maps shared, whose changes by emulated calls the trace must carry. */
   private readonly shared = new SharedFiles();
   /** What the syscall buffers must know of the recorder's models (fds that are its stdout, files followed). */
-  private readonly bufferSync = new BufferSync(this.shared);
+  private readonly bufferSync = new BufferSync(this.shared, this.guarded);
   /** Reads each batch of buffered records into one buffer (encoded into the trace before the next). */
   private readonly recordsTaker = new RecordsTaker();
 
@@ -492,6 +495,7 @@ export class Recorder {
     }
     this.seccomp.exited(st.task.tid);
     this.spaces.exited(st.task.tid);
+    this.guarded.exited();
     this.sched.exited(st.task.tid);
     if (st.task.tid === this.leader) this.outcome = { exitCode: code, exitSignal: signal };
     this.tasks.delete(st.task.tid);
@@ -723,6 +727,7 @@ export class Recorder {
       const sites = afterCodeChange(this.spaces, task.tid, task, nr, args, result, this.plan.patch);
       if (sites.length > 0) this.append({ kind: 'patch', tid: task.tid, sites });
     }
+    this.guarded.after(task.tid, nr, args, result);
     st.lastExit = exitRegs.slice();
   }
 
@@ -757,6 +762,7 @@ export class Recorder {
     if (isNewTaskStop(s)) {
       const { child, buffer } = recordNewTask(task, nr, regs, (ev) => this.append(ev), (tid) => this.wait(tid));
       this.spaces.created(task.tid, child.tid, sharesMemory(nr, regs));
+      this.guarded.created(task.tid, child.tid, sharesMemory(nr, regs));
       const cst = this.addTask(child, child.tgid === task.tgid ? st.echo : st.echo.clone());
       cst.buffer = buffer;
       cst.sharedProc = st.sharedProc || (sharesMemory(nr, regs) && child.tgid !== task.tgid);
@@ -809,7 +815,8 @@ export class Recorder {
     }
     if (!argv || !envp) throw new TraceeError(`execve succeeded with an argument or environment array rewind could not read`);
     this.seccomp.execed(formerTid, st.task.tid);
-    const { exec, patch, buffered } = recordExecImage(st.task, formerTid, argv, envp, this.files, this.plan, this.spaces);
+    const { exec, patch, buffered, maps } = recordExecImage(st.task, formerTid, argv, envp, this.files, this.plan, this.spaces);
+    this.guarded.execed(st.task.tid, maps);
     st.buffer = buffered ? BUFFER : 0n;
     st.heldMarked = null;
     st.sharedProc = false;

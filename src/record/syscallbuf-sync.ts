@@ -2,25 +2,27 @@
 // must obey (PROC in layout.ts) current before the process runs: which fds are rewind's stdout and
 // stderr (the recorder's FdEcho: a buffered write there keeps its bytes, for replay to re-emit), and
 // which files the recorder follows changes of (SharedFiles: writes to them go to the tracer, which
-// records the change). And the other way round: a buffered close is run through the same fd model
+// records the change), and where a buffered munmap or mprotect may not act (GuardedMemory). And the
+// other way round: a buffered close is run through the same fd model
 // as a traced one when the records are taken.
 import type { FdEcho } from './fd-echo.js';
+import type { GuardedMemory } from './guarded-memory.js';
 import type { SharedFiles } from './shared-files.js';
 import { SYS } from '../kernel/syscall-names.js';
 import { syscallDef } from '../kernel/syscalls/index.js';
 import type { Task } from '../tracee/task.js';
-import { writeEchoFds, writeWatched } from '../syscallbuf/install.js';
+import { writeEchoFds, writeGuarded, writeWatched } from '../syscallbuf/install.js';
 import { ECHO_TO_TRACER } from '../syscallbuf/layout.js';
 import { closedFds } from '../syscallbuf/records.js';
 
-interface Written { echo: FdEcho; echoVersion: number; echoHeld: boolean; watchVersion: number }
+interface Written { echo: FdEcho; echoVersion: number; echoHeld: boolean; watchVersion: number; guardedVersion: number }
 
 export class BufferSync {
   /** Per process (tgid): the versions of the models last written into it. */
   private readonly written = new Map<number, Written>();
   private watchVersion = 0;
 
-  constructor(private readonly shared: SharedFiles) {}
+  constructor(private readonly shared: SharedFiles, private readonly guarded: GuardedMemory) {}
 
   /**
    * Right before task (with a buffer) runs. A new file to follow is written into every process at
@@ -49,7 +51,10 @@ export class BufferSync {
     if (!w || w.echo !== echo || w.echoVersion !== echo.version || w.echoHeld !== echoHeld) {
       writeEchoFds(task, echoHeld ? echo.entries().map(([fd, target]) => [fd, target === 0 ? 0 : ECHO_TO_TRACER]) : echo.entries());
     }
-    this.written.set(task.tgid, { echo, echoVersion: echo.version, echoHeld, watchVersion: this.watchVersion });
+    const guarded = this.guarded.of(task.tid);
+    const guardedVersion = guarded?.version ?? -1;
+    if (guarded && (!w || w.guardedVersion !== guardedVersion)) writeGuarded(task, guarded.ranges);
+    this.written.set(task.tgid, { echo, echoVersion: echo.version, echoHeld, watchVersion: this.watchVersion, guardedVersion });
   }
 
   /** A new image: its process starts with nothing written (all fds unknown). */

@@ -7,7 +7,8 @@
 import { X86_EFLAGS_RF } from '../kernel/eflags.js';
 import { R, SYSCALL_ARG_REGS, syscallNr } from '../kernel/regs.js';
 import { ILL_ILLOPN, SI_KERNEL, SIG, siginfoCode } from '../kernel/signals.js';
-import { syscallName } from '../kernel/syscall-names.js';
+import { SYS, syscallName } from '../kernel/syscall-names.js';
+import { MAP_FIXED_NOREPLACE } from '../kernel/mman.js';
 import { syscallDef } from '../kernel/syscalls/index.js';
 import { INT3 } from '../kernel/x86-insn.js';
 import { __WALL } from '../kernel/ptrace.js';
@@ -45,7 +46,7 @@ import { irregularCall } from '../syscalls/irregular.js';
 import { interruptUnderMask } from '../syscalls/signal-masks.js';
 import { enterReplayExec, finishReplayExec, firstExecPath, isExec, waitExecEnd, type ExecReplay } from '../syscalls/exec.js';
 import { forgetCheckedCopies } from './trace-files.js';
-import { bufferOf, checkRecordsUsed, giveRecords, leaveSharedBuffer, recordsAllUsed, recordsIn, releaseBuffer } from '../syscallbuf/install.js';
+import { bufferOf, checkRecordsUsed, delegatedCall, delegatedDone, giveRecords, leaveSharedBuffer, recordsAllUsed, recordsIn, releaseBuffer } from '../syscallbuf/install.js';
 import { decodeRecords, echoedBytes, echoRooms, hasEcho } from '../syscallbuf/records.js';
 import { recordsOf } from '../syscallbuf/layout.js';
 import { inSyscallbufCode, syscallbufBlob } from '../syscallbuf/blob.js';
@@ -317,6 +318,7 @@ export class Replayer {
     }
     const stop = t.takeParked() ?? resumeAndWait(t, this.hooks, this.diverger);
     if (isDebugStop(stop)) return stop;
+    if (stop.kind === 'seccomp' && t.batch && this.runDelegated(t)) return null;
     if (stop.kind === 'exited' || stop.kind === 'killed') delete t.batch;
     // The records come before the event this stop is for (not a re-sent signal's delivery, nor a job-control stop).
     else if (stop.kind !== 'group-stop' && !(stop.kind === 'signal' && t.resending)) this.checkBuffered(t, describeStop(stop));
@@ -674,6 +676,40 @@ export class Replayer {
     const next = this.cursor.peek();
     if (next) details.push(`  expected event ${this.cursor.index}: ${describeEvent(next)}`);
     return new DivergenceError(`replay diverged at event ${this.cursor.index}: ${message}`, details);
+  }
+
+  /**
+   * At a seccomp stop of a task with records given: a buffered mmap, munmap or mprotect the buffer
+   * handed to the tracer (PROC_DELEGATE_MEMORY, set while a debugger's software watchpoints protect
+   * pages) runs here as the buffer would run it (an mmap at its recorded address, never over a
+   * mapping), with the protections lifted around it; its record is then used and the task goes on in
+   * the buffer's code. False when the stop is not such a call.
+   */
+  private runDelegated(t: RTask): boolean {
+    const task = t.task;
+    const buffer = bufferOf(task);
+    const call = buffer === 0n ? null : delegatedCall(task, buffer);
+    if (!call) return false;
+    const regs = task.fetchRegs().slice();
+    const what = `buffered ${syscallName(call.nr)} of event ${t.batch!.index}`;
+    if (syscallNr(regs) !== call.nr) throw this.diverge(`recorded task ${t.recTid}: ${what} handed to the tracer as ${syscallName(syscallNr(regs))}`);
+    t.waitToResume();
+    const run = regs.slice();
+    if (call.nr === SYS.mmap) {
+      run[R.rdi] = BigInt.asUintN(64, call.result);
+      run[R.r10] = run[R.r10]! | MAP_FIXED_NOREPLACE;
+    }
+    this.hooks?.kernelRuns?.(t);
+    const s = runToSyscallExit(task, run);
+    if (s.kind !== 'syscall') throw this.diverge(`recorded task ${t.recTid}: ${what}: expected its exit, got ${describeStop(s)}`);
+    t.saw(s);
+    this.hooks?.kernelRan?.(t);
+    const result = BigInt.asIntN(64, task.fetchRegs()[R.rax]!);
+    if (result !== call.result) throw this.diverge(`recorded task ${t.recTid}: ${what} returned ${result}, recorded ${call.result}`);
+    for (const r of [R.rdi, R.r10]) task.regs[r] = regs[r]!;
+    task.storeRegs();
+    delegatedDone(task, buffer, call.size);
+    return true;
   }
 
   /** The task is at a syscall's entry: replays its event there; returns the debugger stop met, if any. */

@@ -17,7 +17,12 @@
 // while it holds a signal for the thread, which it delivers first; an rt_sigprocmask that may unblock
 // a pending signal too, which the kernel delivers before it returns), madvise (every advice, as the
 // table executes every one), brk (format 10 on: the heap's end, the same at replay, whose image has
-// the recorded layout; it maps no code, which the patcher follows). Calls that may block, taken only when an untraced check in the program (no cache: asked each time)
+// the recorded layout; it maps no code, which the patcher follows), and mmap, munmap and mprotect (format
+// 13 on): an mmap of anonymous private memory that is not executable, at an address the kernel picks
+// (at replay: the recorded one, MAP_FIXED_NOREPLACE), and munmap and mprotect (not to executable) of
+// pages outside the ranges the recorder guards (guarded-memory.ts: code, files, shared memory, rewind's
+// region): none changes anything the recorder follows; at replay, under a debugger's software
+// watchpoints, the tracer runs them instead (PROC_DELEGATE_MEMORY). Calls that may block, taken only when an untraced check in the program (no cache: asked each time)
 // says they will not; otherwise traced, where blocking is handled: read of a pipe, socket or
 // anonymous-inode fd (eventfd…) that is O_NONBLOCK (fcntl F_GETFL) or readable now (poll with timeout
 // 0: POLLIN, POLLHUP or POLLERR), and readv of one as read; write and writev to such an fd that is O_NONBLOCK, and write of at
@@ -40,7 +45,11 @@ import { SYS } from '../kernel/syscall-names.js';
  * The buffered calls replay makes for real (`executed` in syscallbuf.c): the only syscalls replay's
  * seccomp filter lets through from the buffer's untraced instruction.
  */
-export const REPLAY_EXECUTED_SYSCALLS: readonly number[] = [SYS.rt_sigprocmask, SYS.rt_sigaction, SYS.madvise, SYS.brk];
+export const REPLAY_EXECUTED_SYSCALLS: readonly number[] = [SYS.rt_sigprocmask, SYS.rt_sigaction, SYS.madvise, SYS.brk, SYS.mmap,
+  SYS.munmap, SYS.mprotect];
+
+/** The buffered calls that change the address space (replay: run by the tracer under software watchpoints). */
+export const BUFFERED_MEMORY_SYSCALLS: readonly number[] = [SYS.mmap, SYS.munmap, SYS.mprotect];
 
 export const BUFFERED_SYSCALLS: ReadonlySet<number> = new Set([
   SYS.read, SYS.pread64, SYS.getdents64, SYS.readlink, SYS.readlinkat, SYS.getxattr, SYS.lgetxattr, SYS.fgetxattr,
@@ -53,7 +62,7 @@ export const BUFFERED_SYSCALLS: ReadonlySet<number> = new Set([
   SYS.unlinkat, SYS.symlinkat,
   SYS.recvfrom, SYS.sendto, SYS.futex, SYS.poll, SYS.epoll_wait,
   SYS.readv, SYS.preadv, SYS.recvmsg, SYS.sendmsg, SYS.ppoll, SYS.epoll_pwait,
-  SYS.rt_sigprocmask, SYS.rt_sigaction, SYS.madvise, SYS.brk,
+  SYS.rt_sigprocmask, SYS.rt_sigaction, SYS.madvise, SYS.brk, SYS.mmap, SYS.munmap, SYS.mprotect,
   SYS.getcwd, SYS.sysinfo, SYS.getrusage, SYS.statfs, SYS.fstatfs, SYS.prlimit64, SYS.unlink, SYS.fsync,
   SYS.fdatasync, SYS.setxattr, SYS.lsetxattr, SYS.removexattr, SYS.lremovexattr, SYS.fremovexattr,
 ]);

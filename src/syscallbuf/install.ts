@@ -11,7 +11,7 @@
 // entry of its exit; a vfork child's also at the entry of an execve: `leaveSharedBuffer`). Which slots are taken is kept in the process (SLOTS_USED), so replay, doing the
 // same steps at the same events, gives every thread the buffer it had when recorded; a fork child
 // keeps only its creator's slot.
-import { MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE } from '../kernel/mman.js';
+import { MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE, pageAlign, PROT_EXEC, PROT_READ, PROT_WRITE } from '../kernel/mman.js';
 import { R, REGS_COUNT } from '../kernel/regs.js';
 import { SYS } from '../kernel/syscall-names.js';
 import { native } from '../native/addon.js';
@@ -19,10 +19,11 @@ import { TraceeError } from '../tracee/errors.js';
 import { injectSyscall } from '../tracee/inject.js';
 import type { Task } from '../tracee/task.js';
 import { syscallbufBlob } from './blob.js';
-import { withEchoRoom } from './records.js';
+import { BUFFERED_MEMORY_SYSCALLS } from './calls.js';
+import { decodeRecords, RECORD_HEADER, withEchoRoom } from './records.js';
 import {
-  BUFFER, BUFFER_SIZE, CAPACITY, CPUID_TABLE, CPUID_TABLE_SIZE, FIXED_SIZE, H, headerBytes, HF_SHARED_PROC, MAX_ECHO_FD, MAX_SLOTS, MAX_WATCHED, Mode, OFF_HEADER, PROC,
-  PROC_ECHO, PROC_FLAGS, PROC_NO_WRITES, PROC_NWATCH, PROC_SHARED_BUFFERS, PROC_THREAD_BUFFERS, PROC_WATCH, recordsOf, REGION_SIZE, slotAddress, slotOf, SLOTS_MAPPED,
+  BUFFER, BUFFER_SIZE, CAPACITY, CPUID_TABLE, CPUID_TABLE_SIZE, FIXED_SIZE, GUARDED, H, headerBytes, HF_SHARED_PROC, MAX_ECHO_FD, MAX_GUARDED, MAX_SLOTS, MAX_WATCHED, Mode, OFF_HEADER, PROC,
+  PROC_DELEGATE_MEMORY, PROC_ECHO, PROC_FLAGS, PROC_NO_WRITES, PROC_NWATCH, PROC_SHARED_BUFFERS, PROC_THREAD_BUFFERS, PROC_WATCH, recordsOf, REGION_SIZE, slotAddress, slotOf, SLOTS_MAPPED,
   SLOTS_USED, STUB_NEXT, STUBS, SYSCALLBUF_BASE,
 } from './layout.js';
 
@@ -54,6 +55,7 @@ export function installSyscallbuf(task: Task, mode: Mode.Record | Mode.Replay, t
   task.write(PROC, u32Bytes([mode, flags, 0, 0]));
   task.write(PROC_ECHO, new Uint8Array(MAX_ECHO_FD / 4).fill(0xff)); // not known yet: writes go to the tracer
   task.write(BUFFER, headerBytes(BUFFER, mode, true));
+  writeGuarded(task, null);
   if (cpuidTable) {
     if (cpuidTable.length > CPUID_TABLE_SIZE) throw new Error(`a CPUID table of ${cpuidTable.length} bytes does not fit in ${CPUID_TABLE_SIZE}`);
     task.write(CPUID_TABLE, cpuidTable);
@@ -147,6 +149,33 @@ export function writeWatched(task: Task, files: { dev: bigint; ino: bigint }[]):
   task.write(PROC_WATCH, b);
   task.write(PROC_NWATCH, u32Bytes([over ? 0 : files.length]));
   task.write(PROC_FLAGS, u32Bytes([over ? flags | PROC_NO_WRITES : flags & ~PROC_NO_WRITES]));
+}
+
+/** Record: the ranges a buffered munmap or mprotect may not touch, sorted (null: all of them). */
+export function writeGuarded(task: Task, ranges: readonly (readonly [bigint, bigint])[] | null): void {
+  const all = ranges === null || ranges.length > MAX_GUARDED;
+  const n = all ? 0 : ranges.length;
+  const b = new Uint8Array(16 + 16 * n);
+  const dv = new DataView(b.buffer);
+  dv.setUint32(0, n, true);
+  dv.setUint32(4, all ? 1 : 0, true);
+  for (let i = 0; i < n; i++) {
+    dv.setBigUint64(16 + 16 * i, ranges![i]![0], true);
+    dv.setBigUint64(24 + 16 * i, ranges![i]![1], true);
+  }
+  task.write(GUARDED, b);
+}
+
+/**
+ * Replay: whether the process's buffers hand their memory calls to the tracer (PROC_DELEGATE_MEMORY).
+ * Nothing to do in a process without the buffer.
+ */
+export function setDelegateMemory(task: Task, on: boolean): void {
+  const b = task.readPartial(PROC_FLAGS, 4);
+  if (b.length !== 4) return;
+  const flags = new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true);
+  const want = on ? flags | PROC_DELEGATE_MEMORY : flags & ~PROC_DELEGATE_MEMORY;
+  if (want !== flags) task.write(PROC_FLAGS, u32Bytes([want]));
 }
 
 /** At the entry of a task's exit: its slot is free for the next thread (the buffer stays mapped). */
@@ -286,6 +315,43 @@ export function checkRecordsUsed(task: Task, buffer: bigint):
   const fresh = headerBytes(buffer, Mode.Replay, true);
   task.write(buffer + BigInt(H.used), fresh.subarray(H.used, H.flags)); // the flags stay
   return consumed === count ? null : { used: consumed, count, mismatchNr, ran, result };
+}
+
+/**
+ * Replay, at a seccomp stop of the buffer's traced instruction: the memory call the buffer handed to
+ * the tracer (PROC_DELEGATE_MEMORY; its record, the next one, matched), or null when it handed none.
+ */
+export function delegatedCall(task: Task, buffer: bigint): { nr: number; args: bigint[]; result: bigint; size: number } | null {
+  if (u32sAt(task, buffer + BigInt(H.delegated), 1)[0] === 0) return null;
+  const [, consumedBytes] = u32sAt(task, buffer + BigInt(H.consumed), 2) as [number, number];
+  const call = decodeRecords(task.read(recordsOf(buffer) + BigInt(consumedBytes), RECORD_HEADER), 1)[0]!;
+  const size = u32sAt(task, recordsOf(buffer) + BigInt(consumedBytes), 1)[0]!;
+  return { nr: call.nr, args: call.args, result: call.result, size };
+}
+
+/**
+ * Replay: the ranges the records given to task's buffer and not used yet will map, unmap or
+ * reprotect (a page rewind maps for itself meanwhile must keep out of them: point-trap.ts).
+ */
+export function pendingMemoryRanges(task: Task): [bigint, bigint][] {
+  const buffer = bufferOf(task);
+  if (buffer === 0n) return [];
+  const [used, count, consumed, consumedBytes] = u32sAt(task, buffer + BigInt(H.used), 4) as [number, number, number, number];
+  if (consumed >= count || consumedBytes >= used) return [];
+  const out: [bigint, bigint][] = [];
+  for (const c of decodeRecords(task.read(recordsOf(buffer) + BigInt(consumedBytes), used - consumedBytes), count - consumed)) {
+    if (c.result < 0n || !BUFFERED_MEMORY_SYSCALLS.includes(c.nr)) continue;
+    const start = c.nr === SYS.mmap ? c.result : c.args[0]!;
+    out.push([start, start + pageAlign(c.args[1]!)]);
+  }
+  return out;
+}
+
+/** Replay: the delegated call ran (as recorded): its record is used, as when the buffer runs one. */
+export function delegatedDone(task: Task, buffer: bigint, size: number): void {
+  const [consumed, consumedBytes] = u32sAt(task, buffer + BigInt(H.consumed), 2) as [number, number];
+  task.write(buffer + BigInt(H.consumed), u32Bytes([consumed + 1, consumedBytes + size]));
+  task.write(buffer + BigInt(H.delegated), u32Bytes([0]));
 }
 
 /**

@@ -51,6 +51,12 @@ export const PROC_NO_WRITES = 2;
 /** PROC flags: CLONE_VM children that are not threads get a buffer of their own too (HF_SHARED_PROC; trace format 10 on). */
 export const PROC_SHARED_BUFFERS = 4;
 /**
+ * PROC flags, replay: the buffer hands its mmap, munmap and mprotect records to the tracer, which runs
+ * them itself (set while a debugger's software watchpoints protect pages: page-watch.ts lifts them
+ * around every call that changes the address space).
+ */
+export const PROC_DELEGATE_MEMORY = 8;
+/**
  * The table of CPUID answers patched cpuid sites read (src/tracee/cpuid-table.ts), two pages after the
  * off header's; empty (count 0) in a process that has none. At sb_cpuid_table in syscallbuf.ld.
  */
@@ -58,6 +64,15 @@ export const CPUID_TABLE = OFF_HEADER + 0x1000n;
 export const CPUID_TABLE_SIZE = 0x2000;
 /** Code, stubs, the off header and the CPUID table: mapped read-only and executable once written. */
 export const FIXED_SIZE = 0x33000;
+/**
+ * Record: the ranges where a buffered munmap or mprotect may not act (struct sb_guarded in
+ * syscallbuf.c: u32 count, u32 all, u64 0, then MAX_GUARDED sorted u64 start, end pairs), written by the
+ * recorder (guarded-memory.ts) before the process runs after any change; `all` until the first write.
+ * In the page after the CPUID table, writable (the recorder writes it often: no read-only page to
+ * write through /proc/PID/mem); at replay it is written once, `all`, and never read.
+ */
+export const GUARDED = SYSCALLBUF_BASE + BigInt(FIXED_SIZE);
+export const MAX_GUARDED = 255;
 export const BUFFER = SYSCALLBUF_BASE + 0x100000n;
 export const BUFFER_SIZE = 0x100000;
 export const REGION_SIZE = 0x200000;
@@ -86,7 +101,7 @@ export const enum Mode { Off = 0, Record = 1, Replay = 2 }
 export const H = {
   self: 0, magic: 8, mode: 12, stackTop: 16, records: 24, capacity: 32, used: 36, count: 40,
   consumed: 44, consumedBytes: 48, mismatchNr: 52, mismatchAt: 56, reserved: 60, held: 64, mismatchRan: 68,
-  mismatchResult: 72, flags: 80,
+  mismatchResult: 72, flags: 80, delegated: 84,
 } as const;
 export const HEADER_SIZE = 88;
 /**

@@ -18,7 +18,7 @@ import { TraceeError } from '../tracee/errors.js';
 import { prepareAfterExec } from '../tracee/exec-setup.js';
 import { Mode } from '../syscallbuf/layout.js';
 import { injectSyscall, withStringOnStack } from '../tracee/inject.js';
-import { mapFilesPath, readMaps } from '../tracee/maps.js';
+import { mapFilesPath, readMaps, type Mapping } from '../tracee/maps.js';
 import type { Stop } from '../tracee/stop.js';
 import type { Task } from '../tracee/task.js';
 import type { TrapPlan } from '../tracee/trap-plan.js';
@@ -92,10 +92,10 @@ function readArgs(task: Task, addr: bigint): string[] | null {
 /**
  * A successful execve, at its exit stop (task is known by its new tid): copies of the new image's
  * files, the post-exec setup and patches, and the events that say so (the patch event only when sites
- * were patched).
+ * were patched), with the image's mappings as they were before the setup.
  */
 export function recordExecImage(task: Task, formerTid: number, argv: string[], envp: string[],
-  files: FileStore, plan: TrapPlan, spaces: CodeSpaces): { exec: ExecEvent; patch: PatchEvent | null; buffered: boolean } {
+  files: FileStore, plan: TrapPlan, spaces: CodeSpaces): { exec: ExecEvent; patch: PatchEvent | null; buffered: boolean; maps: Mapping[] } {
   const exePath = readlinkSync(`/proc/${task.tid}/exe`);
   const maps = readMaps(task.tid);
   const interpMap = maps.find((m) => m.name.startsWith('/') && m.name !== exePath);
@@ -115,6 +115,7 @@ export function recordExecImage(task: Task, formerTid: number, argv: string[], e
     exec: { kind: 'exec', tid: formerTid, path: exePath, argv, envp, exe, interp, stackAddr, stack, regs, newTid: task.tid, ...(image && { image }) },
     patch: sites.length > 0 ? { kind: 'patch', tid: task.tid, sites } : null,
     buffered,
+    maps,
   };
 }
 

@@ -8,7 +8,7 @@ import { describeError, TraceError } from './errors.js';
 import type { CpuFacts, MachineFacts } from './machine.js';
 
 /** Version of the whole trace format (meta.json and the events file). Readers refuse newer ones. */
-export const TRACE_FORMAT_VERSION = 12;
+export const TRACE_FORMAT_VERSION = 13;
 
 /** The value of meta.json's "format" field. */
 export const TRACE_FORMAT_NAME = 'rewind-trace';

@@ -4,7 +4,6 @@
 // restored while going back. Each write of the watched words stops, forwards and backwards; the replay
 // never diverges; at every stop the process shows its own permissions in /proc/PID/maps.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -13,15 +12,10 @@ import { Timeline } from '../../src/replay/debug/timeline.js';
 import type { Watch } from '../../src/replay/debug/marks.js';
 import { TraceReader } from '../../src/trace/trace-reader.js';
 import { compileTo, explain, programsDir, record, TempSpace } from '../helpers/harness.js';
+import { pieSymbol } from '../helpers/trace-edit.js';
 
 const space = new TempSpace('page-watch');
 after(() => space.cleanup());
-
-function symbol(exe: string, name: string): bigint {
-  const line = execFileSync('nm', [exe]).toString().split('\n').find((l) => / [TtBbDd] /.test(l) && l.endsWith(` ${name}`));
-  assert.ok(line, `${name} is in the symbol table`);
-  return 0x555555554000n + BigInt(`0x${line.split(' ')[0]}`);
-}
 
 test('software watchpoints on a stack word and an mmap\'d word: every write, both ways, through signals and mprotect', async () => {
   const exe = path.join(space.mkdir('bin-'), 'pagewatch');
@@ -34,10 +28,10 @@ test('software watchpoints on a stack word and an mmap\'d word: every write, bot
 
   const tl = new Timeline(TraceReader.open(rec.traceDir), { softwareWatch: true });
   try {
-    const st = await tl.forward({ breakpoints: [symbol(exe, 'ready')], watches: [] }, null);
+    const st = await tl.forward({ breakpoints: [pieSymbol(exe, 'ready')], watches: [] }, null);
     assert.equal(st.kind, 'breakpoint');
     const task = tl.task(st.recTid);
-    const where = symbol(exe, 'where');
+    const where = pieSymbol(exe, 'where');
     const local = task.readU64(where);
     const word = task.readU64(where + 8n);
     const maps = () => readFileSync(`/proc/${task.tgid}/maps`, 'utf8');

@@ -7,10 +7,10 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as zlib from 'node:zlib';
 import { after, describe, test } from 'node:test';
 import { assertOneLineError, assertRecordedOk, assertReplayMatches } from '../helpers/checks.js';
 import { bytesEqual, compileProgram, explain, record, replay, rewind, runNative, TempSpace, type RecordResult } from '../helpers/harness.js';
+import { tamperedCopy } from '../helpers/trace-edit.js';
 
 const space = new TempSpace('sb-executed');
 after(() => space.cleanup());
@@ -59,42 +59,6 @@ function checkSignals(dump: string, signo: string): void {
   }
 }
 
-/**
- * A copy of the trace whose events `edit` changed (it is given each chunk's frames, and says whether
- * it changed them; the chunks are inflated, changed and written back with their lengths and CRC). It
- * must change exactly one chunk. files/ is copied, never written.
- */
-function tamperedCopy(traceDir: string, edit: (frames: Buffer) => boolean): string {
-  const copy = path.join(space.mkdir('tampered-'), 'trace');
-  fs.cpSync(traceDir, copy, { recursive: true });
-  const file = path.join(copy, 'events');
-  const bytes = fs.readFileSync(file);
-  const parts: Buffer[] = [bytes.subarray(0, 16)];
-  let at = 16;
-  let found = 0;
-  for (;;) {
-    const rawLen = bytes.readUInt32LE(at);
-    const compressedLen = bytes.readUInt32LE(at + 4);
-    if (rawLen === 0 && compressedLen === 0) {
-      parts.push(bytes.subarray(at));
-      break;
-    }
-    const raw = zlib.inflateRawSync(bytes.subarray(at + 12, at + 12 + compressedLen));
-    if (edit(raw)) found++;
-    const packed = zlib.deflateRawSync(raw);
-    const head = Buffer.alloc(12);
-    head.writeUInt32LE(raw.length, 0);
-    head.writeUInt32LE(packed.length, 4);
-    head.writeUInt32LE(zlib.crc32(packed), 8);
-    parts.push(head, packed);
-    at += 12 + compressedLen;
-  }
-  assert.equal(found, 1, 'one chunk of the events changed');
-  fs.rmSync(file);
-  fs.writeFileSync(file, Buffer.concat(parts));
-  return copy;
-}
-
 describe('calls the syscall buffer runs again at replay', () => {
   const loops = [
     ['timer', 'SIGALRM', 'timer: SIGALRM lands as a buffered sigprocmask unblocks it, in a loop; recorded and replayed'],
@@ -140,7 +104,7 @@ describe('calls the syscall buffer runs again at replay', () => {
     const mask = (bits: number): number[] => [bits & 0xff, (bits >> 8) & 0xff, (bits >> 16) & 0xff, bits >>> 24, 0, 0, 0, 0];
     const call = [...dump.matchAll(/^ {2}\[buffered (\d+)\] tid \d+ rt_sigprocmask\(0x0, .* \(8 bytes out\)$/gm)].at(-1);
     assert.ok(call, dump.slice(0, 4000));
-    const tampered = tamperedCopy(rec.traceDir, replaceOnce([...len8, ...mask(0x08000a00)], [...len8, ...mask(0x00000a00)]));
+    const tampered = tamperedCopy(space, rec.traceDir, replaceOnce([...len8, ...mask(0x08000a00)], [...len8, ...mask(0x00000a00)]));
     const rep = await replay(tampered);
     assert.equal(rep.status, 125, explain(rep));
     assertOneLineError(rep, 'a divergence at an executed buffered call');
@@ -153,7 +117,7 @@ describe('calls the syscall buffer runs again at replay', () => {
     // The first call, rt_sigprocmask(SIG_BLOCK, set, NULL): a 72-byte record (no output), its result 0 made 1.
     const call = [...dump.matchAll(/^ {2}\[buffered (\d+)\] tid \d+ rt_sigprocmask\(0x0, 0x[0-9a-f]+, 0x0, 0x8, .*\) = 0x0$/gm)];
     assert.equal(call.length, 1, dump.slice(0, 4000));
-    const tampered = tamperedCopy(rec.traceDir, (frames) => {
+    const tampered = tamperedCopy(space, rec.traceDir, (frames) => {
       const head = Buffer.from([72, 0, 0, 0, 14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
       let at = -1;
       let hit = -1;
@@ -175,7 +139,7 @@ describe('calls the syscall buffer runs again at replay', () => {
     const shrink = [...dump.matchAll(/^ {2}\[buffered (\d+)\] tid \d+ brk\((0x[0-9a-f]+), .*\) = (0x[0-9a-f]+)$/gm)][2];
     assert.ok(shrink && shrink[2] === shrink[3], dump.slice(0, 4000));
     const to = BigInt(shrink[2]!);
-    const tampered = tamperedCopy(rec.traceDir, (frames) => {
+    const tampered = tamperedCopy(space, rec.traceDir, (frames) => {
       const head = Buffer.from([72, 0, 0, 0, 12, 0, 0, 0]);
       for (let at = frames.indexOf(head); at >= 0; at = frames.indexOf(head, at + 1)) {
         if (frames.readBigUInt64LE(at + 8) !== to || frames.readBigUInt64LE(at + 56) !== to) continue;

@@ -21,8 +21,9 @@
 // real (mmap, mprotect, munmap, brk, rt_sigaction, rt_sigreturn, clone, execve…) runs with the
 // protections lifted and put back from the new /proc/PID/maps after it, so the program's own
 // mprotect/munmap/mmap of a watched page acts on its own permissions and a fork copies those (the
-// syscall buffer's calls run for real at replay touch no protected page: madvise reads none, and
-// rt_sigprocmask/rt_sigaction run on copies in the buffer, which it moves with plain loads and stores); a
+// syscall buffer's calls run for real at replay touch no protected page: madvise reads none,
+// rt_sigprocmask/rt_sigaction run on copies in the buffer, which it moves with plain loads and stores,
+// and its mmap, munmap and mprotect go to the tracer while pages are protected: PROC_DELEGATE_MEMORY); a
 // signal handled by the program is delivered (its frame written) with them lifted, by a single step
 // that stops at the handler. Emulated syscalls' results are written by replay through /proc/PID/mem,
 // which writes read-only and PROT_NONE private pages. These ptrace writes (which debug registers do not
@@ -34,6 +35,7 @@
 import { PAGE_SIZE, PROT_NONE, PROT_WRITE, protOfPerms } from '../../kernel/mman.js';
 import { SEGV_ACCERR, SIG, SIGINFO, siginfoCode } from '../../kernel/signals.js';
 import { SYS } from '../../kernel/syscall-names.js';
+import { setDelegateMemory } from '../../syscallbuf/install.js';
 import { injectAtStop } from '../../tracee/inject.js';
 import { readMaps } from '../../tracee/maps.js';
 import { memoryAccesses, type MemoryAccess } from '../../tracee/memory-access.js';
@@ -105,7 +107,11 @@ export class PageWatch {
 
   /** Protects the pages of the watched ranges (their current mappings), unless they already are. */
   protect(place: Place): void {
-    if (!this.armed || this.pages.size > 0) return;
+    if (!this.armed) return;
+    // While watching, the buffer's mmap, munmap and mprotect go to the tracer (PROC_DELEGATE_MEMORY),
+    // whether or not a page is protected now: one of them may map a watched page.
+    setDelegateMemory(place.task, true);
+    if (this.pages.size > 0) return;
     const t0 = performance.now();
     const want = new Map<bigint, Protected>();
     const maps = readMaps(this.tgid!);
@@ -127,6 +133,7 @@ export class PageWatch {
 
   /** Gives the protected pages back their own permissions. */
   unprotect(place: Place): void {
+    setDelegateMemory(place.task, false);
     if (this.pages.size === 0) return;
     const t0 = performance.now();
     for (const run of runs(this.pages, (a, b) => a.orig === b.orig)) this.mprotect(place, run.start, run.pages, run.value.orig);
