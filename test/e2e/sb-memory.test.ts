@@ -107,7 +107,7 @@ describe('memory calls in the syscall buffer', () => {
       `then mmap\\(0x0, 0x3000, 0x3, 0x22, .*\\) returned -17 where the recording has ${text}`), explain(rep));
   });
 
-  test('a software watchpoint on a page unmapped and mapped again in the buffer stops at every write', async () => {
+  test('a software watchpoint on a page unmapped and mapped again in the buffer stops at every write, both ways', async () => {
     const exe = compileProgram('sb-memory');
     const rec = await record(exe, ['remap'], { space, extraArgs: ['--syscall-buffer'] });
     assertRecordedOk(rec, 0);
@@ -128,6 +128,15 @@ describe('memory calls in the syscall buffer', () => {
         seen.push(tl.task(s.recTid).readU64(word));
       }
       assert.deepEqual(seen, [100n, 200n, 300n, 400n], 'each pass\'s write, on the page mapped again');
+      // Backwards: the same writes, each stopped before it, on a page just mapped (zeros).
+      const back: bigint[] = [];
+      for (let i = 0; i < 4; i++) {
+        const s = await tl.reverseContinue({ breakpoints: [], watches });
+        assert.equal(s.kind, 'watch', `reverse-continue ${i + 1} stops at a write`);
+        if (s.kind !== 'watch') break;
+        back.push(tl.task(s.recTid).readU64(word));
+      }
+      assert.deepEqual(back, [0n, 0n, 0n, 0n]);
     } finally {
       tl.close();
     }
