@@ -40,6 +40,10 @@ struct sb_header {
                         process settings (PROC) in the memory it shares are its creator's */
   u32 delegated;     /* 84: replay: the memory call of the record at consumed goes to the tracer (PROC_DELEGATE_MEMORY):
                         it runs it, with a debugger's page protections lifted, and uses the record */
+  u32 yield;         /* 88: record: the thread's time slice is used up; its next call goes to the tracer,
+                        which switches threads there (a syscall is an event replay reaches directly; an
+                        interrupt is a point it must search for) */
+  u32 pad;           /* 92 */
 };
 #define HF_SHARED_PROC 1
 
@@ -668,6 +672,7 @@ static int shared_proc_call(i64 nr) {
 }
 
 static struct sb_ret record(struct sb_header *h, struct sb_frame *f) {
+  if (h->yield) return traced();
   if ((h->flags & HF_SHARED_PROC) && !shared_proc_call(f->nr)) return traced();
   i64 max = max_output(f->nr, f->a);
   if (max < 0) return traced();

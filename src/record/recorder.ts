@@ -43,7 +43,7 @@ import { perfEventRefusal } from '../syscalls/perf-event.js';
 import { createsTask, isNewTaskStop, parentWaits, recordNewTask, sharesMemory } from '../syscalls/clone.js';
 import { isExec, readExecArgs, recordExecImage, waitExecEnd } from '../syscalls/exec.js';
 import { inSyscallbufCode } from '../syscallbuf/blob.js';
-import { leaveSharedBuffer, markHeld, RecordsTaker, releaseBuffer } from '../syscallbuf/install.js';
+import { askYield, leaveSharedBuffer, markHeld, RecordsTaker, releaseBuffer } from '../syscallbuf/install.js';
 import { BUFFER } from '../syscallbuf/layout.js';
 import { syscallbufRefusal } from '../syscallbuf/refusals.js';
 import { GuardedMemory } from './guarded-memory.js';
@@ -52,6 +52,18 @@ import { BufferSync } from './syscallbuf-sync.js';
 const ENOSYS = BigInt(E.ENOSYS);
 /** How long a task runs before it yields to another runnable task (at a syscall entry, or preempted). */
 const TIMESLICE_MS = 50;
+/** Wall time a task whose slice is used gets to reach a syscall, before it is interrupted wherever it is. */
+const YIELD_GRACE_MS = 10;
+
+/** askYield, false when the task is gone (its end is what waitpid reports next). */
+function tryAskYield(task: Task, buffer: bigint, on: boolean): boolean {
+  try {
+    askYield(task, buffer, on);
+    return true;
+  } catch {
+    return false;
+  }
+}
 /** How long the recorder waits for a syscall that may block before it lets other tasks run. */
 const QUICK_MS = 1;
 /** How long a write to the recording's stdout/stderr is waited for before others run: in all… */
@@ -115,6 +127,8 @@ interface TaskState {
    * read there (PROC: the stdout model, the followed files) are that process's, and are left alone.
    */
   sharedProc: boolean;
+  /** The buffer whose header asks the task to give its next call to the tracer (0n: none asked). */
+  yieldAsked: bigint;
 }
 
 type Next = 'continue' | 'blocked' | 'yield' | 'gone';
@@ -192,6 +206,7 @@ export class Recorder {
     const st: TaskState = {
       task, resume: { syscall: false, sig: 0 }, parked: null, blocked: null, lastExit: null, held: [], resending: null, echo,
       interrupted: false, yielded: false, delivered: 0, buffer: 0n, heldMarked: null, sharedProc: false,
+      yieldAsked: 0n,
     };
     this.tasks.set(task.tid, st);
     return st;
@@ -330,6 +345,10 @@ export class Recorder {
       if (held !== st.heldMarked) markHeld(st.task, st.buffer, held);
       st.heldMarked = held;
     }
+    if (st.yieldAsked !== 0n) {
+      if (st.yieldAsked === st.buffer) tryAskYield(st.task, st.buffer, false);
+      st.yieldAsked = 0n;
+    }
     try {
       if (r.syscall) st.task.toSyscallExit(r.sig);
       else st.task.cont(r.sig);
@@ -347,13 +366,29 @@ export class Recorder {
     // at a stop before it, and /proc's schedstat (an open, a read and a close) is read only after one
     // that does not (it cost node's recording 50 ms read at every resume).
     let left = Math.max(1, Math.ceil(limit - (monotonicMs() - this.sliceStart)));
+    let graceEnd = 0;
     for (;;) {
       const stop = this.waitTask(st.task.tid, left);
       if (stop) return stop;
       if (held) break;
-      const usedMs = used();
-      if (usedMs >= limit * 0.9) break;
-      left = Math.max(1, Math.ceil(limit - usedMs));
+      if (graceEnd === 0) {
+        const usedMs = used();
+        if (usedMs < limit * 0.9) {
+          left = Math.max(1, Math.ceil(limit - usedMs));
+          continue;
+        }
+        // The slice is used. The task's next syscall is a better place to switch than wherever an
+        // interrupt would catch it: replay reaches a syscall directly, but must search for an
+        // interrupted task's point (a trap passed at every run of the instruction there, and a memory
+        // hash). So it gets a little more time to reach one, its buffer told to give its next call to
+        // the tracer (askYield); the syscall's entry stop then gives way (onSyscall).
+        graceEnd = monotonicMs() + YIELD_GRACE_MS;
+        this.sliceCheckAt = 0;
+        if (st.buffer !== 0n && tryAskYield(st.task, st.buffer, true)) st.yieldAsked = st.buffer;
+      }
+      const rest = graceEnd - monotonicMs();
+      if (rest <= 0) break;
+      left = Math.max(1, Math.ceil(rest));
     }
     // The interrupt's stop may come after a stop the task reached first (a signal arriving, a syscall):
     // the flag stays until it comes, so it is never taken for a job-control stop (a seized task's

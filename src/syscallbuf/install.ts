@@ -355,6 +355,14 @@ export function delegatedDone(task: Task, buffer: bigint, size: number): void {
 }
 
 /**
+ * Record: the thread of `buffer` has used its time slice (its next call goes to the tracer, which can
+ * switch threads at that syscall), or no longer. Written while the thread runs.
+ */
+export function askYield(task: Task, buffer: bigint, on: boolean): void {
+  task.write(buffer + BigInt(H.yield), u32Bytes([on ? 1 : 0]));
+}
+
+/**
  * Record: whether the recorder holds a signal for the thread of `buffer` (it delivers it at the
  * thread's next traced call): the buffer leaves rt_sigprocmask and rt_sigaction to the tracer meanwhile.
  */

@@ -101,9 +101,9 @@ export const enum Mode { Off = 0, Record = 1, Replay = 2 }
 export const H = {
   self: 0, magic: 8, mode: 12, stackTop: 16, records: 24, capacity: 32, used: 36, count: 40,
   consumed: 44, consumedBytes: 48, mismatchNr: 52, mismatchAt: 56, reserved: 60, held: 64, mismatchRan: 68,
-  mismatchResult: 72, flags: 80, delegated: 84,
+  mismatchResult: 72, flags: 80, delegated: 84, yield: 88,
 } as const;
-export const HEADER_SIZE = 88;
+export const HEADER_SIZE = 96;
 /**
  * Header flags: the buffer of a CLONE_VM child that is not a thread (a vfork child, posix_spawn's):
  * its descriptors, cwd and handlers are its own, and the process settings (PROC) in the memory it

@@ -2,6 +2,7 @@
 // keeps its state only in memory, the registers are the same at every pass and only the memory hash
 // recorded with the point tells replay which pass it was. Each program is recorded once and replayed 20
 // times: every replay must print what the recording printed. (Signals in such loops: points-signals.test.ts.)
+// A thread that does make system calls gives way at one instead, once its slice is used (slicecalls).
 
 import * as assert from 'node:assert/strict';
 import { after, test } from 'node:test';
@@ -25,6 +26,22 @@ for (const mode of ['flag', 'count', 'shared']) {
     assert.match(dump, point, dump);
   });
 }
+
+test('slicecalls: threads that make syscalls the buffer takes give way at one when their slice is used (a syscall event, no point to search); replays match', async () => {
+  const exe = compileProgram('slicecalls');
+  const rec = await record(exe, [], { space, extraArgs: ['--syscall-buffer'] });
+  assertRecordedOk(rec, 0);
+  const native = await runNative(exe, []);
+  assert.equal(rec.stdout.toString(), native.stdout.toString(), 'the results are the native ones');
+  const dump = (await rewind(['dump', rec.traceDir])).stdout.toString();
+  // Each switch is a getppid the buffer gave to the tracer (the rest of them are buffered); a thread
+  // that reached none in time (a loaded machine) was interrupted instead.
+  const traced = dump.match(/^\d+: tid \d+ getppid\(/gm)?.length ?? 0;
+  const buffered = dump.match(/^ {2}\[buffered \d+\] tid \d+ getppid\(/gm)?.length ?? 0;
+  assert.ok(traced >= 1, `switches at a syscall: ${traced}\n${dump.slice(0, 3000)}`);
+  assert.ok(buffered > 10 * traced, `most getppid calls are buffered: ${buffered}, traced ${traced}`);
+  assertReplayMatches(rec, await replay(rec.traceDir));
+});
 
 test('repcopy: threads preempted during `rep movsb` copies (a halfway state replay cannot stop at) are preempted after them; 20 replays match', async () => {
   const exe = compileProgram('repcopy');
