@@ -54,16 +54,6 @@ const ENOSYS = BigInt(E.ENOSYS);
 const TIMESLICE_MS = 50;
 /** Wall time a task whose slice is used gets to reach a syscall, before it is interrupted wherever it is. */
 const YIELD_GRACE_MS = 10;
-
-/** askYield, false when the task is gone (its end is what waitpid reports next). */
-function tryAskYield(task: Task, buffer: bigint, on: boolean): boolean {
-  try {
-    askYield(task, buffer, on);
-    return true;
-  } catch {
-    return false;
-  }
-}
 /** How long the recorder waits for a syscall that may block before it lets other tasks run. */
 const QUICK_MS = 1;
 /** How long a write to the recording's stdout/stderr is waited for before others run: in all… */
@@ -94,6 +84,16 @@ interface Blocked {
   args: bigint[];
   /** A kernel copy to rewind's stdout/stderr: the bytes are read back after it. */
   copy: EchoedCopy | null;
+}
+
+/** askYield, false when the task is gone (its end is what waitpid reports next). */
+function tryAskYield(task: Task, buffer: bigint, on: boolean): boolean {
+  try {
+    askYield(task, buffer, on);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Per-task recording state. */
