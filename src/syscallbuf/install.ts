@@ -324,9 +324,9 @@ export function checkRecordsUsed(task: Task, buffer: bigint):
 export function delegatedCall(task: Task, buffer: bigint): { nr: number; args: bigint[]; result: bigint; size: number } | null {
   if (u32sAt(task, buffer + BigInt(H.delegated), 1)[0] === 0) return null;
   const [, consumedBytes] = u32sAt(task, buffer + BigInt(H.consumed), 2) as [number, number];
+  // A memory call's record has no outputs: its header is the whole record (decodeRecords checks that).
   const call = decodeRecords(task.read(recordsOf(buffer) + BigInt(consumedBytes), RECORD_HEADER), 1)[0]!;
-  const size = u32sAt(task, recordsOf(buffer) + BigInt(consumedBytes), 1)[0]!;
-  return { nr: call.nr, args: call.args, result: call.result, size };
+  return { nr: call.nr, args: call.args, result: call.result, size: RECORD_HEADER };
 }
 
 /**
